@@ -1,0 +1,69 @@
+import { z } from "zod";
+import { JOB_HEALTHS, JOB_STATES } from "../job-state.ts";
+
+/**
+ * Public REST API of an instance (LAVA's api/v0.2 subset), used by the frontend, lavacli-style
+ * scripts and curl. Auth: `Authorization: Token <api token>` (LAVA's REST scheme).
+ *
+ *   POST /api/v0.2/jobs/                   TSubmitJobRequest → 201 TSubmitJobResponse
+ *        optional header Idempotency-Key: the same key returns the same job ids (no second job)
+ *   POST /api/v0.2/jobs/validate/          TSubmitJobRequest → 200 {message}
+ *   GET  /api/v0.2/jobs/?limit&offset&state&health&requested_device_type&ordering  → TPage<TJobSummary>
+ *   GET  /api/v0.2/jobs/<id>/              → TJobDetail
+ *   POST /api/v0.2/jobs/<id>/cancel/       → {message}
+ *   GET  /api/v0.2/jobs/<id>/logs/?start=&end=   → YAML text (LAVA) ; with Accept: application/json → TLogLine[]
+ *   GET  /api/v0.2/jobs/<id>/suites/       → TPage<TTestSuite>
+ *   GET  /api/v0.2/jobs/<id>/tests/        → TPage<TTestCase>
+ *   GET  /api/v0.2/jobs/<id>/results/      → TJobResults (Magma: all suites with cases in one call)
+ *   GET  /api/v0.2/devices/ devicetypes/ workers/ → TPage<…>
+ *   GET  /api/v0.2/system/version/         → {version}
+ *   GET  /api/v0.2/magma/overview/         → TInstanceOverview (frontend labs page)
+ */
+export const INSTANCE_API_PREFIX = "/api/v0.2";
+export const IDEMPOTENCY_HEADER = "idempotency-key";
+
+export const ZSubmitJobRequest = z.object({ definition: z.string().min(1, "definition must not be empty") });
+export type TSubmitJobRequest = z.infer<typeof ZSubmitJobRequest>;
+export const ZSubmitJobResponse = z.object({ message: z.string(), job_ids: z.array(z.number().int()) });
+export type TSubmitJobResponse = z.infer<typeof ZSubmitJobResponse>;
+
+/** LimitOffset page, Django REST framework's shape. */
+export const zPage = <T extends z.ZodType>(item: T) =>
+  z.object({ count: z.number().int(), next: z.string().nullable(), previous: z.string().nullable(), results: z.array(item) });
+export type TPage<T> = { count: number; next: string | null; previous: string | null; results: T[] };
+
+/** REST job item (LAVA field names; times ISO 8601 with Z, or null). */
+export const ZJobSummary = z.object({
+  id: z.number().int(),
+  submitter: z.string(),
+  description: z.string(),
+  health_check: z.boolean(),
+  requested_device_type: z.string(),
+  tags: z.array(z.string()),
+  actual_device: z.string().nullable(),
+  submit_time: z.string(),
+  start_time: z.string().nullable(),
+  end_time: z.string().nullable(),
+  state: z.enum(JOB_STATES),
+  health: z.enum(JOB_HEALTHS),
+  priority: z.number().int(),
+  visibility: z.string(),
+  metadata: z.record(z.string(), z.string()),
+  failure_comment: z.string().nullable(),
+  error_type: z.string().nullable(),
+});
+export type TJobSummary = z.infer<typeof ZJobSummary>;
+
+export const ZJobDetail = ZJobSummary.extend({ definition: z.string(), original_definition: z.string() });
+export type TJobDetail = z.infer<typeof ZJobDetail>;
+
+/** Counts the frontend's labs overview shows for one instance. */
+export const ZInstanceOverview = z.object({
+  name: z.string(),
+  version: z.string(),
+  workers: z.array(z.object({ hostname: z.string(), state: z.string(), health: z.string(), last_ping: z.string().nullable() })),
+  devices: z.array(z.object({ hostname: z.string(), device_type: z.string(), state: z.string(), health: z.string(), worker_host: z.string().nullable(), current_job: z.number().int().nullable() })),
+  device_types: z.array(z.string()),
+  queue: z.object({ submitted: z.number().int(), scheduled: z.number().int(), running: z.number().int() }),
+});
+export type TInstanceOverview = z.infer<typeof ZInstanceOverview>;

@@ -1,0 +1,32 @@
+import { z } from "zod";
+import { ZTimeout } from "./timeout.ts";
+
+/** One image of a deploy action: LAVA's `images.<name>` (url, image_arg, checksums, compression). */
+export const ZDeployImage = z.strictObject({
+  url: z.string().min(1, "url must not be empty"),
+  image_arg: z.string().optional(),
+  sha256sum: z.string().regex(/^[0-9a-fA-F]{64}$/, "sha256sum must be 64 hex digits").optional(),
+  md5sum: z.string().optional(),
+  sha512sum: z.string().optional(),
+  compression: z.enum(["gz", "xz", "bz2", "zstd", "zip"]).optional(),
+  format: z.string().optional(),
+  headers: z.record(z.string(), z.string()).optional(),
+});
+export type TDeployImage = z.infer<typeof ZDeployImage>;
+
+/** `deploy: to: tmpfs` (lava_common/schemas/deploy/tmpfs.py): images downloaded for QEMU. */
+export const ZDeployTmpfs = z.strictObject({
+  to: z.literal("tmpfs"),
+  images: z.record(z.string(), ZDeployImage).refine((m) => Object.keys(m).length > 0, "images must name at least one image"),
+  timeout: ZTimeout.optional(),
+  os: z.string().optional(),
+  namespace: z.string().optional(),
+  connection: z.string().optional(),
+  failure_retry: z.number().int().positive().optional(),
+});
+export type TDeployTmpfs = z.infer<typeof ZDeployTmpfs>;
+
+/** Deploy methods Magma runs. A `to:` not listed here is rejected at submission with its YAML path. */
+export const SUPPORTED_DEPLOY_METHODS = ["tmpfs"] as const;
+export const ZDeployAction = ZDeployTmpfs;
+export type TDeployAction = z.infer<typeof ZDeployAction>;

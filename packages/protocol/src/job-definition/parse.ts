@@ -1,0 +1,130 @@
+import { parseDocument } from "yaml";
+import type { z } from "zod";
+import { ZJobDefinition, type TJobDefinition } from "./job-definition.ts";
+import { SUPPORTED_DEPLOY_METHODS } from "./deploy.ts";
+import { SUPPORTED_BOOT_METHODS } from "./boot.ts";
+import { SUPPORTED_TEST_SOURCES } from "./test.ts";
+
+/** Largest job definition accepted, in bytes (LAVA has no limit; 512 KiB is far above any real job). */
+export const MAX_DEFINITION_BYTES = 512 * 1024;
+/** Most YAML alias expansions accepted: stops "billion laughs" alias bombs. */
+export const MAX_YAML_ALIASES = 100;
+
+/** One problem in a job definition: `path` in LAVA/voluptuous form (`data['actions'][2]['boot']`). */
+export interface TDefinitionError {
+  path: string;
+  message: string;
+}
+
+export type TParseResult =
+  | { ok: true; definition: TJobDefinition; raw: Record<string, unknown> }
+  | { ok: false; errors: TDefinitionError[] };
+
+/** Formats a path array as voluptuous does: `data['actions'][0]['deploy']`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  return "data" + path.map((p) => (typeof p === "number" ? `[${p}]` : `['${String(p)}']`)).join("");
+}
+
+/** One-line LAVA-style message: `Job invalid: <problem> @ data['x']` (several joined by "; "). */
+export function formatDefinitionErrors(errors: readonly TDefinitionError[]): string {
+  return "Job invalid: " + errors.map((e) => (e.path === "data" ? e.message : `${e.message} @ ${e.path}`)).join("; ");
+}
+
+function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
+  let v: unknown = raw;
+  for (const k of path) {
+    if (v === null || typeof v !== "object") return undefined;
+    v = (v as Record<PropertyKey, unknown>)[k as string];
+  }
+  return v;
+}
+
+function zodIssues(error: z.ZodError, raw: unknown): TDefinitionError[] {
+  return error.issues.flatMap((i): TDefinitionError[] => {
+    if (i.code === "unrecognized_keys") {
+      return i.keys.map((k) => ({ path: formatPath([...i.path, k]), message: "extra keys not allowed" }));
+    }
+    const missing = valueAt(raw, i.path) === undefined;
+    return [{ path: formatPath(i.path), message: missing ? "required key not provided" : i.message }];
+  });
+}
+
+/**
+ * Names each action whose method Magma does not run, with its YAML path, so such a job is refused
+ * at submission (not accepted and left to fail later, which is what a partial implementation would do).
+ */
+function unsupportedMethods(raw: Record<string, unknown>): TDefinitionError[] {
+  const out: TDefinitionError[] = [];
+  const actions = raw["actions"];
+  if (!Array.isArray(actions)) return out;
+  actions.forEach((item, i) => {
+    if (!item || typeof item !== "object" || Array.isArray(item)) {
+      out.push({ path: formatPath(["actions", i]), message: "an action must be a mapping with one key: deploy, boot or test" });
+      return;
+    }
+    const keys = Object.keys(item);
+    if (keys.length !== 1) {
+      out.push({ path: formatPath(["actions", i]), message: `an action must have exactly one key (deploy, boot or test), got: ${keys.join(", ") || "none"}` });
+      return;
+    }
+    const kind = keys[0]!;
+    const body = (item as Record<string, unknown>)[kind] as Record<string, unknown> | null;
+    if (!["deploy", "boot", "test"].includes(kind)) {
+      out.push({ path: formatPath(["actions", i, kind]), message: `action '${kind}' is not supported by Magma (supported: deploy, boot, test)` });
+      return;
+    }
+    if (!body || typeof body !== "object") return;
+    if (kind === "deploy" && typeof body["to"] === "string" && !(SUPPORTED_DEPLOY_METHODS as readonly string[]).includes(body["to"])) {
+      out.push({ path: formatPath(["actions", i, "deploy", "to"]), message: `deploy method '${body["to"]}' is not supported by Magma (supported: ${SUPPORTED_DEPLOY_METHODS.join(", ")})` });
+    }
+    if (kind === "boot" && typeof body["method"] === "string" && !(SUPPORTED_BOOT_METHODS as readonly string[]).includes(body["method"])) {
+      out.push({ path: formatPath(["actions", i, "boot", "method"]), message: `boot method '${body["method"]}' is not supported by Magma (supported: ${SUPPORTED_BOOT_METHODS.join(", ")})` });
+    }
+    if (kind === "test" && Array.isArray(body["definitions"])) {
+      (body["definitions"] as unknown[]).forEach((d, j) => {
+        const from = d && typeof d === "object" ? (d as Record<string, unknown>)["from"] : undefined;
+        if (typeof from === "string" && !(SUPPORTED_TEST_SOURCES as readonly string[]).includes(from)) {
+          out.push({ path: formatPath(["actions", i, "test", "definitions", j, "from"]), message: `test definition source '${from}' is not supported by Magma (supported: ${SUPPORTED_TEST_SOURCES.join(", ")})` });
+        }
+      });
+    }
+  });
+  return out;
+}
+
+/**
+ * Parses and validates a LAVA job definition (YAML text), as LAVA's `scheduler.jobs.submit` /
+ * `validate_job` do before creating a TestJob.
+ *
+ * @param text YAML (or JSON) job definition; at most {@link MAX_DEFINITION_BYTES} bytes (UTF-8).
+ * @returns `{ok: true, definition, raw}` (raw = the plain parsed YAML, kept to store and forward the
+ *   definition unchanged) or `{ok: false, errors}` where each error names the YAML path and problem.
+ *   Never throws for bad input: oversize text, YAML syntax errors, duplicate keys, alias bombs,
+ *   non-mapping documents, unknown keys and unsupported methods all come back as errors.
+ */
+export function parseJobDefinition(text: string): TParseResult {
+  const bytes = Buffer.byteLength(text, "utf8");
+  if (bytes > MAX_DEFINITION_BYTES) {
+    return { ok: false, errors: [{ path: "data", message: `definition is ${bytes} bytes, over the limit of ${MAX_DEFINITION_BYTES} bytes` }] };
+  }
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, strict: true });
+  if (doc.errors.length) {
+    return { ok: false, errors: doc.errors.map((e) => ({ path: "data", message: `YAML syntax error: ${e.message.split("\n")[0]} (line ${(e.linePos?.[0]?.line ?? 0)})` })) };
+  }
+  let raw: unknown;
+  try {
+    // a low maxAliasCount makes toJS throw on "billion laughs" documents instead of expanding them
+    raw = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+  } catch (e) {
+    return { ok: false, errors: [{ path: "data", message: `YAML aliases expand too far (alias bomb?): ${(e as Error).message}` }] };
+  }
+  if (!raw || typeof raw !== "object" || Array.isArray(raw)) {
+    return { ok: false, errors: [{ path: "data", message: "expected a dictionary (YAML mapping) at the top level" }] };
+  }
+  const rawObj = raw as Record<string, unknown>;
+  const methodErrors = unsupportedMethods(rawObj);
+  if (methodErrors.length) return { ok: false, errors: methodErrors };
+  const parsed = ZJobDefinition.safeParse(rawObj);
+  if (!parsed.success) return { ok: false, errors: zodIssues(parsed.error, rawObj) };
+  return { ok: true, definition: parsed.data, raw: rawObj };
+}

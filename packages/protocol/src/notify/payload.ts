@@ -1,0 +1,67 @@
+import { z } from "zod";
+
+/**
+ * The notify callback body, LAVA's `TestJob.create_job_data` (lava_scheduler_app/models.py), so
+ * receivers written for LAVA (SQUAD, KernelCI-style handlers) work unchanged:
+ * ints for status/state/health/priority, times as `str(datetime)` (`2026-11-23 06:56:30.291986+00:00`)
+ * or the string "None". `dataset` decides the optional keys: `logs` adds `log` (the job log as
+ * LAVA's output.yaml text), `results` adds `results` ({suite: YAML list of test cases with string
+ * values}), `all` adds both; `token` is present iff the callback has one.
+ *
+ * Documented differences from LAVA 2023.01 (fixes, not regressions):
+ * - `end_time` carries the real end time (LAVA always sends "None" in Finished callbacks).
+ * - `metadata` is the job's `metadata:` mapping (LAVA 2023.01 sends `[]`).
+ * - `magma` carries what a federating receiver needs without parsing YAML: instance name,
+ *   device type, error type and a delivery id.
+ */
+export const ZNotifyPayload = z.looseObject({
+  id: z.number().int(),
+  status: z.number().int(),
+  status_string: z.string(),
+  state: z.number().int(),
+  state_string: z.string(),
+  health: z.number().int(),
+  health_string: z.string(),
+  submit_time: z.string(),
+  start_time: z.string(),
+  end_time: z.string(),
+  submitter_username: z.string(),
+  failure_comment: z.string().nullable(),
+  priority: z.number().int(),
+  description: z.string(),
+  actual_device_id: z.string().nullable(),
+  definition: z.string(),
+  metadata: z.union([z.record(z.string(), z.string()), z.array(z.unknown())]),
+  token: z.string().optional(),
+  log: z.string().optional(),
+  results: z.record(z.string(), z.string()).optional(),
+  magma: z
+    .object({
+      instance: z.string(),
+      device_type: z.string(),
+      error_type: z.string().nullable(),
+      health_check: z.boolean(),
+    })
+    .optional(),
+});
+export type TNotifyPayload = z.infer<typeof ZNotifyPayload>;
+
+/** One test case inside `results.<suite>` YAML, LAVA's export with string values. */
+export const ZNotifyTestCase = z.looseObject({
+  id: z.union([z.string(), z.number()]).transform(String),
+  job: z.union([z.string(), z.number()]).transform(String),
+  name: z.string(),
+  suite: z.string(),
+  result: z.string(),
+  measurement: z.union([z.string(), z.number(), z.null()]).transform((m) => (m === null || m === "None" ? null : String(m))),
+  unit: z.string().nullable().optional(),
+  logged: z.string().optional(),
+  level: z.union([z.string(), z.null()]).optional(),
+  log_start_line: z.union([z.string(), z.number(), z.null()]).optional(),
+  log_end_line: z.union([z.string(), z.number(), z.null()]).optional(),
+  metadata: z.record(z.string(), z.unknown()).nullable().optional(),
+});
+export type TNotifyTestCase = z.infer<typeof ZNotifyTestCase>;
+
+/** Header a Magma instance puts its federation token in when calling the frontend. */
+export const FEDERATION_TOKEN_HEADER = "x-magma-token";
