@@ -103,7 +103,7 @@ function unsupportedMethods(raw: Record<string, unknown>): TDefinitionError[] {
  *   non-mapping documents, unknown keys and unsupported methods all come back as errors.
  */
 export function parseJobDefinition(text: string): TParseResult {
-  const bytes = Buffer.byteLength(text, "utf8");
+  const bytes = new TextEncoder().encode(text).length;
   if (bytes > MAX_DEFINITION_BYTES) {
     return { ok: false, errors: [{ path: "data", message: `definition is ${bytes} bytes, over the limit of ${MAX_DEFINITION_BYTES} bytes` }] };
   }

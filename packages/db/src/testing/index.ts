@@ -1,0 +1,2 @@
+/** @magma/db/testing — helpers for integration tests against the real PostgreSQL. */
+export * from "./create-test-database.ts";
