@@ -1,0 +1,125 @@
+/**
+ * `npm run demo`: brings up a two-lab Magma federation on this machine and runs the main job.
+ *
+ *   lab-a  http://127.0.0.1:4001  (instance + own DB + worker with qemu-01, qemu-02)
+ *   lab-b  http://127.0.0.1:4002  (same)
+ *   frontend http://127.0.0.1:3000
+ *   DUT images http://127.0.0.1:4100/{vmlinuz,initramfs.cpio.gz}
+ *
+ * It submits the inline-tests job through the frontend's cross-lab submission path (to both
+ * labs), the boot-only job to lab-b the same way, and the inline-tests job straight to lab-a's REST
+ * API as curl would; prints URLs, tokens and a curl line; waits for the results to reach the
+ * frontend; then keeps supervising until Ctrl-C (or exits with --exit-when-done).
+ *
+ * Environment (all optional): MAGMA_DEMO_TOKEN (admin API token; generated and printed when unset),
+ * MAGMA_LAB_A_PORT, MAGMA_LAB_B_PORT, MAGMA_FRONTEND_PORT, MAGMA_DEMO_ARTIFACT_PORT,
+ * MAGMA_PG_URL (PostgreSQL server URL, default postgresql://postgres@127.0.0.1:5432/postgres),
+ * REDIS_URL (default redis://127.0.0.1:6379), MAGMA_STATE_DIR (default <repo>/.magma/demo).
+ */
+import { randomBytes, randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { ROOT, startStack } from "./stack.ts";
+import { getFederatedJob, submitToLab, trpcMutation, trpcQuery, waitFor } from "./clients.ts";
+
+const { values: flags } = parseArgs({ options: { "exit-when-done": { type: "boolean", default: false } } });
+const env = process.env;
+const port = (name: string, dflt: number): number => {
+  const v = env[name];
+  if (v === undefined || v === "") return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`${name}="${v}" is not a TCP port (1-65535)`);
+  return n;
+};
+const log = (msg: string) => console.log(`\x1b[1;35m[demo]\x1b[0m ${msg}`);
+
+const generatedToken = !env["MAGMA_DEMO_TOKEN"];
+const adminToken = env["MAGMA_DEMO_TOKEN"] || randomBytes(24).toString("base64url");
+const artifactPort = port("MAGMA_DEMO_ARTIFACT_PORT", 4100);
+const stateDir = env["MAGMA_STATE_DIR"] || path.join(ROOT, ".magma/demo");
+
+log("starting lab-a, lab-b (instance + worker each) and the frontend …");
+const stack = await startStack({
+  id: "demo",
+  labs: [
+    { name: "lab-a", port: port("MAGMA_LAB_A_PORT", 4001), devices: 2 },
+    { name: "lab-b", port: port("MAGMA_LAB_B_PORT", 4002), devices: 2 },
+  ],
+  frontendPort: port("MAGMA_FRONTEND_PORT", 3000),
+  pgUrl: env["MAGMA_PG_URL"] || "postgresql://postgres@127.0.0.1:5432/postgres",
+  redisUrl: env["REDIS_URL"] || "redis://127.0.0.1:6379",
+  queuePrefix: "magma-demo",
+  adminToken,
+  stateDir,
+  dutDir: path.join(ROOT, ".magma/dut"),
+  artifactPort,
+  onEvent: (e) => {
+    if (e.event === "started") return;
+    log(`supervisor: ${e.name} ${e.event}${e.code !== undefined ? ` (code ${e.code}, signal ${e.signal ?? "none"})` : ""}; log: ${e.log}`);
+  },
+});
+
+let stopping = false;
+const shutdown = async (sig: string) => {
+  if (stopping) return;
+  stopping = true;
+  log(`${sig}: stopping every process …`);
+  await stack.stop();
+  process.exit(0);
+};
+process.on("SIGINT", () => void shutdown("SIGINT"));
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+
+const inline = readFileSync(path.join(ROOT, "infra/demo/jobs/qemu-inline-tests.yaml"), "utf8");
+const bootOnly = readFileSync(path.join(ROOT, "infra/demo/jobs/qemu-boot-only.yaml"), "utf8");
+const [labA, labB] = stack.labs as [(typeof stack.labs)[0], (typeof stack.labs)[0]];
+
+type Submission = { id: string; targets: { lab: string; status: string; remoteJobId?: number | null; remote_job_id?: number | null; error?: string | null }[] };
+const fanOut = await trpcMutation<Submission>(stack.frontendUrl, "submissions.create", { clientRequestId: randomUUID(), definition: inline, labs: [labA.name, labB.name] });
+const bootSub = await trpcMutation<Submission>(stack.frontendUrl, "submissions.create", { clientRequestId: randomUUID(), definition: bootOnly, labs: [labB.name] });
+const direct = await submitToLab(labA.url, adminToken, inline);
+log(`submitted through the frontend: submission ${fanOut.id} (inline tests → lab-a, lab-b), ${bootSub.id} (boot only → lab-b)`);
+log(`submitted straight to lab-a's REST API: job ${direct}`);
+
+console.log(`
+  Frontend          ${stack.frontendUrl}            (labs, jobs, results, submit form)
+  lab-a REST        ${labA.url}/api/v0.2/
+  lab-b REST        ${labB.url}/api/v0.2/
+  DUT images        ${stack.artifactsUrl}/vmlinuz  ${stack.artifactsUrl}/initramfs.cpio.gz
+  admin API token   ${adminToken}${generatedToken ? "   (generated; set MAGMA_DEMO_TOKEN to choose it)" : ""}
+  logs              ${path.join(stateDir, "logs")}
+
+  Submit with curl:
+    curl -s -H "Authorization: Token ${adminToken}" -H 'Content-Type: application/json' \\
+      --data "$(node -e 'console.log(JSON.stringify({definition: require("fs").readFileSync("infra/demo/jobs/qemu-inline-tests.yaml","utf8")}))')" \\
+      ${labA.url}/api/v0.2/jobs/
+`);
+
+// Resolve the lab job ids of the fan-out submissions, then wait for every job in the frontend.
+const resolveTargets = (sub: Submission) =>
+  waitFor(`submission ${sub.id} submitted to every lab`, 120_000, async () => {
+    const s = await trpcQuery<Submission>(stack.frontendUrl, "submissions.get", { id: sub.id });
+    const failed = s.targets.find((t) => t.status === "failed");
+    if (failed) throw new Error(`lab ${failed.lab} refused the job: ${failed.error}`);
+    const ids = s.targets.map((t) => ({ lab: t.lab, id: t.remoteJobId ?? t.remote_job_id ?? undefined }));
+    return ids.every((t) => t.id !== undefined) ? (ids as { lab: string; id: number }[]) : undefined;
+  });
+const jobs = [...(await resolveTargets(fanOut)), ...(await resolveTargets(bootSub)), { lab: labA.name, id: direct }];
+log(`lab jobs: ${jobs.map((j) => `${j.lab}#${j.id}`).join(", ")}; waiting for them to finish (QEMU boots take 10-30 s each under TCG) …`);
+
+for (const j of jobs) {
+  const job = await waitFor(`${j.lab}#${j.id} finished in the frontend`, 15 * 60_000, async () => {
+    const v = await getFederatedJob(stack.frontendUrl, j.lab, j.id);
+    return v && v.state === "Finished" ? v : undefined;
+  }, 1000);
+  const cases = (job.suites ?? []).flatMap((s) => s.tests.map((t) => `${s.name}.${t.name}=${t.result}${t.measurement ? `(${t.measurement}${t.unit ?? t.units ?? ""})` : ""}`));
+  log(`${j.lab}#${j.id}: ${job.health}; ${cases.length} results: ${cases.filter((c) => !c.startsWith("lava.")).join(" ")}`);
+  log(`  ${stack.frontendUrl}/jobs/${j.lab}/${j.id}`);
+}
+
+if (flags["exit-when-done"]) {
+  await shutdown("done");
+} else {
+  log(`all demo jobs finished. The federation keeps running: open ${stack.frontendUrl} — Ctrl-C stops everything.`);
+}

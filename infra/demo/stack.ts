@@ -1,0 +1,256 @@
+/**
+ * Starts a whole local Magma federation — N lab instances (own database each), one worker per lab
+ * with QEMU devices of device type `qemu`, the frontend (own database, BullMQ on Redis), and an
+ * HTTP server for the DUT images — for `npm run demo` and for the cross-app tests in tests/.
+ * Everything runs as real processes over real HTTP; nothing is mocked.
+ */
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import serveHandler from "serve-handler";
+import { stringify } from "yaml";
+import { Supervisor, type SupervisorEvent } from "./supervisor.ts";
+
+const run = promisify(execFile);
+/** Repository root. */
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+/** One lab (micro-instance) of the stack. */
+export interface LabSpec {
+  name: string;
+  port: number;
+  /** number of QEMU devices on the lab's worker (hostnames qemu-01 …) */
+  devices: number;
+}
+
+export interface StackOptions {
+  /** prefix of database names and the log folder, e.g. "demo" → magma_demo_lab_a */
+  id: string;
+  labs: LabSpec[];
+  frontendPort: number;
+  /** PostgreSQL server URL with a database the role can connect to (databases are created beside it) */
+  pgUrl: string;
+  redisUrl: string;
+  /** BullMQ prefix (tests use a unique one) */
+  queuePrefix: string;
+  /** API token of the `admin` user on every lab */
+  adminToken: string;
+  /** where logs, configs and worker directories go */
+  stateDir: string;
+  /** directory with vmlinuz + initramfs.cpio.gz (infra/dut/build-dut.sh) */
+  dutDir: string;
+  /** port of the DUT image server (0 = any) */
+  artifactPort?: number;
+  onEvent?: (e: SupervisorEvent) => void;
+  /** drop and recreate the databases first (tests) */
+  freshDatabases?: boolean;
+}
+
+export interface RunningStack {
+  frontendUrl: string;
+  labs: { name: string; url: string; workerName: string; federationToken: string }[];
+  /** base URL serving vmlinuz and initramfs.cpio.gz */
+  artifactsUrl: string;
+  adminToken: string;
+  databases: Record<string, string>;
+  supervisor: Supervisor;
+  stop(): Promise<void>;
+}
+
+const tsx = (script: string) => ["--import", "tsx", path.join(ROOT, script)];
+const dbName = (id: string, what: string) => `magma_${id}_${what}`.replace(/[^a-z0-9_]/gi, "_").toLowerCase();
+function dbUrl(server: string, name: string): string {
+  const u = new URL(server);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+/** Applies migrations (creating the database if missing). @throws Error with the runner's output. */
+async function migrate(schema: "instance" | "frontend", url: string): Promise<void> {
+  try {
+    await run(process.execPath, [path.join(ROOT, "packages/db/scripts/migrate.mjs"), "deploy", "--schema", schema, "--create-db"], { env: { ...process.env, DATABASE_URL: url } });
+  } catch (e) {
+    const err = e as { stderr?: string; message: string };
+    throw new Error(`migrating ${schema} database ${url} failed: ${err.stderr || err.message}`);
+  }
+}
+
+async function dropDatabase(server: string, name: string): Promise<void> {
+  const pg = (await import("pg")).default;
+  const c = new pg.Client({ connectionString: server });
+  await c.connect();
+  try {
+    await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  } finally {
+    await c.end();
+  }
+}
+
+/** Polls `url` until it answers (any HTTP status < 500) or `timeoutMs` passes. @throws Error naming the URL. */
+export async function waitForHttp(url: string, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = "";
+  while (Date.now() < deadline) {
+    try {
+      const r = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      if (r.status < 500) return;
+      last = `HTTP ${r.status}`;
+    } catch (e) {
+      last = (e as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${what} did not answer at ${url} within ${timeoutMs} ms (last error: ${last})`);
+}
+
+function serveArtifacts(dir: string, port: number): Promise<http.Server> {
+  const server = http.createServer((req, res) => void serveHandler(req, res, { public: dir, directoryListing: false }));
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", () => resolve(server));
+  });
+}
+
+const token = () => randomBytes(24).toString("base64url");
+
+/** Builds the frontend once (next build) unless a build exists. */
+export async function ensureFrontendBuild(): Promise<void> {
+  if (existsSync(path.join(ROOT, "apps/frontend/.next/BUILD_ID"))) return;
+  await run("npm", ["run", "build", "-w", "@magma/frontend"], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" } });
+}
+
+/**
+ * Starts the stack and waits until every HTTP endpoint answers.
+ * @throws Error naming the part that failed (migration, seed, a process not answering)
+ */
+export async function startStack(o: StackOptions): Promise<RunningStack> {
+  mkdirSync(o.stateDir, { recursive: true });
+  const logDir = path.join(o.stateDir, "logs");
+  const supervisor = new Supervisor(logDir, o.onEvent);
+  const artifacts = await serveArtifacts(o.dutDir, o.artifactPort ?? 0);
+  const artifactsUrl = `http://127.0.0.1:${(artifacts.address() as AddressInfo).port}`;
+  const frontendUrl = `http://127.0.0.1:${o.frontendPort}`;
+  const databases: Record<string, string> = {};
+
+  const labs = o.labs.map((l) => ({
+    ...l,
+    url: `http://127.0.0.1:${l.port}`,
+    workerName: `${l.name}-worker`,
+    workerToken: token(),
+    federationToken: token(),
+    db: dbUrl(o.pgUrl, dbName(o.id, l.name)),
+  }));
+  const frontendDb = dbUrl(o.pgUrl, dbName(o.id, "frontend"));
+
+  // 1. databases
+  if (o.freshDatabases) {
+    for (const l of labs) await dropDatabase(o.pgUrl, dbName(o.id, l.name));
+    await dropDatabase(o.pgUrl, dbName(o.id, "frontend"));
+  }
+  await Promise.all([...labs.map((l) => migrate("instance", l.db)), migrate("frontend", frontendDb)]);
+  for (const l of labs) databases[l.name] = l.db;
+  databases["frontend"] = frontendDb;
+
+  // 2. seed each lab: admin user + token, the worker, device type qemu, devices
+  for (const l of labs) {
+    const seed = {
+      users: [{ username: "admin", superuser: true, tokens: [{ secret: o.adminToken, description: "demo" }] }],
+      workers: [{ hostname: l.workerName, token: l.workerToken, description: `${l.name} worker (local QEMU)` }],
+      device_types: [{ name: "qemu", dictionary: { qemu: { binary: "qemu-system-x86_64", machine: "pc,accel=tcg", memory_mb: 256, smp: 1 } } }],
+      devices: Array.from({ length: l.devices }, (_, i) => ({
+        hostname: `qemu-${String(i + 1).padStart(2, "0")}`,
+        device_type: "qemu",
+        worker: l.workerName,
+        tags: [],
+        health: "Good",
+        dictionary: {},
+      })),
+    };
+    const file = path.join(o.stateDir, `${l.name}.seed.yaml`);
+    writeFileSync(file, stringify(seed));
+    try {
+      await run(process.execPath, [...tsx("apps/instance/src/cli.ts"), "seed", file], { cwd: ROOT, env: { ...process.env, MAGMA_INSTANCE_NAME: l.name, MAGMA_INSTANCE_DATABASE_URL: l.db } });
+    } catch (e) {
+      const err = e as { stderr?: string; message: string };
+      throw new Error(`seeding ${l.name} from ${file} failed: ${err.stderr || err.message}`);
+    }
+  }
+
+  // 3. frontend configuration: the labs it federates
+  const frontendConfig = path.join(o.stateDir, "frontend.yaml");
+  writeFileSync(frontendConfig, stringify({ instances: labs.map((l) => ({ name: l.name, url: l.url, api_token: o.adminToken, callback_token: l.federationToken })) }));
+
+  // 4. processes
+  for (const l of labs) {
+    supervisor.start({
+      name: `${l.name}-instance`,
+      command: process.execPath,
+      args: tsx("apps/instance/src/main.ts"),
+      cwd: ROOT,
+      env: {
+        MAGMA_INSTANCE_NAME: l.name,
+        MAGMA_INSTANCE_PORT: String(l.port),
+        MAGMA_INSTANCE_HOST: "127.0.0.1",
+        MAGMA_INSTANCE_DATABASE_URL: l.db,
+        MAGMA_FEDERATION_CALLBACK_URL: `${frontendUrl}/api/callbacks/${l.name}`,
+        MAGMA_FEDERATION_TOKEN: l.federationToken,
+      },
+    });
+  }
+  await ensureFrontendBuild();
+  supervisor.start({
+    name: "frontend",
+    command: process.execPath,
+    args: [path.join(ROOT, "node_modules/next/dist/bin/next"), "start", "-p", String(o.frontendPort), "-H", "127.0.0.1"],
+    cwd: path.join(ROOT, "apps/frontend"),
+    env: {
+      MAGMA_FRONTEND_DATABASE_URL: frontendDb,
+      REDIS_URL: o.redisUrl,
+      MAGMA_QUEUE_PREFIX: o.queuePrefix,
+      MAGMA_FRONTEND_CONFIG: frontendConfig,
+      NEXT_TELEMETRY_DISABLED: "1",
+    },
+  });
+  for (const l of labs) {
+    supervisor.start({
+      name: `${l.name}-worker`,
+      command: process.execPath,
+      args: tsx("apps/worker/src/main.ts"),
+      cwd: ROOT,
+      env: {
+        MAGMA_WORKER_NAME: l.workerName,
+        MAGMA_INSTANCE_URL: l.url,
+        MAGMA_WORKER_TOKEN: l.workerToken,
+        MAGMA_WORKER_DIR: path.join(o.stateDir, "workers", l.workerName),
+      },
+    });
+  }
+
+  const stop = async () => {
+    await supervisor.stopAll();
+    await new Promise<void>((r) => artifacts.close(() => r()));
+  };
+  try {
+    await Promise.all([
+      ...labs.map((l) => waitForHttp(`${l.url}/api/v0.2/system/version/`, 60_000, `instance ${l.name}`)),
+      waitForHttp(`${frontendUrl}/`, 90_000, "frontend"),
+    ]);
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return {
+    frontendUrl,
+    labs: labs.map((l) => ({ name: l.name, url: l.url, workerName: l.workerName, federationToken: l.federationToken })),
+    artifactsUrl,
+    adminToken: o.adminToken,
+    databases,
+    supervisor,
+    stop,
+  };
+}
