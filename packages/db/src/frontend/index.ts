@@ -1,3 +1,7 @@
-/** @magma/db/frontend — the frontend database: client factory, generated types, repositories. */
+/** @magma/db/frontend — the frontend database: client factory, generated types, repositories, DTOs. */
 export * from "./client.ts";
+export * from "./dto.ts";
+export * from "./repositories/instance-repository.ts";
+export * from "./repositories/federated-job-repository.ts";
+export * from "./repositories/submission-repository.ts";
 export * from "../generated/frontend/client";

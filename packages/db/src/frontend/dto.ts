@@ -1,0 +1,132 @@
+/**
+ * Plain data shapes the frontend repositories return (convention 3: Prisma types never reach
+ * React or the JSON API). Times are ISO 8601 strings (UTC, `Z`), so they survive JSON/tRPC as is.
+ */
+
+/** A lab as stored, including its secrets: server-side only, never sent to a browser. */
+export interface TInstanceRecord {
+  id: number;
+  name: string;
+  url: string;
+  apiToken: string;
+  callbackToken: string;
+}
+
+/** A lab as configured (MAGMA_FRONTEND_CONFIG entry). */
+export interface TInstanceConfig {
+  name: string;
+  url: string;
+  api_token: string;
+  callback_token: string;
+}
+
+/** One federated job row (list view and JSON API). `id` is the job id on its lab. */
+export interface TFederatedJob {
+  lab: string;
+  id: number;
+  name: string;
+  deviceType: string;
+  submitter: string;
+  state: string;
+  health: string;
+  priority: number;
+  metadata: Record<string, string>;
+  actualDevice: string | null;
+  submitTime: string;
+  startTime: string | null;
+  endTime: string | null;
+  errorType: string | null;
+  failureComment: string | null;
+  healthCheck: boolean;
+  updatedAt: string;
+}
+
+/** One test case of a federated job; `id` is the case id on its lab. */
+export interface TFederatedTestCase {
+  id: string;
+  suite: string;
+  name: string;
+  result: string;
+  /** Decimal as text (LAVA keeps 10 decimal places; trailing zeros are dropped), or null. */
+  measurement: string | null;
+  units: string;
+  testSet: string | null;
+}
+
+/** Pass/fail/skip/unknown counts. */
+export interface TResultCounts {
+  pass: number;
+  fail: number;
+  skip: number;
+  unknown: number;
+}
+
+/** A suite with its cases, in case id order. */
+export interface TFederatedSuite {
+  name: string;
+  counts: TResultCounts;
+  cases: TFederatedTestCase[];
+}
+
+/** A job with its definition and results (job page and JSON API). */
+export interface TFederatedJobDetail extends TFederatedJob {
+  definition: string;
+  suites: TFederatedSuite[];
+}
+
+/** Filters of the federated job list; all optional and combined with AND. */
+export interface TJobListFilter {
+  lab?: string;
+  state?: string;
+  health?: string;
+  deviceType?: string;
+  /** Case-insensitive substring of the job name. */
+  jobName?: string;
+  /** Every key must equal its value in the job's metadata (JSONB containment, GIN-indexed). */
+  metadata?: Record<string, string>;
+}
+
+/** Keyset position: the last row of the previous page (submit time, internal id). */
+export interface TJobCursor {
+  submitTime: string;
+  rowId: number;
+}
+
+/** A page of jobs, newest submit time first; `nextCursor` null on the last page. */
+export interface TJobPage {
+  results: TFederatedJob[];
+  nextCursor: TJobCursor | null;
+}
+
+/** One cell of the results matrix: a metadata value × lab × device type. */
+export interface TResultMatrixRow {
+  group: string;
+  lab: string;
+  deviceType: string;
+  jobs: number;
+  counts: TResultCounts;
+}
+
+export type TSubmissionTargetStatus = "queued" | "submitted" | "failed";
+
+/** One lab of a submission. */
+export interface TSubmissionTarget {
+  id: string;
+  lab: string;
+  status: TSubmissionTargetStatus;
+  remoteJobId: number | null;
+  error: string | null;
+  attempts: number;
+  updatedAt: string;
+}
+
+/** A cross-lab submission with its targets (sorted by lab name). */
+export interface TSubmission {
+  id: string;
+  clientRequestId: string;
+  deviceType: string;
+  jobName: string;
+  definition: string;
+  createdAt: string;
+  targets: TSubmissionTarget[];
+}

@@ -1,0 +1,247 @@
+import { Prisma } from "../../generated/frontend/client";
+import type { FrontendDb } from "../client.ts";
+import type {
+  TFederatedJob,
+  TFederatedJobDetail,
+  TFederatedSuite,
+  TFederatedTestCase,
+  TJobCursor,
+  TJobListFilter,
+  TJobPage,
+  TResultCounts,
+  TResultMatrixRow,
+} from "../dto.ts";
+import { jobFilterSql } from "./job-filter-sql.ts";
+
+/** Job fields carried by one notify callback, already parsed and typed by the caller. */
+export interface TIngestJobInput {
+  instanceId: number;
+  remoteId: number;
+  name: string;
+  deviceType: string;
+  submitter: string;
+  state: string;
+  health: string;
+  /** Monotonic order of (state, health); a lower rank than stored changes nothing. */
+  stateRank: number;
+  priority: number;
+  metadata: Record<string, string>;
+  actualDevice: string | null;
+  submitTime: Date;
+  startTime: Date | null;
+  endTime: Date | null;
+  errorType: string | null;
+  failureComment: string | null;
+  definition: string;
+  healthCheck: boolean;
+  receivedAt: Date;
+  cases: Array<Omit<TFederatedTestCase, "id"> & { remoteCaseId: string }>;
+}
+
+/** What one ingest did: `stale` = the stored job was already further along, nothing changed. */
+export interface TIngestJobResult {
+  created: boolean;
+  updated: boolean;
+  stale: boolean;
+  casesInserted: number;
+}
+
+/**
+ * Upserts a federated job and its test cases in ONE transaction, idempotently and monotonically
+ * (as LAVA's `go_state_*`, convention 8): the job row is locked (`FOR UPDATE`); a callback whose
+ * state rank is below the stored one changes nothing (a late Running after Finished); test cases
+ * are inserted with ON CONFLICT DO NOTHING on (instance, remote job, remote case id), so a
+ * re-delivered callback counts each case once. Times already known are never cleared.
+ */
+export async function ingestFederatedJob(db: FrontendDb, input: TIngestJobInput): Promise<TIngestJobResult> {
+  return db.$transaction(async (tx) => {
+    const fields = {
+      name: input.name,
+      device_type: input.deviceType,
+      submitter: input.submitter,
+      state: input.state,
+      health: input.health,
+      state_rank: input.stateRank,
+      priority: input.priority,
+      metadata: input.metadata,
+      actual_device: input.actualDevice,
+      submit_time: input.submitTime,
+      start_time: input.startTime,
+      end_time: input.endTime,
+      error_type: input.errorType,
+      failure_comment: input.failureComment,
+      definition: input.definition,
+      health_check: input.healthCheck,
+      last_callback_at: input.receivedAt,
+    };
+    const { count } = await tx.federatedJob.createMany({
+      data: [{ instance_id: input.instanceId, remote_id: input.remoteId, ...fields }],
+      skipDuplicates: true,
+    });
+    const rows = await tx.$queryRaw<{ id: number; state_rank: number }[]>`
+      SELECT id, state_rank FROM federated_job WHERE instance_id = ${input.instanceId} AND remote_id = ${input.remoteId} FOR UPDATE`;
+    const row = rows[0];
+    if (!row) throw new Error(`federated job ${input.instanceId}/${input.remoteId} vanished during ingest`);
+    const created = count === 1;
+    if (!created && input.stateRank < row.state_rank) return { created, updated: false, stale: true, casesInserted: 0 };
+    let updated = false;
+    if (!created) {
+      const { start_time, end_time, actual_device, error_type, failure_comment, ...rest } = fields;
+      await tx.federatedJob.update({
+        where: { id: row.id },
+        data: {
+          ...rest,
+          // a later callback may lack what an earlier one had (LAVA sends "None" times): keep them
+          ...(start_time ? { start_time } : {}),
+          ...(end_time ? { end_time } : {}),
+          ...(actual_device ? { actual_device } : {}),
+          ...(error_type ? { error_type } : {}),
+          ...(failure_comment ? { failure_comment } : {}),
+        },
+      });
+      updated = true;
+    }
+    let casesInserted = 0;
+    if (input.cases.length) {
+      const r = await tx.federatedTestCase.createMany({
+        data: input.cases.map((c) => ({
+          instance_id: input.instanceId,
+          job_id: row.id,
+          remote_job_id: input.remoteId,
+          remote_case_id: c.remoteCaseId,
+          suite: c.suite,
+          name: c.name,
+          result: c.result,
+          measurement: c.measurement,
+          units: c.units,
+          test_set: c.testSet,
+        })),
+        skipDuplicates: true,
+      });
+      casesInserted = r.count;
+    }
+    return { created, updated, stale: false, casesInserted };
+  });
+}
+
+type JobRow = Prisma.FederatedJobGetPayload<{ include: { instance: { select: { name: true } } } }>;
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+function toJob(j: JobRow): TFederatedJob {
+  return {
+    lab: j.instance.name,
+    id: j.remote_id,
+    name: j.name,
+    deviceType: j.device_type,
+    submitter: j.submitter,
+    state: j.state,
+    health: j.health,
+    priority: j.priority,
+    metadata: (j.metadata && typeof j.metadata === "object" && !Array.isArray(j.metadata) ? j.metadata : {}) as Record<string, string>,
+    actualDevice: j.actual_device,
+    submitTime: j.submit_time.toISOString(),
+    startTime: iso(j.start_time),
+    endTime: iso(j.end_time),
+    errorType: j.error_type,
+    failureComment: j.failure_comment,
+    healthCheck: j.health_check,
+    updatedAt: j.updated_at.toISOString(),
+  };
+}
+
+/**
+ * One page of federated jobs, newest submit time first, by keyset (submit_time DESC, id DESC):
+ * stable under concurrent inserts, no OFFSET scans.
+ * @param limit rows per page (1–200)
+ * @param cursor the previous page's `nextCursor`, or null for the first page
+ */
+export async function listFederatedJobs(db: FrontendDb, filter: TJobListFilter, limit: number, cursor: TJobCursor | null): Promise<TJobPage> {
+  const where = jobFilterSql(filter);
+  const after = cursor
+    ? Prisma.sql`AND (j.submit_time, j.id) < ((${cursor.submitTime}::timestamptz AT TIME ZONE 'UTC'), ${cursor.rowId})`
+    : Prisma.empty;
+  const ids = await db.$queryRaw<{ id: number }[]>`
+    SELECT j.id FROM federated_job j JOIN instance i ON i.id = j.instance_id
+    WHERE ${where} ${after}
+    ORDER BY j.submit_time DESC, j.id DESC
+    LIMIT ${limit + 1}`;
+  const pageIds = ids.slice(0, limit).map((r) => r.id);
+  const rows = await db.federatedJob.findMany({ where: { id: { in: pageIds } }, include: { instance: { select: { name: true } } } });
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  const ordered = pageIds.map((id) => byId.get(id)).filter((r): r is JobRow => !!r);
+  const last = ordered[ordered.length - 1];
+  return {
+    results: ordered.map(toJob),
+    nextCursor: ids.length > limit && last ? { submitTime: last.submit_time.toISOString(), rowId: last.id } : null,
+  };
+}
+
+const emptyCounts = (): TResultCounts => ({ pass: 0, fail: 0, skip: 0, unknown: 0 });
+const bump = (c: TResultCounts, result: string) => {
+  if (result === "pass" || result === "fail" || result === "skip") c[result]++;
+  else c.unknown++;
+};
+
+/** A job with its definition and suites (cases in remote id order), or null when unknown. */
+export async function getFederatedJob(db: FrontendDb, lab: string, remoteId: number): Promise<TFederatedJobDetail | null> {
+  const j = await db.federatedJob.findFirst({
+    where: { remote_id: remoteId, instance: { name: lab } },
+    include: { instance: { select: { name: true } }, test_cases: { orderBy: { id: "asc" } } },
+  });
+  if (!j) return null;
+  const suites = new Map<string, TFederatedSuite>();
+  for (const c of j.test_cases) {
+    let s = suites.get(c.suite);
+    if (!s) suites.set(c.suite, (s = { name: c.suite, counts: emptyCounts(), cases: [] }));
+    bump(s.counts, c.result);
+    s.cases.push({
+      id: c.remote_case_id,
+      suite: c.suite,
+      name: c.name,
+      result: c.result,
+      measurement: c.measurement === null ? null : c.measurement.toString(),
+      units: c.units,
+      testSet: c.test_set,
+    });
+  }
+  return { ...toJob(j), definition: j.definition, suites: [...suites.values()] };
+}
+
+/**
+ * Results grouped by a metadata value × lab × device type, with case counts (LAVA's own `lava`
+ * suite excluded: it describes the pipeline, not the tests). Jobs lacking the key group under "".
+ * @param limit most rows returned (largest groups by name order)
+ */
+export async function resultsMatrix(db: FrontendDb, groupKey: string, filter: TJobListFilter, limit = 500): Promise<TResultMatrixRow[]> {
+  const rows = await db.$queryRaw<
+    { grp: string; lab: string; device_type: string; jobs: number; pass: number; fail: number; skip: number; unknown: number }[]
+  >`
+    SELECT COALESCE(j.metadata ->> ${groupKey}, '') AS grp, i.name AS lab, j.device_type,
+           COUNT(DISTINCT j.id)::int AS jobs,
+           COUNT(c.id) FILTER (WHERE c.result = 'pass')::int AS pass,
+           COUNT(c.id) FILTER (WHERE c.result = 'fail')::int AS fail,
+           COUNT(c.id) FILTER (WHERE c.result = 'skip')::int AS skip,
+           COUNT(c.id) FILTER (WHERE c.result NOT IN ('pass', 'fail', 'skip'))::int AS unknown
+    FROM federated_job j
+    JOIN instance i ON i.id = j.instance_id
+    LEFT JOIN federated_test_case c ON c.job_id = j.id AND c.suite <> 'lava'
+    WHERE ${jobFilterSql(filter)}
+    GROUP BY 1, 2, 3
+    ORDER BY 1 DESC, 2, 3
+    LIMIT ${limit}`;
+  return rows.map((r) => ({
+    group: r.grp,
+    lab: r.lab,
+    deviceType: r.device_type,
+    jobs: r.jobs,
+    counts: { pass: r.pass, fail: r.fail, skip: r.skip, unknown: r.unknown },
+  }));
+}
+
+/** Distinct metadata keys seen on jobs (for the matrix's group-by picker), sorted. */
+export async function listMetadataKeys(db: FrontendDb, limit = 100): Promise<string[]> {
+  const rows = await db.$queryRaw<{ k: string }[]>`
+    SELECT DISTINCT jsonb_object_keys(metadata) AS k FROM federated_job ORDER BY 1 LIMIT ${limit}`;
+  return rows.map((r) => r.k);
+}

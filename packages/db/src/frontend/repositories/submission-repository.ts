@@ -1,0 +1,116 @@
+import { Prisma } from "../../generated/frontend/client";
+import type { FrontendDb } from "../client.ts";
+import type { TInstanceRecord, TSubmission } from "../dto.ts";
+
+const include = { targets: { include: { instance: { select: { name: true } } } } } as const;
+type SubmissionRow = Prisma.SubmissionGetPayload<{ include: typeof include }>;
+
+function toSubmission(s: SubmissionRow): TSubmission {
+  return {
+    id: s.id,
+    clientRequestId: s.client_request_id,
+    deviceType: s.device_type,
+    jobName: s.job_name,
+    definition: s.definition,
+    createdAt: s.created_at.toISOString(),
+    targets: s.targets
+      .map((t) => ({
+        id: t.id,
+        lab: t.instance.name,
+        status: t.status,
+        remoteJobId: t.remote_job_id,
+        error: t.error,
+        attempts: t.attempts,
+        updatedAt: t.updated_at.toISOString(),
+      }))
+      .sort((a, b) => a.lab.localeCompare(b.lab)),
+  };
+}
+
+export interface CreateSubmissionInput {
+  clientRequestId: string;
+  definition: string;
+  deviceType: string;
+  jobName: string;
+  instanceIds: number[];
+}
+
+/**
+ * Creates a submission with one `queued` target per lab, or returns the one already stored under
+ * `clientRequestId` (double-click / retried request: `created: false`, nothing new is written).
+ */
+export async function createSubmissionRecord(db: FrontendDb, input: CreateSubmissionInput): Promise<{ submission: TSubmission; created: boolean }> {
+  const existing = await db.submission.findUnique({ where: { client_request_id: input.clientRequestId }, include });
+  if (existing) return { submission: toSubmission(existing), created: false };
+  try {
+    const s = await db.submission.create({
+      data: {
+        client_request_id: input.clientRequestId,
+        definition: input.definition,
+        device_type: input.deviceType,
+        job_name: input.jobName,
+        targets: { create: input.instanceIds.map((instance_id) => ({ instance_id })) },
+      },
+      include,
+    });
+    return { submission: toSubmission(s), created: true };
+  } catch (e) {
+    // a concurrent request with the same id won the race: answer with its submission
+    if (e instanceof Prisma.PrismaClientKnownRequestError && e.code === "P2002") {
+      const s = await db.submission.findUnique({ where: { client_request_id: input.clientRequestId }, include });
+      if (s) return { submission: toSubmission(s), created: false };
+    }
+    throw e;
+  }
+}
+
+/** A submission with its targets, or null. */
+export async function findSubmission(db: FrontendDb, id: string): Promise<TSubmission | null> {
+  const s = await db.submission.findUnique({ where: { id }, include });
+  return s ? toSubmission(s) : null;
+}
+
+/** What the fan-out worker needs for one target: its status, the definition and the lab. */
+export interface TSubmissionTargetWork {
+  targetId: string;
+  submissionId: string;
+  status: "queued" | "submitted" | "failed";
+  remoteJobId: number | null;
+  definition: string;
+  instance: TInstanceRecord;
+}
+
+/** Loads one target with its submission's definition and its lab, or null. */
+export async function findSubmissionTargetWork(db: FrontendDb, targetId: string): Promise<TSubmissionTargetWork | null> {
+  const t = await db.submissionTarget.findUnique({ where: { id: targetId }, include: { submission: true, instance: true } });
+  if (!t) return null;
+  return {
+    targetId: t.id,
+    submissionId: t.submission_id,
+    status: t.status,
+    remoteJobId: t.remote_job_id,
+    definition: t.submission.definition,
+    instance: {
+      id: t.instance.id,
+      name: t.instance.name,
+      url: t.instance.url.replace(/\/+$/, ""),
+      apiToken: t.instance.api_token,
+      callbackToken: t.instance.callback_token,
+    },
+  };
+}
+
+/** Counts one more delivery attempt of a target (shown on the submission page). */
+export async function recordSubmissionAttempt(db: FrontendDb, targetId: string, lastError: string | null): Promise<void> {
+  await db.submissionTarget.update({ where: { id: targetId }, data: { attempts: { increment: 1 }, ...(lastError ? { error: lastError } : {}) } });
+}
+
+/** Marks a target submitted with the lab's job id (idempotent). */
+export async function markTargetSubmitted(db: FrontendDb, targetId: string, remoteJobId: number): Promise<void> {
+  await db.submissionTarget.update({ where: { id: targetId }, data: { status: "submitted", remote_job_id: remoteJobId, error: null } });
+}
+
+/** Marks a target failed with the lab's (or the network's) error message; never overrides `submitted`. */
+export async function markTargetFailed(db: FrontendDb, targetId: string, error: string): Promise<void> {
+  await db.submissionTarget.updateMany({ where: { id: targetId, status: { not: "submitted" } }, data: { status: "failed", error } });
+}
