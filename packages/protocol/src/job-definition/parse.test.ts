@@ -1,0 +1,94 @@
+import { readFileSync, readdirSync } from "node:fs";
+import path from "node:path";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { formatDefinitionErrors, MAX_DEFINITION_BYTES, parseJobDefinition } from "./parse.ts";
+import { timeoutToMs } from "./timeout.ts";
+
+const repoRoot = path.resolve(import.meta.dirname, "../../../..");
+// LAVA 2023.01 sample jobs, in shared/ beside the repository (as on every developer and CI machine)
+const samples = path.resolve(repoRoot, "../shared/reference/lava/samples/jobs");
+const demoJobs = path.join(repoRoot, "infra/demo/jobs");
+
+function errorsOf(text: string): string {
+  const r = parseJobDefinition(text);
+  if (r.ok) throw new Error("expected the definition to be refused");
+  return formatDefinitionErrors(r.errors);
+}
+
+const minimal = `
+device_type: qemu
+job_name: t
+visibility: public
+timeouts: {job: {minutes: 5}}
+actions:
+- boot: {method: qemu, prompts: ['# ']}
+`;
+
+describe("parseJobDefinition", () => {
+  it("accepts the demo's LAVA job definitions unchanged", () => {
+    for (const f of readdirSync(demoJobs)) {
+      const r = parseJobDefinition(readFileSync(path.join(demoJobs, f), "utf8"));
+      expect(r.ok, f).toBe(true);
+    }
+  });
+
+  it("accepts real LAVA 2023.01 sample jobs that use methods Magma runs, and names the method it refuses", () => {
+    const files = readdirSync(samples).filter((f) => f.endsWith(".yaml"));
+    expect(files.length).toBeGreaterThanOrEqual(6);
+    for (const f of files) {
+      const r = parseJobDefinition(readFileSync(path.join(samples, f), "utf8"));
+      if (f.startsWith("05-")) {
+        expect(r.ok).toBe(false);
+        expect(formatDefinitionErrors((r as { errors: never[] }).errors)).toContain("test definition source 'git' is not supported");
+      } else expect(r.ok, f).toBe(true);
+    }
+  });
+
+  it("normalises priority names and metadata values, and converts timeouts to ms", () => {
+    const r = parseJobDefinition(minimal + "priority: high\nmetadata: {build: 1234, tree: mainline}\n");
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.definition.priority).toBe(100);
+    expect(r.definition.metadata).toEqual({ build: "1234", tree: "mainline" });
+    expect(timeoutToMs(r.definition.timeouts.job)).toBe(300_000);
+    expect(timeoutToMs({ hours: 1, minutes: 2, seconds: 3 })).toBe(3_723_000);
+  });
+
+  it("names missing keys, extra keys and wrong types with their YAML path, LAVA-style", () => {
+    const msg = errorsOf("job_name: x\nfoo: 1\n");
+    expect(msg).toMatch(/^Job invalid: /);
+    expect(msg).toContain("required key not provided @ data['device_type']");
+    expect(msg).toContain("extra keys not allowed @ data['foo']");
+    expect(errorsOf(minimal.replace("{minutes: 5}", "{minutes: five}"))).toContain("data['timeouts']['job']['minutes']");
+    expect(errorsOf(minimal + "priority: 101\n")).toContain("data['priority']");
+  });
+
+  it("refuses unsupported methods at submission, naming the method and its path", () => {
+    expect(errorsOf(minimal.replace("method: qemu", "method: u-boot"))).toBe(
+      "Job invalid: boot method 'u-boot' is not supported by Magma (supported: qemu) @ data['actions'][0]['boot']['method']",
+    );
+    expect(errorsOf(minimal.replace("- boot:", "- deploy: {to: nfs}\n- boot:"))).toContain("deploy method 'nfs' is not supported");
+    expect(errorsOf(minimal.replace("- boot:", "- command: {name: x}\n- boot:"))).toContain("action 'command' is not supported");
+  });
+
+  it("refuses YAML syntax errors, duplicate keys, non-mappings, alias bombs and oversize text", () => {
+    expect(errorsOf("job_name: [unclosed")).toContain("YAML syntax error");
+    expect(errorsOf("job_name: a\njob_name: b\n")).toContain("YAML syntax error");
+    expect(errorsOf("- a\n- b\n")).toContain("expected a dictionary");
+    const bomb = ["a: &a [x,x,x,x,x,x,x,x,x]"];
+    for (const [n, p] of [["b", "a"], ["c", "b"], ["d", "c"], ["e", "d"]] as const) bomb.push(`${n}: &${n} [${Array(9).fill(`*${p}`).join(",")}]`);
+    expect(errorsOf(bomb.join("\n"))).toContain("alias");
+    expect(errorsOf("x".repeat(MAX_DEFINITION_BYTES + 1))).toContain("over the limit");
+  });
+
+  it("never throws, whatever the input (fuzz)", () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.string({ unit: "binary" }), fc.jsonValue().map((v) => JSON.stringify(v))), (text) => {
+        const r = parseJobDefinition(text);
+        if (!r.ok) expect(r.errors.length).toBeGreaterThan(0);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
