@@ -1,8 +1,11 @@
 import { PrismaPg } from "@prisma/adapter-pg";
-import { PrismaClient } from "../generated/instance/client";
+import { PrismaClient, type Prisma } from "../generated/instance/client";
 
 /** Prisma client of one instance's database (schema prisma/instance). */
 export type InstanceDb = PrismaClient;
+
+/** The client handed to an interactive transaction callback (`db.$transaction(async (tx) => …)`). */
+export type InstanceTx = Prisma.TransactionClient;
 
 /**
  * Opens a Prisma client on an instance database through the `pg` driver adapter.

@@ -1,0 +1,30 @@
+import type { InstanceDb } from "@magma/db/instance";
+import type { InstanceConfig } from "./env.ts";
+import type { Logger } from "./logger.ts";
+import type { Notifier } from "./notifier.ts";
+import { Effects, applyEffects } from "./effects.ts";
+import type { TransitionContext } from "./jobs/job-transitions.ts";
+
+/** The long-lived parts services use (built once by buildApp, or by the CLI without loops). */
+export interface InstanceContext {
+  db: InstanceDb;
+  config: InstanceConfig;
+  logger: Logger;
+  notifier: Notifier;
+  scheduler: { trigger(): void } | null;
+  outbox: { wake(): void } | null;
+}
+
+/**
+ * Runs `fn` in one database transaction with a fresh {@link Effects} sink and applies the effects
+ * (worker wake-ups, scheduler pass, outbox wake) only after the commit succeeded.
+ * @returns what `fn` returned
+ * @throws whatever `fn` throws (the transaction is rolled back and no effect is applied)
+ */
+export async function inTransaction<T>(ctx: InstanceContext, fn: (t: TransitionContext) => Promise<T>): Promise<T> {
+  const effects = new Effects();
+  const federation = ctx.config.federationCallbackUrl ? { url: ctx.config.federationCallbackUrl, token: ctx.config.federationToken } : null;
+  const result = await ctx.db.$transaction((tx) => fn({ tx, effects, instanceName: ctx.config.name, federation }), { timeout: 30_000, maxWait: 10_000 });
+  applyEffects(effects, ctx);
+  return result;
+}

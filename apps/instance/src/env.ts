@@ -1,0 +1,60 @@
+import { z } from "zod";
+
+/**
+ * Instance configuration, parsed once from the environment (convention 11: the ONLY file that reads
+ * `process.env`). Defaults suit the local/embedded setup: one lab "lab-a" on 127.0.0.1:4001.
+ */
+export interface InstanceConfig {
+  /** instance (lab) name, as the federation knows it */
+  name: string;
+  host: string;
+  port: number;
+  databaseUrl: string;
+  /** federation callback URL (POSTed on Running and Finished) or null when not federated */
+  federationCallbackUrl: string | null;
+  /** sent as `x-magma-token` with federation callbacks */
+  federationToken: string | null;
+  logLevel: string;
+  /** a worker without a ping for this long is marked Offline (LAVA: 60 s) */
+  workerOfflineAfterMs: number;
+  /** externally visible base URL, used in DRF `next`/`previous` links */
+  publicUrl: string;
+}
+
+const ZEnv = z.object({
+  MAGMA_INSTANCE_NAME: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "must be letters, digits, '_', '.', '-'").default("lab-a"),
+  MAGMA_INSTANCE_HOST: z.string().min(1).default("127.0.0.1"),
+  MAGMA_INSTANCE_PORT: z.coerce.number().int().min(0).max(65535).default(4001),
+  MAGMA_INSTANCE_DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default("postgresql://postgres@127.0.0.1:5432/magma_lab_a"),
+  MAGMA_FEDERATION_CALLBACK_URL: z.url({ protocol: /^https?$/ }).optional(),
+  MAGMA_FEDERATION_TOKEN: z.string().min(1).optional(),
+  MAGMA_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  MAGMA_WORKER_OFFLINE_AFTER_MS: z.coerce.number().int().positive().default(60_000),
+  MAGMA_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+});
+
+/**
+ * Parses the instance configuration.
+ * @param env the environment (default `process.env`); empty strings count as unset
+ * @throws Error naming every bad variable and why, e.g. `MAGMA_INSTANCE_PORT: Too big: expected number to be <=65535`
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): InstanceConfig {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([k, v]) => k.startsWith("MAGMA_") && v !== ""));
+  const r = ZEnv.safeParse(cleaned);
+  if (!r.success) {
+    const lines = r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+    throw new Error(`Invalid instance environment: ${lines.join("; ")}`);
+  }
+  const e = r.data;
+  return {
+    name: e.MAGMA_INSTANCE_NAME,
+    host: e.MAGMA_INSTANCE_HOST,
+    port: e.MAGMA_INSTANCE_PORT,
+    databaseUrl: e.MAGMA_INSTANCE_DATABASE_URL,
+    federationCallbackUrl: e.MAGMA_FEDERATION_CALLBACK_URL ?? null,
+    federationToken: e.MAGMA_FEDERATION_TOKEN ?? null,
+    logLevel: e.MAGMA_LOG_LEVEL,
+    workerOfflineAfterMs: e.MAGMA_WORKER_OFFLINE_AFTER_MS,
+    publicUrl: (e.MAGMA_PUBLIC_URL ?? `http://${e.MAGMA_INSTANCE_HOST}:${e.MAGMA_INSTANCE_PORT}`).replace(/\/+$/, ""),
+  };
+}

@@ -1,0 +1,44 @@
+import type { FastifyInstance } from "fastify";
+import { INSTANCE_API_PREFIX } from "@magma/protocol";
+import { authenticateToken } from "../../auth/authenticate-token.ts";
+import type { InstanceContext } from "../../context.ts";
+import { getOverview, INSTANCE_VERSION, listDevices, listDeviceTypes, listWorkers } from "../../devices/list-inventory.ts";
+import { pagingQuery } from "../params.ts";
+
+const P = INSTANCE_API_PREFIX;
+
+/**
+ * Inventory and system routes (anonymous reads, as LAVA's IsAuthenticatedOrReadOnly):
+ *   GET /api/v0.2/                 root: links to the collections
+ *   GET devices/ devicetypes/ workers/   DRF pages (workers never list their token)
+ *   GET system/version/            {version};  GET system/whoami/ {user}
+ *   GET magma/overview/            TInstanceOverview for the frontend's labs page
+ */
+export function registerRestInventoryRoutes(app: FastifyInstance, ctx: InstanceContext): void {
+  const base = `${ctx.config.publicUrl}${P}`;
+  app.get(`${P}/`, async () => ({
+    devices: `${base}/devices/`,
+    devicetypes: `${base}/devicetypes/`,
+    jobs: `${base}/jobs/`,
+    system: `${base}/system/`,
+    workers: `${base}/workers/`,
+  }));
+  const paged = <T>(path: string, load: () => Promise<T[]>) =>
+    app.get(`${P}/${path}/`, async (req) => {
+      const { limit, offset } = pagingQuery(req.query);
+      const all = await load();
+      const link = (o: number) => `${base}/${path}/?limit=${limit}&offset=${o}`;
+      return {
+        count: all.length,
+        next: offset + limit < all.length ? link(offset + limit) : null,
+        previous: offset > 0 ? link(Math.max(0, offset - limit)) : null,
+        results: all.slice(offset, offset + limit),
+      };
+    });
+  paged("devices", () => listDevices(ctx.db));
+  paged("devicetypes", () => listDeviceTypes(ctx.db));
+  paged("workers", () => listWorkers(ctx.db));
+  app.get(`${P}/system/version/`, async () => ({ version: INSTANCE_VERSION }));
+  app.get(`${P}/system/whoami/`, async (req) => ({ user: (await authenticateToken(ctx.db, req.headers.authorization))?.username ?? "" }));
+  app.get(`${P}/magma/overview/`, async () => getOverview(ctx.db, ctx.config.name));
+}

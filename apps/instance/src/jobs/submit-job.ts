@@ -1,0 +1,97 @@
+import { randomBytes } from "node:crypto";
+import { stringify } from "yaml";
+import { formatDefinitionErrors, parseJobDefinition, type TJobDefinition, type TVisibility } from "@magma/protocol";
+import type { User } from "@magma/db/instance";
+import { AppError } from "../app-error.ts";
+import type { InstanceContext } from "../context.ts";
+
+const TOKEN_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+/** 32 random alphanumerics, LAVA's job/worker token shape. */
+export function randomToken(length = 32): string {
+  const bytes = randomBytes(length);
+  let s = "";
+  for (const b of bytes) s += TOKEN_ALPHABET[b % TOKEN_ALPHABET.length];
+  return s;
+}
+
+/** LAVA stores the definition with keys sorted (yaml.safe_dump default); comments are in original_definition. */
+export function normaliseDefinition(raw: Record<string, unknown>): string {
+  return stringify(raw, { sortMapEntries: true, lineWidth: 0 });
+}
+
+/** `visibility:` as stored: `public`, `personal` or `group:<a>,<b>`. */
+export function visibilityString(v: TVisibility): string {
+  return typeof v === "string" ? v : `group:${v.group.join(",")}`;
+}
+
+/**
+ * Validates a job definition as LAVA's `jobs/validate/` and submit do.
+ * @returns the validated definition and the raw parsed mapping
+ * @throws AppError INVALID_JOB_DEFINITION with LAVA's `Job invalid: <problem> @ data['path']` message
+ */
+export function validateDefinition(text: string): { definition: TJobDefinition; raw: Record<string, unknown> } {
+  const r = parseJobDefinition(text);
+  if (!r.ok) throw new AppError("INVALID_JOB_DEFINITION", formatDefinitionErrors(r.errors));
+  return { definition: r.definition, raw: r.raw };
+}
+
+export interface SubmitJobOptions {
+  ctx: InstanceContext;
+  submitter: User;
+  /** the YAML text as submitted */
+  text: string;
+  /** optional client key: the same (submitter, key) returns the first submission's ids */
+  idempotencyKey?: string | null;
+}
+
+/**
+ * Submits a job, as LAVA's `TestJob.from_yaml_and_user`: validates the YAML, checks the device type
+ * exists, stores the normalised and the original definition with a fresh 32-char job token, state
+ * Submitted, then asks the scheduler for a pass.
+ * @returns `{jobIds, created}`; `created` false when the idempotency key matched an earlier job
+ * @throws AppError INVALID_JOB_DEFINITION (bad YAML, unknown device type, naming it),
+ *   INVALID_REQUEST (idempotency key over 200 chars)
+ */
+export async function submitJob({ ctx, submitter, text, idempotencyKey }: SubmitJobOptions): Promise<{ jobIds: number[]; created: boolean }> {
+  const key = idempotencyKey?.trim() || null;
+  if (key && key.length > 200) throw new AppError("INVALID_REQUEST", "Idempotency-Key is longer than 200 characters");
+  if (key) {
+    const existing = await ctx.db.testJob.findUnique({ where: { submitterId_idempotencyKey: { submitterId: submitter.id, idempotencyKey: key } }, select: { id: true } });
+    if (existing) return { jobIds: [existing.id], created: false };
+  }
+  const { definition, raw } = validateDefinition(text);
+  const deviceType = await ctx.db.deviceType.findUnique({ where: { name: definition.device_type } });
+  if (!deviceType) {
+    throw new AppError("INVALID_JOB_DEFINITION", `Job invalid: device type '${definition.device_type}' does not exist @ data['device_type']`);
+  }
+  try {
+    const job = await ctx.db.testJob.create({
+      data: {
+        submitterId: submitter.id,
+        description: definition.job_name,
+        requestedDeviceTypeId: deviceType.id,
+        tags: [...new Set(definition.tags ?? [])],
+        priority: definition.priority ?? 50,
+        visibility: visibilityString(definition.visibility),
+        metadata: definition.metadata ?? {},
+        notify: (definition.notify as object | undefined) ?? undefined,
+        definition: normaliseDefinition(raw),
+        originalDefinition: text,
+        token: randomToken(),
+        idempotencyKey: key,
+      },
+      select: { id: true },
+    });
+    ctx.logger.info({ jobId: job.id, submitter: submitter.username, deviceType: deviceType.name }, "job submitted");
+    ctx.scheduler?.trigger();
+    return { jobIds: [job.id], created: true };
+  } catch (e) {
+    // two concurrent submits with one key: the loser returns the winner's job
+    if (key && (e as { code?: string }).code === "P2002") {
+      const existing = await ctx.db.testJob.findUnique({ where: { submitterId_idempotencyKey: { submitterId: submitter.id, idempotencyKey: key } }, select: { id: true } });
+      if (existing) return { jobIds: [existing.id], created: false };
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,49 @@
+import { ZResultMessage, type TResultMessage } from "@magma/protocol";
+
+/** A test case read from a `lvl: results` record, ready to store. */
+export interface ExtractedResult {
+  suite: string;
+  name: string;
+  result: TResultMessage["result"];
+  /** decimal string or null */
+  measurement: string | null;
+  units: string;
+  testSet: string | null;
+  startLogLine: number | null;
+  endLogLine: number | null;
+  metadata: Record<string, unknown>;
+}
+
+const DECIMAL = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+
+/**
+ * Turns the `msg` of a `lvl: results` log record into a test case, as LAVA's `map_scanned_results`:
+ * suite = `definition`, name = `case`, measurement must parse as a decimal, `set` names the test set,
+ * `starttc`/`endtc` give the log lines; the whole record is kept as metadata.
+ * @returns the case, or `{error}` naming the problem (the caller keeps the log line and warns)
+ */
+export function extractResult(msg: unknown): ExtractedResult | { error: string } {
+  const r = ZResultMessage.safeParse(msg);
+  if (!r.success) {
+    return { error: r.error.issues.map((i) => `${i.path.join(".") || "msg"}: ${i.message}`).join("; ") };
+  }
+  const m = r.data;
+  let measurement: string | null = null;
+  if (m.measurement !== undefined && m.measurement !== "") {
+    const s = String(m.measurement).trim();
+    if (!DECIMAL.test(s) || !Number.isFinite(Number(s))) return { error: `measurement: '${s}' is not a decimal number` };
+    if (Math.abs(Number(s)) >= 1e20) return { error: `measurement: '${s}' is out of range` };
+    measurement = s;
+  }
+  return {
+    suite: m.definition,
+    name: m.case,
+    result: m.result,
+    measurement,
+    units: m.units ?? "",
+    testSet: m.set ?? null,
+    startLogLine: m.starttc ?? null,
+    endLogLine: m.endtc ?? null,
+    metadata: m as Record<string, unknown>,
+  };
+}

@@ -1,0 +1,76 @@
+import { MAX_LOG_MSG_CHARS, type TLogRecord } from "@magma/protocol";
+import { inTransaction, type InstanceContext } from "../context.ts";
+import { lockJob } from "../jobs/lock-job.ts";
+import { extractResult } from "./extract-result.ts";
+
+export interface IngestLogsOptions {
+  ctx: InstanceContext;
+  jobId: number;
+  /** how many lines the worker believes are stored */
+  index: number;
+  lines: TLogRecord[];
+}
+
+const cut = (msg: TLogRecord["msg"]) =>
+  typeof msg === "string" && msg.length > MAX_LOG_MSG_CHARS ? `${msg.slice(0, MAX_LOG_MSG_CHARS)}… [truncated ${msg.length - MAX_LOG_MSG_CHARS} chars]` : msg;
+
+/**
+ * Stores a log batch exactly once, LAVA's `internal_v1_jobs_logs`, in ONE transaction with the job
+ * row locked (`FOR UPDATE`), so concurrent or replayed uploads serialise:
+ *  1. `skip = stored - index` leading lines are already stored and are skipped;
+ *  2. the rest become LogLine rows `stored, stored+1, …` (msg strings cut at MAX_LOG_MSG_CHARS);
+ *  3. `lvl: results` records become TestSuite/TestCase rows (unique per log line, so never twice);
+ *     an invalid record keeps its log line, is logged as a warning and makes no case.
+ * When `index > stored` (lines the worker thinks are stored are missing) the batch is appended after
+ * what is stored and a warning is logged: losing the gap is better than refusing the rest.
+ * @returns `{line_count}` = lines of this batch consumed (skipped + stored), what the worker drops
+ */
+export async function ingestLogs({ ctx, jobId, index, lines }: IngestLogsOptions): Promise<{ line_count: number; stored: number }> {
+  const log = ctx.logger.child({ jobId });
+  const stored = await inTransaction(ctx, async (t) => {
+    const job = await lockJob(t.tx, jobId);
+    const have = job.logLineCount;
+    if (index > have) log.warn({ index, stored: have }, "log upload starts after the stored lines: gap kept");
+    const skip = Math.max(0, have - index);
+    const fresh = lines.slice(skip);
+    if (!fresh.length) return 0;
+    await t.tx.logLine.createMany({
+      data: fresh.map((r, i) => ({ jobId, index: have + i, dt: r.dt, lvl: r.lvl, msg: cut(r.msg) as string | object })),
+    });
+    const suiteIds = new Map<string, number>();
+    const cases = [];
+    for (const [i, r] of fresh.entries()) {
+      if (r.lvl !== "results") continue;
+      const lineNo = have + i;
+      const res = extractResult(r.msg);
+      if ("error" in res) {
+        log.warn({ line: lineNo, error: res.error }, "results record ignored (kept as a log line)");
+        continue;
+      }
+      let suiteId = suiteIds.get(res.suite);
+      if (suiteId === undefined) {
+        const s = await t.tx.testSuite.upsert({ where: { jobId_name: { jobId, name: res.suite } }, create: { jobId, name: res.suite }, update: {} });
+        suiteId = s.id;
+        suiteIds.set(res.suite, suiteId);
+      }
+      cases.push({
+        jobId,
+        suiteId,
+        name: res.name,
+        result: res.result,
+        measurement: res.measurement,
+        units: res.units,
+        testSet: res.testSet,
+        startLogLine: res.startLogLine,
+        endLogLine: res.endLogLine,
+        metadata: res.metadata as object,
+        logLineIndex: lineNo,
+      });
+    }
+    if (cases.length) await t.tx.testCase.createMany({ data: cases, skipDuplicates: true });
+    await t.tx.testJob.update({ where: { id: jobId }, data: { logLineCount: have + fresh.length } });
+    t.effects.jobChanged(jobId);
+    return fresh.length;
+  });
+  return { line_count: lines.length, stored };
+}

@@ -1,0 +1,44 @@
+import { createInstanceDb } from "@magma/db/instance";
+import { loadConfig } from "./env.ts";
+import { createLogger } from "./logger.ts";
+import { buildApp } from "./app.ts";
+
+/**
+ * Composition root: env → logger → DB → app (HTTP + scheduler + outbox) → listen → signal handlers.
+ * SIGINT/SIGTERM stop the scheduler and outbox loops, close HTTP (long-polls answered), disconnect DB.
+ */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel).child({ instance: config.name });
+  const db = createInstanceDb(config.databaseUrl);
+  await db.$connect();
+  const app = await buildApp({ db, config, logger });
+  await app.server.listen({ host: config.host, port: config.port });
+  logger.info({ url: config.publicUrl, federation: config.federationCallbackUrl }, "instance listening");
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "shutting down");
+    const force = setTimeout(() => {
+      logger.error("shutdown took longer than 15 s, exiting");
+      process.exit(1);
+    }, 15_000);
+    force.unref();
+    try {
+      await app.close();
+      await db.$disconnect();
+    } finally {
+      process.exit(0);
+    }
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+}
+
+main().catch((e) => {
+  // the logger may not exist yet (bad environment): plain stderr
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});

@@ -1,0 +1,70 @@
+import { EventEmitter } from "node:events";
+
+/**
+ * In-process wake-up signals (what LAVA does with ZMQ events), fired only after the transaction that
+ * caused them committed:
+ * - `worker:<hostname>` — a job was scheduled on, or a cancel hit, one of the worker's devices:
+ *   a waiting long-poll ping answers at once;
+ * - `job:<id>` — log lines were ingested or the job changed state: live log streams send more.
+ * Listeners must be cheap; they re-read the database themselves.
+ */
+export class Notifier {
+  private readonly emitter = new EventEmitter();
+
+  constructor() {
+    // every long-poll and every log stream holds one listener
+    this.emitter.setMaxListeners(0);
+  }
+
+  /** Wakes the worker's pending ping, if any. */
+  wakeWorker(hostname: string): void {
+    this.emitter.emit(`worker:${hostname}`);
+  }
+
+  /** Subscribes to a worker's wake-ups; returns the unsubscribe function. */
+  onWorker(hostname: string, fn: () => void): () => void {
+    return this.on(`worker:${hostname}`, fn);
+  }
+
+  /** Signals that a job's log or state changed. */
+  jobChanged(jobId: number): void {
+    this.emitter.emit(`job:${jobId}`);
+  }
+
+  /** Subscribes to a job's changes; returns the unsubscribe function. */
+  onJob(jobId: number, fn: () => void): () => void {
+    return this.on(`job:${jobId}`, fn);
+  }
+
+  private on(event: string, fn: () => void): () => void {
+    this.emitter.on(event, fn);
+    return () => this.emitter.off(event, fn);
+  }
+}
+
+/**
+ * Resolves after `ms`, or earlier when `wake` is subscribed-to and fires, or when `signal` aborts.
+ * @returns "woken" | "timeout" | "aborted"
+ */
+export function waitFor(
+  subscribe: (fn: () => void) => () => void,
+  ms: number,
+  signal?: AbortSignal,
+): Promise<"woken" | "timeout" | "aborted"> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve("aborted");
+    let done = false;
+    const finish = (r: "woken" | "timeout" | "aborted") => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      unsubscribe();
+      signal?.removeEventListener("abort", onAbort);
+      resolve(r);
+    };
+    const onAbort = () => finish("aborted");
+    const timer = setTimeout(() => finish("timeout"), Math.max(0, ms));
+    const unsubscribe = subscribe(() => finish("woken"));
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}

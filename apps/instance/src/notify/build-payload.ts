@@ -1,0 +1,90 @@
+import { stringify } from "yaml";
+import { jobHealthInt, jobStateInt, legacyStatus, type TNotifyPayload } from "@magma/protocol";
+import type { InstanceDb, InstanceTx } from "@magma/db/instance";
+import { formatLogLine, pyDatetime } from "./format.ts";
+import { toLavaTestCaseExport } from "../results/test-case-dto.ts";
+
+export type TDataset = "minimal" | "logs" | "results" | "all";
+
+export interface BuildPayloadOptions {
+  db: InstanceDb | InstanceTx;
+  jobId: number;
+  dataset: TDataset;
+  /** callback token (secret already resolved); present in the body iff set, as in LAVA */
+  token: string | null;
+  instanceName: string;
+}
+
+/**
+ * Builds a notify callback body, LAVA's `TestJob.create_job_data` (protocol ZNotifyPayload): the 17
+ * minimal keys, `log` for dataset logs|all (the whole job log as output.yaml text), `results` for
+ * results|all ({suite: YAML list of LAVA test-case exports}), `token` iff set, plus the `magma` block.
+ * Reads the job as it is now, so a Finished callback built at delivery time carries every result.
+ * Differences from LAVA 2023.01 (fixes): `end_time`/`start_time` are the real times (LAVA sends the
+ * pre-save "None"), `metadata` is the job's `metadata:` mapping (LAVA sends `[]`).
+ * @throws Error when the job does not exist (the outbox row is then retried, and logged)
+ */
+export async function buildNotifyPayload({ db, jobId, dataset, token, instanceName }: BuildPayloadOptions): Promise<TNotifyPayload> {
+  const job = await db.testJob.findUniqueOrThrow({
+    where: { id: jobId },
+    include: { submitter: true, actualDevice: true, requestedDeviceType: true },
+  });
+  const { status, statusString } = legacyStatus(job.state, job.health);
+  const payload: TNotifyPayload = {
+    id: job.id,
+    status,
+    status_string: statusString,
+    state: jobStateInt(job.state),
+    state_string: job.state,
+    health: jobHealthInt(job.health),
+    health_string: job.health,
+    submit_time: pyDatetime(job.submitTime),
+    start_time: pyDatetime(job.startTime),
+    end_time: pyDatetime(job.endTime),
+    submitter_username: job.submitter.username,
+    failure_comment: job.failureComment,
+    priority: job.priority,
+    description: job.description,
+    actual_device_id: job.actualDevice?.hostname ?? null,
+    definition: job.definition,
+    metadata: (job.metadata ?? {}) as Record<string, string>,
+  };
+  if (token !== null) payload.token = token;
+  if (dataset === "logs" || dataset === "all") {
+    const lines = await db.logLine.findMany({ where: { jobId }, orderBy: { index: "asc" } });
+    payload.log = lines.map((l) => formatLogLine(l) + "\n").join("");
+  }
+  if (dataset === "results" || dataset === "all") {
+    const cases = await db.testCase.findMany({ where: { jobId }, include: { suite: { select: { name: true } } }, orderBy: { id: "asc" } });
+    const bySuite = new Map<string, Record<string, unknown>[]>();
+    for (const c of cases) {
+      const list = bySuite.get(c.suite.name) ?? [];
+      list.push(toLavaTestCaseExport(c));
+      bySuite.set(c.suite.name, list);
+    }
+    payload.results = Object.fromEntries([...bySuite].map(([suite, list]) => [suite, stringify(list, { singleQuote: true, lineWidth: 0 })]));
+  }
+  payload.magma = {
+    instance: instanceName,
+    device_type: job.requestedDeviceType.name,
+    error_type: job.errorType,
+    health_check: job.healthCheck,
+  };
+  return payload;
+}
+
+/**
+ * Encodes a payload as python-requests does for `data=dict` (LAVA's `content-type: urlencoded`):
+ * null values are dropped, lists repeat the key, mappings send their keys (so `results` becomes the
+ * suite names — lossy, exactly like LAVA).
+ */
+export function urlencodePayload(p: Record<string, unknown>): string {
+  const form = new URLSearchParams();
+  for (const [k, v] of Object.entries(p)) {
+    if (v === null || v === undefined) continue;
+    if (Array.isArray(v)) v.forEach((x) => form.append(k, String(x)));
+    else if (typeof v === "object") Object.keys(v).forEach((x) => form.append(k, x));
+    else form.append(k, String(v));
+  }
+  return form.toString();
+}

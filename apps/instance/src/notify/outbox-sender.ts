@@ -1,0 +1,144 @@
+import type { CallbackOutbox } from "@magma/db/instance";
+import type { InstanceContext } from "../context.ts";
+import { buildNotifyPayload, urlencodePayload, type TDataset } from "./build-payload.ts";
+
+/** HTTP timeout of one delivery, ms (LAVA's CALLBACK_TIMEOUT 5 s). */
+export const CALLBACK_TIMEOUT_MS = 5_000;
+/** First retry delay and the cap, ms. */
+export const BACKOFF_BASE_MS = 1_000;
+export const BACKOFF_MAX_MS = 5 * 60_000;
+/** A claimed row is retried after this lease if the process died mid-delivery, ms. */
+export const CLAIM_LEASE_MS = 60_000;
+/** Idle poll period when nothing is due and nobody wakes the loop, ms. */
+const IDLE_POLL_MS = 5_000;
+const BATCH = 16;
+
+/**
+ * Delay before attempt `attempts + 1`: exponential from 1 s, capped at 5 min, with "equal jitter"
+ * (half fixed, half random) so many failing receivers do not retry in lockstep.
+ */
+export function backoffMs(attempts: number, random = Math.random): number {
+  const exp = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.max(0, attempts - 1));
+  return Math.round(exp / 2 + random() * (exp / 2));
+}
+
+/**
+ * Durable notify-callback sender. Rows are inserted by {@link enqueueCallbacks} in the transaction of
+ * the job transition; this loop claims due `pending` rows (`FOR UPDATE SKIP LOCKED`, leased by pushing
+ * `next_attempt_at` forward so a crash only delays), sends them with a 5 s timeout, marks 2xx
+ * `delivered`, and otherwise stores `last_error` and retries with backoff — forever, unlike LAVA's
+ * fire-once callbacks. `wake()` (called right after commit) makes a callback leave within
+ * milliseconds; pending rows survive restarts because they are rows.
+ */
+export class OutboxSender {
+  private stopped = false;
+  private loopPromise: Promise<void> | null = null;
+  private wakeUp: (() => void) | null = null;
+  private pendingWake = false;
+  private readonly inFlight = new AbortController();
+
+  constructor(private readonly ctx: InstanceContext) {}
+
+  /** Starts the delivery loop. */
+  start(): void {
+    if (!this.loopPromise) this.loopPromise = this.loop();
+  }
+
+  /** Asks the loop to look for due rows now. */
+  wake(): void {
+    this.pendingWake = true;
+    this.wakeUp?.();
+  }
+
+  /** Stops the loop, aborting deliveries in flight (their rows stay pending and are retried later). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.inFlight.abort();
+    this.wakeUp?.();
+    await this.loopPromise;
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopped) {
+      this.pendingWake = false;
+      let nextDueMs = IDLE_POLL_MS;
+      try {
+        const rows = await this.claim();
+        await Promise.all(rows.map((r) => this.deliver(r)));
+        if (rows.length === BATCH) continue;
+        const next = await this.ctx.db.callbackOutbox.findFirst({ where: { state: "pending" }, orderBy: { nextAttemptAt: "asc" }, select: { nextAttemptAt: true } });
+        if (next) nextDueMs = Math.min(IDLE_POLL_MS, Math.max(0, next.nextAttemptAt.getTime() - Date.now()));
+      } catch (e) {
+        if (!this.stopped) this.ctx.logger.error({ err: e }, "outbox pass failed");
+      }
+      if (this.stopped || this.pendingWake) continue;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(done, nextDueMs);
+        function done() {
+          clearTimeout(t);
+          resolve();
+        }
+        this.wakeUp = done;
+      });
+      this.wakeUp = null;
+    }
+  }
+
+  /** Claims up to BATCH due rows by leasing them (next_attempt_at = now + lease). */
+  private async claim(): Promise<CallbackOutbox[]> {
+    const leaseUntil = new Date(Date.now() + CLAIM_LEASE_MS);
+    const ids = await this.ctx.db.$queryRaw<{ id: number }[]>`
+      UPDATE callback_outbox SET next_attempt_at = ${leaseUntil}
+      WHERE id IN (
+        SELECT id FROM callback_outbox
+        WHERE state = 'pending' AND next_attempt_at <= now()
+        ORDER BY next_attempt_at, id
+        LIMIT ${BATCH}
+        FOR UPDATE SKIP LOCKED)
+      RETURNING id`;
+    if (!ids.length) return [];
+    return this.ctx.db.callbackOutbox.findMany({ where: { id: { in: ids.map((r) => r.id) } }, orderBy: { id: "asc" } });
+  }
+
+  private async deliver(row: CallbackOutbox): Promise<void> {
+    const log = this.ctx.logger.child({ jobId: row.jobId, outboxId: row.id, transition: row.transition, url: row.url });
+    let error: string;
+    try {
+      const headers: Record<string, string> = { "user-agent": "magma-instance", ...(row.headers as Record<string, string>) };
+      let body: string | undefined;
+      if (row.method === "POST") {
+        if (row.body !== null) body = row.body;
+        else {
+          const p = await buildNotifyPayload({ db: this.ctx.db, jobId: row.jobId, dataset: row.dataset as TDataset, token: row.token, instanceName: this.ctx.config.name });
+          body = row.contentType === "json" ? JSON.stringify(p) : urlencodePayload(p);
+        }
+        headers["content-type"] = row.contentType === "json" ? "application/json" : "application/x-www-form-urlencoded";
+      }
+      const res = await fetch(row.url, {
+        method: row.method,
+        headers,
+        body,
+        signal: AbortSignal.any([AbortSignal.timeout(CALLBACK_TIMEOUT_MS), this.inFlight.signal]),
+      });
+      await res.arrayBuffer().catch(() => undefined);
+      if (res.ok) {
+        await this.ctx.db.callbackOutbox.update({ where: { id: row.id }, data: { state: "delivered", deliveredAt: new Date(), attempts: { increment: 1 }, lastError: null } });
+        log.info({ status: res.status, attempts: row.attempts + 1 }, "callback delivered");
+        return;
+      }
+      error = `HTTP ${res.status} ${res.statusText}`.trim();
+    } catch (e) {
+      const err = e as Error & { cause?: { code?: string; message?: string } };
+      error = err.name === "TimeoutError" ? `timed out after ${CALLBACK_TIMEOUT_MS / 1000} seconds` : `${err.message}${err.cause?.code ? ` (${err.cause.code})` : ""}`;
+    }
+    if (this.stopped) {
+      // shutting down: give the row back at once for the next process
+      await this.ctx.db.callbackOutbox.update({ where: { id: row.id }, data: { nextAttemptAt: new Date() } }).catch(() => undefined);
+      return;
+    }
+    const attempts = row.attempts + 1;
+    const delay = backoffMs(attempts);
+    await this.ctx.db.callbackOutbox.update({ where: { id: row.id }, data: { attempts, lastError: error.slice(0, 2000), nextAttemptAt: new Date(Date.now() + delay) } });
+    log.warn({ attempts, error, retryInMs: delay }, "callback failed, will retry");
+  }
+}

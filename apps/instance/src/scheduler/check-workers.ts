@@ -1,0 +1,20 @@
+import type { InstanceDb } from "@magma/db/instance";
+import type { Logger } from "../logger.ts";
+
+/**
+ * LAVA's `check_workers`: Online workers whose last ping is older than `offlineAfterMs` (LAVA: 60 s)
+ * go Offline; their devices are then not scheduled. Running jobs are left alone (as LAVA).
+ * @returns hostnames set Offline
+ */
+export async function checkWorkers(db: InstanceDb, offlineAfterMs: number, logger: Logger): Promise<string[]> {
+  const cutoff = new Date(Date.now() - offlineAfterMs);
+  const stale = await db.worker.findMany({
+    where: { state: "Online", OR: [{ lastPing: { lt: cutoff } }, { lastPing: null }] },
+    select: { hostname: true },
+  });
+  if (!stale.length) return [];
+  const names = stale.map((w) => w.hostname);
+  await db.worker.updateMany({ where: { hostname: { in: names }, state: "Online", OR: [{ lastPing: { lt: cutoff } }, { lastPing: null }] }, data: { state: "Offline" } });
+  for (const n of names) logger.warn({ worker: n, offlineAfterMs }, "worker missed its pings: Offline");
+  return names;
+}

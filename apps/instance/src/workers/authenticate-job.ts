@@ -1,0 +1,16 @@
+import type { InstanceDb, TestJob } from "@magma/db/instance";
+import { AppError } from "../app-error.ts";
+import { tokensEqual } from "./ping-worker.ts";
+
+/**
+ * Checks the `LAVA-Token` of a job call (bundle, state, logs) against the job's token.
+ * @throws AppError NOT_FOUND `Unknown job 'N'`, INVALID_REQUEST `Missing 'token'`,
+ *   UNAUTHENTICATED `Invalid 'token'`
+ */
+export async function authenticateJob(db: InstanceDb, jobId: number, token: string | undefined): Promise<TestJob> {
+  const job = await db.testJob.findUnique({ where: { id: jobId } });
+  if (!job) throw new AppError("NOT_FOUND", `Unknown job '${jobId}'`);
+  if (!token) throw new AppError("INVALID_REQUEST", "Missing 'token'");
+  if (!tokensEqual(token, job.token)) throw new AppError("UNAUTHENTICATED", "Invalid 'token'");
+  return job;
+}

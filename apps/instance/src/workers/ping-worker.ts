@@ -1,0 +1,96 @@
+import { timingSafeEqual } from "node:crypto";
+import { MAX_PING_WAIT_MS, WORKER_PROTOCOL_VERSION, type TPingResponse } from "@magma/protocol";
+import type { InstanceDb } from "@magma/db/instance";
+import { AppError } from "../app-error.ts";
+import type { InstanceContext } from "../context.ts";
+
+/** Constant-time string comparison (LAVA's `constant_time_compare`). */
+export function tokensEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** The ping answer now: Scheduled / Running / Canceling jobs on this worker's devices, with job tokens. */
+export async function pingAnswer(db: InstanceDb, workerId: number): Promise<TPingResponse> {
+  const jobs = await db.testJob.findMany({
+    where: { state: { in: ["Scheduled", "Running", "Canceling"] }, actualDevice: { workerId } },
+    select: { id: true, token: true, state: true },
+    orderBy: { id: "asc" },
+  });
+  const pick = (s: string) => jobs.filter((j) => j.state === s).map((j) => ({ id: j.id, token: j.token }));
+  return { start: pick("Scheduled"), running: pick("Running"), cancel: pick("Canceling") };
+}
+
+export interface PingWorkerOptions {
+  ctx: InstanceContext;
+  hostname: string;
+  token: string | undefined;
+  version: string | undefined;
+  /** longest hold, ms (clamped to 0…MAX_PING_WAIT_MS) */
+  waitMs: number;
+  /** aborted when the client goes away */
+  signal?: AbortSignal;
+}
+
+/**
+ * Handles a worker ping, LAVA's `internal_v1_workers` GET, as a long-poll: records `version` and
+ * `last_ping`, moves Offline → Online (and triggers a scheduling pass), then answers at once when
+ * `start` or `cancel` is non-empty, otherwise waits up to `waitMs` for the scheduler or a cancel to
+ * wake this worker (in-process notifier) and answers with the state at that moment.
+ * @throws AppError NOT_FOUND `Unknown worker`; INVALID_REQUEST `Missing 'token'` / `Missing 'version'`;
+ *   UNAUTHENTICATED `Invalid 'token'`; CONFLICT `Version mismatch '<v>' vs '<ours>'` (worker set Offline
+ *   when it has nothing running, as LAVA)
+ */
+export async function pingWorker({ ctx, hostname, token, version, waitMs, signal }: PingWorkerOptions): Promise<TPingResponse> {
+  const worker = await ctx.db.worker.findUnique({ where: { hostname } });
+  if (!worker) throw new AppError("NOT_FOUND", "Unknown worker");
+  if (!token) throw new AppError("INVALID_REQUEST", "Missing 'token'");
+  if (!tokensEqual(token, worker.token)) throw new AppError("UNAUTHENTICATED", "Invalid 'token'");
+  if (!version) throw new AppError("INVALID_REQUEST", "Missing 'version'");
+  if (version !== WORKER_PROTOCOL_VERSION) {
+    const busy = await ctx.db.testJob.count({ where: { state: { in: ["Running", "Canceling"] }, actualDevice: { workerId: worker.id } } });
+    if (!busy) await ctx.db.worker.update({ where: { id: worker.id }, data: { state: "Offline", version } });
+    throw new AppError("CONFLICT", `Version mismatch '${version}' vs '${WORKER_PROTOCOL_VERSION}'`);
+  }
+
+  // subscribe before reading, so a wake-up between the read and the wait is not lost
+  let woken = false;
+  let wake: (() => void) | null = null;
+  const unsubscribe = ctx.notifier.onWorker(hostname, () => {
+    woken = true;
+    wake?.();
+  });
+  try {
+    const wentOnline = worker.state === "Offline";
+    await ctx.db.worker.update({ where: { id: worker.id }, data: { lastPing: new Date(), version, state: "Online" } });
+    if (wentOnline) {
+      ctx.logger.info({ worker: hostname }, "worker Online");
+      ctx.scheduler?.trigger();
+    }
+    const deadline = Date.now() + Math.min(Math.max(0, waitMs), MAX_PING_WAIT_MS);
+    for (;;) {
+      woken = false;
+      const answer = await pingAnswer(ctx.db, worker.id);
+      if (answer.start.length || answer.cancel.length) return answer;
+      const left = deadline - Date.now();
+      if (left <= 0 || signal?.aborted) return answer;
+      if (!woken) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(done, left);
+          const onAbort = () => done();
+          signal?.addEventListener("abort", onAbort, { once: true });
+          function done() {
+            clearTimeout(timer);
+            signal?.removeEventListener("abort", onAbort);
+            wake = null;
+            resolve();
+          }
+          wake = done;
+        });
+      }
+    }
+  } finally {
+    unsubscribe();
+  }
+}
