@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { JOB_HEALTHS, JOB_STATES } from "../job-state.ts";
+import { ZTestCase, ZTestSuite } from "../results/results.ts";
 
 /**
  * Public REST API of an instance (LAVA's api/v0.2 subset), used by the frontend, lavacli-style
@@ -67,3 +68,10 @@ export const ZInstanceOverview = z.object({
   queue: z.object({ submitted: z.number().int(), scheduled: z.number().int(), running: z.number().int() }),
 });
 export type TInstanceOverview = z.infer<typeof ZInstanceOverview>;
+
+/** `GET jobs/<id>/results/` (Magma): every suite of the job with its cases, in one call. */
+export const ZJobResults = z.object({
+  job: z.number().int(),
+  suites: z.array(ZTestSuite.extend({ cases: z.array(ZTestCase) })),
+});
+export type TJobResults = z.infer<typeof ZJobResults>;
