@@ -26,6 +26,11 @@ export class Notifier {
     return this.on(`worker:${hostname}`, fn);
   }
 
+  /** How many long-polls of this worker are waiting now (observability and tests). */
+  waitingPings(hostname: string): number {
+    return this.emitter.listenerCount(`worker:${hostname}`);
+  }
+
   /** Signals that a job's log or state changed. */
   jobChanged(jobId: number): void {
     this.emitter.emit(`job:${jobId}`);

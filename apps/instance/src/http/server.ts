@@ -23,8 +23,6 @@ export function createServer(ctx: InstanceContext, shutdown: AbortController): F
     loggerInstance: ctx.logger.child({ component: "http" }) as FastifyBaseLogger,
     bodyLimit: DEFAULT_BODY_LIMIT_BYTES,
     requestIdHeader: "x-request-id",
-    requestIdLogLabel: "requestId",
-    disableRequestLogging: false,
     forceCloseConnections: true,
   });
   app.register(formbody);
