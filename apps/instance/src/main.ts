@@ -27,8 +27,11 @@ async function main(): Promise<void> {
     }, 15_000);
     force.unref();
     try {
+      const t0 = Date.now();
       await app.close();
+      const t1 = Date.now();
       await db.$disconnect();
+      logger.info({ appCloseMs: t1 - t0, dbCloseMs: Date.now() - t1 }, "stopped");
     } finally {
       process.exit(0);
     }

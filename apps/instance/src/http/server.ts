@@ -51,7 +51,7 @@ export function createServer(ctx: InstanceContext, shutdown: AbortController): F
         req.log.error({ err }, "unhandled error");
       }
     }
-    if (status < 500) req.log.info({ code: body.code, status, msg: body.message }, "request refused");
+    if (status < 500) req.log.info({ code: body.code, status, reason: body.message }, "request refused");
     void reply.status(status).send(body);
   });
   app.setNotFoundHandler((req, reply) => {
