@@ -154,6 +154,30 @@ describe("a job end to end with a scripted worker", () => {
   });
 });
 
+describe("log ingest under concurrency and LAVA's form encoding", () => {
+  it("concurrent overlapping uploads store each line once; form bodies (lines=<YAML>&index=N) work", async () => {
+    const jobId = await submit(h, jobYaml({ name: "concurrent-logs" }));
+    const { token } = ZPingResponse.parse((await ping(h, { waitMs: 2000 })).json).start[0]!;
+    const lines = Array.from({ length: 50 }, (_, i) => rec(i));
+    const uploads = await Promise.all(
+      Array.from({ length: 8 }, () => jobCall(h, "POST", `${jobId}/logs/`, token, { index: 0, lines })),
+    );
+    expect(uploads.every((u) => u.json.line_count === 50)).toBe(true);
+    const form = new URLSearchParams({ index: "50", lines: '- {"dt": "2026-11-23T06:55:16.000000", "lvl": "target", "msg": "/ # "}\n' });
+    const r = await api(h, "POST", `/scheduler/internal/v1/jobs/${jobId}/logs/`, { headers: { "lava-token": token, "content-type": "application/x-www-form-urlencoded" }, body: form.toString() });
+    expect(r.json).toEqual({ line_count: 1 });
+    expect(await h.db.logLine.count({ where: { jobId } })).toBe(51);
+    expect((await h.db.testJob.findUniqueOrThrow({ where: { id: jobId } })).logLineCount).toBe(51);
+    const fin = new URLSearchParams({ state: "FINISHED", result: "pass", error_type: "", errors: "", description: "" });
+    const f = await api(h, "POST", `/scheduler/internal/v1/jobs/${jobId}/`, { headers: { "lava-token": token, "content-type": "application/x-www-form-urlencoded" }, body: fin.toString() });
+    expect(f.status).toBe(200);
+    expect((await h.db.testJob.findUniqueOrThrow({ where: { id: jobId } })).health).toBe("Complete");
+    const bad = await jobCall(h, "POST", `${jobId}/`, token, { state: "DONE" });
+    expect(bad.status).toBe(400);
+    expect(bad.json.code).toBe("INVALID_REQUEST");
+  });
+});
+
 describe("cancel", () => {
   it("a Running job goes Canceling, the waiting ping answers at once, FINISHED makes it Canceled", async () => {
     const jobId = await submit(h, jobYaml({ name: "cancel-running" }));
