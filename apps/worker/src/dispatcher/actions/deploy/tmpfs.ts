@@ -1,0 +1,232 @@
+import { createHash } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { mkdir, readFile, writeFile, copyFile, appendFile } from "node:fs/promises";
+import path from "node:path";
+import { Readable, Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { createGunzip } from "node:zlib";
+import type { TDeployImage, TDeployTmpfs, TJobTimeouts } from "@magma/protocol";
+import { Action, type ActionRunOptions, type Connection } from "../../action.ts";
+import { InfrastructureError, JobError, LavaError } from "../../errors.ts";
+import type { JobContext } from "../../job.ts";
+import { buildOverlay, type OverlayStage } from "../../overlay.ts";
+import { Pipeline } from "../../pipeline.ts";
+
+/** How long the validate stage waits for one URL check, in ms. */
+const VALIDATE_URL_TIMEOUT_MS = 30_000;
+const MB = 1024 * 1024;
+
+/** Names under which an image carries the initramfs (and so the test overlay). */
+export function initrdImageName(images: Record<string, TDeployImage>): string | undefined {
+  return Object.keys(images).find((n) => n === "initrd" || n === "ramdisk") ?? Object.entries(images).find(([, i]) => /-initrd\b/.test(i.image_arg ?? ""))?.[0];
+}
+
+/** Local file name of a downloaded image: the URL's basename, without `.gz` when decompressed. */
+export function localName(url: string, compression?: string): string {
+  let base = path.posix.basename(new URL(url).pathname) || "image";
+  if (compression === "gz") base = base.replace(/\.gz$/, "");
+  return base;
+}
+
+/**
+ * Downloads one image over HTTP(S), LAVA's `http-download`: streams to
+ * `<jobDir>/<image name>/<basename>`, logs size and progress (every 5 %) and the rate, checks
+ * `sha256sum` (of the bytes as downloaded), decompresses `compression: gz`.
+ * Errors: 404 and other 4xx → JobError "Resource unavailable at '<url>' (<status>)"; unreachable
+ * server or 5xx → InfrastructureError; checksum mismatch → JobError naming the image.
+ */
+export class HttpDownloadAction extends Action {
+  static readonly actionName = "http-download";
+  static readonly description = "use http to download the file";
+  static readonly summary = "http download";
+
+  constructor(private readonly imageName: string, private readonly image: TDeployImage) {
+    super();
+  }
+
+  override async validate(): Promise<string[]> {
+    const { url } = this.image;
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      return [`Invalid URL for image '${this.imageName}': '${url}'`];
+    }
+    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") return [`Unsupported URL scheme '${parsed.protocol}' for image '${this.imageName}' (supported: http, https)`];
+    if (this.image.compression && this.image.compression !== "gz") return [`Unsupported compression '${this.image.compression}' for image '${this.imageName}' (supported: gz)`];
+    try {
+      let res = await fetch(url, { method: "HEAD", headers: this.image.headers, signal: AbortSignal.timeout(VALIDATE_URL_TIMEOUT_MS) });
+      if (res.status === 405 || res.status === 501) {
+        // "Using GET because HEAD is not supported properly" (LAVA)
+        const ctrl = new AbortController();
+        res = await fetch(url, { headers: this.image.headers, signal: AbortSignal.any([ctrl.signal, AbortSignal.timeout(VALIDATE_URL_TIMEOUT_MS)]) });
+        ctrl.abort();
+      }
+      if (!res.ok) return [`Resource unavailable at '${url}' (${res.status})`];
+    } catch (e) {
+      return [`Resource unavailable at '${url}' (${(e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message})`];
+    }
+    return [];
+  }
+
+  async run({ ctx, connection, signal }: ActionRunOptions): Promise<Connection> {
+    const { url, compression, sha256sum } = this.image;
+    const dir = path.join(ctx.jobDir, this.imageName);
+    await mkdir(dir, { recursive: true });
+    const file = path.join(dir, localName(url, compression));
+    ctx.log.info(`downloading ${url}`);
+    ctx.log.info(`saving as ${file}`);
+    let res: Response;
+    try {
+      res = await fetch(url, { headers: this.image.headers, signal });
+    } catch (e) {
+      if (signal.aborted) throw signal.reason;
+      const cause = (e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message;
+      throw new InfrastructureError(`Unable to download '${url}': ${cause}`);
+    }
+    if (!res.ok || !res.body) {
+      const msg = `Resource unavailable at '${url}' (${res.status})`;
+      throw res.status >= 400 && res.status < 500 ? new JobError(msg) : new InfrastructureError(msg);
+    }
+    const total = Number(res.headers.get("content-length") ?? 0);
+    ctx.log.info(total ? `total size: ${total} (${Math.floor(total / MB)}MB)` : "total size: unknown");
+    ctx.log.info(compression ? `Using ${compression} compression` : "No compression specified");
+    const hash = createHash("sha256");
+    let size = 0;
+    let lastPct = -5;
+    const started = Date.now();
+    const meter = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        hash.update(chunk);
+        size += chunk.length;
+        if (total) {
+          const pct = Math.floor((size * 100) / total);
+          if (pct >= lastPct + 5) {
+            lastPct = pct - (pct % 5);
+            ctx.log.debug(`progress ${String(pct).padStart(3)}% (${Math.floor(size / MB)}MB)`);
+          }
+        }
+        cb(null, chunk);
+      },
+    });
+    try {
+      const source = Readable.fromWeb(res.body as import("node:stream/web").ReadableStream<Uint8Array>);
+      if (compression === "gz") await pipeline(source, meter, createGunzip(), createWriteStream(file), { signal });
+      else await pipeline(source, meter, createWriteStream(file), { signal });
+    } catch (e) {
+      if (signal.aborted) throw signal.reason;
+      if (e instanceof LavaError) throw e;
+      const msg = (e as Error).message;
+      if (compression === "gz" && /header|gzip|zlib|unexpected end/i.test(msg)) throw new JobError(`Unable to decompress image '${this.imageName}' from '${url}': ${msg}`);
+      throw new InfrastructureError(`Unable to download '${url}': ${msg}`);
+    }
+    const secs = Math.max(0.001, (Date.now() - started) / 1000);
+    ctx.log.info(`${Math.floor(size / MB)}MB downloaded in ${secs.toFixed(2)}s (${(size / MB / secs).toFixed(2)}MB/s)`);
+    const digest = hash.digest("hex");
+    if (sha256sum && digest.toLowerCase() !== sha256sum.toLowerCase()) {
+      throw new JobError(`sha256sum mismatch for image '${this.imageName}' (${url}): expected ${sha256sum}, got ${digest}`);
+    }
+    if (sha256sum) ctx.log.info(`sha256sum of image '${this.imageName}' verified`);
+    this.results = { label: this.imageName, sha256sum: digest, size };
+    ctx.images.set(this.imageName, file);
+    if (this.image.image_arg) ctx.imageArgs.set(this.imageName, this.image.image_arg);
+    return connection;
+  }
+}
+
+/**
+ * Builds the job's test overlay (LAVA's `lava-overlay`): every test action's definitions with the
+ * LAVA helpers, as a gzip'd newc cpio in `<jobDir>/overlay.cpio.gz`.
+ */
+export class LavaOverlayAction extends Action {
+  static readonly actionName = "lava-overlay";
+  static readonly description = "add lava scripts during deployment for test shell use";
+  static readonly summary = "overlay the lava support scripts";
+
+  constructor(private readonly stages: OverlayStage[]) {
+    super();
+  }
+
+  async run({ ctx, connection }: ActionRunOptions): Promise<Connection> {
+    const overlay = buildOverlay({ jobId: ctx.jobId, stages: this.stages, environment: { LAVA_DISPATCHER_IP: "127.0.0.1" } });
+    const file = path.join(ctx.jobDir, "overlay.cpio.gz");
+    await writeFile(file, overlay);
+    ctx.log.debug(`Preparing overlay in ${file}`);
+    ctx.log.debug("LAVA metadata");
+    ctx.log.debug(`- LAVA_JOB_ID=${ctx.jobId}`);
+    for (const s of this.stages) {
+      ctx.log.debug(`Using lava-test-runner path: /lava-${ctx.jobId}/${s.stage} for stage ${s.stage}`);
+      for (const d of s.definitions) ctx.log.debug(`- ${d.index}_${d.ref.name}`);
+    }
+    ctx.overlayPath = file;
+    this.results = { size: overlay.length };
+    return connection;
+  }
+}
+
+/**
+ * Appends the overlay to a copy of the initramfs (the kernel unpacks concatenated gzip'd cpio
+ * archives): no disk image, no libguestfs. The `initrd` image then points at the copy.
+ */
+export class ApplyOverlayInitrdAction extends Action {
+  static readonly actionName = "apply-overlay-initrd";
+  static readonly description = "append the lava overlay to the initramfs";
+  static readonly summary = "apply overlay to the initrd";
+
+  constructor(private readonly initrdName: string) {
+    super();
+  }
+
+  async run({ ctx, connection }: ActionRunOptions): Promise<Connection> {
+    const initrd = ctx.images.get(this.initrdName);
+    if (!initrd) throw new JobError(`image '${this.initrdName}' was not downloaded`);
+    if (!ctx.overlayPath) throw new JobError("no overlay was built");
+    const out = path.join(ctx.jobDir, "boot", path.basename(initrd));
+    await mkdir(path.dirname(out), { recursive: true });
+    await copyFile(initrd, out);
+    await appendFile(out, await readFile(ctx.overlayPath));
+    ctx.log.info(`Overlay: appended ${ctx.overlayPath} to ${out}`);
+    ctx.images.set(this.initrdName, out);
+    return connection;
+  }
+}
+
+/**
+ * `deploy: to: tmpfs` (LAVA's `deployimages`): downloads every image, then, when the job has test
+ * actions, builds the overlay and appends it to the initrd.
+ */
+export class DeployImagesAction extends Action {
+  static readonly actionName = "deployimages";
+  static readonly description = "deploy images using guestfs";
+  static readonly summary = "deploy images";
+
+  constructor(private readonly params: TDeployTmpfs, private readonly stages: OverlayStage[]) {
+    super();
+    if (params.timeout) this.ownTimeout = params.timeout;
+  }
+
+  override populate(timeouts: TJobTimeouts): void {
+    this.pipeline = new Pipeline(this);
+    for (const [name, image] of Object.entries(this.params.images)) this.pipeline.add(new HttpDownloadAction(name, image), timeouts);
+    const initrd = initrdImageName(this.params.images);
+    if (this.stages.length && initrd) {
+      this.pipeline.add(new LavaOverlayAction(this.stages), timeouts);
+      this.pipeline.add(new ApplyOverlayInitrdAction(initrd), timeouts);
+    }
+  }
+
+  override async validate(ctx: JobContext): Promise<string[]> {
+    const out = await super.validate(ctx);
+    if (this.stages.length && !initrdImageName(this.params.images)) {
+      out.push("the job has test actions but the deploy has no 'initrd' (or 'ramdisk') image to carry the test overlay");
+    }
+    return out;
+  }
+
+  async run({ ctx, connection, deadlineMs, signal }: ActionRunOptions): Promise<Connection> {
+    ctx.images.clear();
+    ctx.imageArgs.clear();
+    return this.pipeline!.run(ctx, connection, deadlineMs, signal);
+  }
+}
+

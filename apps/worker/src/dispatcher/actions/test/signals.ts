@@ -1,0 +1,178 @@
+import { TEST_RESULTS, type TTestResult } from "@magma/protocol";
+import type { JobLog } from "../../job-log.ts";
+import { formatSeconds } from "../../timeout.ts";
+
+/** LAVA's signal pattern (lava_dispatcher/actions/test/shell.py): `<LAVA_SIGNAL_NAME params>`. */
+export const SIGNAL_PATTERN = /<LAVA_SIGNAL_(\S+) ([^>]+)>/g;
+/** Printed by lava-test-runner once every definition ran. */
+export const RUNNER_END_SENTINEL = "<LAVA_TEST_RUNNER EXIT>";
+
+/** One signal found in a console line. */
+export interface Signal {
+  name: string;
+  params: string;
+}
+
+/** Every `<LAVA_SIGNAL_…>` in one line, in order. */
+export function parseSignals(line: string): Signal[] {
+  return [...line.matchAll(SIGNAL_PATTERN)].map((m) => ({ name: m[1]!, params: m[2]!.trim() }));
+}
+
+/**
+ * Splits TESTCASE params `TEST_CASE_ID=x RESULT=pass [MEASUREMENT=1.83 UNITS=seconds]` into a map
+ * (keys upper-cased, as LAVA's `signal_test_case`).
+ */
+export function parseKeyValues(params: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const token of params.split(/\s+/)) {
+    const eq = token.indexOf("=");
+    if (eq > 0) out[token.slice(0, eq).toUpperCase()] = token.slice(eq + 1);
+  }
+  return out;
+}
+
+/** What the handler knows of a test definition, for the `lava.<n>_<name>` result. */
+export interface DefinitionInfo {
+  name: string;
+  path: string;
+  uuid: string;
+  repository?: unknown;
+}
+
+/**
+ * Turns the signals of a running lava-test-shell into job log records, as LAVA's
+ * `TestShellAction.check_patterns` + `signal_*` handlers: STARTRUN/ENDRUN (ENDRUN → `lava` suite
+ * case `<n>_<name>` with duration), STARTTC/ENDTC (→ starttc/endtc line numbers), TESTCASE (→
+ * `results` record; unknown RESULT dropped with a warning), TESTSET START/STOP, TESTREFERENCE,
+ * TESTEVENT (→ `lvl: event`), TESTRAISE (→ {@link raised}, the action turns it into a TestError).
+ */
+export class SignalHandler {
+  private currentRun: string | undefined;
+  private runStartedAt = 0;
+  private testSet: string | undefined;
+  private readonly startTc = new Map<string, number>();
+  private readonly endTc = new Map<string, number>();
+  /** Message of a TESTRAISE, once one was seen. */
+  raised: string | undefined;
+  /** Test case results seen, in order (for the end-of-shell summary). */
+  readonly cases: { definition: string; case: string; result: TTestResult; set?: string }[] = [];
+  /** Definitions whose ENDRUN was seen. */
+  readonly finishedRuns: string[] = [];
+
+  constructor(
+    private readonly log: JobLog,
+    private readonly definitions: ReadonlyMap<string, DefinitionInfo>,
+    private readonly onRaise?: (message: string) => void,
+  ) {}
+
+  /** Handles every signal in a console line logged at job log line `logLine`. */
+  handleLine(line: string, logLine: number): void {
+    for (const s of parseSignals(line)) this.handle(s, logLine);
+  }
+
+  private handle({ name, params }: Signal, logLine: number): void {
+    this.log.debug(`Received signal: <${name}> ${params}`);
+    switch (name) {
+      case "STARTRUN": {
+        const [run, uuid] = params.split(/\s+/);
+        this.currentRun = run;
+        this.runStartedAt = Date.now();
+        this.testSet = undefined;
+        this.log.info(`Starting test lava.${run} (${uuid ?? ""})`);
+        break;
+      }
+      case "ENDRUN": {
+        const [run = this.currentRun ?? "unknown", uuid] = params.split(/\s+/);
+        const ms = Date.now() - this.runStartedAt;
+        this.log.info(`Ending test lava.${run} (${uuid ?? ""}), duration ${formatSeconds(ms)}`);
+        const info = this.definitions.get(run);
+        this.log.results({
+          definition: "lava",
+          case: run,
+          result: "pass",
+          duration: formatSeconds(ms),
+          namespace: "common",
+          ...(info ? { path: info.path, uuid: info.uuid, repository: info.repository, revision: "unspecified" } : {}),
+        });
+        this.finishedRuns.push(run);
+        this.currentRun = undefined;
+        this.testSet = undefined;
+        break;
+      }
+      case "STARTTC":
+        this.startTc.set(params, logLine);
+        break;
+      case "ENDTC":
+        this.endTc.set(params, logLine);
+        break;
+      case "TESTCASE":
+        this.testCase(params, logLine);
+        break;
+      case "TESTSET": {
+        const [verb, setName] = params.split(/\s+/);
+        if (verb?.toUpperCase() === "START" && setName) {
+          this.testSet = setName;
+          this.log.info(`Starting test_set ${setName}`);
+        } else if (verb?.toUpperCase() === "STOP") {
+          this.log.info(`Closing test_set ${this.testSet ?? ""}`);
+          this.testSet = undefined;
+        } else this.log.warning(`Invalid TESTSET signal: ${params}`);
+        break;
+      }
+      case "TESTREFERENCE": {
+        const [tcId, result, reference] = params.split(/\s+/);
+        if (!tcId || !result || !reference || !isResult(result)) {
+          this.log.warning(`Invalid TESTREFERENCE signal: ${params}`);
+          break;
+        }
+        this.emitCase({ case: tcId, result, reference }, logLine, logLine);
+        break;
+      }
+      case "TESTEVENT":
+        this.log.event(params);
+        break;
+      case "TESTRAISE":
+        this.raised = params;
+        this.onRaise?.(params);
+        break;
+      default:
+        this.log.debug(`Unhandled signal ${name}`);
+    }
+  }
+
+  private testCase(params: string, logLine: number): void {
+    const kv = parseKeyValues(params);
+    const id = kv["TEST_CASE_ID"];
+    const result = kv["RESULT"]?.toLowerCase();
+    if (!id || !result) {
+      this.log.warning(`Ignoring malformed TESTCASE signal: ${params}`);
+      return;
+    }
+    if (!isResult(result)) {
+      this.log.warning(`Unrecognised result '${kv["RESULT"]}' for test case '${id}': dropped`);
+      return;
+    }
+    const extra: Record<string, unknown> = {};
+    if (kv["MEASUREMENT"] !== undefined) {
+      const m = Number(kv["MEASUREMENT"]);
+      if (Number.isFinite(m) && kv["MEASUREMENT"].trim() !== "") extra["measurement"] = m;
+      else this.log.warning(`Invalid measurement '${kv["MEASUREMENT"]}' for test case '${id}': ignored`);
+    }
+    if (kv["UNITS"] !== undefined) extra["units"] = kv["UNITS"];
+    const starttc = this.startTc.get(id) ?? logLine;
+    const endtc = this.endTc.get(id) ?? logLine;
+    this.startTc.delete(id);
+    this.endTc.delete(id);
+    this.emitCase({ case: id, result, ...extra }, starttc, endtc);
+  }
+
+  private emitCase(fields: { case: string; result: TTestResult } & Record<string, unknown>, starttc: number, endtc: number): void {
+    const definition = this.currentRun ?? "lava";
+    this.log.results({ definition, ...fields, ...(this.testSet ? { set: this.testSet } : {}), starttc, endtc });
+    this.cases.push({ definition, case: fields.case, result: fields.result, ...(this.testSet ? { set: this.testSet } : {}) });
+  }
+}
+
+function isResult(r: string): r is TTestResult {
+  return (TEST_RESULTS as readonly string[]).includes(r);
+}

@@ -1,0 +1,42 @@
+import type { TDeviceDictionary, TJobDefinition } from "@magma/protocol";
+import type { JobLog } from "./job-log.ts";
+import type { SerialConsole } from "../connections/serial-port.ts";
+import type { QemuProcess } from "./actions/boot/qemu-process.ts";
+
+/** A listener for DUT console lines: the raw line and its job log line number. */
+export type ConsoleLineListener = (line: string, logLine: number) => void;
+
+/**
+ * Everything one job run shares between its actions (LAVA's `Job` + the pipeline's namespace
+ * data): ids, parsed definition and device dictionary, the job log, where images landed, the
+ * running DUT (QEMU process and console) for finalize to power off.
+ */
+export interface JobContext {
+  jobId: number;
+  /** `<MAGMA_WORKER_DIR>/jobs/<id>`, removed at the end of the job. */
+  jobDir: string;
+  definition: TJobDefinition;
+  device: TDeviceDictionary;
+  log: JobLog;
+  /** Image name (`kernel`, `initrd` …) → local file path, filled by deploy. */
+  images: Map<string, string>;
+  /** Image name → its `image_arg` from the deploy action (`-kernel {kernel} …`). */
+  imageArgs: Map<string, string>;
+  /** Prompts of the last boot action, for the test shell. */
+  prompts?: RegExp[];
+  /** The gzip'd cpio overlay (LAVA helpers + test definitions), when the job has test actions. */
+  overlayPath?: string;
+  qemu?: QemuProcess;
+  console?: SerialConsole;
+  /** Listeners fed with every console line after it is logged (the test shell's signal parser). */
+  lineListeners: Set<ConsoleLineListener>;
+  /** Absolute job deadline (epoch ms) from `timeouts.job`. */
+  jobDeadlineMs: number;
+  /** Name of the worker, for messages. */
+  workerName: string;
+}
+
+/** Overlay directory on the DUT: `/lava-<job id>` as in LAVA. */
+export function lavaDir(jobId: number): string {
+  return `/lava-${jobId}`;
+}

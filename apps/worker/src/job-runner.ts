@@ -1,0 +1,173 @@
+import { mkdir, rm } from "node:fs/promises";
+import path from "node:path";
+import { parse as parseYaml, stringify } from "yaml";
+import {
+  formatDefinitionErrors,
+  parseJobDefinition,
+  timeoutToMs,
+  ZDeviceDictionary,
+  type TErrorType,
+  type TJobBundle,
+  type TJobDefinition,
+  type TLogRecord,
+} from "@magma/protocol";
+import { ConfigurationError, JobCanceled, JobError, LavaError, toLavaError } from "./dispatcher/errors.ts";
+import { JobLog } from "./dispatcher/job-log.ts";
+import type { JobContext } from "./dispatcher/job.ts";
+import { Pipeline, runAction } from "./dispatcher/pipeline.ts";
+import { deadlineSignal, formatSeconds } from "./dispatcher/timeout.ts";
+import { ActionTimeoutError } from "./dispatcher/errors.ts";
+import type { OverlayStage } from "./dispatcher/overlay.ts";
+import { DeployImagesAction } from "./dispatcher/actions/deploy/tmpfs.ts";
+import { BootQemuRetry } from "./dispatcher/actions/boot/qemu.ts";
+import { TestShellRetry } from "./dispatcher/actions/test/shell.ts";
+import { FinalizeAction } from "./dispatcher/actions/finalize.ts";
+
+/** Budget of the finalize stage (power off) when the job deadline has already passed, in ms. */
+const FINALIZE_BUDGET_MS = 30_000;
+
+/** What a job run reports as FINISHED (protocol ZJobStateUpdate without `state`). */
+export interface JobOutcome {
+  result: "pass" | "fail";
+  error_type: TErrorType | "";
+  errors: string;
+  /** The pipeline description (YAML), LAVA's description.yaml. */
+  description: string;
+}
+
+export interface RunJobOptions {
+  jobId: number;
+  bundle: Pick<TJobBundle, "definition" | "device">;
+  /** Worker directory; the job works in `<workerDir>/jobs/<id>` (removed at the end). */
+  workerDir: string;
+  workerName: string;
+  /** Receives every log record, in order (the log shipper's `push`). */
+  sink: (record: TLogRecord) => void;
+  /** Aborting cancels the job; the reason should be a LavaError (default: JobCanceled). */
+  signal?: AbortSignal;
+}
+
+/** Test definitions of each test action, with LAVA's global `<index>_<name>` numbering. */
+export function planTestStages(jobId: number, definition: TJobDefinition): OverlayStage[] {
+  const stages: OverlayStage[] = [];
+  let index = 0;
+  for (const a of definition.actions) {
+    if (!("test" in a)) continue;
+    const stage = stages.length;
+    stages.push({ stage, definitions: a.test.definitions.map((ref, i) => ({ index: index++, ref, uuid: `${jobId}_${stage}.${i + 1}` })) });
+  }
+  return stages;
+}
+
+/** Builds the pipeline of a job definition: deployimages, boot-image-retry, lava-test-retry …, finalize. */
+export function buildPipeline(jobId: number, definition: TJobDefinition): Pipeline {
+  const pipeline = new Pipeline();
+  const stages = planTestStages(jobId, definition);
+  let stage = 0;
+  for (const a of definition.actions) {
+    if ("deploy" in a) pipeline.add(new DeployImagesAction(a.deploy, stages), definition.timeouts);
+    else if ("boot" in a) pipeline.add(new BootQemuRetry(a.boot), definition.timeouts);
+    else pipeline.add(new TestShellRetry(a.test, stages[stage++]!), definition.timeouts);
+  }
+  pipeline.add(new FinalizeAction(), definition.timeouts);
+  return pipeline;
+}
+
+/**
+ * Runs one job as LAVA's lava-run does: parses the bundle's definition (`parseJobDefinition`) and
+ * device dictionary (`ZDeviceDictionary`), builds the pipeline, validates it ("start: 0 validate",
+ * checking image URLs), runs the actions under the job deadline (`timeouts.job`), always runs
+ * `finalize` (power off), removes the job directory, and ends the log with the `lava.job` result.
+ * Never throws: every failure is classified into the outcome's `error_type`.
+ * @returns what to report as FINISHED.
+ */
+export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
+  const { jobId, bundle, workerDir, workerName } = options;
+  const log = new JobLog(options.sink);
+  const jobDir = path.join(workerDir, "jobs", String(jobId));
+  let description = "";
+  let failure: LavaError | undefined;
+  let ctx: JobContext | undefined;
+  let pipeline: Pipeline | undefined;
+  const started = Date.now();
+  log.info(`magma-worker ${workerName}, job ${jobId}`);
+  try {
+    const parsed = parseJobDefinition(bundle.definition);
+    if (!parsed.ok) throw new JobError(formatDefinitionErrors(parsed.errors));
+    let device;
+    try {
+      device = ZDeviceDictionary.parse(parseYaml(bundle.device));
+    } catch (e) {
+      throw new ConfigurationError(`invalid device dictionary: ${(e as Error).message}`);
+    }
+    const definition = parsed.definition;
+    const jobTimeoutMs = timeoutToMs(definition.timeouts.job);
+    ctx = {
+      jobId,
+      jobDir,
+      definition,
+      device,
+      log,
+      images: new Map(),
+      imageArgs: new Map(),
+      lineListeners: new Set(),
+      jobDeadlineMs: started + jobTimeoutMs,
+      workerName,
+    };
+    pipeline = buildPipeline(jobId, definition);
+    description = stringify(pipeline.describe());
+    await mkdir(jobDir, { recursive: true });
+
+    log.info("start: 0 validate");
+    log.info(`Start time: ${new Date(started).toISOString()} (UTC)`);
+    const problems = await pipeline.validate(ctx);
+    log.info(`validate duration: ${formatSeconds(Date.now() - started)}`);
+    log.results({ definition: "lava", case: "validate", result: problems.length ? "fail" : "pass" });
+    if (problems.length) throw new JobError(`Invalid job data: ${JSON.stringify(problems)}`);
+
+    const cancel = options.signal ?? new AbortController().signal;
+    const { signal, dispose } = deadlineSignal(ctx.jobDeadlineMs, cancel, () => new ActionTimeoutError(`job timed out after ${Math.round(jobTimeoutMs / 1000)} seconds`));
+    try {
+      let conn = undefined;
+      for (const action of pipeline.actions.slice(0, -1)) conn = await runAction(action, ctx, conn, ctx.jobDeadlineMs, signal);
+    } finally {
+      dispose();
+    }
+  } catch (e) {
+    failure = classify(e, options.signal);
+  }
+  if (ctx && pipeline) {
+    if (failure) await pipeline.cleanup(ctx);
+    const finalize = pipeline.actions.at(-1)!;
+    const deadline = Math.max(ctx.jobDeadlineMs, Date.now() + FINALIZE_BUDGET_MS);
+    try {
+      await runAction(finalize, ctx, ctx.console, deadline, new AbortController().signal);
+    } catch (e) {
+      failure ??= toLavaError(e);
+    }
+  }
+  log.info("Cleaning after the job");
+  try {
+    await rm(jobDir, { recursive: true, force: true });
+    log.info(`Root tmp directory removed at ${jobDir}`);
+  } catch (e) {
+    log.warning(`could not remove ${jobDir}: ${(e as Error).message}`);
+  }
+  if (!failure) {
+    log.info("Job finished correctly");
+    log.results({ definition: "lava", case: "job", result: "pass" });
+    return { result: "pass", error_type: "", errors: "", description };
+  }
+  log.error(failure instanceof JobCanceled ? `JobCanceled: ${failure.message}` : failure.errorHelp);
+  log.results({ definition: "lava", case: "job", result: "fail", error_type: failure.errorType, error_msg: failure.message });
+  return { result: "fail", error_type: failure.errorType, errors: failure.message, description };
+}
+
+/** A failure after a cancel is the cancel (QEMU dying because we killed it is not the cause). */
+function classify(e: unknown, cancel: AbortSignal | undefined): LavaError {
+  if (cancel?.aborted) {
+    const r = cancel.reason;
+    return r instanceof LavaError ? r : new JobCanceled("The job was canceled");
+  }
+  return toLavaError(e);
+}

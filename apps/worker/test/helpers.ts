@@ -1,0 +1,43 @@
+import { execFileSync } from "node:child_process";
+import { createReadStream, statSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+
+/** Runs infra/dut/build-dut.sh and returns the directory holding vmlinuz and initramfs.cpio.gz. */
+export function buildDut(): string {
+  execFileSync("bash", [path.join(repoRoot, "infra/dut/build-dut.sh")], { stdio: "pipe" });
+  return path.join(repoRoot, ".magma", "dut");
+}
+
+/** A static file server on 127.0.0.1:<port 0> serving `dir`; 404 for anything missing. */
+export async function serveDir(dir: string): Promise<{ url: string; server: Server; close: () => Promise<void> }> {
+  const server = createServer((req, res) => {
+    const file = path.join(dir, path.basename(decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname)));
+    let size: number;
+    try {
+      size = statSync(file).size;
+    } catch {
+      res.writeHead(404).end("not found");
+      return;
+    }
+    res.writeHead(200, { "content-length": size, "content-type": "application/octet-stream" });
+    if (req.method === "HEAD") res.end();
+    else createReadStream(file).pipe(res);
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, server, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+/** PIDs of qemu-system processes whose command line mentions `needle` (read from /proc). */
+export function qemuPidsMentioning(needle: string): number[] {
+  const out = execFileSync("ps", ["-eo", "pid=,args="], { encoding: "utf8" });
+  return out
+    .split("\n")
+    .filter((l) => l.includes("qemu-system") && l.includes(needle))
+    .map((l) => Number(l.trim().split(/\s+/)[0]));
+}
