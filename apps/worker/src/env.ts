@@ -1,0 +1,46 @@
+import os from "node:os";
+import path from "node:path";
+import { z } from "zod";
+import { MAX_PING_WAIT_MS } from "@magma/protocol";
+
+/**
+ * The worker's configuration: the ONLY place reading `process.env` (convention 11).
+ *   MAGMA_WORKER_NAME     required; the worker's hostname as registered on the instance
+ *   MAGMA_INSTANCE_URL    default http://127.0.0.1:4001
+ *   MAGMA_WORKER_TOKEN    required; the worker token (LAVA-Token header of pings)
+ *   MAGMA_WORKER_DIR      default <os.tmpdir()>/magma-worker-<name>; job dirs and the journal
+ *   MAGMA_LOG_LEVEL       pino level, default info
+ *   MAGMA_PING_WAIT_MS    long-poll wait asked of the instance, default 20000 (≤ 25000)
+ */
+const ZWorkerEnv = z.object({
+  MAGMA_WORKER_NAME: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "must be a hostname-like name (letters, digits, '.', '_', '-')"),
+  MAGMA_INSTANCE_URL: z.url({ protocol: /^https?$/ }).default("http://127.0.0.1:4001").transform((u) => u.replace(/\/+$/, "")),
+  MAGMA_WORKER_TOKEN: z.string().min(1, "must not be empty"),
+  MAGMA_WORKER_DIR: z.string().min(1).optional(),
+  MAGMA_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  MAGMA_PING_WAIT_MS: z.coerce.number().int().min(0).max(MAX_PING_WAIT_MS).default(20_000),
+});
+
+/** Parsed worker configuration, MAGMA_WORKER_DIR resolved. */
+export type TWorkerEnv = Omit<z.infer<typeof ZWorkerEnv>, "MAGMA_WORKER_DIR"> & { MAGMA_WORKER_DIR: string };
+
+/** Error for a bad configuration: names every bad variable and why. */
+export class WorkerEnvError extends Error {}
+
+/**
+ * Parses the worker configuration from `source` (default `process.env`).
+ * @throws WorkerEnvError naming each bad variable, e.g. `MAGMA_WORKER_TOKEN: required`.
+ */
+export function loadEnv(source: Record<string, string | undefined> = process.env): TWorkerEnv {
+  const parsed = ZWorkerEnv.safeParse(source);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => {
+      const name = String(i.path[0] ?? "env");
+      const missing = source[name] === undefined;
+      return `${name}: ${missing ? "required environment variable is unset" : i.message}${missing ? "" : ` (got ${JSON.stringify(source[name])})`}`;
+    });
+    throw new WorkerEnvError(`Invalid worker configuration:\n  ${lines.join("\n  ")}`);
+  }
+  const env = parsed.data;
+  return { ...env, MAGMA_WORKER_DIR: path.resolve(env.MAGMA_WORKER_DIR ?? path.join(os.tmpdir(), `magma-worker-${env.MAGMA_WORKER_NAME}`)) };
+}

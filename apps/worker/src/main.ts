@@ -1,0 +1,61 @@
+/**
+ * Composition root of the Magma worker (LAVA's lava-worker): env → pino logger → daemon →
+ * SIGINT/SIGTERM handlers (cancel running jobs, power off DUTs, flush logs, exit).
+ * Start: `MAGMA_WORKER_NAME=… MAGMA_WORKER_TOKEN=… node --import tsx apps/worker/src/main.ts`
+ */
+import { mkdir } from "node:fs/promises";
+import pino from "pino";
+import { loadEnv, WorkerEnvError } from "./env.ts";
+import { WorkerDaemon } from "./daemon/daemon.ts";
+
+async function main(): Promise<void> {
+  let env;
+  try {
+    env = loadEnv();
+  } catch (e) {
+    if (e instanceof WorkerEnvError) {
+      process.stderr.write(`${e.message}\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
+  const logger = pino({ level: env.MAGMA_LOG_LEVEL, base: { worker: env.MAGMA_WORKER_NAME } });
+  await mkdir(env.MAGMA_WORKER_DIR, { recursive: true });
+  const daemon = new WorkerDaemon({
+    name: env.MAGMA_WORKER_NAME,
+    instanceUrl: env.MAGMA_INSTANCE_URL,
+    workerToken: env.MAGMA_WORKER_TOKEN,
+    workerDir: env.MAGMA_WORKER_DIR,
+    pingWaitMs: env.MAGMA_PING_WAIT_MS,
+    logger,
+  });
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn(`${signal} again: exiting now`);
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ running: daemon.runningJobs }, `${signal}: stopping (canceling running jobs, powering off DUTs, flushing logs)`);
+    daemon.stop().then(
+      () => {
+        logger.info("worker stopped");
+        logger.flush();
+        process.exit(0);
+      },
+      (e) => {
+        logger.error({ err: e }, "shutdown failed");
+        logger.flush();
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGINT", shutdown);
+  process.on("SIGTERM", shutdown);
+  await daemon.start();
+}
+
+main().catch((e) => {
+  process.stderr.write(`magma-worker: ${e instanceof Error ? e.stack : String(e)}\n`);
+  process.exit(1);
+});
