@@ -1,0 +1,72 @@
+import { describe, expect, it } from "vitest";
+import type { TLogRecord } from "@magma/protocol";
+import { JobLog } from "../../job-log.ts";
+import { parseKeyValues, parseSignals, SignalHandler } from "./signals.ts";
+
+function setup() {
+  const records: TLogRecord[] = [];
+  const log = new JobLog((r) => records.push(r));
+  const raised: string[] = [];
+  const handler = new SignalHandler(log, new Map([["0_smoke", { name: "smoke", path: "inline/smoke.yaml", uuid: "3_0.1" }]]), (m) => raised.push(m));
+  const feed = (line: string) => handler.handleLine(line, log.target(line));
+  const results = () => records.filter((r) => r.lvl === "results").map((r) => r.msg as Record<string, unknown>);
+  return { records, handler, feed, results, raised };
+}
+
+describe("parseSignals", () => {
+  it("finds every signal in a line, with prompt and escape noise around it", () => {
+    expect(parseSignals("magma-dut:/# \x1b[6n<LAVA_SIGNAL_STARTRUN 0_smoke 3_1.1.3.1>")).toEqual([{ name: "STARTRUN", params: "0_smoke 3_1.1.3.1" }]);
+    expect(parseSignals("<LAVA_SIGNAL_STARTTC a><LAVA_SIGNAL_ENDTC a>")).toHaveLength(2);
+    expect(parseSignals("no signal here <LAVA_SIGNAL_>")).toEqual([]);
+  });
+  it("splits TESTCASE key=value params in any order", () => {
+    expect(parseKeyValues("TEST_CASE_ID=boot-time RESULT=pass UNITS=seconds MEASUREMENT=1.83")).toEqual({ TEST_CASE_ID: "boot-time", RESULT: "pass", UNITS: "seconds", MEASUREMENT: "1.83" });
+  });
+});
+
+describe("SignalHandler", () => {
+  it("turns a run into LAVA results: cases, measurement, sets, starttc/endtc, lava.<n>_<name>", () => {
+    const { feed, results } = setup();
+    feed("<LAVA_SIGNAL_STARTRUN 0_smoke 3_0.1>");
+    feed("<LAVA_SIGNAL_STARTTC always-pass>");
+    feed("<LAVA_SIGNAL_ENDTC always-pass>");
+    feed("<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=always-pass RESULT=pass>");
+    feed("<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=boot-time RESULT=pass UNITS=seconds MEASUREMENT=1.83>");
+    feed("<LAVA_SIGNAL_TESTSET START network>");
+    feed("<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=loopback-up RESULT=pass>");
+    feed("<LAVA_SIGNAL_TESTSET STOP>");
+    feed("<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=after-set RESULT=FAIL>");
+    feed("<LAVA_SIGNAL_ENDRUN 0_smoke 3_0.1>");
+    const r = results();
+    const pass = r.find((x) => x.case === "always-pass")!;
+    expect(pass).toMatchObject({ definition: "0_smoke", result: "pass" });
+    expect((pass.endtc as number) - (pass.starttc as number)).toBeGreaterThan(0);
+    expect(r.find((x) => x.case === "boot-time")).toMatchObject({ measurement: 1.83, units: "seconds" });
+    expect(r.find((x) => x.case === "loopback-up")).toMatchObject({ set: "network" });
+    expect(r.find((x) => x.case === "after-set")).toMatchObject({ result: "fail" });
+    expect(r.find((x) => x.case === "after-set")).not.toHaveProperty("set");
+    expect(r.find((x) => x.case === "0_smoke")).toMatchObject({ definition: "lava", result: "pass", path: "inline/smoke.yaml", uuid: "3_0.1" });
+    expect(typeof r.find((x) => x.case === "0_smoke")!.duration).toBe("string");
+  });
+
+  it("drops unknown results and bad measurements with a warning", () => {
+    const { feed, results, records } = setup();
+    feed("<LAVA_SIGNAL_STARTRUN 0_smoke 3_0.1>");
+    feed("<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=weird RESULT=maybe>");
+    feed("<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=m RESULT=pass MEASUREMENT=abc>");
+    expect(results().find((x) => x.case === "weird")).toBeUndefined();
+    expect(results().find((x) => x.case === "m")).not.toHaveProperty("measurement");
+    expect(records.filter((r) => r.lvl === "warning")).toHaveLength(2);
+  });
+
+  it("reports TESTRAISE, TESTEVENT and TESTREFERENCE", () => {
+    const { feed, results, records, raised, handler } = setup();
+    feed("<LAVA_SIGNAL_TESTEVENT firmware updated>");
+    feed("<LAVA_SIGNAL_TESTREFERENCE ref-1 pass https://example.org/x>");
+    feed("<LAVA_SIGNAL_TESTRAISE disk on fire>");
+    expect(records.find((r) => r.lvl === "event")?.msg).toBe("firmware updated");
+    expect(results().find((x) => x.case === "ref-1")).toMatchObject({ result: "pass", reference: "https://example.org/x" });
+    expect(raised).toEqual(["disk on fire"]);
+    expect(handler.raised).toBe("disk on fire");
+  });
+});
