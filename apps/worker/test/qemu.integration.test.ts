@@ -87,14 +87,23 @@ describe("job-runner against a real QEMU DUT", () => {
       signal: ctrl.signal,
       sink: (r) => {
         log.push(r);
-        // cancel as soon as QEMU has been started (mid-boot)
-        if (r.lvl === "info" && String(r.msg).startsWith("started QEMU")) setImmediate(() => ctrl.abort());
+        // cancel once the kernel is talking on the console (mid-boot)
+        if (r.lvl === "target" && !ctrl.signal.aborted) setImmediate(() => ctrl.abort());
       },
     });
     const outcome = await running;
-    expect(log.some((r) => String(r.msg).startsWith("started QEMU"))).toBe(true);
+    expect(log.some((r) => r.lvl === "target")).toBe(true);
     expect(outcome).toMatchObject({ result: "fail", error_type: "Canceled", errors: "The job was canceled" });
     expect(qemuPidsMentioning(jobDir)).toEqual([]);
     expect(results(log).find((r) => r.case === "power-off")?.result).toBe("pass");
+  }, 60_000);
+
+  it("QEMU dying during boot is an Infrastructure error carrying its stderr", async () => {
+    const log: TLogRecord[] = [];
+    const device = DEVICE + "  extra_options:\n    - -device no-such-device-model\n";
+    const outcome = await runJob({ jobId: 104, bundle: { definition: sampleJob(server.url), device }, workerDir, workerName: "it-worker", sink: (r) => log.push(r) });
+    expect(outcome.result).toBe("fail");
+    expect(outcome.error_type).toBe("Infrastructure");
+    expect(outcome.errors).toMatch(/QEMU exited unexpectedly.*no-such-device-model/s);
   }, 60_000);
 });

@@ -9,7 +9,7 @@ export type Connection = SerialConsole | undefined;
 /** Static side of an action class: LAVA's class attributes. */
 export interface ActionClass {
   /** kebab-case action name, as LAVA's (`http-download`, `boot-qemu-image`, `lava-test-shell`). */
-  readonly actionName: string;
+  readonly name: string;
   readonly description: string;
   readonly summary: string;
 }
@@ -26,7 +26,7 @@ export interface ActionRunOptions {
 
 /**
  * One step of a job pipeline, LAVA's `lava_dispatcher.action.Action`. Subclasses declare the
- * static `actionName` (kebab-case), `description` and `summary`; implement `run()`, and may
+ * static `name` (kebab-case, shadowing Function.name), `description` and `summary`; implement `run()`, and may
  * override `validate()` (collect problems, never throw) and `cleanup()` (called on failure, with
  * its own budget). An action with an internal `pipeline` runs it from `run()`.
  */
@@ -45,7 +45,7 @@ export abstract class Action {
   results: Record<string, unknown> = {};
 
   get name(): string {
-    return (this.constructor as unknown as ActionClass).actionName;
+    return (this.constructor as unknown as ActionClass).name;
   }
   get description(): string {
     return (this.constructor as unknown as ActionClass).description;

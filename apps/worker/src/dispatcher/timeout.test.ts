@@ -27,7 +27,7 @@ describe("resolveTimeoutMs (LAVA precedence)", () => {
 });
 
 class Sleepy extends Action {
-  static readonly actionName = "sleepy";
+  static readonly name = "sleepy";
   static readonly description = "waits for its signal";
   static readonly summary = "sleepy";
   async run({ signal }: ActionRunOptions): Promise<Connection> {

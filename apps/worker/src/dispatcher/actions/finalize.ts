@@ -8,7 +8,7 @@ export const POWER_OFF_TIMEOUT_MS = 10_000;
 
 /** Powers the DUT off: closes the console, SIGTERM then SIGKILL to QEMU's process group (LAVA `power-off`). */
 export class PowerOffAction extends Action {
-  static readonly actionName = "power-off";
+  static readonly name = "power-off";
   static readonly description = "discontinue power to device";
   static readonly summary = "send power_off command";
 
@@ -26,7 +26,7 @@ export class PowerOffAction extends Action {
 
 /** Last action of every job, run whether the job passed or failed (LAVA `finalize`). */
 export class FinalizeAction extends Action {
-  static readonly actionName = "finalize";
+  static readonly name = "finalize";
   static readonly description = "finish the process and cleanup";
   static readonly summary = "finalize the job";
 

@@ -62,6 +62,19 @@ export class QemuProcess {
     return this.exitCtrl.signal;
   }
 
+  /**
+   * When the console closed under us, QEMU is usually exiting: waits up to `ms` for that and
+   * returns the exit reason (InfrastructureError with the stderr tail), or undefined if still running.
+   */
+  async exitReasonWithin(ms: number): Promise<Error | undefined> {
+    if (!this.exitCtrl.signal.aborted) {
+      let t: NodeJS.Timeout | undefined;
+      await Promise.race([this.exitPromise, new Promise<void>((r) => (t = setTimeout(r, ms)))]);
+      clearTimeout(t);
+    }
+    return this.exitCtrl.signal.aborted && !this.stopping ? (this.exitCtrl.signal.reason as Error) : undefined;
+  }
+
   /** Last part of QEMU's stderr, for error messages. */
   stderrTail(): string {
     return this.stderr.trim().slice(-STDERR_TAIL_CHARS);

@@ -67,7 +67,7 @@ function qemuVersion(binary: string): Promise<string | undefined> {
  * the job's line listeners. QEMU dying before the PTY appears → InfrastructureError with its stderr.
  */
 export class ExecuteQemuAction extends Action {
-  static readonly actionName = "execute-qemu";
+  static readonly name = "execute-qemu";
   static readonly description = "call qemu to boot the image";
   static readonly summary = "execute qemu to boot the image";
 
@@ -120,7 +120,7 @@ export async function powerOff(ctx: JobContext): Promise<void> {
 
 /** `auto_login`: waits for the login prompt, types the username (and password), as LAVA's `auto-login-action`. */
 export class AutoLoginAction extends Action {
-  static readonly actionName = "auto-login-action";
+  static readonly name = "auto-login-action";
   static readonly description = "automatically login after boot using job parameters and checking for messages.";
   static readonly summary = "Auto-login after boot with support for kernel messages.";
 
@@ -153,7 +153,7 @@ export class AutoLoginAction extends Action {
 
 /** Waits for one of the boot's `prompts` (LAVA's `expect-shell-connection`). */
 export class ExpectShellConnectionAction extends Action {
-  static readonly actionName = "expect-shell-connection";
+  static readonly name = "expect-shell-connection";
   static readonly description = "Wait for a shell";
   static readonly summary = "Expect a shell prompt";
 
@@ -169,8 +169,11 @@ export class ExpectShellConnectionAction extends Action {
     try {
       await connection.expect(prompts, deadlineMs, sig, () => timeoutError(this.name, deadlineMs - Date.now()));
     } catch (e) {
-      if (ctx.qemu?.exited.aborted && sig.reason === ctx.qemu.exited.reason) throw ctx.qemu.exited.reason;
-      if (e instanceof InfrastructureError && ctx.qemu) throw new InfrastructureError(`${e.message}; QEMU stderr: ${ctx.qemu.stderrTail() || "(empty)"}`);
+      if (e instanceof InfrastructureError && ctx.qemu && !signal.aborted) {
+        // the console closing first is a symptom: report QEMU's own exit when that is the cause
+        const exit = await ctx.qemu.exitReasonWithin(1000);
+        throw exit ?? new InfrastructureError(`${e.message}; QEMU output: ${ctx.qemu.stderrTail() || "(empty)"}`);
+      }
       throw e;
     }
     ctx.prompts = prompts;
@@ -180,7 +183,7 @@ export class ExpectShellConnectionAction extends Action {
 
 /** `boot: method: qemu` (LAVA's `boot-image-retry`): execute-qemu, [auto-login-action], expect-shell-connection. */
 export class BootQemuRetry extends RetryAction {
-  static readonly actionName = "boot-image-retry";
+  static readonly name = "boot-image-retry";
   static readonly description = "boot image with retry";
   static readonly summary = "boot with retry";
 

@@ -36,7 +36,7 @@ export function localName(url: string, compression?: string): string {
  * server or 5xx → InfrastructureError; checksum mismatch → JobError naming the image.
  */
 export class HttpDownloadAction extends Action {
-  static readonly actionName = "http-download";
+  static readonly name = "http-download";
   static readonly description = "use http to download the file";
   static readonly summary = "http download";
 
@@ -139,7 +139,7 @@ export class HttpDownloadAction extends Action {
  * LAVA helpers, as a gzip'd newc cpio in `<jobDir>/overlay.cpio.gz`.
  */
 export class LavaOverlayAction extends Action {
-  static readonly actionName = "lava-overlay";
+  static readonly name = "lava-overlay";
   static readonly description = "add lava scripts during deployment for test shell use";
   static readonly summary = "overlay the lava support scripts";
 
@@ -169,7 +169,7 @@ export class LavaOverlayAction extends Action {
  * archives): no disk image, no libguestfs. The `initrd` image then points at the copy.
  */
 export class ApplyOverlayInitrdAction extends Action {
-  static readonly actionName = "apply-overlay-initrd";
+  static readonly name = "apply-overlay-initrd";
   static readonly description = "append the lava overlay to the initramfs";
   static readonly summary = "apply overlay to the initrd";
 
@@ -196,7 +196,7 @@ export class ApplyOverlayInitrdAction extends Action {
  * actions, builds the overlay and appends it to the initrd.
  */
 export class DeployImagesAction extends Action {
-  static readonly actionName = "deployimages";
+  static readonly name = "deployimages";
   static readonly description = "deploy images using guestfs";
   static readonly summary = "deploy images";
 

@@ -19,7 +19,7 @@ const RUNNER_END_RE = new RegExp(RUNNER_END_SENTINEL);
  * `lava-test-raise` → TestError; QEMU dying → InfrastructureError; deadline → LAVATimeout.
  */
 export class LavaTestShellAction extends Action {
-  static readonly actionName = "lava-test-shell";
+  static readonly name = "lava-test-shell";
   static readonly description = "Executing lava-test-runner";
   static readonly summary = "Lava Test Shell";
 
@@ -76,7 +76,7 @@ export class LavaTestShellAction extends Action {
 
 /** `test:` action (LAVA's `lava-test-retry`), holding one lava-test-shell. */
 export class TestShellRetry extends RetryAction {
-  static readonly actionName = "lava-test-retry";
+  static readonly name = "lava-test-retry";
   static readonly description = "Retry wrapper for lava-test-shell";
   static readonly summary = "Retry support for Lava Test Shell";
 
