@@ -169,7 +169,13 @@ export class WorkerDaemon {
     const ctrl = new AbortController();
     const entry: RunningJob = { token: job.token, ctrl, done: Promise.resolve() };
     this.running.set(job.id, entry);
-    entry.done = this.runOne(job, ctrl).catch((e) => this.log.error({ jobId: job.id, err: e }, "job supervision failed"));
+    entry.done = this.runOne(job, ctrl).catch((e: unknown) => {
+      // a bug in supervision (journal write, shipper): still settle the job on the instance
+      this.log.error({ jobId: job.id, err: e }, "job supervision failed");
+      this.running.delete(job.id);
+      const errors = `worker ${this.options.name} failed to supervise job ${job.id}: ${(e as Error).message}`;
+      return this.report(job, { state: "FINISHED", result: "fail", error_type: "Bug", errors, description: "" });
+    });
   }
 
   private async runOne(job: TPingJob, ctrl: AbortController): Promise<void> {
