@@ -114,3 +114,9 @@ export async function markTargetSubmitted(db: FrontendDb, targetId: string, remo
 export async function markTargetFailed(db: FrontendDb, targetId: string, error: string): Promise<void> {
   await db.submissionTarget.updateMany({ where: { id: targetId, status: { not: "submitted" } }, data: { status: "failed", error } });
 }
+
+/** The submission stored under a client request id, or null. */
+export async function findSubmissionByClientRequestId(db: FrontendDb, clientRequestId: string): Promise<TSubmission | null> {
+  const s = await db.submission.findUnique({ where: { client_request_id: clientRequestId }, include });
+  return s ? toSubmission(s) : null;
+}

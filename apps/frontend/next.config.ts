@@ -1,0 +1,10 @@
+import type { NextConfig } from "next";
+
+const config: NextConfig = {
+  // workspace packages are shipped as TypeScript source
+  transpilePackages: ["@magma/db", "@magma/protocol"],
+  // Node-only drivers stay plain requires on the server (not bundled)
+  serverExternalPackages: ["pg", "@prisma/adapter-pg", "@prisma/client", "bullmq", "ioredis", "pino"],
+  poweredByHeader: false,
+};
+export default config;

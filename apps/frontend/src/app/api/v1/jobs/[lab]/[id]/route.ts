@@ -1,0 +1,17 @@
+import { AppError, errorResponse } from "~/server/app-error";
+import { db } from "~/server/db";
+import { jobDetailToJson } from "~/server/http/job-json";
+import { getJob } from "~/server/services/get-job";
+
+export const dynamic = "force-dynamic";
+
+/** GET /api/v1/jobs/<lab>/<id> → 200 job with definition, suites and tests | 400 | 404. */
+export async function GET(_req: Request, ctx: { params: Promise<{ lab: string; id: string }> }): Promise<Response> {
+  const { lab, id } = await ctx.params;
+  try {
+    if (!/^\d{1,12}$/.test(id) || Number(id) < 1) throw new AppError("INVALID_REQUEST", { message: `job id "${id}" is not a positive number` });
+    return Response.json(jobDetailToJson(await getJob({ db: db(), lab, jobId: Number(id) })));
+  } catch (e) {
+    return errorResponse(e);
+  }
+}

@@ -1,0 +1,41 @@
+import { z } from "zod";
+
+/**
+ * The ONLY reader of process.env in the frontend (convention 11). Parsed once, on first use;
+ * a bad value throws naming the variable and the reason. Defaults suit the local/embedded setup.
+ */
+const ZEnv = z.object({
+  MAGMA_FRONTEND_DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default("postgresql://postgres@127.0.0.1:5432/magma_frontend"),
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).default("redis://127.0.0.1:6379"),
+  /** BullMQ key prefix; tests use a unique one so they never see another run's jobs. */
+  MAGMA_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]+$/, "letters, digits, '_', '.', '-' only").default("magma"),
+  /** YAML file listing labs `[{name, url, api_token, callback_token}]`, synced into the DB at startup. */
+  MAGMA_FRONTEND_CONFIG: z.string().min(1).optional(),
+  MAGMA_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** Timeout of a lab's overview request, in ms (labs page, submission checks). */
+  MAGMA_LAB_TIMEOUT_MS: z.coerce.number().int().positive().max(60_000).default(3000),
+});
+export type TEnv = z.infer<typeof ZEnv>;
+
+let cached: TEnv | undefined;
+
+/**
+ * The validated environment.
+ * @throws Error `Invalid environment: MAGMA_QUEUE_PREFIX: letters, digits…` naming each bad variable
+ */
+export function env(): TEnv {
+  if (cached) return cached;
+  const parsed = ZEnv.safeParse({
+    MAGMA_FRONTEND_DATABASE_URL: process.env["MAGMA_FRONTEND_DATABASE_URL"] || undefined,
+    REDIS_URL: process.env["REDIS_URL"] || undefined,
+    MAGMA_QUEUE_PREFIX: process.env["MAGMA_QUEUE_PREFIX"] || undefined,
+    MAGMA_FRONTEND_CONFIG: process.env["MAGMA_FRONTEND_CONFIG"] || undefined,
+    MAGMA_LOG_LEVEL: process.env["MAGMA_LOG_LEVEL"] || undefined,
+    MAGMA_LAB_TIMEOUT_MS: process.env["MAGMA_LAB_TIMEOUT_MS"] || undefined,
+  });
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new Error(`Invalid environment: ${problems}`);
+  }
+  return (cached = parsed.data);
+}

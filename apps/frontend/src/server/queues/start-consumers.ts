@@ -1,0 +1,49 @@
+import { env } from "../../env.ts";
+import { closeDb, db } from "../db.ts";
+import { logger } from "../logger.ts";
+import { syncInstances } from "../services/sync-instances.ts";
+import { startCallbackConsumer } from "./callback-consumer.ts";
+import { closeProducers } from "./connections.ts";
+import { startSubmissionConsumer } from "./submission-consumer.ts";
+
+const g = globalThis as unknown as { magmaConsumersStarted?: boolean };
+
+/**
+ * Composition root of the frontend's background part, run once per Next server process from
+ * instrumentation `register()`: syncs MAGMA_FRONTEND_CONFIG into the Instance table, starts the
+ * `magma-callbacks` and `magma-submissions` consumers, and on SIGTERM/SIGINT closes the workers,
+ * then the producers' Redis connection, then the DB (convention 10).
+ * @throws Error when the labs config is invalid (the server must not start half-configured)
+ */
+export async function startConsumers(): Promise<void> {
+  if (g.magmaConsumersStarted) return;
+  g.magmaConsumersStarted = true;
+  const e = env();
+  const log = logger();
+  if (e.MAGMA_FRONTEND_CONFIG) {
+    const labs = await syncInstances({ db: db(), configPath: e.MAGMA_FRONTEND_CONFIG });
+    log.info({ labs: labs.map((l) => `${l.name}=${l.url}`) }, "labs synced from MAGMA_FRONTEND_CONFIG");
+  }
+  const callbacks = startCallbackConsumer({ db: db(), prefix: e.MAGMA_QUEUE_PREFIX, log: log.child({ consumer: "callbacks" }) });
+  const submissions = startSubmissionConsumer({ db: db(), prefix: e.MAGMA_QUEUE_PREFIX, log: log.child({ consumer: "submissions" }) });
+  log.info({ prefix: e.MAGMA_QUEUE_PREFIX }, "queue consumers started");
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "shutting down queue consumers");
+    const timer = setTimeout(() => process.exit(1), 10_000);
+    timer.unref();
+    try {
+      await Promise.all([callbacks.close(), submissions.close()]);
+      await closeProducers();
+      await closeDb();
+    } catch (err) {
+      log.error({ err: (err as Error).message }, "error during shutdown");
+    }
+    process.exit(0);
+  };
+  process.once("SIGTERM", () => void stop("SIGTERM"));
+  process.once("SIGINT", () => void stop("SIGINT"));
+}

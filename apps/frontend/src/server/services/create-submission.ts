@@ -1,0 +1,76 @@
+import { QUEUE_NAMES, formatDefinitionErrors, parseJobDefinition, submissionJobId, type TSubmissionQueueJob } from "@magma/protocol";
+import { createSubmissionRecord, findInstanceByName, findSubmissionByClientRequestId, type FrontendDb, type TSubmission } from "@magma/db/frontend";
+import { AppError } from "../app-error.ts";
+import { addJobOrFail } from "../queues/connections.ts";
+import { describeFetchError, fetchInstanceOverview } from "./instance-client.ts";
+
+export interface CreateSubmissionOptions {
+  db: FrontendDb;
+  /** Generated once per form: a double-click or a retried request returns the same submission. */
+  clientRequestId: string;
+  definition: string;
+  labs: string[];
+  /** Deadline of each lab's overview request, in ms. */
+  timeoutMs: number;
+}
+
+/** Enqueues one fan-out job per still-queued target (deterministic ids: re-adding is harmless). */
+export async function enqueueSubmissionTargets(submission: TSubmission): Promise<void> {
+  for (const t of submission.targets.filter((x) => x.status === "queued")) {
+    const data: TSubmissionQueueJob = { submissionId: submission.id, targetId: t.id, lab: t.lab };
+    await addJobOrFail(QUEUE_NAMES.submissions, "submit", data, submissionJobId(submission.id, t.lab));
+  }
+}
+
+/**
+ * Creates a cross-lab submission: validates the definition (as the labs will), checks that each
+ * chosen lab is reachable and offers the definition's device type, stores the submission with one
+ * `queued` target per lab and enqueues one `magma-submissions` job per target.
+ * A repeated `clientRequestId` returns the stored submission (its queued targets are re-enqueued,
+ * which BullMQ de-duplicates by job id) and checks nothing again.
+ * @throws AppError INVALID_JOB_DEFINITION (every problem with its YAML path), INVALID_REQUEST
+ *   (no lab, lab lacking the device type, unreachable lab), NOT_FOUND (unknown lab),
+ *   UPSTREAM_UNAVAILABLE/503 (Redis down)
+ */
+export async function createSubmission({ db, clientRequestId, definition, labs, timeoutMs }: CreateSubmissionOptions): Promise<{ submission: TSubmission; created: boolean }> {
+  const parsed = parseJobDefinition(definition);
+  if (!parsed.ok) throw new AppError("INVALID_JOB_DEFINITION", { message: formatDefinitionErrors(parsed.errors) });
+  const deviceType = parsed.definition.device_type;
+  const unique = [...new Set(labs)];
+  if (!unique.length) throw new AppError("INVALID_REQUEST", { message: "labs: choose at least one lab" });
+
+  // the cheap path first: a retried request must not depend on the labs still answering
+  const again = await findSubmissionByClientRequestId(db, clientRequestId);
+  if (again) {
+    await enqueueSubmissionTargets(again);
+    return { submission: again, created: false };
+  }
+
+  const instances = await Promise.all(
+    unique.map(async (name) => {
+      const instance = await findInstanceByName(db, name);
+      if (!instance) throw new AppError("NOT_FOUND", { message: `Lab "${name}" is not configured` });
+      let types: string[];
+      try {
+        types = (await fetchInstanceOverview(instance, timeoutMs)).device_types;
+      } catch (e) {
+        throw new AppError("INVALID_REQUEST", { message: `Lab "${name}" is unreachable (${describeFetchError(e, timeoutMs)}): cannot check its device types` });
+      }
+      if (!types.includes(deviceType)) {
+        throw new AppError("INVALID_REQUEST", {
+          message: `Lab "${name}" has no device type "${deviceType}" (it offers: ${types.length ? types.join(", ") : "none"})`,
+        });
+      }
+      return instance;
+    }),
+  );
+  const result = await createSubmissionRecord(db, {
+    clientRequestId,
+    definition,
+    deviceType,
+    jobName: parsed.definition.job_name,
+    instanceIds: instances.map((i) => i.id),
+  });
+  await enqueueSubmissionTargets(result.submission);
+  return result;
+}

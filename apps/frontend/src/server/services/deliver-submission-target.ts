@@ -1,0 +1,62 @@
+import {
+  findSubmissionTargetWork,
+  markTargetFailed,
+  markTargetSubmitted,
+  recordSubmissionAttempt,
+  type FrontendDb,
+} from "@magma/db/frontend";
+import type { Logger } from "pino";
+import { describeFetchError, LabHttpError, submitJobToLab } from "./instance-client.ts";
+
+/** How a delivery attempt ended; `retry` means the caller should throw so BullMQ retries. */
+export type TDeliveryOutcome =
+  | { kind: "submitted"; remoteJobId: number; already: boolean }
+  | { kind: "rejected"; error: string }
+  | { kind: "retry"; error: string }
+  | { kind: "gone" };
+
+export interface DeliverSubmissionTargetOptions {
+  db: FrontendDb;
+  targetId: string;
+  /** True on the queue job's last attempt: a retryable failure then marks the target failed. */
+  lastAttempt: boolean;
+  timeoutMs: number;
+  log: Logger;
+}
+
+/**
+ * Submits one target's definition to its lab with `Idempotency-Key: <submissionId>-<lab>`, so a
+ * retried queue job never creates a second lab job.
+ *
+ * Outcomes:
+ *  1. target unknown → gone
+ *  2. already submitted → submitted (already: true), nothing sent
+ *  3. 2xx → target submitted with the lab's job id
+ *  4. 4xx (other than 408/429) → target failed with the lab's message: retrying cannot help
+ *  5. network error, timeout, 408/429/5xx → retry (error noted on the target); on the last
+ *     attempt the target is marked failed
+ */
+export async function deliverSubmissionTarget({ db, targetId, lastAttempt, timeoutMs, log }: DeliverSubmissionTargetOptions): Promise<TDeliveryOutcome> {
+  const work = await findSubmissionTargetWork(db, targetId);
+  if (!work) return { kind: "gone" };
+  if (work.status === "submitted" && work.remoteJobId !== null) return { kind: "submitted", remoteJobId: work.remoteJobId, already: true };
+  const key = `${work.submissionId}-${work.instance.name}`;
+  try {
+    const [remoteJobId] = await submitJobToLab(work.instance, work.definition, key, timeoutMs);
+    await recordSubmissionAttempt(db, targetId, null);
+    await markTargetSubmitted(db, targetId, remoteJobId!);
+    log.info({ targetId, lab: work.instance.name, remoteJobId }, "submission target submitted");
+    return { kind: "submitted", remoteJobId: remoteJobId!, already: false };
+  } catch (e) {
+    const permanent = e instanceof LabHttpError && e.status >= 400 && e.status < 500 && e.status !== 408 && e.status !== 429;
+    const error = e instanceof LabHttpError ? `${work.instance.name} answered HTTP ${e.status}: ${e.message}` : `${work.instance.name} unreachable: ${describeFetchError(e, timeoutMs)}`;
+    await recordSubmissionAttempt(db, targetId, permanent || lastAttempt ? null : `retrying: ${error}`);
+    if (permanent || lastAttempt) {
+      await markTargetFailed(db, targetId, permanent ? (e as LabHttpError).message : `gave up after retries: ${error}`);
+      log.warn({ targetId, lab: work.instance.name, error }, "submission target failed");
+      return { kind: "rejected", error };
+    }
+    log.warn({ targetId, lab: work.instance.name, error }, "submission target delivery failed, will retry");
+    return { kind: "retry", error };
+  }
+}

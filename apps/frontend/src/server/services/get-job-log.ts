@@ -1,0 +1,31 @@
+import { findInstanceByName, type FrontendDb } from "@magma/db/frontend";
+import type { TLogLine } from "@magma/protocol";
+import { AppError } from "../app-error.ts";
+import { describeFetchError, fetchJobLog, LabHttpError } from "./instance-client.ts";
+
+export interface GetJobLogOptions {
+  db: FrontendDb;
+  lab: string;
+  jobId: number;
+  /** First line number wanted (0-based). */
+  start: number;
+  timeoutMs: number;
+}
+
+/**
+ * A job's log lines from `start` on, read from its lab (logs are not copied into the frontend).
+ * @returns lines and `nextStart` (the line number to ask for next)
+ * @throws AppError NOT_FOUND (unknown lab or job), UPSTREAM_UNAVAILABLE (lab unreachable)
+ */
+export async function getJobLog({ db, lab, jobId, start, timeoutMs }: GetJobLogOptions): Promise<{ lines: TLogLine[]; nextStart: number }> {
+  const instance = await findInstanceByName(db, lab);
+  if (!instance) throw new AppError("NOT_FOUND", { message: `Lab "${lab}" is not configured` });
+  try {
+    const lines = await fetchJobLog(instance, jobId, start, timeoutMs);
+    const last = lines[lines.length - 1];
+    return { lines, nextStart: last ? last.line + 1 : start };
+  } catch (e) {
+    if (e instanceof LabHttpError && e.status === 404) throw new AppError("NOT_FOUND", { message: `Lab "${lab}" has no log for job ${jobId}: ${e.message}` });
+    throw new AppError("UPSTREAM_UNAVAILABLE", { message: `Could not read the log of job ${jobId} from lab "${lab}": ${describeFetchError(e, timeoutMs)}`, cause: e });
+  }
+}

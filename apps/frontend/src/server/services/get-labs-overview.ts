@@ -1,0 +1,63 @@
+import { listInstances, type FrontendDb } from "@magma/db/frontend";
+import type { TInstanceOverview } from "@magma/protocol";
+import { describeFetchError, fetchInstanceOverview } from "./instance-client.ts";
+
+/** One lab on the labs page: reachability plus summarised counts (no secrets). */
+export interface TLabOverview {
+  name: string;
+  url: string;
+  reachable: boolean;
+  error: string | null;
+  checkedAt: string;
+  version: string | null;
+  workers: { online: number; total: number };
+  devices: { total: number; byState: Record<string, number>; byHealth: Record<string, number> };
+  deviceTypes: string[];
+  queue: TInstanceOverview["queue"] | null;
+  deviceList: TInstanceOverview["devices"];
+}
+
+const countBy = <T,>(items: T[], key: (t: T) => string) =>
+  items.reduce<Record<string, number>>((acc, t) => ((acc[key(t)] = (acc[key(t)] ?? 0) + 1), acc), {});
+
+export interface GetLabsOverviewOptions {
+  db: FrontendDb;
+  /** Deadline of each lab's request, in ms; labs are asked in parallel. */
+  timeoutMs: number;
+}
+
+/** Asks every configured lab for its overview in parallel; an unreachable lab is reported, never thrown. */
+export async function getLabsOverview({ db, timeoutMs }: GetLabsOverviewOptions): Promise<TLabOverview[]> {
+  const labs = await listInstances(db);
+  return Promise.all(
+    labs.map(async (lab): Promise<TLabOverview> => {
+      const base = { name: lab.name, url: lab.url, checkedAt: new Date().toISOString() };
+      try {
+        const o = await fetchInstanceOverview(lab, timeoutMs);
+        return {
+          ...base,
+          reachable: true,
+          error: null,
+          version: o.version,
+          workers: { online: o.workers.filter((w) => w.state === "Online").length, total: o.workers.length },
+          devices: { total: o.devices.length, byState: countBy(o.devices, (d) => d.state), byHealth: countBy(o.devices, (d) => d.health) },
+          deviceTypes: [...o.device_types].sort(),
+          queue: o.queue,
+          deviceList: o.devices,
+        };
+      } catch (e) {
+        return {
+          ...base,
+          reachable: false,
+          error: describeFetchError(e, timeoutMs),
+          version: null,
+          workers: { online: 0, total: 0 },
+          devices: { total: 0, byState: {}, byHealth: {} },
+          deviceTypes: [],
+          queue: null,
+          deviceList: [],
+        };
+      }
+    }),
+  );
+}

@@ -1,0 +1,15 @@
+import { listMetadataKeys, resultsMatrix, type FrontendDb, type TJobListFilter, type TResultMatrixRow } from "@magma/db/frontend";
+
+export interface GetResultsMatrixOptions {
+  db: FrontendDb;
+  /** Metadata key to group by (e.g. "kernel.branch"); empty = the first known key. */
+  groupBy?: string;
+  filter: TJobListFilter;
+}
+
+/** Test results grouped by a metadata value × lab × device type, plus the metadata keys on offer. */
+export async function getResultsMatrix({ db, groupBy, filter }: GetResultsMatrixOptions): Promise<{ groupBy: string; keys: string[]; rows: TResultMatrixRow[] }> {
+  const keys = await listMetadataKeys(db);
+  const key = groupBy || keys.find((k) => /commit|describe/.test(k)) || keys[0] || "";
+  return { groupBy: key, keys, rows: await resultsMatrix(db, key, filter) };
+}

@@ -1,0 +1,23 @@
+import { findSubmission, type FrontendDb, type TSubmission } from "@magma/db/frontend";
+import { AppError } from "../app-error.ts";
+
+export interface GetSubmissionOptions {
+  db: FrontendDb;
+  submissionId: string;
+}
+
+/** A submission target plus the frontend page of the lab's job once it was created. */
+export type TSubmissionView = Omit<TSubmission, "targets"> & { targets: Array<TSubmission["targets"][number] & { jobUrl: string | null }> };
+
+/**
+ * A submission with per-lab status: queued, submitted (lab job id + `/jobs/<lab>/<id>`), failed (error).
+ * @throws AppError NOT_FOUND
+ */
+export async function getSubmission({ db, submissionId }: GetSubmissionOptions): Promise<TSubmissionView> {
+  const s = await findSubmission(db, submissionId);
+  if (!s) throw new AppError("NOT_FOUND", { message: `Submission "${submissionId}" not found` });
+  return {
+    ...s,
+    targets: s.targets.map((t) => ({ ...t, jobUrl: t.remoteJobId !== null ? `/jobs/${encodeURIComponent(t.lab)}/${t.remoteJobId}` : null })),
+  };
+}

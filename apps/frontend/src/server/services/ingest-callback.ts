@@ -1,0 +1,149 @@
+import { parse } from "yaml";
+import {
+  JOB_HEALTHS,
+  JOB_STATES,
+  TEST_RESULTS,
+  ZNotifyTestCase,
+  type TCallbackQueueJob,
+  type TJobHealth,
+  type TJobState,
+  type TNotifyPayload,
+} from "@magma/protocol";
+import { findInstanceByName, ingestFederatedJob, type FrontendDb, type TIngestJobInput, type TIngestJobResult } from "@magma/db/frontend";
+import type { Logger } from "pino";
+import { AppError } from "../app-error.ts";
+
+/** LAVA's `str(datetime)` ("2026-11-23 06:56:30.291986+00:00"), ISO, or "None" → Date | null. */
+export function parseLavaTime(s: string | null | undefined): Date | null {
+  if (!s || s === "None") return null;
+  const d = new Date(s.includes("T") ? s : s.replace(" ", "T"));
+  return Number.isNaN(d.getTime()) ? null : d;
+}
+
+/** Job state by name (preferred) or LAVA int. */
+function stateOf(p: TNotifyPayload): TJobState {
+  if ((JOB_STATES as readonly string[]).includes(p.state_string)) return p.state_string as TJobState;
+  return JOB_STATES[p.state] ?? "Submitted";
+}
+function healthOf(p: TNotifyPayload): TJobHealth {
+  if ((JOB_HEALTHS as readonly string[]).includes(p.health_string)) return p.health_string as TJobHealth;
+  return JOB_HEALTHS[p.health] ?? "Unknown";
+}
+
+/**
+ * Order of (state, health) used for monotonic ingest: state int × 10, +1 once the health is known.
+ * So Running (30) < Canceling (40) < Finished/Unknown (50) < Finished/Complete (51).
+ */
+export function stateRank(state: TJobState, health: TJobHealth): number {
+  return JOB_STATES.indexOf(state) * 10 + (health === "Unknown" ? 0 : 1);
+}
+
+const isNumeric = (s: string) => /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(s.trim());
+
+/** The definition's `device_type` and `metadata` (fallbacks for plain LAVA payloads); never throws. */
+function fromDefinition(definition: string): { deviceType?: string; metadata?: Record<string, string> } {
+  try {
+    const d = parse(definition, { maxAliasCount: 100 }) as Record<string, unknown> | null;
+    if (!d || typeof d !== "object") return {};
+    const md = d["metadata"];
+    return {
+      deviceType: typeof d["device_type"] === "string" ? d["device_type"] : undefined,
+      metadata:
+        md && typeof md === "object" && !Array.isArray(md)
+          ? Object.fromEntries(Object.entries(md as Record<string, unknown>).map(([k, v]) => [k, String(v)]))
+          : undefined,
+    };
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * Parses each `results.<suite>` YAML list with ZNotifyTestCase. An unparsable suite or case is
+ * skipped and counted (the rest of the callback is still worth keeping).
+ */
+export function parseResults(results: Record<string, string> | undefined): { cases: TIngestJobInput["cases"]; skipped: string[] } {
+  const cases: TIngestJobInput["cases"] = [];
+  const skipped: string[] = [];
+  for (const [suite, text] of Object.entries(results ?? {})) {
+    let list: unknown;
+    try {
+      list = parse(text, { maxAliasCount: 100 });
+    } catch (e) {
+      skipped.push(`${suite}: YAML error: ${(e as Error).message.split("\n")[0]}`);
+      continue;
+    }
+    if (list === null || list === undefined) continue;
+    if (!Array.isArray(list)) {
+      skipped.push(`${suite}: expected a YAML list`);
+      continue;
+    }
+    list.forEach((item, i) => {
+      const c = ZNotifyTestCase.safeParse(item);
+      if (!c.success) {
+        skipped.push(`${suite}[${i}]: ${c.error.issues.map((x) => `${x.path.join(".")}: ${x.message}`).join(", ")}`);
+        return;
+      }
+      const m = c.data.measurement;
+      const md = c.data.metadata ?? {};
+      const set = typeof md["set"] === "string" ? md["set"] : null;
+      cases.push({
+        remoteCaseId: c.data.id,
+        suite: c.data.suite || suite,
+        name: c.data.name,
+        result: (TEST_RESULTS as readonly string[]).includes(c.data.result) ? c.data.result : "unknown",
+        measurement: m !== null && isNumeric(m) ? m.trim() : null,
+        units: c.data.unit ?? "",
+        testSet: set,
+      });
+    });
+  }
+  return { cases, skipped };
+}
+
+export interface IngestCallbackOptions {
+  db: FrontendDb;
+  job: TCallbackQueueJob;
+  log: Logger;
+}
+
+/**
+ * Stores one notify callback: upserts the FederatedJob and its test cases in one transaction,
+ * idempotently and monotonically (see ingestFederatedJob).
+ * @throws AppError NOT_FOUND when the lab is not configured (the caller makes that unrecoverable)
+ */
+export async function ingestCallback({ db, job, log }: IngestCallbackOptions): Promise<TIngestJobResult & { skippedCases: number }> {
+  const lab = await findInstanceByName(db, job.instance);
+  if (!lab) throw new AppError("NOT_FOUND", { message: `Lab "${job.instance}" is not configured` });
+  const p = job.payload;
+  const state = stateOf(p);
+  const health = healthOf(p);
+  const def = fromDefinition(p.definition);
+  const metadata = !Array.isArray(p.metadata) && Object.keys(p.metadata).length ? p.metadata : (def.metadata ?? {});
+  const receivedAt = parseLavaTime(job.receivedAt) ?? new Date();
+  const { cases, skipped } = parseResults(p.results);
+  if (skipped.length) log.warn({ lab: lab.name, remoteJobId: p.id, skipped: skipped.slice(0, 20) }, `skipped ${skipped.length} unparsable test case(s)`);
+  const result = await ingestFederatedJob(db, {
+    instanceId: lab.id,
+    remoteId: p.id,
+    name: p.description,
+    deviceType: p.magma?.device_type ?? def.deviceType ?? "unknown",
+    submitter: p.submitter_username,
+    state,
+    health,
+    stateRank: stateRank(state, health),
+    priority: p.priority,
+    metadata,
+    actualDevice: p.actual_device_id,
+    submitTime: parseLavaTime(p.submit_time) ?? receivedAt,
+    startTime: parseLavaTime(p.start_time),
+    endTime: parseLavaTime(p.end_time),
+    errorType: p.magma?.error_type ?? null,
+    failureComment: p.failure_comment,
+    definition: p.definition,
+    healthCheck: p.magma?.health_check ?? false,
+    receivedAt,
+    cases,
+  });
+  return { ...result, skippedCases: skipped.length };
+}

@@ -1,0 +1,99 @@
+import { INSTANCE_API_PREFIX, ZInstanceOverview, ZLogLine, type TInstanceOverview, type TLogLine } from "@magma/protocol";
+import type { TInstanceRecord } from "@magma/db/frontend";
+import { z } from "zod";
+
+/**
+ * HTTP client of one lab's public REST API (packages/protocol instance-api). The frontend talks
+ * to instances only through these calls. Every call has a deadline (`timeoutMs`) and throws
+ * {@link LabHttpError} for non-2xx answers or a plain Error for network failures and timeouts.
+ */
+
+/** A lab answered with a non-2xx status; `message` is the lab's own `{message}` when it sent one. */
+export class LabHttpError extends Error {
+  constructor(
+    readonly lab: string,
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = "LabHttpError";
+  }
+}
+
+const authHeaders = (lab: TInstanceRecord): Record<string, string> => ({ authorization: `Token ${lab.apiToken}` });
+
+async function labError(lab: TInstanceRecord, res: Response): Promise<LabHttpError> {
+  const text = await res.text().catch(() => "");
+  let message = text.slice(0, 2000);
+  try {
+    const body = JSON.parse(text) as { message?: unknown; detail?: unknown };
+    if (typeof body.message === "string") message = body.message;
+    else if (typeof body.detail === "string") message = body.detail;
+  } catch {
+    // not JSON: keep the text
+  }
+  return new LabHttpError(lab.name, res.status, message || `HTTP ${res.status}`);
+}
+
+/** Human text for a fetch failure ("connect ECONNREFUSED 127.0.0.1:4001", "timed out after 3000 ms"). */
+export function describeFetchError(e: unknown, timeoutMs?: number): string {
+  const err = e as Error & { cause?: { code?: string; message?: string } };
+  if (err?.name === "TimeoutError" || err?.name === "AbortError") return `timed out after ${timeoutMs ?? "?"} ms`;
+  if (err instanceof LabHttpError) return `HTTP ${err.status}: ${err.message}`;
+  return err?.cause?.message ?? err?.message ?? String(e);
+}
+
+/** GET /api/v0.2/magma/overview/ → the lab's workers, devices, device types and queue. */
+export async function fetchInstanceOverview(lab: TInstanceRecord, timeoutMs: number): Promise<TInstanceOverview> {
+  const res = await fetch(`${lab.url}${INSTANCE_API_PREFIX}/magma/overview/`, {
+    headers: { ...authHeaders(lab), accept: "application/json" },
+    signal: AbortSignal.timeout(timeoutMs),
+    cache: "no-store",
+  });
+  if (!res.ok) throw await labError(lab, res);
+  return ZInstanceOverview.parse(await res.json());
+}
+
+/** GET /api/v0.2/jobs/<id>/logs/?start=N (JSON) → log lines from line `start` on. */
+export async function fetchJobLog(lab: TInstanceRecord, jobId: number, start: number, timeoutMs: number): Promise<TLogLine[]> {
+  const res = await fetch(`${lab.url}${INSTANCE_API_PREFIX}/jobs/${jobId}/logs/?start=${start}`, {
+    headers: { ...authHeaders(lab), accept: "application/json" },
+    signal: AbortSignal.timeout(timeoutMs),
+    cache: "no-store",
+  });
+  if (!res.ok) throw await labError(lab, res);
+  return z.array(ZLogLine).parse(await res.json());
+}
+
+/**
+ * GET /api/v0.2/jobs/<id>/logs/stream/?start=N: the lab's Server-Sent Events stream, unread.
+ * @param signal aborts the upstream request (the browser went away)
+ */
+export async function openJobLogStream(lab: TInstanceRecord, jobId: number, start: number, signal: AbortSignal): Promise<Response> {
+  const res = await fetch(`${lab.url}${INSTANCE_API_PREFIX}/jobs/${jobId}/logs/stream/?start=${start}`, {
+    headers: { ...authHeaders(lab), accept: "text/event-stream" },
+    signal,
+    cache: "no-store",
+  });
+  if (!res.ok || !res.body) throw await labError(lab, res);
+  return res;
+}
+
+/**
+ * POST /api/v0.2/jobs/ `{definition}` with `Idempotency-Key`, so a retried delivery returns the
+ * job created the first time instead of a second one.
+ * @returns the lab's job ids (one per job; multinode is not supported, so one)
+ * @throws LabHttpError on 4xx/5xx (400 carries LAVA's "Job invalid: …" message)
+ */
+export async function submitJobToLab(lab: TInstanceRecord, definition: string, idempotencyKey: string, timeoutMs: number): Promise<number[]> {
+  const res = await fetch(`${lab.url}${INSTANCE_API_PREFIX}/jobs/`, {
+    method: "POST",
+    headers: { ...authHeaders(lab), "content-type": "application/json", accept: "application/json", "idempotency-key": idempotencyKey },
+    body: JSON.stringify({ definition }),
+    signal: AbortSignal.timeout(timeoutMs),
+    cache: "no-store",
+  });
+  if (!res.ok) throw await labError(lab, res);
+  const body = z.object({ job_ids: z.array(z.number().int()).min(1) }).parse(await res.json());
+  return body.job_ids;
+}

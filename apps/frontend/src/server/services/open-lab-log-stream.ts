@@ -1,0 +1,30 @@
+import { findInstanceByName, type FrontendDb } from "@magma/db/frontend";
+import { AppError } from "../app-error.ts";
+import { describeFetchError, LabHttpError, openJobLogStream } from "./instance-client.ts";
+
+export interface OpenLabLogStreamOptions {
+  db: FrontendDb;
+  lab: string;
+  /** Job id as received in the URL (validated here). */
+  jobId: string;
+  /** Start line as received in the query string (validated here). */
+  start: string;
+  signal: AbortSignal;
+}
+
+/**
+ * Opens the lab's SSE log stream of a job.
+ * @throws AppError INVALID_REQUEST (bad id/start), NOT_FOUND (lab or job), UPSTREAM_UNAVAILABLE
+ */
+export async function openLabLogStream({ db, lab, jobId, start, signal }: OpenLabLogStreamOptions): Promise<Response> {
+  if (!/^\d{1,12}$/.test(jobId)) throw new AppError("INVALID_REQUEST", { message: `job id "${jobId}" is not a number` });
+  if (!/^\d{1,12}$/.test(start)) throw new AppError("INVALID_REQUEST", { message: `start "${start}" is not a line number` });
+  const instance = await findInstanceByName(db, lab);
+  if (!instance) throw new AppError("NOT_FOUND", { message: `Lab "${lab}" is not configured` });
+  try {
+    return await openJobLogStream(instance, Number(jobId), Number(start), signal);
+  } catch (e) {
+    if (e instanceof LabHttpError && e.status === 404) throw new AppError("NOT_FOUND", { message: `Lab "${lab}" has no job ${jobId}` });
+    throw new AppError("UPSTREAM_UNAVAILABLE", { message: `Log stream of job ${jobId} on lab "${lab}" unavailable: ${describeFetchError(e)}`, cause: e });
+  }
+}

@@ -1,0 +1,44 @@
+import { readFile } from "node:fs/promises";
+import { parse } from "yaml";
+import { z } from "zod";
+import { upsertInstances, type FrontendDb, type TInstanceRecord } from "@magma/db/frontend";
+import { AppError } from "../app-error.ts";
+
+/** One lab of MAGMA_FRONTEND_CONFIG. */
+export const ZInstanceConfig = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, "name: letters, digits, '_', '.', '-' (max 63)"),
+  url: z.url({ protocol: /^https?$/ }),
+  api_token: z.string().min(1),
+  callback_token: z.string().min(8, "callback_token must be at least 8 characters"),
+});
+/** The config file: a list of labs, or `{instances: [...]}`. */
+export const ZFrontendConfig = z.union([z.array(ZInstanceConfig), z.object({ instances: z.array(ZInstanceConfig) }).transform((c) => c.instances)]);
+
+export interface SyncInstancesOptions {
+  db: FrontendDb;
+  /** Path of the YAML config file. */
+  configPath: string;
+}
+
+/**
+ * Reads the labs config (YAML) and creates/updates each lab by name; labs no longer listed are
+ * kept so their jobs stay browsable.
+ * @throws AppError INVALID_REQUEST naming the file and the bad entry (`[1].url: Invalid URL`)
+ */
+export async function syncInstances({ db, configPath }: SyncInstancesOptions): Promise<TInstanceRecord[]> {
+  let raw: unknown;
+  try {
+    raw = parse(await readFile(configPath, "utf8"));
+  } catch (e) {
+    throw new AppError("INVALID_REQUEST", { message: `MAGMA_FRONTEND_CONFIG ${configPath}: ${(e as Error).message}`, cause: e });
+  }
+  const parsed = ZFrontendConfig.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `[${i.path.join("].")}: ${i.message}`).join("; ");
+    throw new AppError("INVALID_REQUEST", { message: `MAGMA_FRONTEND_CONFIG ${configPath} is invalid: ${problems}` });
+  }
+  const names = parsed.data.map((l) => l.name);
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup) throw new AppError("INVALID_REQUEST", { message: `MAGMA_FRONTEND_CONFIG ${configPath}: lab "${dup}" is listed twice` });
+  return upsertInstances(db, parsed.data);
+}

@@ -1,0 +1,14 @@
+import { createCallerFactory, createTRPCRouter } from "./init.ts";
+import { labsRouter } from "./routers/labs/router.ts";
+import { jobsRouter } from "./routers/jobs/router.ts";
+import { resultsRouter } from "./routers/results/router.ts";
+import { submissionsRouter } from "./routers/submissions/router.ts";
+
+export const appRouter = createTRPCRouter({
+  labs: labsRouter,
+  jobs: jobsRouter,
+  results: resultsRouter,
+  submissions: submissionsRouter,
+});
+export type AppRouter = typeof appRouter;
+export const createCaller = createCallerFactory(appRouter);
