@@ -21,6 +21,12 @@ describe("extractResult", () => {
       suite: "0_smoke", name: "boot-time", result: "pass", measurement: "1.83", units: "seconds", startLogLine: 1, endLogLine: 2,
     });
   });
+  it("stores a lava-suite action's duration as its measurement in seconds, as LAVA does", () => {
+    expect(extractResult({ case: "execute-qemu", definition: "lava", result: "pass", level: "2.1", duration: "4.52" })).toMatchObject({
+      suite: "lava", name: "execute-qemu", measurement: "4.52", units: "seconds",
+    });
+    expect(extractResult({ case: "x", definition: "0_smoke", result: "pass", duration: "4.52" })).toMatchObject({ measurement: null, units: "" });
+  });
   it("refuses bad results and bad measurements with a reason", () => {
     expect(extractResult({ case: "x", definition: "d", result: "maybe" })).toHaveProperty("error");
     expect(extractResult({ case: "x", definition: "d", result: "pass", measurement: "fast" })).toEqual({ error: "measurement: 'fast' is not a decimal number" });
