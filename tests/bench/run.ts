@@ -1,0 +1,101 @@
+/**
+ * `npm run bench [-- --quick] [-- --only=group1,group2]`: Magma's speed and cost against LAVA's
+ * measured baseline (shared/reference/lava/timings.md), on the real processes, PostgreSQL and Redis
+ * of this machine. Prints a table and writes bench-results.json (repository root). Each group creates
+ * its own databases, ports and processes and tears them down, also on failure or Ctrl-C.
+ *   --quick   fewer repetitions and smaller data (under 3 minutes)
+ *   --only=…  run only these groups (lifecycle, submit, scheduler, logs, list, federation, memory)
+ */
+import path from "node:path";
+import pg from "pg";
+import { PG_URL, ROOT, STATE_DIR, cleanupAll } from "./lib.ts";
+import { machineInfo, renderTable, writeResults, type Measure } from "./report.ts";
+import { benchLifecycle } from "./lifecycle.ts";
+import { benchSubmit } from "./submit.ts";
+import { benchScheduler } from "./scheduler.ts";
+import { benchLogs } from "./logs.ts";
+import { benchList } from "./list.ts";
+import { benchFederation } from "./federation.ts";
+import { benchMemory } from "./memory.ts";
+
+export interface BenchOptions {
+  quick: boolean;
+}
+
+const GROUPS: Record<string, (o: BenchOptions) => Promise<Measure[]>> = {
+  lifecycle: benchLifecycle,
+  submit: benchSubmit,
+  scheduler: benchScheduler,
+  logs: benchLogs,
+  list: benchList,
+  federation: benchFederation,
+  memory: benchMemory,
+};
+
+async function postgresVersion(): Promise<string | undefined> {
+  const c = new pg.Client({ connectionString: PG_URL });
+  try {
+    await c.connect();
+    return ((await c.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]?.v ?? "").split(" ")[0];
+  } catch {
+    return undefined;
+  } finally {
+    await c.end().catch(() => {});
+  }
+}
+
+async function main(): Promise<number> {
+  const args = process.argv.slice(2);
+  const quick = args.includes("--quick");
+  const only = args.find((a) => a.startsWith("--only="))?.slice("--only=".length).split(",").filter(Boolean);
+  for (const g of only ?? []) if (!GROUPS[g]) throw new Error(`unknown group '${g}' (groups: ${Object.keys(GROUPS).join(", ")})`);
+  const started = Date.now();
+  const measures: Measure[] = [];
+  const errors: string[] = [];
+  console.log(`[bench] ${quick ? "quick" : "full"} run; process logs in ${STATE_DIR}`);
+  for (const [name, fn] of Object.entries(GROUPS)) {
+    if (only && !only.includes(name)) continue;
+    const t0 = Date.now();
+    console.log(`[bench] ${name} …`);
+    try {
+      const ms = await fn({ quick });
+      measures.push(...ms);
+      for (const m of ms) console.log(`[bench]   ${m.name}: p50 ${m.p50} ${m.unit}, p95 ${m.p95} (n ${m.n})${m.met === false ? "  — target missed" : ""}`);
+    } catch (e) {
+      const msg = `${name}: ${(e as Error).stack ?? e}`;
+      errors.push(msg);
+      console.error(`[bench] ${msg}`);
+    } finally {
+      await cleanupAll();
+    }
+    console.log(`[bench] ${name} done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  }
+  const machine = machineInfo(await postgresVersion());
+  const durationS = Math.round((Date.now() - started) / 1000);
+  console.log(renderTable(measures));
+  console.log(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, node ${machine.node}, PostgreSQL ${machine.postgres ?? "?"}; ${durationS} s`);
+  const file = path.join(ROOT, "bench-results.json");
+  writeResults(file, { mode: quick ? "quick" : "full", date: new Date().toISOString(), durationS, machine, measures, errors });
+  console.log(`[bench] wrote ${file}`);
+  if (errors.length) console.error(`[bench] ${errors.length} group(s) failed:\n${errors.map((e) => `  ${e.split("\n")[0]}`).join("\n")}`);
+  return errors.length ? 1 : 0;
+}
+
+let interrupted = false;
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  process.on(sig, () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    console.error(`[bench] ${sig}: cleaning up`);
+    void cleanupAll().finally(() => process.exit(130));
+  });
+}
+
+main().then(
+  (code) => process.exit(code),
+  async (e) => {
+    console.error(e);
+    await cleanupAll();
+    process.exit(1);
+  },
+);
