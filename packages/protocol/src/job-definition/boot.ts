@@ -9,6 +9,7 @@ export const ZAutoLogin = z.strictObject({
   password: z.string().optional(),
   login_commands: z.array(z.string()).optional(),
 });
+export type TAutoLogin = z.infer<typeof ZAutoLogin>;
 
 const bootCommon = {
   timeout: ZTimeout.optional(),
@@ -27,7 +28,35 @@ export const ZBootQemu = z.strictObject({
 });
 export type TBootQemu = z.infer<typeof ZBootQemu>;
 
+/**
+ * `boot: method: u-boot` (lava_common/schemas/boot/u_boot.py): power-cycle the board, interrupt
+ * U-Boot at `interrupt_prompt`, type `commands` at the bootloader prompt — a list, or the name of a
+ * command set in the device dictionary's `boot_commands` — with LAVA's placeholders ({SERVER_IP},
+ * {KERNEL}, {RAMDISK}, {DTB}, {KERNEL_ADDR}, {RAMDISK_ADDR}, {DTB_ADDR}, {BOOTX}, {TFTP_PORT}),
+ * then wait for the kernel and the shell prompt. `type` (bootz/bootm/booti) builds {BOOTX}.
+ */
+export const ZBootUBoot = z.strictObject({
+  method: z.literal("u-boot"),
+  commands: z.union([z.string().min(1), z.array(z.string()).min(1, "commands must list at least one command")]),
+  type: z.enum(["bootm", "bootz", "booti"]).optional(),
+  bootloader_prompt: z.string().min(1).optional(),
+  ...bootCommon,
+});
+export type TBootUBoot = z.infer<typeof ZBootUBoot>;
+
+/**
+ * `boot: method: minimal` (lava_common/schemas/boot/minimal.py): connect to the device's console,
+ * power it on (reset) when the device dictionary has power commands and `reset` is not false, and
+ * wait for the shell prompt (after `auto_login`).
+ */
+export const ZBootMinimal = z.strictObject({
+  method: z.literal("minimal"),
+  reset: z.boolean().optional(),
+  ...bootCommon,
+});
+export type TBootMinimal = z.infer<typeof ZBootMinimal>;
+
 /** Boot methods Magma runs. Any other `method:` is rejected at submission with its YAML path. */
-export const SUPPORTED_BOOT_METHODS = ["qemu"] as const;
-export const ZBootAction = ZBootQemu;
+export const SUPPORTED_BOOT_METHODS = ["qemu", "u-boot", "minimal"] as const;
+export const ZBootAction = z.discriminatedUnion("method", [ZBootQemu, ZBootUBoot, ZBootMinimal]);
 export type TBootAction = z.infer<typeof ZBootAction>;

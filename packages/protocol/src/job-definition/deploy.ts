@@ -26,7 +26,30 @@ export const ZDeployTmpfs = z.strictObject({
 });
 export type TDeployTmpfs = z.infer<typeof ZDeployTmpfs>;
 
+/** One image of a `to: tftp` deploy (`kernel:`, `ramdisk:`, `dtb:`), with the kernel's `type`. */
+export const ZTftpImage = ZDeployImage.extend({ type: z.enum(["image", "uimage", "zimage"]).optional() });
+export type TTftpImage = z.infer<typeof ZTftpImage>;
+
+/**
+ * `deploy: to: tftp` (lava_common/schemas/deploy/tftp.py): the worker downloads `kernel` (and
+ * `ramdisk`, `dtb`) and serves them over TFTP from its own server for a U-Boot board to load
+ * (`{KERNEL}`, `{RAMDISK}`, `{DTB}` in the boot commands are the paths under the TFTP root). When the
+ * job has test actions, the LAVA overlay is appended to the ramdisk.
+ */
+export const ZDeployTftp = z.strictObject({
+  to: z.literal("tftp"),
+  kernel: ZTftpImage,
+  ramdisk: ZTftpImage.optional(),
+  dtb: ZTftpImage.optional(),
+  timeout: ZTimeout.optional(),
+  os: z.string().optional(),
+  namespace: z.string().optional(),
+  connection: z.string().optional(),
+  failure_retry: z.number().int().positive().optional(),
+});
+export type TDeployTftp = z.infer<typeof ZDeployTftp>;
+
 /** Deploy methods Magma runs. A `to:` not listed here is rejected at submission with its YAML path. */
-export const SUPPORTED_DEPLOY_METHODS = ["tmpfs"] as const;
-export const ZDeployAction = ZDeployTmpfs;
+export const SUPPORTED_DEPLOY_METHODS = ["tmpfs", "tftp"] as const;
+export const ZDeployAction = z.discriminatedUnion("to", [ZDeployTmpfs, ZDeployTftp]);
 export type TDeployAction = z.infer<typeof ZDeployAction>;

@@ -40,7 +40,7 @@ describe("parseJobDefinition", () => {
       const r = parseJobDefinition(readFileSync(path.join(samples, f), "utf8"));
       if (f.startsWith("05-")) {
         expect(r.ok).toBe(false);
-        expect(formatDefinitionErrors((r as { errors: never[] }).errors)).toContain("test definition source 'git' is not supported");
+        expect(formatDefinitionErrors((r as unknown as { errors: never[] }).errors)).toContain("test definition source 'git' is not supported");
       } else expect(r.ok, f).toBe(true);
     }
   });
@@ -65,11 +65,29 @@ describe("parseJobDefinition", () => {
   });
 
   it("refuses unsupported methods at submission, naming the method and its path", () => {
-    expect(errorsOf(minimal.replace("method: qemu", "method: u-boot"))).toBe(
-      "Job invalid: boot method 'u-boot' is not supported by Magma (supported: qemu) @ data['actions'][0]['boot']['method']",
+    expect(errorsOf(minimal.replace("method: qemu", "method: fastboot"))).toBe(
+      "Job invalid: boot method 'fastboot' is not supported by Magma (supported: qemu, u-boot, minimal) @ data['actions'][0]['boot']['method']",
     );
     expect(errorsOf(minimal.replace("- boot:", "- deploy: {to: nfs}\n- boot:"))).toContain("deploy method 'nfs' is not supported");
     expect(errorsOf(minimal.replace("- boot:", "- command: {name: x}\n- boot:"))).toContain("action 'command' is not supported");
+  });
+
+  it("accepts deploy to: tftp with boot method u-boot, and boot method minimal; names a missing u-boot key", () => {
+    const uboot = [
+      "job_name: bbb",
+      "device_type: beaglebone-black",
+      "visibility: public",
+      "timeouts: {job: {minutes: 5}}",
+      "actions:",
+      "- deploy: {to: tftp, kernel: {url: 'http://x/zImage', type: zimage}, ramdisk: {url: 'http://x/initrd.gz', compression: gz}, dtb: {url: 'http://x/am335x-boneblack.dtb'}}",
+      "- boot: {method: u-boot, commands: ramdisk, type: bootz, prompts: ['/ #'], auto_login: {login_prompt: 'login:', username: root}}",
+    ].join("\n");
+    const r = parseJobDefinition(uboot);
+    expect(r.ok, r.ok ? "" : formatDefinitionErrors(r.errors)).toBe(true);
+    const minimalBoot = parseJobDefinition(minimal.replace("method: qemu", "method: minimal, reset: false"));
+    expect(minimalBoot.ok, minimalBoot.ok ? "" : formatDefinitionErrors(minimalBoot.errors)).toBe(true);
+    expect(errorsOf(uboot.replace("commands: ramdisk, ", ""))).toContain("required key not provided @ data['actions'][1]['boot']['commands']");
+    expect(errorsOf(uboot.replace("kernel: {url: 'http://x/zImage', type: zimage}, ", ""))).toContain("data['actions'][0]['deploy']['kernel']");
   });
 
   it("refuses YAML syntax errors, duplicate keys, non-mappings, alias bombs and oversize text", () => {

@@ -39,8 +39,26 @@ function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
   return v;
 }
 
+type Issue = z.ZodError["issues"][number];
+
+/**
+ * Replaces each union failure by the issues of the branch that got furthest (deepest issue path):
+ * for `{boot: {method: u-boot}}` without `commands`, the `boot` branch's "commands missing", not
+ * "Invalid input" for the whole action.
+ */
+function unwrapUnions(issues: readonly Issue[], prefix: PropertyKey[] = []): Issue[] {
+  return issues.flatMap((i): Issue[] => {
+    const path = [...prefix, ...i.path];
+    if (i.code !== "invalid_union" || !i.errors.length) return [{ ...i, path } as Issue];
+    const depth = (branch: readonly Issue[]) => Math.min(...branch.map((b) => (b.code === "unrecognized_keys" && b.path.length === 0 ? -1 : b.path.length)));
+    const best = [...i.errors].sort((a, b) => depth(b) - depth(a))[0]!;
+    if (depth(best) <= 0) return [{ ...i, path } as Issue];
+    return unwrapUnions(best, path);
+  });
+}
+
 function zodIssues(error: z.ZodError, raw: unknown): TDefinitionError[] {
-  return error.issues.flatMap((i): TDefinitionError[] => {
+  return unwrapUnions(error.issues).flatMap((i): TDefinitionError[] => {
     if (i.code === "unrecognized_keys") {
       return i.keys.map((k) => ({ path: formatPath([...i.path, k]), message: "extra keys not allowed" }));
     }
