@@ -1,0 +1,125 @@
+"use client";
+import { useQuery } from "@tanstack/react-query";
+import Link from "next/link";
+import { useTRPC } from "~/trpc/react";
+import { Badge, HealthBadge, StateBadge } from "../badges";
+import { Empty, ErrorBox, Loading } from "../status";
+import { formatTime } from "../time";
+
+/** Labs page: every federated lab's reachability, workers, devices and queue (refreshes every 10 s). */
+export function LabsOverview() {
+  const trpc = useTRPC();
+  const labs = useQuery({ ...trpc.labs.overview.queryOptions(), refetchInterval: 10_000 });
+  return (
+    <>
+      <div className="page-head">
+        <div>
+          <h1>Labs</h1>
+          <p className="subtitle">Each lab is an independent LAVA instance; this page asks each one for its status.</p>
+        </div>
+        {labs.data && <span className="hint">checked {formatTime(labs.data[0]?.checkedAt)} · refreshes every 10 s</span>}
+      </div>
+      {labs.isPending && <Loading what="labs" />}
+      {labs.error && <ErrorBox title="Could not load the labs" error={labs.error} />}
+      {labs.data && labs.data.length === 0 && (
+        <Empty>
+          No labs configured. List them in the YAML file named by <code>MAGMA_FRONTEND_CONFIG</code> and restart the frontend.
+        </Empty>
+      )}
+      <div className="lab-grid">
+        {labs.data?.map((lab) => (
+          <section key={lab.name} className={lab.reachable ? "lab-card" : "lab-card down"} data-testid="lab-row" data-lab={lab.name}>
+            <div className="lab-card-head">
+              <h2>{lab.name}</h2>
+              {lab.reachable ? <Badge tone="ok">reachable</Badge> : <Badge tone="bad">unreachable</Badge>}
+            </div>
+            <div className="lab-url">
+              {lab.url}
+              {lab.version && <> · version {lab.version}</>}
+            </div>
+            {!lab.reachable && <ErrorBox title="Lab did not answer" error={{ message: lab.error ?? "unknown error" }} />}
+            {lab.reachable && (
+              <>
+                <div className="stats">
+                  <div className="stat">
+                    <div className="v" data-testid="workers-online">
+                      {lab.workers.online}/{lab.workers.total}
+                    </div>
+                    <div className="k">workers online</div>
+                  </div>
+                  <div className="stat">
+                    <div className="v">{lab.devices.total}</div>
+                    <div className="k">devices</div>
+                  </div>
+                  <div className="stat">
+                    <div className="v">{lab.queue?.submitted ?? 0}</div>
+                    <div className="k">queued jobs</div>
+                  </div>
+                  <div className="stat">
+                    <div className="v">{lab.queue?.running ?? 0}</div>
+                    <div className="k">running</div>
+                  </div>
+                </div>
+                <dl className="kv">
+                  <dt>Device types</dt>
+                  <dd className="chips">
+                    {lab.deviceTypes.length ? lab.deviceTypes.map((t) => <span key={t} className="chip">{t}</span>) : "none"}
+                  </dd>
+                  <dt>Device states</dt>
+                  <dd className="chips">
+                    {Object.entries(lab.devices.byState).map(([s, n]) => (
+                      <span key={s} className="chip">
+                        {s} <b>{n}</b>
+                      </span>
+                    ))}
+                  </dd>
+                  <dt>Device health</dt>
+                  <dd className="chips">
+                    {Object.entries(lab.devices.byHealth).map(([h, n]) => (
+                      <span key={h} className="chip">
+                        {h} <b>{n}</b>
+                      </span>
+                    ))}
+                  </dd>
+                  <dt>Scheduled</dt>
+                  <dd>{lab.queue?.scheduled ?? 0}</dd>
+                </dl>
+                {lab.deviceList.length > 0 && (
+                  <table className="grid" style={{ marginTop: 12 }}>
+                    <thead>
+                      <tr>
+                        <th>Device</th>
+                        <th>Type</th>
+                        <th>State</th>
+                        <th>Health</th>
+                        <th>Job</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      {lab.deviceList.map((d) => (
+                        <tr key={d.hostname}>
+                          <td className="mono">{d.hostname}</td>
+                          <td>{d.device_type}</td>
+                          <td>
+                            <StateBadge state={d.state} />
+                          </td>
+                          <td>
+                            <HealthBadge health={d.health} />
+                          </td>
+                          <td>{d.current_job ? <Link href={`/jobs/${lab.name}/${d.current_job}`}>#{d.current_job}</Link> : "—"}</td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                )}
+              </>
+            )}
+            <div style={{ marginTop: 10 }}>
+              <Link href={`/jobs?lab=${encodeURIComponent(lab.name)}`}>Jobs of {lab.name} →</Link>
+            </div>
+          </section>
+        ))}
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,76 @@
+"use client";
+import { useQuery } from "@tanstack/react-query";
+import Link from "next/link";
+import { useTRPC } from "~/trpc/react";
+import { TargetBadge } from "../badges";
+import { ErrorBox, Loading } from "../status";
+import { formatTime } from "../time";
+
+/** Per-lab status of a submission; polls every 2 s until no target is queued. */
+export function SubmissionStatus({ id }: { id: string }) {
+  const trpc = useTRPC();
+  const q = useQuery({
+    ...trpc.submissions.get.queryOptions({ id }),
+    refetchInterval: (query) => (query.state.data?.targets.some((t) => t.status === "queued") ? 2000 : false),
+  });
+  if (q.isPending) return <Loading what="submission" />;
+  if (q.error) return <ErrorBox title="Could not load the submission" error={q.error} />;
+  const s = q.data;
+  const pending = s.targets.filter((t) => t.status === "queued").length;
+  return (
+    <>
+      <div className="crumbs">
+        <Link href="/submit">Submit</Link> / submission
+      </div>
+      <div className="page-head">
+        <div>
+          <h1>{s.jobName}</h1>
+          <p className="subtitle">
+            Device type <code>{s.deviceType}</code> · submitted {formatTime(s.createdAt)} to {s.targets.length} lab{s.targets.length > 1 ? "s" : ""}
+            {pending > 0 && ` · waiting for ${pending}`}
+          </p>
+        </div>
+      </div>
+      <div className="table-wrap">
+        <table className="grid">
+          <thead>
+            <tr>
+              <th>Lab</th>
+              <th>Status</th>
+              <th>Lab job</th>
+              <th>Details</th>
+              <th className="num">Attempts</th>
+              <th>Updated</th>
+            </tr>
+          </thead>
+          <tbody>
+            {s.targets.map((t) => (
+              <tr key={t.lab} data-testid={`target-${t.lab}`} data-status={t.status}>
+                <td>
+                  <strong>{t.lab}</strong>
+                </td>
+                <td>
+                  <TargetBadge status={t.status} />
+                </td>
+                <td>{t.jobUrl ? <Link href={t.jobUrl}>{`${t.lab}#${t.remoteJobId}`}</Link> : "—"}</td>
+                <td style={{ maxWidth: 520 }}>
+                  {t.status === "failed" && <span style={{ color: "var(--bad)" }}>{t.error}</span>}
+                  {t.status === "queued" && <span className="hint">{t.error ?? "waiting to be sent to the lab…"}</span>}
+                  {t.status === "submitted" && <span className="hint">accepted by the lab; results appear when it calls back</span>}
+                </td>
+                <td className="num">{t.attempts}</td>
+                <td className="nowrap">{formatTime(t.updatedAt)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <details style={{ marginTop: 16 }}>
+        <summary>Definition</summary>
+        <pre className="definition" style={{ marginTop: 8 }}>
+          {s.definition}
+        </pre>
+      </details>
+    </>
+  );
+}

@@ -1,0 +1,130 @@
+"use client";
+import { useMutation, useQuery } from "@tanstack/react-query";
+import { useRouter } from "next/navigation";
+import { useDeferredValue, useMemo, useState } from "react";
+import { parseJobDefinition } from "@magma/protocol";
+import { useTRPC } from "~/trpc/react";
+import { ErrorBox, Loading } from "../status";
+import { EXAMPLE_DEFINITION } from "./example-definition";
+
+const newRequestId = () =>
+  typeof crypto !== "undefined" && "randomUUID" in crypto ? crypto.randomUUID() : `req-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+
+/**
+ * Cross-lab submission form: the definition is validated in the browser with the same parser the
+ * labs use; only labs whose overview lists its device_type can be chosen. The clientRequestId is
+ * generated once per form, so a double-click or a retried request creates one submission.
+ */
+export function SubmitForm() {
+  const trpc = useTRPC();
+  const router = useRouter();
+  const [text, setText] = useState(EXAMPLE_DEFINITION);
+  const [chosen, setChosen] = useState<Set<string>>(new Set());
+  const [clientRequestId] = useState(newRequestId);
+  const deferred = useDeferredValue(text);
+  const parsed = useMemo(() => parseJobDefinition(deferred), [deferred]);
+  const deviceType = parsed.ok ? parsed.definition.device_type : null;
+
+  const labs = useQuery({ ...trpc.labs.overview.queryOptions(), staleTime: 30_000 });
+  const offered = (labs.data ?? []).filter((l) => l.reachable && deviceType && l.deviceTypes.includes(deviceType));
+  const selected = offered.filter((l) => chosen.has(l.name)).map((l) => l.name);
+
+  const create = useMutation(
+    trpc.submissions.create.mutationOptions({
+      onSuccess: (r) => router.push(`/submissions/${r.id}`),
+    }),
+  );
+  const busy = create.isPending || create.isSuccess;
+  const canSubmit = parsed.ok && selected.length > 0 && !busy;
+
+  return (
+    <>
+      <div className="page-head">
+        <div>
+          <h1>Submit a job to several labs</h1>
+          <p className="subtitle">One LAVA job definition, sent to every lab you choose. Each lab runs its own copy.</p>
+        </div>
+      </div>
+      <form
+        className="submit-grid"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (canSubmit) create.mutate({ clientRequestId, definition: text, labs: selected });
+        }}
+      >
+        <section className="panel">
+          <h3>
+            <label htmlFor="definition">Job definition (YAML)</label>
+          </h3>
+          <textarea
+            id="definition"
+            name="definition"
+            data-testid="definition"
+            className={parsed.ok ? "" : "invalid"}
+            rows={28}
+            spellCheck={false}
+            value={text}
+            onChange={(e) => setText(e.target.value)}
+          />
+          {parsed.ok ? (
+            <div className="def-ok" data-testid="definition-valid">
+              ✓ Valid definition: <strong>{parsed.definition.job_name}</strong> for device type <strong>{parsed.definition.device_type}</strong>
+            </div>
+          ) : (
+            <ul className="def-errors" data-testid="definition-errors">
+              {parsed.errors.map((e, i) => (
+                <li key={i}>
+                  <code>{e.path}</code>: {e.message}
+                </li>
+              ))}
+            </ul>
+          )}
+        </section>
+        <section className="panel">
+          <h3>Labs</h3>
+          {!deviceType && <p className="hint">Fix the definition to see which labs can run it.</p>}
+          {deviceType && labs.isPending && <Loading what="labs" />}
+          {labs.error && <ErrorBox title="Could not load the labs" error={labs.error} />}
+          {deviceType && labs.data && (
+            <>
+              <p className="hint">
+                Labs offering device type <code>{deviceType}</code>:
+              </p>
+              {labs.data.map((l) => {
+                const ok = offered.includes(l);
+                const reason = !l.reachable ? `unreachable: ${l.error}` : ok ? `${l.deviceTypes.length} device type(s)` : `no ${deviceType} devices`;
+                return (
+                  <label key={l.name} className={ok ? "lab-choice" : "lab-choice disabled"} data-testid={`lab-choice-${l.name}`}>
+                    <input
+                      type="checkbox"
+                      name="labs"
+                      value={l.name}
+                      disabled={!ok || busy}
+                      checked={ok && chosen.has(l.name)}
+                      onChange={(e) => {
+                        const c = new Set(chosen);
+                        if (e.target.checked) c.add(l.name);
+                        else c.delete(l.name);
+                        setChosen(c);
+                      }}
+                    />
+                    <span>
+                      <strong>{l.name}</strong>
+                      <br />
+                      <span className="hint">{reason}</span>
+                    </span>
+                  </label>
+                );
+              })}
+              {offered.length === 0 && <p className="hint">No reachable lab offers this device type.</p>}
+            </>
+          )}
+          <button className="btn btn-primary" type="submit" disabled={!canSubmit} data-testid="submit-button" style={{ width: "100%", marginTop: 8 }}>
+            {busy ? "Submitting…" : selected.length ? `Submit to ${selected.length} lab${selected.length > 1 ? "s" : ""}` : "Submit"}
+          </button>
+          {create.error && <ErrorBox title="Submission refused" error={create.error} />}
+        </section>
+      </form>
+    </>
+  );
+}
