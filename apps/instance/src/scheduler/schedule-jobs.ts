@@ -11,6 +11,15 @@ interface DeviceRow {
   job_limit: number;
 }
 
+/** Candidate jobs fetched per device type and pass: the idle devices of that type times this, plus a margin. */
+const CANDIDATES_PER_DEVICE = 2;
+const CANDIDATE_MARGIN = 32;
+
+interface CandidateJob {
+  id: number;
+  tags: string[];
+}
+
 /**
  * Second half of LAVA's `schedule()` (`schedule_jobs`): devices Idle, on Online+Active workers, with
  * health Good — or Unknown when their device type has no enabled health check (otherwise the health
@@ -19,6 +28,12 @@ interface DeviceRow {
  * per device per pass; job → Scheduled with `actual_device`, device → Reserved. Devices and jobs are
  * locked `FOR UPDATE SKIP LOCKED`, so overlapping passes never give a job or a device twice.
  * A worker's `job_limit` (0 = unlimited) caps its busy devices.
+ *
+ * Set-based, so a pass costs a handful of queries whatever the number of devices: per device type
+ * the head of its queue (in queue order, locked) is read once and matched in memory; a device that
+ * finds no match there while the queue has more jobs falls back to the per-device query, so the
+ * choice is exactly the one the per-device query would make. All assignments are written with two
+ * UPDATE … FROM unnest(…) statements.
  * @returns the number of jobs scheduled
  */
 export async function scheduleJobs(t: TransitionContext, logger: Logger): Promise<number> {
@@ -33,29 +48,67 @@ export async function scheduleJobs(t: TransitionContext, logger: Logger): Promis
       AND EXISTS (SELECT 1 FROM test_jobs j WHERE j.state = 'Submitted' AND j.requested_device_type_id = d.device_type_id)
     ORDER BY random()
     FOR UPDATE OF d SKIP LOCKED`;
+  if (!devices.length) return 0;
+
   const busy = new Map<number, number>();
-  let scheduled = 0;
-  for (const d of devices) {
-    if (d.job_limit > 0) {
-      if (!busy.has(d.worker_id)) busy.set(d.worker_id, await tx.device.count({ where: { workerId: d.worker_id, state: { not: "Idle" } } }));
-      if (busy.get(d.worker_id)! >= d.job_limit) continue;
-    }
-    const jobs = await tx.$queryRaw<{ id: number }[]>`
-      SELECT id FROM test_jobs
-      WHERE state = 'Submitted' AND actual_device_id IS NULL
-        AND requested_device_type_id = ${d.device_type_id}
-        AND tags <@ ${d.tags}::text[]
+  const limited = [...new Set(devices.filter((d) => d.job_limit > 0).map((d) => d.worker_id))];
+  if (limited.length) {
+    for (const w of limited) busy.set(w, 0);
+    const rows = await tx.$queryRaw<{ worker_id: number; n: number }[]>`
+      SELECT worker_id, count(*)::int AS n FROM devices WHERE worker_id = ANY(${limited}::int[]) AND state <> 'Idle' GROUP BY worker_id`;
+    for (const r of rows) busy.set(r.worker_id, r.n);
+  }
+
+  const perType = new Map<number, number>();
+  for (const d of devices) perType.set(d.device_type_id, (perType.get(d.device_type_id) ?? 0) + 1);
+  const queues = new Map<number, { jobs: CandidateJob[]; more: boolean }>();
+  for (const [typeId, count] of perType) {
+    const limit = count * CANDIDATES_PER_DEVICE + CANDIDATE_MARGIN;
+    const jobs = await tx.$queryRaw<CandidateJob[]>`
+      SELECT id, tags FROM test_jobs
+      WHERE state = 'Submitted' AND actual_device_id IS NULL AND requested_device_type_id = ${typeId}
       ORDER BY priority DESC, submit_time ASC, id ASC
-      LIMIT 1
+      LIMIT ${limit}
       FOR UPDATE SKIP LOCKED`;
-    const job = jobs[0];
+    queues.set(typeId, { jobs, more: jobs.length === limit });
+  }
+
+  const taken = new Set<number>();
+  const jobIds: number[] = [];
+  const deviceIds: number[] = [];
+  for (const d of devices) {
+    if (d.job_limit > 0 && busy.get(d.worker_id)! >= d.job_limit) continue;
+    const q = queues.get(d.device_type_id)!;
+    const tags = new Set(d.tags);
+    let job = q.jobs.find((j) => !taken.has(j.id) && j.tags.every((x) => tags.has(x)));
+    if (!job && q.more) {
+      const rows = await tx.$queryRaw<CandidateJob[]>`
+        SELECT id, tags FROM test_jobs
+        WHERE state = 'Submitted' AND actual_device_id IS NULL
+          AND requested_device_type_id = ${d.device_type_id}
+          AND tags <@ ${d.tags}::text[]
+          AND id <> ALL(${[...taken]}::int[])
+        ORDER BY priority DESC, submit_time ASC, id ASC
+        LIMIT 1
+        FOR UPDATE SKIP LOCKED`;
+      job = rows[0];
+    }
     if (!job) continue;
-    await tx.testJob.update({ where: { id: job.id }, data: { state: "Scheduled", actualDeviceId: d.id } });
-    await tx.device.update({ where: { id: d.id }, data: { state: "Reserved", currentJobId: job.id } });
-    busy.set(d.worker_id, (busy.get(d.worker_id) ?? 0) + 1);
+    taken.add(job.id);
+    jobIds.push(job.id);
+    deviceIds.push(d.id);
+    if (d.job_limit > 0) busy.set(d.worker_id, busy.get(d.worker_id)! + 1);
     t.effects.wakeWorker(d.worker).jobChanged(job.id);
     logger.info({ jobId: job.id, device: d.hostname, worker: d.worker }, "job scheduled");
-    scheduled++;
   }
-  return scheduled;
+  if (!jobIds.length) return 0;
+  await tx.$executeRaw`
+    UPDATE test_jobs j SET state = 'Scheduled', actual_device_id = v.device_id
+    FROM unnest(${jobIds}::int[], ${deviceIds}::int[]) AS v(job_id, device_id)
+    WHERE j.id = v.job_id`;
+  await tx.$executeRaw`
+    UPDATE devices d SET state = 'Reserved', current_job_id = v.job_id
+    FROM unnest(${jobIds}::int[], ${deviceIds}::int[]) AS v(job_id, device_id)
+    WHERE d.id = v.device_id`;
+  return jobIds.length;
 }
