@@ -1,0 +1,22 @@
+import { describe, expect, it } from "vitest";
+import { parseLavaTime, parseResults, stateRank } from "./ingest-callback.ts";
+
+describe("callback parsing", () => {
+  it("reads LAVA's str(datetime) and the string None", () => {
+    expect(parseLavaTime("2026-11-23 06:56:30.291986+00:00")?.toISOString()).toBe("2026-11-23T06:56:30.291Z");
+    expect(parseLavaTime("None")).toBeNull();
+    expect(parseLavaTime("garbage")).toBeNull();
+  });
+  it("orders states so late callbacks cannot regress", () => {
+    expect(stateRank("Running", "Unknown")).toBeLessThan(stateRank("Finished", "Unknown"));
+    expect(stateRank("Finished", "Unknown")).toBeLessThan(stateRank("Finished", "Complete"));
+  });
+  it("parses results YAML, skipping unparsable cases", () => {
+    const { cases, skipped } = parseResults({
+      s: "- id: '1'\n  job: '4'\n  name: a\n  suite: s\n  result: pass\n  measurement: '3'\n  unit: items\n- {name: broken}\n",
+      bad: "[unclosed",
+    });
+    expect(cases).toEqual([{ remoteCaseId: "1", suite: "s", name: "a", result: "pass", measurement: "3", units: "items", testSet: null }]);
+    expect(skipped).toHaveLength(2);
+  });
+});
