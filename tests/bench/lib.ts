@@ -266,7 +266,9 @@ export interface InstanceProc extends Proc {
  */
 export async function startInstance(name: string, databaseUrl: string, extraEnv: Record<string, string> = {}): Promise<InstanceProc> {
   const port = await freePort();
-  const p = spawnProc(`${name}-instance`, ["--import", "tsx", path.join(ROOT, "apps/instance/src/main.ts")], {
+  // e.g. MAGMA_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the instances
+  const nodeArgs = (process.env["MAGMA_BENCH_NODE_ARGS"] ?? "").split(" ").filter(Boolean);
+  const p = spawnProc(`${name}-instance`, [...nodeArgs, "--import", "tsx", path.join(ROOT, "apps/instance/src/main.ts")], {
     MAGMA_INSTANCE_NAME: name,
     MAGMA_INSTANCE_HOST: "127.0.0.1",
     MAGMA_INSTANCE_PORT: String(port),
