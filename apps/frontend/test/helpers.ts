@@ -52,7 +52,6 @@ export function notifyPayload(over: Partial<TNotifyPayload> & { id: number }, ca
     ].join("\n"),
   ).join("\n");
   return {
-    id: over.id,
     status: 2,
     status_string: "complete",
     state: 5,

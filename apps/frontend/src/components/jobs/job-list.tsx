@@ -21,7 +21,7 @@ const columns = [
   col.accessor("id", {
     header: "Job",
     cell: (c) => (
-      <Link href={`/jobs/${encodeURIComponent(c.row.original.lab)}/${c.getValue()}`} className="mono">
+      <Link href={`/jobs/${encodeURIComponent(c.row.original.lab)}/${c.getValue()}`} className="mono nowrap">
         {c.row.original.lab}#{c.getValue()}
       </Link>
     ),
@@ -36,7 +36,7 @@ const columns = [
     ),
   }),
   col.accessor("deviceType", { header: "Device type" }),
-  col.accessor("actualDevice", { header: "Device", cell: (c) => <span className="mono">{c.getValue() ?? "—"}</span> }),
+  col.accessor("actualDevice", { header: "Device", cell: (c) => <span className="mono nowrap">{c.getValue() ?? "—"}</span> }),
   col.accessor("state", { header: "State", cell: (c) => <StateBadge state={c.getValue()} /> }),
   col.accessor("health", { header: "Health", cell: (c) => <HealthBadge health={c.getValue()} /> }),
   col.accessor("metadata", {

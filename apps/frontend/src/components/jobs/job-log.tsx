@@ -22,7 +22,7 @@ export function JobLog({ lab, id, live, onEnd }: { lab: string; id: number; live
   const next = useRef(0);
   const buffer = useRef<TLogLine[]>([]);
   const box = useRef<HTMLDivElement>(null);
-  const stick = useRef(true);
+  const stick = useRef(live);
 
   const push = useCallback((incoming: TLogLine[]) => {
     for (const l of incoming) {

@@ -118,7 +118,6 @@ export function JobPage({ lab, id }: { lab: string; id: string }) {
           <table className="grid">
             <thead>
               <tr>
-                <th>Suite</th>
                 <th>Test case</th>
                 <th>Result</th>
                 <th className="num">Measurement</th>
@@ -129,7 +128,7 @@ export function JobPage({ lab, id }: { lab: string; id: string }) {
             {j.suites.map((s) => (
               <tbody key={s.name}>
                 <tr>
-                  <td colSpan={6} style={{ background: "#fafbfc" }}>
+                  <td colSpan={5} className="suite-row">
                     <strong>{s.name}</strong>{" "}
                     <span className="hint">
                       {s.counts.pass} pass · {s.counts.fail} fail · {s.counts.skip} skip{s.counts.unknown ? ` · ${s.counts.unknown} unknown` : ""}
@@ -138,7 +137,6 @@ export function JobPage({ lab, id }: { lab: string; id: string }) {
                 </tr>
                 {s.cases.map((c) => (
                   <tr key={c.id} data-testid="testcase-row" data-result={c.result}>
-                    <td className="hint">{s.name}</td>
                     <td className="mono">{c.name}</td>
                     <td>
                       <ResultBadge result={c.result} />

@@ -85,11 +85,10 @@ export function LabsOverview() {
                   <dd>{lab.queue?.scheduled ?? 0}</dd>
                 </dl>
                 {lab.deviceList.length > 0 && (
-                  <table className="grid" style={{ marginTop: 12 }}>
+                  <div className="device-table"><table className="grid compact">
                     <thead>
                       <tr>
                         <th>Device</th>
-                        <th>Type</th>
                         <th>State</th>
                         <th>Health</th>
                         <th>Job</th>
@@ -98,8 +97,10 @@ export function LabsOverview() {
                     <tbody>
                       {lab.deviceList.map((d) => (
                         <tr key={d.hostname}>
-                          <td className="mono">{d.hostname}</td>
-                          <td>{d.device_type}</td>
+                          <td>
+                            <span className="mono nowrap">{d.hostname}</span>
+                            <div className="hint">{d.device_type}</div>
+                          </td>
                           <td>
                             <StateBadge state={d.state} />
                           </td>
@@ -110,7 +111,7 @@ export function LabsOverview() {
                         </tr>
                       ))}
                     </tbody>
-                  </table>
+                  </table></div>
                 )}
               </>
             )}

@@ -92,7 +92,7 @@ export function SubmitForm() {
               </p>
               {labs.data.map((l) => {
                 const ok = offered.includes(l);
-                const reason = !l.reachable ? `unreachable: ${l.error}` : ok ? `${l.deviceTypes.length} device type(s)` : `no ${deviceType} devices`;
+                const reason = !l.reachable ? `unreachable: ${l.error}` : ok ? `offers ${deviceType}` : `no ${deviceType} devices (offers: ${l.deviceTypes.join(", ") || "none"})`;
                 return (
                   <label key={l.name} className={ok ? "lab-choice" : "lab-choice disabled"} data-testid={`lab-choice-${l.name}`}>
                     <input

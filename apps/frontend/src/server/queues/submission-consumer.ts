@@ -35,7 +35,7 @@ export function startSubmissionConsumer({ db, prefix, log, timeoutMs = 15_000, c
         targetId: parsed.data.targetId,
         lastAttempt: job.attemptsMade + 1 >= attempts,
         timeoutMs,
-        log: log.child({ queueJobId: job.id, submissionId: parsed.data.submissionId, lab: parsed.data.lab }),
+        log: log.child({ queueJobId: job.id, submissionId: parsed.data.submissionId }),
       });
       await job.updateProgress({ outcome: outcome.kind, attempt: job.attemptsMade + 1 });
       if (outcome.kind === "gone") throw new UnrecoverableError(`submission target ${parsed.data.targetId} no longer exists`);
