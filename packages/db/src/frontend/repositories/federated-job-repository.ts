@@ -103,22 +103,32 @@ export async function ingestFederatedJob(db: FrontendDb, input: TIngestJobInput)
     }
     let casesInserted = 0;
     if (input.cases.length) {
-      const r = await tx.federatedTestCase.createMany({
-        data: input.cases.map((c) => ({
-          instance_id: input.instanceId,
-          job_id: row.id,
-          remote_job_id: input.remoteId,
-          remote_case_id: c.remoteCaseId,
-          suite: c.suite,
-          name: c.name,
-          result: c.result,
-          measurement: c.measurement,
-          units: c.units,
-          test_set: c.testSet,
-        })),
-        skipDuplicates: true,
-      });
-      casesInserted = r.count;
+      // One statement: insert the cases from arrays (ON CONFLICT DO NOTHING keeps re-deliveries
+      // exactly-once) and add only the rows really inserted to the job's result rollup.
+      const cs = input.cases;
+      const r = await tx.$queryRaw<{ n: number }[]>`
+        WITH ins AS (
+          INSERT INTO federated_test_case (instance_id, job_id, remote_job_id, remote_case_id, suite, name, result, measurement, units, test_set)
+          SELECT ${input.instanceId}, ${row.id}, ${input.remoteId}, c.remote_case_id, c.suite, c.name, c.result, c.measurement::numeric, c.units, c.test_set
+          FROM unnest(${cs.map((c) => c.remoteCaseId)}::text[], ${cs.map((c) => c.suite)}::text[], ${cs.map((c) => c.name)}::text[],
+                      ${cs.map((c) => c.result)}::text[], ${cs.map((c) => c.measurement)}::text[], ${cs.map((c) => c.units)}::text[],
+                      ${cs.map((c) => c.testSet)}::text[]) AS c(remote_case_id, suite, name, result, measurement, units, test_set)
+          ON CONFLICT (instance_id, remote_job_id, remote_case_id) DO NOTHING
+          RETURNING suite, result
+        ), counts AS (
+          SELECT count(*)::int AS n,
+                 count(*) FILTER (WHERE suite <> 'lava' AND result = 'pass')::int AS pass,
+                 count(*) FILTER (WHERE suite <> 'lava' AND result = 'fail')::int AS fail,
+                 count(*) FILTER (WHERE suite <> 'lava' AND result = 'skip')::int AS skip,
+                 count(*) FILTER (WHERE suite <> 'lava' AND result NOT IN ('pass', 'fail', 'skip'))::int AS unknown
+          FROM ins
+        ), rollup AS (
+          UPDATE federated_job SET pass_count = pass_count + counts.pass, fail_count = fail_count + counts.fail,
+                 skip_count = skip_count + counts.skip, unknown_count = unknown_count + counts.unknown
+          FROM counts WHERE id = ${row.id} AND counts.n > 0
+        )
+        SELECT n FROM counts`;
+      casesInserted = r[0]?.n ?? 0;
     }
     return { created, updated, stale: false, casesInserted };
   });
@@ -211,6 +221,8 @@ export async function getFederatedJob(db: FrontendDb, lab: string, remoteId: num
 /**
  * Results grouped by a metadata value × lab × device type, with case counts (LAVA's own `lava`
  * suite excluded: it describes the pipeline, not the tests). Jobs lacking the key group under "".
+ * Sums the per-job rollup columns kept by {@link ingestFederatedJob}, so the cost follows the number
+ * of jobs matched, not the number of test cases.
  * @param limit most rows returned (largest groups by name order)
  */
 export async function resultsMatrix(db: FrontendDb, groupKey: string, filter: TJobListFilter, limit = 500): Promise<TResultMatrixRow[]> {
@@ -218,14 +230,13 @@ export async function resultsMatrix(db: FrontendDb, groupKey: string, filter: TJ
     { grp: string; lab: string; device_type: string; jobs: number; pass: number; fail: number; skip: number; unknown: number }[]
   >`
     SELECT COALESCE(j.metadata ->> ${groupKey}, '') AS grp, i.name AS lab, j.device_type,
-           COUNT(DISTINCT j.id)::int AS jobs,
-           COUNT(c.id) FILTER (WHERE c.result = 'pass')::int AS pass,
-           COUNT(c.id) FILTER (WHERE c.result = 'fail')::int AS fail,
-           COUNT(c.id) FILTER (WHERE c.result = 'skip')::int AS skip,
-           COUNT(c.id) FILTER (WHERE c.result NOT IN ('pass', 'fail', 'skip'))::int AS unknown
+           COUNT(*)::int AS jobs,
+           SUM(j.pass_count)::int AS pass,
+           SUM(j.fail_count)::int AS fail,
+           SUM(j.skip_count)::int AS skip,
+           SUM(j.unknown_count)::int AS unknown
     FROM federated_job j
     JOIN instance i ON i.id = j.instance_id
-    LEFT JOIN federated_test_case c ON c.job_id = j.id AND c.suite <> 'lava'
     WHERE ${jobFilterSql(filter)}
     GROUP BY 1, 2, 3
     ORDER BY 1 DESC, 2, 3
