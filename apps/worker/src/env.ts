@@ -11,6 +11,10 @@ import { MAX_PING_WAIT_MS } from "@magma/protocol";
  *   MAGMA_WORKER_DIR      default <os.tmpdir()>/magma-worker-<name>; job dirs and the journal
  *   MAGMA_LOG_LEVEL       pino level, default info
  *   MAGMA_PING_WAIT_MS    long-poll wait asked of the instance, default 20000 (≤ 25000)
+ *   MAGMA_DISPATCHER_IP   address boards reach this worker on: the TFTP server binds it and boot
+ *                         commands get it as {SERVER_IP}; default 127.0.0.1
+ *   MAGMA_TFTP_PORT       UDP port of each job's TFTP server, default 0 (a free port per job,
+ *                         {TFTP_PORT}); 69 for boards whose U-Boot cannot set `tftpdstp`
  */
 const ZWorkerEnv = z.object({
   MAGMA_WORKER_NAME: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "must be a hostname-like name (letters, digits, '.', '_', '-')"),
@@ -19,6 +23,8 @@ const ZWorkerEnv = z.object({
   MAGMA_WORKER_DIR: z.string().min(1).optional(),
   MAGMA_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   MAGMA_PING_WAIT_MS: z.coerce.number().int().min(0).max(MAX_PING_WAIT_MS).default(20_000),
+  MAGMA_DISPATCHER_IP: z.ipv4().default("127.0.0.1"),
+  MAGMA_TFTP_PORT: z.coerce.number().int().min(0).max(65535).default(0),
 });
 
 /** Parsed worker configuration, MAGMA_WORKER_DIR resolved. */

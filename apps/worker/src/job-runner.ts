@@ -8,6 +8,7 @@ import {
   ZDeviceDictionary,
   type TErrorType,
   type TJobBundle,
+  type TDeviceDictionary,
   type TJobDefinition,
   type TLogRecord,
 } from "@magma/protocol";
@@ -20,6 +21,11 @@ import { ActionTimeoutError } from "./dispatcher/errors.ts";
 import type { OverlayStage } from "./dispatcher/overlay.ts";
 import { DeployImagesAction } from "./dispatcher/actions/deploy/tmpfs.ts";
 import { BootQemuRetry } from "./dispatcher/actions/boot/qemu.ts";
+import { MinimalBootAction } from "./dispatcher/actions/boot/minimal.ts";
+import { UBootAction } from "./dispatcher/actions/boot/u-boot.ts";
+import { TftpDeployAction } from "./dispatcher/actions/deploy/tftp.ts";
+import type { Action } from "./dispatcher/action.ts";
+import { hasPowerControl } from "./power/power-actions.ts";
 import { TestShellRetry } from "./dispatcher/actions/test/shell.ts";
 import { FinalizeAction } from "./dispatcher/actions/finalize.ts";
 
@@ -45,6 +51,8 @@ export interface RunJobOptions {
   sink: (record: TLogRecord) => void;
   /** Aborting cancels the job; the reason should be a LavaError (default: JobCanceled). */
   signal?: AbortSignal;
+  /** Address DUTs reach the worker's TFTP server on (`{SERVER_IP}`), default 127.0.0.1; port 0 = a free port per job. */
+  tftp?: { ip: string; port: number };
 }
 
 /** Test definitions of each test action, with LAVA's global `<index>_<name>` numbering. */
@@ -59,15 +67,24 @@ export function planTestStages(jobId: number, definition: TJobDefinition): Overl
   return stages;
 }
 
-/** Builds the pipeline of a job definition: deployimages, boot-image-retry, lava-test-retry …, finalize. */
-export function buildPipeline(jobId: number, definition: TJobDefinition): Pipeline {
+/**
+ * Builds the pipeline of a job definition: per action deployimages (tmpfs) / tftp-deploy,
+ * boot-image-retry (qemu) / uboot-action / minimal-boot, lava-test-retry …, then finalize.
+ * `device` decides whether a minimal boot resets the device (it has power commands).
+ */
+export function buildPipeline(jobId: number, definition: TJobDefinition, device?: TDeviceDictionary): Pipeline {
   const pipeline = new Pipeline();
   const stages = planTestStages(jobId, definition);
   let stage = 0;
+  const powered = !!device && hasPowerControl({ device } as JobContext);
   for (const a of definition.actions) {
-    if ("deploy" in a) pipeline.add(new DeployImagesAction(a.deploy, stages), definition.timeouts);
-    else if ("boot" in a) pipeline.add(new BootQemuRetry(a.boot), definition.timeouts);
-    else pipeline.add(new TestShellRetry(a.test, stages[stage++]!), definition.timeouts);
+    let action: Action;
+    if ("deploy" in a) action = a.deploy.to === "tftp" ? new TftpDeployAction(a.deploy, stages) : new DeployImagesAction(a.deploy, stages);
+    else if ("boot" in a) {
+      const b = a.boot;
+      action = b.method === "u-boot" ? new UBootAction(b) : b.method === "minimal" ? new MinimalBootAction(b, powered) : new BootQemuRetry(b);
+    } else action = new TestShellRetry(a.test, stages[stage++]!);
+    pipeline.add(action, definition.timeouts);
   }
   pipeline.add(new FinalizeAction(), definition.timeouts);
   return pipeline;
@@ -113,8 +130,9 @@ export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
       lineListeners: new Set(),
       jobDeadlineMs: started + jobTimeoutMs,
       workerName,
+      tftpBind: options.tftp ?? { ip: "127.0.0.1", port: 0 },
     };
-    pipeline = buildPipeline(jobId, definition);
+    pipeline = buildPipeline(jobId, definition, device);
     description = stringify(pipeline.describe());
     await mkdir(jobDir, { recursive: true });
 

@@ -27,6 +27,7 @@ async function main(): Promise<void> {
     workerToken: env.MAGMA_WORKER_TOKEN,
     workerDir: env.MAGMA_WORKER_DIR,
     pingWaitMs: env.MAGMA_PING_WAIT_MS,
+    tftp: { ip: env.MAGMA_DISPATCHER_IP, port: env.MAGMA_TFTP_PORT },
     logger,
   });
   let stopping = false;

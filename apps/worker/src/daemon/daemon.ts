@@ -24,6 +24,8 @@ export interface WorkerDaemonOptions {
   workerToken: string;
   workerDir: string;
   pingWaitMs: number;
+  /** where each job's TFTP server listens ({SERVER_IP}, port 0 = free port); default 127.0.0.1:0 */
+  tftp?: { ip: string; port: number };
   logger: Logger;
   fetchImpl?: typeof fetch;
   /** The job runner (tests inject a fake; default: the real pipeline). */
@@ -199,7 +201,7 @@ export class WorkerDaemon {
         if (ctrl.signal.aborted) throw e;
         log.warn(`could not report RUNNING (${(e as Error).message}); running the job anyway`);
       });
-      outcome = await this.runJobImpl({ jobId: id, bundle: bundle as TJobBundle, workerDir: this.options.workerDir, workerName: this.options.name, sink: (r) => shipper.push(r), signal: ctrl.signal });
+      outcome = await this.runJobImpl({ jobId: id, bundle: bundle as TJobBundle, workerDir: this.options.workerDir, workerName: this.options.name, sink: (r) => shipper.push(r), signal: ctrl.signal, ...(this.options.tftp ? { tftp: this.options.tftp } : {}) });
     } catch (e) {
       const reason = ctrl.signal.aborted ? ctrl.signal.reason : e;
       const canceled = reason instanceof JobCanceled;

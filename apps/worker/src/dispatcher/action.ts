@@ -1,10 +1,10 @@
 import type { TJobTimeouts, TTimeout } from "@magma/protocol";
 import type { JobContext } from "./job.ts";
-import type { SerialConsole } from "../connections/serial-port.ts";
+import type { ConsoleSession } from "../connections/console-session.ts";
 import type { Pipeline } from "./pipeline.ts";
 
 /** What actions pass along: the DUT console once a boot action has opened one. */
-export type Connection = SerialConsole | undefined;
+export type Connection = ConsoleSession | undefined;
 
 /** Static side of an action class: LAVA's class attributes. */
 export interface ActionClass {

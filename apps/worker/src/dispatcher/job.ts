@@ -1,7 +1,8 @@
 import type { TDeviceDictionary, TJobDefinition } from "@magma/protocol";
 import type { JobLog } from "./job-log.ts";
-import type { SerialConsole } from "../connections/serial-port.ts";
+import type { ConsoleSession } from "../connections/console-session.ts";
 import type { QemuProcess } from "./actions/boot/qemu-process.ts";
+import type { TftpServer } from "../services/tftp-server.ts";
 
 /** A listener for DUT console lines: the raw line and its job log line number. */
 export type ConsoleLineListener = (line: string, logLine: number) => void;
@@ -27,7 +28,13 @@ export interface JobContext {
   /** The gzip'd cpio overlay (LAVA helpers + test definitions), when the job has test actions. */
   overlayPath?: string;
   qemu?: QemuProcess;
-  console?: SerialConsole;
+  console?: ConsoleSession;
+  /** Set once a power command switched the DUT on: finalize then runs `power_off_command`. */
+  poweredOn?: boolean;
+  /** The job's TFTP server (deploy `to: tftp`), closed by finalize. */
+  tftp?: TftpServer;
+  /** Where the job's TFTP server listens and DUTs fetch from: `{SERVER_IP}` and the UDP port (0 = any free port). */
+  tftpBind: { ip: string; port: number };
   /** Listeners fed with every console line after it is logged (the test shell's signal parser). */
   lineListeners: Set<ConsoleLineListener>;
   /** Absolute job deadline (epoch ms) from `timeouts.job`. */

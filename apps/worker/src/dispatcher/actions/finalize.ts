@@ -2,11 +2,17 @@ import type { TJobTimeouts } from "@magma/protocol";
 import { Action, type ActionRunOptions, type Connection } from "../action.ts";
 import { Pipeline } from "../pipeline.ts";
 import { powerOff } from "./boot/qemu.ts";
+import { powerOffDevice } from "../../power/power-actions.ts";
 
 /** Power-off's own duration, in ms (LAVA: 10 s), unless `timeouts.actions.power-off` says otherwise. */
 export const POWER_OFF_TIMEOUT_MS = 10_000;
 
-/** Powers the DUT off: closes the console, SIGTERM then SIGKILL to QEMU's process group (LAVA `power-off`). */
+/**
+ * Powers the DUT off (LAVA `power-off`): closes the console, SIGTERM then SIGKILL to QEMU's process
+ * group, runs the dictionary's `power_off_command` when a power command switched the device on,
+ * and stops the job's TFTP server.
+ * @throws InfrastructureError when `power_off_command` fails (after everything else was released)
+ */
 export class PowerOffAction extends Action {
   static readonly name = "power-off";
   static readonly description = "discontinue power to device";
@@ -17,9 +23,13 @@ export class PowerOffAction extends Action {
     this.fixedTimeoutMs = POWER_OFF_TIMEOUT_MS;
   }
 
-  async run({ ctx }: ActionRunOptions): Promise<Connection> {
-    if (!ctx.qemu && !ctx.console) ctx.log.debug("No connection to power off");
+  async run({ ctx, signal }: ActionRunOptions): Promise<Connection> {
+    if (!ctx.qemu && !ctx.console && !ctx.poweredOn) ctx.log.debug("No connection to power off");
     await powerOff(ctx);
+    const tftp = ctx.tftp;
+    ctx.tftp = undefined;
+    await tftp?.close();
+    await powerOffDevice(ctx, signal);
     return undefined;
   }
 }

@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { parse as shellParse } from "shell-quote";
-import { ZQemuSettings, type TBootQemu, type TJobTimeouts, type TQemuSettings } from "@magma/protocol";
+import { ZQemuSettings, type TAutoLogin, type TBootQemu, type TJobTimeouts, type TQemuSettings } from "@magma/protocol";
 import { Action, type ActionRunOptions, type Connection } from "../../action.ts";
 import { ConfigurationError, InfrastructureError, JobError } from "../../errors.ts";
 import type { JobContext } from "../../job.ts";
@@ -106,7 +106,10 @@ export class ExecuteQemuAction extends Action {
   }
 }
 
-/** Closes the console and powers QEMU off (SIGTERM, SIGKILL after 5 s); idempotent. */
+/**
+ * Closes the console and powers QEMU off (SIGTERM, SIGKILL after 5 s); idempotent. Devices switched
+ * on by a power command are switched off by finalize (`powerOffDevice`), not here.
+ */
 export async function powerOff(ctx: JobContext): Promise<void> {
   const { console, qemu } = ctx;
   ctx.console = undefined;
@@ -124,7 +127,7 @@ export class AutoLoginAction extends Action {
   static readonly description = "automatically login after boot using job parameters and checking for messages.";
   static readonly summary = "Auto-login after boot with support for kernel messages.";
 
-  constructor(private readonly params: TBootQemu) {
+  constructor(private readonly params: { auto_login?: TAutoLogin | undefined; prompts: string[] }) {
     super();
   }
 

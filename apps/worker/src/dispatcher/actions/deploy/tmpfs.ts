@@ -40,7 +40,11 @@ export class HttpDownloadAction extends Action {
   static readonly description = "use http to download the file";
   static readonly summary = "http download";
 
-  constructor(private readonly imageName: string, private readonly image: TDeployImage) {
+  /**
+   * @param imageName the image's name in the job (`kernel`, `ramdisk`…)
+   * @param subdir where under the job directory `<image name>/<basename>` is written (default: the job directory itself)
+   */
+  constructor(private readonly imageName: string, private readonly image: TDeployImage, private readonly subdir = "") {
     super();
   }
 
@@ -71,7 +75,7 @@ export class HttpDownloadAction extends Action {
 
   async run({ ctx, connection, signal }: ActionRunOptions): Promise<Connection> {
     const { url, compression, sha256sum } = this.image;
-    const dir = path.join(ctx.jobDir, this.imageName);
+    const dir = path.join(ctx.jobDir, this.subdir, this.imageName);
     await mkdir(dir, { recursive: true });
     const file = path.join(dir, localName(url, compression));
     ctx.log.info(`downloading ${url}`);
@@ -173,7 +177,11 @@ export class ApplyOverlayInitrdAction extends Action {
   static readonly description = "append the lava overlay to the initramfs";
   static readonly summary = "apply overlay to the initrd";
 
-  constructor(private readonly initrdName: string) {
+  /**
+   * @param initrdName the image carrying the initramfs
+   * @param subdir where under the job directory the copy is written (`boot`; a TFTP deploy keeps it under its TFTP root)
+   */
+  constructor(private readonly initrdName: string, private readonly subdir = "boot") {
     super();
   }
 
@@ -181,7 +189,7 @@ export class ApplyOverlayInitrdAction extends Action {
     const initrd = ctx.images.get(this.initrdName);
     if (!initrd) throw new JobError(`image '${this.initrdName}' was not downloaded`);
     if (!ctx.overlayPath) throw new JobError("no overlay was built");
-    const out = path.join(ctx.jobDir, "boot", path.basename(initrd));
+    const out = path.join(ctx.jobDir, this.subdir, path.basename(initrd));
     await mkdir(path.dirname(out), { recursive: true });
     await copyFile(initrd, out);
     await appendFile(out, await readFile(ctx.overlayPath));

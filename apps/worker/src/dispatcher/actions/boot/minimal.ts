@@ -1,0 +1,36 @@
+import type { TBootMinimal, TJobTimeouts } from "@magma/protocol";
+import type { JobContext } from "../../job.ts";
+import type { Pipeline } from "../../pipeline.ts";
+import { RetryAction } from "../../retry-action.ts";
+import { hasPowerControl, ResetDeviceAction } from "../../../power/power-actions.ts";
+import { ConnectDeviceAction } from "./connect-device.ts";
+import { AutoLoginAction, ExpectShellConnectionAction } from "./qemu.ts";
+
+/**
+ * `boot: method: minimal` (LAVA's `minimal-boot`): connect-device; reset-device when the device
+ * dictionary has power commands and the job does not say `reset: false`; [auto-login-action];
+ * expect-shell-connection. Retried `failure_retry` times.
+ */
+export class MinimalBootAction extends RetryAction {
+  static readonly name = "minimal-boot";
+  static readonly description = "connect and reset device";
+  static readonly summary = "connect and reset device";
+
+  constructor(private readonly params: TBootMinimal, private readonly powered: boolean) {
+    super(params.failure_retry ?? 1);
+    if (params.timeout) this.ownTimeout = params.timeout;
+  }
+
+  protected populateChildren(pipeline: Pipeline, timeouts: TJobTimeouts): void {
+    pipeline.add(new ConnectDeviceAction(), timeouts);
+    if (this.params.reset !== false && this.powered) pipeline.add(new ResetDeviceAction(), timeouts);
+    if (this.params.auto_login) pipeline.add(new AutoLoginAction(this.params), timeouts);
+    pipeline.add(new ExpectShellConnectionAction(this.params.prompts), timeouts);
+  }
+
+  override async validate(ctx: JobContext): Promise<string[]> {
+    const out = await this.pipeline!.validate(ctx);
+    if (this.params.reset === true && !hasPowerControl(ctx)) out.push(`boot minimal asks for reset: true but device ${ctx.device.hostname} has no power commands`);
+    return out;
+  }
+}
