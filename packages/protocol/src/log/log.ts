@@ -10,12 +10,13 @@ export const MAX_LOG_MSG_CHARS = 16 * 1024;
 
 /**
  * One job log record, LAVA's shape `{dt, lvl, msg}`: `dt` an ISO time (UTC, no zone, as LAVA writes
- * it), `msg` a string, or an object for `results` records.
+ * it), `msg` a string, an object for `results` records, or a list: LAVA's dispatcher logs some
+ * values as lists (job-3 line 205, the kernel-messages patterns) and lavacli prints them as Python lists.
  */
 export const ZLogRecord = z.object({
   dt: z.string().min(1),
   lvl: ZLogLevel,
-  msg: z.union([z.string(), z.record(z.string(), z.unknown())]),
+  msg: z.union([z.string(), z.record(z.string(), z.unknown()), z.array(z.unknown())]),
 });
 export type TLogRecord = z.infer<typeof ZLogRecord>;
 
