@@ -10,6 +10,10 @@ export interface ListJobsFilter {
   states?: string[];
   healths?: string[];
   requestedDeviceType?: string;
+  /** any of these device types (LAVA XML-RPC `jobs.queue(device_types)`) */
+  requestedDeviceTypes?: string[];
+  /** only jobs whose end_time is at or after this instant (LAVA XML-RPC `jobs.list(since=N minutes)`) */
+  endedAfter?: Date;
   /** `id`, `-id`, `submit_time`, `-submit_time`, `end_time`, `-end_time`, `priority`, `-priority` */
   ordering?: string;
 }
@@ -37,6 +41,8 @@ export async function listJobs(db: InstanceDb, user: User | null, f: ListJobsFil
     ...(f.states?.length ? { state: { in: f.states as never } } : {}),
     ...(f.healths?.length ? { health: { in: f.healths as never } } : {}),
     ...(f.requestedDeviceType ? { requestedDeviceType: { name: f.requestedDeviceType } } : {}),
+    ...(f.requestedDeviceTypes ? { requestedDeviceType: { name: { in: f.requestedDeviceTypes } } } : {}),
+    ...(f.endedAfter ? { endTime: { gte: f.endedAfter } } : {}),
     ...(user?.isSuperuser ? {} : { OR: [{ visibility: "public" }, ...(user ? [{ submitterId: user.id }] : [])] }),
   };
   const dir = ordering.startsWith("-") ? "desc" : "asc";

@@ -1,0 +1,110 @@
+import { parse as parseYaml, stringify } from "yaml";
+import { ZDeviceDictionaryOverrides } from "@magma/protocol";
+import type { DeviceHealth, InstanceDb, Prisma } from "@magma/db/instance";
+import { AppError } from "../app-error.ts";
+import type { InstanceContext } from "../context.ts";
+import { renderDeviceDictionary } from "./render-device-dictionary.ts";
+
+const DEVICE_INCLUDE = {
+  deviceType: { select: { name: true, healthCheckDefinition: true, disableHealthCheck: true, dictionary: true } },
+  worker: { select: { hostname: true } },
+} as const;
+export type DeviceWithNames = Prisma.DeviceGetPayload<{ include: typeof DEVICE_INCLUDE }>;
+
+/** Devices by hostname; Retired ones only when `showAll` (LAVA `devices.list(show_all)`). */
+export async function listDevicesWithNames(db: InstanceDb, showAll: boolean): Promise<DeviceWithNames[]> {
+  return db.device.findMany({ where: showAll ? {} : { health: { not: "Retired" } }, include: DEVICE_INCLUDE, orderBy: { hostname: "asc" } });
+}
+
+/** @throws AppError NOT_FOUND `Device '<hostname>' was not found.` (LAVA's text) */
+export async function getDevice(db: InstanceDb, hostname: string): Promise<DeviceWithNames> {
+  const d = await db.device.findUnique({ where: { hostname }, include: DEVICE_INCLUDE });
+  if (!d) throw new AppError("NOT_FOUND", `Device '${hostname}' was not found.`);
+  return d;
+}
+
+/**
+ * The device dictionary as text. Magma's dictionary is YAML, not LAVA's jinja2: unrendered = the
+ * device's own keys; rendered = the device-type defaults deep-merged with them plus hostname and
+ * device_type (exactly what the worker receives).
+ */
+export async function getDeviceDictionaryText(db: InstanceDb, hostname: string, render: boolean): Promise<string> {
+  const d = await getDevice(db, hostname);
+  if (render) return renderDeviceDictionary({ hostname: d.hostname, deviceType: d.deviceType.name, defaults: d.deviceType.dictionary, overrides: d.dictionary });
+  const own = (d.dictionary ?? {}) as Record<string, unknown>;
+  return Object.keys(own).length ? stringify(own, { lineWidth: 0, sortMapEntries: true }) : "";
+}
+
+/**
+ * Parses a YAML mapping of device-dictionary keys (`{qemu: {memory_mb: 512}}`), as `devices dict set`
+ * and `device-types template set` send.
+ * @throws AppError INVALID_REQUEST naming the problem (YAML syntax, not a mapping, a jinja2 template,
+ *   a key of the wrong type)
+ */
+export function parseDictionaryYaml(text: string, what: string): Record<string, unknown> {
+  if (/\{%|\{\{/.test(text)) {
+    throw new AppError("INVALID_REQUEST", `${what}: jinja2 templates are not supported by Magma; send the dictionary as a YAML mapping (e.g. "qemu: {memory_mb: 512}")`);
+  }
+  let v: unknown;
+  try {
+    v = text.trim() === "" ? {} : parseYaml(text);
+  } catch (e) {
+    throw new AppError("INVALID_REQUEST", `${what}: invalid YAML: ${(e as Error).message.split("\n")[0]}`);
+  }
+  if (v === null || v === undefined) v = {};
+  if (typeof v !== "object" || Array.isArray(v)) throw new AppError("INVALID_REQUEST", `${what}: expected a YAML mapping`);
+  const r = ZDeviceDictionaryOverrides.safeParse(v);
+  if (!r.success) throw new AppError("INVALID_REQUEST", `${what}: ${r.error.issues.map((i) => `${i.path.join(".") || "dictionary"}: ${i.message}`).join("; ")}`);
+  return v as Record<string, unknown>;
+}
+
+/** Replaces a device's own dictionary keys (LAVA `devices.set_dictionary`). @throws AppError NOT_FOUND, INVALID_REQUEST */
+export async function setDeviceDictionary(ctx: InstanceContext, hostname: string, text: string): Promise<void> {
+  await getDevice(ctx.db, hostname);
+  const dict = parseDictionaryYaml(text, `Device '${hostname}' dictionary`);
+  await ctx.db.device.update({ where: { hostname }, data: { dictionary: dict as object } });
+  ctx.logger.info({ deviceHostname: hostname }, "device dictionary set");
+}
+
+/** Adds a tag to a device, creating the tag in the catalogue when new (LAVA `devices.tags.add`). */
+export async function addDeviceTag(ctx: InstanceContext, hostname: string, tag: string): Promise<void> {
+  const d = await getDevice(ctx.db, hostname);
+  await ctx.db.tag.upsert({ where: { name: tag }, create: { name: tag }, update: {} });
+  if (!d.tags.includes(tag)) await ctx.db.device.update({ where: { hostname }, data: { tags: [...d.tags, tag] } });
+  ctx.scheduler?.trigger();
+}
+
+/** Removes a tag from a device (LAVA `devices.tags.delete`). @throws AppError NOT_FOUND when the device lacks it */
+export async function deleteDeviceTag(ctx: InstanceContext, hostname: string, tag: string): Promise<void> {
+  const d = await getDevice(ctx.db, hostname);
+  if (!d.tags.includes(tag)) throw new AppError("NOT_FOUND", `Tag '${tag}' was not found on device '${hostname}'.`);
+  await ctx.db.device.update({ where: { hostname }, data: { tags: d.tags.filter((t) => t !== tag) } });
+}
+
+export interface UpdateDeviceOptions {
+  health?: DeviceHealth | null;
+  description?: string | null;
+  workerHostname?: string | null;
+}
+
+/**
+ * Updates a device's health, description or worker (LAVA `devices.update`; lavacli `devices
+ * maintenance`), then asks the scheduler for a pass (a device back to Good/Unknown may take jobs).
+ * The health change reaches the event stream through the `devices` table trigger.
+ * @throws AppError NOT_FOUND for an unknown device or worker
+ */
+export async function updateDevice(ctx: InstanceContext, hostname: string, o: UpdateDeviceOptions): Promise<void> {
+  const d = await getDevice(ctx.db, hostname);
+  let workerId: number | undefined;
+  if (o.workerHostname) {
+    const w = await ctx.db.worker.findUnique({ where: { hostname: o.workerHostname } });
+    if (!w) throw new AppError("NOT_FOUND", `Worker '${o.workerHostname}' was not found.`);
+    workerId = w.id;
+  }
+  await ctx.db.device.update({
+    where: { id: d.id },
+    data: { ...(o.health ? { health: o.health } : {}), ...(o.description != null ? { description: o.description } : {}), ...(workerId ? { workerId } : {}) },
+  });
+  ctx.logger.info({ deviceHostname: hostname, ...o }, "device updated");
+  ctx.scheduler?.trigger();
+}

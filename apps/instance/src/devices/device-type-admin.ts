@@ -1,0 +1,86 @@
+import { stringify } from "yaml";
+import type { HealthDenominator, InstanceDb, Prisma } from "@magma/db/instance";
+import { AppError } from "../app-error.ts";
+import type { InstanceContext } from "../context.ts";
+import { validateDefinition } from "../jobs/submit-job.ts";
+import { parseDictionaryYaml } from "./device-admin.ts";
+
+const TYPE_INCLUDE = {
+  devices: { select: { hostname: true, health: true }, orderBy: { hostname: "asc" } },
+  aliases: { select: { name: true }, orderBy: { name: "asc" } },
+} as const;
+export type DeviceTypeWithDevices = Prisma.DeviceTypeGetPayload<{ include: typeof TYPE_INCLUDE }>;
+
+/** Device types by name; hidden ones (`display` false) only when `showAll` (LAVA `device_types.list`). */
+export async function listDeviceTypesWithDevices(db: InstanceDb, showAll: boolean): Promise<DeviceTypeWithDevices[]> {
+  return db.deviceType.findMany({ where: showAll ? {} : { display: true }, include: TYPE_INCLUDE, orderBy: { name: "asc" } });
+}
+
+/** @throws AppError NOT_FOUND `Device-type '<name>' was not found.` (LAVA's text) */
+export async function getDeviceType(db: InstanceDb, name: string): Promise<DeviceTypeWithDevices> {
+  const t = await db.deviceType.findUnique({ where: { name }, include: TYPE_INCLUDE });
+  if (!t) throw new AppError("NOT_FOUND", `Device-type '${name}' was not found.`);
+  return t;
+}
+
+/** LAVA reads `<name>.jinja2`/`<name>.yaml` file names too: strip the suffix. */
+export const stripSuffix = (name: string, suffix: string) => (name.endsWith(suffix) ? name.slice(0, -suffix.length) : name);
+
+/** The device-type "template": Magma's device-dictionary defaults of the type, as YAML text. */
+export async function getDeviceTypeTemplate(db: InstanceDb, name: string): Promise<string> {
+  const t = await getDeviceType(db, stripSuffix(name, ".jinja2"));
+  const d = (t.dictionary ?? {}) as Record<string, unknown>;
+  return Object.keys(d).length ? stringify(d, { lineWidth: 0, sortMapEntries: true }) : "";
+}
+
+/** Replaces the type's dictionary defaults with a YAML mapping. @throws AppError NOT_FOUND, INVALID_REQUEST */
+export async function setDeviceTypeTemplate(ctx: InstanceContext, name: string, text: string): Promise<void> {
+  const t = await getDeviceType(ctx.db, stripSuffix(name, ".jinja2"));
+  const dict = parseDictionaryYaml(text, `Device-type '${t.name}' template`);
+  await ctx.db.deviceType.update({ where: { id: t.id }, data: { dictionary: dict as object } });
+  ctx.logger.info({ deviceType: t.name }, "device-type template set");
+}
+
+/** The type's health-check job definition. @throws AppError NOT_FOUND when the type or its health check is missing */
+export async function getHealthCheck(db: InstanceDb, name: string): Promise<string> {
+  const t = await getDeviceType(db, stripSuffix(name, ".yaml"));
+  if (!t.healthCheckDefinition) throw new AppError("NOT_FOUND", `Device-type '${t.name}' has no health-check.`);
+  return t.healthCheckDefinition;
+}
+
+/**
+ * Sets the type's health-check definition, validated like a submission (LAVA stores it unvalidated
+ * and the health check fails later; refusing it now is the better contract).
+ * @throws AppError NOT_FOUND, INVALID_JOB_DEFINITION (`Job invalid: … @ data['path']`)
+ */
+export async function setHealthCheck(ctx: InstanceContext, name: string, text: string): Promise<void> {
+  const t = await getDeviceType(ctx.db, stripSuffix(name, ".yaml"));
+  validateDefinition(text);
+  await ctx.db.deviceType.update({ where: { id: t.id }, data: { healthCheckDefinition: text } });
+  ctx.logger.info({ deviceType: t.name }, "device-type health-check set");
+  ctx.scheduler?.trigger();
+}
+
+export interface UpdateDeviceTypeOptions {
+  description?: string | null;
+  display?: boolean | null;
+  healthFrequency?: number | null;
+  healthDenominator?: HealthDenominator | null;
+  healthDisabled?: boolean | null;
+}
+
+/** Updates the non-null fields (LAVA `device_types.update`). @throws AppError NOT_FOUND */
+export async function updateDeviceType(ctx: InstanceContext, name: string, o: UpdateDeviceTypeOptions): Promise<void> {
+  const t = await getDeviceType(ctx.db, name);
+  await ctx.db.deviceType.update({
+    where: { id: t.id },
+    data: {
+      ...(o.description != null ? { description: o.description } : {}),
+      ...(o.display != null ? { display: o.display } : {}),
+      ...(o.healthFrequency != null ? { healthFrequency: o.healthFrequency } : {}),
+      ...(o.healthDenominator != null ? { healthDenominator: o.healthDenominator } : {}),
+      ...(o.healthDisabled != null ? { disableHealthCheck: o.healthDisabled } : {}),
+    },
+  });
+  ctx.scheduler?.trigger();
+}

@@ -1,0 +1,79 @@
+import { stringify } from "yaml";
+import type { InstanceDb, TestCase, TestSuite } from "@magma/db/instance";
+import { toLavaTestCaseExport } from "../results/test-case-dto.ts";
+import { pyRepr } from "./py-repr.ts";
+
+type CaseRow = TestCase & { suite: Pick<TestSuite, "name"> };
+
+export interface CaseQuery {
+  jobId: number;
+  /** only this suite (by name) */
+  suite?: string;
+  /** only cases of this name (within `suite`) */
+  caseName?: string;
+  limit?: number;
+  offset?: number;
+}
+
+/**
+ * Test cases of a job in LAVA's export order: suite by suite (suite id), cases by id within a suite,
+ * as LAVA's `export_testsuite`/`export_testjob` iterate `testsuite_set` then `testcase_set`.
+ */
+export async function loadCases(db: InstanceDb, q: CaseQuery): Promise<CaseRow[]> {
+  return db.testCase.findMany({
+    where: { jobId: q.jobId, ...(q.suite !== undefined ? { suite: { name: q.suite } } : {}), ...(q.caseName !== undefined ? { name: q.caseName } : {}) },
+    include: { suite: { select: { name: true } } },
+    orderBy: [{ suiteId: "asc" }, { id: "asc" }],
+    ...(q.offset ? { skip: q.offset } : {}),
+    ...(q.limit ? { take: q.limit } : {}),
+  });
+}
+
+/** Suites of a job by id: `{id, job, name}` (LAVA `get_testjob_suites_list_*`). */
+export async function loadSuites(db: InstanceDb, jobId: number): Promise<{ id: number; jobId: number; name: string }[]> {
+  return db.testSuite.findMany({ where: { jobId }, orderBy: { id: "asc" }, select: { id: true, jobId: true, name: true } });
+}
+
+/** `yaml.safe_dump` look: block style, keys sorted, single-quoted strings where quoting is needed. */
+export function pyYaml(v: unknown): string {
+  return stringify(v, { sortMapEntries: true, singleQuote: true, lineWidth: 0, aliasDuplicateObjects: false });
+}
+
+/**
+ * LAVA's YAML results export (`jobs/<id>/yaml/`, `results.get_test{job,suite,case}_results_yaml`):
+ * a list of `export_testcase` mappings, every scalar a string (`measurement: None`, `log_start_line: ''`).
+ */
+export function casesToYaml(rows: CaseRow[]): string {
+  return rows.length ? pyYaml(rows.map(toLavaTestCaseExport)) : "[]\n";
+}
+
+/** LAVA's CSV export columns, in order (`lava_results_app.utils.testcase_export_fields`). */
+export const CSV_COLUMNS = ["job", "suite", "result", "measurement", "unit", "duration", "timeout", "logged", "level", "metadata", "url", "name", "id", "log_start_line", "log_end_line"] as const;
+
+const csvCell = (s: string) => `"${s.replace(/"/g, '""')}"`;
+
+/** One CSV line, every cell quoted (`csv.QUOTE_ALL`), `\r\n` ends as Python's csv writer. */
+export function csvRow(cells: readonly string[]): string {
+  return cells.map(csvCell).join(",") + "\r\n";
+}
+
+/**
+ * LAVA's CSV results export: header + one row per case. `duration` and `timeout` stay empty (LAVA
+ * fills them only for very old results), `metadata` is Python's `repr` of the record.
+ */
+export function casesToCsv(rows: CaseRow[]): string {
+  let out = csvRow(CSV_COLUMNS);
+  for (const c of rows) {
+    const e = toLavaTestCaseExport(c) as Record<string, unknown>;
+    out += csvRow(CSV_COLUMNS.map((k) => (k === "metadata" ? pyRepr(e["metadata"]) : k === "duration" || k === "timeout" ? "" : String(e[k] ?? ""))));
+  }
+  return out;
+}
+
+/** Suites list as YAML (`- {id: '3', job: '3', name: lava}` in block style) or CSV (`id,job,name`). */
+export function suitesToYaml(suites: { id: number; jobId: number; name: string }[]): string {
+  return suites.length ? pyYaml(suites.map((s) => ({ id: String(s.id), job: String(s.jobId), name: s.name }))) : "[]\n";
+}
+export function suitesToCsv(suites: { id: number; jobId: number; name: string }[]): string {
+  return csvRow(["id", "job", "name"]) + suites.map((s) => csvRow([String(s.id), String(s.jobId), s.name])).join("");
+}
