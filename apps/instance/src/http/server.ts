@@ -8,6 +8,7 @@ import { registerRestLogRoutes } from "./routes/rest-job-logs.ts";
 import { registerRestResultRoutes } from "./routes/rest-job-results.ts";
 import { registerRestInventoryRoutes } from "./routes/rest-inventory.ts";
 import { registerWorkerApiRoutes } from "./routes/worker-api.ts";
+import { registerXmlRpcRoutes } from "./routes/xmlrpc.ts";
 
 /** Default largest request body, bytes (routes raise it where needed, e.g. log uploads). */
 export const DEFAULT_BODY_LIMIT_BYTES = 2 * 1024 * 1024;
@@ -63,5 +64,6 @@ export function createServer(ctx: InstanceContext, shutdown: AbortController): F
   registerRestResultRoutes(app, ctx);
   registerRestInventoryRoutes(app, ctx);
   registerWorkerApiRoutes(app, ctx, shutdown.signal);
+  registerXmlRpcRoutes(app, ctx);
   return app;
 }

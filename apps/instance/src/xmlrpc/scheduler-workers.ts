@@ -1,0 +1,43 @@
+import { getWorker, listWorkerHostnames, updateWorker } from "../workers/worker-admin.ts";
+import { optBool, optInt, optStr, requireSuperuser, str, type RpcMethods } from "./rpc.ts";
+import { healthArg } from "./scheduler-devices.ts";
+
+const WORKER_HEALTHS = ["Active", "Maintenance", "Retired"] as const;
+
+/** `scheduler.workers.*` (list, show, update). */
+export const schedulerWorkersMethods: RpcMethods = {
+  "scheduler.workers.list": {
+    help: "`scheduler.workers.list` (`show_all=False`)\n\nWorker hostnames (Retired only with show_all).",
+    handler: async (call) => listWorkerHostnames(call.ctx.db, optBool(call.params, 0, "show_all", false)),
+  },
+  "scheduler.workers.show": {
+    help: "`scheduler.workers.show` (`hostname`)\n\nhostname, description, state, health, devices, last_ping, job_limit, version,\ndefault_config, default_env, default_env_dut, and token (superusers only, as LAVA).",
+    async handler(call) {
+      const w = await getWorker(call.ctx.db, str(call.params, 0, "hostname"));
+      return {
+        hostname: w.hostname,
+        description: w.description,
+        state: w.state,
+        health: w.health,
+        devices: w.devices.map((d) => d.hostname),
+        last_ping: w.lastPing,
+        job_limit: w.jobLimit,
+        version: w.version,
+        // Magma keeps no per-worker dispatcher/env files: every worker uses the defaults
+        default_config: true,
+        default_env: true,
+        default_env_dut: true,
+        ...(call.user?.isSuperuser ? { token: w.token } : {}),
+      };
+    },
+  },
+  "scheduler.workers.update": {
+    help: "`scheduler.workers.update` (`hostname`, `description=None`, `health=None`, `job_limit=None`)\n\n[superuser only] health is ACTIVE, MAINTENANCE or RETIRED.",
+    async handler(call) {
+      requireSuperuser(call);
+      const p = call.params;
+      await updateWorker(call.ctx, str(p, 0, "hostname"), { description: optStr(p, 1, "description"), health: healthArg(optStr(p, 2, "health"), WORKER_HEALTHS), jobLimit: optInt(p, 3, "job_limit", null) });
+      return null;
+    },
+  },
+};
