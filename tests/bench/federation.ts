@@ -60,8 +60,8 @@ function jobInput(instanceId: number, remoteId: number, casesPerJob: number): TI
   };
 }
 
-async function ingestRate(o: BenchOptions, labs: number): Promise<{ rate: number; replayInserted: number }> {
-  const url = await createDatabase("frontend", `ingest_${labs}`);
+async function ingestRate(o: BenchOptions, labs: number, rep: number): Promise<{ rate: number; replayInserted: number }> {
+  const url = await createDatabase("frontend", `ingest_${labs}_${rep}`);
   const db = createFrontendDb(url, 10);
   onCleanup("frontend prisma client", () => db.$disconnect());
   const ids = await instances(db, labs);
@@ -93,7 +93,7 @@ export async function benchFederation(o: BenchOptions): Promise<Measure[]> {
   for (const labs of [1, 10, 50]) {
     const rates: number[] = [];
     for (let rep = 0; rep < (o.quick ? 1 : 3); rep++) {
-      const r = await ingestRate(o, labs);
+      const r = await ingestRate(o, labs, rep);
       if (r.replayInserted !== 0) throw new Error(`re-delivered callbacks inserted ${r.replayInserted} cases (must be 0)`);
       rates.push(r.rate);
     }
