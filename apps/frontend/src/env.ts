@@ -14,6 +14,8 @@ const ZEnv = z.object({
   MAGMA_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** Timeout of a lab's overview request, in ms (labs page, submission checks). */
   MAGMA_LAB_TIMEOUT_MS: z.coerce.number().int().positive().max(60_000).default(3000),
+  /** Pause between reconciliation passes over every lab's finished jobs, in ms (0 = off). */
+  MAGMA_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(10_000),
 });
 export type TEnv = z.infer<typeof ZEnv>;
 
@@ -32,6 +34,7 @@ export function env(): TEnv {
     MAGMA_FRONTEND_CONFIG: process.env["MAGMA_FRONTEND_CONFIG"] || undefined,
     MAGMA_LOG_LEVEL: process.env["MAGMA_LOG_LEVEL"] || undefined,
     MAGMA_LAB_TIMEOUT_MS: process.env["MAGMA_LAB_TIMEOUT_MS"] || undefined,
+    MAGMA_RECONCILE_INTERVAL_MS: process.env["MAGMA_RECONCILE_INTERVAL_MS"] || undefined,
   });
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");

@@ -4,4 +4,5 @@ export * from "./dto.ts";
 export * from "./repositories/instance-repository.ts";
 export * from "./repositories/federated-job-repository.ts";
 export * from "./repositories/submission-repository.ts";
+export * from "./repositories/reconcile-repository.ts";
 export * from "../generated/frontend/client";

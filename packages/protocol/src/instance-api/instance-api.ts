@@ -19,6 +19,9 @@ import { ZTestCase, ZTestSuite } from "../results/results.ts";
  *   GET  /api/v0.2/devices/ devicetypes/ workers/ → TPage<…>
  *   GET  /api/v0.2/system/version/         → {version}
  *   GET  /api/v0.2/magma/overview/         → TInstanceOverview (frontend labs page)
+ *   GET  /api/v0.2/magma/finished-jobs/?since&after_id&limit → TFinishedJobsPage (reconciliation feed)
+ *   GET  /api/v0.2/magma/jobs/<id>/federation/  → TNotifyPayload (what the federation callback carries,
+ *        dataset results: no log, no token) — the frontend's reconciliation re-ingests it
  */
 export const INSTANCE_API_PREFIX = "/api/v0.2";
 export const IDEMPOTENCY_HEADER = "idempotency-key";
@@ -75,3 +78,25 @@ export const ZJobResults = z.object({
   suites: z.array(ZTestSuite.extend({ cases: z.array(ZTestCase) })),
 });
 export type TJobResults = z.infer<typeof ZJobResults>;
+
+/**
+ * One finished job in the reconciliation feed: enough for the frontend to tell whether its copy is
+ * missing or stale (state/health, number of test cases) without fetching the results.
+ * `end_time` is ISO 8601 with microseconds (the cursor must not lose PostgreSQL's precision).
+ */
+export const ZFinishedJobRef = z.object({
+  id: z.number().int(),
+  end_time: z.string(),
+  health: z.enum(JOB_HEALTHS),
+  test_case_count: z.number().int(),
+  log_line_count: z.number().int(),
+});
+export type TFinishedJobRef = z.infer<typeof ZFinishedJobRef>;
+
+/** Cursor of the feed: jobs strictly after (end_time, id) in (end_time, id) order. */
+export const ZFinishedJobsCursor = z.object({ since: z.string(), after_id: z.number().int() });
+export type TFinishedJobsCursor = z.infer<typeof ZFinishedJobsCursor>;
+
+/** `GET magma/finished-jobs/`: a page in (end_time, id) order; `next` is null at the end. */
+export const ZFinishedJobsPage = z.object({ results: z.array(ZFinishedJobRef), next: ZFinishedJobsCursor.nullable() });
+export type TFinishedJobsPage = z.infer<typeof ZFinishedJobsPage>;

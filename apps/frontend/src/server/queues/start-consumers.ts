@@ -4,6 +4,7 @@ import { logger } from "../logger.ts";
 import { syncInstances } from "../services/sync-instances.ts";
 import { startCallbackConsumer } from "./callback-consumer.ts";
 import { closeProducers } from "./connections.ts";
+import { startReconciler } from "./reconciler.ts";
 import { startSubmissionConsumer } from "./submission-consumer.ts";
 
 const g = globalThis as unknown as { magmaConsumersStarted?: boolean };
@@ -11,7 +12,7 @@ const g = globalThis as unknown as { magmaConsumersStarted?: boolean };
 /**
  * Composition root of the frontend's background part, run once per Next server process from
  * instrumentation `register()`: syncs MAGMA_FRONTEND_CONFIG into the Instance table, starts the
- * `magma-callbacks` and `magma-submissions` consumers, and on SIGTERM/SIGINT closes the workers,
+ * `magma-callbacks` and `magma-submissions` consumers and the reconciliation loop, and on SIGTERM/SIGINT closes the workers,
  * then the producers' Redis connection, then the DB (convention 10).
  * @throws Error when the labs config is invalid (the server must not start half-configured)
  */
@@ -27,6 +28,10 @@ export async function startConsumers(): Promise<void> {
   const callbacks = startCallbackConsumer({ db: db(), prefix: e.MAGMA_QUEUE_PREFIX, log: log.child({ consumer: "callbacks" }) });
   const submissions = startSubmissionConsumer({ db: db(), prefix: e.MAGMA_QUEUE_PREFIX, log: log.child({ consumer: "submissions" }) });
   log.info({ prefix: e.MAGMA_QUEUE_PREFIX }, "queue consumers started");
+  const reconciler =
+    e.MAGMA_RECONCILE_INTERVAL_MS > 0
+      ? startReconciler({ db: db(), log: log.child({ consumer: "reconciler" }), intervalMs: e.MAGMA_RECONCILE_INTERVAL_MS, timeoutMs: Math.max(e.MAGMA_LAB_TIMEOUT_MS, 10_000) })
+      : null;
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -36,7 +41,7 @@ export async function startConsumers(): Promise<void> {
     const timer = setTimeout(() => process.exit(1), 10_000);
     timer.unref();
     try {
-      await Promise.all([callbacks.close(), submissions.close()]);
+      await Promise.all([callbacks.close(), submissions.close(), reconciler?.close()]);
       await closeProducers();
       await closeDb();
     } catch (err) {

@@ -1,4 +1,15 @@
-import { INSTANCE_API_PREFIX, ZInstanceOverview, ZLogLine, type TInstanceOverview, type TLogLine } from "@magma/protocol";
+import {
+  INSTANCE_API_PREFIX,
+  ZFinishedJobsPage,
+  ZInstanceOverview,
+  ZLogLine,
+  ZNotifyPayload,
+  type TFinishedJobsCursor,
+  type TFinishedJobsPage,
+  type TInstanceOverview,
+  type TLogLine,
+  type TNotifyPayload,
+} from "@magma/protocol";
 import type { TInstanceRecord } from "@magma/db/frontend";
 import { z } from "zod";
 
@@ -96,4 +107,35 @@ export async function submitJobToLab(lab: TInstanceRecord, definition: string, i
   if (!res.ok) throw await labError(lab, res);
   const body = z.object({ job_ids: z.array(z.number().int()).min(1) }).parse(await res.json());
   return body.job_ids;
+}
+
+/**
+ * GET /api/v0.2/magma/finished-jobs/?since&after_id&limit → one page of the lab's finished jobs in
+ * (end_time, id) order, with their test case counts (the reconciliation feed).
+ * @param after null = from the lab's first finished job
+ */
+export async function fetchFinishedJobs(lab: TInstanceRecord, after: TFinishedJobsCursor | null, limit: number, timeoutMs: number): Promise<TFinishedJobsPage> {
+  const q = new URLSearchParams({ limit: String(limit) });
+  if (after) {
+    q.set("since", after.since);
+    q.set("after_id", String(after.after_id));
+  }
+  const res = await fetch(`${lab.url}${INSTANCE_API_PREFIX}/magma/finished-jobs/?${q}`, {
+    headers: { ...authHeaders(lab), accept: "application/json" },
+    signal: AbortSignal.timeout(timeoutMs),
+    cache: "no-store",
+  });
+  if (!res.ok) throw await labError(lab, res);
+  return ZFinishedJobsPage.parse(await res.json());
+}
+
+/** GET /api/v0.2/magma/jobs/<id>/federation/ → the job's federation callback payload (dataset results). */
+export async function fetchFederationPayload(lab: TInstanceRecord, jobId: number, timeoutMs: number): Promise<TNotifyPayload> {
+  const res = await fetch(`${lab.url}${INSTANCE_API_PREFIX}/magma/jobs/${jobId}/federation/`, {
+    headers: { ...authHeaders(lab), accept: "application/json" },
+    signal: AbortSignal.timeout(timeoutMs),
+    cache: "no-store",
+  });
+  if (!res.ok) throw await labError(lab, res);
+  return ZNotifyPayload.parse(await res.json());
 }

@@ -4,6 +4,7 @@ import { authenticateToken } from "../../auth/authenticate-token.ts";
 import type { InstanceContext } from "../../context.ts";
 import { getOverview, INSTANCE_VERSION, listDevices, listDeviceTypes, listWorkers } from "../../devices/list-inventory.ts";
 import { pagingQuery } from "../params.ts";
+import { registerRestFederationRoutes } from "./rest-federation.ts";
 
 const P = INSTANCE_API_PREFIX;
 
@@ -13,6 +14,7 @@ const P = INSTANCE_API_PREFIX;
  *   GET devices/ devicetypes/ workers/   DRF pages (workers never list their token)
  *   GET system/version/            {version};  GET system/whoami/ {user}
  *   GET magma/overview/            TInstanceOverview for the frontend's labs page
+ *   GET magma/finished-jobs/, magma/jobs/<id>/federation/   reconciliation feed (rest-federation.ts)
  */
 export function registerRestInventoryRoutes(app: FastifyInstance, ctx: InstanceContext): void {
   const base = `${ctx.config.publicUrl}${P}`;
@@ -41,4 +43,5 @@ export function registerRestInventoryRoutes(app: FastifyInstance, ctx: InstanceC
   app.get(`${P}/system/version/`, async () => ({ version: INSTANCE_VERSION }));
   app.get(`${P}/system/whoami/`, async (req) => ({ user: (await authenticateToken(ctx.db, req.headers.authorization))?.username ?? "" }));
   app.get(`${P}/magma/overview/`, async () => getOverview(ctx.db, ctx.config.name));
+  registerRestFederationRoutes(app, ctx);
 }

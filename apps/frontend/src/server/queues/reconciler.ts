@@ -1,0 +1,57 @@
+import { listInstances, type FrontendDb } from "@magma/db/frontend";
+import type { Logger } from "pino";
+import { reconcileInstance, type TReconcileResult } from "../services/reconcile-instance.ts";
+
+export interface StartReconcilerOptions {
+  db: FrontendDb;
+  log: Logger;
+  /** pause between passes, ms */
+  intervalMs: number;
+  /** deadline of each HTTP request to a lab, ms */
+  timeoutMs: number;
+}
+
+/**
+ * The safety net of the `magma-callbacks` queue: every `intervalMs` (and once right after start),
+ * one reconciliation pass per lab, labs in parallel, passes never overlapping. Callbacks are the
+ * fast path; this loop repairs what a lost Redis, a consumer killed mid-batch or a frontend that was
+ * down for long dropped, within about one interval of the lab being reachable.
+ * @returns `close()`, which stops the loop and waits for a running pass
+ */
+export function startReconciler({ db, log, intervalMs, timeoutMs }: StartReconcilerOptions): { close(): Promise<void>; runOnce(): Promise<TReconcileResult[]> } {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<TReconcileResult[]> | null = null;
+
+  const runOnce = (): Promise<TReconcileResult[]> => {
+    running ??= (async () => {
+      try {
+        const labs = await listInstances(db);
+        const results = await Promise.all(labs.map((lab) => reconcileInstance({ db, lab, log, timeoutMs })));
+        const repaired = results.filter((r) => r.repaired > 0);
+        if (repaired.length) log.info({ results: repaired }, "reconciliation pass repaired jobs");
+        return results;
+      } catch (e) {
+        log.error({ err: (e as Error).message }, "reconciliation pass failed");
+        return [];
+      } finally {
+        running = null;
+      }
+    })();
+    return running;
+  };
+  const loop = async () => {
+    if (stopped) return;
+    await runOnce();
+    if (!stopped) timer = setTimeout(() => void loop(), intervalMs);
+  };
+  timer = setTimeout(() => void loop(), Math.min(intervalMs, 2000));
+  return {
+    runOnce,
+    async close() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
+}

@@ -1,0 +1,82 @@
+import { federatedJobSyncStates, getReconcileCursor, saveReconcileState, type FrontendDb, type TInstanceRecord, type TReconcileCursor } from "@magma/db/frontend";
+import type { TFinishedJobRef, TFinishedJobsCursor } from "@magma/protocol";
+import type { Logger } from "pino";
+import { ingestCallback } from "./ingest-callback.ts";
+import { describeFetchError, fetchFederationPayload, fetchFinishedJobs } from "./instance-client.ts";
+
+/**
+ * How far before the stored cursor each pass re-reads the feed, in ms: a job's end_time is set
+ * before its transaction commits, so a job may become visible after a later-ending one was seen.
+ */
+export const RECONCILE_OVERLAP_MS = 120_000;
+
+export interface ReconcileInstanceOptions {
+  db: FrontendDb;
+  lab: TInstanceRecord;
+  log: Logger;
+  /** deadline of each HTTP request to the lab, ms */
+  timeoutMs: number;
+  /** feed page size */
+  pageSize?: number;
+  /** most pages read in one pass (the next pass continues from the cursor) */
+  maxPages?: number;
+}
+
+export interface TReconcileResult {
+  lab: string;
+  /** finished jobs compared */
+  checked: number;
+  /** jobs missing or stale here and re-ingested */
+  repaired: number;
+  /** what stopped the pass early (the lab unreachable, …), or null */
+  error: string | null;
+}
+
+/** Does the frontend's copy of a finished job lack anything the lab has? */
+export function needsRepair(ref: TFinishedJobRef, mine: { state: string; health: string; caseCount: number } | undefined): boolean {
+  return !mine || mine.state !== "Finished" || mine.health !== ref.health || mine.caseCount < ref.test_case_count;
+}
+
+/**
+ * One reconciliation pass over one lab (a periodic loop runs it, see start-reconciler.ts): walks the
+ * lab's finished jobs from the stored cursor (minus {@link RECONCILE_OVERLAP_MS}) in (end_time, id)
+ * order, compares each with the frontend's copy (state, health, number of test cases) and, for a job
+ * missing or stale here, fetches its federation payload from the lab and upserts it through the same
+ * idempotent ingest as a delivered callback — so a callback lost with Redis, or dropped by a killed
+ * consumer, is repaired, and a duplicate delivery still counts once.
+ * The cursor advances only over jobs verified complete here, so a failure (the lab down) leaves it
+ * before the first job not yet repaired.
+ * @returns counts and the error that stopped the pass (never throws for lab/network errors)
+ */
+export async function reconcileInstance({ db, lab, log, timeoutMs, pageSize = 200, maxPages = 20 }: ReconcileInstanceOptions): Promise<TReconcileResult> {
+  const stored = await getReconcileCursor(db, lab.id);
+  let request: TFinishedJobsCursor | null = stored ? { since: new Date(Date.parse(stored.endTime) - RECONCILE_OVERLAP_MS).toISOString(), after_id: 0 } : null;
+  let verified: TReconcileCursor | undefined;
+  let checked = 0;
+  let repaired = 0;
+  let error: string | null = null;
+  try {
+    for (let page = 0; page < maxPages; page++) {
+      const feed = await fetchFinishedJobs(lab, request, pageSize, timeoutMs);
+      const mine = await federatedJobSyncStates(db, lab.id, feed.results.map((r) => r.id));
+      for (const ref of feed.results) {
+        checked++;
+        if (needsRepair(ref, mine.get(ref.id))) {
+          const { log: _log, token: _token, ...payload } = await fetchFederationPayload(lab, ref.id, timeoutMs);
+          const r = await ingestCallback({ db, job: { instance: lab.name, receivedAt: new Date().toISOString(), payload }, log });
+          repaired++;
+          log.info({ lab: lab.name, remoteJobId: ref.id, had: mine.get(ref.id) ?? null, health: ref.health, cases: ref.test_case_count, ...r }, "reconciliation repaired a job");
+        }
+        // never move the stored cursor backwards (the overlap re-reads jobs before it)
+        if (!stored || ref.end_time > stored.endTime || (ref.end_time === stored.endTime && ref.id > stored.jobId)) verified = { endTime: ref.end_time, jobId: ref.id };
+      }
+      if (!feed.next) break;
+      request = feed.next;
+    }
+  } catch (e) {
+    error = describeFetchError(e, timeoutMs);
+    log.warn({ lab: lab.name, err: error, checked, repaired }, "reconciliation pass stopped early");
+  }
+  await saveReconcileState(db, lab.id, verified, error);
+  return { lab: lab.name, checked, repaired, error };
+}

@@ -1,0 +1,39 @@
+import type { FastifyInstance } from "fastify";
+import { z } from "zod";
+import { INSTANCE_API_PREFIX } from "@magma/protocol";
+import { authenticateToken } from "../../auth/authenticate-token.ts";
+import type { InstanceContext } from "../../context.ts";
+import { getFederationPayload } from "../../federation/get-federation-payload.ts";
+import { listFinishedJobs } from "../../federation/list-finished-jobs.ts";
+import { jobIdParam, parseOr400 } from "../params.ts";
+
+const P = INSTANCE_API_PREFIX;
+
+const ZFinishedQuery = z
+  .object({
+    since: z.string().min(1).optional(),
+    after_id: z.coerce.number().int().min(0).default(0),
+    limit: z.coerce.number().int().min(1, "limit must be at least 1").max(1000, "limit must be at most 1000").default(200),
+  })
+  .refine((q) => q.since !== undefined || q.after_id === 0, { message: "after_id needs since", path: ["after_id"] });
+
+/**
+ * Federation reconciliation routes (Magma; the frontend repairs what a lost callback or queue dropped):
+ *   GET magma/finished-jobs/?since=<ISO µs>&after_id=<id>&limit=<n>
+ *       1. 200 TFinishedJobsPage: finished jobs after (since, after_id) in (end_time, id) order
+ *       2. 400 {code, message} naming the bad parameter
+ *   GET magma/jobs/<id>/federation/
+ *       1. 200 TNotifyPayload (dataset results)   2. 404 unknown or invisible job
+ */
+export function registerRestFederationRoutes(app: FastifyInstance, ctx: InstanceContext): void {
+  app.get(`${P}/magma/finished-jobs/`, async (req) => {
+    const q = parseOr400(ZFinishedQuery, req.query, "query");
+    const user = await authenticateToken(ctx.db, req.headers.authorization);
+    return listFinishedJobs({ db: ctx.db, user, after: q.since ? { since: q.since, after_id: q.after_id } : null, limit: q.limit });
+  });
+  app.get(`${P}/magma/jobs/:id/federation/`, async (req) => {
+    const jobId = jobIdParam((req.params as { id: string }).id);
+    const user = await authenticateToken(ctx.db, req.headers.authorization);
+    return getFederationPayload({ db: ctx.db, user, jobId, instanceName: ctx.config.name });
+  });
+}
