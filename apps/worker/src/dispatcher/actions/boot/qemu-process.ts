@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
 import { InfrastructureError } from "../../errors.ts";
 import { abortPromise } from "../../timeout.ts";
 
@@ -6,6 +7,13 @@ import { abortPromise } from "../../timeout.ts";
 export const POWER_OFF_GRACE_MS = 5000;
 const STDERR_TAIL_CHARS = 2000;
 const PTY_RE = /char device redirected to (\/dev\/pts\/\d+)/;
+/**
+ * util-linux `setpriv`: QEMU is started through `setpriv --pdeathsig KILL`, so the kernel kills it
+ * when the worker dies (SIGKILL, OOM, crash) instead of leaving an orphaned DUT running forever; the
+ * restarted worker reports the job Incomplete (Infrastructure) and the device is free again.
+ * setpriv execs QEMU, so the pid and process group stay QEMU's own.
+ */
+const SETPRIV = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync(p));
 
 /**
  * A QEMU process in its own process group (so powering off kills every child too), with its
@@ -49,7 +57,8 @@ export class QemuProcess {
   static spawn(command: string[]): QemuProcess {
     const [bin, ...args] = command;
     if (!bin) throw new InfrastructureError("empty QEMU command");
-    const child = spawn(bin, args, { detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    const argv = SETPRIV ? [SETPRIV, "--pdeathsig", "KILL", "--", bin, ...args] : [bin, ...args];
+    const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ["ignore", "pipe", "pipe"] });
     return new QemuProcess(child, command);
   }
 
