@@ -34,9 +34,13 @@ export async function loadSuites(db: InstanceDb, jobId: number): Promise<{ id: n
   return db.testSuite.findMany({ where: { jobId }, orderBy: { id: "asc" }, select: { id: true, jobId: true, name: true } });
 }
 
-/** `yaml.safe_dump` look: block style, keys sorted, single-quoted strings where quoting is needed. */
+/**
+ * `yaml.safe_dump` look: block style, keys sorted, single-quoted strings where quoting is needed.
+ * YAML 1.1 rules decide the quoting, because the readers are PyYAML (lavacli, LAVA clients): under
+ * 1.2 `logged: 2026-11-23 06:55:41+00:00` would go out plain and PyYAML would load a datetime.
+ */
 export function pyYaml(v: unknown): string {
-  return stringify(v, { sortMapEntries: true, singleQuote: true, lineWidth: 0, aliasDuplicateObjects: false });
+  return stringify(v, { version: "1.1", sortMapEntries: true, singleQuote: true, lineWidth: 0, aliasDuplicateObjects: false });
 }
 
 /**

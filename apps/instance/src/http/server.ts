@@ -7,8 +7,10 @@ import { registerRestJobRoutes } from "./routes/rest-jobs.ts";
 import { registerRestLogRoutes } from "./routes/rest-job-logs.ts";
 import { registerRestResultRoutes } from "./routes/rest-job-results.ts";
 import { registerRestInventoryRoutes } from "./routes/rest-inventory.ts";
+import { registerRestDeviceRoutes } from "./routes/rest-devices.ts";
 import { registerWorkerApiRoutes } from "./routes/worker-api.ts";
 import { registerXmlRpcRoutes } from "./routes/xmlrpc.ts";
+import { registerRestLavaCompatRoutes } from "./routes/rest-lava-compat.ts";
 
 /** Default largest request body, bytes (routes raise it where needed, e.g. log uploads). */
 export const DEFAULT_BODY_LIMIT_BYTES = 2 * 1024 * 1024;
@@ -63,7 +65,9 @@ export function createServer(ctx: InstanceContext, shutdown: AbortController): F
   registerRestLogRoutes(app, ctx, shutdown.signal);
   registerRestResultRoutes(app, ctx);
   registerRestInventoryRoutes(app, ctx);
+  registerRestDeviceRoutes(app, ctx);
   registerWorkerApiRoutes(app, ctx, shutdown.signal);
   registerXmlRpcRoutes(app, ctx);
+  registerRestLavaCompatRoutes(app, ctx);
   return app;
 }

@@ -307,3 +307,40 @@ describe("lavacli devices, device-types, workers, tags, aliases", () => {
     expect(await lavacli("aliases", "list")).toEqual({ code: 0, out: "Aliases:\n" });
   });
 });
+
+describe("REST api/v0.2 LAVA exports of the same job, resubmit, OpenAPI", () => {
+  it("csv/ has LAVA's columns and rows; yaml/ equals the XML-RPC export; junit/ counts as LAVA's", async () => {
+    const csv = await api(h, "GET", `/api/v0.2/jobs/${job3}/csv/`);
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get("content-type")).toContain("application/csv");
+    expect(csv.headers.get("content-disposition")).toBe(`attachment; filename=job_${job3}.csv`);
+    const rows = csv.text.split("\r\n");
+    expect(rows[0]).toBe('"job","suite","result","measurement","unit","duration","timeout","logged","level","metadata","url","name","id","log_start_line","log_end_line"');
+    expect(rows.find((r) => r.includes('"explicit-skip"'))).toMatch(
+      new RegExp(`^"${job3}","0_smoke","skip","None","","","","\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d(\\.\\d+)?\\+00:00","","\\{'case': 'explicit-skip', 'definition': '0_smoke', 'endtc': 627, 'result': 'skip', 'starttc': 627\\}","/results/testcase/\\d+","explicit-skip","\\d+","627","627"$`),
+    );
+    expect(rows.filter(Boolean)).toHaveLength(24);
+    const yaml = await api(h, "GET", `/api/v0.2/jobs/${job3}/yaml/`);
+    expect(yaml.headers.get("content-type")).toContain("application/yaml");
+    const viaCli = await lavacli("results", "--json", String(job3));
+    if (viaCli.code !== 0) throw new Error(viaCli.out);
+    expect(parse(yaml.text)).toEqual(JSON.parse(viaCli.out));
+    const junit = await api(h, "GET", `/api/v0.2/jobs/${job3}/junit/`);
+    expect(junit.text).toMatch(/^<\?xml version="1.0" encoding="utf-8"\?>\n<testsuites disabled="0" errors="0" failures="1" tests="23" time="[\d.]+">/);
+    expect(junit.text).toContain('<testsuite disabled="0" errors="0" failures="1" name="0_smoke" skipped="1" tests="6"');
+    expect(junit.text).toContain('<failure type="failure" message="failed">- {&quot;dt&quot;: &quot;2026-11-23T06:55:40.694511&quot;, &quot;lvl&quot;: &quot;debug&quot;, &quot;msg&quot;: &quot;Received signal: &lt;STARTTC&gt; always-fail&quot;}\n</failure>');
+    expect(junit.text).toContain('<testcase name="apply-overlay-guest" time="16.300000"');
+  });
+
+  it("resubmit/ answers 201 with the new id; openapi.json describes the routes", async () => {
+    expect((await api(h, "POST", `/api/v0.2/jobs/${job3}/resubmit/`)).status).toBe(401);
+    const r = await api(h, "POST", `/api/v0.2/jobs/${job3}/resubmit/`, { token: ADMIN_TOKEN });
+    expect(r.status).toBe(201);
+    expect(r.json).toEqual({ message: "job(s) successfully submitted", job_ids: [expect.any(Number)] });
+    const doc = await api(h, "GET", "/api/v0.2/openapi.json");
+    expect(doc.json.openapi).toBe("3.1.0");
+    expect(Object.keys(doc.json.paths)).toEqual(expect.arrayContaining(["/api/v0.2/jobs/", "/api/v0.2/jobs/{id}/resubmit/", "/api/v0.2/jobs/{id}/junit/"]));
+    expect(doc.json.components.schemas.JobDetail.properties).toHaveProperty("original_definition");
+    await settle();
+  });
+});
