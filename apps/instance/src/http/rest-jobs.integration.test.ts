@@ -43,7 +43,7 @@ describe("POST /api/v0.2/jobs/ (submit)", () => {
     expect(r.json.code).toBe("INVALID_JOB_DEFINITION");
     expect(r.json.message).toBe("Job invalid: required key not provided @ data['job_name']");
 
-    const badBoot = jobYaml().replace("method: qemu", "method: u-boot");
+    const badBoot = jobYaml().replace("method: qemu", "method: fastboot");
     const r2 = await api(h, "POST", "/api/v0.2/jobs/", { token: ADMIN_TOKEN, body: { definition: badBoot } });
     expect(r2.status).toBe(400);
     expect(r2.json.message).toContain("@ data['actions'][1]['boot']['method']");

@@ -11,6 +11,7 @@ import { registerRestDeviceRoutes } from "./routes/rest-devices.ts";
 import { registerWorkerApiRoutes } from "./routes/worker-api.ts";
 import { registerXmlRpcRoutes } from "./routes/xmlrpc.ts";
 import { registerRestLavaCompatRoutes } from "./routes/rest-lava-compat.ts";
+import { registerRestEventRoutes } from "./routes/rest-events.ts";
 
 /** Default largest request body, bytes (routes raise it where needed, e.g. log uploads). */
 export const DEFAULT_BODY_LIMIT_BYTES = 2 * 1024 * 1024;
@@ -69,5 +70,6 @@ export function createServer(ctx: InstanceContext, shutdown: AbortController): F
   registerWorkerApiRoutes(app, ctx, shutdown.signal);
   registerXmlRpcRoutes(app, ctx);
   registerRestLavaCompatRoutes(app, ctx);
+  registerRestEventRoutes(app, ctx, shutdown.signal);
   return app;
 }

@@ -1,0 +1,26 @@
+import type { TDeviceDictionaryResponse } from "@magma/protocol";
+import type { InstanceDb } from "@magma/db/instance";
+import { AppError } from "../app-error.ts";
+import { renderDeviceDictionary } from "./render-device-dictionary.ts";
+
+const asRecord = (v: unknown): Record<string, unknown> => (v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+
+/**
+ * A device's dictionary as stored and as the worker receives it (LAVA's `devices dict get` with and
+ * without `--render`): its own keys, its device type's defaults, and the rendered YAML (type
+ * defaults deep-merged with the device's keys, plus hostname and device_type).
+ * @throws AppError NOT_FOUND `Device '<hostname>' not found`
+ */
+export async function getDeviceDictionary(db: InstanceDb, hostname: string): Promise<TDeviceDictionaryResponse> {
+  const device = await db.device.findUnique({ where: { hostname }, include: { deviceType: true } });
+  if (!device) throw new AppError("NOT_FOUND", `Device '${hostname}' not found`);
+  const dictionary = asRecord(device.dictionary);
+  const defaults = asRecord(device.deviceType.dictionary);
+  return {
+    hostname,
+    device_type: device.deviceType.name,
+    dictionary,
+    device_type_defaults: defaults,
+    rendered: renderDeviceDictionary({ hostname, deviceType: device.deviceType.name, defaults, overrides: dictionary }),
+  };
+}
