@@ -68,6 +68,7 @@ export function buildOpenApiDocument(serverUrl: string): object {
       "/api/v0.2/workers/": { get: { summary: "Workers (no tokens)", parameters: paging, responses: { 200: { description: "page", content: json(page("WorkerSummary")) } } } },
       "/api/v0.2/system/version/": { get: { summary: "Server version", responses: { 200: { description: "`{version}`" } } } },
       "/api/v0.2/system/whoami/": { get: { summary: "Authenticated user", responses: { 200: { description: "`{user}`" } } } },
+      "/api/v0.2/events/": { get: { summary: "Event stream (SSE): LAVA topics org.lavasoftware.testjob|device|worker, `data` = LAVA's 5-frame array; resumable with ?since=<id> or Last-Event-ID", parameters: [{ name: "since", in: "query", schema: { type: "integer" } }, { name: "topic", in: "query", schema: { type: "string" } }], responses: { 200: file("text/event-stream", "SSE") } } },
       "/api/v0.2/magma/overview/": { get: { summary: "Lab overview for the frontend", responses: { 200: { description: "overview", content: json(ref("InstanceOverview")) } } } },
     },
   };
