@@ -2,7 +2,9 @@
  * `npm run demo`: brings up a two-lab Magma federation on this machine and runs the main job.
  *
  *   lab-a  http://127.0.0.1:4001  (instance + own DB + worker with qemu-01, qemu-02)
- *   lab-b  http://127.0.0.1:4002  (same)
+ *   lab-b  http://127.0.0.1:4002  (same, plus bbb-01: a simulated U-Boot board behind ser2net on
+ *          telnet 127.0.0.1:7001, power-controlled by tests/tools/power-controller.sh; its health
+ *          check — a TFTP ramdisk boot through U-Boot — runs when the demo starts)
  *   frontend http://127.0.0.1:3000
  *   DUT images http://127.0.0.1:4100/{vmlinuz,initramfs.cpio.gz}
  *
@@ -14,13 +16,15 @@
  * Environment (all optional): MAGMA_DEMO_TOKEN (admin API token; generated and printed when unset),
  * MAGMA_LAB_A_PORT, MAGMA_LAB_B_PORT, MAGMA_FRONTEND_PORT, MAGMA_DEMO_ARTIFACT_PORT,
  * MAGMA_PG_URL (PostgreSQL server URL, default postgresql://postgres@127.0.0.1:5432/postgres),
- * REDIS_URL (default redis://127.0.0.1:6379), MAGMA_STATE_DIR (default <repo>/.magma/demo).
+ * REDIS_URL (default redis://127.0.0.1:6379), MAGMA_STATE_DIR (default <repo>/.magma/demo),
+ * MAGMA_DEMO_SER2NET_PORT (telnet port of lab-b's U-Boot board, default 7001).
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { ROOT, startStack } from "./stack.ts";
+import { BBB_HOSTNAME, ubootBoardExtras } from "./uboot-board.ts";
 import { getFederatedJob, submitToLab, trpcMutation, trpcQuery, waitFor } from "./clients.ts";
 
 const { values: flags } = parseArgs({ options: { "exit-when-done": { type: "boolean", default: false } } });
@@ -38,6 +42,7 @@ const generatedToken = !env["MAGMA_DEMO_TOKEN"];
 const adminToken = env["MAGMA_DEMO_TOKEN"] || randomBytes(24).toString("base64url");
 const artifactPort = port("MAGMA_DEMO_ARTIFACT_PORT", 4100);
 const stateDir = env["MAGMA_STATE_DIR"] || path.join(ROOT, ".magma/demo");
+const ser2netPort = port("MAGMA_DEMO_SER2NET_PORT", 7001);
 
 log("starting lab-a, lab-b (instance + worker each) and the frontend …");
 const stack = await startStack({
@@ -54,6 +59,7 @@ const stack = await startStack({
   stateDir,
   dutDir: path.join(ROOT, ".magma/dut"),
   artifactPort,
+  labExtras: async (lab) => (lab.name === "lab-b" ? ubootBoardExtras(stateDir, ser2netPort, lab.artifactsUrl) : undefined),
   onEvent: (e) => {
     if (e.event === "started") return;
     log(`supervisor: ${e.name} ${e.event}${e.code !== undefined ? ` (code ${e.code}, signal ${e.signal ?? "none"})` : ""}; log: ${e.log}`);
@@ -87,6 +93,8 @@ console.log(`
   lab-a REST        ${labA.url}/api/v0.2/
   lab-b REST        ${labB.url}/api/v0.2/
   DUT images        ${stack.artifactsUrl}/vmlinuz  ${stack.artifactsUrl}/initramfs.cpio.gz
+  U-Boot board      lab-b ${BBB_HOSTNAME} (beaglebone-black): telnet 127.0.0.1 ${ser2netPort} (ser2net), health check runs first
+                    ${labB.url}/api/v0.2/devices/${BBB_HOSTNAME}/dictionary/  (GET/PUT, admin token)
   admin API token   ${adminToken}${generatedToken ? "   (generated; set MAGMA_DEMO_TOKEN to choose it)" : ""}
   logs              ${path.join(stateDir, "logs")}
 

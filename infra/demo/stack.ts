@@ -28,6 +28,16 @@ export interface LabSpec {
   devices: number;
 }
 
+/** Devices a lab adds to its QEMU ones (see {@link StackOptions.labExtras}). */
+export interface LabExtras {
+  /** device types to seed (lab-file shape: name, dictionary, health_check…) */
+  device_types?: Record<string, unknown>[];
+  /** devices to seed (lab-file shape); `worker` defaults to the lab's worker, health to Good */
+  devices?: Record<string, unknown>[];
+  /** stops what the hook started (ser2net, serial cables, boards), after every process is stopped */
+  stop?: () => Promise<void>;
+}
+
 export interface StackOptions {
   /** prefix of database names and the log folder, e.g. "demo" → magma_demo_lab_a */
   id: string;
@@ -49,6 +59,11 @@ export interface StackOptions {
   onEvent?: (e: SupervisorEvent) => void;
   /** drop and recreate the databases first (tests) */
   freshDatabases?: boolean;
+  /**
+   * Optional hook adding devices to a lab (the demo gives lab-b a simulated U-Boot board behind
+   * ser2net): called once per lab before seeding, with the DUT image server's URL.
+   */
+  labExtras?: (lab: { name: string; workerName: string; artifactsUrl: string }) => Promise<LabExtras | undefined>;
 }
 
 export interface RunningStack {
@@ -169,12 +184,16 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
   databases["frontend"] = frontendDb;
 
   // 2. seed each lab: admin user + token, the worker, device type qemu, devices
+  const extraStops: (() => Promise<void>)[] = [];
   for (const l of labs) {
+    const extra = await o.labExtras?.({ name: l.name, workerName: l.workerName, artifactsUrl });
+    if (extra?.stop) extraStops.push(extra.stop);
     const seed = {
       users: [{ username: "admin", superuser: true, tokens: [{ secret: o.adminToken, description: "demo" }] }],
       workers: [{ hostname: l.workerName, token: l.workerToken, description: `${l.name} worker (local QEMU)` }],
-      device_types: [{ name: "qemu", dictionary: { qemu: { binary: "qemu-system-x86_64", machine: "pc,accel=tcg", memory_mb: 256, smp: 1 } } }],
-      devices: Array.from({ length: l.devices }, (_, i) => ({
+      device_types: [{ name: "qemu", dictionary: { qemu: { binary: "qemu-system-x86_64", machine: "pc,accel=tcg", memory_mb: 256, smp: 1 } } }, ...(extra?.device_types ?? [])],
+      devices: [
+        ...Array.from({ length: l.devices }, (_, i) => ({
         hostname: `qemu-${String(i + 1).padStart(2, "0")}`,
         device_type: "qemu",
         worker: l.workerName,
@@ -182,6 +201,8 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
         health: "Good",
         dictionary: {},
       })),
+        ...(extra?.devices ?? []).map((d) => ({ worker: l.workerName, tags: [], health: "Good", ...d })),
+      ],
     };
     const file = path.join(o.stateDir, `${l.name}.seed.yaml`);
     writeFileSync(file, stringify(seed));
@@ -245,6 +266,7 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
 
   const stop = async () => {
     await supervisor.stopAll();
+    for (const s of extraStops) await s().catch((e: Error) => console.error(`stopping lab extras failed: ${e.message}`));
     await new Promise<void>((r) => artifacts.close(() => r()));
   };
   try {
