@@ -62,6 +62,8 @@ describe("parseJobDefinition", () => {
     expect(msg).toContain("extra keys not allowed @ data['foo']");
     expect(errorsOf(minimal.replace("{minutes: 5}", "{minutes: five}"))).toContain("data['timeouts']['job']['minutes']");
     expect(errorsOf(minimal + "priority: 101\n")).toContain("data['priority']");
+    expect(errorsOf(minimal.replace("method: qemu, ", ""))).toBe("Job invalid: required key not provided @ data['actions'][0]['boot']['method']");
+    expect(errorsOf(minimal.replace("- boot:", "- deploy: {images: {}}\n- boot:"))).toBe("Job invalid: required key not provided @ data['actions'][0]['deploy']['to']");
   });
 
   it("refuses unsupported methods at submission, naming the method and its path", () => {

@@ -92,6 +92,12 @@ function unsupportedMethods(raw: Record<string, unknown>): TDefinitionError[] {
       return;
     }
     if (!body || typeof body !== "object") return;
+    // the method key selects the schema: name it when missing rather than guessing a method
+    const selector = kind === "deploy" ? "to" : kind === "boot" ? "method" : undefined;
+    if (selector && body[selector] === undefined) {
+      out.push({ path: formatPath(["actions", i, kind, selector]), message: "required key not provided" });
+      return;
+    }
     if (kind === "deploy" && typeof body["to"] === "string" && !(SUPPORTED_DEPLOY_METHODS as readonly string[]).includes(body["to"])) {
       out.push({ path: formatPath(["actions", i, "deploy", "to"]), message: `deploy method '${body["to"]}' is not supported by Magma (supported: ${SUPPORTED_DEPLOY_METHODS.join(", ")})` });
     }
