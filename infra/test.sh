@@ -5,5 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export TURBO_TELEMETRY_DISABLED=1 NEXT_TELEMETRY_DISABLED=1 TURBO_NO_UPDATE_NOTIFIER=1
-npx turbo run typecheck --output-logs=errors-only
-npx turbo run test --concurrency=1 --output-logs=full
+npx turbo run typecheck --continue --output-logs=errors-only
+npx turbo run test --concurrency=1 --continue --output-logs=full
