@@ -64,6 +64,10 @@ export interface StackOptions {
    * ser2net): called once per lab before seeding, with the DUT image server's URL.
    */
   labExtras?: (lab: { name: string; workerName: string; artifactsUrl: string }) => Promise<LabExtras | undefined>;
+  /** extra environment of the frontend / every instance / every worker (tests: e.g. MAGMA_RECONCILE_INTERVAL_MS) */
+  frontendEnv?: Record<string, string>;
+  instanceEnv?: Record<string, string>;
+  workerEnv?: Record<string, string>;
 }
 
 export interface RunningStack {
@@ -232,6 +236,7 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
         MAGMA_INSTANCE_DATABASE_URL: l.db,
         MAGMA_FEDERATION_CALLBACK_URL: `${frontendUrl}/api/callbacks/${l.name}`,
         MAGMA_FEDERATION_TOKEN: l.federationToken,
+        ...o.instanceEnv,
       },
     });
   }
@@ -247,6 +252,7 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
       MAGMA_QUEUE_PREFIX: o.queuePrefix,
       MAGMA_FRONTEND_CONFIG: frontendConfig,
       NEXT_TELEMETRY_DISABLED: "1",
+      ...o.frontendEnv,
     },
   });
   for (const l of labs) {
@@ -260,6 +266,7 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
         MAGMA_INSTANCE_URL: l.url,
         MAGMA_WORKER_TOKEN: l.workerToken,
         MAGMA_WORKER_DIR: path.join(o.stateDir, "workers", l.workerName),
+        ...o.workerEnv,
       },
     });
   }

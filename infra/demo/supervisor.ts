@@ -25,6 +25,8 @@ interface Managed {
   child: ChildProcess | null;
   restarts: number;
   stopping: boolean;
+  /** set by kill({hold: true}): not restarted until release() */
+  held: boolean;
   out: WriteStream;
   logPath: string;
 }
@@ -48,7 +50,7 @@ export class Supervisor {
   start(spec: ProcessSpec): void {
     if (this.procs.has(spec.name)) throw new Error(`process "${spec.name}" is already supervised`);
     const logPath = path.join(this.logDir, `${spec.name}.log`);
-    const m: Managed = { spec, child: null, restarts: 0, stopping: false, out: createWriteStream(logPath, { flags: "a" }), logPath };
+    const m: Managed = { spec, child: null, restarts: 0, stopping: false, held: false, out: createWriteStream(logPath, { flags: "a" }), logPath };
     this.procs.set(spec.name, m);
     this.launch(m);
   }
@@ -80,6 +82,7 @@ export class Supervisor {
       m.child = null;
       if (m.stopping) return;
       this.onEvent({ name: m.spec.name, event: "exited", code, signal, log: m.logPath });
+      if (m.held) return;
       if (Date.now() - startedAt > 60_000) m.restarts = 0;
       if (m.restarts >= this.maxRestarts) {
         this.onEvent({ name: m.spec.name, event: "gave-up", code, signal, log: m.logPath });
@@ -92,6 +95,38 @@ export class Supervisor {
         if (!m.stopping) this.launch(m);
       }, delay).unref();
     });
+  }
+
+  /**
+   * Fault injection: sends `signal` to the process itself (not its group, so e.g. a worker's QEMU
+   * is left to fend for itself as after a real crash). The supervisor restarts it as usual (after
+   * 500 ms; intentional kills do not count towards giving up), or, with `hold`, only on
+   * {@link release}. Resolves once the process has exited.
+   * @returns the pid killed, or undefined when it was not running
+   */
+  async kill(name: string, signal: NodeJS.Signals = "SIGKILL", opts: { hold?: boolean } = {}): Promise<number | undefined> {
+    const m = this.procs.get(name);
+    const child = m?.child;
+    if (!m || !child?.pid) return undefined;
+    m.held = opts.hold ?? false;
+    m.restarts = 0;
+    const pid = child.pid;
+    const exited = new Promise<void>((r) => child.once("exit", () => r()));
+    try {
+      process.kill(pid, signal);
+    } catch {
+      /* already gone */
+    }
+    await exited;
+    return pid;
+  }
+
+  /** Starts a process held down by kill({hold: true}) again (no-op when it is running). */
+  release(name: string): void {
+    const m = this.procs.get(name);
+    if (!m || m.stopping) return;
+    m.held = false;
+    if (!m.child) this.launch(m);
   }
 
   /** Stops one process (SIGTERM to its group, SIGKILL after `graceMs`) without restarting it. */
