@@ -1,8 +1,8 @@
 /**
- * Federation (frontend database) costs. The frontend's HTTP routes (`/api/callbacks/<lab>`,
- * `/api/v1/jobs`, the results matrix page) are not built yet, so this group measures the layer they
- * will call — the @magma/db frontend repositories on a real PostgreSQL database — and says so in
- * every row; once the routes exist the same measures must go through the real Next.js process.
+ * Federation (frontend database) costs. This group measures the layer the frontend's HTTP routes
+ * (`/api/callbacks/<lab>` → BullMQ consumer, `/api/v1/jobs`, the results matrix) call — the
+ * @magma/db frontend repositories on a real PostgreSQL database — and says so in every row (the
+ * routes landed while this suite was written); next step: the same measures through `next start`.
  *  - ingest: 1 000 finished jobs × 200 test cases through `ingestFederatedJob` (the callback
  *    consumer's write, exactly once), 8 at a time, from 1 / 10 / 50 instances; test cases per second;
  *    a second delivery of every callback must insert nothing;
@@ -14,7 +14,7 @@ import { connect, copyRows, createDatabase, nowMs, onCleanup } from "./lib.ts";
 import { measure, type Measure } from "./report.ts";
 import type { BenchOptions } from "./run.ts";
 
-const NOTE = "db layer: frontend routes not built yet";
+const NOTE = "db layer; frontend HTTP path not measured yet";
 const RESULTS = ["pass", "pass", "pass", "pass", "pass", "pass", "fail", "skip"];
 
 async function instances(db: FrontendDb, n: number): Promise<number[]> {

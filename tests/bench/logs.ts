@@ -4,7 +4,7 @@
  *    of 1 000 records (1 % of them `lvl: results`, which become test cases), lines stored per second;
  *  - live log latency: from a worker upload of one line to its arrival at an SSE client of the
  *    instance's `GET /api/v0.2/jobs/<id>/logs/stream/` (the frontend proxy
- *    `/api/labs/<lab>/jobs/<id>/logs/stream` is not there yet).
+ *    `/api/labs/<lab>/jobs/<id>/logs/stream` is not measured yet).
  */
 import { WORKER_API_PREFIX, WORKER_PROTOCOL_VERSION, WORKER_TOKEN_HEADER, type TLogRecord, type TPingResponse } from "@magma/protocol";
 import type { Pool } from "undici";
@@ -109,7 +109,7 @@ export async function benchLogs(o: BenchOptions): Promise<Measure[]> {
         { stat: "p95", op: "<", value: 300 },
       ],
       lava: "≥ 5 000",
-      note: "frontend proxy not there yet: instance stream",
+      note: "instance stream; frontend proxy not measured yet",
     }),
   );
   return out;
