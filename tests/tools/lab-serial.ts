@@ -125,11 +125,11 @@ export async function waitForPort(port: number, timeoutMs: number, host = "127.0
 }
 
 /**
- * Writes `<dir>/ser2net.yaml` and starts `ser2net -n -u -c FILE` (foreground, no UUCP locks: the
+ * Writes `<dir>/<name>.yaml` and starts `ser2net -n -u -c FILE` (foreground, no UUCP locks: the
  * devices are PTYs); resolves once every port accepts connections.
  */
-export async function startSer2net(dir: string, entries: Ser2netEntry[]): Promise<Started & { configFile: string }> {
-  const configFile = path.join(dir, "ser2net.yaml");
+export async function startSer2net(dir: string, entries: Ser2netEntry[], name = "ser2net"): Promise<Started & { configFile: string }> {
+  const configFile = path.join(dir, `${name}.yaml`);
   writeFileSync(configFile, ser2netConfig(entries));
   const child = spawn("ser2net", ["-n", "-u", "-c", configFile], { stdio: ["ignore", "pipe", "pipe"] });
   let failed: Error | undefined;

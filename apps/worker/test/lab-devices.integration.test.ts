@@ -31,7 +31,10 @@ let server: Awaited<ReturnType<typeof serveDir>>;
 let ser2net: Started;
 const cables: Record<string, SerialCable> = {};
 const ports: Record<string, number> = {};
-const DEVICES = ["bbb-01", "bbb-02", "qemu-ser-01"] as const;
+const DEVICES = ["bbb-01", "bbb-02", "bbb-03", "qemu-ser-01"] as const;
+/** bbb-03 has its own ser2net, restarted mid-boot by a test */
+const SHARED = DEVICES.filter((d) => d !== "bbb-03");
+let ser2netB: Started | undefined;
 
 beforeAll(async () => {
   dutDir = buildDut();
@@ -42,9 +45,11 @@ beforeAll(async () => {
     cables[d] = await startSerialCable(dir, d);
     ports[d] = await freePort();
   }
-  ser2net = await startSer2net(dir, DEVICES.map((d) => ({ name: d, port: ports[d]!, device: cables[d]!.deviceTty })));
+  ser2net = await startSer2net(dir, SHARED.map((d) => ({ name: d, port: ports[d]!, device: cables[d]!.deviceTty })));
+  ser2netB = await startSer2net(dir, [{ name: "bbb-03", port: ports["bbb-03"]!, device: cables["bbb-03"]!.deviceTty }], "ser2net-bbb-03");
   writePowerConfig(dir, "bbb-01", { kind: "uboot-sim", boardTty: cables["bbb-01"]!.boardTty, simArgs: ["--bootdelay", "2", "--login", "root"] });
   writePowerConfig(dir, "bbb-02", { kind: "uboot-sim", boardTty: cables["bbb-02"]!.boardTty, simArgs: ["--bootdelay", "1", "--kernel-seconds", "4"] });
+  writePowerConfig(dir, "bbb-03", { kind: "uboot-sim", boardTty: cables["bbb-03"]!.boardTty, simArgs: ["--bootdelay", "1", "--kernel-seconds", "4"] });
   writePowerConfig(dir, "qemu-ser-01", {
     kind: "qemu",
     boardTty: cables["qemu-ser-01"]!.boardTty,
@@ -57,6 +62,7 @@ afterAll(async () => {
     if (dir) execFileSync("bash", [POWER_CONTROLLER, "--dir", dir, "off", d], { stdio: "ignore" });
   }
   await ser2net?.stop();
+  await ser2netB?.stop();
   for (const c of Object.values(cables)) await c.stop();
   await server?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -172,6 +178,53 @@ describe("lab devices behind ser2net with power control", () => {
     expect(texts(log, "target").some((l) => l.includes("magma-dut: ready"))).toBe(true);
     expect(status("qemu-ser-01")).toBe("qemu-ser-01: off");
   }, 150_000);
+
+  it("ser2net restarting mid-boot: the worker re-dials within connection_reconnect_seconds and the boot completes", async () => {
+    const log: TLogRecord[] = [];
+    let restarted: Promise<void> | undefined;
+    const outcome = await runJob({
+      jobId: 407,
+      bundle: { definition: ubootJob(), device: device("bbb-03", { connection_reconnect_seconds: 15 }) },
+      workerDir,
+      workerName: "lab-worker",
+      sink: (r) => {
+        log.push(r);
+        if (!restarted && r.lvl === "target" && String(r.msg).includes("Starting kernel")) {
+          restarted = (async () => {
+            await ser2netB!.stop();
+            ser2netB = await startSer2net(dir, [{ name: "bbb-03", port: ports["bbb-03"]!, device: cables["bbb-03"]!.deviceTty }], "ser2net-bbb-03");
+          })();
+        }
+      },
+    });
+    await restarted;
+    if (outcome.result !== "pass") console.error(dump(log));
+    expect(restarted).toBeDefined();
+    expect(outcome).toMatchObject({ result: "pass", error_type: "" });
+    const port = ports["bbb-03"];
+    expect(texts(log, "warning").some((l) => l.startsWith(`connection to telnet 127.0.0.1:${port} lost (`))).toBe(true);
+    expect(texts(log, "info").some((l) => new RegExp(`^reconnected to telnet 127\\.0\\.0\\.1:${port} after \\d+ attempt`).test(l))).toBe(true);
+    expect(status("bbb-03")).toBe("bbb-03: off");
+  }, 60_000);
+
+  it("a cancel during the U-Boot boot ends Canceled and powers the board off", async () => {
+    const ctrl = new AbortController();
+    const log: TLogRecord[] = [];
+    const outcome = await runJob({
+      jobId: 408,
+      bundle: { definition: ubootJob(), device: device("bbb-01") },
+      workerDir,
+      workerName: "lab-worker",
+      signal: ctrl.signal,
+      sink: (r) => {
+        log.push(r);
+        if (r.lvl === "target" && String(r.msg).includes("Bytes transferred") && !ctrl.signal.aborted) setImmediate(() => ctrl.abort());
+      },
+    });
+    expect(outcome).toMatchObject({ result: "fail", error_type: "Canceled" });
+    expect(texts(log, "info").some((l) => l.startsWith("Calling power_off_command: "))).toBe(true);
+    expect(status("bbb-01")).toBe("bbb-01: off");
+  }, 60_000);
 
   it("pulling the serial cable mid-boot fails the job with error_type Infrastructure and says the connection was lost", async () => {
     const log: TLogRecord[] = [];
