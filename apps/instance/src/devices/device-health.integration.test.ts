@@ -167,6 +167,15 @@ describe("device health and health checks", () => {
     expect(await health()).toBe("Good");
   });
 
+  it("with health_denominator hours, a health check older than health_frequency hours runs again first", async () => {
+    await h.db.deviceType.update({ where: { name: "beaglebone-black" }, data: { healthDenominator: "hours", healthFrequency: 1 } });
+    const last = (await h.db.device.findUniqueOrThrow({ where: { hostname: "bbb-01" } })).lastHealthReportJobId!;
+    await h.db.testJob.update({ where: { id: last }, data: { submitTime: new Date(Date.now() - 2 * 3_600_000) } });
+    const user = await submit(h, bbbJob("after-an-old-health-check"));
+    expect((await runNext()).healthCheck).toBe(true);
+    expect((await runNext()).id).toBe(user);
+  });
+
   it("a worker that stops pinging goes Offline: its devices get nothing until it pings again", async () => {
     await h.db.worker.update({ where: { hostname: "worker-a" }, data: { lastPing: new Date(Date.now() - 120_000) } });
     expect(await checkWorkers(h.db, 60_000, h.app.ctx.logger)).toEqual(["worker-a"]);
