@@ -24,9 +24,16 @@ export interface Started {
 }
 
 function track(child: ChildProcess): Started {
+  // never outlive the process that started us (a failed demo start, a crashed test file)
+  const onParentExit = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+  };
+  process.once("exit", onParentExit);
   const exited = new Promise<void>((r) => {
     if (child.exitCode !== null || child.signalCode !== null) r();
     else child.once("exit", () => r());
+  }).then(() => {
+    process.off("exit", onParentExit);
   });
   return {
     pid: child.pid!,
