@@ -193,7 +193,11 @@ const bump = (c: TResultCounts, result: string) => {
   else c.unknown++;
 };
 
-/** A job with its definition and suites (cases in remote id order), or null when unknown. */
+/**
+ * A job with its definition and suites (cases in remote id order), or null when unknown. The job's
+ * own test suites come first in the order they ran; LAVA's `lava` suite (the pipeline's actions)
+ * comes last, where a kernel developer looks for it only when something broke.
+ */
 export async function getFederatedJob(db: FrontendDb, lab: string, remoteId: number): Promise<TFederatedJobDetail | null> {
   const j = await db.federatedJob.findFirst({
     where: { remote_id: remoteId, instance: { name: lab } },
@@ -215,7 +219,8 @@ export async function getFederatedJob(db: FrontendDb, lab: string, remoteId: num
       testSet: c.test_set,
     });
   }
-  return { ...toJob(j), definition: j.definition, suites: [...suites.values()] };
+  const ordered = [...suites.values()].sort((a, b) => Number(a.name === "lava") - Number(b.name === "lava"));
+  return { ...toJob(j), definition: j.definition, suites: ordered };
 }
 
 /**
