@@ -5,7 +5,8 @@ import { Action, type ActionRunOptions, type Connection } from "../../action.ts"
 import { InfrastructureError } from "../../errors.ts";
 import type { JobContext } from "../../job.ts";
 import type { OverlayStage } from "../../overlay.ts";
-import { Pipeline } from "../../pipeline.ts";
+import type { Pipeline } from "../../pipeline.ts";
+import { RetryAction } from "../../retry-action.ts";
 import { TftpServer } from "../../../services/tftp-server.ts";
 import { ApplyOverlayInitrdAction, HttpDownloadAction, LavaOverlayAction } from "./tmpfs.ts";
 
@@ -49,29 +50,29 @@ export class TftpServeAction extends Action {
 /**
  * `deploy: to: tftp` (LAVA's `tftp-deploy`): downloads `kernel`, `ramdisk`, `dtb` under the job's
  * TFTP root, appends the test overlay to the ramdisk when the job has test actions, and starts the
- * TFTP server the board loads them from.
+ * TFTP server the board loads them from. The whole deploy is retried `failure_retry` times (a
+ * flaky image server), never past its deadline.
  */
-export class TftpDeployAction extends Action {
+export class TftpDeployAction extends RetryAction {
   static readonly name = "tftp-deploy";
   static readonly description = "download files and deploy using tftp";
   static readonly summary = "tftp deployment";
 
   constructor(private readonly params: TDeployTftp, private readonly stages: OverlayStage[]) {
-    super();
+    super(params.failure_retry ?? 1);
     if (params.timeout) this.ownTimeout = params.timeout;
   }
 
-  override populate(timeouts: TJobTimeouts): void {
-    this.pipeline = new Pipeline(this);
+  protected populateChildren(pipeline: Pipeline, timeouts: TJobTimeouts): void {
     for (const name of TFTP_IMAGES) {
       const image = this.params[name];
-      if (image) this.pipeline.add(new HttpDownloadAction(name, image, TFTP_SUBDIR), timeouts);
+      if (image) pipeline.add(new HttpDownloadAction(name, image, TFTP_SUBDIR), timeouts);
     }
     if (this.stages.length && this.params.ramdisk) {
-      this.pipeline.add(new LavaOverlayAction(this.stages), timeouts);
-      this.pipeline.add(new ApplyOverlayInitrdAction("ramdisk", path.join(TFTP_SUBDIR, "ramdisk-overlay")), timeouts);
+      pipeline.add(new LavaOverlayAction(this.stages), timeouts);
+      pipeline.add(new ApplyOverlayInitrdAction("ramdisk", path.join(TFTP_SUBDIR, "ramdisk-overlay")), timeouts);
     }
-    this.pipeline.add(new TftpServeAction(), timeouts);
+    pipeline.add(new TftpServeAction(), timeouts);
   }
 
   override async validate(ctx: JobContext): Promise<string[]> {
@@ -80,9 +81,9 @@ export class TftpDeployAction extends Action {
     return out;
   }
 
-  async run({ ctx, connection, deadlineMs, signal }: ActionRunOptions): Promise<Connection> {
-    ctx.images.clear();
-    ctx.imageArgs.clear();
-    return this.pipeline!.run(ctx, connection, deadlineMs, signal);
+  override async run(options: ActionRunOptions): Promise<Connection> {
+    options.ctx.images.clear();
+    options.ctx.imageArgs.clear();
+    return super.run(options);
   }
 }
