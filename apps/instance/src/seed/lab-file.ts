@@ -1,8 +1,18 @@
 import { z } from "zod";
 import { parse } from "yaml";
-import { DEVICE_HEALTHS } from "@magma/protocol";
+import { DEVICE_HEALTHS, ZDeviceDictionaryOverrides } from "@magma/protocol";
 
 const name = (what: string) => z.string().min(1, `${what} must not be empty`);
+
+/**
+ * Device-dictionary keys as a lab file gives them: checked against protocol
+ * `ZDeviceDictionaryOverrides` (so `power_on_command: 7` is refused naming the key) but stored as
+ * written — defaults are applied when the dictionary is rendered, not baked into a device's keys.
+ */
+const dictionary = z.record(z.string(), z.unknown()).default({}).superRefine((d, ctx) => {
+  const r = ZDeviceDictionaryOverrides.safeParse(d);
+  if (!r.success) for (const i of r.error.issues) ctx.addIssue({ code: "custom", path: i.path as (string | number)[], message: i.message });
+});
 
 /** One lab file (YAML): users with API tokens, workers, device types, devices. */
 export const ZLabFile = z.strictObject({
@@ -34,7 +44,7 @@ export const ZLabFile = z.strictObject({
         health_frequency: z.number().int().positive().default(24),
         health_denominator: z.enum(["hours", "jobs"]).default("hours"),
         disable_health_check: z.boolean().default(false),
-        dictionary: z.record(z.string(), z.unknown()).default({}),
+        dictionary,
       }),
     )
     .default([]),
@@ -47,7 +57,7 @@ export const ZLabFile = z.strictObject({
         description: z.string().optional(),
         tags: z.array(z.string().min(1)).default([]),
         health: z.enum(DEVICE_HEALTHS).default("Good"),
-        dictionary: z.record(z.string(), z.unknown()).default({}),
+        dictionary,
       }),
     )
     .default([]),
