@@ -58,14 +58,6 @@ export function parseDictionaryYaml(text: string, what: string): Record<string, 
   return v as Record<string, unknown>;
 }
 
-/** Replaces a device's own dictionary keys (LAVA `devices.set_dictionary`). @throws AppError NOT_FOUND, INVALID_REQUEST */
-export async function setDeviceDictionary(ctx: InstanceContext, hostname: string, text: string): Promise<void> {
-  await getDevice(ctx.db, hostname);
-  const dict = parseDictionaryYaml(text, `Device '${hostname}' dictionary`);
-  await ctx.db.device.update({ where: { hostname }, data: { dictionary: dict as object } });
-  ctx.logger.info({ deviceHostname: hostname }, "device dictionary set");
-}
-
 /** Adds a tag to a device, creating the tag in the catalogue when new (LAVA `devices.tags.add`). */
 export async function addDeviceTag(ctx: InstanceContext, hostname: string, tag: string): Promise<void> {
   const d = await getDevice(ctx.db, hostname);

@@ -29,12 +29,16 @@ export interface SetDeviceDictionaryOptions {
  * Callable from REST and XML-RPC alike.
  * @returns the stored keys, the type defaults and the rendered dictionary
  * @throws AppError FORBIDDEN (not a superuser), NOT_FOUND (unknown device), INVALID_REQUEST naming
- *   each bad key (`dictionary.power_on_command: …`) or a YAML syntax error
+ *   each bad key (`dictionary.power_on_command: …`), a YAML syntax error or a jinja2 template
  */
 export async function setDeviceDictionary({ db, logger, user, hostname, dictionary }: SetDeviceDictionaryOptions): Promise<TDeviceDictionaryResponse> {
   if (!user.isSuperuser) throw new AppError("FORBIDDEN", `Permission denied: user '${user.username}' cannot change device '${hostname}'`);
   let raw: unknown = dictionary;
   if (typeof dictionary === "string") {
+    if (/\{%|\{\{/.test(dictionary)) {
+      // LAVA device dictionaries are jinja2 templates; Magma's are the rendered YAML mapping itself
+      throw new AppError("INVALID_REQUEST", `Invalid device dictionary for '${hostname}': jinja2 templates are not supported by Magma; send the dictionary as a YAML mapping (e.g. "qemu: {memory_mb: 512}")`);
+    }
     try {
       raw = parse(dictionary) ?? {};
     } catch (e) {

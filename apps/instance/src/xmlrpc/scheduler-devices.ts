@@ -1,4 +1,5 @@
-import { addDeviceTag, deleteDeviceTag, getDevice, getDeviceDictionaryText, listDevicesWithNames, setDeviceDictionary, updateDevice } from "../devices/device-admin.ts";
+import { addDeviceTag, deleteDeviceTag, getDevice, getDeviceDictionaryText, listDevicesWithNames, updateDevice } from "../devices/device-admin.ts";
+import { setDeviceDictionary } from "../devices/set-device-dictionary.ts";
 import { optBool, optStr, requireSuperuser, RpcFault, str, type RpcMethods } from "./rpc.ts";
 
 const DEVICE_HEALTHS = ["Good", "Unknown", "Looping", "Bad", "Maintenance", "Retired"] as const;
@@ -53,8 +54,8 @@ export const schedulerDevicesMethods: RpcMethods = {
   "scheduler.devices.set_dictionary": {
     help: "`scheduler.devices.set_dictionary` (`hostname`, `dictionary`)\n\n[superuser only] Replace the device's dictionary keys with a YAML mapping. Returns True.",
     async handler(call) {
-      requireSuperuser(call);
-      await setDeviceDictionary(call.ctx, str(call.params, 0, "hostname"), str(call.params, 1, "dictionary"));
+      const user = requireSuperuser(call);
+      await setDeviceDictionary({ db: call.ctx.db, logger: call.ctx.logger, user, hostname: str(call.params, 0, "hostname"), dictionary: str(call.params, 1, "dictionary") });
       return true;
     },
   },
