@@ -11,9 +11,10 @@ export async function authenticateToken(db: InstanceDb, header: string | undefin
   if (!header) return null;
   const m = /^Token\s+(\S+)\s*$/i.exec(header);
   if (!m) throw new AppError("UNAUTHENTICATED", "Invalid token header. Expected 'Authorization: Token <secret>'.");
-  const token = await db.apiToken.findUnique({ where: { secret: m[1]! }, include: { user: true } });
-  if (!token) throw new AppError("UNAUTHENTICATED", "Invalid token.");
-  return token.user;
+  // one query: the user owning the token
+  const user = await db.user.findFirst({ where: { tokens: { some: { secret: m[1]! } } } });
+  if (!user) throw new AppError("UNAUTHENTICATED", "Invalid token.");
+  return user;
 }
 
 /**

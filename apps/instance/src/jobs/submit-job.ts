@@ -4,6 +4,7 @@ import { formatDefinitionErrors, parseJobDefinition, type TJobDefinition, type T
 import type { User } from "@magma/db/instance";
 import { AppError } from "../app-error.ts";
 import type { InstanceContext } from "../context.ts";
+import { deviceTypeIdByName, forgetDeviceTypeId } from "../devices/device-type-ids.ts";
 
 const TOKEN_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
@@ -43,48 +44,59 @@ export interface SubmitJobOptions {
   text: string;
   /** optional client key: the same (submitter, key) returns the first submission's ids */
   idempotencyKey?: string | null;
+  /** `text` already validated by the caller ({@link validateDefinition}), so it is not parsed twice */
+  validated?: { definition: TJobDefinition; raw: Record<string, unknown> };
 }
 
 /**
  * Submits a job, as LAVA's `TestJob.from_yaml_and_user`: validates the YAML, checks the device type
  * exists, stores the normalised and the original definition with a fresh 32-char job token, state
- * Submitted, then asks the scheduler for a pass.
+ * Submitted (one INSERT … RETURNING; the device type's id comes from a cache), then asks the
+ * scheduler for a pass for that device type.
  * @returns `{jobIds, created}`; `created` false when the idempotency key matched an earlier job
  * @throws AppError INVALID_JOB_DEFINITION (bad YAML, unknown device type, naming it),
  *   INVALID_REQUEST (idempotency key over 200 chars)
  */
-export async function submitJob({ ctx, submitter, text, idempotencyKey }: SubmitJobOptions): Promise<{ jobIds: number[]; created: boolean }> {
+export async function submitJob({ ctx, submitter, text, idempotencyKey, validated }: SubmitJobOptions): Promise<{ jobIds: number[]; created: boolean }> {
   const key = idempotencyKey?.trim() || null;
   if (key && key.length > 200) throw new AppError("INVALID_REQUEST", "Idempotency-Key is longer than 200 characters");
   if (key) {
     const existing = await ctx.db.testJob.findUnique({ where: { submitterId_idempotencyKey: { submitterId: submitter.id, idempotencyKey: key } }, select: { id: true } });
     if (existing) return { jobIds: [existing.id], created: false };
   }
-  const { definition, raw } = validateDefinition(text);
-  const deviceType = await ctx.db.deviceType.findUnique({ where: { name: definition.device_type } });
-  if (!deviceType) {
-    throw new AppError("INVALID_JOB_DEFINITION", `Job invalid: device type '${definition.device_type}' does not exist @ data['device_type']`);
-  }
+  const { definition, raw } = validated ?? validateDefinition(text);
+  const typeName = definition.device_type;
+  const data = {
+    submitterId: submitter.id,
+    description: definition.job_name,
+    tags: [...new Set(definition.tags ?? [])],
+    priority: definition.priority ?? 50,
+    visibility: visibilityString(definition.visibility),
+    metadata: definition.metadata ?? {},
+    notify: (definition.notify as object | undefined) ?? undefined,
+    definition: normaliseDefinition(raw),
+    originalDefinition: text,
+    token: randomToken(),
+    idempotencyKey: key,
+  };
+  const insert = async () => {
+    const typeId = await deviceTypeIdByName(ctx.db, typeName);
+    if (typeId === null) throw new AppError("INVALID_JOB_DEFINITION", `Job invalid: device type '${typeName}' does not exist @ data['device_type']`);
+    const job = await ctx.db.testJob.create({ data: { ...data, requestedDeviceTypeId: typeId }, select: { id: true } });
+    return { id: job.id, typeId };
+  };
   try {
-    const job = await ctx.db.testJob.create({
-      data: {
-        submitterId: submitter.id,
-        description: definition.job_name,
-        requestedDeviceTypeId: deviceType.id,
-        tags: [...new Set(definition.tags ?? [])],
-        priority: definition.priority ?? 50,
-        visibility: visibilityString(definition.visibility),
-        metadata: definition.metadata ?? {},
-        notify: (definition.notify as object | undefined) ?? undefined,
-        definition: normaliseDefinition(raw),
-        originalDefinition: text,
-        token: randomToken(),
-        idempotencyKey: key,
-      },
-      select: { id: true },
-    });
-    ctx.logger.info({ jobId: job.id, submitter: submitter.username, deviceType: deviceType.name }, "job submitted");
-    ctx.scheduler?.trigger();
+    let job: { id: number; typeId: number };
+    try {
+      job = await insert();
+    } catch (e) {
+      // a cached device-type id that no longer exists: forget it and look the name up again
+      if ((e as { code?: string }).code !== "P2003") throw e;
+      forgetDeviceTypeId(ctx.db, typeName);
+      job = await insert();
+    }
+    ctx.logger.info({ jobId: job.id, submitter: submitter.username, deviceType: typeName }, "job submitted");
+    ctx.scheduler?.trigger(job.typeId);
     return { jobIds: [job.id], created: true };
   } catch (e) {
     // two concurrent submits with one key: the loser returns the winner's job

@@ -54,9 +54,10 @@ export async function authenticateBasic(db: InstanceDb, header: string | undefin
   if (colon < 0) return { invalid: "Authorization must be HTTP Basic username:token" };
   const username = decodeURIComponent(decoded.slice(0, colon));
   const secret = decodeURIComponent(decoded.slice(colon + 1));
-  const token = await db.apiToken.findUnique({ where: { secret }, include: { user: true } });
-  if (!token || token.user.username !== username) return { invalid: "Invalid username or token" };
-  return { user: token.user };
+  // one query: that user, when it owns the token
+  const user = await db.user.findFirst({ where: { username, tokens: { some: { secret } } } });
+  if (!user) return { invalid: "Invalid username or token" };
+  return { user };
 }
 
 async function invoke(ctx: InstanceContext, user: User | null, name: string, params: unknown[]): Promise<{ value: RpcValue } | { fault: { code: number; message: string } }> {

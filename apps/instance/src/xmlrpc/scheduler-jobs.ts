@@ -53,7 +53,7 @@ async function submit(call: RpcCall): Promise<RpcValue> {
   const parsed = parseJobDefinition(text);
   if (!parsed.ok) throw new RpcFault(400, `Problem with submitted job data: ${firstProblem(parsed.errors)}`);
   try {
-    const r = await submitJob({ ctx: call.ctx, submitter: user, text });
+    const r = await submitJob({ ctx: call.ctx, submitter: user, text, validated: { definition: parsed.definition, raw: parsed.raw } });
     return r.jobIds[0]!;
   } catch (e) {
     // LAVA: (Device.DoesNotExist, DeviceType.DoesNotExist) → 404 with this fixed text
