@@ -11,7 +11,8 @@ export interface InstanceContext {
   config: InstanceConfig;
   logger: Logger;
   notifier: Notifier;
-  scheduler: { trigger(): void } | null;
+  /** `trigger(deviceTypeId)` for a submission (may skip the pass), `trigger()` for anything else */
+  scheduler: { trigger(deviceTypeId?: number): void } | null;
   outbox: { wake(): void } | null;
 }
 

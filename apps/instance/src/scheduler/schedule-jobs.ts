@@ -112,3 +112,20 @@ export async function scheduleJobs(t: TransitionContext, logger: Logger): Promis
     WHERE d.id = v.device_id`;
   return jobIds.length;
 }
+
+/**
+ * Device types that have at least one device able to take a job now: Idle, on an Online+Active
+ * worker, health Good (or Unknown when the type has no enabled health check) — the device filter
+ * of {@link scheduleJobs} without the queued-job condition. Read inside the pass's transaction,
+ * after its assignments.
+ */
+export async function idleJobDeviceTypes(t: TransitionContext): Promise<Set<number>> {
+  const rows = await t.tx.$queryRaw<{ device_type_id: number }[]>`
+    SELECT DISTINCT d.device_type_id
+    FROM devices d
+    JOIN workers w ON w.id = d.worker_id
+    JOIN device_types dt ON dt.id = d.device_type_id
+    WHERE d.state = 'Idle' AND w.state = 'Online' AND w.health = 'Active'
+      AND (d.health = 'Good' OR (d.health = 'Unknown' AND (dt.health_check_definition IS NULL OR dt.disable_health_check)))`;
+  return new Set(rows.map((r) => r.device_type_id));
+}

@@ -2,21 +2,23 @@ import type { InstanceContext } from "../context.ts";
 import { inTransaction } from "../context.ts";
 import { checkWorkers } from "./check-workers.ts";
 import { scheduleHealthChecks } from "./schedule-health-checks.ts";
-import { scheduleJobs } from "./schedule-jobs.ts";
+import { idleJobDeviceTypes, scheduleJobs } from "./schedule-jobs.ts";
 
 /** Safety-loop period, ms: catches anything an event missed and ages workers Offline. */
 export const SCHEDULER_SAFETY_INTERVAL_MS = 5_000;
 
 /**
  * One scheduling pass, LAVA's `schedule()`: health checks first, then jobs, in one transaction.
- * @returns counts of health checks and jobs scheduled
+ * @returns counts of health checks and jobs scheduled, and the device types that still have a
+ *   device able to take a job (Idle, schedulable) once the pass is done
  */
-export async function schedule(ctx: InstanceContext): Promise<{ healthChecks: number; jobs: number }> {
+export async function schedule(ctx: InstanceContext): Promise<{ healthChecks: number; jobs: number; idleDeviceTypes: Set<number> }> {
   const logger = ctx.logger.child({ component: "scheduler" });
   return inTransaction(ctx, async (t) => {
     const healthChecks = await scheduleHealthChecks(t, logger);
     const jobs = await scheduleJobs(t, logger);
-    return { healthChecks, jobs };
+    const idleDeviceTypes = await idleJobDeviceTypes(t);
+    return { healthChecks, jobs, idleDeviceTypes };
   });
 }
 
@@ -25,6 +27,12 @@ export async function schedule(ctx: InstanceContext): Promise<{ healthChecks: nu
  * job finished / device Idle and on worker Online; bursts coalesce — while a pass runs, further
  * triggers only mark that one more pass is needed. A 5 s safety loop marks silent workers Offline and
  * triggers a pass. Passes are safe to overlap across processes (row locks with SKIP LOCKED).
+ *
+ * A submission calls `trigger(deviceTypeId)`: when the last pass found no device of that type able
+ * to take a job, no pass runs for it (a pass could not assign the job). Every event that can make a
+ * device available (job finished, device Idle / health Good, worker Online, admin changes) calls
+ * `trigger()` without a type, which always runs a pass and refreshes that knowledge; changes made
+ * by another process are picked up by the safety loop's pass, as before.
  */
 export class Scheduler {
   private running: Promise<void> | null = null;
@@ -33,12 +41,24 @@ export class Scheduler {
   private timer: NodeJS.Timeout | null = null;
   /** completed passes (for tests and metrics) */
   passes = 0;
+  /** submissions that did not need a pass (no device of their type could take a job) */
+  skipped = 0;
+  /** device types with a device able to take a job after the last pass; null = not known */
+  private idleTypes: Set<number> | null = null;
 
   constructor(private readonly ctx: InstanceContext) {}
 
-  /** Requests a pass as soon as possible; never throws, never waits. */
-  trigger(): void {
+  /**
+   * Requests a pass as soon as possible; never throws, never waits.
+   * @param deviceTypeId the device type of a new submission: no pass when the last one found no
+   *   device of that type able to take a job
+   */
+  trigger(deviceTypeId?: number): void {
     if (this.stopped) return;
+    if (deviceTypeId !== undefined && this.idleTypes && !this.idleTypes.has(deviceTypeId)) {
+      this.skipped++;
+      return;
+    }
     if (this.running) {
       this.again = true;
       return;
@@ -74,9 +94,10 @@ export class Scheduler {
       do {
         this.again = false;
         try {
-          await schedule(this.ctx);
+          this.idleTypes = (await schedule(this.ctx)).idleDeviceTypes;
           this.passes++;
         } catch (e) {
+          this.idleTypes = null;
           if (!this.stopped) this.ctx.logger.error({ err: e }, "scheduling pass failed");
         }
       } while (this.again && !this.stopped);
