@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import formbody from "@fastify/formbody";
 import { ERROR_CODES, type TErrorBody } from "@magma/protocol";
 import { AppError } from "../app-error.ts";
@@ -17,6 +17,19 @@ import { registerRestEventRoutes } from "./routes/rest-events.ts";
 export const DEFAULT_BODY_LIMIT_BYTES = 2 * 1024 * 1024;
 
 /**
+ * One access line per request: Fastify's "request completed" (with method, url, status, time),
+ * without its "incoming request" line, which halves the log volume of the hot paths (submissions,
+ * worker pings, log uploads).
+ */
+class AccessLogController extends LogController {
+  override incomingRequest(): void {}
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (error) reply.log.error({ method: request.method, url: request.url, res: reply, err: error, responseTime: reply.elapsedTime }, "request errored");
+    else reply.log.info({ method: request.method, url: request.url, res: reply, responseTime: reply.elapsedTime }, "request completed");
+  }
+}
+
+/**
  * Builds the Fastify server with every route. `shutdown` aborts long-polls and log streams when the
  * server closes, so `close()` never waits on a 25 s ping. Errors become `{code, message}` bodies with
  * the catalog status; Fastify's own 4xx (bad JSON, 413, 415) map to catalog codes; nothing caused by
@@ -28,6 +41,7 @@ export function createServer(ctx: InstanceContext, shutdown: AbortController): F
     bodyLimit: DEFAULT_BODY_LIMIT_BYTES,
     requestIdHeader: "x-request-id",
     forceCloseConnections: true,
+    logController: new AccessLogController(),
   });
   app.register(formbody);
   app.addHook("preClose", async () => {

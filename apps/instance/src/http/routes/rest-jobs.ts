@@ -41,7 +41,7 @@ export function registerRestJobRoutes(app: FastifyInstance, ctx: InstanceContext
     const user = await requireUser(ctx.db, req.headers.authorization);
     const { definition } = parseOr400(ZSubmitJobRequest, req.body);
     const key = headerValue(req.headers[IDEMPOTENCY_HEADER]);
-    req.log.info({ submitter: user.username, idempotencyKey: key }, "submit job");
+    req.log.debug({ submitter: user.username, idempotencyKey: key }, "submit job");
     const r = await submitJob({ ctx, submitter: user, text: definition, idempotencyKey: key });
     const body: TSubmitJobResponse = { message: "job(s) successfully submitted", job_ids: r.jobIds };
     return reply.status(201).send(body);
