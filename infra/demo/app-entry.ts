@@ -1,0 +1,35 @@
+/**
+ * How to start an app's entry point: its esbuild bundle (`apps/<app>/dist/<entry>.js`, built by
+ * `npm run build -w @magma/<app>`) with plain `node` when it exists and is newer than every source
+ * file it was built from (and than package-lock.json), otherwise the TypeScript source through tsx.
+ * A stale bundle is never run: editing a source file sends the next start back to tsx.
+ */
+import { existsSync, readFileSync, statSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+/** @returns whether `apps/<app>/dist/<entry>.js` exists and is up to date with its sources */
+export function bundleIsFresh(app: string, entry: string): boolean {
+  const appDir = path.join(ROOT, "apps", app);
+  const bundle = path.join(appDir, "dist", `${entry}.js`);
+  const inputs = path.join(appDir, "dist", "inputs.json");
+  if (!existsSync(bundle) || !existsSync(inputs)) return false;
+  try {
+    const built = statSync(bundle).mtimeMs;
+    const files = [...(JSON.parse(readFileSync(inputs, "utf8")) as string[]).map((f) => path.resolve(appDir, f)), path.join(ROOT, "package-lock.json")];
+    return files.every((f) => statSync(f).mtimeMs <= built);
+  } catch {
+    return false; // a source file vanished, or inputs.json is unreadable
+  }
+}
+
+/**
+ * Node arguments that run `apps/<app>/src/<entry>.ts`: `[dist/<entry>.js]` when the bundle is fresh,
+ * else `["--import", "tsx", src/<entry>.ts]`. `MAGMA_NO_BUNDLE=1` forces the sources.
+ */
+export function appEntryArgs(app: string, entry: string, env: Record<string, string | undefined> = process.env): string[] {
+  if (env["MAGMA_NO_BUNDLE"] !== "1" && bundleIsFresh(app, entry)) return [path.join(ROOT, "apps", app, "dist", `${entry}.js`)];
+  return ["--import", "tsx", path.join(ROOT, "apps", app, "src", `${entry}.ts`)];
+}
