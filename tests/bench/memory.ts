@@ -3,12 +3,13 @@
  *  - idle: small lab, a few requests served, then left alone;
  *  - loaded: 1 000 devices on 100 workers, all 100 workers long-polling (wait_ms 2 000, so each
  *    re-pings every 2 s) and a stream of submissions, sampled every 250 ms;
- *  - per running job on the worker: needs the worker daemon (apps/worker main), reported when present.
+ *  - per running job on the worker: a real worker daemon running boot-minimal jobs on simulated
+ *    consoles, RSS growth divided by the number of running jobs.
  */
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { WORKER_API_PREFIX, WORKER_PROTOCOL_VERSION, WORKER_TOKEN_HEADER } from "@magma/protocol";
-import { ROOT, WORKER_TOKEN, auth, createDatabase, httpPool, jobYaml, req, rssBytes, seedLab, sleep, startInstance, workerName } from "./lib.ts";
+import { ROOT, STATE_DIR, WORKER_TOKEN, auth, connect, createDatabase, httpPool, jobYaml, req, rssBytes, seedLab, sleep, spawnProc, startInstance, waitUntil, workerName } from "./lib.ts";
 import { measure, notMeasured, type Measure } from "./report.ts";
 import type { BenchOptions } from "./run.ts";
 
@@ -65,7 +66,76 @@ export async function benchMemory(o: BenchOptions): Promise<Measure[]> {
   if (!existsSync(path.join(ROOT, "apps/worker/src/main.ts"))) {
     out.push(notMeasured("memory", "worker RSS per running job", "MB", "worker daemon (apps/worker/src/main.ts) not there yet", { target: { stat: "p50", op: "<", value: 60 }, lava: "161 MiB" }));
   } else {
-    out.push(notMeasured("memory", "worker RSS per running job", "MB", "worker daemon present; measure not written yet (needs an instant device type)", { target: { stat: "p50", op: "<", value: 60 }, lava: "161 MiB" }));
+    out.push(await workerRssPerJob(o));
   }
   return out;
+}
+
+/**
+ * Worker RSS growth per concurrently running job: one real worker daemon (apps/worker main, through
+ * tsx as the demo runs it) with `jobs` devices whose console is a simulated board — the dictionary's
+ * `connection_command` prints boot output for 20 s, then gives a shell prompt — running
+ * `boot: minimal` jobs, all at once, after one warm-up job. Samples (RSS while they run − RSS idle
+ * after the warm-up) / jobs.
+ */
+async function workerRssPerJob(o: BenchOptions): Promise<Measure> {
+  const jobs = 8;
+  const db = await createDatabase("instance", "mem_worker");
+  const types = await seedLab(db, { workers: 1, devices: [{ type: "sim", count: jobs }, { type: "simfast", count: 1 }] });
+  const c = await connect(db);
+  const simConsole = `for i in $(seq 1 20); do echo "sim-board: booting $i"; sleep 1; done; PS1='sim# ' exec sh -i`;
+  await c.query(`UPDATE device_types SET dictionary = $1 WHERE id = $2`, [{ connection_command: simConsole }, types["sim"]]);
+  await c.query(`UPDATE device_types SET dictionary = $1 WHERE id = $2`, [{ connection_command: "PS1='sim# ' exec sh -i" }, types["simfast"]]);
+  const inst = await startInstance("mem-worker", db);
+  const worker = spawnProc("mem-worker-worker", ["--import", "tsx", path.join(ROOT, "apps/worker/src/main.ts")], {
+    MAGMA_WORKER_NAME: workerName(0),
+    MAGMA_INSTANCE_URL: inst.url,
+    MAGMA_WORKER_TOKEN: WORKER_TOKEN,
+    MAGMA_WORKER_DIR: path.join(STATE_DIR, "mem-worker"),
+    MAGMA_PING_WAIT_MS: "1000",
+    MAGMA_LOG_LEVEL: "info",
+  });
+  const pool = httpPool(inst.url, 2);
+  // the worker is up once it pinged (last_ping moves)
+  await waitUntil("worker ping", 60_000, async () => (await c.query(`SELECT 1 FROM workers WHERE hostname = $1 AND last_ping > now() - interval '2 seconds'`, [workerName(0)])).rowCount);
+  const simJob = (type: string) => [
+    "job_name: mem-sim",
+    `device_type: ${type}`,
+    "visibility: public",
+    "timeouts: {job: {minutes: 3}, action: {minutes: 2}}",
+    "actions:",
+    "- boot: {method: minimal, prompts: ['sim# '], timeout: {minutes: 2}}",
+  ].join("\n");
+  // one job first, so code loaded and compiled once is not counted per job
+  const [warm] = (await req<{ job_ids: number[] }>(pool, "POST", "/api/v0.2/jobs/", { body: { definition: simJob("simfast") }, headers: auth() })).body.job_ids;
+  await waitUntil("warm-up job Finished", 30_000, async () => (await c.query(`SELECT 1 FROM test_jobs WHERE id = $1 AND state = 'Finished'`, [warm])).rowCount, 100);
+  await sleep(3000);
+  const idle: number[] = [];
+  for (let i = 0; i < 8; i++) {
+    idle.push(rssBytes(worker.pid) / MB);
+    await sleep(250);
+  }
+  const base = idle.sort((a, b) => a - b)[idle.length >> 1]!;
+  const definition = simJob("sim");
+  const ids: number[] = [];
+  for (let i = 0; i < jobs; i++) ids.push(...(await req<{ job_ids: number[] }>(pool, "POST", "/api/v0.2/jobs/", { body: { definition }, headers: auth() })).body.job_ids);
+  await waitUntil("all sim jobs Running", 30_000, async () => (await c.query(`SELECT count(*)::int AS n FROM test_jobs WHERE state = 'Running' AND id = ANY($1::int[])`, [ids])).rows[0].n === jobs, 100);
+  await sleep(3000); // consoles open, boot output flowing, logs shipped
+  const xs: number[] = [];
+  const running: number[] = [];
+  const seconds = o.quick ? 4 : 10;
+  for (let i = 0; i < seconds * 4; i++) {
+    const rss = rssBytes(worker.pid) / MB;
+    running.push(rss);
+    xs.push((rss - base) / jobs);
+    await sleep(250);
+  }
+  const runningMedian = running.sort((a, b) => a - b)[running.length >> 1]!;
+  for (const id of ids) await req(pool, "POST", `/api/v0.2/jobs/${id}/cancel/`, { headers: auth() }).catch(() => {});
+  await worker.stop();
+  return measure("memory", "worker RSS per running job", "MB", xs, {
+    target: { stat: "p50", op: "<", value: 60 },
+    lava: "161 MiB",
+    note: `${jobs} concurrent boot-minimal jobs on simulated consoles (connection_command): worker RSS ${Math.round(base)} MB idle after a warm-up job, ${Math.round(runningMedian)} MB running; (running − idle) / ${jobs}`,
+  });
 }
