@@ -77,8 +77,10 @@ const shutdown = async (sig: string) => {
 process.on("SIGINT", () => void shutdown("SIGINT"));
 process.on("SIGTERM", () => void shutdown("SIGTERM"));
 
-const inline = readFileSync(path.join(ROOT, "infra/demo/jobs/qemu-inline-tests.yaml"), "utf8");
-const bootOnly = readFileSync(path.join(ROOT, "infra/demo/jobs/qemu-boot-only.yaml"), "utf8");
+// the job files name the default image server; point them at this run's (MAGMA_DEMO_ARTIFACT_PORT)
+const demoJob = (file: string) => readFileSync(path.join(ROOT, "infra/demo/jobs", file), "utf8").replaceAll("http://127.0.0.1:4100", stack.artifactsUrl);
+const inline = demoJob("qemu-inline-tests.yaml");
+const bootOnly = demoJob("qemu-boot-only.yaml");
 const [labA, labB] = stack.labs as [(typeof stack.labs)[0], (typeof stack.labs)[0]];
 
 type Submission = { id: string; targets: { lab: string; status: string; remoteJobId?: number | null; remote_job_id?: number | null; error?: string | null }[] };
@@ -100,7 +102,7 @@ console.log(`
 
   Submit with curl:
     curl -s -H "Authorization: Token ${adminToken}" -H 'Content-Type: application/json' \\
-      --data "$(node -e 'console.log(JSON.stringify({definition: require("fs").readFileSync("infra/demo/jobs/qemu-inline-tests.yaml","utf8")}))')" \\
+      --data "$(node -e 'console.log(JSON.stringify({definition: require("fs").readFileSync("infra/demo/jobs/qemu-inline-tests.yaml","utf8")${stack.artifactsUrl === "http://127.0.0.1:4100" ? "" : `.replaceAll("http://127.0.0.1:4100","${stack.artifactsUrl}")`}}))')" \\
       ${labA.url}/api/v0.2/jobs/
 `);
 
