@@ -1,25 +1,26 @@
 /**
  * How to start an app's entry point: its esbuild bundle (`apps/<app>/dist/<entry>.js`, built by
- * `npm run build -w @magma/<app>`) with plain `node` when it exists and is newer than every source
- * file it was built from (and than package-lock.json), otherwise the TypeScript source through tsx.
- * A stale bundle is never run: editing a source file sends the next start back to tsx.
+ * `npm run build -w @magma/<app>`) with plain `node` when it exists and every source file it was
+ * built from (and package-lock.json) still has the content it had then (`dist/inputs.json` holds
+ * their sha256), otherwise the TypeScript source through tsx. A stale bundle is never run: editing a
+ * source file sends the next start back to tsx; re-running `prisma generate` with no change does not.
  */
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
-/** @returns whether `apps/<app>/dist/<entry>.js` exists and is up to date with its sources */
+/** @returns whether `apps/<app>/dist/<entry>.js` exists and matches its sources */
 export function bundleIsFresh(app: string, entry: string): boolean {
   const appDir = path.join(ROOT, "apps", app);
   const bundle = path.join(appDir, "dist", `${entry}.js`);
   const inputs = path.join(appDir, "dist", "inputs.json");
   if (!existsSync(bundle) || !existsSync(inputs)) return false;
   try {
-    const built = statSync(bundle).mtimeMs;
-    const files = [...(JSON.parse(readFileSync(inputs, "utf8")) as string[]).map((f) => path.resolve(appDir, f)), path.join(ROOT, "package-lock.json")];
-    return files.every((f) => statSync(f).mtimeMs <= built);
+    const hashes = JSON.parse(readFileSync(inputs, "utf8")) as Record<string, string>;
+    return Object.entries(hashes).every(([f, h]) => createHash("sha256").update(readFileSync(path.resolve(appDir, f))).digest("hex") === h);
   } catch {
     return false; // a source file vanished, or inputs.json is unreadable
   }

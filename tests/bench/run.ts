@@ -6,6 +6,7 @@
  *   --quick   fewer repetitions and smaller data (under 3 minutes)
  *   --only=…  run only these groups (lifecycle, submit, scheduler, logs, list, federation, memory)
  */
+import { execFileSync } from "node:child_process";
 import path from "node:path";
 import pg from "pg";
 import { PG_URL, ROOT, STATE_DIR, cleanupAll } from "./lib.ts";
@@ -53,6 +54,10 @@ async function main(): Promise<number> {
   const measures: Measure[] = [];
   const errors: string[] = [];
   console.log(`[bench] ${quick ? "quick" : "full"} run; process logs in ${STATE_DIR}`);
+  // instances run as shipped: the esbuild bundle (MAGMA_NO_BUNDLE=1 measures the sources through tsx)
+  if (process.env["MAGMA_NO_BUNDLE"] !== "1") {
+    execFileSync(process.execPath, [path.join(ROOT, "apps/instance/scripts/build.mjs")], { stdio: "inherit" });
+  }
   for (const [name, fn] of Object.entries(GROUPS)) {
     if (only && !only.includes(name)) continue;
     const t0 = Date.now();

@@ -2,6 +2,7 @@
 // `node` in production: no TypeScript loader (tsx costs ~70 MB of RSS) and one file to load instead
 // of hundreds of modules. Development and tests keep running the sources through tsx.
 import { build } from "esbuild";
+import { createHash } from "node:crypto";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -36,6 +37,11 @@ const result = await build({
 // the bundle needs no TypeScript loader: plain node in the CLI's hashbang
 const cli = path.join(root, "dist/cli.js");
 writeFileSync(cli, readFileSync(cli, "utf8").replace(/^#!.*\n/, "#!/usr/bin/env node\n"));
-// every input file of the bundle, so a starter can tell whether the bundle is older than its sources
-writeFileSync(path.join(root, "dist/inputs.json"), JSON.stringify(Object.keys(result.metafile.inputs).filter((f) => !f.includes("node_modules/"))));
+// every source file of the bundle with its content hash (and package-lock.json's, for the dependencies),
+// so a starter can tell whether the bundle still matches the sources (mtimes change on every
+// `prisma generate`, contents do not)
+const sha = (f) => createHash("sha256").update(readFileSync(path.resolve(root, f))).digest("hex");
+const inputs = Object.keys(result.metafile.inputs).filter((f) => !f.includes("node_modules/"));
+inputs.push("../../package-lock.json");
+writeFileSync(path.join(root, "dist/inputs.json"), JSON.stringify(Object.fromEntries(inputs.map((f) => [f, sha(f)])), null, 1));
 console.log(`built ${path.relative(process.cwd(), path.join(root, "dist"))}/main.js and cli.js`);
