@@ -31,6 +31,8 @@ export function Badge({ tone, children, testId }: { tone: string; children: Reac
   );
 }
 
+export const stateTone = (state: string) => STATE[state] ?? "neutral";
+export const healthTone = (health: string) => HEALTH[health] ?? "neutral";
 export const StateBadge = ({ state }: { state: string }) => <Badge tone={STATE[state] ?? "neutral"}>{state}</Badge>;
 export const HealthBadge = ({ health, testId }: { health: string; testId?: string }) => (
   <Badge tone={HEALTH[health] ?? "neutral"} testId={testId}>

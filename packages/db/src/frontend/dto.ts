@@ -107,6 +107,24 @@ export interface TResultMatrixRow {
   counts: TResultCounts;
 }
 
+/** One point of the results trend: a bucket (UTC day or hour, or metadata value) × lab. */
+export interface TResultTrendPoint {
+  /** "YYYY-MM-DD" for days, "YYYY-MM-DD HH:00" for hours, the metadata value ("" when unset) for groups. */
+  bucket: string;
+  /** Newest submit time of the bucket's jobs (ISO), the order of the buckets. */
+  newest: string;
+  lab: string;
+  jobs: number;
+  counts: TResultCounts;
+}
+
+/** Job counts by state and health for a filter (the job list's summary). */
+export interface TJobStateCount {
+  state: string;
+  health: string;
+  jobs: number;
+}
+
 export type TSubmissionTargetStatus = "queued" | "submitted" | "failed";
 
 /** One lab of a submission. */

@@ -8,7 +8,7 @@ import { JOB_HEALTHS, JOB_STATES } from "@magma/protocol";
 import { useTRPC } from "~/trpc/react";
 import type { AppRouter } from "~/server/trpc/root";
 import type { inferRouterOutputs } from "@trpc/server";
-import { HealthBadge, StateBadge } from "../badges";
+import { HealthBadge, healthTone, StateBadge, stateTone } from "../badges";
 import { Empty, ErrorBox, Loading } from "../status";
 import { formatDuration, formatTime } from "../time";
 import { filtersFromParams, filtersToQuery, metadataText, parseMetadataText, type TJobFilters } from "./job-filters";
@@ -29,7 +29,7 @@ const columns = [
   col.accessor("name", {
     header: "Name",
     cell: (c) => (
-      <Link href={`/jobs/${encodeURIComponent(c.row.original.lab)}/${c.row.original.id}`}>
+      <Link href={`/jobs/${encodeURIComponent(c.row.original.lab)}/${c.row.original.id}`} className="job-name">
         {c.getValue()}
         {c.row.original.healthCheck && <span className="chip" style={{ marginLeft: 6 }}>health check</span>}
       </Link>
@@ -42,7 +42,7 @@ const columns = [
   col.accessor("metadata", {
     header: "Metadata",
     cell: (c) => (
-      <span className="chips">
+      <span className="chips meta-chips">
         {Object.entries(c.getValue())
           .slice(0, 4)
           .map(([k, v]) => (
@@ -77,6 +77,22 @@ export function JobList() {
     placeholderData: keepPreviousData,
     refetchInterval: filters.cursor ? false : 10_000,
   });
+  const { cursor: _cursor, ...countFilters } = filters;
+  const counts = useQuery({ ...trpc.jobs.counts.queryOptions(countFilters), placeholderData: keepPreviousData, refetchInterval: 10_000 });
+  const summary = useMemo(() => {
+    // unfinished jobs by state; finished ones by health (what a lab admin scans for)
+    const m = new Map<string, { label: string; tone: string; jobs: number; state: string; health?: string }>();
+    for (const c of counts.data?.counts ?? []) {
+      const finished = c.state === "Finished";
+      const k = finished ? `h:${c.health}` : `s:${c.state}`;
+      const e = m.get(k) ?? (finished ? { label: c.health, tone: healthTone(c.health), jobs: 0, state: c.state, health: c.health } : { label: c.state, tone: stateTone(c.state), jobs: 0, state: c.state });
+      e.jobs += c.jobs;
+      m.set(k, e);
+    }
+    return [...m.values()];
+  }, [counts.data]);
+  const down = (labs.data ?? []).filter((l) => !l.reachable && (!filters.lab || l.name === filters.lab));
+  const page = history.length + (filters.cursor ? 1 : 0) + 1;
   const table = useReactTable({ data: jobs.data?.results ?? [], columns, getCoreRowModel: getCoreRowModel() });
 
   const go = (f: TJobFilters, keepHistory = false) => {
@@ -150,10 +166,66 @@ export function JobList() {
         )}
       </form>
 
+      {down.map((l) => (
+        <div key={l.name} className="warn-box" role="status">
+          <strong>Lab {l.name} is unreachable</strong> ({l.error ?? "no answer"}). Its jobs below are as of its last callback and may be out of date.
+        </div>
+      ))}
+      {counts.data && counts.data.total > 0 && (
+        <div className="summary" aria-label="Jobs by state">
+          <span>
+            {counts.data.total} job{counts.data.total === 1 ? "" : "s"}
+            {active ? " match" : ""}:
+          </span>
+          {summary.map((e) => {
+            const selected = filters.state === e.state && (e.health ? filters.health === e.health : !filters.health);
+            return (
+              <Link
+                key={e.label}
+                className={`badge badge-${e.tone}${selected ? " selected" : ""}`}
+                href={`${pathname}${filtersToQuery({ ...filters, cursor: undefined, state: e.state as TJobFilters["state"], health: e.health as TJobFilters["health"] })}`}
+                title={e.health ? `Finished jobs with health ${e.health}` : `Jobs in state ${e.state}`}
+              >
+                {e.label} {e.jobs}
+              </Link>
+            );
+          })}
+        </div>
+      )}
       {jobs.isPending && <Loading what="jobs" />}
-      {jobs.error && <ErrorBox title="Could not load jobs" error={jobs.error} />}
+      {jobs.error && (
+        <div className="error-box" role="alert">
+          <strong>Could not load jobs</strong>
+          <div>{jobs.error.message}</div>
+          <div style={{ marginTop: 8, display: "flex", gap: 8 }}>
+            <button className="btn" type="button" onClick={() => void jobs.refetch()}>
+              Retry
+            </button>
+            {(active || filters.cursor) && (
+              <Link className="btn" href={pathname} onClick={() => setHistory([])}>
+                Reset filters
+              </Link>
+            )}
+          </div>
+        </div>
+      )}
       {jobs.data && jobs.data.results.length === 0 && (
-        <Empty>{active ? "No job matches these filters." : "No jobs yet. Jobs appear here when a lab sends its first notify callback."}</Empty>
+        <Empty>
+          {active ? (
+            <>
+              No jobs match these filters.{" "}
+              <Link href={pathname} onClick={() => setHistory([])}>
+                Reset filters
+              </Link>
+            </>
+          ) : filters.cursor ? (
+            <>
+              No older jobs. <Link href={pathname}>Back to the newest</Link>
+            </>
+          ) : (
+            "No jobs yet. Jobs appear here when a lab sends its first notify callback."
+          )}
+        </Empty>
       )}
       {jobs.data && jobs.data.results.length > 0 && (
         <div className="table-wrap">
@@ -179,16 +251,19 @@ export function JobList() {
           </table>
         </div>
       )}
-      {jobs.data && (filters.cursor || jobs.data.nextCursor) && (
-        <div className="pager">
-          {filters.cursor && (
-            <button className="btn" onClick={() => go({ ...filters, cursor: undefined })}>
+      {jobs.data && jobs.data.results.length > 0 && (
+        <nav className="pager" aria-label="Pages">
+          <span>
+            Page {page} · jobs {(page - 1) * PAGE_SIZE + 1}–{(page - 1) * PAGE_SIZE + jobs.data.results.length}
+            {counts.data ? ` of ${counts.data.total}` : ""} · newest first
+          </span>
+          <span className="pager-buttons">
+            <button className="btn" disabled={!filters.cursor} onClick={() => go({ ...filters, cursor: undefined })} title="First page (newest jobs)">
               ⇤ Newest
             </button>
-          )}
-          {filters.cursor && (
             <button
               className="btn"
+              disabled={!filters.cursor}
               onClick={() => {
                 const prev = history[history.length - 1];
                 setHistory(history.slice(0, -1));
@@ -197,18 +272,18 @@ export function JobList() {
             >
               ← Newer
             </button>
-          )}
-          <button
-            className="btn"
-            disabled={!jobs.data.nextCursor}
-            onClick={() => {
-              setHistory([...history, filters.cursor ?? ""]);
-              go({ ...filters, cursor: jobs.data.nextCursor ?? undefined }, true);
-            }}
-          >
-            Older →
-          </button>
-        </div>
+            <button
+              className="btn"
+              disabled={!jobs.data.nextCursor}
+              onClick={() => {
+                setHistory([...history, filters.cursor ?? ""]);
+                go({ ...filters, cursor: jobs.data.nextCursor ?? undefined }, true);
+              }}
+            >
+              Older →
+            </button>
+          </span>
+        </nav>
       )}
     </>
   );

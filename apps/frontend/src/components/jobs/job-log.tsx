@@ -22,7 +22,10 @@ export function JobLog({ lab, id, live, onEnd }: { lab: string; id: number; live
   const next = useRef(0);
   const buffer = useRef<TLogLine[]>([]);
   const box = useRef<HTMLDivElement>(null);
+  // "follow": keep the newest line in view; scrolling up pauses it, scrolling back down (or the toggle) resumes
+  const [follow, setFollow] = useState(live);
   const stick = useRef(live);
+  stick.current = follow;
 
   const push = useCallback((incoming: TLogLine[]) => {
     for (const l of incoming) {
@@ -83,22 +86,33 @@ export function JobLog({ lab, id, live, onEnd }: { lab: string; id: number; live
   useLayoutEffect(() => {
     const el = box.current;
     if (el && stick.current) el.scrollTop = el.scrollHeight;
-  }, [lines]);
+  }, [lines, follow, hidden]);
 
   const visible = lines.filter((l) => !hidden.has(l.lvl));
   const error = fetchAll.error ?? (mode === "poll" ? poll.error : null);
   return (
     <div>
       <div className="log-status">
-        <span>
-          {mode === "stream" && (
-            <>
+        <span className="log-toolbar">
+          {mode !== "done" && (
+            <span className="running-pill" data-testid="log-running">
               <span className="live-dot" />
-              following live log
-            </>
+              running
+            </span>
           )}
-          {mode === "poll" && "live stream unavailable, polling every 3 s"}
-          {mode === "done" && `${lines.length} lines`}
+          {mode === "stream" && <span>live log · {lines.length} lines</span>}
+          {mode === "poll" && <span>live stream unavailable, polling every 3 s · {lines.length} lines</span>}
+          {mode === "done" && <span>{lines.length} lines</span>}
+          {mode !== "done" && (
+            <label className="follow" title="Keep the newest line in view">
+              <input type="checkbox" checked={follow} onChange={(e) => setFollow(e.target.checked)} /> follow
+            </label>
+          )}
+          {mode === "done" && lines.length > 0 && (
+            <button type="button" className="btn-mini" onClick={() => box.current && (box.current.scrollTop = box.current.scrollHeight)}>
+              ↓ end
+            </button>
+          )}
         </span>
         <span className="chips">
           {LEVELS.map((lvl) => (
@@ -126,7 +140,8 @@ export function JobLog({ lab, id, live, onEnd }: { lab: string; id: number; live
         data-testid="job-log"
         onScroll={(e) => {
           const el = e.currentTarget;
-          stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+          const atEnd = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+          if (atEnd !== stick.current && mode !== "done") setFollow(atEnd);
         }}
       >
         {visible.length === 0 && <div className="log-line"><span className="ln" /> <span>{mode === "stream" ? "waiting for output…" : "no log lines"}</span></div>}

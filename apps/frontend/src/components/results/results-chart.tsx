@@ -4,7 +4,7 @@ import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAx
 /** Stacked pass/fail/skip bars, one per lab. */
 export function ResultsChart({ data }: { data: { lab: string; pass: number; fail: number; skip: number }[] }) {
   return (
-    <div style={{ width: "100%", height: 220 }} data-testid="results-chart">
+    <div style={{ width: "100%", height: 260 }} data-testid="results-chart">
       <ResponsiveContainer>
         <BarChart data={data} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
           <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#e3e6eb" />

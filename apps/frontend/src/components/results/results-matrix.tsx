@@ -6,6 +6,7 @@ import { useMemo } from "react";
 import { useTRPC } from "~/trpc/react";
 import { Empty, ErrorBox, Loading } from "../status";
 import { ResultsChart } from "./results-chart";
+import { ResultsTrendChart } from "./results-trend-chart";
 
 /**
  * Results matrix: rows = values of a metadata key (e.g. kernel commit), columns = lab × device
@@ -17,7 +18,31 @@ export function ResultsMatrix() {
   const pathname = usePathname();
   const params = useSearchParams();
   const groupBy = params.get("group_by") ?? "";
-  const q = useQuery({ ...trpc.results.matrix.queryOptions({ groupBy: groupBy || undefined }), placeholderData: keepPreviousData, refetchInterval: 15_000 });
+  const lab = params.get("lab") || undefined;
+  const deviceType = params.get("device_type") || undefined;
+  const trendParam = params.get("trend");
+  const trendBy = trendParam === "group" || trendParam === "hour" ? trendParam : "day";
+  const filter = { lab, deviceType };
+  const q = useQuery({ ...trpc.results.matrix.queryOptions({ groupBy: groupBy || undefined, ...filter }), placeholderData: keepPreviousData, refetchInterval: 15_000 });
+  const key = q.data?.groupBy ?? groupBy;
+  const trend = useQuery({
+    ...trpc.results.trend.queryOptions({ by: trendBy, groupBy: trendBy === "group" ? key : "", days: trendBy === "hour" ? 2 : 30, ...filter }),
+    // time buckets need no group key: load them alongside the matrix
+    enabled: trendBy !== "group" || !!q.data,
+    placeholderData: keepPreviousData,
+    refetchInterval: 15_000,
+  });
+  /** Sets URL parameters (empty value = removed), keeping the others. */
+  const setParams = (changes: Record<string, string | undefined>) => {
+    const p = new URLSearchParams(params.toString());
+    for (const [k, v] of Object.entries(changes)) {
+      if (v) p.set(k, v);
+      else p.delete(k);
+    }
+    const s = p.toString();
+    router.push(s ? `${pathname}?${s}` : pathname);
+  };
+  const filtered = !!(lab || deviceType);
 
   const view = useMemo(() => {
     const rows = q.data?.rows ?? [];
@@ -38,7 +63,7 @@ export function ResultsMatrix() {
     return { columns, groups, cell, chart: [...perLab.values()].sort((a, b) => a.lab.localeCompare(b.lab)) };
   }, [q.data]);
 
-  const key = q.data?.groupBy ?? groupBy;
+  const trendLabs = [...new Set((trend.data?.points ?? []).map((p) => p.lab))].sort();
   return (
     <>
       <div className="page-head">
@@ -46,25 +71,88 @@ export function ResultsMatrix() {
           <h1>Results</h1>
           <p className="subtitle">Test case results of every lab, grouped by a job metadata key (LAVA&apos;s own &quot;lava&quot; suite not counted).</p>
         </div>
+      </div>
+      <div className="filters" role="group" aria-label="Results filters">
+        <label className="field">
+          Lab
+          <select value={lab ?? ""} onChange={(e) => setParams({ lab: e.target.value })} name="lab">
+            <option value="">all labs</option>
+            {q.data?.labs.map((l) => (
+              <option key={l}>{l}</option>
+            ))}
+            {lab && q.data && !q.data.labs.includes(lab) && <option>{lab}</option>}
+          </select>
+        </label>
+        <label className="field">
+          Device type
+          <select value={deviceType ?? ""} onChange={(e) => setParams({ device_type: e.target.value })} name="device_type">
+            <option value="">all device types</option>
+            {q.data?.deviceTypes.map((d) => (
+              <option key={d}>{d}</option>
+            ))}
+            {deviceType && q.data && !q.data.deviceTypes.includes(deviceType) && <option>{deviceType}</option>}
+          </select>
+        </label>
         <label className="field">
           Group by metadata key
-          <select value={key} onChange={(e) => router.push(`${pathname}?group_by=${encodeURIComponent(e.target.value)}`)} disabled={!q.data?.keys.length}>
+          <select value={key} onChange={(e) => setParams({ group_by: e.target.value })} disabled={!q.data?.keys.length} name="group_by">
             {!q.data?.keys.length && <option value="">(no metadata yet)</option>}
             {q.data?.keys.map((k) => (
               <option key={k}>{k}</option>
             ))}
           </select>
         </label>
+        {filtered && (
+          <Link className="btn btn-link" href={key ? `${pathname}?group_by=${encodeURIComponent(key)}` : pathname}>
+            Clear filters
+          </Link>
+        )}
       </div>
       {q.isPending && <Loading what="results" />}
       {q.error && <ErrorBox title="Could not load results" error={q.error} />}
-      {q.data && q.data.rows.length === 0 && <Empty>No results yet. They appear when labs send Finished callbacks with results.</Empty>}
+      {q.data && q.data.rows.length === 0 && (
+        <Empty>
+          {filtered ? (
+            <>
+              No results match these filters. <Link href={pathname}>Show every lab and device type</Link>
+            </>
+          ) : (
+            "No results yet. They appear when labs send Finished callbacks with results."
+          )}
+        </Empty>
+      )}
       {q.data && q.data.rows.length > 0 && (
         <>
-          <section className="panel">
-            <h3>Test cases per lab</h3>
-            <ResultsChart data={view.chart} />
-          </section>
+          <div className="chart-grid">
+            <section className="panel">
+              <div className="panel-head">
+                <h3>
+                  Pass rate per lab{" "}
+                  {trendBy === "day" ? "per day (last 30 days, UTC)" : trendBy === "hour" ? "per hour (last 48 h, UTC)" : <>by {key} (newest 20 values)</>}
+                </h3>
+                <span className="seg" role="group" aria-label="Trend buckets">
+                  <button type="button" className={trendBy === "day" ? "on" : ""} aria-pressed={trendBy === "day"} onClick={() => setParams({ trend: undefined })}>
+                    per day
+                  </button>
+                  <button type="button" className={trendBy === "hour" ? "on" : ""} aria-pressed={trendBy === "hour"} onClick={() => setParams({ trend: "hour" })}>
+                    per hour
+                  </button>
+                  <button type="button" className={trendBy === "group" ? "on" : ""} aria-pressed={trendBy === "group"} onClick={() => setParams({ trend: "group" })} disabled={!key}>
+                    per {key || "metadata value"}
+                  </button>
+                </span>
+              </div>
+              {trend.error && <ErrorBox title="Could not load the trend" error={trend.error} />}
+              {trend.isPending && !trend.error && <Loading what="trend" />}
+              {trend.data && trend.data.points.length === 0 && <p className="hint">No results in this range.</p>}
+              {trend.data && trend.data.points.length > 0 && <ResultsTrendChart points={trend.data.points} labs={trendLabs} by={trendBy} />}
+              <p className="hint">Pass rate = pass / (pass + fail) test cases; skips not counted. Hover a point for the counts.</p>
+            </section>
+            <section className="panel">
+              <h3>Test cases per lab (all time)</h3>
+              <ResultsChart data={view.chart} />
+            </section>
+          </div>
           <div className="table-wrap">
             <table className="grid" data-testid="results-matrix">
               <thead>
@@ -82,7 +170,7 @@ export function ResultsMatrix() {
               <tbody>
                 {view.groups.map((g) => (
                   <tr key={g}>
-                    <td className="mono">{g ? <Link href={`/jobs?metadata.${encodeURIComponent(key)}=${encodeURIComponent(g)}`}>{g}</Link> : <span className="hint">(not set)</span>}</td>
+                    <td className="mono">{g ? <Link href={`/jobs?metadata.${encodeURIComponent(key)}=${encodeURIComponent(g)}${lab ? `&lab=${encodeURIComponent(lab)}` : ""}${deviceType ? `&device_type=${encodeURIComponent(deviceType)}` : ""}`}>{g}</Link> : <span className="hint">(not set)</span>}</td>
                     {view.columns.map((c) => {
                       const r = view.cell.get(`${g}\u0001${c.key}`);
                       if (!r) return <td key={c.key} className="hint">—</td>;

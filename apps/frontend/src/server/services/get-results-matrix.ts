@@ -1,4 +1,4 @@
-import { listMetadataKeys, resultsMatrix, type FrontendDb, type TJobListFilter, type TResultMatrixRow } from "@magma/db/frontend";
+import { listJobFacets, listMetadataKeys, resultsMatrix, type FrontendDb, type TJobListFilter, type TResultMatrixRow } from "@magma/db/frontend";
 
 export interface GetResultsMatrixOptions {
   db: FrontendDb;
@@ -7,9 +7,16 @@ export interface GetResultsMatrixOptions {
   filter: TJobListFilter;
 }
 
-/** Test results grouped by a metadata value × lab × device type, plus the metadata keys on offer. */
-export async function getResultsMatrix({ db, groupBy, filter }: GetResultsMatrixOptions): Promise<{ groupBy: string; keys: string[]; rows: TResultMatrixRow[] }> {
-  const keys = await listMetadataKeys(db);
+/**
+ * Test results grouped by a metadata value × lab × device type, plus the metadata keys, labs and
+ * device types on offer (the page's pickers).
+ */
+export async function getResultsMatrix({
+  db,
+  groupBy,
+  filter,
+}: GetResultsMatrixOptions): Promise<{ groupBy: string; keys: string[]; labs: string[]; deviceTypes: string[]; rows: TResultMatrixRow[] }> {
+  const [keys, facets] = await Promise.all([listMetadataKeys(db), listJobFacets(db)]);
   const key = groupBy || keys.find((k) => /commit|describe/.test(k)) || keys[0] || "";
-  return { groupBy: key, keys, rows: await resultsMatrix(db, key, filter) };
+  return { groupBy: key, keys, ...facets, rows: await resultsMatrix(db, key, filter) };
 }

@@ -10,6 +10,8 @@ import type {
   TJobPage,
   TResultCounts,
   TResultMatrixRow,
+  TResultTrendPoint,
+  TJobStateCount,
 } from "../dto.ts";
 import { jobFilterSql } from "./job-filter-sql.ts";
 
@@ -260,4 +262,68 @@ export async function listMetadataKeys(db: FrontendDb, limit = 100): Promise<str
   const rows = await db.$queryRaw<{ k: string }[]>`
     SELECT DISTINCT jsonb_object_keys(metadata) AS k FROM federated_job ORDER BY 1 LIMIT ${limit}`;
   return rows.map((r) => r.k);
+}
+
+/**
+ * Results over time, per lab: by UTC day or hour of the job's end (submit when unended) over the
+ * last `days` days, or by value of `groupKey` for the `limit` values with the newest jobs (KernelCI's
+ * per-commit view). Sums the per-job rollup columns, like {@link resultsMatrix}. Points are in
+ * bucket order, oldest first.
+ */
+export async function resultsTrend(
+  db: FrontendDb,
+  by: { kind: "day" | "hour"; days: number } | { kind: "group"; groupKey: string; limit: number },
+  filter: TJobListFilter,
+): Promise<TResultTrendPoint[]> {
+  type Row = { bucket: string; newest: Date; lab: string; jobs: number; pass: number; fail: number; skip: number; unknown: number };
+  const sums = Prisma.sql`COUNT(*)::int AS jobs, SUM(j.pass_count)::int AS pass, SUM(j.fail_count)::int AS fail,
+    SUM(j.skip_count)::int AS skip, SUM(j.unknown_count)::int AS unknown`;
+  const where = jobFilterSql(filter);
+  const rows =
+    by.kind !== "group"
+      ? await db.$queryRaw<Row[]>`
+          SELECT ${by.kind === "day" ? Prisma.sql`to_char(date_trunc('day', COALESCE(j.end_time, j.submit_time)), 'YYYY-MM-DD')` : Prisma.sql`to_char(date_trunc('hour', COALESCE(j.end_time, j.submit_time)), 'YYYY-MM-DD HH24:00')`} AS bucket,
+                 MAX(j.submit_time) AS newest, i.name AS lab, ${sums}
+          FROM federated_job j JOIN instance i ON i.id = j.instance_id
+          WHERE ${where} AND COALESCE(j.end_time, j.submit_time) >= (now() AT TIME ZONE 'UTC') - make_interval(days => ${by.days}::int)
+          GROUP BY 1, 3
+          ORDER BY 1, 3`
+      : await db.$queryRaw<Row[]>`
+          WITH g AS (
+            SELECT COALESCE(j.metadata ->> ${by.groupKey}, '') AS grp, MAX(j.submit_time) AS newest
+            FROM federated_job j JOIN instance i ON i.id = j.instance_id
+            WHERE ${where}
+            GROUP BY 1 ORDER BY 2 DESC LIMIT ${by.limit}
+          )
+          SELECT g.grp AS bucket, g.newest, i.name AS lab, ${sums}
+          FROM federated_job j JOIN instance i ON i.id = j.instance_id
+          JOIN g ON g.grp = COALESCE(j.metadata ->> ${by.groupKey}, '')
+          WHERE ${where}
+          GROUP BY g.grp, g.newest, i.name
+          ORDER BY g.newest, g.grp, i.name`;
+  return rows.map((r) => ({
+    bucket: r.bucket,
+    newest: r.newest.toISOString(),
+    lab: r.lab,
+    jobs: r.jobs,
+    counts: { pass: r.pass, fail: r.fail, skip: r.skip, unknown: r.unknown },
+  }));
+}
+
+/** Job counts by (state, health) matching a filter, for the job list's summary. */
+export async function countFederatedJobsByState(db: FrontendDb, filter: TJobListFilter): Promise<TJobStateCount[]> {
+  return db.$queryRaw<TJobStateCount[]>`
+    SELECT j.state, j.health, COUNT(*)::int AS jobs
+    FROM federated_job j JOIN instance i ON i.id = j.instance_id
+    WHERE ${jobFilterSql(filter)}
+    GROUP BY 1, 2 ORDER BY 1, 2`;
+}
+
+/** Lab names and device types seen on jobs (the results page's filter choices), sorted. */
+export async function listJobFacets(db: FrontendDb, limit = 200): Promise<{ labs: string[]; deviceTypes: string[] }> {
+  const [labs, types] = await Promise.all([
+    db.$queryRaw<{ v: string }[]>`SELECT name AS v FROM instance ORDER BY 1 LIMIT ${limit}`,
+    db.$queryRaw<{ v: string }[]>`SELECT DISTINCT device_type AS v FROM federated_job ORDER BY 1 LIMIT ${limit}`,
+  ]);
+  return { labs: labs.map((r) => r.v), deviceTypes: types.map((r) => r.v) };
 }

@@ -4,12 +4,17 @@ import { ZJobListQuery } from "../../../services/job-list-query.ts";
 import { listJobs } from "../../../services/list-jobs.ts";
 import { getJob } from "../../../services/get-job.ts";
 import { getJobLog } from "../../../services/get-job-log.ts";
+import { countJobsByState } from "../../../services/count-jobs-by-state.ts";
 
 const ZJobRef = z.object({ lab: z.string().min(1).max(100), id: z.number().int().positive() });
 
 export const jobsRouter = createTRPCRouter({
   /** Federated jobs, newest first, filtered; keyset pagination by opaque cursor. */
   list: publicProcedure.input(ZJobListQuery).query(({ ctx, input }) => listJobs({ db: ctx.db, query: input })),
+  /** Job counts by state and health for the same filters (the list's summary). */
+  counts: publicProcedure
+    .input(ZJobListQuery.omit({ limit: true, cursor: true }))
+    .query(({ ctx, input }) => countJobsByState({ db: ctx.db, filter: input })),
   /** One job with its suites and test cases. */
   get: publicProcedure.input(ZJobRef).query(({ ctx, input }) => getJob({ db: ctx.db, lab: input.lab, jobId: input.id })),
   /** The job's log from line `start`, read from its lab. */
