@@ -1,0 +1,49 @@
+// Boundary rules of the monorepo (shared/conventions.md §1, §11): dependencies point
+// protocol ← db ← apps, the worker never touches a database, apps never import each other, and only
+// an app's env.ts reads process.env. Style is left to the compiler (strict TypeScript).
+import tseslint from "typescript-eslint";
+
+const app = (name) => [`**/apps/${name}/**`, `@magma/${name}`, `@magma/${name}/*`];
+const banImports = (groups, message) => ({
+  "no-restricted-imports": ["error", { patterns: [{ group: groups.flat(), message }] }],
+});
+
+export default tseslint.config(
+  { ignores: ["**/node_modules/**", "**/.next/**", "**/dist/**", "**/src/generated/**", "**/test-results/**", ".magma/**", "**/next-env.d.ts"] },
+  {
+    files: ["**/*.{ts,tsx,js,mjs}"],
+    languageOptions: { parser: tseslint.parser, ecmaVersion: 2023, sourceType: "module" },
+    linterOptions: { reportUnusedDisableDirectives: "off" },
+  },
+  {
+    files: ["packages/protocol/**/*.{ts,tsx}"],
+    rules: banImports([["@magma/db", "@magma/db/*"], app("instance"), app("worker"), app("frontend"), ["**/packages/db/**"]], "packages/protocol imports zod and yaml only: no database, no app."),
+  },
+  {
+    files: ["packages/db/**/*.{ts,tsx}"],
+    rules: banImports([app("instance"), app("worker"), app("frontend")], "packages/db may import @magma/protocol only, never an app."),
+  },
+  {
+    files: ["apps/worker/**/*.{ts,tsx}"],
+    rules: banImports([["@magma/db", "@magma/db/*", "**/packages/db/**"], app("instance"), app("frontend")], "The worker has no database and talks to its instance over HTTP only (like lava-worker)."),
+  },
+  {
+    files: ["apps/instance/**/*.{ts,tsx}"],
+    rules: banImports([app("worker"), app("frontend"), ["@magma/db/frontend"]], "The instance talks to workers and the frontend over HTTP only, and owns only the instance database."),
+  },
+  {
+    files: ["apps/frontend/**/*.{ts,tsx}"],
+    rules: banImports([app("instance"), app("worker"), ["@magma/db/instance"]], "The frontend talks to instances over HTTP only, and owns only the frontend database."),
+  },
+  {
+    // only env.ts reads configuration (tests, test helpers and infra scripts may read their own)
+    files: ["apps/**/src/**/*.{ts,tsx}", "packages/**/src/**/*.{ts,tsx}"],
+    ignores: ["**/env.ts", "**/*.test.ts", "**/testing/**", "apps/frontend/src/instrumentation.ts"],
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        { selector: "MemberExpression[object.name='process'][property.name='env']", message: "Read configuration in this app's env.ts only (conventions §11)." },
+      ],
+    },
+  },
+);
