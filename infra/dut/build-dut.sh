@@ -60,6 +60,32 @@ for applet in $(/bin/busybox --list-full); do
   [ -e "$dir/$name" ] || ln -s /bin/busybox "$dir/$name"
 done
 
+# e1000 (QEMU's default NIC) is a module in Debian's kernel: ship it so /init can bring eth0 up
+# (transfer_overlay downloads the job overlay from the worker over QEMU user networking).
+kver="$(basename "$kernel" | sed 's/^vmlinuz-//')"
+e1000="/lib/modules/$kver/kernel/drivers/net/ethernet/intel/e1000/e1000.ko"
+if [ -f "$e1000" ]; then
+  mkdir -p "$root/lib/modules"
+  cp "$e1000" "$root/lib/modules/e1000.ko"
+fi
+mkdir -p "$root/etc/udhcpc"
+cat > "$root/etc/udhcpc/default.script" <<'DHCP'
+#!/bin/sh
+# busybox udhcpc hook: apply the lease (address, default route, DNS)
+case "$1" in
+  deconfig) ip addr flush dev "$interface"; ip link set "$interface" up ;;
+  bound|renew)
+    ip addr flush dev "$interface"
+    ip addr add "$ip/${mask:-24}" dev "$interface"
+    [ -n "$router" ] && ip route replace default via "${router%% *}" dev "$interface"
+    : > /etc/resolv.conf
+    for d in $dns; do echo "nameserver $d" >> /etc/resolv.conf; done
+    ;;
+esac
+exit 0
+DHCP
+chmod 0755 "$root/etc/udhcpc/default.script"
+
 cat > "$root/etc/passwd" <<'PASSWD'
 root:x:0:0:root:/root:/bin/sh
 PASSWD
@@ -90,6 +116,22 @@ hostname magma-dut
 # keep kernel messages from interleaving with test output
 echo 1 > /proc/sys/kernel/printk
 ip link set lo up 2>/dev/null
+# A NIC (QEMU user networking: -netdev user,id=n0 -device e1000,netdev=n0, or QEMU's default NIC)
+# gets a DHCP lease quietly. The e1000 link takes ~3 s to come up under TCG, so by default the
+# lease is taken in the background (the prompt is not delayed) and /run/network-up appears once
+# it is done; "magma.net=wait" on the kernel command line waits for it before the shell starts
+# (for jobs whose first command needs the network, e.g. LAVA's transfer_overlay).
+[ -f /lib/modules/e1000.ko ] && insmod /lib/modules/e1000.ko 2>/dev/null
+if [ -e /sys/class/net/eth0 ]; then
+  dhcp() {
+    ip link set eth0 up
+    timeout 10 udhcpc -i eth0 -q -n -t 8 -T 1 -s /etc/udhcpc/default.script >/dev/null 2>&1 && touch /run/network-up
+  }
+  case " $(cat /proc/cmdline) " in
+    *" magma.net=wait "*) dhcp ;;
+    *) dhcp & ;;
+  esac
+fi
 cd /
 stty -F /dev/ttyS0 cols 4096 2>/dev/null
 echo "magma-dut: ready (busybox $(busybox | head -n 1 | cut -d' ' -f2))" > /dev/ttyS0

@@ -53,6 +53,12 @@ export interface RunJobOptions {
   signal?: AbortSignal;
   /** Address DUTs reach the worker's TFTP server on (`{SERVER_IP}`), default 127.0.0.1; port 0 = a free port per job. */
   tftp?: { ip: string; port: number };
+  /**
+   * Where DUTs download the overlay over HTTP (`transfer_overlay`): `ip` in the URL, the server on
+   * `bind` (default `ip`) and `port` (default 0, a free port per job). Default: the TFTP address —
+   * a QEMU DUT on user networking reaches the host's 127.0.0.1 as 10.0.2.2.
+   */
+  overlayHttp?: { ip: string; bind?: string; port?: number };
 }
 
 /** Test definitions of each test action, with LAVA's global `<index>_<name>` numbering. */
@@ -69,7 +75,8 @@ export function planTestStages(jobId: number, definition: TJobDefinition): Overl
 
 /**
  * Builds the pipeline of a job definition: per action deployimages (tmpfs) / tftp-deploy,
- * boot-image-retry (qemu) / uboot-action / minimal-boot, lava-test-retry …, then finalize.
+ * boot-image-retry (qemu) / uboot-action / minimal-boot (with compress-overlay and overlay-unpack
+ * when the boot has `transfer_overlay`), lava-test-retry …, then finalize.
  * `device` decides whether a minimal boot resets the device (it has power commands).
  */
 export function buildPipeline(jobId: number, definition: TJobDefinition, device?: TDeviceDictionary): Pipeline {
@@ -82,7 +89,7 @@ export function buildPipeline(jobId: number, definition: TJobDefinition, device?
     if ("deploy" in a) action = a.deploy.to === "tftp" ? new TftpDeployAction(a.deploy, stages) : new DeployImagesAction(a.deploy, stages);
     else if ("boot" in a) {
       const b = a.boot;
-      action = b.method === "u-boot" ? new UBootAction(b) : b.method === "minimal" ? new MinimalBootAction(b, powered) : new BootQemuRetry(b);
+      action = b.method === "u-boot" ? new UBootAction(b, stages) : b.method === "minimal" ? new MinimalBootAction(b, powered, stages) : new BootQemuRetry(b);
     } else action = new TestShellRetry(a.test, stages[stage++]!);
     pipeline.add(action, definition.timeouts);
   }
@@ -131,6 +138,7 @@ export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
       jobDeadlineMs: started + jobTimeoutMs,
       workerName,
       tftpBind: options.tftp ?? { ip: "127.0.0.1", port: 0 },
+      ...(options.overlayHttp ? { overlayHttp: options.overlayHttp } : {}),
     };
     pipeline = buildPipeline(jobId, definition, device);
     description = stringify(pipeline.describe());

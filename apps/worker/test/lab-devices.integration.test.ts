@@ -31,7 +31,7 @@ let server: Awaited<ReturnType<typeof serveDir>>;
 let ser2net: Started;
 const cables: Record<string, SerialCable> = {};
 const ports: Record<string, number> = {};
-const DEVICES = ["bbb-01", "bbb-02", "bbb-03", "qemu-ser-01"] as const;
+const DEVICES = ["bbb-01", "bbb-02", "bbb-03", "qemu-ser-01", "qemu-net-01"] as const;
 /** bbb-03 has its own ser2net, restarted mid-boot by a test */
 const SHARED = DEVICES.filter((d) => d !== "bbb-03");
 let ser2netB: Started | undefined;
@@ -54,6 +54,16 @@ beforeAll(async () => {
     kind: "qemu",
     boardTty: cables["qemu-ser-01"]!.boardTty,
     qemuArgs: ["-machine", "pc,accel=tcg", "-m", "256M", "-kernel", path.join(dutDir, "vmlinuz"), "-initrd", path.join(dutDir, "initramfs.cpio.gz"), "-append", "console=ttyS0,115200 quiet"],
+  });
+  // a QEMU DUT with a NIC on QEMU user networking (the worker is 10.0.2.2 from inside); its /init
+  // waits for the DHCP lease before the shell (magma.net=wait), as transfer_overlay downloads at once
+  writePowerConfig(dir, "qemu-net-01", {
+    kind: "qemu",
+    boardTty: cables["qemu-net-01"]!.boardTty,
+    qemuArgs: [
+      "-machine", "pc,accel=tcg", "-m", "256M", "-kernel", path.join(dutDir, "vmlinuz"), "-initrd", path.join(dutDir, "initramfs.cpio.gz"),
+      "-append", "console=ttyS0,115200 quiet magma.net=wait", "-netdev", "user,id=n0", "-device", "e1000,netdev=n0",
+    ],
   });
 }, 120_000);
 
@@ -178,6 +188,98 @@ describe("lab devices behind ser2net with power control", () => {
     expect(texts(log, "target").some((l) => l.includes("magma-dut: ready"))).toBe(true);
     expect(status("qemu-ser-01")).toBe("qemu-ser-01: off");
   }, 150_000);
+
+  it("minimal boot + transfer_overlay: the DUT downloads the overlay over HTTP, unpacks it, and the test action reports pass/fail/measurement", async () => {
+    const log: TLogRecord[] = [];
+    const job = stringify({
+      job_name: "qemu behind ser2net, overlay over http",
+      device_type: "qemu-ser2net",
+      visibility: "public",
+      timeouts: { job: { minutes: 4 } },
+      actions: [
+        {
+          boot: {
+            method: "minimal",
+            prompts: ["magma-dut:/# "],
+            timeout: { minutes: 2 },
+            transfer_overlay: { download_command: "wget -q", unpack_command: "tar -C / -xzf" },
+          },
+        },
+        {
+          test: {
+            timeout: { minutes: 1 },
+            definitions: [
+              {
+                from: "inline",
+                name: "smoke",
+                path: "inline/smoke.yaml",
+                repository: {
+                  metadata: { format: "Lava-Test Test Definition 1.0", name: "smoke" },
+                  run: {
+                    steps: [
+                      "lava-test-case kernel --shell test -d /proc/1",
+                      "lava-test-case no-such-file --shell test -e /no/such/file",
+                      "lava-test-case boot-time --result pass --measurement 1.5 --units seconds",
+                      "lava-test-case overlay-server --shell test -n \"$LAVA_DISPATCHER_IP\"",
+                    ],
+                  },
+                },
+              },
+            ],
+          },
+        },
+      ],
+    });
+    const outcome = await runJob({
+      jobId: 409,
+      bundle: { definition: job, device: device("qemu-net-01") },
+      workerDir,
+      workerName: "lab-worker",
+      sink: (r) => log.push(r),
+      overlayHttp: { ip: "10.0.2.2", bind: "127.0.0.1" },
+    });
+    if (outcome.result !== "pass") console.error(dump(log));
+    expect(outcome).toMatchObject({ result: "pass", error_type: "" });
+    const inputs = texts(log, "input");
+    expect(inputs).toEqual(
+      expect.arrayContaining([
+        "rm -f overlay.tar.gz",
+        expect.stringMatching(/^wget -q http:\/\/10\.0\.2\.2:\d+\/tmp\/409\/overlay\.tar\.gz$/),
+        "tar -C / -xzf overlay.tar.gz",
+        "/lava-409/bin/lava-test-runner /lava-409/0",
+      ]),
+    );
+    expect(texts(log, "info").some((l) => /^http: sent \/tmp\/409\/overlay\.tar\.gz \(\d+ bytes\) to 127\.0\.0\.1:\d+$/.test(l))).toBe(true);
+    expect(texts(log, "info")).toContain("Overlay unpacked: /lava-409");
+    const results = log.filter((r) => r.lvl === "results").map((r) => r.msg as Record<string, unknown>);
+    const byCase = (c: string) => results.find((r) => r.definition === "0_smoke" && r.case === c);
+    expect(byCase("kernel")).toMatchObject({ result: "pass" });
+    expect(byCase("no-such-file")).toMatchObject({ result: "fail" });
+    expect(byCase("boot-time")).toMatchObject({ result: "pass", measurement: 1.5, units: "seconds" });
+    expect(byCase("overlay-server")).toMatchObject({ result: "pass" });
+    expect(results.find((r) => r.definition === "lava" && r.case === "overlay-unpack")).toMatchObject({ result: "pass" });
+    expect(status("qemu-net-01")).toBe("qemu-net-01: off");
+  }, 200_000);
+
+  it("transfer_overlay on a DUT that cannot reach the worker fails with error_type Infrastructure, saying no download arrived", async () => {
+    const log: TLogRecord[] = [];
+    const job = stringify({
+      job_name: "qemu without a network, overlay over http",
+      device_type: "qemu-ser2net",
+      visibility: "public",
+      timeouts: { job: { minutes: 3 } },
+      actions: [
+        { boot: { method: "minimal", prompts: ["magma-dut:/# "], timeout: { minutes: 2 }, transfer_overlay: { download_command: "wget -q -T 3", unpack_command: "tar -C / -xzf" } } },
+        { test: { timeout: { minutes: 1 }, definitions: [{ from: "inline", name: "x", path: "inline/x.yaml", repository: { metadata: { format: "Lava-Test Test Definition 1.0", name: "x" }, run: { steps: ["true"] } } }] } },
+      ],
+    });
+    // qemu-ser-01 has no NIC configured by the test (QEMU's default NIC is not waited for)
+    const outcome = await runJob({ jobId: 410, bundle: { definition: job, device: device("qemu-ser-01") }, workerDir, workerName: "lab-worker", sink: (r) => log.push(r), overlayHttp: { ip: "10.0.2.99", bind: "127.0.0.1" } });
+    expect(outcome.result).toBe("fail");
+    expect(outcome.error_type).toBe("Infrastructure");
+    expect(outcome.errors).toMatch(/^the DUT did not download the overlay from http:\/\/10\.0\.2\.99:\d+\/tmp\/410\/overlay\.tar\.gz \(no request reached the worker's HTTP server\)/);
+    expect(status("qemu-ser-01")).toBe("qemu-ser-01: off");
+  }, 200_000);
 
   it("ser2net restarting mid-boot: the worker re-dials within connection_reconnect_seconds and the boot completes", async () => {
     const log: TLogRecord[] = [];

@@ -3,6 +3,7 @@ import type { JobLog } from "./job-log.ts";
 import type { ConsoleSession } from "../connections/console-session.ts";
 import type { QemuProcess } from "./actions/boot/qemu-process.ts";
 import type { TftpServer } from "../services/tftp-server.ts";
+import type { HttpFileServer } from "../services/http-file-server.ts";
 
 /** A listener for DUT console lines: the raw line and its job log line number. */
 export type ConsoleLineListener = (line: string, logLine: number) => void;
@@ -27,6 +28,16 @@ export interface JobContext {
   prompts?: RegExp[];
   /** The gzip'd cpio overlay (LAVA helpers + test definitions), when the job has test actions. */
   overlayPath?: string;
+  /** The gzip'd overlay tarball for `transfer_overlay` (LAVA's compress-overlay output). */
+  overlayTarballPath?: string;
+  /**
+   * Where DUTs download the overlay over HTTP (`transfer_overlay`): `ip` goes in the URL (LAVA's
+   * dispatcher_ip), the server listens on `bind` (default `ip`) and `port` (0 = a free port).
+   * Default: the TFTP address.
+   */
+  overlayHttp?: { ip: string; bind?: string; port?: number };
+  /** The job's HTTP server (transfer_overlay), closed by finalize. */
+  http?: HttpFileServer;
   qemu?: QemuProcess;
   console?: ConsoleSession;
   /** Set once a power command switched the DUT on: finalize then runs `power_off_command`. */

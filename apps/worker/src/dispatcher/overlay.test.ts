@@ -1,10 +1,10 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { gunzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
-import { buildOverlay, type OverlayStage } from "./overlay.ts";
+import { buildOverlay, buildOverlayTarball, type OverlayStage } from "./overlay.ts";
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), "magma-overlay-test-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -81,5 +81,37 @@ describe("overlay cpio", () => {
     expect(out).toContain("TEST_CASE_ID=ok RESULT=pass");
     expect(out).toContain("TEST_CASE_ID=after-failure RESULT=pass");
     expect(out).toContain("TEST_CASE_ID=greet RESULT=pass");
+  });
+});
+
+describe("overlay tarball (transfer_overlay)", () => {
+  it("unpacks with tar -C <root> -xzf into the same /lava-<id> tree as the cpio, modes kept", () => {
+    const dir = mkdtempSync(path.join(tmp, "t-"));
+    const file = path.join(dir, "overlay.tar.gz");
+    execFileSync("sh", ["-c", `cat > ${file}`], { input: buildOverlayTarball({ jobId: 9, stages, environment: { LAVA_DISPATCHER_IP: "10.0.2.2" } }) });
+    const root = path.join(dir, "root");
+    execFileSync("mkdir", [root]);
+    execFileSync("tar", ["-C", root, "-xzf", file]);
+    const lava = path.join(root, "lava-9");
+    expect(statSync(path.join(lava, "bin/lava-test-runner")).mode & 0o777).toBe(0o755);
+    expect(statSync(path.join(lava, "0/tests/0_smoke/run.sh")).mode & 0o777).toBe(0o755);
+    expect(statSync(path.join(lava, "environment")).mode & 0o777).toBe(0o644);
+    expect(readFileSync(path.join(lava, "environment"), "utf8")).toBe("export LAVA_JOB_ID='9'\nexport LAVA_DISPATCHER_IP='10.0.2.2'\n");
+    expect(readFileSync(path.join(lava, "0/lava-test-runner.conf"), "utf8")).toBe("0_smoke\n");
+    const cpioRoot = unpack();
+    expect(readFileSync(path.join(lava, "0/tests/0_smoke/run.sh"), "utf8")).toBe(readFileSync(path.join(cpioRoot, "lava-9/0/tests/0_smoke/run.sh"), "utf8"));
+  });
+
+  it("keeps long paths (ustar prefix field, GNU long names), also for busybox tar", () => {
+    const longName = "a-test-definition-with-a-rather-long-name-" + "x".repeat(60);
+    const long: OverlayStage[] = [{ stage: 0, definitions: [{ ...stages[0]!.definitions[0]!, ref: { ...stages[0]!.definitions[0]!.ref, name: longName } }] }];
+    const listing = execFileSync("tar", ["-tzf", "-"], { input: buildOverlayTarball({ jobId: 9, stages: long }), encoding: "utf8" });
+    expect(listing).toContain(`lava-9/0/tests/0_${longName}/testdef.yaml`);
+    expect(listing).toContain(`lava-9/0/tests/0_${longName}/\n`);
+    if (existsSync("/bin/busybox")) {
+      const bb = execFileSync("/bin/busybox", ["tar", "-tzf", "-"], { input: buildOverlayTarball({ jobId: 9, stages: long }), encoding: "utf8" });
+      expect(bb).toContain(`lava-9/0/tests/0_${longName}/run.sh`);
+      expect(bb).toContain(`lava-9/0/tests/0_${longName}/\n`);
+    }
   });
 });

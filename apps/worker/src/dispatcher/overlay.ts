@@ -2,6 +2,7 @@ import { gzipSync } from "node:zlib";
 import type { TTestDefinitionRef } from "@magma/protocol";
 import { stringify } from "yaml";
 import { writeCpioNewc, type CpioEntry } from "./cpio.ts";
+import { writeTar } from "./tar.ts";
 import { JobError } from "./errors.ts";
 import { lavaDir } from "./job.ts";
 import { RUNNER_END_SENTINEL } from "./actions/test/signals.ts";
@@ -164,14 +165,20 @@ export function runScript(jobId: number, stage: number, d: OverlayDefinition): s
   ].join("\n");
 }
 
+/** What an overlay is built from: the job id, each test action's definitions, extra `environment` variables. */
+export interface OverlayOptions {
+  jobId: number;
+  stages: OverlayStage[];
+  environment?: Record<string, string>;
+}
+
 /**
- * Builds the job overlay as a gzip'd newc cpio, to append to the DUT's initramfs (the kernel
- * unpacks concatenated archives). Layout mirrors LAVA's `/lava-<id>`: `bin/` helpers
- * (lava-test-case, -set, -runner, -raise, -event, -reference; mode 0755), `environment`,
+ * The files of the job overlay, parents before children. Layout mirrors LAVA's `/lava-<id>`: `bin/`
+ * helpers (lava-test-case, -set, -runner, -raise, -event, -reference; mode 0755), `environment`,
  * and per test action `<stage>/lava-test-runner.conf` + `<stage>/tests/<n>_<name>/{run.sh,uuid,testdef.yaml}`.
  * @throws JobError when a parameter name is not a shell variable name.
  */
-export function buildOverlay(options: { jobId: number; stages: OverlayStage[]; environment?: Record<string, string> }): Buffer {
+export function overlayEntries(options: OverlayOptions): CpioEntry[] {
   const { jobId, stages } = options;
   const root = lavaDir(jobId).slice(1);
   const entries: CpioEntry[] = [
@@ -196,5 +203,23 @@ export function buildOverlay(options: { jobId: number; stages: OverlayStage[]; e
       );
     }
   }
-  return gzipSync(writeCpioNewc(entries), { level: 9 });
+  return entries;
+}
+
+/**
+ * Builds the job overlay ({@link overlayEntries}) as a gzip'd newc cpio, to append to the DUT's
+ * initramfs (the kernel unpacks concatenated archives).
+ * @throws JobError when a parameter name is not a shell variable name.
+ */
+export function buildOverlay(options: OverlayOptions): Buffer {
+  return gzipSync(writeCpioNewc(overlayEntries(options)), { level: 9 });
+}
+
+/**
+ * Builds the job overlay ({@link overlayEntries}) as a gzip'd ustar tarball, what LAVA's
+ * `transfer_overlay` downloads and unpacks on the DUT (`tar -C / -xzf`).
+ * @throws JobError when a parameter name is not a shell variable name.
+ */
+export function buildOverlayTarball(options: OverlayOptions): Buffer {
+  return gzipSync(writeTar(overlayEntries(options)), { level: 9 });
 }

@@ -11,6 +11,19 @@ export const ZAutoLogin = z.strictObject({
 });
 export type TAutoLogin = z.infer<typeof ZAutoLogin>;
 
+/**
+ * LAVA's `transfer_overlay` block (lava_common/schemas/boot `transfer_overlay()`): at the shell
+ * prompt the worker types `rm <overlay>`, `<download_command> <overlay URL>` and
+ * `<unpack_command> <overlay>` — the job overlay as a gzip'd tarball served over HTTP by the worker —
+ * for boards whose root filesystem the worker does not build (e.g. `download_command: cd /tmp; wget`,
+ * `unpack_command: tar -C / -xzf`).
+ */
+export const ZTransferOverlay = z.strictObject({
+  download_command: z.string().min(1, "download_command must not be empty"),
+  unpack_command: z.string().min(1, "unpack_command must not be empty"),
+});
+export type TTransferOverlay = z.infer<typeof ZTransferOverlay>;
+
 const bootCommon = {
   timeout: ZTimeout.optional(),
   prompts: z.array(z.string().min(1, "a prompt must not be empty")).min(1, "prompts must list at least one prompt"),
@@ -40,6 +53,7 @@ export const ZBootUBoot = z.strictObject({
   commands: z.union([z.string().min(1), z.array(z.string()).min(1, "commands must list at least one command")]),
   type: z.enum(["bootm", "bootz", "booti"]).optional(),
   bootloader_prompt: z.string().min(1).optional(),
+  transfer_overlay: ZTransferOverlay.optional(),
   ...bootCommon,
 });
 export type TBootUBoot = z.infer<typeof ZBootUBoot>;
@@ -52,6 +66,7 @@ export type TBootUBoot = z.infer<typeof ZBootUBoot>;
 export const ZBootMinimal = z.strictObject({
   method: z.literal("minimal"),
   reset: z.boolean().optional(),
+  transfer_overlay: ZTransferOverlay.optional(),
   ...bootCommon,
 });
 export type TBootMinimal = z.infer<typeof ZBootMinimal>;

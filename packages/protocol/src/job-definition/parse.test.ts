@@ -92,6 +92,25 @@ describe("parseJobDefinition", () => {
     expect(errorsOf(uboot.replace("kernel: {url: 'http://x/zImage', type: zimage}, ", ""))).toContain("data['actions'][0]['deploy']['kernel']");
   });
 
+  it("accepts LAVA's transfer_overlay on u-boot and minimal boots; both commands are required, qemu has none", () => {
+    const transfer = "transfer_overlay: {download_command: 'cd /tmp; wget -q', unpack_command: 'tar -C / -xzf'}";
+    const r = parseJobDefinition(minimal.replace("method: qemu", `method: minimal, ${transfer}`));
+    expect(r.ok, r.ok ? "" : formatDefinitionErrors(r.errors)).toBe(true);
+    if (r.ok) {
+      const boot = r.definition.actions[0]!;
+      expect("boot" in boot && boot.boot.method === "minimal" ? boot.boot.transfer_overlay : undefined).toEqual({ download_command: "cd /tmp; wget -q", unpack_command: "tar -C / -xzf" });
+    }
+    const uboot = parseJobDefinition(minimal.replace("method: qemu", `method: u-boot, commands: ramdisk, ${transfer}`));
+    expect(uboot.ok, uboot.ok ? "" : formatDefinitionErrors(uboot.errors)).toBe(true);
+    expect(errorsOf(minimal.replace("method: qemu", "method: minimal, transfer_overlay: {download_command: wget}"))).toContain(
+      "required key not provided @ data['actions'][0]['boot']['transfer_overlay']['unpack_command']",
+    );
+    expect(errorsOf(minimal.replace("method: qemu", "method: minimal, transfer_overlay: {download_command: wget, unpack_command: tar, method: x}"))).toContain(
+      "data['actions'][0]['boot']['transfer_overlay']",
+    );
+    expect(errorsOf(minimal.replace("method: qemu", `method: qemu, ${transfer}`))).toContain("data['actions'][0]['boot']['transfer_overlay']");
+  });
+
   it("refuses YAML syntax errors, duplicate keys, non-mappings, alias bombs and oversize text", () => {
     expect(errorsOf("job_name: [unclosed")).toContain("YAML syntax error");
     expect(errorsOf("job_name: a\njob_name: b\n")).toContain("YAML syntax error");

@@ -10,7 +10,7 @@ export const POWER_OFF_TIMEOUT_MS = 10_000;
 /**
  * Powers the DUT off (LAVA `power-off`): closes the console, SIGTERM then SIGKILL to QEMU's process
  * group, runs the dictionary's `power_off_command` when a power command switched the device on,
- * and stops the job's TFTP server.
+ * and stops the job's TFTP and HTTP servers.
  * @throws InfrastructureError when `power_off_command` fails (after everything else was released)
  */
 export class PowerOffAction extends Action {
@@ -29,6 +29,9 @@ export class PowerOffAction extends Action {
     const tftp = ctx.tftp;
     ctx.tftp = undefined;
     await tftp?.close();
+    const http = ctx.http;
+    ctx.http = undefined;
+    await http?.close();
     await powerOffDevice(ctx, signal);
     return undefined;
   }

@@ -5,27 +5,32 @@ import { RetryAction } from "../../retry-action.ts";
 import { hasPowerControl, ResetDeviceAction } from "../../../power/power-actions.ts";
 import { ConnectDeviceAction } from "./connect-device.ts";
 import { AutoLoginAction, ExpectShellConnectionAction } from "./qemu.ts";
+import type { OverlayStage } from "../../overlay.ts";
+import { CompressOverlayAction, OverlayUnpackAction } from "./transfer-overlay.ts";
 
 /**
  * `boot: method: minimal` (LAVA's `minimal-boot`): connect-device; reset-device when the device
  * dictionary has power commands and the job does not say `reset: false`; [auto-login-action];
- * expect-shell-connection. Retried `failure_retry` times.
+ * expect-shell-connection; with `transfer_overlay`, compress-overlay first and overlay-unpack last
+ * (the DUT downloads the test overlay from the worker over HTTP). Retried `failure_retry` times.
  */
 export class MinimalBootAction extends RetryAction {
   static readonly name = "minimal-boot";
   static readonly description = "connect and reset device";
   static readonly summary = "connect and reset device";
 
-  constructor(private readonly params: TBootMinimal, private readonly powered: boolean) {
+  constructor(private readonly params: TBootMinimal, private readonly powered: boolean, private readonly stages: OverlayStage[] = []) {
     super(params.failure_retry ?? 1);
     if (params.timeout) this.ownTimeout = params.timeout;
   }
 
   protected populateChildren(pipeline: Pipeline, timeouts: TJobTimeouts): void {
+    if (this.params.transfer_overlay) pipeline.add(new CompressOverlayAction(this.stages), timeouts);
     pipeline.add(new ConnectDeviceAction(), timeouts);
     if (this.params.reset !== false && this.powered) pipeline.add(new ResetDeviceAction(), timeouts);
     if (this.params.auto_login) pipeline.add(new AutoLoginAction(this.params), timeouts);
     pipeline.add(new ExpectShellConnectionAction(this.params.prompts), timeouts);
+    if (this.params.transfer_overlay) pipeline.add(new OverlayUnpackAction(this.params.transfer_overlay), timeouts);
   }
 
   override async validate(ctx: JobContext): Promise<string[]> {

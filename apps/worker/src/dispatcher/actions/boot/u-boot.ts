@@ -10,6 +10,8 @@ import { ResetDeviceAction } from "../../../power/power-actions.ts";
 import { tftpRelativePath } from "../deploy/tftp.ts";
 import { ConnectDeviceAction } from "./connect-device.ts";
 import { AutoLoginAction, ExpectShellConnectionAction } from "./qemu.ts";
+import type { OverlayStage } from "../../overlay.ts";
+import { CompressOverlayAction, OverlayUnpackAction } from "./transfer-overlay.ts";
 
 /** U-Boot defaults when the device dictionary names none (LAVA's base-uboot.jinja2). */
 export const UBOOT_DEFAULTS = {
@@ -211,7 +213,7 @@ export class BootloaderCommandsAction extends Action {
   }
 }
 
-/** LAVA's `uboot-commands` retry: reset-device, bootloader-interrupt, bootloader-commands, [auto-login], expect-shell-connection. */
+/** LAVA's `uboot-commands` retry: reset-device, bootloader-interrupt, bootloader-commands, [auto-login], expect-shell-connection, [overlay-unpack]. */
 export class UBootCommandsRetry extends RetryAction {
   static readonly name = "uboot-commands";
   static readonly description = "interactive uboot commands action";
@@ -227,6 +229,7 @@ export class UBootCommandsRetry extends RetryAction {
     pipeline.add(new BootloaderCommandsAction(this.params, this.plan), timeouts);
     if (this.params.auto_login) pipeline.add(new AutoLoginAction(this.params), timeouts);
     pipeline.add(new ExpectShellConnectionAction(this.params.prompts), timeouts);
+    if (this.params.transfer_overlay) pipeline.add(new OverlayUnpackAction(this.params.transfer_overlay), timeouts);
   }
 }
 
@@ -234,6 +237,7 @@ export class UBootCommandsRetry extends RetryAction {
  * `boot: method: u-boot` (LAVA's `uboot-action`): bootloader-overlay, connect-device, then
  * uboot-commands (retried `failure_retry` times): power-cycle the board, interrupt U-Boot, type the
  * commands with the TFTP locations of the deployed images, wait for the kernel and the prompt.
+ * With `transfer_overlay`: compress-overlay first, overlay-unpack at the prompt.
  */
 export class UBootAction extends Action {
   static readonly name = "uboot-action";
@@ -242,13 +246,14 @@ export class UBootAction extends Action {
 
   private readonly plan: CommandPlan = { commands: [] };
 
-  constructor(private readonly params: TBootUBoot) {
+  constructor(private readonly params: TBootUBoot, private readonly stages: OverlayStage[] = []) {
     super();
     if (params.timeout) this.ownTimeout = params.timeout;
   }
 
   override populate(timeouts: TJobTimeouts): void {
     this.pipeline = new Pipeline(this);
+    if (this.params.transfer_overlay) this.pipeline.add(new CompressOverlayAction(this.stages), timeouts);
     this.pipeline.add(new BootloaderCommandOverlayAction(this.params, this.plan), timeouts);
     this.pipeline.add(new ConnectDeviceAction(), timeouts);
     this.pipeline.add(new UBootCommandsRetry(this.params, this.plan), timeouts);

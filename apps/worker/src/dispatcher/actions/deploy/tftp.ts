@@ -8,6 +8,7 @@ import type { OverlayStage } from "../../overlay.ts";
 import type { Pipeline } from "../../pipeline.ts";
 import { RetryAction } from "../../retry-action.ts";
 import { TftpServer } from "../../../services/tftp-server.ts";
+import { usesTransferOverlay } from "../boot/transfer-overlay.ts";
 import { ApplyOverlayInitrdAction, HttpDownloadAction, LavaOverlayAction } from "./tmpfs.ts";
 
 /** Sub-directory of the job directory served over TFTP. */
@@ -77,7 +78,7 @@ export class TftpDeployAction extends RetryAction {
 
   override async validate(ctx: JobContext): Promise<string[]> {
     const out = await super.validate(ctx);
-    if (this.stages.length && !this.params.ramdisk) out.push("the job has test actions but the tftp deploy has no 'ramdisk' to carry the test overlay");
+    if (this.stages.length && !this.params.ramdisk && !usesTransferOverlay(ctx.definition.actions)) out.push("the job has test actions but the tftp deploy has no 'ramdisk' to carry the test overlay (nor a boot with 'transfer_overlay')");
     return out;
   }
 
