@@ -125,7 +125,8 @@ ip link set lo up 2>/dev/null
 if [ -e /sys/class/net/eth0 ]; then
   dhcp() {
     ip link set eth0 up
-    timeout 10 udhcpc -i eth0 -q -n -t 8 -T 1 -s /etc/udhcpc/default.script >/dev/null 2>&1 && touch /run/network-up
+    # up to ~20 s: the link comes up later on a loaded machine
+    timeout 25 udhcpc -i eth0 -q -n -t 20 -T 1 -s /etc/udhcpc/default.script >/dev/null 2>&1 && touch /run/network-up
   }
   case " $(cat /proc/cmdline) " in
     *" magma.net=wait "*) dhcp ;;
