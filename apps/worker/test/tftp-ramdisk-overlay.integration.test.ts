@@ -95,7 +95,9 @@ describe("deploy to: tftp appends the test overlay to the ramdisk", () => {
       // asynchronously: the TFTP server runs in this process
       await promisify(execFile)("curl", ["-sS", "--tftp-blksize", "1468", "--max-time", "30", "-o", served, `tftp://127.0.0.1:${ctx.tftp!.port}/${rel}`]);
       const bytes = readFileSync(served);
-      const original = readFileSync(path.join(dutDir, "initramfs.cpio.gz"));
+      // what http-download fetched (not the shared DUT cache, which another run may rebuild meanwhile)
+      const original = readFileSync(path.join(ctx.jobDir, "tftp", "ramdisk", "initramfs.cpio.gz"));
+      expect(original.length).toBeGreaterThan(100_000);
       // the original initramfs untouched, then the overlay archive (the kernel unpacks both)
       expect(bytes.subarray(0, original.length).equals(original)).toBe(true);
       const overlay = bytes.subarray(original.length);
