@@ -8,7 +8,6 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
@@ -19,6 +18,8 @@ import { from as copyFrom } from "pg-copy-streams";
 import { Pool } from "undici";
 import { ROOT, waitForHttp } from "../../infra/demo/stack.ts";
 import { appEntryArgs } from "../../infra/demo/app-entry.ts";
+import { freePort } from "../tools/free-port.ts";
+export { freePort };
 
 export { ROOT };
 const run = promisify(execFile);
@@ -35,16 +36,6 @@ mkdirSync(STATE_DIR, { recursive: true });
 export const nowMs = (): number => performance.timeOrigin + performance.now();
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 // ---------------------------------------------------------------------------------------------
 // cleanup registry

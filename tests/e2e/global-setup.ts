@@ -1,21 +1,11 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { ROOT, startStack } from "../../infra/demo/stack.ts";
+import { freePort } from "../tools/free-port.ts";
 import { STACK_FILE, type StackInfo } from "./stack-info.ts";
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * Starts a complete, isolated federation for the e2e run: two labs (instance + worker with one

@@ -9,6 +9,7 @@ import { writeFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+export { freePort } from "./free-port.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** The power-controller script (`power-controller.sh --dir DIR on|off|reset DEVICE`). */
@@ -155,17 +156,6 @@ export async function startSer2net(dir: string, entries: Ser2netEntry[], name = 
   return { ...track(child), configFile };
 }
 
-/** A free TCP port on 127.0.0.1 (asked of the kernel, then released). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Power-controller configuration of one device. */
 export type PowerDevice =

@@ -7,18 +7,9 @@ import { chownSync, createWriteStream, existsSync, mkdirSync, readdirSync } from
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { freePort } from "../../tools/free-port.ts";
+export { freePort };
 
-/** A free TCP port on 127.0.0.1 (the listener is closed before returning). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Resolves once 127.0.0.1:port accepts TCP connections. @throws Error after `timeoutMs` */
 export async function waitForPort(port: number, timeoutMs: number, what: string): Promise<void> {
