@@ -32,7 +32,9 @@ export async function schedule(ctx: InstanceContext): Promise<{ healthChecks: nu
  * to take a job, no pass runs for it (a pass could not assign the job). Every event that can make a
  * device available (job finished, device Idle / health Good, worker Online, admin changes) calls
  * `trigger()` without a type, which always runs a pass and refreshes that knowledge; changes made
- * by another process are picked up by the safety loop's pass, as before.
+ * by another process are picked up by the safety loop's pass, as before. A submission that arrives
+ * while a pass runs is judged by that pass's result (the pass may have read the queue before the
+ * job was inserted), so it never waits for the safety loop when a device of its type is free.
  */
 export class Scheduler {
   private running: Promise<void> | null = null;
@@ -45,6 +47,8 @@ export class Scheduler {
   skipped = 0;
   /** device types with a device able to take a job after the last pass; null = not known */
   private idleTypes: Set<number> | null = null;
+  /** device types of submissions that arrived while a pass was running */
+  private readonly typesDuringPass = new Set<number>();
 
   constructor(private readonly ctx: InstanceContext) {}
 
@@ -55,12 +59,14 @@ export class Scheduler {
    */
   trigger(deviceTypeId?: number): void {
     if (this.stopped) return;
-    if (deviceTypeId !== undefined && this.idleTypes && !this.idleTypes.has(deviceTypeId)) {
-      this.skipped++;
+    if (this.running) {
+      // the pass in flight may have read the queue before this job was inserted: decide after it
+      if (deviceTypeId === undefined) this.again = true;
+      else this.typesDuringPass.add(deviceTypeId);
       return;
     }
-    if (this.running) {
-      this.again = true;
+    if (deviceTypeId !== undefined && this.idleTypes && !this.idleTypes.has(deviceTypeId)) {
+      this.skipped++;
       return;
     }
     this.running = this.run();
@@ -93,12 +99,18 @@ export class Scheduler {
     try {
       do {
         this.again = false;
+        this.typesDuringPass.clear();
         try {
           this.idleTypes = (await schedule(this.ctx)).idleDeviceTypes;
           this.passes++;
         } catch (e) {
           this.idleTypes = null;
           if (!this.stopped) this.ctx.logger.error({ err: e }, "scheduling pass failed");
+        }
+        // jobs submitted while the pass ran: one more pass if their device type has a free device
+        for (const t of this.typesDuringPass) {
+          if (this.idleTypes === null || this.idleTypes.has(t)) this.again = true;
+          else this.skipped++;
         }
       } while (this.again && !this.stopped);
     } finally {
