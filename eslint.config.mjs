@@ -1,6 +1,7 @@
 // Boundary rules of the monorepo (shared/conventions.md §1, §11): dependencies point
 // protocol ← db ← apps, the worker never touches a database, apps never import each other, and only
-// an app's env.ts reads process.env. Style is left to the compiler (strict TypeScript).
+// an app's env.ts reads process.env; control characters in a regex are deliberate exceptions.
+// Style is left to the compiler (strict TypeScript).
 import tseslint from "typescript-eslint";
 
 const app = (name) => [`**/apps/${name}/**`, `@magma/${name}`, `@magma/${name}/*`];
@@ -13,7 +14,10 @@ export default tseslint.config(
   {
     files: ["**/*.{ts,tsx,js,mjs}"],
     languageOptions: { parser: tseslint.parser, ecmaVersion: 2023, sourceType: "module" },
-    linterOptions: { reportUnusedDisableDirectives: "off" },
+    // a disable comment must suppress something real, so every one marks a deliberate exception
+    linterOptions: { reportUnusedDisableDirectives: "error" },
+    // DUT output is full of control bytes; a regex matching them must say so with a disable comment
+    rules: { "no-control-regex": "error" },
   },
   {
     files: ["packages/protocol/**/*.{ts,tsx}"],

@@ -17,6 +17,7 @@ const TRUNCATED_MARK = " [truncated by magma]";
  */
 export function sanitizeLogMessage(msg: string): string {
   let out = msg
+    // eslint-disable-next-line no-control-regex -- control bytes from the DUT are escaped on purpose
     .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`)
     .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "\ufffd");
   if (out.length > MAX_LOG_MSG_CHARS) out = out.slice(0, MAX_LOG_MSG_CHARS - TRUNCATED_MARK.length) + TRUNCATED_MARK;

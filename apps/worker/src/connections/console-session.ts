@@ -12,8 +12,10 @@ const RECONNECT_MAX_DELAY_MS = 1000;
 const STABLE_LINK_MS = 1000;
 
 /** ANSI/VT100 escape sequences (CSI, OSC, two-byte ESC x) — busybox ash sends ESC[6n after its prompt. */
+// eslint-disable-next-line no-control-regex -- matching ESC/BEL is the point
 const ANSI_RE = /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])/g;
 /** An escape sequence cut at the end of a chunk: kept until the next chunk completes it. */
+// eslint-disable-next-line no-control-regex -- matching ESC/BEL is the point
 const ANSI_TAIL_RE = /\x1b(?:\[[0-?]*[ -/]*|\][^\x07\x1b]*)?$/;
 
 /** Result of {@link ConsoleSession.expect}: which pattern matched and the text it matched. */
