@@ -1,4 +1,4 @@
-// Boundary rules of the monorepo (shared/conventions.md §1, §11): dependencies point
+// Boundary rules of the monorepo: dependencies point
 // protocol ← db ← apps, the worker never touches a database, apps never import each other, and only
 // an app's env.ts reads process.env; control characters in a regex are deliberate exceptions.
 // Style is left to the compiler (strict TypeScript).
@@ -46,7 +46,7 @@ export default tseslint.config(
     rules: {
       "no-restricted-syntax": [
         "error",
-        { selector: "MemberExpression[object.name='process'][property.name='env']", message: "Read configuration in this app's env.ts only (conventions §11)." },
+        { selector: "MemberExpression[object.name='process'][property.name='env']", message: "Read configuration in this app's env.ts only: one parsed, validated place per app." },
       ],
     },
   },

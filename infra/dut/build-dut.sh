@@ -3,7 +3,7 @@
 #
 # Outputs:  vmlinuz             newest /boot/vmlinuz-* (linux-image-amd64)
 #           initramfs.cpio.gz   busybox-static initramfs whose /init gives a root shell on ttyS0 with the
-#                               prompt "magma-dut:/# " (see /work/shared/reference/dut.md)
+#                               prompt "magma-dut:/# " (written by this script)
 # Idempotent: nothing is rebuilt when both outputs are newer than this script and the kernel.
 # Exits non-zero (printing the apt-get command) when the Debian packages are missing.
 set -euo pipefail

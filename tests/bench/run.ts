@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --quick] [-- --only=group1,group2]`: Magma's speed and cost against LAVA's
- * measured baseline (shared/reference/lava/timings.md), on the real processes, PostgreSQL and Redis
+ * figures measured on this kind of machine (kept in report.ts), on the real processes, PostgreSQL and Redis
  * of this machine. Prints a table and writes bench-results.json (repository root). Each group creates
  * its own databases, ports and processes and tears them down, also on failure or Ctrl-C.
  *   --quick   fewer repetitions and smaller data (under 3 minutes)

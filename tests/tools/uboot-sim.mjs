@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * A simulated U-Boot board on a serial line (test tool, not product code; see
- * /work/shared/reference/dut.md "A simulated U-Boot board"). Opens the board end of a socat PTY pair
+ * A simulated U-Boot board on a serial line (test tool, not product code; docs/devices.md
+ * describes the device it stands for). Opens the board end of a socat PTY pair
  * with serialport and behaves like a BeagleBone Black's U-Boot:
  *   banner → "Hit any key to stop autoboot:  N" countdown (a key stops it; else autoboot fails to
  *   "=> ") → `=> ` prompt with line echo, accepting

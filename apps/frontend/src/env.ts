@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 /**
- * The ONLY reader of process.env in the frontend (convention 11). Parsed once, on first use;
+ * The ONLY reader of process.env in the frontend. Parsed once, on first use;
  * a bad value throws naming the variable and the reason. Defaults suit the local/embedded setup.
  */
 const ZEnv = z.object({

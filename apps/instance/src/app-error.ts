@@ -1,7 +1,7 @@
 import { ERROR_CODES, type TErrorCode } from "@magma/protocol";
 
 /**
- * The instance's one error type (convention 4). Services throw it with a catalog code; the HTTP
+ * The instance's one error type. Services throw it with a catalog code; the HTTP
  * error handler turns it into `{code, message}` with the code's status.
  */
 export class AppError extends Error {

@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 /**
- * Instance configuration, parsed once from the environment (convention 11: the ONLY file that reads
+ * Instance configuration, parsed once from the environment (the ONLY file that reads
  * `process.env`). Defaults suit the local/embedded setup: one lab "lab-a" on 127.0.0.1:4001.
  */
 export interface InstanceConfig {

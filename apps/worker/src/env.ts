@@ -4,7 +4,7 @@ import { z } from "zod";
 import { MAX_PING_WAIT_MS } from "@magma/protocol";
 
 /**
- * The worker's configuration: the ONLY place reading `process.env` (convention 11).
+ * The worker's configuration: the ONLY place reading `process.env`.
  *   MAGMA_WORKER_NAME     required; the worker's hostname as registered on the instance
  *   MAGMA_INSTANCE_URL    default http://127.0.0.1:4001
  *   MAGMA_WORKER_TOKEN    required; the worker token (LAVA-Token header of pings)

@@ -6,7 +6,7 @@ import type { TLogRecord, TResultMessage } from "@magma/protocol";
 import { runJob } from "../src/job-runner.ts";
 import { buildDut, qemuPidsMentioning, serveDir } from "./helpers.ts";
 
-const SAMPLE = "/work/shared/reference/lava/samples/jobs/02-qemu-inline-tests.yaml";
+const SAMPLE = path.join(import.meta.dirname, "fixtures", "inline-tests.yaml");
 const DEVICE = "device_type: qemu\nhostname: qemu-test-01\nqemu:\n  machine: pc,accel=tcg\n  memory_mb: 256\n";
 
 let server: Awaited<ReturnType<typeof serveDir>>;
@@ -23,12 +23,9 @@ afterAll(async () => {
   if (workerDir) rmSync(workerDir, { recursive: true, force: true });
 });
 
-/** The sample job with our image server and prompt, and boot timeouts fit for TCG on busy cores. */
+/** The fixture job pointed at this test's image server. */
 function sampleJob(baseUrl: string): string {
-  return readFileSync(SAMPLE, "utf8")
-    .replaceAll("http://127.0.0.1:8081", baseUrl)
-    .replace("'anchor-dut:/# '", "'magma-dut:/# '")
-    .replace(/boot:\n    timeout:\n      minutes: 3/, "boot:\n    timeout:\n      minutes: 2");
+  return readFileSync(SAMPLE, "utf8").replaceAll("IMAGES/", `${baseUrl}/`);
 }
 
 function results(log: TLogRecord[]): TResultMessage[] {

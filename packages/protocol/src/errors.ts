@@ -1,5 +1,5 @@
 /**
- * Magma's error-code catalog, shared by every app (convention 4).
+ * Magma's error-code catalog, shared by every app.
  *
  * Each code maps to an HTTP status and a default message. Apps throw their own
  * `AppError(code, …)`; edges (HTTP routes, tRPC errorFormatter) translate codes to

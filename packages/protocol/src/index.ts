@@ -1,6 +1,6 @@
 /**
  * @magma/protocol — zod schemas, inferred types and constants shared by every Magma app.
- * No I/O. Schemas are `Z<Name>`, inferred types `T<Name>` (convention 1).
+ * No I/O. Schemas are `Z<Name>`, inferred types `T<Name>` (one naming rule for every schema).
  */
 export * from "./errors.ts";
 export * from "./job-state.ts";

@@ -1,7 +1,7 @@
 import { ERROR_CODES, httpStatusFor, type TErrorCode } from "@magma/protocol";
 
 /**
- * The frontend's one error type (convention 4): a catalog code plus a message that names the
+ * The frontend's one error type: a catalog code plus a message that names the
  * field and value. Edges (route handlers, tRPC errorFormatter) translate it; services never
  * import TRPCError. `statusCode` overrides the catalog status (e.g. 503 when Redis is down).
  */

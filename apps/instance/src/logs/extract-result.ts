@@ -21,7 +21,7 @@ const DECIMAL = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
  * suite = `definition`, name = `case`, measurement must parse as a decimal, `set` names the test set,
  * `starttc`/`endtc` give the log lines; the whole record is kept as metadata. Pipeline actions of the
  * `lava` suite carry no measurement but a `duration`: LAVA stores that duration as the measurement in
- * seconds (job-3 `lava.test-overlay` has measurement "0.0000000000", unit "seconds"), and so do we.
+ * seconds (a `lava.test-overlay` of duration "0.00" gets measurement "0.0000000000", unit "seconds"), and so do we.
  * @returns the case, or `{error}` naming the problem (the caller keeps the log line and warns)
  */
 export function extractResult(msg: unknown): ExtractedResult | { error: string } {

@@ -10,7 +10,7 @@ import { ADMIN_TOKEN, api, jobCall, ping, startHarness, waitUntil, type Harness 
 import { INSTANCE_VERSION } from "../devices/list-inventory.ts";
 
 // Drives Debian's real lavacli 1.2 (/usr/bin/lavacli) against a running instance, and compares its
-// output with what it printed against LAVA 2023.01 (testdata/ copies of shared/reference/lava/samples).
+// output with the fixtures in testdata/ (see testdata/README.md).
 const LAVACLI = "/usr/bin/lavacli";
 const run = promisify(execFile);
 const data = (f: string) => readFileSync(join(import.meta.dirname, "testdata", f), "utf8");
@@ -37,10 +37,10 @@ const file = (name: string, text: string) => {
 };
 
 /**
- * The real LAVA job-3 log (output.yaml), one record per line. LAVA's dumper writes non-string scalars
- * as `! "613"` and PyYAML (lavacli) reads them back as numbers; a worker sends them as JSON numbers.
+ * A job log in LAVA's output.yaml format, one record per line. LAVA's dumper writes non-string scalars
+ * as `! "58"` and PyYAML (lavacli) reads them back as numbers; a worker sends them as JSON numbers.
  */
-const JOB3_RECORDS: TLogRecord[] = data("job-3-output.yaml")
+const JOB3_RECORDS: TLogRecord[] = data("inline-tests-output.yaml")
   .split("\n")
   .filter(Boolean)
   .map((l) => (parse(l.replace(/! "(-?\d+(?:\.\d+)?)"/g, "$1")) as TLogRecord[])[0]!);
@@ -76,7 +76,7 @@ beforeAll(async () => {
   expect((await ping(h)).status).toBe(200);
   const r = await lavacli("identities", "add", "--uri", `${h.baseUrl}/RPC2`, "--username", "admin", "--token", ADMIN_TOKEN, "default");
   expect(r).toEqual({ code: 0, out: "" });
-  // job-3 of the reference: the inline-tests job, its real log replayed by a scripted worker
+  // the inline-tests job, its log replayed by a scripted worker
   const submitted = await lavacli("jobs", "submit", file("inline.yaml", data("qemu-inline-tests.yaml")));
   expect(submitted.code).toBe(0);
   job3 = Number(submitted.out.trim());
@@ -107,31 +107,31 @@ describe("lavacli system", () => {
   });
 });
 
-describe("lavacli jobs on a finished job (LAVA's job 3, real log replayed)", () => {
-  it("jobs logs prints exactly what lavacli printed against LAVA", async () => {
+describe("lavacli jobs on a finished job (the inline-tests log replayed)", () => {
+  it("jobs logs prints every record as lavacli does for LAVA", async () => {
     const r = await lavacli("jobs", "logs", "--no-follow", String(job3));
     expect(r.code).toBe(0);
-    expect(r.out).toBe(data("job-3-lavacli-jobs-logs.txt"));
+    expect(r.out).toBe(data("inline-tests-lavacli-jobs-logs.txt"));
   });
 
   it("jobs logs --start/--end and --raw", async () => {
     const r = await lavacli("jobs", "logs", "--raw", "--start", "1", "--end", "3", String(job3));
     expect(r).toEqual({
       code: 0,
-      out: '- {"dt": "2026-11-23T06:55:15.452154", "lvl": "info", "msg": "start: 0 validate"}\n- {"dt": "2026-11-23T06:55:15.452391", "lvl": "info", "msg": "Start time: 2026-11-23 06:55:15.452378+00:00 (UTC)"}\n',
+      out: '- {"dt": "2026-11-20T09:30:00.027400", "lvl": "info", "msg": "start: 0 validate"}\n- {"dt": "2026-11-20T09:30:00.041100", "lvl": "info", "msg": "Start time: 2026-11-20 09:30:00.041100+00:00 (UTC)"}\n',
     });
   });
 
   it("results, results SUITE, results SUITE CASE (+ --yaml) as LAVA", async () => {
-    expect(await lavacli("results", String(job3))).toEqual({ code: 0, out: data("job-3-lavacli-results.txt") });
+    expect(await lavacli("results", String(job3))).toEqual({ code: 0, out: data("inline-tests-lavacli-results.txt") });
     const suite = await lavacli("results", String(job3), "0_smoke");
     expect(suite.out).toBe("Results:\n* 0_smoke.always-pass [pass]\n* 0_smoke.always-fail [fail]\n* 0_smoke.explicit-skip [skip]\n* 0_smoke.boot-time [pass]\n* 0_smoke.loopback-up [pass]\n* 0_smoke.kernel-version [pass]\n");
     expect(await lavacli("results", String(job3), "0_smoke", "always-fail")).toEqual({ code: 0, out: "fail\n" });
     const y = await lavacli("results", "--yaml", String(job3), "0_smoke", "boot-time");
     expect(y.code).toBe(0);
     const [c] = parse(y.out) as Record<string, unknown>[];
-    // LAVA: log_start_line/log_end_line 630, measurement '1.83…', unit seconds, every value a string
-    expect(c).toMatchObject({ job: String(job3), level: "", log_end_line: "630", log_start_line: "630", name: "boot-time", result: "pass", suite: "0_smoke", unit: "seconds", metadata: { case: "boot-time", definition: "0_smoke", measurement: 1.83, result: "pass", units: "seconds" } });
+    // as LAVA: log_start_line/log_end_line from the result's starttc/endtc, measurement '1.83…', every value a string
+    expect(c).toMatchObject({ job: String(job3), level: "", log_end_line: "61", log_start_line: "61", name: "boot-time", result: "pass", suite: "0_smoke", unit: "seconds", metadata: { case: "boot-time", definition: "0_smoke", measurement: 1.83, result: "pass", units: "seconds" } });
     expect(Number(c!["measurement"])).toBeCloseTo(1.83);
     expect(String(c!["url"])).toMatch(/^\/results\/testcase\/\d+$/);
     const missing = await lavacli("results", String(job3), "0_smoke", "nope");
@@ -144,7 +144,7 @@ describe("lavacli jobs on a finished job (LAVA's job 3, real log replayed)", () 
     const lines = s.out.split("\n");
     expect(lines.slice(0, 12)).toEqual([
       `id          : ${job3}`,
-      "description : anchor qemu inline tests",
+      "description : fixture qemu inline tests",
       "submitter   : admin",
       "device-type : qemu",
       "device      : qemu-01",
@@ -199,7 +199,7 @@ describe("lavacli jobs submit/validate/list/queue/cancel/resubmit/wait", () => {
     const ids = lines.slice(1).map((l) => Number(/^\* (\d+)/.exec(l)![1]));
     expect(ids).toEqual([...ids].sort((a, b) => b - a));
     const fin = await lavacli("jobs", "list", "--state", "FINISHED", "--health", "COMPLETE", "--limit", "5");
-    expect(fin.out).toBe(`Jobs (from 1 to 5):\n* ${job3}: Finished,Complete [admin] (anchor qemu inline tests) - qemu\n`);
+    expect(fin.out).toBe(`Jobs (from 1 to 5):\n* ${job3}: Finished,Complete [admin] (fixture qemu inline tests) - qemu\n`);
     const y = parse((await lavacli("jobs", "list", "--yaml", "--start", "1", "--limit", "2")).out) as Record<string, unknown>[];
     expect(y).toHaveLength(2);
     expect(Object.keys(y[0]!).sort()).toEqual(["description", "device_type", "health", "id", "state", "submitter"]);
@@ -207,7 +207,7 @@ describe("lavacli jobs submit/validate/list/queue/cancel/resubmit/wait", () => {
     const q = await lavacli("jobs", "queue", "qemu");
     expect(q.code).toBe(0);
     expect(q.out.split("\n")[0]).toBe("Jobs (from 1 to 25):");
-    expect(q.out).toMatch(/\* \d+: admin \(anchor qemu boot only\) - qemu/);
+    expect(q.out).toMatch(/\* \d+: admin \(fixture qemu boot only\) - qemu/);
   });
 
   it("cancel a queued job; resubmit it; wait for a job that a worker finishes", async () => {
@@ -248,7 +248,7 @@ describe("lavacli jobs submit/validate/list/queue/cancel/resubmit/wait", () => {
     await upload(id, token, 2, JOB3_RECORDS.slice(2, 4));
     await finish(id, token);
     expect(await exited).toBe(0);
-    expect(out).toBe(data("job-3-lavacli-jobs-logs.txt").split("\n").slice(0, 4).join("\n") + "\n");
+    expect(out).toBe(data("inline-tests-lavacli-jobs-logs.txt").split("\n").slice(0, 4).join("\n") + "\n");
   });
 });
 
@@ -279,7 +279,7 @@ describe("lavacli devices, device-types, workers, tags, aliases", () => {
     expect(await lavacli("device-types", "template", "set", "qemu", file("t.yaml", "qemu: {binary: qemu-system-x86_64, memory_mb: 384}\n"))).toEqual({ code: 0, out: "" });
     expect((await lavacli("device-types", "template", "get", "qemu")).out).toBe("qemu:\n  binary: qemu-system-x86_64\n  memory_mb: 384\n");
     expect((await lavacli("device-types", "health-check", "get", "qemu")).out).toContain("Fault 404");
-    const hc = data("qemu-boot-only.yaml").replace("job_name: anchor qemu boot only", "job_name: qemu health check");
+    const hc = data("qemu-boot-only.yaml").replace("job_name: fixture qemu boot only", "job_name: qemu health check");
     expect(await lavacli("device-types", "health-check", "set", "qemu", file("hc.yaml", hc))).toEqual({ code: 0, out: "" });
     expect(await lavacli("device-types", "health-check", "get", "qemu")).toEqual({ code: 0, out: hc.trimEnd() + "\n" });
     const badHc = await lavacli("device-types", "health-check", "set", "qemu", file("badhc.yaml", "job_name: x\n"));
@@ -317,19 +317,22 @@ describe("REST api/v0.2 LAVA exports of the same job, resubmit, OpenAPI", () => 
     const rows = csv.text.split("\r\n");
     expect(rows[0]).toBe('"job","suite","result","measurement","unit","duration","timeout","logged","level","metadata","url","name","id","log_start_line","log_end_line"');
     expect(rows.find((r) => r.includes('"explicit-skip"'))).toMatch(
-      new RegExp(`^"${job3}","0_smoke","skip","None","","","","\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d(\\.\\d+)?\\+00:00","","\\{'case': 'explicit-skip', 'definition': '0_smoke', 'endtc': 627, 'result': 'skip', 'starttc': 627\\}","/results/testcase/\\d+","explicit-skip","\\d+","627","627"$`),
+      new RegExp(`^"${job3}","0_smoke","skip","None","","","","\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d(\\.\\d+)?\\+00:00","","\\{'case': 'explicit-skip', 'definition': '0_smoke', 'endtc': 58, 'result': 'skip', 'starttc': 58\\}","/results/testcase/\\d+","explicit-skip","\\d+","58","58"$`),
     );
-    expect(rows.filter(Boolean)).toHaveLength(24);
+    expect(rows.filter(Boolean)).toHaveLength(18);
     const yaml = await api(h, "GET", `/api/v0.2/jobs/${job3}/yaml/`);
     expect(yaml.headers.get("content-type")).toContain("application/yaml");
     const viaCli = await lavacli("results", "--json", String(job3));
     if (viaCli.code !== 0) throw new Error(viaCli.out);
     expect(parse(yaml.text)).toEqual(JSON.parse(viaCli.out));
     const junit = await api(h, "GET", `/api/v0.2/jobs/${job3}/junit/`);
-    expect(junit.text).toMatch(/^<\?xml version="1.0" encoding="utf-8"\?>\n<testsuites disabled="0" errors="0" failures="1" tests="23" time="[\d.]+">/);
+    expect(junit.text).toMatch(/^<\?xml version="1.0" encoding="utf-8"\?>\n<testsuites disabled="0" errors="0" failures="1" tests="17" time="[\d.]+">/);
     expect(junit.text).toContain('<testsuite disabled="0" errors="0" failures="1" name="0_smoke" skipped="1" tests="6"');
-    expect(junit.text).toContain('<failure type="failure" message="failed">- {&quot;dt&quot;: &quot;2026-11-23T06:55:40.694511&quot;, &quot;lvl&quot;: &quot;debug&quot;, &quot;msg&quot;: &quot;Received signal: &lt;STARTTC&gt; always-fail&quot;}\n</failure>');
-    expect(junit.text).toContain('<testcase name="apply-overlay-guest" time="16.300000"');
+    // as LAVA: the failure's text is the log between the case's starttc and endtc lines
+    const at = (n: number) => `- {&quot;dt&quot;: &quot;${JOB3_RECORDS[n]!.dt}&quot;, &quot;lvl&quot;: &quot;${JOB3_RECORDS[n]!.lvl}&quot;, &quot;msg&quot;: &quot;${String(JOB3_RECORDS[n]!.msg).replace("<", "&lt;").replace(">", "&gt;")}&quot;}\n`;
+    expect(junit.text).toContain(`<failure type="failure" message="failed">${at(51)}${at(52)}</failure>`);
+    expect(at(51)).toContain("Received signal: &lt;STARTTC&gt; always-fail");
+    expect(junit.text).toContain('<testcase name="login-action" time="3.100000"');
   });
 
   it("resubmit/ answers 201 with the new id; openapi.json describes the routes", async () => {

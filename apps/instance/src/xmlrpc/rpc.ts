@@ -51,7 +51,7 @@ export function requireSuperuser(call: RpcCall): User {
 }
 
 /**
- * Translates any error into a fault at the edge (convention 4): RpcFault as is; AppError by its
+ * Translates any error into a fault at the edge: RpcFault as is; AppError by its
  * catalog status (400/401/403/404/409/413); anything else is a bug → 500 "Internal error" (logged
  * by the caller), never a stack trace on the wire.
  */

@@ -1,5 +1,5 @@
 /**
- * Plain data shapes the frontend repositories return (convention 3: Prisma types never reach
+ * Plain data shapes the frontend repositories return (Prisma types never reach
  * React or the JSON API). Times are ISO 8601 strings (UTC, `Z`), so they survive JSON/tRPC as is.
  */
 

@@ -25,7 +25,7 @@ export function testServerUrl(): string {
 
 /**
  * Creates a fresh database and applies all migrations of `schema` with the offline migration
- * runner (scripts/migrate.mjs), so every test file gets its own database (convention 13).
+ * runner (scripts/migrate.mjs), so every test file gets its own database (no test sees another's data).
  * @throws Error with the runner's output when a migration fails
  */
 export async function createTestDatabase(schema: "instance" | "frontend", serverUrl = testServerUrl()): Promise<TestDatabase> {

@@ -11,7 +11,7 @@ export const MAX_LOG_MSG_CHARS = 16 * 1024;
 /**
  * One job log record, LAVA's shape `{dt, lvl, msg}`: `dt` an ISO time (UTC, no zone, as LAVA writes
  * it), `msg` a string, an object for `results` records, or a list: LAVA's dispatcher logs some
- * values as lists (job-3 line 205, the kernel-messages patterns) and lavacli prints them as Python lists.
+ * values as lists (the kernel-messages patterns, for one) and lavacli prints them as Python lists.
  */
 export const ZLogRecord = z.object({
   dt: z.string().min(1),

@@ -9,7 +9,7 @@ type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
 
 const g = globalThis as unknown as { magmaProducer?: Redis; magmaQueues?: Map<string, Queue> };
 
-/** Default options of the producers' jobs (convention 10): bounded history, retries with jittered backoff. */
+/** Default options of the producers' jobs: bounded history, retries with jittered backoff. */
 export const DEFAULT_JOB_OPTIONS: Record<QueueName, JobsOptions> = {
   [QUEUE_NAMES.callbacks]: {
     attempts: 10,

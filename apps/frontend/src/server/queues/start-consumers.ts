@@ -13,7 +13,7 @@ const g = globalThis as unknown as { magmaConsumersStarted?: boolean };
  * Composition root of the frontend's background part, run once per Next server process from
  * instrumentation `register()`: syncs MAGMA_FRONTEND_CONFIG into the Instance table, starts the
  * `magma-callbacks` and `magma-submissions` consumers and the reconciliation loop, and on SIGTERM/SIGINT closes the workers,
- * then the producers' Redis connection, then the DB (convention 10).
+ * then the producers' Redis connection, then the DB.
  * @throws Error when the labs config is invalid (the server must not start half-configured)
  */
 export async function startConsumers(): Promise<void> {

@@ -18,7 +18,7 @@ export interface StartSubmissionConsumerOptions {
  * `magma-submissions` consumer: one queue job = one (submission, lab) target. A lab's 4xx is
  * final (UnrecoverableError, target failed with the lab's message); network errors and 5xx are
  * thrown so BullMQ retries with exponential backoff + jitter (attempts 8); the job's progress
- * holds the last outcome (convention 10, step jobs).
+ * holds the last outcome (BullMQ's step-job pattern).
  */
 export function startSubmissionConsumer({ db, prefix, log, timeoutMs = 15_000, concurrency = 4 }: StartSubmissionConsumerOptions): { worker: Worker; close(): Promise<void> } {
   const connection = workerConnection();

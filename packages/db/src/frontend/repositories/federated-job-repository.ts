@@ -50,7 +50,7 @@ export interface TIngestJobResult {
 
 /**
  * Upserts a federated job and its test cases in ONE transaction, idempotently and monotonically
- * (as LAVA's `go_state_*`, convention 8): the job row is locked (`FOR UPDATE`); a callback whose
+ * (as LAVA's `go_state_*` transitions): the job row is locked (`FOR UPDATE`); a callback whose
  * state rank is below the stored one changes nothing (a late Running after Finished); test cases
  * are inserted with ON CONFLICT DO NOTHING on (instance, remote job, remote case id), so a
  * re-delivered callback counts each case once. Times already known are never cleared.
