@@ -132,4 +132,12 @@ if (flags["exit-when-done"]) {
   await shutdown("done");
 } else {
   log(`all demo jobs finished. The federation keeps running: open ${stack.frontendUrl} — Ctrl-C stops everything.`);
+  console.log(`
+  A five-minute tour:
+    1. Labs       ${stack.frontendUrl}/          every lab, its devices and health, reachable or not
+    2. Submit     ${stack.frontendUrl}/submit    the example job runs as it is: tick lab-a, press Submit
+    3. Live log   follow the submission's link to the job page: the DUT's console streams as it boots
+    4. Results    ${stack.frontendUrl}/results   pass/fail per test across labs, with the trend chart
+                  ${stack.frontendUrl}/jobs/${jobs[0]!.lab}/${jobs[0]!.id}   one job's suites, cases and measurements
+`);
 }

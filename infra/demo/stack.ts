@@ -253,6 +253,8 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
       REDIS_URL: o.redisUrl,
       MAGMA_QUEUE_PREFIX: o.queuePrefix,
       MAGMA_FRONTEND_CONFIG: frontendConfig,
+      // the submit page's example job downloads this stack's DUT images, so it runs as it is
+      MAGMA_EXAMPLE_IMAGES_URL: artifactsUrl,
       NEXT_TELEMETRY_DISABLED: "1",
       ...o.frontendEnv,
     },

@@ -16,6 +16,8 @@ const ZEnv = z.object({
   MAGMA_LAB_TIMEOUT_MS: z.coerce.number().int().positive().max(60_000).default(3000),
   /** Pause between reconciliation passes over every lab's finished jobs, in ms (0 = off). */
   MAGMA_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(10_000),
+  /** Base URL of the DUT images (`vmlinuz`, `initramfs.cpio.gz`) the submit page's example job uses. */
+  MAGMA_EXAMPLE_IMAGES_URL: z.url({ protocol: /^https?$/ }).default("http://127.0.0.1:4100"),
 });
 export type TEnv = z.infer<typeof ZEnv>;
 
@@ -35,6 +37,7 @@ export function env(): TEnv {
     MAGMA_LOG_LEVEL: process.env["MAGMA_LOG_LEVEL"] || undefined,
     MAGMA_LAB_TIMEOUT_MS: process.env["MAGMA_LAB_TIMEOUT_MS"] || undefined,
     MAGMA_RECONCILE_INTERVAL_MS: process.env["MAGMA_RECONCILE_INTERVAL_MS"] || undefined,
+    MAGMA_EXAMPLE_IMAGES_URL: process.env["MAGMA_EXAMPLE_IMAGES_URL"] || undefined,
   });
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");

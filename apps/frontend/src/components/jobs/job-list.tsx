@@ -223,7 +223,10 @@ export function JobList() {
               No older jobs. <Link href={pathname}>Back to the newest</Link>
             </>
           ) : (
-            "No jobs yet. Jobs appear here when a lab sends its first notify callback."
+            <>
+              No jobs yet. Jobs appear here when a lab sends its first notify callback:{" "}
+              <Link href="/submit">submit a job</Link> to see one.
+            </>
           )}
         </Empty>
       )}

@@ -132,7 +132,7 @@ export function JobLog({ lab, id, live, onEnd }: { lab: string; id: number; live
           ))}
         </span>
       </div>
-      {error && <ErrorBox title="Could not read the log from the lab" error={error} />}
+      {error && <ErrorBox title="Could not read the log from the lab" error={error} hint="The lab may be restarting or unreachable: the log resumes by itself when it answers; the labs page shows its status." />}
       {!live && fetchAll.isPending && <Loading what="log" />}
       <div
         className="log"

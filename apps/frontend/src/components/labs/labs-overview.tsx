@@ -20,7 +20,7 @@ export function LabsOverview() {
         {labs.data && <span className="hint">checked {formatTime(labs.data[0]?.checkedAt)} · refreshes every 10 s</span>}
       </div>
       {labs.isPending && <Loading what="labs" />}
-      {labs.error && <ErrorBox title="Could not load the labs" error={labs.error} />}
+      {labs.error && <ErrorBox title="Could not load the labs" error={labs.error} hint="Check that the frontend reaches its database, then reload." />}
       {labs.data && labs.data.length === 0 && (
         <Empty>
           No labs configured. List them in the YAML file named by <code>MAGMA_FRONTEND_CONFIG</code> and restart the frontend.
@@ -37,7 +37,7 @@ export function LabsOverview() {
               {lab.url}
               {lab.version && <> · version {lab.version}</>}
             </div>
-            {!lab.reachable && <ErrorBox title="Lab did not answer" error={{ message: lab.error ?? "unknown error" }} />}
+            {!lab.reachable && <ErrorBox title="Lab did not answer" error={{ message: lab.error ?? "unknown error" }} hint="Its jobs and results stay visible here; check that the lab instance runs and that its URL in the frontend configuration is right." />}
             {lab.reachable && (
               <>
                 <div className="stats">

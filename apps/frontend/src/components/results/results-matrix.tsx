@@ -109,7 +109,7 @@ export function ResultsMatrix() {
         )}
       </div>
       {q.isPending && <Loading what="results" />}
-      {q.error && <ErrorBox title="Could not load results" error={q.error} />}
+      {q.error && <ErrorBox title="Could not load results" error={q.error} hint="Reload the page; if it persists, remove filters from the address bar." />}
       {q.data && q.data.rows.length === 0 && (
         <Empty>
           {filtered ? (
@@ -117,7 +117,10 @@ export function ResultsMatrix() {
               No results match these filters. <Link href={pathname}>Show every lab and device type</Link>
             </>
           ) : (
-            "No results yet. They appear when labs send Finished callbacks with results."
+            <>
+              No results yet. They appear when labs send Finished callbacks with results: <Link href="/submit">submit a job</Link> with a
+              test action to see some.
+            </>
           )}
         </Empty>
       )}
@@ -142,7 +145,7 @@ export function ResultsMatrix() {
                   </button>
                 </span>
               </div>
-              {trend.error && <ErrorBox title="Could not load the trend" error={trend.error} />}
+              {trend.error && <ErrorBox title="Could not load the trend" error={trend.error} hint="The table above is still current; reload to try the chart again." />}
               {trend.isPending && !trend.error && <Loading what="trend" />}
               {trend.data && trend.data.points.length === 0 && <p className="hint">No results in this range.</p>}
               {trend.data && trend.data.points.length > 0 && <ResultsTrendChart points={trend.data.points} labs={trendLabs} by={trendBy} />}

@@ -1,5 +1,13 @@
-/** A small valid job definition shown as a starting point on the submit page. */
-export const EXAMPLE_DEFINITION = `job_name: smoke test
+/**
+ * The job definition shown as a starting point on the submit page: the demo's DUT (Debian's kernel and
+ * a busybox initramfs, prompt `magma-dut:/# `) booted under QEMU with one inline smoke test, so it runs
+ * as it is on any lab that has a `qemu` device and reaches the image server.
+ * @param imagesUrl base URL serving `vmlinuz` and `initramfs.cpio.gz` (no trailing slash), e.g. the
+ *   demo's `http://127.0.0.1:4100` (frontend setting MAGMA_EXAMPLE_IMAGES_URL)
+ */
+export function exampleDefinition(imagesUrl: string): string {
+  const base = imagesUrl.replace(/\/+$/, "");
+  return `job_name: smoke test
 device_type: qemu
 visibility: public
 priority: medium
@@ -7,23 +15,22 @@ timeouts:
   job: {minutes: 10}
   action: {minutes: 5}
 metadata:
-  kernel.tree: mainline
-  kernel.branch: master
-  kernel.commit: 0123abcd
+  kernel.tree: debian
+  kernel.branch: bookworm
 actions:
 - deploy:
     to: tmpfs
     images:
       kernel:
-        image_arg: -kernel {kernel}
-        url: http://127.0.0.1:8000/bzImage
+        image_arg: -kernel {kernel} -append "console=ttyS0,115200 quiet"
+        url: ${base}/vmlinuz
       initrd:
         image_arg: -initrd {initrd}
-        url: http://127.0.0.1:8000/rootfs.cpio.gz
+        url: ${base}/initramfs.cpio.gz
 - boot:
     method: qemu
     media: tmpfs
-    prompts: ["/ #"]
+    prompts: ['magma-dut:/# ']
 - test:
     definitions:
     - from: inline
@@ -34,4 +41,6 @@ actions:
         run:
           steps:
           - lava-test-case uname --shell uname -a
+          - lava-test-case proc-mounted --shell test -d /proc/self
 `;
+}

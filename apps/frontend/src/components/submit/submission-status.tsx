@@ -14,7 +14,7 @@ export function SubmissionStatus({ id }: { id: string }) {
     refetchInterval: (query) => (query.state.data?.targets.some((t) => t.status === "queued") ? 2000 : false),
   });
   if (q.isPending) return <Loading what="submission" />;
-  if (q.error) return <ErrorBox title="Could not load the submission" error={q.error} />;
+  if (q.error) return <ErrorBox title="Could not load the submission" error={q.error} hint="Reload the page; if the submission id is wrong, start again from the submit page." />;
   const s = q.data;
   const pending = s.targets.filter((t) => t.status === "queued").length;
   return (

@@ -5,7 +5,7 @@ import { useDeferredValue, useMemo, useState } from "react";
 import { parseJobDefinition } from "@magma/protocol";
 import { useTRPC } from "~/trpc/react";
 import { ErrorBox, Loading } from "../status";
-import { EXAMPLE_DEFINITION } from "./example-definition";
+import { exampleDefinition } from "./example-definition";
 
 const newRequestId = () =>
   typeof crypto !== "undefined" && "randomUUID" in crypto ? crypto.randomUUID() : `req-${Date.now()}-${Math.random().toString(36).slice(2)}`;
@@ -14,11 +14,12 @@ const newRequestId = () =>
  * Cross-lab submission form: the definition is validated in the browser with the same parser the
  * labs use; only labs whose overview lists its device_type can be chosen. The clientRequestId is
  * generated once per form, so a double-click or a retried request creates one submission.
+ * @param imagesUrl where the example job's DUT images are served (see exampleDefinition)
  */
-export function SubmitForm() {
+export function SubmitForm({ imagesUrl }: { imagesUrl: string }) {
   const trpc = useTRPC();
   const router = useRouter();
-  const [text, setText] = useState(EXAMPLE_DEFINITION);
+  const [text, setText] = useState(() => exampleDefinition(imagesUrl));
   const [chosen, setChosen] = useState<Set<string>>(new Set());
   const [clientRequestId] = useState(newRequestId);
   const deferred = useDeferredValue(text);
@@ -84,7 +85,7 @@ export function SubmitForm() {
           <h3>Labs</h3>
           {!deviceType && <p className="hint">Fix the definition to see which labs can run it.</p>}
           {deviceType && labs.isPending && <Loading what="labs" />}
-          {labs.error && <ErrorBox title="Could not load the labs" error={labs.error} />}
+          {labs.error && <ErrorBox title="Could not load the labs" error={labs.error} hint="The frontend cannot read its lab list: check that it is running with its database, then reload." />}
           {deviceType && labs.data && (
             <>
               <p className="hint">
@@ -122,7 +123,7 @@ export function SubmitForm() {
           <button className="btn btn-primary" type="submit" disabled={!canSubmit} data-testid="submit-button" style={{ width: "100%", marginTop: 8 }}>
             {busy ? "Submitting…" : selected.length ? `Submit to ${selected.length} lab${selected.length > 1 ? "s" : ""}` : "Submit"}
           </button>
-          {create.error && <ErrorBox title="Submission refused" error={create.error} />}
+          {create.error && <ErrorBox title="Submission refused" error={create.error} hint="Fix what the message names in the definition (the path after @ points at the field) and submit again." />}
         </section>
       </form>
     </>
