@@ -27,6 +27,8 @@ export interface LabSpec {
   port: number;
   /** number of QEMU devices on the lab's worker (hostnames qemu-01 …) */
   devices: number;
+  /** port of the worker's /metrics, /healthz, /readyz (MAGMA_WORKER_METRICS_PORT); none when unset */
+  workerMetricsPort?: number;
 }
 
 /** Devices a lab adds to its QEMU ones (see {@link StackOptions.labExtras}). */
@@ -73,7 +75,7 @@ export interface StackOptions {
 
 export interface RunningStack {
   frontendUrl: string;
-  labs: { name: string; url: string; workerName: string; federationToken: string }[];
+  labs: { name: string; url: string; workerName: string; federationToken: string; workerMetricsUrl: string | null }[];
   /** base URL serving vmlinuz and initramfs.cpio.gz */
   artifactsUrl: string;
   adminToken: string;
@@ -270,6 +272,7 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
         MAGMA_INSTANCE_URL: l.url,
         MAGMA_WORKER_TOKEN: l.workerToken,
         MAGMA_WORKER_DIR: path.join(o.stateDir, "workers", l.workerName),
+        ...(l.workerMetricsPort !== undefined ? { MAGMA_WORKER_METRICS_PORT: String(l.workerMetricsPort) } : {}),
         ...o.workerEnv,
       },
     });
@@ -291,7 +294,13 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
   }
   return {
     frontendUrl,
-    labs: labs.map((l) => ({ name: l.name, url: l.url, workerName: l.workerName, federationToken: l.federationToken })),
+    labs: labs.map((l) => ({
+      name: l.name,
+      url: l.url,
+      workerName: l.workerName,
+      federationToken: l.federationToken,
+      workerMetricsUrl: l.workerMetricsPort ? `http://127.0.0.1:${l.workerMetricsPort}` : null,
+    })),
     artifactsUrl,
     adminToken: o.adminToken,
     databases,

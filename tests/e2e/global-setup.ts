@@ -18,8 +18,8 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   const stack = await startStack({
     id: `e2e_${run}`,
     labs: [
-      { name: "lab-a", port: await freePort(), devices: 1 },
-      { name: "lab-b", port: await freePort(), devices: 1 },
+      { name: "lab-a", port: await freePort(), devices: 1, workerMetricsPort: await freePort() },
+      { name: "lab-b", port: await freePort(), devices: 1, workerMetricsPort: await freePort() },
     ],
     frontendPort: await freePort(),
     pgUrl: process.env["MAGMA_TEST_DATABASE_URL"] ?? "postgresql://postgres@127.0.0.1:5432/postgres",
@@ -33,7 +33,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
       if (e.event !== "started") console.log(`[stack] ${e.name} ${e.event} (code ${e.code ?? "-"}); log ${e.log}`);
     },
   });
-  const info: StackInfo = { frontendUrl: stack.frontendUrl, artifactsUrl: stack.artifactsUrl, adminToken: stack.adminToken, labs: stack.labs.map((l) => ({ name: l.name, url: l.url })), databases: stack.databases };
+  const info: StackInfo = { frontendUrl: stack.frontendUrl, artifactsUrl: stack.artifactsUrl, adminToken: stack.adminToken, labs: stack.labs.map((l) => ({ name: l.name, url: l.url, workerMetricsUrl: l.workerMetricsUrl })), databases: stack.databases };
   mkdirSync(path.dirname(STACK_FILE), { recursive: true });
   writeFileSync(STACK_FILE, JSON.stringify(info, null, 2));
   console.log(`[stack] up: frontend ${stack.frontendUrl}, labs ${stack.labs.map((l) => `${l.name} ${l.url}`).join(", ")}; logs in ${stateDir}/logs`);

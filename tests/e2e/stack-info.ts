@@ -10,7 +10,7 @@ export interface StackInfo {
   frontendUrl: string;
   artifactsUrl: string;
   adminToken: string;
-  labs: { name: string; url: string }[];
+  labs: { name: string; url: string; workerMetricsUrl: string | null }[];
   databases: Record<string, string>;
 }
 

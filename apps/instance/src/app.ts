@@ -7,6 +7,7 @@ import { Notifier } from "./notifier.ts";
 import { Scheduler } from "./scheduler/scheduler.ts";
 import { OutboxSender } from "./notify/outbox-sender.ts";
 import { createServer } from "./http/server.ts";
+import { InstanceMetrics } from "./metrics.ts";
 
 export interface BuildAppOptions {
   db: InstanceDb;
@@ -32,7 +33,8 @@ export interface InstanceApp {
  * tests) and owns the database client.
  */
 export async function buildApp({ db, config, logger, startLoops = true }: BuildAppOptions): Promise<InstanceApp> {
-  const ctx: InstanceContext = { db, config, logger, notifier: new Notifier(), scheduler: null, outbox: null };
+  const metrics = new InstanceMetrics(db, { instance: config.name });
+  const ctx: InstanceContext = { db, config, logger, notifier: new Notifier(), scheduler: null, outbox: null, metrics };
   const scheduler = new Scheduler(ctx);
   const outbox = new OutboxSender(ctx);
   ctx.scheduler = scheduler;

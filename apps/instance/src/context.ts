@@ -2,6 +2,7 @@ import type { InstanceDb } from "@magma/db/instance";
 import type { InstanceConfig } from "./env.ts";
 import type { Logger } from "./logger.ts";
 import type { Notifier } from "./notifier.ts";
+import type { InstanceMetrics } from "./metrics.ts";
 import { Effects, applyEffects } from "./effects.ts";
 import type { TransitionContext } from "./jobs/job-transitions.ts";
 
@@ -14,6 +15,8 @@ export interface InstanceContext {
   /** `trigger(deviceTypeId)` for a submission (may skip the pass), `trigger()` for anything else */
   scheduler: { trigger(deviceTypeId?: number): void } | null;
   outbox: { wake(): void } | null;
+  /** Prometheus metrics (absent in the CLI, which serves none) */
+  metrics?: InstanceMetrics;
 }
 
 /**

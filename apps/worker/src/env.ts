@@ -25,6 +25,9 @@ const ZWorkerEnv = z.object({
   MAGMA_PING_WAIT_MS: z.coerce.number().int().min(0).max(MAX_PING_WAIT_MS).default(20_000),
   MAGMA_DISPATCHER_IP: z.ipv4().default("127.0.0.1"),
   MAGMA_TFTP_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  /** Port of the worker's /metrics, /healthz and /readyz server (unset: no server; 0: any free port). */
+  MAGMA_WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  MAGMA_WORKER_METRICS_HOST: z.string().min(1).default("127.0.0.1"),
 });
 
 /** Parsed worker configuration, MAGMA_WORKER_DIR resolved. */

@@ -7,6 +7,7 @@ import { mkdir } from "node:fs/promises";
 import pino from "pino";
 import { loadEnv, WorkerEnvError } from "./env.ts";
 import { WorkerDaemon } from "./daemon/daemon.ts";
+import { startMetricsServer } from "./metrics-server.ts";
 
 async function main(): Promise<void> {
   let env;
@@ -30,6 +31,11 @@ async function main(): Promise<void> {
     tftp: { ip: env.MAGMA_DISPATCHER_IP, port: env.MAGMA_TFTP_PORT },
     logger,
   });
+  const ops =
+    env.MAGMA_WORKER_METRICS_PORT === undefined
+      ? null
+      : await startMetricsServer({ worker: env.MAGMA_WORKER_NAME, status: daemon, host: env.MAGMA_WORKER_METRICS_HOST, port: env.MAGMA_WORKER_METRICS_PORT, readyWithinMs: env.MAGMA_PING_WAIT_MS + 30_000 });
+  if (ops) logger.info({ url: ops.url }, "metrics, healthz and readyz served");
   let stopping = false;
   const shutdown = (signal: NodeJS.Signals) => {
     if (stopping) {

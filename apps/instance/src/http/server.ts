@@ -12,6 +12,7 @@ import { registerWorkerApiRoutes } from "./routes/worker-api.ts";
 import { registerXmlRpcRoutes } from "./routes/xmlrpc.ts";
 import { registerRestLavaCompatRoutes } from "./routes/rest-lava-compat.ts";
 import { registerRestEventRoutes } from "./routes/rest-events.ts";
+import { registerOpsRoutes } from "./routes/ops.ts";
 
 /** Default largest request body, bytes (routes raise it where needed, e.g. log uploads). */
 export const DEFAULT_BODY_LIMIT_BYTES = 2 * 1024 * 1024;
@@ -85,5 +86,6 @@ export function createServer(ctx: InstanceContext, shutdown: AbortController): F
   registerXmlRpcRoutes(app, ctx);
   registerRestLavaCompatRoutes(app, ctx);
   registerRestEventRoutes(app, ctx, shutdown.signal);
+  if (ctx.metrics) registerOpsRoutes(app, ctx, ctx.metrics, shutdown.signal);
   return app;
 }

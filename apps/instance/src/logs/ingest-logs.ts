@@ -78,5 +78,6 @@ export async function ingestLogs({ ctx, jobId, index, lines }: IngestLogsOptions
     t.effects.jobChanged(jobId);
     return fresh.length;
   });
+  if (stored) ctx.metrics?.logLinesIngested.inc(stored);
   return { line_count: lines.length, stored };
 }

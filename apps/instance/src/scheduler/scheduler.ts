@@ -101,7 +101,9 @@ export class Scheduler {
         this.again = false;
         this.typesDuringPass.clear();
         try {
+          const endTimer = this.ctx.metrics?.schedulerPass.startTimer();
           this.idleTypes = (await schedule(this.ctx)).idleDeviceTypes;
+          endTimer?.();
           this.passes++;
         } catch (e) {
           this.idleTypes = null;

@@ -66,6 +66,10 @@ export class WorkerDaemon {
   private readonly client: InstanceClient;
   private readonly journal: Journal;
   private readonly running = new Map<number, RunningJob>();
+  /** Log shippers of the jobs of this process, until their last line is acknowledged. */
+  private readonly shippers = new Set<LogShipper>();
+  /** When the instance last answered a ping (ms since the epoch; 0 = never). */
+  private lastPingOkAt = 0;
   /** Jobs whose FINISHED is being reported (running or lost ones). */
   private readonly finishing = new Map<number, Promise<void>>();
   private readonly stopCtrl = new AbortController();
@@ -86,6 +90,18 @@ export class WorkerDaemon {
   /** Ids of the jobs running in this process. */
   get runningJobs(): number[] {
     return [...this.running.keys()];
+  }
+
+  /** Log records queued for upload and not yet acknowledged by the instance, over every job. */
+  get logBacklog(): number {
+    let n = 0;
+    for (const s of this.shippers) n += s.pending;
+    return n;
+  }
+
+  /** When the instance last answered a ping, ms since the epoch (0 = not yet). */
+  get lastPingOk(): number {
+    return this.lastPingOkAt;
   }
 
   /** Loads the journal and starts the ping loop; resolves once the loop runs. */
@@ -123,6 +139,7 @@ export class WorkerDaemon {
         await pause(err.transient ? PING_RETRY_MS : 5 * PING_RETRY_MS, stop);
         continue;
       }
+      this.lastPingOkAt = Date.now();
       if (failures || mismatches) this.log.info({ failures: failures + mismatches }, "instance reachable again");
       failures = 0;
       mismatches = 0;
@@ -194,6 +211,7 @@ export class WorkerDaemon {
         if (n === 1 || n % 20 === 0) log.warn({ failures: n }, `log upload failed: ${e.message}`);
       },
     });
+    this.shippers.add(shipper);
     let outcome: JobOutcome;
     try {
       const bundle = await this.withRetries(log, `fetch job ${id}`, () => this.client.jobBundle(id, token, ctrl.signal), ctrl.signal);
@@ -217,6 +235,7 @@ export class WorkerDaemon {
       log.error(`${(e as Error).message}; reporting FINISHED anyway`);
       shipper.abandon();
     }
+    this.shippers.delete(shipper);
     this.running.delete(id);
     await this.report(job, { state: "FINISHED", ...outcome });
   }

@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 import { AppError } from "../app-error.ts";
 import { ingestCallback } from "../services/ingest-callback.ts";
 import { workerConnection } from "./connections.ts";
+import { metrics } from "../metrics.ts";
 
 export interface StartCallbackConsumerOptions {
   db: FrontendDb;
@@ -32,6 +33,10 @@ export function startCallbackConsumer({ db, prefix, log, concurrency = 4 }: Star
       try {
         const r = await ingestCallback({ db, job: parsed.data, log: jlog });
         jlog.info({ ...r, state: parsed.data.payload.state_string, health: parsed.data.payload.health_string }, "callback ingested");
+        const m = metrics();
+        m.callbacksIngested.inc();
+        if (r.casesInserted) m.testCasesIngested.inc(r.casesInserted);
+        m.callbackLag.observe(Math.max(0, (Date.now() - job.timestamp) / 1000));
         return r;
       } catch (e) {
         if (e instanceof AppError && e.code === "NOT_FOUND") throw new UnrecoverableError(e.message);

@@ -38,6 +38,11 @@ function producerConnection(): Redis {
   return g.magmaProducer;
 }
 
+/** PINGs Redis over the producers' connection (readiness). @throws the connection's error */
+export async function pingRedis(): Promise<void> {
+  await producerConnection().ping();
+}
+
 /** A new connection for a Worker: blocking commands must wait forever (`maxRetriesPerRequest: null`). */
 export function workerConnection(): Redis {
   const r = new Redis(env().REDIS_URL, { maxRetriesPerRequest: null });

@@ -1,6 +1,7 @@
 import { listInstances, type FrontendDb } from "@magma/db/frontend";
 import type { Logger } from "pino";
 import { reconcileInstance, type TReconcileResult } from "../services/reconcile-instance.ts";
+import { metrics } from "../metrics.ts";
 
 export interface StartReconcilerOptions {
   db: FrontendDb;
@@ -28,6 +29,11 @@ export function startReconciler({ db, log, intervalMs, timeoutMs }: StartReconci
       try {
         const labs = await listInstances(db);
         const results = await Promise.all(labs.map((lab) => reconcileInstance({ db, lab, log, timeoutMs })));
+        const m = metrics();
+        for (const r of results) {
+          if (!r.error) m.reconciled(r.lab, Date.now());
+          if (r.repaired) m.reconcileRepaired.inc({ lab: r.lab }, r.repaired);
+        }
         const repaired = results.filter((r) => r.repaired > 0);
         if (repaired.length) log.info({ results: repaired }, "reconciliation pass repaired jobs");
         return results;

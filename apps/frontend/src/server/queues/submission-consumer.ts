@@ -4,6 +4,7 @@ import type { FrontendDb } from "@magma/db/frontend";
 import type { Logger } from "pino";
 import { deliverSubmissionTarget } from "../services/deliver-submission-target.ts";
 import { workerConnection } from "./connections.ts";
+import { metrics } from "../metrics.ts";
 
 export interface StartSubmissionConsumerOptions {
   db: FrontendDb;
@@ -38,6 +39,7 @@ export function startSubmissionConsumer({ db, prefix, log, timeoutMs = 15_000, c
         log: log.child({ queueJobId: job.id, submissionId: parsed.data.submissionId }),
       });
       await job.updateProgress({ outcome: outcome.kind, attempt: job.attemptsMade + 1 });
+      if (outcome.kind === "rejected" || outcome.kind === "retry") metrics().submissionFailures.inc({ outcome: outcome.kind });
       if (outcome.kind === "gone") throw new UnrecoverableError(`submission target ${parsed.data.targetId} no longer exists`);
       if (outcome.kind === "rejected") throw new UnrecoverableError(outcome.error);
       if (outcome.kind === "retry") throw new Error(outcome.error);

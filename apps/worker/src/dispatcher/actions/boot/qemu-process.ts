@@ -21,6 +21,8 @@ const SETPRIV = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync(p));
  * the stderr tail) when QEMU dies on its own.
  */
 export class QemuProcess {
+  /** QEMU processes spawned by this worker process and not yet exited (metrics). */
+  static live = 0;
   private stderr = "";
   private readonly exitCtrl = new AbortController();
   private readonly exitPromise: Promise<void>;
@@ -37,8 +39,12 @@ export class QemuProcess {
         for (const l of this.outputListeners) l();
       });
     }
+    QemuProcess.live++;
     this.exitPromise = new Promise((resolve) => {
+      let counted = true;
       const done = (code: number | null, sig: NodeJS.Signals | null) => {
+        if (counted) QemuProcess.live--;
+        counted = false;
         this.exitCode = code;
         if (!this.stopping) {
           this.exitCtrl.abort(new InfrastructureError(`QEMU exited unexpectedly (${sig ? `signal ${sig}` : `code ${code}`}): ${this.stderrTail() || "no stderr output"}`));
