@@ -46,6 +46,9 @@ describe("job-runner against a real QEMU DUT", () => {
     expect(find("0_smoke", "boot-time")).toMatchObject({ result: "pass", measurement: 1.83, units: "seconds" });
     expect(find("0_smoke", "loopback-up")).toMatchObject({ result: "pass", set: "network" });
     expect(find("0_smoke", "kernel-version")?.result).toBe("pass");
+    // one --shell argument is evaluated by the DUT's shell, as LAVA does: a pipe, && and a redirect
+    expect(find("0_smoke", "piped")?.result).toBe("pass");
+    expect(find("0_smoke", "piped-file")?.result).toBe("pass");
     expect(find("1_second", "second-ok")?.result).toBe("pass");
     expect(find("lava", "0_smoke")?.result).toBe("pass");
     expect(find("lava", "1_second")?.result).toBe("pass");

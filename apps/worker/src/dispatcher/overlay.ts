@@ -30,91 +30,160 @@ export function shQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
+/**
+ * The `lava-test-*` helpers on the DUT (POSIX sh; busybox ash is enough), behaving as LAVA's for the
+ * same arguments (docs/test-shell.md lists each with LAVA's behaviour): signals are echoed on the
+ * console, or written to /dev/kmsg when `KMSG` is set, after `CHARACTER_DELAY` seconds when set.
+ */
 const HELPERS: Record<string, string> = {
-  "lava-test-case": `#!/bin/sh
-# lava-test-case <test-case-id> --shell <command...>
-# lava-test-case <test-case-id> --result <pass|fail|skip|unknown> [--measurement <value>] [--units <units>]
-usage() {
-    echo "Usage: lava-test-case <test-case-id> --shell <command>"
-    echo "       lava-test-case <test-case-id> --result <pass|fail|skip|unknown> [--measurement <value>] [--units <units>]"
+  "lava-common-functions": `# sourced by the other helpers
+signal() {
+    if [ -n "\${CHARACTER_DELAY}" ]; then sleep "\${CHARACTER_DELAY}"; fi
+    if [ -n "\${KMSG}" ]; then echo "<0>$1" > /dev/kmsg; else echo "$1"; fi
 }
-TEST_CASE_ID="$1"
-shift
-if [ -z "$TEST_CASE_ID" ] || [ -z "$1" ]; then
-    usage
-    exit 1
-fi
+`,
+  "lava-test-case": `#!/bin/sh
+# lava-test-case NAME --shell CMD        one argument: evaluated by the shell (pipes, redirects, &&)
+# lava-test-case NAME --shell CMD ARG…   several arguments: run as this exact argv
+# lava-test-case NAME --result pass|fail|skip|unknown [--measurement VALUE] [--units UNITS] [--output FILE]
+# Exits 0 once the result is recorded (a failing --shell command is a fail result, not a failing step).
+. "$(dirname "$0")/lava-common-functions"
+usage() {
+    echo "Usage: lava-test-case NAME --shell CMD [ARG...]"
+    echo "   or: lava-test-case NAME --result RESULT [--units UNITS] [--measurement MEASUREMENT] [--output FILE]"
+}
+export TEST_CASE_ID="$1"
+[ $# -gt 0 ] && shift
+if [ -z "$TEST_CASE_ID" ]; then usage; exit 1; fi
+OUTPUT_FILE=""
 if [ "$1" = "--shell" ]; then
     shift
-    echo "<LAVA_SIGNAL_STARTTC $TEST_CASE_ID>"
-    "$@"
+    signal "<LAVA_SIGNAL_STARTTC $TEST_CASE_ID>"
+    if [ $# -eq 1 ]; then eval "$1"; else "$@"; fi
     rc=$?
-    echo "<LAVA_SIGNAL_ENDTC $TEST_CASE_ID>"
-    if [ "$rc" -eq 0 ]; then RESULT=pass; else RESULT=fail; fi
-    echo "<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=$TEST_CASE_ID RESULT=$RESULT>"
-    exit $rc
+    signal "<LAVA_SIGNAL_ENDTC $TEST_CASE_ID>"
+    if [ $rc -eq 0 ]; then RESULT=pass; else RESULT=fail; fi
+else
+    while [ $# -gt 0 ]; do
+        case "$1" in
+            --result) RESULT="$2"; shift; [ $# -gt 0 ] && shift ;;
+            --units) UNITS="$2"; shift; [ $# -gt 0 ] && shift ;;
+            --measurement) MEASUREMENT="$2"; shift; [ $# -gt 0 ] && shift ;;
+            --output) OUTPUT_FILE="$2"; shift; [ $# -gt 0 ] && shift ;;
+            *) usage; exit 1 ;;
+        esac
+    done
 fi
-RESULT=""
-MEASUREMENT=""
-UNITS=""
+if [ -z "\${RESULT+x}" ]; then echo "--result must be specified"; exit 1; fi
+result_dir="\${LAVA_RESULT_DIR:-/tmp/lava-results}/results/$TEST_CASE_ID"
+mkdir -p "$result_dir"
+echo "$RESULT" > "$result_dir/result"
+TCDATA=" RESULT=$RESULT"
+if [ -n "\${UNITS+x}" ]; then echo "$UNITS" > "$result_dir/units"; TCDATA="$TCDATA UNITS=$UNITS"; fi
+if [ -n "\${MEASUREMENT+x}" ]; then echo "$MEASUREMENT" > "$result_dir/measurement"; TCDATA="$TCDATA MEASUREMENT=$MEASUREMENT"; fi
+if [ -n "$OUTPUT_FILE" ]; then
+    signal "<LAVA_SIGNAL_STARTTC $TEST_CASE_ID>"
+    cat "$OUTPUT_FILE"
+    signal "<LAVA_SIGNAL_ENDTC $TEST_CASE_ID>"
+fi
+signal "<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=$TEST_CASE_ID$TCDATA>"
+exit 0
+`,
+  "lava-test-case-attach": `#!/bin/sh
+# LAVA removed attachments from the test shell; Magma refuses them the same way, loudly.
+echo "lava-test-case-attach is not supported: LAVA 2023.01 and Magma keep no test case attachments;" \\
+     "print the file in the log (lava-test-case NAME --result RESULT --output FILE) or publish it from the DUT" >&2
+exit 1
+`,
+  "lava-test-set": `#!/bin/sh
+# lava-test-set start NAME | lava-test-set stop
+. "$(dirname "$0")/lava-common-functions"
+usage() { echo "Usage: lava-test-set start NAME"; echo "       lava-test-set stop"; }
+case "$1" in
+    start)
+        if [ -z "$2" ]; then usage; exit 1; fi
+        signal "<LAVA_SIGNAL_TESTSET START $2>" ;;
+    stop)
+        signal "<LAVA_SIGNAL_TESTSET STOP>" ;;
+    *)
+        usage; exit 1 ;;
+esac
+exit 0
+`,
+  "lava-test-raise": `#!/bin/sh
+# lava-test-raise MESSAGE: ends the test action with a TestError naming MESSAGE; always exits 1
+. "$(dirname "$0")/lava-common-functions"
+if [ -z "$1" ]; then echo "Usage: lava-test-raise MESSAGE"; exit 1; fi
+signal "<LAVA_SIGNAL_TESTRAISE $*>"
+exit 1
+`,
+  "lava-test-event": `#!/bin/sh
+# lava-test-event MESSAGE: one event record in the job log (MESSAGE is one argument: quote it)
+. "$(dirname "$0")/lava-common-functions"
+if [ -z "$1" ] || [ $# -gt 1 ]; then echo "Usage: lava-test-event MESSAGE"; exit 1; fi
+signal "<LAVA_SIGNAL_TESTEVENT $1>"
+exit 0
+`,
+  "lava-test-feedback": `#!/bin/sh
+# lava-test-feedback --namespace NAME: asks the dispatcher to read the console of namespace NAME
+. "$(dirname "$0")/lava-common-functions"
+NAMESPACE=""
 while [ $# -gt 0 ]; do
     case "$1" in
-        --result) RESULT="$2"; shift 2 ;;
-        --measurement) MEASUREMENT="$2"; shift 2 ;;
-        --units) UNITS="$2"; shift 2 ;;
+        --namespace) NAMESPACE="$2"; shift; [ $# -gt 0 ] && shift ;;
+        *) echo "Usage: lava-test-feedback --namespace NAME"; exit 1 ;;
+    esac
+done
+if [ -z "$NAMESPACE" ]; then echo "--namespace must be specified"; exit 1; fi
+signal "<LAVA_SIGNAL_TESTFEEDBACK $NAMESPACE>"
+exit 0
+`,
+  "lava-test-reference": `#!/bin/sh
+# lava-test-reference NAME --result pass|fail|skip|unknown --reference URL
+. "$(dirname "$0")/lava-common-functions"
+usage() { echo "Usage: lava-test-reference NAME --result pass|fail|skip|unknown --reference URL"; }
+TEST_CASE_ID="$1"
+[ $# -gt 0 ] && shift
+if [ -z "$TEST_CASE_ID" ]; then usage; exit 1; fi
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --result) RESULT="$2"; shift; [ $# -gt 0 ] && shift ;;
+        --reference) REFERENCE="$2"; shift; [ $# -gt 0 ] && shift ;;
         *) usage; exit 1 ;;
     esac
 done
-if [ -z "$RESULT" ]; then
-    usage
-    exit 1
-fi
-LINE="TEST_CASE_ID=$TEST_CASE_ID RESULT=$RESULT"
-[ -n "$UNITS" ] && LINE="$LINE UNITS=$UNITS"
-[ -n "$MEASUREMENT" ] && LINE="$LINE MEASUREMENT=$MEASUREMENT"
-echo "<LAVA_SIGNAL_TESTCASE $LINE>"
+if [ -z "\${RESULT+x}" ]; then echo "--result must be specified"; exit 1; fi
+if [ -z "\${REFERENCE+x}" ]; then echo "--reference must be specified"; exit 1; fi
+signal "<LAVA_SIGNAL_TESTREFERENCE $TEST_CASE_ID $RESULT $REFERENCE>"
 exit 0
 `,
-  "lava-test-set": `#!/bin/sh
-# lava-test-set start <name> | lava-test-set stop
-case "$1" in
-    start)
-        if [ -z "$2" ]; then echo "Usage: lava-test-set start <name>"; exit 1; fi
-        echo "<LAVA_SIGNAL_TESTSET START $2>" ;;
-    stop)
-        echo "<LAVA_SIGNAL_TESTSET STOP>" ;;
-    *)
-        echo "Usage: lava-test-set start <name> | lava-test-set stop"; exit 1 ;;
-esac
-`,
-  "lava-test-raise": `#!/bin/sh
-# lava-test-raise <message>: abort the test action with a TestError
-if [ -z "$1" ]; then echo "Usage: lava-test-raise <message>"; exit 1; fi
-echo "<LAVA_SIGNAL_TESTRAISE $*>"
-`,
-  "lava-test-event": `#!/bin/sh
-# lava-test-event <message>: an event record in the job log
-if [ -z "$1" ]; then echo "Usage: lava-test-event <message>"; exit 1; fi
-echo "<LAVA_SIGNAL_TESTEVENT $*>"
-`,
-  "lava-test-reference": `#!/bin/sh
-# lava-test-reference <test-case-id> --result <pass|fail|skip|unknown> --reference <url>
-TEST_CASE_ID="$1"
+  "lava-background-process-start": `#!/bin/sh
+# lava-background-process-start NAME --cmd CMD…: runs CMD (its words joined and read as shell text, as
+# LAVA does) in the background, restarted a second after it ends, until lava-background-process-stop NAME
+usage() { echo "Usage: lava-background-process-start NAME --cmd PROCESS"; }
+NAME="$1"
+[ $# -gt 0 ] && shift
+if [ -z "$NAME" ] || [ "$1" != "--cmd" ] || [ $# -lt 2 ]; then usage; exit 1; fi
 shift
-RESULT=""
-REFERENCE=""
-while [ $# -gt 0 ]; do
-    case "$1" in
-        --result) RESULT="$2"; shift 2 ;;
-        --reference) REFERENCE="$2"; shift 2 ;;
-        *) shift ;;
-    esac
-done
-if [ -z "$TEST_CASE_ID" ] || [ -z "$RESULT" ] || [ -z "$REFERENCE" ]; then
-    echo "Usage: lava-test-reference <test-case-id> --result <result> --reference <url>"
-    exit 1
-fi
-echo "<LAVA_SIGNAL_TESTREFERENCE $TEST_CASE_ID $RESULT $REFERENCE>"
+result_dir="\${LAVA_RESULT_DIR:-/tmp/lava-results}/results/$NAME"
+mkdir -p "$result_dir"
+cat > "$result_dir/bg_run.sh" <<BGEOF
+child=
+trap 'kill \\$child 2>/dev/null; exit 0' HUP INT TERM
+while true; do ( $* ) & child=\\$!; wait \\$child; sleep 1; done
+BGEOF
+/bin/sh "$result_dir/bg_run.sh" > /dev/null 2>&1 &
+echo $! > "$result_dir/pid"
+exit 0
+`,
+  "lava-background-process-stop": `#!/bin/sh
+# lava-background-process-stop NAME: stops what lava-background-process-start NAME started
+if [ -z "$1" ]; then echo "Usage: lava-background-process-stop NAME"; exit 1; fi
+result_dir="\${LAVA_RESULT_DIR:-/tmp/lava-results}/results/$1"
+if [ ! -f "$result_dir/pid" ]; then echo "no background process named $1"; exit 1; fi
+PID=$(cat "$result_dir/pid")
+kill "$PID" > /dev/null 2>&1
+exit 0
 `,
 };
 
@@ -127,6 +196,8 @@ while read -r TESTRUN_ID; do
     [ -n "$TESTRUN_ID" ] || continue
     UUID=$(cat "$STAGE_DIR/tests/$TESTRUN_ID/uuid")
     echo "<LAVA_SIGNAL_STARTRUN $TESTRUN_ID $UUID>"
+    export LAVA_RESULT_DIR="$STAGE_DIR/results/$TESTRUN_ID"
+    mkdir -p "$LAVA_RESULT_DIR"
     (cd "$STAGE_DIR/tests/$TESTRUN_ID" && /bin/sh ./run.sh) < /dev/null
     echo "<LAVA_SIGNAL_ENDRUN $TESTRUN_ID $UUID>"
 done < "$STAGE_DIR/lava-test-runner.conf"
@@ -174,7 +245,8 @@ export interface OverlayOptions {
 
 /**
  * The files of the job overlay, parents before children. Layout mirrors LAVA's `/lava-<id>`: `bin/`
- * helpers (lava-test-case, -set, -runner, -raise, -event, -reference; mode 0755), `environment`,
+ * helpers (lava-test-case, -case-attach, -set, -runner, -raise, -event, -feedback, -reference,
+ * lava-background-process-start/-stop, lava-common-functions; mode 0755), `environment`,
  * and per test action `<stage>/lava-test-runner.conf` + `<stage>/tests/<n>_<name>/{run.sh,uuid,testdef.yaml}`.
  * @throws JobError when a parameter name is not a shell variable name.
  */

@@ -69,4 +69,12 @@ describe("SignalHandler", () => {
     expect(raised).toEqual(["disk on fire"]);
     expect(handler.raised).toBe("disk on fire");
   });
+
+  it("handles TESTFEEDBACK as LAVA does for a single-namespace job", () => {
+    const { feed, records } = setup();
+    feed("<LAVA_SIGNAL_TESTFEEDBACK common>");
+    feed("<LAVA_SIGNAL_TESTFEEDBACK other>");
+    expect(records.filter((r) => r.lvl === "info").map((r) => r.msg)).toContain("Requesting feedback from namespace: common");
+    expect(records.filter((r) => r.lvl === "error").map((r) => r.msg)).toEqual(["other is not a valid namespace"]);
+  });
 });

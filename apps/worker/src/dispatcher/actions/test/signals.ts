@@ -131,6 +131,13 @@ export class SignalHandler {
       case "TESTEVENT":
         this.log.event(params);
         break;
+      case "TESTFEEDBACK": {
+        // LAVA reads the console of another namespace for a second; a Magma job has one namespace
+        const ns = params.trim();
+        if (ns === "common") this.log.info(`Requesting feedback from namespace: ${ns}`);
+        else this.log.error(`${ns} is not a valid namespace`);
+        break;
+      }
       case "TESTRAISE":
         this.raised = params;
         this.onRaise?.(params);
