@@ -29,6 +29,8 @@ export interface Measure {
   /** null when there is no target */
   met: boolean | null;
   note?: string;
+  /** side-by-side runs (`--against-lava`): both servers' medians and LAVA / Magma (rates: Magma / LAVA) */
+  sides?: { lava: { p50: number; n: number }; magma: { p50: number; n: number }; ratio: number };
 }
 
 /** Nearest-rank percentile of `xs` (0 < p ≤ 100). */

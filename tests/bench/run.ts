@@ -4,7 +4,10 @@
  * of this machine. Prints a table and writes bench-results.json (repository root). Each group creates
  * its own databases, ports and processes and tears them down, also on failure or Ctrl-C.
  *   --quick   fewer repetitions and smaller data (under 3 minutes)
- *   --only=…  run only these groups (lifecycle, submit, scheduler, logs, list, federation, memory)
+ *   --only=…  run only these groups (lifecycle, submit, scheduler, logs, list, federation, memory, against-lava)
+ *   --against-lava URL TOKEN DEVICE_TYPE [--lava-user NAME]
+ *             also runs the same LAVA-API client against that LAVA server and a Magma instance,
+ *             alternately, and reports both medians and their ratio (see against-lava.ts)
  */
 import { execFileSync } from "node:child_process";
 import path from "node:path";
@@ -18,6 +21,7 @@ import { benchLogs } from "./logs.ts";
 import { benchList } from "./list.ts";
 import { benchFederation } from "./federation.ts";
 import { benchMemory } from "./memory.ts";
+import { benchAgainstLava, parseAgainstLava } from "./against-lava.ts";
 
 export interface BenchOptions {
   quick: boolean;
@@ -49,7 +53,8 @@ async function main(): Promise<number> {
   const args = process.argv.slice(2);
   const quick = args.includes("--quick");
   const only = args.find((a) => a.startsWith("--only="))?.slice("--only=".length).split(",").filter(Boolean);
-  for (const g of only ?? []) if (!GROUPS[g]) throw new Error(`unknown group '${g}' (groups: ${Object.keys(GROUPS).join(", ")})`);
+  const againstLava = parseAgainstLava(args, quick);
+  for (const g of only ?? []) if (!GROUPS[g] && g !== "against-lava") throw new Error(`unknown group '${g}' (groups: ${Object.keys(GROUPS).join(", ")}, against-lava)`);
   const started = Date.now();
   const measures: Measure[] = [];
   const errors: string[] = [];
@@ -74,6 +79,20 @@ async function main(): Promise<number> {
       await cleanupAll();
     }
     console.log(`[bench] ${name} done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  }
+  if (againstLava && (!only || only.includes("against-lava"))) {
+    console.log(`[bench] against-lava: ${againstLava.url} (device type ${againstLava.deviceType}) and a Magma instance, alternately …`);
+    try {
+      const ms = await benchAgainstLava(againstLava);
+      measures.push(...ms);
+      for (const m of ms) console.log(`[bench]   ${m.name}: LAVA ${m.sides?.lava.p50} ${m.unit}, Magma ${m.sides?.magma.p50} (${m.note})`);
+    } catch (e) {
+      const msg = `against-lava: ${(e as Error).stack ?? e}`;
+      errors.push(msg);
+      console.error(`[bench] ${msg}`);
+    } finally {
+      await cleanupAll();
+    }
   }
   const machine = machineInfo(await postgresVersion());
   const durationS = Math.round((Date.now() - started) / 1000);

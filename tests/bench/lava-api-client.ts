@@ -1,0 +1,74 @@
+/**
+ * A LAVA-API client for side-by-side measurements: the calls a CI system or lavacli makes, over
+ * LAVA 2023.01's REST API v0.2 (`Authorization: Token …`) and XML-RPC (`/RPC2`, HTTP Basic
+ * user:token), so the same code drives a LAVA server and a Magma instance.
+ */
+import { XmlRpcClient } from "@foxglove/xmlrpc";
+import { Pool } from "undici";
+
+export interface LavaTarget {
+  /** "lava" or "magma": the column the figures go to */
+  label: string;
+  /** base URL, e.g. http://lava.example:8000 (no trailing slash) */
+  url: string;
+  user: string;
+  token: string;
+}
+
+/** A client bound to one server: one keep-alive HTTP connection for REST, one XML-RPC client. */
+export class LavaApiClient {
+  private readonly pool: Pool;
+  private readonly rpc: XmlRpcClient;
+
+  constructor(readonly target: LavaTarget) {
+    this.pool = new Pool(target.url, { connections: 1, pipelining: 1, keepAliveTimeout: 60_000 });
+    const basic = Buffer.from(`${target.user}:${target.token}`).toString("base64");
+    this.rpc = new XmlRpcClient(`${target.url}/RPC2`, { headers: { Authorization: `Basic ${basic}` } });
+  }
+
+  /** REST `POST /api/v0.2/jobs/` {definition} → the new job ids. @throws Error naming the status and body */
+  async restSubmit(definition: string): Promise<number[]> {
+    const r = await this.pool.request({
+      method: "POST",
+      path: "/api/v0.2/jobs/",
+      headers: { authorization: `Token ${this.target.token}`, "content-type": "application/json" },
+      body: JSON.stringify({ definition }),
+    });
+    const text = await r.body.text();
+    if (r.statusCode !== 201) throw new Error(`${this.target.label} REST submit: HTTP ${r.statusCode}: ${text.slice(0, 300)}`);
+    return (JSON.parse(text) as { job_ids: number[] }).job_ids;
+  }
+
+  /** XML-RPC `scheduler.jobs.submit(definition)` → the new job ids (LAVA answers one id or a list). */
+  async rpcSubmit(definition: string): Promise<number[]> {
+    const r = await this.rpc.methodCall("scheduler.jobs.submit", [definition]);
+    return (Array.isArray(r) ? r : [r]).map((x) => Number(x));
+  }
+
+  /** XML-RPC `scheduler.jobs.list(state, health, start, limit)` → how many jobs it returned. */
+  async rpcList(limit: number): Promise<number> {
+    const r = await this.rpc.methodCall("scheduler.jobs.list", [null as unknown as string, null as unknown as string, 0, limit]);
+    return Array.isArray(r) ? r.length : 0;
+  }
+
+  /** REST `GET /api/v0.2/jobs/?limit=N` → how many jobs it returned. */
+  async restList(limit: number): Promise<number> {
+    const r = await this.pool.request({ method: "GET", path: `/api/v0.2/jobs/?limit=${limit}&ordering=-id`, headers: { authorization: `Token ${this.target.token}` } });
+    const text = await r.body.text();
+    if (r.statusCode !== 200) throw new Error(`${this.target.label} REST list: HTTP ${r.statusCode}: ${text.slice(0, 300)}`);
+    return (JSON.parse(text) as { results: unknown[] }).results.length;
+  }
+
+  /** XML-RPC `scheduler.jobs.cancel(id)`; a job already finished is not an error. */
+  async cancel(id: number): Promise<void> {
+    try {
+      await this.rpc.methodCall("scheduler.jobs.cancel", [id]);
+    } catch {
+      /* finished or canceled already */
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+}
