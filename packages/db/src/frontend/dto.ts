@@ -148,3 +148,42 @@ export interface TSubmission {
   createdAt: string;
   targets: TSubmissionTarget[];
 }
+
+/**
+ * Who is asking: a logged-in user (session cookie or personal API token) with the names of their
+ * groups. Anonymous visitors are `null` wherever a viewer is taken.
+ */
+export interface TViewer {
+  userId: number;
+  username: string;
+  isSuperuser: boolean;
+  /** Names of the user's groups, sorted. */
+  groups: string[];
+}
+
+/** A user as the admin page and CLI list it (never the password hash). */
+export interface TUserSummary {
+  id: number;
+  username: string;
+  isSuperuser: boolean;
+  hasPassword: boolean;
+  groups: string[];
+  createdAt: string;
+}
+
+/** A group with its members and the labs it may submit to. */
+export interface TGroupSummary {
+  id: number;
+  name: string;
+  members: string[];
+  labs: string[];
+}
+
+/** A personal API token as listed to its owner: never the token, only its first characters. */
+export interface TApiTokenSummary {
+  id: number;
+  description: string;
+  prefix: string;
+  lastUsed: string | null;
+  createdAt: string;
+}
