@@ -61,8 +61,8 @@ describe("accounts: CLI", () => {
     expect(await cli("add", "alice", "--password", "alice-pass-1", "--group", "team-a")).toEqual(["user alice created in team-a"]);
     expect(await cli("add", "bob", "--password", "bob-pass-12")).toEqual(["user bob created"]);
     expect(await cli("groups", "grant", "team-a", "lab-a")).toEqual(["members of team-a may submit to lab-a"]);
-    [aliceToken] = await cli("tokens", "create", "alice", "--description", "ci");
-    [bobToken] = await cli("tokens", "create", "bob");
+    aliceToken = (await cli("tokens", "create", "alice", "--description", "ci"))[0]!;
+    bobToken = (await cli("tokens", "create", "bob"))[0]!;
     expect(aliceToken).toMatch(/^[a-z2-7]{32}$/);
     await expect(cli("add", "alice")).rejects.toMatchObject({ code: "CONFLICT", message: 'user "alice" already exists' });
     await expect(cli("add", "carol", "--group", "nope")).rejects.toMatchObject({ code: "NOT_FOUND", message: 'group "nope" does not exist (create it first)' });

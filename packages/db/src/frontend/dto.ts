@@ -146,6 +146,9 @@ export interface TSubmission {
   jobName: string;
   definition: string;
   createdAt: string;
+  /** The submitting user's id and name (null for submissions from before accounts). */
+  userId: number | null;
+  submitter: string | null;
   targets: TSubmissionTarget[];
 }
 
