@@ -49,8 +49,13 @@ export interface StackOptions {
   redisUrl: string;
   /** BullMQ prefix (tests use a unique one) */
   queuePrefix: string;
-  /** API token of the `admin` user on every lab */
+  /** API token of the `admin` user on every lab, and of the frontend's `admin` user */
   adminToken: string;
+  /**
+   * Password of the frontend users `admin` (superuser) and `alice` (group `team-a`, which may
+   * submit to the first lab); generated when unset (see RunningStack.adminPassword)
+   */
+  adminPassword?: string;
   /** where logs, configs and worker directories go */
   stateDir: string;
   /** directory with vmlinuz + initramfs.cpio.gz (infra/dut/build-dut.sh) */
@@ -77,6 +82,8 @@ export interface RunningStack {
   /** base URL serving vmlinuz and initramfs.cpio.gz */
   artifactsUrl: string;
   adminToken: string;
+  /** password of the frontend's `admin` and `alice` */
+  adminPassword: string;
   databases: Record<string, string>;
   supervisor: Supervisor;
   stop(): Promise<void>;
@@ -223,6 +230,30 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
   const frontendConfig = path.join(o.stateDir, "frontend.yaml");
   writeFileSync(frontendConfig, stringify({ instances: labs.map((l) => ({ name: l.name, url: l.url, api_token: o.adminToken, callback_token: l.federationToken })) }));
 
+  // 3b. frontend accounts: admin (superuser, the same API token as on the labs) and alice in
+  // team-a, which may submit to the first lab; the users CLI syncs the labs from the config first
+  const adminPassword = o.adminPassword || randomBytes(12).toString("base64url");
+  const accountsFile = path.join(o.stateDir, "frontend-accounts.yaml");
+  writeFileSync(
+    accountsFile,
+    stringify({
+      groups: [{ name: "team-a", labs: labs.slice(0, 1).map((l) => l.name) }],
+      users: [
+        { username: "admin", password: adminPassword, superuser: true, tokens: [{ value: o.adminToken, description: "demo" }] },
+        { username: "alice", password: adminPassword, superuser: false, groups: ["team-a"] },
+      ],
+    }),
+  );
+  try {
+    await run(process.execPath, [...tsx("apps/frontend/src/cli/users.ts"), "seed", accountsFile], {
+      cwd: ROOT,
+      env: { ...process.env, MAGMA_FRONTEND_DATABASE_URL: frontendDb, MAGMA_FRONTEND_CONFIG: frontendConfig, MAGMA_LOG_LEVEL: "warn" },
+    });
+  } catch (e) {
+    const err = e as { stderr?: string; message: string };
+    throw new Error(`seeding the frontend accounts from ${accountsFile} failed: ${err.stderr || err.message}`);
+  }
+
   // 4. processes
   for (const l of labs) {
     supervisor.start({
@@ -292,6 +323,7 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
     labs: labs.map((l) => ({ name: l.name, url: l.url, workerName: l.workerName, federationToken: l.federationToken })),
     artifactsUrl,
     adminToken: o.adminToken,
+    adminPassword,
     databases,
     supervisor,
     stop,

@@ -68,15 +68,15 @@ describe("idempotent submission fan-out", () => {
     const definition = faultJob({ artifactsUrl: f.stack.artifactsUrl, name, steps: quickSteps() });
     const input = { clientRequestId: randomUUID(), definition, labs: ["lab-a", "lab-b"] };
     const [s1, s2] = await Promise.all([
-      trpcMutation<{ id: string; created: boolean }>(f.stack.frontendUrl, "submissions.create", input),
-      trpcMutation<{ id: string; created: boolean }>(f.stack.frontendUrl, "submissions.create", input),
+      trpcMutation<{ id: string; created: boolean }>(f.stack.frontendUrl, "submissions.create", input, f.stack.adminToken),
+      trpcMutation<{ id: string; created: boolean }>(f.stack.frontendUrl, "submissions.create", input, f.stack.adminToken),
     ]);
-    const s3 = await trpcMutation<{ id: string; created: boolean }>(f.stack.frontendUrl, "submissions.create", input);
+    const s3 = await trpcMutation<{ id: string; created: boolean }>(f.stack.frontendUrl, "submissions.create", input, f.stack.adminToken);
     expect(new Set([s1.id, s2.id, s3.id]).size).toBe(1);
     expect([s1.created, s2.created, s3.created].filter(Boolean)).toHaveLength(1);
     type Sub = { targets: { lab: string; status: string; remoteJobId?: number | null }[] };
     const done = await waitFor("both targets submitted", 60_000, async () => {
-      const s = await trpcQuery<Sub>(f.stack.frontendUrl, "submissions.get", { id: s1.id });
+      const s = await trpcQuery<Sub>(f.stack.frontendUrl, "submissions.get", { id: s1.id }, f.stack.adminToken);
       return s.targets.every((t) => t.status === "submitted") ? s : undefined;
     });
     // the queue delivers again (a retry after a lost ack): same jobs, no second one
@@ -88,7 +88,7 @@ describe("idempotent submission fan-out", () => {
     await q(f, "frontend", "UPDATE submission_target SET status = 'queued', remote_job_id = NULL WHERE submission_id = $1", [s1.id]);
     for (const t of targets) await queue.add("deliver", { submissionId: s1.id, targetId: t.id, lab: t.lab }, { jobId: `retry2-${t.id}` });
     const again = await waitFor("both targets submitted again", 60_000, async () => {
-      const s = await trpcQuery<Sub>(f.stack.frontendUrl, "submissions.get", { id: s1.id });
+      const s = await trpcQuery<Sub>(f.stack.frontendUrl, "submissions.get", { id: s1.id }, f.stack.adminToken);
       return s.targets.every((t) => t.status === "submitted") ? s : undefined;
     });
     await queue.close();
