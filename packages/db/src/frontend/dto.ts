@@ -10,6 +10,8 @@ export interface TInstanceRecord {
   url: string;
   apiToken: string;
   callbackToken: string;
+  /** HMAC key of the lab's signed callbacks, or null: the lab does not sign (token only). */
+  callbackSecret: string | null;
 }
 
 /** A lab as configured (MAGMA_FRONTEND_CONFIG entry). */
@@ -18,6 +20,8 @@ export interface TInstanceConfig {
   url: string;
   api_token: string;
   callback_token: string;
+  /** Set when the lab signs its callbacks (X-Magma-Signature): unsigned ones are then refused. */
+  callback_secret?: string | null;
 }
 
 /** One federated job row (list view and JSON API). `id` is the job id on its lab. */

@@ -10,6 +10,8 @@ export const ZInstanceConfig = z.strictObject({
   url: z.url({ protocol: /^https?$/ }),
   api_token: z.string().min(1),
   callback_token: z.string().min(8, "callback_token must be at least 8 characters"),
+  /** HMAC-SHA256 key the lab signs its callbacks with; when set, unsigned callbacks are refused. */
+  callback_secret: z.string().min(16, "callback_secret must be at least 16 characters").optional(),
 });
 /** The config file: a list of labs, or `{instances: [...]}`. */
 export const ZFrontendConfig = z.union([z.array(ZInstanceConfig), z.object({ instances: z.array(ZInstanceConfig) }).transform((c) => c.instances)]);

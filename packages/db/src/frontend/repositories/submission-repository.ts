@@ -104,6 +104,7 @@ export async function findSubmissionTargetWork(db: FrontendDb, targetId: string)
       url: t.instance.url.replace(/\/+$/, ""),
       apiToken: t.instance.api_token,
       callbackToken: t.instance.callback_token,
+      callbackSecret: t.instance.callback_secret,
     },
   };
 }
