@@ -233,6 +233,9 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
   // 3b. frontend accounts: admin (superuser, the same API token as on the labs) and alice in
   // team-a, which may submit to the first lab; the users CLI syncs the labs from the config first
   const adminPassword = o.adminPassword || randomBytes(12).toString("base64url");
+  // the key sealing the labs' tokens in the frontend's database (the config file is re-synced at
+  // every start, so a fresh key per run is enough)
+  const frontendSecretKey = randomBytes(32).toString("base64url");
   const accountsFile = path.join(o.stateDir, "frontend-accounts.yaml");
   writeFileSync(
     accountsFile,
@@ -247,7 +250,7 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
   try {
     await run(process.execPath, [...tsx("apps/frontend/src/cli/users.ts"), "seed", accountsFile], {
       cwd: ROOT,
-      env: { ...process.env, MAGMA_FRONTEND_DATABASE_URL: frontendDb, MAGMA_FRONTEND_CONFIG: frontendConfig, MAGMA_LOG_LEVEL: "warn" },
+      env: { ...process.env, MAGMA_FRONTEND_DATABASE_URL: frontendDb, MAGMA_FRONTEND_CONFIG: frontendConfig, MAGMA_FRONTEND_SECRET_KEY: frontendSecretKey, MAGMA_LOG_LEVEL: "warn" },
     });
   } catch (e) {
     const err = e as { stderr?: string; message: string };
@@ -284,6 +287,7 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
       REDIS_URL: o.redisUrl,
       MAGMA_QUEUE_PREFIX: o.queuePrefix,
       MAGMA_FRONTEND_CONFIG: frontendConfig,
+      MAGMA_FRONTEND_SECRET_KEY: frontendSecretKey,
       NEXT_TELEMETRY_DISABLED: "1",
       ...o.frontendEnv,
     },

@@ -16,6 +16,8 @@ const ZEnv = z.object({
   MAGMA_LAB_TIMEOUT_MS: z.coerce.number().int().positive().max(60_000).default(3000),
   /** Pause between reconciliation passes over every lab's finished jobs, in ms (0 = off). */
   MAGMA_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(10_000),
+  /** Key (any string of 32+ characters) encrypting the labs' API tokens and callback secrets at rest. */
+  MAGMA_FRONTEND_SECRET_KEY: z.string().min(32, "must be at least 32 characters").optional(),
 });
 export type TEnv = z.infer<typeof ZEnv>;
 
@@ -35,6 +37,7 @@ export function env(): TEnv {
     MAGMA_LOG_LEVEL: process.env["MAGMA_LOG_LEVEL"] || undefined,
     MAGMA_LAB_TIMEOUT_MS: process.env["MAGMA_LAB_TIMEOUT_MS"] || undefined,
     MAGMA_RECONCILE_INTERVAL_MS: process.env["MAGMA_RECONCILE_INTERVAL_MS"] || undefined,
+    MAGMA_FRONTEND_SECRET_KEY: process.env["MAGMA_FRONTEND_SECRET_KEY"] || undefined,
   });
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");

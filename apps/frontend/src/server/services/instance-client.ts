@@ -12,6 +12,7 @@ import {
 } from "@magma/protocol";
 import type { TInstanceRecord } from "@magma/db/frontend";
 import { z } from "zod";
+import { openSecret } from "../auth/secret-box.ts";
 
 /**
  * HTTP client of one lab's public REST API (packages/protocol instance-api). The frontend talks
@@ -31,7 +32,7 @@ export class LabHttpError extends Error {
   }
 }
 
-const authHeaders = (lab: TInstanceRecord): Record<string, string> => ({ authorization: `Token ${lab.apiToken}` });
+const authHeaders = (lab: TInstanceRecord): Record<string, string> => ({ authorization: `Token ${openSecret(lab.apiToken)}` });
 
 async function labError(lab: TInstanceRecord, res: Response): Promise<LabHttpError> {
   const text = await res.text().catch(() => "");

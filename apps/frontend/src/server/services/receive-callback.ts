@@ -2,6 +2,7 @@ import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { QUEUE_NAMES, ZNotifyPayload, callbackJobId, type TCallbackQueueJob } from "@magma/protocol";
 import { findInstanceByName, forgetCallbackDelivery, recordCallbackDelivery, type FrontendDb, type TInstanceRecord } from "@magma/db/frontend";
 import { AppError } from "../app-error.ts";
+import { comparableCallbackToken, openSecret } from "../auth/secret-box.ts";
 import { addJobOrFail } from "../queues/connections.ts";
 
 /** Largest callback body accepted, in bytes (LAVA's `dataset: all` carries the whole log). */
@@ -64,7 +65,7 @@ export function verifyCallbackSignature(lab: TInstanceRecord & { callbackSecret:
   if (skew > SIGNATURE_TOLERANCE_MS) {
     throw new AppError("UNAUTHENTICATED", { message: `Callback signed ${Math.round(skew / 1000)} s away from now (more than ${SIGNATURE_TOLERANCE_MS / 1000} s): refused as stale` });
   }
-  if (!safeEqual(sig.signature!, signCallback(lab.callbackSecret, sig.timestamp!, body))) {
+  if (!safeEqual(sig.signature!, signCallback(openSecret(lab.callbackSecret), sig.timestamp!, body))) {
     throw new AppError("FORBIDDEN", { message: `${H.signature} does not match the body for lab "${lab.name}"` });
   }
   return sig.delivery!;
@@ -106,12 +107,12 @@ export async function receiveCallback({ db, lab, token, body, signature, receive
   let delivery: string | null = null;
   if (instance.callbackSecret) {
     delivery = verifyCallbackSignature({ ...instance, callbackSecret: instance.callbackSecret }, signature ?? { timestamp: null, delivery: null, signature: null }, body, receivedAt.getTime());
-    if (token && !safeEqual(token, instance.callbackToken)) throw new AppError("FORBIDDEN", { message: `Callback token for lab "${lab}" is wrong` });
+    if (token && !safeEqual(comparableCallbackToken(token, instance.callbackToken), instance.callbackToken)) throw new AppError("FORBIDDEN", { message: `Callback token for lab "${lab}" is wrong` });
   } else {
     if (!token) {
       throw new AppError("UNAUTHENTICATED", { message: `Callback for lab "${lab}" has no token: send it in the x-magma-token or Authorization header` });
     }
-    if (!safeEqual(token, instance.callbackToken)) throw new AppError("FORBIDDEN", { message: `Callback token for lab "${lab}" is wrong` });
+    if (!safeEqual(comparableCallbackToken(token, instance.callbackToken), instance.callbackToken)) throw new AppError("FORBIDDEN", { message: `Callback token for lab "${lab}" is wrong` });
   }
   let json: unknown;
   try {
