@@ -125,7 +125,15 @@ describe("bad input", () => {
     }
     const raw = await fetch(`${lab.url}/api/v0.2/jobs/`, { method: "POST", headers: { authorization: `Token ${f.stack.adminToken}`, "content-type": "application/json" }, body: Buffer.from([0x7b, 0xff, 0xfe, 0x22]) });
     expect(raw.status).toBe(400);
-    const tr = await fetch(`${f.stack.frontendUrl}/api/trpc/submissions.create`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ clientRequestId: randomUUID(), definition: "job_name: [", labs: ["lab-a"] }) });
+    const trBody = JSON.stringify({ clientRequestId: randomUUID(), definition: "job_name: [", labs: ["lab-a"] });
+    // anonymous: refused before the definition is even read (submitting needs a login)
+    const anon = await fetch(`${f.stack.frontendUrl}/api/trpc/submissions.create`, { method: "POST", headers: { "content-type": "application/json" }, body: trBody });
+    expect(anon.status).toBe(401);
+    const tr = await fetch(`${f.stack.frontendUrl}/api/trpc/submissions.create`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Token ${f.stack.adminToken}` },
+      body: trBody,
+    });
     expect(tr.status).toBe(400);
     expect(await jobCount("lab-a")).toBe(before);
     expect((await q<{ n: number }>(f, "frontend", "SELECT count(*)::int AS n FROM submission WHERE definition = 'job_name: ['"))[0]!.n).toBe(0);
