@@ -64,6 +64,12 @@ test("the cross-lab form submits one job to both labs and shows both labs' resul
   await expect(page).toHaveURL(/\/submit$/);
   await expect(page.getByTestId("nav-username")).toHaveText("admin");
   await expect(page.getByTestId("login-needed")).toHaveCount(0);
+  // a superuser sees the accounts the stack seeded on /admin
+  await page.goto(`${s.frontendUrl}/admin`);
+  await expect(page.getByTestId("admin-users")).toContainText("alice");
+  await expect(page.getByTestId("admin-groups")).toContainText("team-a");
+  await page.screenshot({ path: "test-results/admin.png", fullPage: true });
+  await page.goto(`${s.frontendUrl}/submit`);
 
   const editor = page.getByRole("textbox", { name: /definition/i });
   await editor.fill(definition);
