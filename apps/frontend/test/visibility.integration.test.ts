@@ -148,6 +148,18 @@ describe("job visibility on every surface", () => {
     });
   }
 
+  it("takes a Magma lab's magma.visibility over the definition's (as the consumer and reconciliation ingest it)", async () => {
+    const { ingestCallback } = await import("../src/server/services/ingest-callback.ts");
+    const { db } = await import("../src/server/db.ts");
+    const payload = notifyPayload({ id: 6, description: "magma says group", definition: def("magma says group", "public"), submitter_username: "erin" });
+    payload.magma = { ...payload.magma!, visibility: { group: ["team-b", "team-a"] } } as typeof payload.magma;
+    await ingestCallback({ db: db(), job: { instance: "lab-a", receivedAt: new Date().toISOString(), payload }, log: pino({ level: "silent" }) });
+    const row = await db().federatedJob.findFirst({ where: { remote_id: 6 }, select: { visibility: true, visibility_groups: true } });
+    expect(row).toEqual({ visibility: "group", visibility_groups: ["team-a", "team-b"] });
+    expect((await callTrpc("jobs.get", { input: { lab: "lab-a", id: 6 }, headers: headersOf("carol") })).status).toBe(200);
+    expect((await callTrpc("jobs.get", { input: { lab: "lab-a", id: 6 }, headers: headersOf("bob") })).status).toBe(404);
+  });
+
   it("an invalid token is refused (401), never served as anonymous", async () => {
     const { GET: listRoute } = await import("../src/app/api/v1/jobs/route.ts");
     const res = await listRoute(new Request("http://frontend/api/v1/jobs", { headers: { authorization: "Token forged-000000000000" } }));

@@ -42,7 +42,7 @@ export function stateRank(state: TJobState, health: TJobHealth): number {
 const isNumeric = (s: string) => /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(s.trim());
 
 /**
- * Who may read a federated job, from the callback: its `visibility` key (Magma labs send the
+ * Who may read a federated job, from the callback: `magma.visibility` (Magma labs send the
  * visibility they enforce), else the definition's `visibility:` (what a plain LAVA lab enforces),
  * else public (payloads from before visibility travelled). A value present but unreadable gives
  * "restricted": superusers only, never wider than the lab meant.
@@ -159,7 +159,8 @@ export async function ingestCallback({ db, job, log }: IngestCallbackOptions): P
     failureComment: p.failure_comment,
     definition: p.definition,
     healthCheck: p.magma?.health_check ?? false,
-    visibility: visibilityOf(p["visibility"], def.visibility),
+    // Magma labs send it as `magma.visibility` (a top-level `visibility` is read too)
+    visibility: visibilityOf((p.magma as { visibility?: unknown } | undefined)?.visibility ?? p["visibility"], def.visibility),
     receivedAt,
     cases,
   });
