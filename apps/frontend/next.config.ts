@@ -4,7 +4,7 @@ const config: NextConfig = {
   // workspace packages are shipped as TypeScript source
   transpilePackages: ["@magma/db", "@magma/protocol"],
   // Node-only drivers stay plain requires on the server (not bundled)
-  serverExternalPackages: ["pg", "@prisma/adapter-pg", "@prisma/client", "bullmq", "ioredis", "pino", "prom-client"],
+  serverExternalPackages: ["@node-rs/argon2", "pg", "@prisma/adapter-pg", "@prisma/client", "bullmq", "ioredis", "pino", "prom-client"],
   poweredByHeader: false,
 };
 export default config;

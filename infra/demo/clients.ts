@@ -41,16 +41,22 @@ export async function submitToLab(labUrl: string, token: string, definition: str
   return id;
 }
 
-/** Calls a tRPC mutation over HTTP (no transformer): POST /api/trpc/<path> with the input as JSON. */
-export async function trpcMutation<T>(frontendUrl: string, procedure: string, input: unknown): Promise<T> {
-  const res = await fetch(`${frontendUrl}/api/trpc/${procedure}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(input) });
+/** `Authorization: Token …` of a frontend API token, or no header. */
+const authOf = (token?: string): Record<string, string> => (token ? { authorization: `Token ${token}` } : {});
+
+/**
+ * Calls a tRPC mutation over HTTP (no transformer): POST /api/trpc/<path> with the input as JSON,
+ * as the owner of the frontend API `token` (submissions need one).
+ */
+export async function trpcMutation<T>(frontendUrl: string, procedure: string, input: unknown, token?: string): Promise<T> {
+  const res = await fetch(`${frontendUrl}/api/trpc/${procedure}`, { method: "POST", headers: { "content-type": "application/json", ...authOf(token) }, body: JSON.stringify(input) });
   const body = await json<{ result: { data: T } }>(res, `tRPC ${procedure}`);
   return body.result.data;
 }
 
-/** Calls a tRPC query over HTTP: GET /api/trpc/<path>?input=<json>. */
-export async function trpcQuery<T>(frontendUrl: string, procedure: string, input: unknown): Promise<T> {
-  const res = await fetch(`${frontendUrl}/api/trpc/${procedure}?input=${encodeURIComponent(JSON.stringify(input))}`);
+/** Calls a tRPC query over HTTP: GET /api/trpc/<path>?input=<json>, anonymously or with a frontend API token. */
+export async function trpcQuery<T>(frontendUrl: string, procedure: string, input: unknown, token?: string): Promise<T> {
+  const res = await fetch(`${frontendUrl}/api/trpc/${procedure}?input=${encodeURIComponent(JSON.stringify(input))}`, { headers: authOf(token) });
   const body = await json<{ result: { data: T } }>(res, `tRPC ${procedure}`);
   return body.result.data;
 }
@@ -67,9 +73,13 @@ export interface FederatedJobView {
   [k: string]: unknown;
 }
 
-/** Reads a federated job from the frontend's JSON API, or undefined while it is unknown (404). */
-export async function getFederatedJob(frontendUrl: string, lab: string, id: number): Promise<FederatedJobView | undefined> {
-  const res = await fetch(`${frontendUrl}/api/v1/jobs/${encodeURIComponent(lab)}/${id}`);
+/**
+ * Reads a federated job from the frontend's JSON API, or undefined while it is unknown (404) —
+ * or not readable by the caller: anonymous callers see public jobs only; pass a frontend API
+ * token to read personal and group jobs too.
+ */
+export async function getFederatedJob(frontendUrl: string, lab: string, id: number, token?: string): Promise<FederatedJobView | undefined> {
+  const res = await fetch(`${frontendUrl}/api/v1/jobs/${encodeURIComponent(lab)}/${id}`, { headers: authOf(token) });
   if (res.status === 404) return undefined;
   return json<FederatedJobView>(res, `GET /api/v1/jobs/${lab}/${id}`);
 }

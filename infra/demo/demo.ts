@@ -13,7 +13,12 @@
  * API as curl would; prints URLs, tokens and a curl line; waits for the results to reach the
  * frontend; then keeps supervising until Ctrl-C (or exits with --exit-when-done).
  *
+ * The frontend gets the users `admin` (superuser; API token MAGMA_DEMO_TOKEN, the labs' admin token
+ * too) and `alice` (group team-a, which may submit to lab-a), both with the password
+ * MAGMA_DEMO_PASSWORD; the demo's frontend submissions go as `admin`.
+ *
  * Environment (all optional): MAGMA_DEMO_TOKEN (admin API token; generated and printed when unset),
+ * MAGMA_DEMO_PASSWORD (password of the frontend's admin and alice; generated and printed when unset),
  * MAGMA_LAB_A_PORT, MAGMA_LAB_B_PORT, MAGMA_FRONTEND_PORT, MAGMA_DEMO_ARTIFACT_PORT,
  * MAGMA_PG_URL (PostgreSQL server URL, default postgresql://postgres@127.0.0.1:5432/postgres),
  * REDIS_URL (default redis://127.0.0.1:6379), MAGMA_STATE_DIR (default <repo>/.magma/demo),
@@ -39,6 +44,8 @@ const port = (name: string, dflt: number): number => {
 const log = (msg: string) => console.log(`\x1b[1;35m[demo]\x1b[0m ${msg}`);
 
 const generatedToken = !env["MAGMA_DEMO_TOKEN"];
+const generatedPassword = !env["MAGMA_DEMO_PASSWORD"];
+const adminPassword = env["MAGMA_DEMO_PASSWORD"] || randomBytes(9).toString("base64url");
 const adminToken = env["MAGMA_DEMO_TOKEN"] || randomBytes(24).toString("base64url");
 const artifactPort = port("MAGMA_DEMO_ARTIFACT_PORT", 4100);
 const stateDir = env["MAGMA_STATE_DIR"] || path.join(ROOT, ".magma/demo");
@@ -56,6 +63,7 @@ const stack = await startStack({
   redisUrl: env["REDIS_URL"] || "redis://127.0.0.1:6379",
   queuePrefix: "magma-demo",
   adminToken,
+  adminPassword,
   stateDir,
   dutDir: path.join(ROOT, ".magma/dut"),
   artifactPort,
@@ -84,8 +92,8 @@ const bootOnly = demoJob("qemu-boot-only.yaml");
 const [labA, labB] = stack.labs as [(typeof stack.labs)[0], (typeof stack.labs)[0]];
 
 type Submission = { id: string; targets: { lab: string; status: string; remoteJobId?: number | null; remote_job_id?: number | null; error?: string | null }[] };
-const fanOut = await trpcMutation<Submission>(stack.frontendUrl, "submissions.create", { clientRequestId: randomUUID(), definition: inline, labs: [labA.name, labB.name] });
-const bootSub = await trpcMutation<Submission>(stack.frontendUrl, "submissions.create", { clientRequestId: randomUUID(), definition: bootOnly, labs: [labB.name] });
+const fanOut = await trpcMutation<Submission>(stack.frontendUrl, "submissions.create", { clientRequestId: randomUUID(), definition: inline, labs: [labA.name, labB.name] }, adminToken);
+const bootSub = await trpcMutation<Submission>(stack.frontendUrl, "submissions.create", { clientRequestId: randomUUID(), definition: bootOnly, labs: [labB.name] }, adminToken);
 const direct = await submitToLab(labA.url, adminToken, inline);
 log(`submitted through the frontend: submission ${fanOut.id} (inline tests → lab-a, lab-b), ${bootSub.id} (boot only → lab-b)`);
 log(`submitted straight to lab-a's REST API: job ${direct}`);
@@ -98,6 +106,9 @@ console.log(`
   U-Boot board      lab-b ${BBB_HOSTNAME} (beaglebone-black): telnet 127.0.0.1 ${ser2netPort} (ser2net), health check runs first
                     ${labB.url}/api/v0.2/devices/${BBB_HOSTNAME}/dictionary/  (GET/PUT, admin token)
   admin API token   ${adminToken}${generatedToken ? "   (generated; set MAGMA_DEMO_TOKEN to choose it)" : ""}
+                    (the labs' admin token, and the frontend's: curl -H "Authorization: Token …" ${stack.frontendUrl}/api/v1/jobs)
+  frontend login    admin / ${adminPassword}   (superuser: /admin)${generatedPassword ? "   (generated; set MAGMA_DEMO_PASSWORD to choose it)" : ""}
+                    alice / same password      (group team-a: may submit to ${labA.name} only)
   logs              ${path.join(stateDir, "logs")}
 
   Submit with curl:
@@ -109,7 +120,7 @@ console.log(`
 // Resolve the lab job ids of the fan-out submissions, then wait for every job in the frontend.
 const resolveTargets = (sub: Submission) =>
   waitFor(`submission ${sub.id} submitted to every lab`, 120_000, async () => {
-    const s = await trpcQuery<Submission>(stack.frontendUrl, "submissions.get", { id: sub.id });
+    const s = await trpcQuery<Submission>(stack.frontendUrl, "submissions.get", { id: sub.id }, adminToken);
     const failed = s.targets.find((t) => t.status === "failed");
     if (failed) throw new Error(`lab ${failed.lab} refused the job: ${failed.error}`);
     const ids = s.targets.map((t) => ({ lab: t.lab, id: t.remoteJobId ?? t.remote_job_id ?? undefined }));
@@ -120,7 +131,7 @@ log(`lab jobs: ${jobs.map((j) => `${j.lab}#${j.id}`).join(", ")}; waiting for th
 
 for (const j of jobs) {
   const job = await waitFor(`${j.lab}#${j.id} finished in the frontend`, 15 * 60_000, async () => {
-    const v = await getFederatedJob(stack.frontendUrl, j.lab, j.id);
+    const v = await getFederatedJob(stack.frontendUrl, j.lab, j.id, adminToken);
     return v && v.state === "Finished" ? v : undefined;
   }, 1000);
   const cases = (job.suites ?? []).flatMap((s) => s.tests.map((t) => `${s.name}.${t.name}=${t.result}${t.measurement ? `(${t.measurement}${t.unit ?? t.units ?? ""})` : ""}`));
@@ -135,7 +146,8 @@ if (flags["exit-when-done"]) {
   console.log(`
   A five-minute tour:
     1. Labs       ${stack.frontendUrl}/          every lab, its devices and health, reachable or not
-    2. Submit     ${stack.frontendUrl}/submit    the example job runs as it is: tick lab-a, press Submit
+    2. Submit     ${stack.frontendUrl}/login     log in as alice (password above), then on /submit the
+                  example job runs as it is: tick lab-a, press Submit
     3. Live log   follow the submission's link to the job page: the DUT's console streams as it boots
     4. Results    ${stack.frontendUrl}/results   pass/fail per test across labs, with the trend chart
                   ${stack.frontendUrl}/jobs/${jobs[0]!.lab}/${jobs[0]!.id}   one job's suites, cases and measurements

@@ -51,8 +51,13 @@ export interface StackOptions {
   redisUrl: string;
   /** BullMQ prefix (tests use a unique one) */
   queuePrefix: string;
-  /** API token of the `admin` user on every lab */
+  /** API token of the `admin` user on every lab, and of the frontend's `admin` user */
   adminToken: string;
+  /**
+   * Password of the frontend users `admin` (superuser) and `alice` (group `team-a`, which may
+   * submit to the first lab); generated when unset (see RunningStack.adminPassword)
+   */
+  adminPassword?: string;
   /** where logs, configs and worker directories go */
   stateDir: string;
   /** directory with vmlinuz + initramfs.cpio.gz (infra/dut/build-dut.sh) */
@@ -79,6 +84,8 @@ export interface RunningStack {
   /** base URL serving vmlinuz and initramfs.cpio.gz */
   artifactsUrl: string;
   adminToken: string;
+  /** password of the frontend's `admin` and `alice` */
+  adminPassword: string;
   databases: Record<string, string>;
   supervisor: Supervisor;
   stop(): Promise<void>;
@@ -225,6 +232,33 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
   const frontendConfig = path.join(o.stateDir, "frontend.yaml");
   writeFileSync(frontendConfig, stringify({ instances: labs.map((l) => ({ name: l.name, url: l.url, api_token: o.adminToken, callback_token: l.federationToken })) }));
 
+  // 3b. frontend accounts: admin (superuser, the same API token as on the labs) and alice in
+  // team-a, which may submit to the first lab; the users CLI syncs the labs from the config first
+  const adminPassword = o.adminPassword || randomBytes(12).toString("base64url");
+  // the key sealing the labs' tokens in the frontend's database (the config file is re-synced at
+  // every start, so a fresh key per run is enough)
+  const frontendSecretKey = randomBytes(32).toString("base64url");
+  const accountsFile = path.join(o.stateDir, "frontend-accounts.yaml");
+  writeFileSync(
+    accountsFile,
+    stringify({
+      groups: [{ name: "team-a", labs: labs.slice(0, 1).map((l) => l.name) }],
+      users: [
+        { username: "admin", password: adminPassword, superuser: true, tokens: [{ value: o.adminToken, description: "demo" }] },
+        { username: "alice", password: adminPassword, superuser: false, groups: ["team-a"] },
+      ],
+    }),
+  );
+  try {
+    await run(process.execPath, [...tsx("apps/frontend/src/cli/users.ts"), "seed", accountsFile], {
+      cwd: ROOT,
+      env: { ...process.env, MAGMA_FRONTEND_DATABASE_URL: frontendDb, MAGMA_FRONTEND_CONFIG: frontendConfig, MAGMA_FRONTEND_SECRET_KEY: frontendSecretKey, MAGMA_LOG_LEVEL: "warn" },
+    });
+  } catch (e) {
+    const err = e as { stderr?: string; message: string };
+    throw new Error(`seeding the frontend accounts from ${accountsFile} failed: ${err.stderr || err.message}`);
+  }
+
   // 4. processes
   for (const l of labs) {
     supervisor.start({
@@ -257,6 +291,7 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
       MAGMA_FRONTEND_CONFIG: frontendConfig,
       // the submit page's example job downloads this stack's DUT images, so it runs as it is
       MAGMA_EXAMPLE_IMAGES_URL: artifactsUrl,
+      MAGMA_FRONTEND_SECRET_KEY: frontendSecretKey,
       NEXT_TELEMETRY_DISABLED: "1",
       ...o.frontendEnv,
     },
@@ -303,6 +338,7 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
     })),
     artifactsUrl,
     adminToken: o.adminToken,
+    adminPassword,
     databases,
     supervisor,
     stop,

@@ -146,9 +146,9 @@ export async function benchFederation(o: BenchOptions): Promise<Measure[]> {
     const n = o.quick ? 30 : 60;
     const target = { stat: "p95" as const, op: "<" as const, value: 150 };
     const note = `${NOTE}; loaded in ${Math.round(loadS)} s`;
-    out.push(measure("federation", `job list first page (100) over ${label} cases / ${jobCount.toLocaleString("en-US")} jobs, 50 labs`, "ms", await time(() => listFederatedJobs(db, {}, 100, null), n), { target, note }));
-    out.push(measure("federation", `one lab's job list first page over ${label} cases`, "ms", await time(() => listFederatedJobs(db, { lab: "lab-07" }, 100, null), n), { target, note: NOTE }));
-    out.push(measure("federation", `results matrix by kernel.tree over ${label} cases`, "ms", await time(() => resultsMatrix(db, "kernel.tree", {}), Math.min(n, 15)), { target, note: NOTE }));
+    out.push(measure("federation", `job list first page (100) over ${label} cases / ${jobCount.toLocaleString("en-US")} jobs, 50 labs`, "ms", await time(() => listFederatedJobs(db, null, {}, 100, null), n), { target, note }));
+    out.push(measure("federation", `one lab's job list first page over ${label} cases`, "ms", await time(() => listFederatedJobs(db, null, { lab: "lab-07" }, 100, null), n), { target, note: NOTE }));
+    out.push(measure("federation", `results matrix by kernel.tree over ${label} cases`, "ms", await time(() => resultsMatrix(db, null, "kernel.tree", {}), Math.min(n, 15)), { target, note: NOTE }));
     const plan = await c.query(`EXPLAIN (ANALYZE, BUFFERS) SELECT COALESCE(j.metadata ->> 'kernel.tree', '') AS grp, i.name, j.device_type, COUNT(*), SUM(j.pass_count), SUM(j.fail_count)
       FROM federated_job j JOIN instance i ON i.id = j.instance_id GROUP BY 1, 2, 3 ORDER BY 1 DESC, 2, 3 LIMIT 500`);
     console.log(`[bench]   EXPLAIN ANALYZE results matrix (${label}):\n${plan.rows.map((r) => `      ${r["QUERY PLAN"]}`).join("\n")}`);

@@ -2,21 +2,26 @@ import { expect, test } from "@playwright/test";
 import { getFederatedJob, waitFor } from "../../infra/demo/clients.ts";
 import { stackInfo } from "./stack-info.ts";
 
-// A new user's first submission: the submit page's example job, untouched, to one lab.
+// A new user's first submission: alice (team-a, may use lab-a) logs in and submits the submit page's
+// example job, untouched, to lab-a.
 test("the submit page's example job runs as it is and its results reach the frontend", async ({ page }) => {
   const s = stackInfo();
-  await page.goto(`${s.frontendUrl}/submit`);
+  await page.goto(`${s.frontendUrl}/login?next=/submit`);
+  await page.getByLabel("Username").fill("alice");
+  await page.getByLabel("Password").fill(s.adminPassword);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await expect(page).toHaveURL(/\/submit$/);
   const editor = page.getByRole("textbox", { name: /definition/i });
   await expect(editor).toHaveValue(new RegExp(`url: ${s.artifactsUrl.replace(/[.:/]/g, "\\$&")}/vmlinuz`));
-  await page.getByRole("checkbox", { name: /lab-b/ }).check();
+  await page.getByRole("checkbox", { name: /lab-a/ }).check();
   await page.getByRole("button", { name: /submit/i }).click();
   await expect(page).toHaveURL(/\/submissions\//);
-  const target = page.getByTestId("target-lab-b");
+  const target = page.getByTestId("target-lab-a");
   await expect(target).toContainText(/submitted/i, { timeout: 60_000 });
-  const id = Number((await target.getByRole("link").getAttribute("href"))?.match(/\/jobs\/lab-b\/(\d+)/)?.[1]);
+  const id = Number((await target.getByRole("link").getAttribute("href"))?.match(/\/jobs\/lab-a\/(\d+)/)?.[1]);
   expect(id).toBeGreaterThan(0);
-  const job = await waitFor(`lab-b#${id} Finished in the frontend`, 8 * 60_000, async () => {
-    const j = await getFederatedJob(s.frontendUrl, "lab-b", id);
+  const job = await waitFor(`lab-a#${id} Finished in the frontend`, 8 * 60_000, async () => {
+    const j = await getFederatedJob(s.frontendUrl, "lab-a", id);
     return j && j.state === "Finished" ? j : undefined;
   }, 1000);
   expect(job.health).toBe("Complete");

@@ -33,7 +33,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
       if (e.event !== "started") console.log(`[stack] ${e.name} ${e.event} (code ${e.code ?? "-"}); log ${e.log}`);
     },
   });
-  const info: StackInfo = { frontendUrl: stack.frontendUrl, artifactsUrl: stack.artifactsUrl, adminToken: stack.adminToken, labs: stack.labs.map((l) => ({ name: l.name, url: l.url, workerMetricsUrl: l.workerMetricsUrl })), databases: stack.databases };
+  const info: StackInfo = { frontendUrl: stack.frontendUrl, artifactsUrl: stack.artifactsUrl, adminToken: stack.adminToken, adminPassword: stack.adminPassword, labs: stack.labs.map((l) => ({ name: l.name, url: l.url, workerMetricsUrl: l.workerMetricsUrl })), databases: stack.databases };
   mkdirSync(path.dirname(STACK_FILE), { recursive: true });
   writeFileSync(STACK_FILE, JSON.stringify(info, null, 2));
   console.log(`[stack] up: frontend ${stack.frontendUrl}, labs ${stack.labs.map((l) => `${l.name} ${l.url}`).join(", ")}; logs in ${stateDir}/logs`);

@@ -10,6 +10,8 @@ export interface StackInfo {
   frontendUrl: string;
   artifactsUrl: string;
   adminToken: string;
+  /** password of the frontend users admin (superuser) and alice (team-a) */
+  adminPassword: string;
   labs: { name: string; url: string; workerMetricsUrl: string | null }[];
   databases: Record<string, string>;
 }

@@ -68,15 +68,15 @@ describe("idempotent submission fan-out", () => {
     const definition = faultJob({ artifactsUrl: f.stack.artifactsUrl, name, steps: quickSteps() });
     const input = { clientRequestId: randomUUID(), definition, labs: ["lab-a", "lab-b"] };
     const [s1, s2] = await Promise.all([
-      trpcMutation<{ id: string; created: boolean }>(f.stack.frontendUrl, "submissions.create", input),
-      trpcMutation<{ id: string; created: boolean }>(f.stack.frontendUrl, "submissions.create", input),
+      trpcMutation<{ id: string; created: boolean }>(f.stack.frontendUrl, "submissions.create", input, f.stack.adminToken),
+      trpcMutation<{ id: string; created: boolean }>(f.stack.frontendUrl, "submissions.create", input, f.stack.adminToken),
     ]);
-    const s3 = await trpcMutation<{ id: string; created: boolean }>(f.stack.frontendUrl, "submissions.create", input);
+    const s3 = await trpcMutation<{ id: string; created: boolean }>(f.stack.frontendUrl, "submissions.create", input, f.stack.adminToken);
     expect(new Set([s1.id, s2.id, s3.id]).size).toBe(1);
     expect([s1.created, s2.created, s3.created].filter(Boolean)).toHaveLength(1);
     type Sub = { targets: { lab: string; status: string; remoteJobId?: number | null }[] };
     const done = await waitFor("both targets submitted", 60_000, async () => {
-      const s = await trpcQuery<Sub>(f.stack.frontendUrl, "submissions.get", { id: s1.id });
+      const s = await trpcQuery<Sub>(f.stack.frontendUrl, "submissions.get", { id: s1.id }, f.stack.adminToken);
       return s.targets.every((t) => t.status === "submitted") ? s : undefined;
     });
     // the queue delivers again (a retry after a lost ack): same jobs, no second one
@@ -88,7 +88,7 @@ describe("idempotent submission fan-out", () => {
     await q(f, "frontend", "UPDATE submission_target SET status = 'queued', remote_job_id = NULL WHERE submission_id = $1", [s1.id]);
     for (const t of targets) await queue.add("deliver", { submissionId: s1.id, targetId: t.id, lab: t.lab }, { jobId: `retry2-${t.id}` });
     const again = await waitFor("both targets submitted again", 60_000, async () => {
-      const s = await trpcQuery<Sub>(f.stack.frontendUrl, "submissions.get", { id: s1.id });
+      const s = await trpcQuery<Sub>(f.stack.frontendUrl, "submissions.get", { id: s1.id }, f.stack.adminToken);
       return s.targets.every((t) => t.status === "submitted") ? s : undefined;
     });
     await queue.close();
@@ -125,7 +125,15 @@ describe("bad input", () => {
     }
     const raw = await fetch(`${lab.url}/api/v0.2/jobs/`, { method: "POST", headers: { authorization: `Token ${f.stack.adminToken}`, "content-type": "application/json" }, body: Buffer.from([0x7b, 0xff, 0xfe, 0x22]) });
     expect(raw.status).toBe(400);
-    const tr = await fetch(`${f.stack.frontendUrl}/api/trpc/submissions.create`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ clientRequestId: randomUUID(), definition: "job_name: [", labs: ["lab-a"] }) });
+    const trBody = JSON.stringify({ clientRequestId: randomUUID(), definition: "job_name: [", labs: ["lab-a"] });
+    // anonymous: refused before the definition is even read (submitting needs a login)
+    const anon = await fetch(`${f.stack.frontendUrl}/api/trpc/submissions.create`, { method: "POST", headers: { "content-type": "application/json" }, body: trBody });
+    expect(anon.status).toBe(401);
+    const tr = await fetch(`${f.stack.frontendUrl}/api/trpc/submissions.create`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Token ${f.stack.adminToken}` },
+      body: trBody,
+    });
     expect(tr.status).toBe(400);
     expect(await jobCount("lab-a")).toBe(before);
     expect((await q<{ n: number }>(f, "frontend", "SELECT count(*)::int AS n FROM submission WHERE definition = 'job_name: ['"))[0]!.n).toBe(0);

@@ -18,6 +18,8 @@ const ZEnv = z.object({
   MAGMA_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(10_000),
   /** Base URL of the DUT images (`vmlinuz`, `initramfs.cpio.gz`) the submit page's example job uses. */
   MAGMA_EXAMPLE_IMAGES_URL: z.url({ protocol: /^https?$/ }).default("http://127.0.0.1:4100"),
+  /** Key (any string of 32+ characters) encrypting the labs' API tokens and callback secrets at rest. */
+  MAGMA_FRONTEND_SECRET_KEY: z.string().min(32, "must be at least 32 characters").optional(),
 });
 export type TEnv = z.infer<typeof ZEnv>;
 
@@ -38,6 +40,7 @@ export function env(): TEnv {
     MAGMA_LAB_TIMEOUT_MS: process.env["MAGMA_LAB_TIMEOUT_MS"] || undefined,
     MAGMA_RECONCILE_INTERVAL_MS: process.env["MAGMA_RECONCILE_INTERVAL_MS"] || undefined,
     MAGMA_EXAMPLE_IMAGES_URL: process.env["MAGMA_EXAMPLE_IMAGES_URL"] || undefined,
+    MAGMA_FRONTEND_SECRET_KEY: process.env["MAGMA_FRONTEND_SECRET_KEY"] || undefined,
   });
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");

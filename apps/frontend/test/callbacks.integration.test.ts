@@ -88,7 +88,7 @@ describe("callback consumer ingest", () => {
     const { startCallbackConsumer } = await import("../src/server/queues/callback-consumer.ts");
     const { db } = await import("../src/server/db.ts");
     consumer = startCallbackConsumer({ db: db(), prefix: envCtl.prefix, log: pino({ level: "silent" }) });
-    const job = await waitFor(() => getFederatedJob(db(), "lab-a", 10), 10_000, "job 10 ingested");
+    const job = await waitFor(() => getFederatedJob(db(), null, "lab-a", 10), 10_000, "job 10 ingested");
     expect(job.state).toBe("Finished");
     expect(job.health).toBe("Complete");
     expect(job.metadata).toEqual({ "kernel.tree": "mainline", "kernel.branch": "master" });
@@ -101,7 +101,7 @@ describe("callback consumer ingest", () => {
     const { ingestCallback } = await import("../src/server/services/ingest-callback.ts");
     const r = await ingestCallback({ db: db(), job: { instance: "lab-a", receivedAt: new Date().toISOString(), payload: notifyPayload({ id: 10 }) }, log: pino({ level: "silent" }) });
     expect(r.casesInserted).toBe(0);
-    const again = await getFederatedJob(db(), "lab-a", 10);
+    const again = await getFederatedJob(db(), null, "lab-a", 10);
     expect(again!.suites.reduce((n, s) => n + s.cases.length, 0)).toBe(4);
   });
 
@@ -112,7 +112,7 @@ describe("callback consumer ingest", () => {
     expect(res.status).toBe(202);
     const id = callbackJobId("lab-a", 10, "Running", "Unknown");
     await waitFor(async () => (await queue.getJobState(id)) === "completed", 10_000, "running callback processed");
-    const job = await getFederatedJob(db(), "lab-a", 10);
+    const job = await getFederatedJob(db(), null, "lab-a", 10);
     expect(job!.state).toBe("Finished");
     expect(job!.health).toBe("Complete");
     expect(job!.endTime).toBe("2026-11-23T06:57:10.394Z");
@@ -121,11 +121,11 @@ describe("callback consumer ingest", () => {
   it("moves forward: Running first, then Finished fills the job and its results", async () => {
     const { db } = await import("../src/server/db.ts");
     await call("lab-a", notifyPayload({ id: 11, state: 3, state_string: "Running", health: 0, health_string: "Unknown", end_time: "None", results: {} }));
-    const running = await waitFor(() => getFederatedJob(db(), "lab-a", 11), 10_000, "job 11 running");
+    const running = await waitFor(() => getFederatedJob(db(), null, "lab-a", 11), 10_000, "job 11 running");
     expect(running.state).toBe("Running");
     await call("lab-a", notifyPayload({ id: 11, health: 2, health_string: "Incomplete", failure_comment: "boot timed out", magma: { instance: "lab-a", device_type: "qemu", error_type: "Infrastructure", health_check: false } }));
     const done = await waitFor(async () => {
-      const j = await getFederatedJob(db(), "lab-a", 11);
+      const j = await getFederatedJob(db(), null, "lab-a", 11);
       return j?.state === "Finished" ? j : null;
     });
     expect(done.health).toBe("Incomplete");

@@ -110,3 +110,28 @@ export const json = (res: ServerResponse, status: number, body: unknown) => {
   res.writeHead(status, { "content-type": "application/json" });
   res.end(JSON.stringify(body));
 };
+
+/**
+ * Calls a tRPC procedure through the real route handler (`app/api/trpc/[trpc]/route.ts`), as the
+ * browser's httpBatchLink (without batching) or a script would.
+ * @returns the HTTP status and `result.data` (or the error's message and code)
+ */
+export async function callTrpc(
+  procedure: string,
+  opts: { input?: unknown; mutation?: boolean; headers?: Record<string, string> } = {},
+): Promise<{ status: number; data: unknown; error: { message: string; code: string } | null }> {
+  const { GET, POST } = await import("../src/app/api/trpc/[trpc]/route.ts");
+  const base = `http://127.0.0.1:3000/api/trpc/${procedure}`;
+  const req = opts.mutation
+    ? new Request(base, { method: "POST", headers: { "content-type": "application/json", ...opts.headers }, body: JSON.stringify(opts.input ?? null) })
+    : new Request(opts.input === undefined ? base : `${base}?input=${encodeURIComponent(JSON.stringify(opts.input))}`, { headers: opts.headers });
+  const res = await (opts.mutation ? POST : GET)(req);
+  const body = (await res.json()) as { result?: { data: unknown }; error?: { message: string; data?: { code: string } } };
+  return { status: res.status, data: body.result?.data ?? null, error: body.error ? { message: body.error.message, code: body.error.data?.code ?? "" } : null };
+}
+
+/** The `magma_session=…` pair of a response's Set-Cookie, for a Cookie header, or null. */
+export function sessionCookieOf(res: Response): string | null {
+  const m = /magma_session=([^;]*)/.exec(res.headers.get("set-cookie") ?? "");
+  return m && m[1] ? `magma_session=${m[1]}` : null;
+}

@@ -51,7 +51,7 @@ const list = async (query: Record<string, unknown>) => {
   const { listJobs } = await import("../src/server/services/list-jobs.ts");
   const { ZJobListQuery } = await import("../src/server/services/job-list-query.ts");
   const { db } = await import("../src/server/db.ts");
-  return listJobs({ db: db(), query: ZJobListQuery.parse(query) });
+  return listJobs({ db: db(), query: ZJobListQuery.parse(query), viewer: null });
 };
 
 describe("federated job list", () => {
@@ -123,7 +123,7 @@ describe("federated job list", () => {
   it("groups results by a metadata key", async () => {
     const { getResultsMatrix } = await import("../src/server/services/get-results-matrix.ts");
     const { db } = await import("../src/server/db.ts");
-    const m = await getResultsMatrix({ db: db(), groupBy: "kernel.branch", filter: {} });
+    const m = await getResultsMatrix({ db: db(), groupBy: "kernel.branch", filter: {}, viewer: null });
     expect(m.keys).toEqual(["kernel.branch", "kernel.tree"]);
     expect(m.rows.find((r) => r.group === "next" && r.lab === "lab-a" && r.deviceType === "qemu")?.jobs).toBe(2);
   });

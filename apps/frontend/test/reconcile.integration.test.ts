@@ -68,7 +68,7 @@ describe("reconcileInstance", () => {
     expect(r).toEqual({ lab: "lab-a", checked: 5, repaired: 4, error: null });
     expect(requests.filter((u) => u.includes("/federation/"))).toEqual(["/api/v0.2/magma/jobs/2/federation/", "/api/v0.2/magma/jobs/3/federation/", "/api/v0.2/magma/jobs/4/federation/", "/api/v0.2/magma/jobs/5/federation/"]);
     for (const id of [1, 2, 3, 4, 5]) {
-      const j = await getFederatedJob(await db(), "lab-a", id);
+      const j = await getFederatedJob(await db(), null, "lab-a", id);
       expect(j?.state).toBe("Finished");
       expect(j?.suites.flatMap((s) => s.cases)).toHaveLength(id === 3 ? 6 : 4);
     }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import pino from "pino";
-import { upsertInstances } from "@magma/db/frontend";
+import { findViewerByUsername, upsertInstances, type TViewer } from "@magma/db/frontend";
 import { fakeLab, json, setupTestEnv, waitFor } from "./helpers.ts";
 
 const DEFINITION = `job_name: smoke
@@ -17,8 +17,9 @@ actions:
 let envCtl: Awaited<ReturnType<typeof setupTestEnv>>;
 let consumer: { close(): Promise<void> } | undefined;
 const labs: Array<Awaited<ReturnType<typeof fakeLab>>> = [];
-/** POSTs seen by each fake lab: idempotency key → job id. */
-const seen: Record<string, { keys: string[]; created: Map<string, number> }> = {};
+/** POSTs seen by each fake lab: idempotency keys, submitter headers, idempotency key → job id. */
+const seen: Record<string, { keys: string[]; submitters: string[]; created: Map<string, number> }> = {};
+let sam: TViewer;
 let flakyFailures = 1;
 
 const overview = (name: string, types: string[]) => ({
@@ -31,13 +32,14 @@ const overview = (name: string, types: string[]) => ({
 });
 
 async function startLab(name: string, types: string[], behaviour: "ok" | "reject" | "flaky") {
-  seen[name] = { keys: [], created: new Map() };
+  seen[name] = { keys: [], submitters: [], created: new Map() };
   const lab = await fakeLab((req, body, res) => {
     if (req.url === "/api/v0.2/magma/overview/") return json(res, 200, overview(name, types));
     if (req.method === "POST" && req.url === "/api/v0.2/jobs/") {
       if (req.headers["authorization"] !== `Token api-${name}`) return json(res, 401, { message: "bad token" });
       const key = String(req.headers["idempotency-key"]);
       seen[name]!.keys.push(key);
+      seen[name]!.submitters.push(String(req.headers["x-magma-submitter"]));
       if (behaviour === "reject") return json(res, 400, { message: "Job invalid: device_type qemu is retired @ data['device_type']" });
       if (behaviour === "flaky" && flakyFailures-- > 0) return json(res, 503, { message: "database restarting" });
       const s = seen[name]!;
@@ -60,6 +62,9 @@ beforeAll(async () => {
     await startLab("lab-c", ["qemu"], "reject"),
     await startLab("lab-d", ["bbb"], "ok"),
   ]);
+  const { addUser } = await import("../src/server/services/accounts.ts");
+  await addUser(db(), { username: "sam", superuser: true });
+  sam = (await findViewerByUsername(db(), "sam"))!;
 });
 
 afterAll(async () => {
@@ -72,7 +77,7 @@ describe("submissions", () => {
   it("refuses an invalid definition with its YAML path", async () => {
     const { createSubmission } = await import("../src/server/services/create-submission.ts");
     const { db } = await import("../src/server/db.ts");
-    await expect(createSubmission({ db: db(), clientRequestId: "req-invalid-1", definition: "job_name: x\n", labs: ["lab-a"], timeoutMs: 2000 })).rejects.toMatchObject({
+    await expect(createSubmission({ db: db(), clientRequestId: "req-invalid-1", definition: "job_name: x\n", labs: ["lab-a"], viewer: sam, timeoutMs: 2000 })).rejects.toMatchObject({
       code: "INVALID_JOB_DEFINITION",
       message: expect.stringContaining("data['device_type']"),
     });
@@ -81,7 +86,7 @@ describe("submissions", () => {
   it("refuses a lab that lacks the device type, naming what it offers", async () => {
     const { createSubmission } = await import("../src/server/services/create-submission.ts");
     const { db } = await import("../src/server/db.ts");
-    await expect(createSubmission({ db: db(), clientRequestId: "req-wrong-lab", definition: DEFINITION, labs: ["lab-d"], timeoutMs: 2000 })).rejects.toMatchObject({
+    await expect(createSubmission({ db: db(), clientRequestId: "req-wrong-lab", definition: DEFINITION, labs: ["lab-d"], viewer: sam, timeoutMs: 2000 })).rejects.toMatchObject({
       code: "INVALID_REQUEST",
       message: 'Lab "lab-d" has no device type "qemu" (it offers: bbb)',
     });
@@ -91,7 +96,7 @@ describe("submissions", () => {
     const { createSubmission } = await import("../src/server/services/create-submission.ts");
     const { getSubmission } = await import("../src/server/services/get-submission.ts");
     const { db } = await import("../src/server/db.ts");
-    const input = { db: db(), clientRequestId: "req-double-click-1", definition: DEFINITION, labs: ["lab-a", "lab-b", "lab-c"], timeoutMs: 2000 };
+    const input = { db: db(), clientRequestId: "req-double-click-1", definition: DEFINITION, labs: ["lab-a", "lab-b", "lab-c"], viewer: sam, timeoutMs: 2000 };
     const [first, second] = await Promise.all([createSubmission(input), createSubmission(input)]);
     const third = await createSubmission(input);
     expect(second.submission.id).toBe(first.submission.id);
@@ -104,7 +109,7 @@ describe("submissions", () => {
     consumer = startSubmissionConsumer({ db: db(), prefix: envCtl.prefix, log: pino({ level: "silent" }), timeoutMs: 2000 });
     const done = await waitFor(
       async () => {
-        const s = await getSubmission({ db: db(), submissionId: first.submission.id });
+        const s = await getSubmission({ db: db(), submissionId: first.submission.id, viewer: sam });
         return s.targets.every((t) => t.status !== "queued") ? s : null;
       },
       20_000,
@@ -121,5 +126,7 @@ describe("submissions", () => {
     expect(by["lab-c"]!.error).toContain("device_type qemu is retired");
     expect(seen["lab-c"]!.keys).toHaveLength(1);
     expect(seen["lab-a"]!.keys).toEqual([`${first.submission.id}-lab-a`]);
+    // every lab is told who really submitted
+    expect(new Set([...seen["lab-a"]!.submitters, ...seen["lab-b"]!.submitters, ...seen["lab-c"]!.submitters])).toEqual(new Set(["sam"]));
   });
 });

@@ -36,7 +36,7 @@ describe("federated results: exactly-once cases and the per-job rollup", () => {
     expect(await db.federatedTestCase.count()).toBe(5);
     const stored = await db.federatedTestCase.findFirstOrThrow({ where: { remote_case_id: "5" } });
     expect(stored.measurement?.toString()).toBe("42");
-    const m = await resultsMatrix(db, "kernel.tree", {});
+    const m = await resultsMatrix(db, null, "kernel.tree", {});
     expect(m).toEqual([{ group: "mainline", lab: "lab-a", deviceType: "qemu", jobs: 1, counts: { pass: 1, fail: 1, skip: 1, unknown: 1 } }]);
   });
 });

@@ -10,6 +10,8 @@ export interface TInstanceRecord {
   url: string;
   apiToken: string;
   callbackToken: string;
+  /** HMAC key of the lab's signed callbacks, or null: the lab does not sign (token only). */
+  callbackSecret: string | null;
 }
 
 /** A lab as configured (MAGMA_FRONTEND_CONFIG entry). */
@@ -18,6 +20,8 @@ export interface TInstanceConfig {
   url: string;
   api_token: string;
   callback_token: string;
+  /** Set when the lab signs its callbacks (X-Magma-Signature): unsigned ones are then refused. */
+  callback_secret?: string | null;
 }
 
 /** One federated job row (list view and JSON API). `id` is the job id on its lab. */
@@ -146,5 +150,47 @@ export interface TSubmission {
   jobName: string;
   definition: string;
   createdAt: string;
+  /** The submitting user's id and name (null for submissions from before accounts). */
+  userId: number | null;
+  submitter: string | null;
   targets: TSubmissionTarget[];
+}
+
+/**
+ * Who is asking: a logged-in user (session cookie or personal API token) with the names of their
+ * groups. Anonymous visitors are `null` wherever a viewer is taken.
+ */
+export interface TViewer {
+  userId: number;
+  username: string;
+  isSuperuser: boolean;
+  /** Names of the user's groups, sorted. */
+  groups: string[];
+}
+
+/** A user as the admin page and CLI list it (never the password hash). */
+export interface TUserSummary {
+  id: number;
+  username: string;
+  isSuperuser: boolean;
+  hasPassword: boolean;
+  groups: string[];
+  createdAt: string;
+}
+
+/** A group with its members and the labs it may submit to. */
+export interface TGroupSummary {
+  id: number;
+  name: string;
+  members: string[];
+  labs: string[];
+}
+
+/** A personal API token as listed to its owner: never the token, only its first characters. */
+export interface TApiTokenSummary {
+  id: number;
+  description: string;
+  prefix: string;
+  lastUsed: string | null;
+  createdAt: string;
 }

@@ -36,6 +36,7 @@ export function LabsOverview() {
             <div className="lab-url">
               {lab.url}
               {lab.version && <> · version {lab.version}</>}
+              <span data-testid={`lab-callbacks-${lab.name}`}> · callbacks {lab.signedCallbacks ? "signed" : "unsigned (token only)"}</span>
             </div>
             {!lab.reachable && <ErrorBox title="Lab did not answer" error={{ message: lab.error ?? "unknown error" }} hint="Its jobs and results stay visible here; check that the lab instance runs and that its URL in the frontend configuration is right." />}
             {lab.reachable && (

@@ -1,5 +1,6 @@
 "use client";
 import { useMutation, useQuery } from "@tanstack/react-query";
+import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useDeferredValue, useMemo, useState } from "react";
 import { parseJobDefinition } from "@magma/protocol";
@@ -26,8 +27,10 @@ export function SubmitForm({ imagesUrl }: { imagesUrl: string }) {
   const parsed = useMemo(() => parseJobDefinition(deferred), [deferred]);
   const deviceType = parsed.ok ? parsed.definition.device_type : null;
 
+  const me = useQuery(trpc.auth.me.queryOptions());
+  const mayUse = new Set(me.data?.submitLabs ?? []);
   const labs = useQuery({ ...trpc.labs.overview.queryOptions(), staleTime: 30_000 });
-  const offered = (labs.data ?? []).filter((l) => l.reachable && deviceType && l.deviceTypes.includes(deviceType));
+  const offered = (labs.data ?? []).filter((l) => l.reachable && deviceType && l.deviceTypes.includes(deviceType) && mayUse.has(l.name));
   const selected = offered.filter((l) => chosen.has(l.name)).map((l) => l.name);
 
   const create = useMutation(
@@ -36,7 +39,7 @@ export function SubmitForm({ imagesUrl }: { imagesUrl: string }) {
     }),
   );
   const busy = create.isPending || create.isSuccess;
-  const canSubmit = parsed.ok && selected.length > 0 && !busy;
+  const canSubmit = !!me.data && parsed.ok && selected.length > 0 && !busy;
 
   return (
     <>
@@ -46,6 +49,11 @@ export function SubmitForm({ imagesUrl }: { imagesUrl: string }) {
           <p className="subtitle">One LAVA job definition, sent to every lab you choose. Each lab runs its own copy.</p>
         </div>
       </div>
+      {me.isSuccess && !me.data && (
+        <div className="warn-box" data-testid="login-needed">
+          Submitting needs an account: <Link href="/login?next=/submit">log in</Link> first. You can still check a definition here.
+        </div>
+      )}
       <form
         className="submit-grid"
         onSubmit={(e) => {
@@ -93,7 +101,15 @@ export function SubmitForm({ imagesUrl }: { imagesUrl: string }) {
               </p>
               {labs.data.map((l) => {
                 const ok = offered.includes(l);
-                const reason = !l.reachable ? `unreachable: ${l.error}` : ok ? `offers ${deviceType}` : `no ${deviceType} devices (offers: ${l.deviceTypes.join(", ") || "none"})`;
+                const reason = !l.reachable
+                  ? `unreachable: ${l.error}`
+                  : ok
+                    ? `offers ${deviceType}`
+                    : !l.deviceTypes.includes(deviceType)
+                      ? `no ${deviceType} devices (offers: ${l.deviceTypes.join(", ") || "none"})`
+                      : me.data
+                        ? "none of your groups may submit here"
+                        : "log in to submit here";
                 return (
                   <label key={l.name} className={ok ? "lab-choice" : "lab-choice disabled"} data-testid={`lab-choice-${l.name}`}>
                     <input

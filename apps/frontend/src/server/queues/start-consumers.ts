@@ -2,6 +2,7 @@ import { env } from "../../env.ts";
 import { closeDb, db } from "../db.ts";
 import { logger } from "../logger.ts";
 import { syncInstances } from "../services/sync-instances.ts";
+import { secretsEncrypted } from "../auth/secret-box.ts";
 import { startCallbackConsumer } from "./callback-consumer.ts";
 import { closeProducers } from "./connections.ts";
 import { startReconciler } from "./reconciler.ts";
@@ -23,7 +24,8 @@ export async function startConsumers(): Promise<void> {
   const log = logger();
   if (e.MAGMA_FRONTEND_CONFIG) {
     const labs = await syncInstances({ db: db(), configPath: e.MAGMA_FRONTEND_CONFIG });
-    log.info({ labs: labs.map((l) => `${l.name}=${l.url}`) }, "labs synced from MAGMA_FRONTEND_CONFIG");
+    log.info({ labs: labs.map((l) => `${l.name}=${l.url}`), signedCallbacks: labs.filter((l) => l.callbackSecret).map((l) => l.name) }, "labs synced from MAGMA_FRONTEND_CONFIG");
+    if (!secretsEncrypted()) log.warn("MAGMA_FRONTEND_SECRET_KEY is not set: the labs' API tokens are stored in clear in the frontend database");
   }
   const callbacks = startCallbackConsumer({ db: db(), prefix: e.MAGMA_QUEUE_PREFIX, log: log.child({ consumer: "callbacks" }) });
   const submissions = startSubmissionConsumer({ db: db(), prefix: e.MAGMA_QUEUE_PREFIX, log: log.child({ consumer: "submissions" }) });

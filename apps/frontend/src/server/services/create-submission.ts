@@ -1,5 +1,13 @@
 import { QUEUE_NAMES, formatDefinitionErrors, parseJobDefinition, submissionJobId, type TSubmissionQueueJob } from "@magma/protocol";
-import { createSubmissionRecord, findInstanceByName, findSubmissionByClientRequestId, type FrontendDb, type TSubmission } from "@magma/db/frontend";
+import {
+  createSubmissionRecord,
+  findInstanceByName,
+  findSubmissionByClientRequestId,
+  labsViewerMaySubmitTo,
+  type FrontendDb,
+  type TSubmission,
+  type TViewer,
+} from "@magma/db/frontend";
 import { AppError } from "../app-error.ts";
 import { addJobOrFail } from "../queues/connections.ts";
 import { describeFetchError, fetchInstanceOverview } from "./instance-client.ts";
@@ -10,6 +18,8 @@ export interface CreateSubmissionOptions {
   clientRequestId: string;
   definition: string;
   labs: string[];
+  /** The logged-in user submitting (the labs record the job under this name). */
+  viewer: TViewer;
   /** Deadline of each lab's overview request, in ms. */
   timeoutMs: number;
 }
@@ -23,16 +33,19 @@ export async function enqueueSubmissionTargets(submission: TSubmission): Promise
 }
 
 /**
- * Creates a cross-lab submission: validates the definition (as the labs will), checks that each
- * chosen lab is reachable and offers the definition's device type, stores the submission with one
- * `queued` target per lab and enqueues one `magma-submissions` job per target.
- * A repeated `clientRequestId` returns the stored submission (its queued targets are re-enqueued,
- * which BullMQ de-duplicates by job id) and checks nothing again.
+ * Creates a cross-lab submission for a logged-in user: validates the definition (as the labs
+ * will), checks that the user may submit to each chosen lab (a lab granted to one of their groups;
+ * superusers: every lab), that each lab is reachable and offers the definition's device type,
+ * stores the submission with one `queued` target per lab and enqueues one `magma-submissions` job
+ * per target. Nothing is stored or queued when any check fails.
+ * A repeated `clientRequestId` of the same user returns the stored submission (its queued targets
+ * are re-enqueued, which BullMQ de-duplicates by job id) and checks nothing again.
  * @throws AppError INVALID_JOB_DEFINITION (every problem with its YAML path), INVALID_REQUEST
- *   (no lab, lab lacking the device type, unreachable lab), NOT_FOUND (unknown lab),
+ *   (no lab, lab lacking the device type, unreachable lab), NOT_FOUND (unknown lab), FORBIDDEN
+ *   (a lab outside the user's groups, named), CONFLICT (the request id is another user's),
  *   UPSTREAM_UNAVAILABLE/503 (Redis down)
  */
-export async function createSubmission({ db, clientRequestId, definition, labs, timeoutMs }: CreateSubmissionOptions): Promise<{ submission: TSubmission; created: boolean }> {
+export async function createSubmission({ db, clientRequestId, definition, labs, viewer, timeoutMs }: CreateSubmissionOptions): Promise<{ submission: TSubmission; created: boolean }> {
   const parsed = parseJobDefinition(definition);
   if (!parsed.ok) throw new AppError("INVALID_JOB_DEFINITION", { message: formatDefinitionErrors(parsed.errors) });
   const deviceType = parsed.definition.device_type;
@@ -41,14 +54,26 @@ export async function createSubmission({ db, clientRequestId, definition, labs, 
 
   // the cheap path first: a retried request must not depend on the labs still answering
   const again = await findSubmissionByClientRequestId(db, clientRequestId);
+  if (again && again.userId !== viewer.userId) throw new AppError("CONFLICT", { message: `clientRequestId "${clientRequestId}" belongs to another submission: generate a new one` });
   if (again) {
     await enqueueSubmissionTargets(again);
     return { submission: again, created: false };
   }
 
+  const allowed = new Set(await labsViewerMaySubmitTo(db, viewer));
+  const configured = await Promise.all(unique.map(async (name) => ({ name, instance: await findInstanceByName(db, name) })));
+  const unknown = configured.find((c) => !c.instance);
+  if (unknown) throw new AppError("NOT_FOUND", { message: `Lab "${unknown.name}" is not configured` });
+  const refused = unique.filter((name) => !allowed.has(name));
+  if (refused.length) {
+    throw new AppError("FORBIDDEN", {
+      message: `You may not submit to lab${refused.length > 1 ? "s" : ""} ${refused.map((n) => `"${n}"`).join(", ")}: ${
+        viewer.groups.length ? `none of your groups (${viewer.groups.join(", ")}) may use ${refused.length > 1 ? "them" : "it"}` : "you are in no group"
+      } (ask a superuser to grant it)`,
+    });
+  }
   const instances = await Promise.all(
-    unique.map(async (name) => {
-      const instance = await findInstanceByName(db, name);
+    configured.map(async ({ name, instance }) => {
       if (!instance) throw new AppError("NOT_FOUND", { message: `Lab "${name}" is not configured` });
       let types: string[];
       try {
@@ -70,6 +95,7 @@ export async function createSubmission({ db, clientRequestId, definition, labs, 
     deviceType,
     jobName: parsed.definition.job_name,
     instanceIds: instances.map((i) => i.id),
+    userId: viewer.userId,
   });
   await enqueueSubmissionTargets(result.submission);
   return result;

@@ -26,7 +26,8 @@ export interface DeliverSubmissionTargetOptions {
 
 /**
  * Submits one target's definition to its lab with `Idempotency-Key: <submissionId>-<lab>`, so a
- * retried queue job never creates a second lab job.
+ * retried queue job never creates a second lab job, and `X-Magma-Submitter: <user>`, so the lab
+ * records the frontend user (mapped to a lab user of that name) as the job's submitter.
  *
  * Outcomes:
  *  1. target unknown → gone
@@ -42,7 +43,7 @@ export async function deliverSubmissionTarget({ db, targetId, lastAttempt, timeo
   if (work.status === "submitted" && work.remoteJobId !== null) return { kind: "submitted", remoteJobId: work.remoteJobId, already: true };
   const key = `${work.submissionId}-${work.instance.name}`;
   try {
-    const [remoteJobId] = await submitJobToLab(work.instance, work.definition, key, timeoutMs);
+    const [remoteJobId] = await submitJobToLab(work.instance, work.definition, key, timeoutMs, work.submitter);
     await recordSubmissionAttempt(db, targetId, null);
     await markTargetSubmitted(db, targetId, remoteJobId!);
     log.info({ targetId, lab: work.instance.name, remoteJobId }, "submission target submitted");

@@ -1,4 +1,4 @@
-import { findInstanceByName, type FrontendDb } from "@magma/db/frontend";
+import { canViewFederatedJob, findInstanceByName, type FrontendDb, type TViewer } from "@magma/db/frontend";
 import type { TLogLine } from "@magma/protocol";
 import { AppError } from "../app-error.ts";
 import { describeFetchError, fetchJobLog, LabHttpError } from "./instance-client.ts";
@@ -10,16 +10,21 @@ export interface GetJobLogOptions {
   /** First line number wanted (0-based). */
   start: number;
   timeoutMs: number;
+  /** Who asks (null: anonymous); only jobs they may read are counted/shown (job-visibility.ts). */
+  viewer: TViewer | null;
 }
 
 /**
- * A job's log lines from `start` on, read from its lab (logs are not copied into the frontend).
+ * A job's log lines from `start` on, read from its lab (logs are not copied into the frontend),
+ * only for a federated job the viewer may read: the lab token the frontend holds reads every job,
+ * so the job's visibility is checked here first.
  * @returns lines and `nextStart` (the line number to ask for next)
  * @throws AppError NOT_FOUND (unknown lab or job), UPSTREAM_UNAVAILABLE (lab unreachable)
  */
-export async function getJobLog({ db, lab, jobId, start, timeoutMs }: GetJobLogOptions): Promise<{ lines: TLogLine[]; nextStart: number }> {
+export async function getJobLog({ db, lab, jobId, start, timeoutMs, viewer }: GetJobLogOptions): Promise<{ lines: TLogLine[]; nextStart: number }> {
   const instance = await findInstanceByName(db, lab);
   if (!instance) throw new AppError("NOT_FOUND", { message: `Lab "${lab}" is not configured` });
+  if (!(await canViewFederatedJob(db, viewer, lab, jobId))) throw new AppError("NOT_FOUND", { message: `Job ${jobId} of lab "${lab}" not found` });
   try {
     const lines = await fetchJobLog(instance, jobId, start, timeoutMs);
     const last = lines[lines.length - 1];

@@ -7,6 +7,8 @@ export interface TLabOverview {
   name: string;
   url: string;
   reachable: boolean;
+  /** Whether the lab signs its callbacks (a callback secret is configured); false: token only. */
+  signedCallbacks: boolean;
   error: string | null;
   checkedAt: string;
   version: string | null;
@@ -31,7 +33,7 @@ export async function getLabsOverview({ db, timeoutMs }: GetLabsOverviewOptions)
   const labs = await listInstances(db);
   return Promise.all(
     labs.map(async (lab): Promise<TLabOverview> => {
-      const base = { name: lab.name, url: lab.url, checkedAt: new Date().toISOString() };
+      const base = { name: lab.name, url: lab.url, checkedAt: new Date().toISOString(), signedCallbacks: lab.callbackSecret !== null };
       try {
         const o = await fetchInstanceOverview(lab, timeoutMs);
         return {

@@ -1,10 +1,12 @@
-import { listJobFacets, listMetadataKeys, resultsMatrix, type FrontendDb, type TJobListFilter, type TResultMatrixRow } from "@magma/db/frontend";
+import { listJobFacets, listMetadataKeys, resultsMatrix, type FrontendDb, type TJobListFilter, type TResultMatrixRow, type TViewer } from "@magma/db/frontend";
 
 export interface GetResultsMatrixOptions {
   db: FrontendDb;
   /** Metadata key to group by (e.g. "kernel.branch"); empty = the first known key. */
   groupBy?: string;
   filter: TJobListFilter;
+  /** Who asks (null: anonymous); only jobs they may read are counted/shown (job-visibility.ts). */
+  viewer: TViewer | null;
 }
 
 /**
@@ -15,8 +17,9 @@ export async function getResultsMatrix({
   db,
   groupBy,
   filter,
+  viewer,
 }: GetResultsMatrixOptions): Promise<{ groupBy: string; keys: string[]; labs: string[]; deviceTypes: string[]; rows: TResultMatrixRow[] }> {
-  const [keys, facets] = await Promise.all([listMetadataKeys(db), listJobFacets(db)]);
+  const [keys, facets] = await Promise.all([listMetadataKeys(db, viewer), listJobFacets(db, viewer)]);
   const key = groupBy || keys.find((k) => /commit|describe/.test(k)) || keys[0] || "";
-  return { groupBy: key, keys, ...facets, rows: await resultsMatrix(db, key, filter) };
+  return { groupBy: key, keys, ...facets, rows: await resultsMatrix(db, viewer, key, filter) };
 }

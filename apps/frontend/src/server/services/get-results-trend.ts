@@ -1,4 +1,4 @@
-import { resultsTrend, type FrontendDb, type TJobListFilter, type TResultTrendPoint } from "@magma/db/frontend";
+import { resultsTrend, type FrontendDb, type TJobListFilter, type TResultTrendPoint, type TViewer } from "@magma/db/frontend";
 
 export interface GetResultsTrendOptions {
   db: FrontendDb;
@@ -8,11 +8,13 @@ export interface GetResultsTrendOptions {
   days?: number;
   limit?: number;
   filter: TJobListFilter;
+  /** Who asks (null: anonymous); only jobs they may read are counted/shown (job-visibility.ts). */
+  viewer: TViewer | null;
 }
 
 /** Pass/fail/skip counts per lab over time (days) or over the newest metadata values (e.g. commits). */
-export async function getResultsTrend({ db, by, groupKey, days = 30, limit = 20, filter }: GetResultsTrendOptions): Promise<{ by: "day" | "hour" | "group"; points: TResultTrendPoint[] }> {
+export async function getResultsTrend({ db, by, groupKey, days = 30, limit = 20, filter, viewer }: GetResultsTrendOptions): Promise<{ by: "day" | "hour" | "group"; points: TResultTrendPoint[] }> {
   if (by === "group" && !groupKey) return { by, points: [] };
-  const points = await resultsTrend(db, by !== "group" ? { kind: by, days } : { kind: "group", groupKey, limit }, filter);
+  const points = await resultsTrend(db, viewer, by !== "group" ? { kind: by, days } : { kind: "group", groupKey, limit }, filter);
   return { by, points };
 }

@@ -20,3 +20,15 @@ describe("callback parsing", () => {
     expect(skipped).toHaveLength(2);
   });
 });
+
+describe("visibilityOf", () => {
+  it("prefers the payload's, then the definition's, else public; unreadable values are superuser-only", async () => {
+    const { visibilityOf } = await import("./ingest-callback.ts");
+    expect(visibilityOf("personal", "public")).toEqual({ kind: "personal", groups: [] });
+    expect(visibilityOf({ group: ["b", "a", "b"] }, "public")).toEqual({ kind: "group", groups: ["a", "b"] });
+    expect(visibilityOf(undefined, "personal")).toEqual({ kind: "personal", groups: [] });
+    expect(visibilityOf(undefined, undefined)).toEqual({ kind: "public", groups: [] });
+    expect(visibilityOf({ group: [] }, "public")).toEqual({ kind: "restricted", groups: [] });
+    expect(visibilityOf("secret", "public")).toEqual({ kind: "restricted", groups: [] });
+  });
+});

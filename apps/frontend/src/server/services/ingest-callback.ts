@@ -4,12 +4,13 @@ import {
   JOB_STATES,
   TEST_RESULTS,
   ZNotifyTestCase,
+  ZVisibility,
   type TCallbackQueueJob,
   type TJobHealth,
   type TJobState,
   type TNotifyPayload,
 } from "@magma/protocol";
-import { findInstanceByName, ingestFederatedJob, type FrontendDb, type TIngestJobInput, type TIngestJobResult } from "@magma/db/frontend";
+import { findInstanceByName, ingestFederatedJob, type FrontendDb, type TIngestJobInput, type TIngestJobResult, type TJobVisibilityInput } from "@magma/db/frontend";
 import type { Logger } from "pino";
 import { AppError } from "../app-error.ts";
 
@@ -40,14 +41,29 @@ export function stateRank(state: TJobState, health: TJobHealth): number {
 
 const isNumeric = (s: string) => /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(s.trim());
 
-/** The definition's `device_type` and `metadata` (fallbacks for plain LAVA payloads); never throws. */
-function fromDefinition(definition: string): { deviceType?: string; metadata?: Record<string, string> } {
+/**
+ * Who may read a federated job, from the callback: `magma.visibility` (Magma labs send the
+ * visibility they enforce), else the definition's `visibility:` (what a plain LAVA lab enforces),
+ * else public (payloads from before visibility travelled). A value present but unreadable gives
+ * "restricted": superusers only, never wider than the lab meant.
+ */
+export function visibilityOf(payloadVisibility: unknown, definitionVisibility: unknown): TJobVisibilityInput {
+  const given = payloadVisibility !== undefined && payloadVisibility !== null ? payloadVisibility : definitionVisibility;
+  if (given === undefined || given === null) return { kind: "public", groups: [] };
+  const v = ZVisibility.safeParse(given);
+  if (!v.success) return { kind: "restricted", groups: [] };
+  return typeof v.data === "string" ? { kind: v.data, groups: [] } : { kind: "group", groups: [...new Set(v.data.group)].sort() };
+}
+
+/** The definition's `device_type`, `metadata` and `visibility` (fallbacks for plain LAVA payloads); never throws. */
+function fromDefinition(definition: string): { deviceType?: string; metadata?: Record<string, string>; visibility?: unknown } {
   try {
     const d = parse(definition, { maxAliasCount: 100 }) as Record<string, unknown> | null;
     if (!d || typeof d !== "object") return {};
     const md = d["metadata"];
     return {
       deviceType: typeof d["device_type"] === "string" ? d["device_type"] : undefined,
+      visibility: d["visibility"],
       metadata:
         md && typeof md === "object" && !Array.isArray(md)
           ? Object.fromEntries(Object.entries(md as Record<string, unknown>).map(([k, v]) => [k, String(v)]))
@@ -128,7 +144,8 @@ export async function ingestCallback({ db, job, log }: IngestCallbackOptions): P
     remoteId: p.id,
     name: p.description,
     deviceType: p.magma?.device_type ?? def.deviceType ?? "unknown",
-    submitter: p.submitter_username,
+    // a Magma lab names the real submitter (the frontend user it submitted for) in `submitter`
+    submitter: typeof p["submitter"] === "string" && p["submitter"] ? p["submitter"] : p.submitter_username,
     state,
     health,
     stateRank: stateRank(state, health),
@@ -142,6 +159,8 @@ export async function ingestCallback({ db, job, log }: IngestCallbackOptions): P
     failureComment: p.failure_comment,
     definition: p.definition,
     healthCheck: p.magma?.health_check ?? false,
+    // Magma labs send it as `magma.visibility` (a top-level `visibility` is read too)
+    visibility: visibilityOf((p.magma as { visibility?: unknown } | undefined)?.visibility ?? p["visibility"], def.visibility),
     receivedAt,
     cases,
   });

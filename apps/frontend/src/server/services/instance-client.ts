@@ -12,6 +12,7 @@ import {
 } from "@magma/protocol";
 import type { TInstanceRecord } from "@magma/db/frontend";
 import { z } from "zod";
+import { openSecret } from "../auth/secret-box.ts";
 
 /**
  * HTTP client of one lab's public REST API (packages/protocol instance-api). The frontend talks
@@ -31,7 +32,7 @@ export class LabHttpError extends Error {
   }
 }
 
-const authHeaders = (lab: TInstanceRecord): Record<string, string> => ({ authorization: `Token ${lab.apiToken}` });
+const authHeaders = (lab: TInstanceRecord): Record<string, string> => ({ authorization: `Token ${openSecret(lab.apiToken)}` });
 
 async function labError(lab: TInstanceRecord, res: Response): Promise<LabHttpError> {
   const text = await res.text().catch(() => "");
@@ -91,15 +92,29 @@ export async function openJobLogStream(lab: TInstanceRecord, jobId: number, star
 }
 
 /**
+ * Header naming the frontend user a submission is made for. The lab accepts it only with the
+ * frontend's lab token and records the job as submitted by its own user of that name (created on
+ * first use, never a superuser), so personal visibility and the job's submitter are the real user's.
+ */
+export const SUBMITTER_HEADER = "x-magma-submitter";
+
+/**
  * POST /api/v0.2/jobs/ `{definition}` with `Idempotency-Key`, so a retried delivery returns the
- * job created the first time instead of a second one.
+ * job created the first time instead of a second one, and {@link SUBMITTER_HEADER} when `submitter`
+ * is given.
  * @returns the lab's job ids (one per job; multinode is not supported, so one)
  * @throws LabHttpError on 4xx/5xx (400 carries LAVA's "Job invalid: …" message)
  */
-export async function submitJobToLab(lab: TInstanceRecord, definition: string, idempotencyKey: string, timeoutMs: number): Promise<number[]> {
+export async function submitJobToLab(lab: TInstanceRecord, definition: string, idempotencyKey: string, timeoutMs: number, submitter: string | null = null): Promise<number[]> {
   const res = await fetch(`${lab.url}${INSTANCE_API_PREFIX}/jobs/`, {
     method: "POST",
-    headers: { ...authHeaders(lab), "content-type": "application/json", accept: "application/json", "idempotency-key": idempotencyKey },
+    headers: {
+      ...authHeaders(lab),
+      "content-type": "application/json",
+      accept: "application/json",
+      "idempotency-key": idempotencyKey,
+      ...(submitter ? { [SUBMITTER_HEADER]: submitter } : {}),
+    },
     body: JSON.stringify({ definition }),
     signal: AbortSignal.timeout(timeoutMs),
     cache: "no-store",

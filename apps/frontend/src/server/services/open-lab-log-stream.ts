@@ -1,4 +1,4 @@
-import { findInstanceByName, type FrontendDb } from "@magma/db/frontend";
+import { canViewFederatedJob, findInstanceByName, type FrontendDb, type TViewer } from "@magma/db/frontend";
 import { AppError } from "../app-error.ts";
 import { describeFetchError, LabHttpError, openJobLogStream } from "./instance-client.ts";
 
@@ -10,17 +10,21 @@ export interface OpenLabLogStreamOptions {
   /** Start line as received in the query string (validated here). */
   start: string;
   signal: AbortSignal;
+  /** Who asks (null: anonymous); only jobs they may read are counted/shown (job-visibility.ts). */
+  viewer: TViewer | null;
 }
 
 /**
- * Opens the lab's SSE log stream of a job.
+ * Opens the lab's SSE log stream of a job — only of a federated job the viewer may read (the
+ * frontend's lab token would read any job, so the job's visibility is checked here first).
  * @throws AppError INVALID_REQUEST (bad id/start), NOT_FOUND (lab or job), UPSTREAM_UNAVAILABLE
  */
-export async function openLabLogStream({ db, lab, jobId, start, signal }: OpenLabLogStreamOptions): Promise<Response> {
+export async function openLabLogStream({ db, lab, jobId, start, signal, viewer }: OpenLabLogStreamOptions): Promise<Response> {
   if (!/^\d{1,12}$/.test(jobId)) throw new AppError("INVALID_REQUEST", { message: `job id "${jobId}" is not a number` });
   if (!/^\d{1,12}$/.test(start)) throw new AppError("INVALID_REQUEST", { message: `start "${start}" is not a line number` });
   const instance = await findInstanceByName(db, lab);
   if (!instance) throw new AppError("NOT_FOUND", { message: `Lab "${lab}" is not configured` });
+  if (!(await canViewFederatedJob(db, viewer, lab, Number(jobId)))) throw new AppError("NOT_FOUND", { message: `Lab "${lab}" has no job ${jobId}` });
   try {
     return await openJobLogStream(instance, Number(jobId), Number(start), signal);
   } catch (e) {

@@ -3,6 +3,7 @@ import { parse } from "yaml";
 import { z } from "zod";
 import { upsertInstances, type FrontendDb, type TInstanceRecord } from "@magma/db/frontend";
 import { AppError } from "../app-error.ts";
+import { callbackTokenDigest, sealSecret } from "../auth/secret-box.ts";
 
 /** One lab of MAGMA_FRONTEND_CONFIG. */
 export const ZInstanceConfig = z.strictObject({
@@ -10,6 +11,8 @@ export const ZInstanceConfig = z.strictObject({
   url: z.url({ protocol: /^https?$/ }),
   api_token: z.string().min(1),
   callback_token: z.string().min(8, "callback_token must be at least 8 characters"),
+  /** HMAC-SHA256 key the lab signs its callbacks with; when set, unsigned callbacks are refused. */
+  callback_secret: z.string().min(16, "callback_secret must be at least 16 characters").optional(),
 });
 /** The config file: a list of labs, or `{instances: [...]}`. */
 export const ZFrontendConfig = z.union([z.array(ZInstanceConfig), z.object({ instances: z.array(ZInstanceConfig) }).transform((c) => c.instances)]);
@@ -22,7 +25,7 @@ export interface SyncInstancesOptions {
 
 /**
  * Reads the labs config (YAML) and creates/updates each lab by name; labs no longer listed are
- * kept so their jobs stay browsable.
+ * kept so their jobs stay browsable. Secrets are stored sealed (see secret-box.ts).
  * @throws AppError INVALID_REQUEST naming the file and the bad entry (`[1].url: Invalid URL`)
  */
 export async function syncInstances({ db, configPath }: SyncInstancesOptions): Promise<TInstanceRecord[]> {
@@ -40,5 +43,14 @@ export async function syncInstances({ db, configPath }: SyncInstancesOptions): P
   const names = parsed.data.map((l) => l.name);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup) throw new AppError("INVALID_REQUEST", { message: `MAGMA_FRONTEND_CONFIG ${configPath}: lab "${dup}" is listed twice` });
-  return upsertInstances(db, parsed.data);
+  // secrets at rest: the API token and callback secret encrypted, the callback token as a digest
+  return upsertInstances(
+    db,
+    parsed.data.map((l) => ({
+      ...l,
+      api_token: sealSecret(l.api_token),
+      callback_token: callbackTokenDigest(l.callback_token),
+      callback_secret: l.callback_secret ? sealSecret(l.callback_secret) : null,
+    })),
+  );
 }

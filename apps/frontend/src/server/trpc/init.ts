@@ -5,11 +5,25 @@ import { AppError } from "../app-error.ts";
 import { db } from "../db.ts";
 import { logger } from "../logger.ts";
 import { env } from "../../env.ts";
+import type { TViewer } from "@magma/db/frontend";
+import { requireSuperuser, requireViewer, resolveViewer } from "../auth/session.ts";
 
-/** Per-request context: the shared DB client, a request-scoped logger and the lab timeout. */
+/**
+ * Per-request context: the shared DB client, a request-scoped logger, the lab timeout and the
+ * viewer (session cookie or `Authorization: Token`, null when anonymous). A bad API token is kept
+ * as `authError` and refused by every procedure (401), never treated as anonymous.
+ */
 export async function createTRPCContext(opts: { headers: Headers }) {
   const requestId = opts.headers.get("x-request-id") ?? randomUUID();
-  return { db: db(), log: logger().child({ requestId }), labTimeoutMs: env().MAGMA_LAB_TIMEOUT_MS };
+  let viewer: TViewer | null = null;
+  let authError: AppError | null = null;
+  try {
+    viewer = await resolveViewer(db(), opts.headers);
+  } catch (e) {
+    if (!(e instanceof AppError)) throw e;
+    authError = e;
+  }
+  return { db: db(), log: logger().child({ requestId, user: viewer?.username }), labTimeoutMs: env().MAGMA_LAB_TIMEOUT_MS, viewer, authError };
 }
 export type TRPCContext = Awaited<ReturnType<typeof createTRPCContext>>;
 
@@ -52,5 +66,16 @@ const appErrors = t.middleware(async ({ ctx, next, path }) => {
 });
 
 export const createTRPCRouter = t.router;
-export const publicProcedure = t.procedure.use(appErrors);
+/** Refuses every call made with an invalid API token (401). */
+const authCheck = t.middleware(({ ctx, next }) => {
+  if (ctx.authError) throw ctx.authError;
+  return next();
+});
+
+/** Open to anonymous visitors; what they see is narrowed by `ctx.viewer` (job visibility). */
+export const publicProcedure = t.procedure.use(appErrors).use(authCheck);
+/** Needs a logged-in user (session or API token): `ctx.user` is set. @throws 401 */
+export const authedProcedure = publicProcedure.use(({ ctx, next, path }) => next({ ctx: { user: requireViewer(ctx.viewer, `call ${path}`) } }));
+/** Needs a superuser. @throws 401 / 403 */
+export const superuserProcedure = publicProcedure.use(({ ctx, next, path }) => next({ ctx: { user: requireSuperuser(ctx.viewer, `call ${path}`) } }));
 export const createCallerFactory = t.createCallerFactory;

@@ -12,8 +12,18 @@ import type {
   TResultMatrixRow,
   TResultTrendPoint,
   TJobStateCount,
+  TViewer,
 } from "../dto.ts";
 import { jobFilterSql } from "./job-filter-sql.ts";
+import { visibleJobsSql, visibleJobsWhere } from "./job-visibility.ts";
+
+/** Who may read a job, as its lab reported it (see job-visibility.ts). */
+export interface TJobVisibilityInput {
+  /** "public" | "personal" | "group", or "restricted" for a value this frontend cannot read (superusers only). */
+  kind: string;
+  /** Group names of a "group" job. */
+  groups: string[];
+}
 
 /** Job fields carried by one notify callback, already parsed and typed by the caller. */
 export interface TIngestJobInput {
@@ -36,6 +46,8 @@ export interface TIngestJobInput {
   failureComment: string | null;
   definition: string;
   healthCheck: boolean;
+  /** Who may read the job (default public: payloads from before visibility travelled). */
+  visibility?: TJobVisibilityInput;
   receivedAt: Date;
   cases: Array<Omit<TFederatedTestCase, "id"> & { remoteCaseId: string }>;
 }
@@ -74,6 +86,8 @@ export async function ingestFederatedJob(db: FrontendDb, input: TIngestJobInput)
       failure_comment: input.failureComment,
       definition: input.definition,
       health_check: input.healthCheck,
+      visibility: input.visibility?.kind ?? "public",
+      visibility_groups: input.visibility?.kind === "group" ? input.visibility.groups : [],
       last_callback_at: input.receivedAt,
     };
     const { count } = await tx.federatedJob.createMany({
@@ -164,12 +178,12 @@ function toJob(j: JobRow): TFederatedJob {
 
 /**
  * One page of federated jobs, newest submit time first, by keyset (submit_time DESC, id DESC):
- * stable under concurrent inserts, no OFFSET scans.
+ * stable under concurrent inserts, no OFFSET scans. Only jobs `viewer` may read (null: anonymous).
  * @param limit rows per page (1–200)
  * @param cursor the previous page's `nextCursor`, or null for the first page
  */
-export async function listFederatedJobs(db: FrontendDb, filter: TJobListFilter, limit: number, cursor: TJobCursor | null): Promise<TJobPage> {
-  const where = jobFilterSql(filter);
+export async function listFederatedJobs(db: FrontendDb, viewer: TViewer | null, filter: TJobListFilter, limit: number, cursor: TJobCursor | null): Promise<TJobPage> {
+  const where = jobFilterSql(filter, viewer);
   const after = cursor
     ? Prisma.sql`AND (j.submit_time, j.id) < ((${cursor.submitTime}::timestamptz AT TIME ZONE 'UTC'), ${cursor.rowId})`
     : Prisma.empty;
@@ -196,13 +210,14 @@ const bump = (c: TResultCounts, result: string) => {
 };
 
 /**
- * A job with its definition and suites (cases in remote id order), or null when unknown. The job's
+ * A job with its definition and suites (cases in remote id order), or null when unknown or not
+ * readable by `viewer` (the two are indistinguishable, as LAVA answers 404 for both). The job's
  * own test suites come first in the order they ran; LAVA's `lava` suite (the pipeline's actions)
  * comes last, where a kernel developer looks for it only when something broke.
  */
-export async function getFederatedJob(db: FrontendDb, lab: string, remoteId: number): Promise<TFederatedJobDetail | null> {
+export async function getFederatedJob(db: FrontendDb, viewer: TViewer | null, lab: string, remoteId: number): Promise<TFederatedJobDetail | null> {
   const j = await db.federatedJob.findFirst({
-    where: { remote_id: remoteId, instance: { name: lab } },
+    where: { AND: [{ remote_id: remoteId, instance: { name: lab } }, visibleJobsWhere(viewer)] },
     include: { instance: { select: { name: true } }, test_cases: { orderBy: { id: "asc" } } },
   });
   if (!j) return null;
@@ -232,7 +247,7 @@ export async function getFederatedJob(db: FrontendDb, lab: string, remoteId: num
  * of jobs matched, not the number of test cases.
  * @param limit most rows returned (largest groups by name order)
  */
-export async function resultsMatrix(db: FrontendDb, groupKey: string, filter: TJobListFilter, limit = 500): Promise<TResultMatrixRow[]> {
+export async function resultsMatrix(db: FrontendDb, viewer: TViewer | null, groupKey: string, filter: TJobListFilter, limit = 500): Promise<TResultMatrixRow[]> {
   const rows = await db.$queryRaw<
     { grp: string; lab: string; device_type: string; jobs: number; pass: number; fail: number; skip: number; unknown: number }[]
   >`
@@ -244,7 +259,7 @@ export async function resultsMatrix(db: FrontendDb, groupKey: string, filter: TJ
            SUM(j.unknown_count)::int AS unknown
     FROM federated_job j
     JOIN instance i ON i.id = j.instance_id
-    WHERE ${jobFilterSql(filter)}
+    WHERE ${jobFilterSql(filter, viewer)}
     GROUP BY 1, 2, 3
     ORDER BY 1 DESC, 2, 3
     LIMIT ${limit}`;
@@ -257,10 +272,10 @@ export async function resultsMatrix(db: FrontendDb, groupKey: string, filter: TJ
   }));
 }
 
-/** Distinct metadata keys seen on jobs (for the matrix's group-by picker), sorted. */
-export async function listMetadataKeys(db: FrontendDb, limit = 100): Promise<string[]> {
+/** Distinct metadata keys seen on jobs `viewer` may read (for the matrix's group-by picker), sorted. */
+export async function listMetadataKeys(db: FrontendDb, viewer: TViewer | null, limit = 100): Promise<string[]> {
   const rows = await db.$queryRaw<{ k: string }[]>`
-    SELECT DISTINCT jsonb_object_keys(metadata) AS k FROM federated_job ORDER BY 1 LIMIT ${limit}`;
+    SELECT DISTINCT jsonb_object_keys(j.metadata) AS k FROM federated_job j WHERE ${visibleJobsSql(viewer)} ORDER BY 1 LIMIT ${limit}`;
   return rows.map((r) => r.k);
 }
 
@@ -272,13 +287,14 @@ export async function listMetadataKeys(db: FrontendDb, limit = 100): Promise<str
  */
 export async function resultsTrend(
   db: FrontendDb,
+  viewer: TViewer | null,
   by: { kind: "day" | "hour"; days: number } | { kind: "group"; groupKey: string; limit: number },
   filter: TJobListFilter,
 ): Promise<TResultTrendPoint[]> {
   type Row = { bucket: string; newest: Date; lab: string; jobs: number; pass: number; fail: number; skip: number; unknown: number };
   const sums = Prisma.sql`COUNT(*)::int AS jobs, SUM(j.pass_count)::int AS pass, SUM(j.fail_count)::int AS fail,
     SUM(j.skip_count)::int AS skip, SUM(j.unknown_count)::int AS unknown`;
-  const where = jobFilterSql(filter);
+  const where = jobFilterSql(filter, viewer);
   const rows =
     by.kind !== "group"
       ? await db.$queryRaw<Row[]>`
@@ -310,20 +326,26 @@ export async function resultsTrend(
   }));
 }
 
-/** Job counts by (state, health) matching a filter, for the job list's summary. */
-export async function countFederatedJobsByState(db: FrontendDb, filter: TJobListFilter): Promise<TJobStateCount[]> {
+/** Counts by (state, health) of the jobs `viewer` may read matching a filter, for the job list's summary. */
+export async function countFederatedJobsByState(db: FrontendDb, viewer: TViewer | null, filter: TJobListFilter): Promise<TJobStateCount[]> {
   return db.$queryRaw<TJobStateCount[]>`
     SELECT j.state, j.health, COUNT(*)::int AS jobs
     FROM federated_job j JOIN instance i ON i.id = j.instance_id
-    WHERE ${jobFilterSql(filter)}
+    WHERE ${jobFilterSql(filter, viewer)}
     GROUP BY 1, 2 ORDER BY 1, 2`;
 }
 
-/** Lab names and device types seen on jobs (the results page's filter choices), sorted. */
-export async function listJobFacets(db: FrontendDb, limit = 200): Promise<{ labs: string[]; deviceTypes: string[] }> {
+/** Lab names, and device types seen on jobs `viewer` may read (the results page's filter choices), sorted. */
+export async function listJobFacets(db: FrontendDb, viewer: TViewer | null, limit = 200): Promise<{ labs: string[]; deviceTypes: string[] }> {
   const [labs, types] = await Promise.all([
     db.$queryRaw<{ v: string }[]>`SELECT name AS v FROM instance ORDER BY 1 LIMIT ${limit}`,
-    db.$queryRaw<{ v: string }[]>`SELECT DISTINCT device_type AS v FROM federated_job ORDER BY 1 LIMIT ${limit}`,
+    db.$queryRaw<{ v: string }[]>`SELECT DISTINCT j.device_type AS v FROM federated_job j WHERE ${visibleJobsSql(viewer)} ORDER BY 1 LIMIT ${limit}`,
   ]);
   return { labs: labs.map((r) => r.v), deviceTypes: types.map((r) => r.v) };
+}
+
+/** Whether `viewer` may read job `remoteId` of `lab` (false when the frontend does not know the job). */
+export async function canViewFederatedJob(db: FrontendDb, viewer: TViewer | null, lab: string, remoteId: number): Promise<boolean> {
+  const n = await db.federatedJob.count({ where: { AND: [{ remote_id: remoteId, instance: { name: lab } }, visibleJobsWhere(viewer)] } });
+  return n > 0;
 }

@@ -2,7 +2,7 @@ import { Prisma } from "../../generated/frontend/client";
 import type { FrontendDb } from "../client.ts";
 import type { TInstanceRecord, TSubmission } from "../dto.ts";
 
-const include = { targets: { include: { instance: { select: { name: true } } } } } as const;
+const include = { targets: { include: { instance: { select: { name: true } } } }, user: { select: { username: true } } } as const;
 type SubmissionRow = Prisma.SubmissionGetPayload<{ include: typeof include }>;
 
 function toSubmission(s: SubmissionRow): TSubmission {
@@ -13,6 +13,8 @@ function toSubmission(s: SubmissionRow): TSubmission {
     jobName: s.job_name,
     definition: s.definition,
     createdAt: s.created_at.toISOString(),
+    userId: s.user_id,
+    submitter: s.user?.username ?? null,
     targets: s.targets
       .map((t) => ({
         id: t.id,
@@ -33,6 +35,8 @@ export interface CreateSubmissionInput {
   deviceType: string;
   jobName: string;
   instanceIds: number[];
+  /** The submitting user. */
+  userId: number;
 }
 
 /**
@@ -49,6 +53,7 @@ export async function createSubmissionRecord(db: FrontendDb, input: CreateSubmis
         definition: input.definition,
         device_type: input.deviceType,
         job_name: input.jobName,
+        user_id: input.userId,
         targets: { create: input.instanceIds.map((instance_id) => ({ instance_id })) },
       },
       include,
@@ -77,12 +82,14 @@ export interface TSubmissionTargetWork {
   status: "queued" | "submitted" | "failed";
   remoteJobId: number | null;
   definition: string;
+  /** User name the lab must record as the submitter (null: a submission from before accounts). */
+  submitter: string | null;
   instance: TInstanceRecord;
 }
 
 /** Loads one target with its submission's definition and its lab, or null. */
 export async function findSubmissionTargetWork(db: FrontendDb, targetId: string): Promise<TSubmissionTargetWork | null> {
-  const t = await db.submissionTarget.findUnique({ where: { id: targetId }, include: { submission: true, instance: true } });
+  const t = await db.submissionTarget.findUnique({ where: { id: targetId }, include: { submission: { include: { user: { select: { username: true } } } }, instance: true } });
   if (!t) return null;
   return {
     targetId: t.id,
@@ -90,12 +97,14 @@ export async function findSubmissionTargetWork(db: FrontendDb, targetId: string)
     status: t.status,
     remoteJobId: t.remote_job_id,
     definition: t.submission.definition,
+    submitter: t.submission.user?.username ?? null,
     instance: {
       id: t.instance.id,
       name: t.instance.name,
       url: t.instance.url.replace(/\/+$/, ""),
       apiToken: t.instance.api_token,
       callbackToken: t.instance.callback_token,
+      callbackSecret: t.instance.callback_secret,
     },
   };
 }

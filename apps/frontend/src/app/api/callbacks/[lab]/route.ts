@@ -1,28 +1,40 @@
 import { FEDERATION_TOKEN_HEADER } from "@magma/protocol";
 import { errorResponse } from "~/server/app-error";
 import { db } from "~/server/db";
+import { readBodyLimited } from "~/server/http/read-body";
 import { logger } from "~/server/logger";
-import { callbackToken, receiveCallback } from "~/server/services/receive-callback";
+import { CALLBACK_SIGNATURE_HEADERS, MAX_CALLBACK_BYTES, callbackToken, receiveCallback } from "~/server/services/receive-callback";
 
 export const dynamic = "force-dynamic";
 
 /**
  * POST /api/callbacks/<lab> — a lab's notify callback (LAVA "custom result handler",
- * `content-type: json`, any dataset). Token in `x-magma-token` or `Authorization`.
+ * `content-type: json`, any dataset). Labs configured with a `callback_secret` sign each callback
+ * (X-Magma-Timestamp, X-Magma-Delivery, X-Magma-Signature: sha256=HMAC(secret, "<ts>.<body>"));
+ * labs without one (plain LAVA) send their token in `x-magma-token` or `Authorization`.
+ * The body is read first, within 32 MiB, refused while streaming once over.
  *
- *  202 {queued: true, job_id}   stored in Redis: the lab may forget it
- *  400 {code, message}          body not JSON / not a notify payload (names the field)
- *  401 / 403                    token missing / wrong
+ *  202 {queued: true, job_id, signed}   stored in Redis: the lab may forget it
+ *  400 {code, message}          body not JSON / not a notify payload (names the field), bad headers
+ *  401 / 403                    token or signature missing, stale / wrong
  *  404                          lab not configured
+ *  409                          a signed delivery id seen before (replay)
+ *  413                          body over the limit
  *  503                          Redis unavailable: the lab must retry
  */
 export async function POST(req: Request, ctx: { params: Promise<{ lab: string }> }): Promise<Response> {
   const { lab } = await ctx.params;
   try {
+    const body = await readBodyLimited(req, MAX_CALLBACK_BYTES, "Callback body");
     const token = callbackToken(req.headers.get(FEDERATION_TOKEN_HEADER), req.headers.get("authorization"));
-    const { jobId } = await receiveCallback({ db: db(), lab, token, body: await req.text() });
-    logger().info({ lab, jobId }, "callback queued");
-    return Response.json({ queued: true, job_id: jobId }, { status: 202 });
+    const signature = {
+      timestamp: req.headers.get(CALLBACK_SIGNATURE_HEADERS.timestamp),
+      delivery: req.headers.get(CALLBACK_SIGNATURE_HEADERS.delivery),
+      signature: req.headers.get(CALLBACK_SIGNATURE_HEADERS.signature),
+    };
+    const { jobId, signed } = await receiveCallback({ db: db(), lab, token, body, signature });
+    logger().info({ lab, jobId, signed }, signed ? "callback queued" : "callback queued (unsigned lab: token only)");
+    return Response.json({ queued: true, job_id: jobId, signed }, { status: 202 });
   } catch (e) {
     logger().warn({ lab, err: (e as Error).message }, "callback rejected");
     return errorResponse(e);

@@ -10,15 +10,15 @@ const ZJobRef = z.object({ lab: z.string().min(1).max(100), id: z.number().int()
 
 export const jobsRouter = createTRPCRouter({
   /** Federated jobs, newest first, filtered; keyset pagination by opaque cursor. */
-  list: publicProcedure.input(ZJobListQuery).query(({ ctx, input }) => listJobs({ db: ctx.db, query: input })),
+  list: publicProcedure.input(ZJobListQuery).query(({ ctx, input }) => listJobs({ db: ctx.db, query: input, viewer: ctx.viewer })),
   /** Job counts by state and health for the same filters (the list's summary). */
   counts: publicProcedure
     .input(ZJobListQuery.omit({ limit: true, cursor: true }))
-    .query(({ ctx, input }) => countJobsByState({ db: ctx.db, filter: input })),
+    .query(({ ctx, input }) => countJobsByState({ db: ctx.db, filter: input, viewer: ctx.viewer })),
   /** One job with its suites and test cases. */
-  get: publicProcedure.input(ZJobRef).query(({ ctx, input }) => getJob({ db: ctx.db, lab: input.lab, jobId: input.id })),
+  get: publicProcedure.input(ZJobRef).query(({ ctx, input }) => getJob({ db: ctx.db, lab: input.lab, jobId: input.id, viewer: ctx.viewer })),
   /** The job's log from line `start`, read from its lab. */
   log: publicProcedure
     .input(ZJobRef.extend({ start: z.number().int().nonnegative().default(0) }))
-    .query(({ ctx, input }) => getJobLog({ db: ctx.db, lab: input.lab, jobId: input.id, start: input.start, timeoutMs: Math.max(ctx.labTimeoutMs, 10_000) })),
+    .query(({ ctx, input }) => getJobLog({ db: ctx.db, lab: input.lab, jobId: input.id, start: input.start, timeoutMs: Math.max(ctx.labTimeoutMs, 10_000), viewer: ctx.viewer })),
 });

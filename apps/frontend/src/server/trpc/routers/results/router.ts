@@ -15,7 +15,7 @@ export const resultsRouter = createTRPCRouter({
   /** Results by metadata value × lab × device type (pass/fail/skip counts). */
   matrix: publicProcedure.input(ZResultsFilter.extend({ groupBy: z.string().max(200).optional() })).query(({ ctx, input }) => {
     const { groupBy, ...filter } = input;
-    return getResultsMatrix({ db: ctx.db, groupBy, filter });
+    return getResultsMatrix({ db: ctx.db, groupBy, filter, viewer: ctx.viewer });
   }),
   /** Pass/fail/skip per lab per UTC day or hour, or per value of a metadata key (newest values). */
   trend: publicProcedure
@@ -29,6 +29,6 @@ export const resultsRouter = createTRPCRouter({
     )
     .query(({ ctx, input }) => {
       const { by, groupBy, days, limit, ...filter } = input;
-      return getResultsTrend({ db: ctx.db, by, groupKey: groupBy, days, limit, filter });
+      return getResultsTrend({ db: ctx.db, by, groupKey: groupBy, days, limit, filter, viewer: ctx.viewer });
     }),
 });

@@ -1,12 +1,12 @@
 import { z } from "zod";
 import { MAX_DEFINITION_BYTES } from "@magma/protocol";
-import { createTRPCRouter, publicProcedure } from "../../init.ts";
+import { authedProcedure, createTRPCRouter } from "../../init.ts";
 import { createSubmission } from "../../../services/create-submission.ts";
 import { getSubmission } from "../../../services/get-submission.ts";
 
 export const submissionsRouter = createTRPCRouter({
-  /** Validates the definition and fans it out to the chosen labs; idempotent on clientRequestId. */
-  create: publicProcedure
+  /** Validates the definition and fans it out to the chosen labs as the logged-in user; idempotent on clientRequestId. */
+  create: authedProcedure
     .input(
       z.object({
         clientRequestId: z.string().min(8).max(100),
@@ -16,9 +16,9 @@ export const submissionsRouter = createTRPCRouter({
     )
     .mutation(async ({ ctx, input }) => {
       ctx.log.info({ clientRequestId: input.clientRequestId, labs: input.labs }, "submissions.create");
-      const { submission, created } = await createSubmission({ db: ctx.db, ...input, timeoutMs: ctx.labTimeoutMs });
+      const { submission, created } = await createSubmission({ db: ctx.db, ...input, viewer: ctx.user, timeoutMs: ctx.labTimeoutMs });
       return { id: submission.id, created };
     }),
-  /** Per-lab status of a submission. */
-  get: publicProcedure.input(z.object({ id: z.uuid() })).query(({ ctx, input }) => getSubmission({ db: ctx.db, submissionId: input.id })),
+  /** Per-lab status of one of the user's submissions (superusers: any). */
+  get: authedProcedure.input(z.object({ id: z.uuid() })).query(({ ctx, input }) => getSubmission({ db: ctx.db, submissionId: input.id, viewer: ctx.user })),
 });

@@ -1,0 +1,56 @@
+import { randomUUID } from "node:crypto";
+import { MAX_DEFINITION_BYTES } from "@magma/protocol";
+import { z } from "zod";
+import { AppError, errorResponse } from "~/server/app-error";
+import { requireViewer } from "~/server/auth/session";
+import { env } from "~/env";
+import { db } from "~/server/db";
+import { submissionToJson } from "~/server/http/submission-json";
+import { viewerOf } from "~/server/http/viewer";
+import { logger } from "~/server/logger";
+import { createSubmission } from "~/server/services/create-submission";
+
+export const dynamic = "force-dynamic";
+
+const ZBody = z.strictObject({
+  definition: z.string().min(1, "must not be empty").max(MAX_DEFINITION_BYTES, `is over ${MAX_DEFINITION_BYTES} characters`),
+  labs: z.array(z.string().min(1).max(100)).min(1, "choose at least one lab").max(50),
+});
+
+/**
+ * POST /api/v1/submissions — submits one LAVA job definition to several labs, as the user of
+ * `Authorization: Token <personal API token>` (or the session cookie).
+ * Body JSON `{definition, labs}`; optional `Idempotency-Key` header (a retry with the same key
+ * returns the same submission).
+ *
+ *  201 {id, submitter, targets: [{lab, status: "queued", job_id: null, error}]}  (200 on a retry)
+ *  400 body not JSON / a field wrong (named) / definition invalid (`... @ data['actions'][0]...`)
+ *  401 anonymous or invalid token — nothing is stored or queued
+ *  403 a lab none of the user's groups may use (named)
+ *  404 a lab not configured
+ */
+export async function POST(req: Request): Promise<Response> {
+  try {
+    const viewer = requireViewer(await viewerOf(req), "submit jobs");
+    const length = Number(req.headers.get("content-length") ?? "0");
+    if (length > MAX_DEFINITION_BYTES * 2) throw new AppError("PAYLOAD_TOO_LARGE", { message: `body is over ${MAX_DEFINITION_BYTES * 2} bytes` });
+    let raw: unknown;
+    try {
+      raw = await req.json();
+    } catch (e) {
+      throw new AppError("INVALID_REQUEST", { message: `body is not JSON {definition, labs}: ${(e as Error).message}` });
+    }
+    const parsed = ZBody.safeParse(raw);
+    if (!parsed.success) {
+      throw new AppError("INVALID_REQUEST", { message: parsed.error.issues.map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`).join("; ") });
+    }
+    const key = req.headers.get("idempotency-key");
+    if (key !== null && !/^[\x21-\x7e]{1,100}$/.test(key)) throw new AppError("INVALID_REQUEST", { message: "Idempotency-Key: 1-100 printable characters" });
+    const clientRequestId = key ? `api-${viewer.userId}-${key}` : randomUUID();
+    const { submission, created } = await createSubmission({ db: db(), clientRequestId, ...parsed.data, viewer, timeoutMs: env().MAGMA_LAB_TIMEOUT_MS });
+    logger().info({ submissionId: submission.id, user: viewer.username, labs: parsed.data.labs, created }, "api submission");
+    return Response.json(submissionToJson(submission), { status: created ? 201 : 200 });
+  } catch (e) {
+    return errorResponse(e);
+  }
+}
