@@ -1,3 +1,5 @@
+import { z } from "zod";
+
 /**
  * Magma's error-code catalog, shared by every app.
  *
@@ -26,7 +28,8 @@ export function httpStatusFor(code: string): number {
 }
 
 /** JSON body every Magma HTTP API returns on error: `{ code, message }` (+ LAVA's `message` key name). */
-export interface TErrorBody {
-  code: TErrorCode;
-  message: string;
-}
+export const ZErrorBody = z.object({
+  code: z.enum(Object.keys(ERROR_CODES) as [TErrorCode, ...TErrorCode[]]),
+  message: z.string(),
+});
+export type TErrorBody = z.infer<typeof ZErrorBody>;

@@ -29,6 +29,24 @@ export type TWorkerHealth = (typeof WORKER_HEALTHS)[number];
 export const ERROR_TYPES = ["Infrastructure", "Job", "Test", "Bug", "Configuration", "Canceled", "LAVATimeout"] as const;
 export type TErrorType = (typeof ERROR_TYPES)[number];
 
+/**
+ * A job state read back from storage, checked.
+ * @throws Error `unknown job state "X"` when `s` is not one of {@link JOB_STATES}
+ */
+export function toJobState(s: string): TJobState {
+  if ((JOB_STATES as readonly string[]).includes(s)) return s as TJobState;
+  throw new Error(`unknown job state "${s}" (expected one of ${JOB_STATES.join(", ")})`);
+}
+
+/**
+ * A job health read back from storage, checked.
+ * @throws Error `unknown job health "X"` when `s` is not one of {@link JOB_HEALTHS}
+ */
+export function toJobHealth(s: string): TJobHealth {
+  if ((JOB_HEALTHS as readonly string[]).includes(s)) return s as TJobHealth;
+  throw new Error(`unknown job health "${s}" (expected one of ${JOB_HEALTHS.join(", ")})`);
+}
+
 /** Integer value of a job state, as LAVA's DB / callbacks carry it. */
 export const jobStateInt = (s: TJobState): number => JOB_STATES.indexOf(s);
 /** Integer value of a job health, as LAVA's DB / callbacks carry it. */

@@ -1,3 +1,4 @@
+import type { TJobHealth, TJobState } from "@magma/protocol";
 /**
  * Plain data shapes the frontend repositories return (Prisma types never reach
  * React or the JSON API). Times are ISO 8601 strings (UTC, `Z`), so they survive JSON/tRPC as is.
@@ -31,8 +32,8 @@ export interface TFederatedJob {
   name: string;
   deviceType: string;
   submitter: string;
-  state: string;
-  health: string;
+  state: TJobState;
+  health: TJobHealth;
   priority: number;
   metadata: Record<string, string>;
   actualDevice: string | null;

@@ -1,7 +1,8 @@
 import type { TFederatedJob, TFederatedJobDetail } from "@magma/db/frontend";
+import type { TApiJob, TApiJobDetail } from "@magma/protocol";
 
 /** A federated job in the /api/v1 JSON API's snake_case (LAVA REST field names where they exist). */
-export function jobToJson(j: TFederatedJob) {
+export function jobToJson(j: TFederatedJob): TApiJob {
   return {
     lab: j.lab,
     id: j.id,
@@ -24,7 +25,7 @@ export function jobToJson(j: TFederatedJob) {
 }
 
 /** A job with definition and suites (cases with LAVA's `unit`/`test_set` names). */
-export function jobDetailToJson(j: TFederatedJobDetail) {
+export function jobDetailToJson(j: TFederatedJobDetail): TApiJobDetail {
   return {
     ...jobToJson(j),
     definition: j.definition,

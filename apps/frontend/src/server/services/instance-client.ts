@@ -4,6 +4,7 @@ import {
   ZInstanceOverview,
   ZLogLine,
   ZNotifyPayload,
+  ZSubmitJobResponse,
   type TFinishedJobsCursor,
   type TFinishedJobsPage,
   type TInstanceOverview,
@@ -120,7 +121,8 @@ export async function submitJobToLab(lab: TInstanceRecord, definition: string, i
     cache: "no-store",
   });
   if (!res.ok) throw await labError(lab, res);
-  const body = z.object({ job_ids: z.array(z.number().int()).min(1) }).parse(await res.json());
+  const body = ZSubmitJobResponse.parse(await res.json());
+  if (!body.job_ids.length) throw new Error(`lab ${lab.name} answered the submission without a job id`);
   return body.job_ids;
 }
 

@@ -1,20 +1,10 @@
-import { z } from "zod";
-import { JOB_HEALTHS, JOB_STATES } from "@magma/protocol";
+import { JOB_HEALTHS, JOB_STATES, ZJobListCursor, ZJobListQuery, type TJobListQuery } from "@magma/protocol";
 import type { TJobCursor } from "@magma/db/frontend";
 import { AppError } from "../app-error.ts";
 
-/** Filters + paging of the federated job list (tRPC input and /api/v1/jobs query). */
-export const ZJobListQuery = z.object({
-  lab: z.string().min(1).max(100).optional(),
-  state: z.enum(JOB_STATES).optional(),
-  health: z.enum(JOB_HEALTHS).optional(),
-  deviceType: z.string().min(1).max(200).optional(),
-  jobName: z.string().min(1).max(200).optional(),
-  metadata: z.record(z.string().min(1).max(200), z.string().max(500)).optional(),
-  limit: z.number().int().min(1).max(200).default(50),
-  cursor: z.string().max(200).nullish(),
-});
-export type TJobListQuery = z.input<typeof ZJobListQuery>;
+export { ZJobListQuery, type TJobListQuery };
+/** A job-list query with its defaults applied. */
+export type TJobListQueryParsed = ReturnType<typeof ZJobListQuery.parse>;
 
 /** Opaque keyset cursor: base64url of `{t: submit time ISO, i: row id}`. */
 export function encodeCursor(c: TJobCursor): string {
@@ -24,7 +14,7 @@ export function encodeCursor(c: TJobCursor): string {
 /** @throws AppError INVALID_REQUEST "cursor is not valid" */
 export function decodeCursor(s: string): TJobCursor {
   try {
-    const o = z.object({ t: z.iso.datetime(), i: z.number().int().positive() }).parse(JSON.parse(Buffer.from(s, "base64url").toString("utf8")));
+    const o = ZJobListCursor.parse(JSON.parse(Buffer.from(s, "base64url").toString("utf8")));
     return { submitTime: o.t, rowId: o.i };
   } catch {
     throw new AppError("INVALID_REQUEST", { message: `cursor "${s.slice(0, 40)}" is not valid: pass next_cursor from the previous page unchanged` });
@@ -38,7 +28,7 @@ const PARAMS = ["lab", "state", "health", "device_type", "job_name", "limit", "c
  * metadata.KEY=VALUE (repeatable over keys), limit (1–200, default 50), cursor.
  * @throws AppError INVALID_REQUEST naming the parameter and the allowed values
  */
-export function parseJobListParams(params: URLSearchParams): z.output<typeof ZJobListQuery> {
+export function parseJobListParams(params: URLSearchParams): TJobListQueryParsed {
   const q: Record<string, unknown> = {};
   const metadata: Record<string, string> = {};
   for (const [k, v] of params) {

@@ -1,3 +1,4 @@
+import { toJobHealth, toJobState } from "@magma/protocol";
 import { Prisma } from "../../generated/frontend/client";
 import type { FrontendDb } from "../client.ts";
 import type {
@@ -161,8 +162,8 @@ function toJob(j: JobRow): TFederatedJob {
     name: j.name,
     deviceType: j.device_type,
     submitter: j.submitter,
-    state: j.state,
-    health: j.health,
+    state: toJobState(j.state),
+    health: toJobHealth(j.health),
     priority: j.priority,
     metadata: (j.metadata && typeof j.metadata === "object" && !Array.isArray(j.metadata) ? j.metadata : {}) as Record<string, string>,
     actualDevice: j.actual_device,

@@ -1,4 +1,4 @@
-import { FEDERATION_TOKEN_HEADER } from "@magma/protocol";
+import { FEDERATION_TOKEN_HEADER, type TCallbackAck } from "@magma/protocol";
 import { errorResponse } from "~/server/app-error";
 import { db } from "~/server/db";
 import { readBodyLimited } from "~/server/http/read-body";
@@ -34,7 +34,8 @@ export async function POST(req: Request, ctx: { params: Promise<{ lab: string }>
     };
     const { jobId, signed } = await receiveCallback({ db: db(), lab, token, body, signature });
     logger().info({ lab, jobId, signed }, signed ? "callback queued" : "callback queued (unsigned lab: token only)");
-    return Response.json({ queued: true, job_id: jobId, signed }, { status: 202 });
+    const ack: TCallbackAck = { queued: true, job_id: jobId, signed };
+    return Response.json(ack, { status: 202 });
   } catch (e) {
     logger().warn({ lab, err: (e as Error).message }, "callback rejected");
     return errorResponse(e);

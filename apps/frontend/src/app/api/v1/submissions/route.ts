@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { MAX_DEFINITION_BYTES } from "@magma/protocol";
-import { z } from "zod";
+import { MAX_DEFINITION_BYTES, ZApiSubmissionRequest } from "@magma/protocol";
 import { AppError, errorResponse } from "~/server/app-error";
 import { requireViewer } from "~/server/auth/session";
 import { env } from "~/env";
@@ -11,11 +10,6 @@ import { logger } from "~/server/logger";
 import { createSubmission } from "~/server/services/create-submission";
 
 export const dynamic = "force-dynamic";
-
-const ZBody = z.strictObject({
-  definition: z.string().min(1, "must not be empty").max(MAX_DEFINITION_BYTES, `is over ${MAX_DEFINITION_BYTES} characters`),
-  labs: z.array(z.string().min(1).max(100)).min(1, "choose at least one lab").max(50),
-});
 
 /**
  * POST /api/v1/submissions — submits one LAVA job definition to several labs, as the user of
@@ -40,7 +34,7 @@ export async function POST(req: Request): Promise<Response> {
     } catch (e) {
       throw new AppError("INVALID_REQUEST", { message: `body is not JSON {definition, labs}: ${(e as Error).message}` });
     }
-    const parsed = ZBody.safeParse(raw);
+    const parsed = ZApiSubmissionRequest.safeParse(raw);
     if (!parsed.success) {
       throw new AppError("INVALID_REQUEST", { message: parsed.error.issues.map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`).join("; ") });
     }

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import { ZTokenCreateInput, ZTokenRef } from "@magma/protocol";
 import { labsViewerMaySubmitTo } from "@magma/db/frontend";
 import { authedProcedure, createTRPCRouter, publicProcedure } from "../../init.ts";
 import { createToken, listTokens, revokeToken } from "../../../services/accounts.ts";
@@ -13,8 +13,8 @@ export const authRouter = createTRPCRouter({
   tokens: authedProcedure.query(({ ctx }) => listTokens(ctx.db, ctx.user.userId)),
   /** Creates a personal API token; the token is in this answer only (stored as its SHA-256 digest). */
   createToken: authedProcedure
-    .input(z.object({ description: z.string().max(200).default("") }))
+    .input(ZTokenCreateInput)
     .mutation(({ ctx, input }) => createToken(ctx.db, ctx.user.username, input.description)),
   /** Revokes one of the user's tokens. */
-  revokeToken: authedProcedure.input(z.object({ id: z.number().int().positive() })).mutation(({ ctx, input }) => revokeToken(ctx.db, ctx.user.userId, input.id)),
+  revokeToken: authedProcedure.input(ZTokenRef).mutation(({ ctx, input }) => revokeToken(ctx.db, ctx.user.userId, input.id)),
 });

@@ -1,12 +1,9 @@
-import { z } from "zod";
+import { ZJobListQuery, ZJobLogInput, ZJobRef } from "@magma/protocol";
 import { createTRPCRouter, publicProcedure } from "../../init.ts";
-import { ZJobListQuery } from "../../../services/job-list-query.ts";
 import { listJobs } from "../../../services/list-jobs.ts";
 import { getJob } from "../../../services/get-job.ts";
 import { getJobLog } from "../../../services/get-job-log.ts";
 import { countJobsByState } from "../../../services/count-jobs-by-state.ts";
-
-const ZJobRef = z.object({ lab: z.string().min(1).max(100), id: z.number().int().positive() });
 
 export const jobsRouter = createTRPCRouter({
   /** Federated jobs, newest first, filtered; keyset pagination by opaque cursor. */
@@ -19,6 +16,6 @@ export const jobsRouter = createTRPCRouter({
   get: publicProcedure.input(ZJobRef).query(({ ctx, input }) => getJob({ db: ctx.db, lab: input.lab, jobId: input.id, viewer: ctx.viewer })),
   /** The job's log from line `start`, read from its lab. */
   log: publicProcedure
-    .input(ZJobRef.extend({ start: z.number().int().nonnegative().default(0) }))
+    .input(ZJobLogInput)
     .query(({ ctx, input }) => getJobLog({ db: ctx.db, lab: input.lab, jobId: input.id, start: input.start, timeoutMs: Math.max(ctx.labTimeoutMs, 10_000), viewer: ctx.viewer })),
 });

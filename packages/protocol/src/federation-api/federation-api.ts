@@ -1,0 +1,146 @@
+import { z } from "zod";
+import { JOB_HEALTHS, JOB_STATES } from "../job-state.ts";
+import { MAX_DEFINITION_BYTES } from "../job-definition/parse.ts";
+
+/**
+ * The frontend's public shapes: the `/api/v1` JSON API (snake_case, LAVA REST field names where they
+ * exist), the callback receiver's acknowledgement, and the tRPC inputs the browser sends. Times are
+ * ISO 8601 strings (UTC).
+ */
+
+const labName = z.string().min(1).max(100);
+const isoTime = z.string();
+
+/** A federated job in `/api/v1/jobs` (one lab's job as the frontend knows it). */
+export const ZApiJob = z.object({
+  lab: z.string(),
+  id: z.number().int(),
+  description: z.string(),
+  device_type: z.string(),
+  submitter: z.string(),
+  state: z.enum(JOB_STATES),
+  health: z.enum(JOB_HEALTHS),
+  priority: z.number().int(),
+  metadata: z.record(z.string(), z.string()),
+  actual_device: z.string().nullable(),
+  submit_time: isoTime,
+  start_time: isoTime.nullable(),
+  end_time: isoTime.nullable(),
+  error_type: z.string().nullable(),
+  failure_comment: z.string().nullable(),
+  health_check: z.boolean(),
+  updated_at: isoTime,
+});
+export type TApiJob = z.infer<typeof ZApiJob>;
+
+/** `GET /api/v1/jobs` → one keyset page: pass `next_cursor` back as `cursor` (null on the last page). */
+export const ZApiJobList = z.object({ results: z.array(ZApiJob), next_cursor: z.string().nullable() });
+export type TApiJobList = z.infer<typeof ZApiJobList>;
+
+/** One test case in `/api/v1/jobs/<lab>/<id>` (LAVA's `unit` and `test_set` names). */
+export const ZApiTestCase = z.object({
+  id: z.string(),
+  name: z.string(),
+  result: z.string(),
+  measurement: z.string().nullable(),
+  unit: z.string(),
+  test_set: z.string().nullable(),
+});
+
+/** `GET /api/v1/jobs/<lab>/<id>` → the job with its definition and suites. */
+export const ZApiJobDetail = ZApiJob.extend({
+  definition: z.string(),
+  suites: z.array(
+    z.object({
+      name: z.string(),
+      counts: z.object({ pass: z.number().int(), fail: z.number().int(), skip: z.number().int(), unknown: z.number().int() }),
+      tests: z.array(ZApiTestCase),
+    }),
+  ),
+});
+export type TApiJobDetail = z.infer<typeof ZApiJobDetail>;
+
+/** `POST /api/v1/submissions` body: one LAVA job definition for several labs. */
+export const ZApiSubmissionRequest = z.strictObject({
+  definition: z.string().min(1, "must not be empty").max(MAX_DEFINITION_BYTES, `is over ${MAX_DEFINITION_BYTES} characters`),
+  labs: z.array(labName).min(1, "choose at least one lab").max(50),
+});
+export type TApiSubmissionRequest = z.infer<typeof ZApiSubmissionRequest>;
+
+/** A submission in `/api/v1/submissions`: per lab, `queued` → `submitted` (with the lab's `job_id`) or `failed` (`error`). */
+export const ZApiSubmission = z.object({
+  id: z.string(),
+  /** null for submissions from before accounts existed */
+  submitter: z.string().nullable(),
+  job_name: z.string(),
+  device_type: z.string(),
+  created_at: isoTime,
+  targets: z.array(z.object({ lab: z.string(), status: z.enum(["queued", "submitted", "failed"]), job_id: z.number().int().nullable(), error: z.string().nullable() })),
+});
+export type TApiSubmission = z.infer<typeof ZApiSubmission>;
+
+/** `POST /api/callbacks/<lab>` → 202: the callback is queued for ingest (`job_id` its BullMQ id); `signed` when its signature was verified. */
+export const ZCallbackAck = z.object({ queued: z.literal(true), job_id: z.string(), signed: z.boolean() });
+export type TCallbackAck = z.infer<typeof ZCallbackAck>;
+
+// ---------------------------------------------------------------------------------------------
+// tRPC inputs (browser → frontend)
+
+/** One federated job: its lab and the lab's job id. */
+export const ZJobRef = z.object({ lab: labName, id: z.number().int().positive() });
+/** A job's log from line `start` (0-based). */
+export const ZJobLogInput = ZJobRef.extend({ start: z.number().int().nonnegative().default(0) });
+
+/** Filters of the results matrix and trend. */
+export const ZResultsFilter = z.object({
+  lab: labName.optional(),
+  deviceType: z.string().min(1).max(200).optional(),
+  state: z.enum(JOB_STATES).optional(),
+  health: z.enum(JOB_HEALTHS).optional(),
+});
+export const ZResultsMatrixInput = ZResultsFilter.extend({ groupBy: z.string().max(200).optional() });
+export const ZResultsTrendInput = ZResultsFilter.extend({
+  by: z.enum(["day", "hour", "group"]).default("day"),
+  groupBy: z.string().max(200).default(""),
+  days: z.number().int().min(1).max(365).default(30),
+  limit: z.number().int().min(1).max(100).default(20),
+});
+
+/** Filters and keyset paging of the federated job list (tRPC input; `/api/v1/jobs` maps its query onto it). */
+export const ZJobListQuery = z.object({
+  lab: labName.optional(),
+  state: z.enum(JOB_STATES).optional(),
+  health: z.enum(JOB_HEALTHS).optional(),
+  deviceType: z.string().min(1).max(200).optional(),
+  jobName: z.string().min(1).max(200).optional(),
+  metadata: z.record(z.string().min(1).max(200), z.string().max(500)).optional(),
+  limit: z.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(200).nullish(),
+});
+export type TJobListQuery = z.input<typeof ZJobListQuery>;
+
+/** The decoded job-list cursor: submit time (ISO) and row id of the last job of the page. */
+export const ZJobListCursor = z.object({ t: z.iso.datetime(), i: z.number().int().positive() });
+
+/** The submit form: idempotent on `clientRequestId` (one per form). */
+export const ZSubmissionCreateInput = z.object({
+  clientRequestId: z.string().min(8).max(100),
+  definition: z.string().min(1, "definition must not be empty").max(MAX_DEFINITION_BYTES),
+  labs: z.array(labName).min(1, "choose at least one lab").max(50),
+});
+export const ZSubmissionRef = z.object({ id: z.uuid() });
+
+/** Admin page (superusers): a new user, optionally superuser and in groups. */
+export const ZAdminAddUserInput = z.object({
+  username: z.string().max(150),
+  password: z.string().max(1024).optional(),
+  superuser: z.boolean().default(false),
+  groups: z.array(z.string().max(150)).max(50).default([]),
+});
+export const ZAdminAddGroupInput = z.object({ name: z.string().max(150) });
+export const ZAdminAddMemberInput = z.object({ group: z.string().max(150), username: z.string().max(150) });
+export const ZAdminGrantLabInput = z.object({ group: z.string().max(150), lab: labName });
+
+/** Account page: a new personal API token (described), or one to revoke. */
+export const ZTokenCreateInput = z.object({ description: z.string().max(200).default("") });
+export const ZTokenRef = z.object({ id: z.number().int().positive() });
