@@ -6,11 +6,12 @@ import { loadConfig } from "./env.ts";
 import { parseLabFile } from "./seed/lab-file.ts";
 import { seedLab } from "./seed/seed-lab.ts";
 import { randomToken } from "./jobs/submit-job.ts";
+import { storeApiToken } from "./auth/api-tokens.ts";
 
 /**
  * Admin CLI of an instance (LAVA's `lava-server manage …` subset), on MAGMA_INSTANCE_DATABASE_URL:
  *   seed FILE                          idempotent upsert of a lab YAML file
- *   token add USER [--secret S] [--description D]   prints the secret
+ *   token add USER [--secret S] [--description D]   prints the secret (stored as a digest: shown once)
  *   devices list                       hostname, type, worker, state, health, tags
  */
 async function withDb<T>(fn: (db: InstanceDb) => Promise<T>): Promise<T> {
@@ -30,7 +31,7 @@ program
   .description("create or update users, tokens, workers, device types and devices (idempotent)")
   .action(async (file: string) => {
     const lab = parseLabFile(await readFile(file, "utf8"));
-    const counts = await withDb((db) => seedLab(db, lab));
+    const counts = await withDb((db) => seedLab(db, lab, { secretKey: loadConfig().secretKey }));
     console.log(`seeded ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(", ")}`);
   });
 
@@ -45,7 +46,7 @@ token
     if (secret.length < 16) throw new Error("--secret: a token secret needs at least 16 characters");
     await withDb(async (db) => {
       const user = await db.user.upsert({ where: { username }, create: { username }, update: {} });
-      await db.apiToken.upsert({ where: { secret }, create: { userId: user.id, secret, description: opts.description }, update: { userId: user.id, description: opts.description } });
+      await storeApiToken(db, { userId: user.id, secret, description: opts.description, secretKey: loadConfig().secretKey });
     });
     console.log(secret);
   });

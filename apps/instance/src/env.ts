@@ -19,6 +19,11 @@ export interface InstanceConfig {
   workerOfflineAfterMs: number;
   /** externally visible base URL, used in DRF `next`/`previous` links */
   publicUrl: string;
+  /**
+   * key that seals the API-token secrets a notify callback's `token:` may name (AES-256-GCM), or null:
+   * then tokens are stored as digests only and such a `token:` is sent literally
+   */
+  secretKey: string | null;
 }
 
 const ZEnv = z.object({
@@ -31,6 +36,7 @@ const ZEnv = z.object({
   MAGMA_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   MAGMA_WORKER_OFFLINE_AFTER_MS: z.coerce.number().int().positive().default(60_000),
   MAGMA_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  MAGMA_SECRET_KEY: z.string().min(32, "must be at least 32 characters").optional(),
 });
 
 /**
@@ -55,6 +61,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     federationToken: e.MAGMA_FEDERATION_TOKEN ?? null,
     logLevel: e.MAGMA_LOG_LEVEL,
     workerOfflineAfterMs: e.MAGMA_WORKER_OFFLINE_AFTER_MS,
+    secretKey: e.MAGMA_SECRET_KEY ?? null,
     publicUrl: (e.MAGMA_PUBLIC_URL ?? `http://${e.MAGMA_INSTANCE_HOST}:${e.MAGMA_INSTANCE_PORT}`).replace(/\/+$/, ""),
   };
 }

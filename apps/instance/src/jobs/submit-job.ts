@@ -76,7 +76,7 @@ export async function submitJob({ ctx, submitter, text, idempotencyKey, validate
     notify: (definition.notify as object | undefined) ?? undefined,
     definition: normaliseDefinition(raw),
     originalDefinition: text,
-    token: randomToken(),
+    tokenNonce: randomToken(),
     idempotencyKey: key,
   };
   const insert = async () => {

@@ -49,7 +49,7 @@ export async function buildNotifyPayload({ db, jobId, dataset, token, instanceNa
     definition: job.definition,
     metadata: (job.metadata ?? {}) as Record<string, string>,
   };
-  if (token !== null) payload.token = token;
+  if (token !== null) payload.token = token;  // right after metadata, as withToken() puts it
   if (dataset === "logs" || dataset === "all") {
     const lines = await db.logLine.findMany({ where: { jobId }, orderBy: { index: "asc" } });
     payload.log = lines.map((l) => formatLogLine(l) + "\n").join("");
@@ -71,6 +71,22 @@ export async function buildNotifyPayload({ db, jobId, dataset, token, instanceNa
     health_check: job.healthCheck,
   };
   return payload;
+}
+
+/**
+ * A payload with the callback `token` set where LAVA puts it (right after `metadata`), for payloads
+ * frozen without their secret; `token` null returns the payload unchanged.
+ */
+export function withToken(payload: TNotifyPayload, token: string | null): TNotifyPayload {
+  if (token === null) return payload;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(payload)) {
+    if (k === "token") continue;
+    out[k] = v;
+    if (k === "metadata") out["token"] = token;
+  }
+  if (!("token" in out)) out["token"] = token;
+  return out as TNotifyPayload;
 }
 
 /**

@@ -1,6 +1,10 @@
+import { FEDERATION_TOKEN_HEADER, type TNotifyPayload } from "@magma/protocol";
 import type { CallbackOutbox } from "@magma/db/instance";
+import { openSealedSecret } from "@magma/db/secrets";
 import type { InstanceContext } from "../context.ts";
-import { buildNotifyPayload, urlencodePayload, type TDataset } from "./build-payload.ts";
+import type { Logger } from "../logger.ts";
+import { buildNotifyPayload, urlencodePayload, withToken, type TDataset } from "./build-payload.ts";
+import { FEDERATION_CALLBACK_INDEX } from "./enqueue-callbacks.ts";
 
 /** HTTP timeout of one delivery, ms (LAVA's CALLBACK_TIMEOUT 5 s). */
 export const CALLBACK_TIMEOUT_MS = 5_000;
@@ -100,16 +104,35 @@ export class OutboxSender {
     return this.ctx.db.callbackOutbox.findMany({ where: { id: { in: ids.map((r) => r.id) } }, orderBy: { id: "asc" } });
   }
 
+  /**
+   * The token of a row: the literal one, or the sealed secret of the submitter's API token it names
+   * (opened with MAGMA_SECRET_KEY; when that is impossible the token's description is sent, as LAVA
+   * sends a `token:` naming no token).
+   */
+  private async rowToken(row: CallbackOutbox, log: Logger): Promise<string | null> {
+    if (row.tokenId === null) return row.token;
+    const t = await this.ctx.db.apiToken.findUnique({ where: { id: row.tokenId }, select: { secretSealed: true, description: true } });
+    if (!t) return null;
+    const secret = this.ctx.config.secretKey && t.secretSealed ? openSealedSecret(this.ctx.config.secretKey, t.secretSealed) : null;
+    if (secret === null) log.warn({ tokenId: row.tokenId }, "callback token cannot be unsealed (MAGMA_SECRET_KEY unset or changed): sending its description");
+    return secret ?? t.description;
+  }
+
   private async deliver(row: CallbackOutbox): Promise<void> {
     const log = this.ctx.logger.child({ jobId: row.jobId, outboxId: row.id, transition: row.transition, url: row.url });
     let error: string;
     try {
       const headers: Record<string, string> = { "user-agent": "magma-instance", ...(row.headers as Record<string, string>) };
+      const token = await this.rowToken(row, log);
+      if (token !== null && row.tokenHeader !== null) headers[row.tokenHeader] = token;
+      if (row.callbackIndex === FEDERATION_CALLBACK_INDEX && this.ctx.config.federationToken) headers[FEDERATION_TOKEN_HEADER] = this.ctx.config.federationToken;
       let body: string | undefined;
       if (row.method === "POST") {
         if (row.body !== null) body = row.body;
         else {
-          const p = await buildNotifyPayload({ db: this.ctx.db, jobId: row.jobId, dataset: row.dataset as TDataset, token: row.token, instanceName: this.ctx.config.name });
+          const p = row.frozenPayload !== null
+            ? withToken(row.frozenPayload as TNotifyPayload, token)
+            : await buildNotifyPayload({ db: this.ctx.db, jobId: row.jobId, dataset: row.dataset as TDataset, token, instanceName: this.ctx.config.name });
           body = row.contentType === "json" ? JSON.stringify(p) : urlencodePayload(p);
         }
         headers["content-type"] = row.contentType === "json" ? "application/json" : "application/x-www-form-urlencoded";

@@ -1,37 +1,8 @@
-import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { ZNotifyPayload, ZNotifyTestCase, ZPingResponse } from "@magma/protocol";
+import { startReceiver } from "../testing/receiver.ts";
 import { ADMIN_TOKEN, jobCall, jobYaml, ping, startHarness, submit, waitUntil, type Harness } from "../testing/harness.ts";
-
-interface Received {
-  method: string;
-  url: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-  status: number;
-}
-
-/** A local callback receiver; `respond` decides each answer's status. */
-function startReceiver(respond: (r: Omit<Received, "status">, n: number) => number) {
-  const received: Received[] = [];
-  const server: Server = createServer((req, res) => {
-    let body = "";
-    req.on("data", (c) => (body += c));
-    req.on("end", () => {
-      const r = { method: req.method!, url: req.url!, headers: req.headers, body };
-      const status = respond(r, received.filter((x) => x.url === r.url).length);
-      received.push({ ...r, status });
-      res.writeHead(status).end();
-    });
-  });
-  return new Promise<{ server: Server; url: string; received: Received[] }>((resolve) =>
-    server.listen(0, "127.0.0.1", () => {
-      const a = server.address();
-      resolve({ server, url: `http://127.0.0.1:${typeof a === "object" && a ? a.port : 0}`, received });
-    }),
-  );
-}
 
 const MINIMAL_KEYS = ["id", "status", "status_string", "state", "state_string", "health", "health_string", "submit_time", "start_time", "end_time", "submitter_username", "failure_comment", "priority", "description", "actual_device_id", "definition", "metadata"];
 

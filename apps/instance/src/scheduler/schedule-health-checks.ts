@@ -64,7 +64,7 @@ export async function scheduleHealthChecks(t: TransitionContext, logger: Logger)
         notify: (def.notify as object | undefined) ?? undefined,
         definition: normaliseDefinition(parsed.raw),
         originalDefinition: d.health_check_definition,
-        token: randomToken(),
+        tokenNonce: randomToken(),
         healthCheck: true,
         state: "Scheduled",
         actualDeviceId: d.id,

@@ -1,6 +1,7 @@
 import xmlrpc from "@foxglove/xmlrpc";
 import type { InstanceDb, User } from "@magma/db/instance";
 import type { InstanceContext } from "../context.ts";
+import { userForSecret } from "../auth/authenticate-token.ts";
 import { resultsMethods } from "./results.ts";
 import { RpcFault, toFault, type RpcMethods } from "./rpc.ts";
 import { schedulerDeviceTypesMethods } from "./scheduler-device-types.ts";
@@ -55,7 +56,7 @@ export async function authenticateBasic(db: InstanceDb, header: string | undefin
   const username = decodeURIComponent(decoded.slice(0, colon));
   const secret = decodeURIComponent(decoded.slice(colon + 1));
   // one query: that user, when it owns the token
-  const user = await db.user.findFirst({ where: { username, tokens: { some: { secret } } } });
+  const user = await userForSecret(db, secret, username);
   if (!user) return { invalid: "Invalid username or token" };
   return { user };
 }
