@@ -2,7 +2,7 @@ import { parseJobDefinition, formatDefinitionErrors } from "@magma/protocol";
 import type { InstanceDb } from "@magma/db/instance";
 import { digestSecret } from "@magma/db/secrets";
 import type { TLabFile } from "./lab-file.ts";
-import { storeApiToken } from "../auth/api-tokens.ts";
+import { addToGroups, storeApiToken } from "../auth/api-tokens.ts";
 
 /**
  * Upserts a lab file into the database, idempotently (run it again and nothing changes): users and
@@ -30,8 +30,9 @@ export async function seedLab(db: InstanceDb, lab: TLabFile, opts: { secretKey?:
     for (const u of lab.users) {
       const user = await tx.user.upsert({ where: { username: u.username }, create: { username: u.username, isSuperuser: u.superuser }, update: { isSuperuser: u.superuser } });
       for (const t of u.tokens) {
-        await storeApiToken(tx, { userId: user.id, secret: t.secret, description: t.description, secretKey: opts.secretKey ?? null });
+        await storeApiToken(tx, { userId: user.id, secret: t.secret, description: t.description, secretKey: opts.secretKey ?? null, federation: t.federation });
       }
+      await addToGroups(tx, user.id, u.groups);
     }
     for (const w of lab.workers) {
       await tx.worker.upsert({

@@ -94,11 +94,11 @@ export async function waitUntil<T>(check: () => Promise<T> | T, timeoutMs = 10_0
 }
 
 /** A minimal valid job definition for device type `qemu`. */
-export function jobYaml(opts: { name?: string; priority?: number | string; tags?: string[]; extra?: string; deviceType?: string } = {}): string {
+export function jobYaml(opts: { name?: string; priority?: number | string; tags?: string[]; extra?: string; deviceType?: string; visibility?: string } = {}): string {
   return [
     `job_name: ${opts.name ?? "smoke"}`,
     `device_type: ${opts.deviceType ?? "qemu"}`,
-    `visibility: public`,
+    `visibility: ${opts.visibility ?? "public"}`,
     opts.priority !== undefined ? `priority: ${opts.priority}` : "",
     opts.tags ? `tags: [${opts.tags.join(", ")}]` : "",
     `timeouts: {job: {minutes: 5}}`,

@@ -26,6 +26,20 @@ import { ZTestCase, ZTestSuite } from "../results/results.ts";
 export const INSTANCE_API_PREFIX = "/api/v0.2";
 export const IDEMPOTENCY_HEADER = "idempotency-key";
 
+/**
+ * Request header naming the user a REST call acts for (lowercase, as Node reports it). Accepted only
+ * with an API token that has the `federation` capability (the frontend's lab token): the instance then
+ * authenticates the call as that user, creating it on first use as a plain (never super-) user, so
+ * a job submitted through the frontend is recorded as submitted by the real person and every read
+ * follows that person's visibility. Acting as an existing superuser needs a superuser's token.
+ * Errors: 401 without a token, 403 for a token without the capability (or a superuser named by a
+ * non-superuser's token), 400 for a name that is not a valid username ({@link ZLabUsername}).
+ */
+export const SUBMITTER_HEADER = "x-magma-submitter";
+
+/** A lab username (Django's rule, which LAVA keeps): 1–150 of letters, digits and `@.+-_`. */
+export const ZLabUsername = z.string().regex(/^[\w.@+-]{1,150}$/, "must be 1 to 150 letters, digits or @.+-_");
+
 export const ZSubmitJobRequest = z.object({ definition: z.string().min(1, "definition must not be empty") });
 export type TSubmitJobRequest = z.infer<typeof ZSubmitJobRequest>;
 export const ZSubmitJobResponse = z.object({ message: z.string(), job_ids: z.array(z.number().int()) });
