@@ -193,8 +193,9 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
   for (const l of labs) {
     const extra = await o.labExtras?.({ name: l.name, workerName: l.workerName, artifactsUrl });
     if (extra?.stop) extraStops.push(extra.stop);
+    // the admin token is also the frontend's lab token: `federation` lets it submit as the real user (X-Magma-Submitter)
     const seed = {
-      users: [{ username: "admin", superuser: true, tokens: [{ secret: o.adminToken, description: "demo" }] }],
+      users: [{ username: "admin", superuser: true, tokens: [{ secret: o.adminToken, description: "demo", federation: true }] }],
       workers: [{ hostname: l.workerName, token: l.workerToken, description: `${l.name} worker (local QEMU)` }],
       device_types: [{ name: "qemu", dictionary: { qemu: { binary: "qemu-system-x86_64", machine: "pc,accel=tcg", memory_mb: 256, smp: 1 } } }, ...(extra?.device_types ?? [])],
       devices: [

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SUBMITTER_HEADER, ZFinishedJobsPage, ZPingResponse } from "@magma/protocol";
+import { SUBMITTER_HEADER, ZFinishedJobsPage, ZNotifyPayload, ZPingResponse } from "@magma/protocol";
 import { readStream, type Frame } from "../testing/sse.ts";
+import { startReceiver } from "../testing/receiver.ts";
 import { ADMIN_TOKEN, BOB_TOKEN, WORKER_TOKEN, api, jobCall, jobYaml, ping, startHarness, submit, waitUntil, type Harness } from "../testing/harness.ts";
 
 const CAROL_TOKEN = "carol-token-0123456789abcdef";
@@ -23,6 +24,7 @@ devices:
 `;
 
 let h: Harness;
+let rx: Awaited<ReturnType<typeof startReceiver>>;
 /** job ids by visibility, all submitted by bob and finished */
 const ids: Record<"public" | "personal" | "teamA" | "teamAB", number> = { public: 0, personal: 0, teamA: 0, teamAB: 0 };
 
@@ -34,7 +36,8 @@ async function runToEnd(jobId: number): Promise<void> {
 }
 
 beforeAll(async () => {
-  h = await startHarness({ lab: LAB });
+  rx = await startReceiver();
+  h = await startHarness({ lab: LAB, config: { federationCallbackUrl: `${rx.url}/federation/lab-a` } });
   await h.db.device.update({ where: { hostname: "qemu-01" }, data: { health: "Good" } });
   ids.personal = await submit(h, jobYaml({ name: "personal", visibility: "personal" }), BOB_TOKEN);
   await runToEnd(ids.personal);
@@ -47,6 +50,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await h?.close();
+  await rx?.close();
 });
 
 const WHO = { anonymous: undefined, bob: BOB_TOKEN, carol: CAROL_TOKEN, dave: DAVE_TOKEN, admin: ADMIN_TOKEN } as const;
@@ -117,6 +121,34 @@ describe("job visibility on every instance surface (one policy: auth/job-visibil
     expect(jobsIn(admin)).toEqual(await restIds(ADMIN_TOKEN));
     for (const id of Object.values(ids)) expect(jobsIn(admin).has(id)).toBe(true);
     expect((await fetch(`${h.baseUrl}/api/v0.2/events/`, { headers: { authorization: "Token not-a-valid-token-0123456789" } })).status).toBe(401);
+  });
+});
+
+describe("visibility and submitter travel with the federation data", () => {
+  const WIRE = { public: "public", personal: "personal", teamA: { group: ["team-a"] }, teamAB: { group: ["team-a", "team-b"] } } as const;
+
+  it("the federation callback (a real POST to a real receiver) carries magma.visibility and submitter_username", async () => {
+    for (const [k, id] of Object.entries(ids)) {
+      const got = await waitUntil(() => rx.received.find((r) => r.url === "/federation/lab-a" && JSON.parse(r.body).id === id && JSON.parse(r.body).state_string === "Finished"), 10_000, `callback of ${k}`);
+      const p = ZNotifyPayload.parse(JSON.parse(got.body));
+      expect(p.magma?.visibility, k).toEqual(WIRE[k as keyof typeof WIRE]);
+      expect(p.submitter_username).toBe("bob");
+    }
+  });
+
+  it("the reconciliation feed and the federation payload carry them too", async () => {
+    const feed = ZFinishedJobsPage.parse((await api(h, "GET", "/api/v0.2/magma/finished-jobs/", { token: ADMIN_TOKEN })).json);
+    for (const [k, id] of Object.entries(ids)) {
+      const ref = feed.results.find((r) => r.id === id)!;
+      expect(ref, k).toMatchObject({ visibility: WIRE[k as keyof typeof WIRE], submitter: "bob" });
+      const p = ZNotifyPayload.parse((await api(h, "GET", `/api/v0.2/magma/jobs/${id}/federation/`, { token: ADMIN_TOKEN })).json);
+      expect(p.magma?.visibility).toEqual(WIRE[k as keyof typeof WIRE]);
+      expect(p.submitter_username).toBe("bob");
+    }
+  });
+
+  it("old receivers still parse: the new fields are optional", () => {
+    expect(ZFinishedJobsPage.parse({ results: [{ id: 1, end_time: "2026-12-01T10:00:00.000000Z", health: "Complete", test_case_count: 0, log_line_count: 0 }], next: null }).results[0]!.visibility).toBeUndefined();
   });
 });
 

@@ -2,6 +2,7 @@ import { stringify } from "yaml";
 import { jobHealthInt, jobStateInt, legacyStatus, type TNotifyPayload } from "@magma/protocol";
 import type { InstanceDb, InstanceTx } from "@magma/db/instance";
 import { formatLogLine, pyDatetime } from "./format.ts";
+import { wireVisibility } from "../auth/job-visibility.ts";
 import { toLavaTestCaseExport } from "../results/test-case-dto.ts";
 
 export type TDataset = "minimal" | "logs" | "results" | "all";
@@ -18,7 +19,8 @@ export interface BuildPayloadOptions {
 /**
  * Builds a notify callback body, LAVA's `TestJob.create_job_data` (protocol ZNotifyPayload): the 17
  * minimal keys, `log` for dataset logs|all (the whole job log as output.yaml text), `results` for
- * results|all ({suite: YAML list of LAVA test-case exports}), `token` iff set, plus the `magma` block.
+ * results|all ({suite: YAML list of LAVA test-case exports}), `token` iff set, plus the `magma` block
+ * (instance, device type, error type, health check, visibility).
  * Reads the job as it is now, so a Finished callback built at delivery time carries every result.
  * Differences from LAVA 2023.01 (fixes): `end_time`/`start_time` are the real times (LAVA sends the
  * pre-save "None"), `metadata` is the job's `metadata:` mapping (LAVA sends `[]`).
@@ -69,6 +71,7 @@ export async function buildNotifyPayload({ db, jobId, dataset, token, instanceNa
     device_type: job.requestedDeviceType.name,
     error_type: job.errorType,
     health_check: job.healthCheck,
+    visibility: wireVisibility(job.visibility),
   };
   return payload;
 }

@@ -60,7 +60,7 @@ metadata: {source: ci, build: 42}`;
     expect(payload).toMatchObject({ id: jobId, status: 2, status_string: "complete", state: 5, state_string: "Finished", health: 1, health_string: "Complete", submitter_username: "admin", actual_device_id: "qemu-01", priority: 50, failure_comment: null, token: ADMIN_TOKEN, metadata: { source: "ci", build: "42" } });
     expect(payload.submit_time).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{6})?\+00:00$/);
     expect(payload.end_time).not.toBe("None");
-    expect(payload.magma).toEqual({ instance: "lab-a", device_type: "qemu", error_type: null, health_check: false });
+    expect(payload.magma).toEqual({ instance: "lab-a", device_type: "qemu", error_type: null, health_check: false, visibility: "public" });
     expect(payload.log!.split("\n")[1]).toBe('- {"dt": "2026-11-23T06:55:15.488296", "lvl": "results", "msg": {"case": "validate", "definition": "lava", "result": "pass"}}');
     expect(Object.keys(payload.results!).sort()).toEqual(["0_cb", "lava"]);
     const cases = (parse(payload.results!["0_cb"]!) as unknown[]).map((c) => ZNotifyTestCase.parse(c));

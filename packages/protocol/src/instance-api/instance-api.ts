@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { JOB_HEALTHS, JOB_STATES } from "../job-state.ts";
 import { ZTestCase, ZTestSuite } from "../results/results.ts";
+import { ZVisibility } from "../job-definition/job-definition.ts";
 
 /**
  * Public REST API of an instance (LAVA's api/v0.2 subset), used by the frontend, lavacli-style
@@ -104,6 +105,10 @@ export const ZFinishedJobRef = z.object({
   health: z.enum(JOB_HEALTHS),
   test_case_count: z.number().int(),
   log_line_count: z.number().int(),
+  /** the job's visibility on its lab (optional on parse: labs before it was added omit it) */
+  visibility: ZVisibility.optional(),
+  /** the lab username of the submitter (optional on parse, as `visibility`) */
+  submitter: z.string().optional(),
 });
 export type TFinishedJobRef = z.infer<typeof ZFinishedJobRef>;
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ZVisibility } from "../job-definition/job-definition.ts";
 
 /**
  * The notify callback body, LAVA's `TestJob.create_job_data` (lava_scheduler_app/models.py), so
@@ -12,7 +13,8 @@ import { z } from "zod";
  * - `end_time` carries the real end time (LAVA always sends "None" in Finished callbacks).
  * - `metadata` is the job's `metadata:` mapping (LAVA 2023.01 sends `[]`).
  * - `magma` carries what a federating receiver needs without parsing YAML: instance name,
- *   device type, error type and a delivery id.
+ *   device type, error type, health-check flag and the job's `visibility` (`public` | `personal` |
+ *   `{group: [names]}`). The submitter is LAVA's own `submitter_username` (a lab username).
  */
 export const ZNotifyPayload = z.looseObject({
   id: z.number().int(),
@@ -41,6 +43,11 @@ export const ZNotifyPayload = z.looseObject({
       device_type: z.string(),
       error_type: z.string().nullable(),
       health_check: z.boolean(),
+      /**
+       * the job's visibility on its lab, so a federating receiver keeps the lab's promise (optional on
+       * parse: labs before it was added omit it; treat a missing one as unknown, not as public)
+       */
+      visibility: ZVisibility.optional(),
     })
     .optional(),
 });
