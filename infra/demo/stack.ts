@@ -73,7 +73,7 @@ export interface StackOptions {
 
 export interface RunningStack {
   frontendUrl: string;
-  labs: { name: string; url: string; workerName: string; federationToken: string }[];
+  labs: { name: string; url: string; workerName: string; federationToken: string; federationSigningSecret: string }[];
   /** base URL serving vmlinuz and initramfs.cpio.gz */
   artifactsUrl: string;
   adminToken: string;
@@ -175,6 +175,8 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
     workerName: `${l.name}-worker`,
     workerToken: token(),
     federationToken: token(),
+    /** HMAC key of the lab's signed federation callbacks (X-Magma-Signature); the frontend verifies with it */
+    federationSigningSecret: token(),
     db: dbUrl(o.pgUrl, dbName(o.id, l.name)),
   }));
   const frontendDb = dbUrl(o.pgUrl, dbName(o.id, "frontend"));
@@ -239,6 +241,7 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
         MAGMA_INSTANCE_DATABASE_URL: l.db,
         MAGMA_FEDERATION_CALLBACK_URL: `${frontendUrl}/api/callbacks/${l.name}`,
         MAGMA_FEDERATION_TOKEN: l.federationToken,
+        MAGMA_FEDERATION_SIGNING_SECRET: l.federationSigningSecret,
         ...o.instanceEnv,
       },
     });
@@ -290,7 +293,7 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
   }
   return {
     frontendUrl,
-    labs: labs.map((l) => ({ name: l.name, url: l.url, workerName: l.workerName, federationToken: l.federationToken })),
+    labs: labs.map((l) => ({ name: l.name, url: l.url, workerName: l.workerName, federationToken: l.federationToken, federationSigningSecret: l.federationSigningSecret })),
     artifactsUrl,
     adminToken: o.adminToken,
     databases,

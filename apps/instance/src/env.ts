@@ -14,6 +14,8 @@ export interface InstanceConfig {
   federationCallbackUrl: string | null;
   /** sent as `x-magma-token` with federation callbacks */
   federationToken: string | null;
+  /** HMAC key that signs federation callbacks (X-Magma-Signature), shared with the receiver; null = unsigned */
+  federationSigningSecret: string | null;
   logLevel: string;
   /** a worker without a ping for this long is marked Offline (LAVA: 60 s) */
   workerOfflineAfterMs: number;
@@ -33,6 +35,7 @@ const ZEnv = z.object({
   MAGMA_INSTANCE_DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default("postgresql://postgres@127.0.0.1:5432/magma_lab_a"),
   MAGMA_FEDERATION_CALLBACK_URL: z.url({ protocol: /^https?$/ }).optional(),
   MAGMA_FEDERATION_TOKEN: z.string().min(1).optional(),
+  MAGMA_FEDERATION_SIGNING_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
   MAGMA_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   MAGMA_WORKER_OFFLINE_AFTER_MS: z.coerce.number().int().positive().default(60_000),
   MAGMA_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
@@ -59,6 +62,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databaseUrl: e.MAGMA_INSTANCE_DATABASE_URL,
     federationCallbackUrl: e.MAGMA_FEDERATION_CALLBACK_URL ?? null,
     federationToken: e.MAGMA_FEDERATION_TOKEN ?? null,
+    federationSigningSecret: e.MAGMA_FEDERATION_SIGNING_SECRET ?? null,
     logLevel: e.MAGMA_LOG_LEVEL,
     workerOfflineAfterMs: e.MAGMA_WORKER_OFFLINE_AFTER_MS,
     secretKey: e.MAGMA_SECRET_KEY ?? null,

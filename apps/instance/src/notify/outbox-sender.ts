@@ -1,6 +1,6 @@
-import { FEDERATION_TOKEN_HEADER, type TNotifyPayload } from "@magma/protocol";
+import { CALLBACK_DELIVERY_HEADER, CALLBACK_SIGNATURE_HEADER, CALLBACK_TIMESTAMP_HEADER, FEDERATION_TOKEN_HEADER, type TNotifyPayload } from "@magma/protocol";
 import type { CallbackOutbox } from "@magma/db/instance";
-import { openSealedSecret } from "@magma/db/secrets";
+import { openSealedSecret, signPayload } from "@magma/db/secrets";
 import type { InstanceContext } from "../context.ts";
 import type { Logger } from "../logger.ts";
 import { buildNotifyPayload, urlencodePayload, withToken, type TDataset } from "./build-payload.ts";
@@ -31,7 +31,10 @@ export function backoffMs(attempts: number, random = Math.random): number {
  * the job transition; this loop claims due `pending` rows (`FOR UPDATE SKIP LOCKED`, leased by pushing
  * `next_attempt_at` forward so a crash only delays), sends them with a 5 s timeout, marks 2xx
  * `delivered`, and otherwise stores `last_error` and retries with backoff — forever, unlike LAVA's
- * fire-once callbacks. `wake()` (called right after commit) makes a callback leave within
+ * fire-once callbacks. Each attempt carries X-Magma-Timestamp and X-Magma-Delivery (the row's id,
+ * stable across retries); the federation callback is signed (X-Magma-Signature, HMAC-SHA256 over
+ * `${timestamp}.${body}`) when MAGMA_FEDERATION_SIGNING_SECRET is set; job notify callbacks have no
+ * secret and are not signed. `wake()` (called right after commit) makes a callback leave within
  * milliseconds; pending rows survive restarts because they are rows.
  */
 export class OutboxSender {
@@ -137,6 +140,12 @@ export class OutboxSender {
         }
         headers["content-type"] = row.contentType === "json" ? "application/json" : "application/x-www-form-urlencoded";
       }
+      // signed-callback headers: a fresh timestamp per attempt, the row's delivery id on every retry
+      const timestamp = Math.floor(Date.now() / 1000);
+      headers[CALLBACK_TIMESTAMP_HEADER] = String(timestamp);
+      headers[CALLBACK_DELIVERY_HEADER] = row.deliveryId;
+      const secret = row.callbackIndex === FEDERATION_CALLBACK_INDEX ? this.ctx.config.federationSigningSecret : null;
+      if (secret) headers[CALLBACK_SIGNATURE_HEADER] = signPayload(secret, timestamp, body ?? "");
       const res = await fetch(row.url, {
         method: row.method,
         headers,

@@ -7,9 +7,11 @@
  *   also kept sealed with AES-256-GCM under a key from the environment;
  * - job tokens are derived from the worker's own token, so the instance can hand them out again on
  *   every ping without storing them;
- * - callbacks are signed with HMAC-SHA256 over `${timestamp}.${body}` (GitHub/Stripe-style webhooks).
+ * - callbacks are signed with HMAC-SHA256 over `${timestamp}.${body}` (GitHub/Stripe-style webhooks):
+ *   {@link signPayload} on the instance, {@link verifySignature} on the receiver.
  */
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { CALLBACK_SIGNATURE_PREFIX, CALLBACK_SIGNATURE_TOLERANCE_S } from "@magma/protocol";
 
 /** SHA-256 of a secret's UTF-8 bytes, 64 lowercase hex characters: what the databases store. */
 export function digestSecret(secret: string): string {
@@ -83,4 +85,41 @@ export function deriveJobToken(workerToken: string, jobId: number, nonce: string
   let token = "";
   for (const b of mac) token += ALPHANUMERIC[b % ALPHANUMERIC.length];
   return token;
+}
+
+/**
+ * Signs a callback: `sha256=` + lowercase hex HMAC-SHA256(secret, `${timestamp}.${body}`), the value of
+ * the `X-Magma-Signature` header (protocol CALLBACK_SIGNATURE_HEADER).
+ * @param timestamp unix seconds, the value sent in `X-Magma-Timestamp`
+ * @param body the exact body bytes sent (a string is taken as UTF-8)
+ */
+export function signPayload(secret: string, timestamp: number | string, body: string | Uint8Array): string {
+  const mac = createHmac("sha256", secret);
+  mac.update(`${timestamp}.`, "utf8");
+  mac.update(typeof body === "string" ? Buffer.from(body, "utf8") : body);
+  return CALLBACK_SIGNATURE_PREFIX + mac.digest("hex");
+}
+
+/** Outcome of {@link verifySignature}; `reason` says why a callback is refused. */
+export type TSignatureCheck =
+  | { ok: true; timestamp: number }
+  | { ok: false; reason: "missing signature" | "missing timestamp" | "malformed signature" | "malformed timestamp" | "stale timestamp" | "bad signature" };
+
+/**
+ * Checks a signed callback (the receiver side of {@link signPayload}): the timestamp must be unix
+ * seconds within `toleranceS` (default 300) of `nowS`, and the signature must equal the expected one
+ * (constant-time). Replays within the window are the receiver's to refuse, by the delivery id.
+ * @param o.timestamp / o.signature the raw header values (undefined when absent)
+ * @param o.body the exact body bytes received
+ */
+export function verifySignature(o: { secret: string; timestamp: string | undefined; signature: string | undefined; body: string | Uint8Array; nowS?: number; toleranceS?: number }): TSignatureCheck {
+  if (o.signature === undefined || o.signature === "") return { ok: false, reason: "missing signature" };
+  if (o.timestamp === undefined || o.timestamp === "") return { ok: false, reason: "missing timestamp" };
+  if (!/^\d{1,12}$/.test(o.timestamp)) return { ok: false, reason: "malformed timestamp" };
+  if (!/^sha256=[0-9a-f]{64}$/.test(o.signature)) return { ok: false, reason: "malformed signature" };
+  const ts = Number(o.timestamp);
+  const now = o.nowS ?? Math.floor(Date.now() / 1000);
+  if (Math.abs(now - ts) > (o.toleranceS ?? CALLBACK_SIGNATURE_TOLERANCE_S)) return { ok: false, reason: "stale timestamp" };
+  if (!constantTimeEqual(signPayload(o.secret, o.timestamp, o.body), o.signature)) return { ok: false, reason: "bad signature" };
+  return { ok: true, timestamp: ts };
 }

@@ -72,3 +72,23 @@ export type TNotifyTestCase = z.infer<typeof ZNotifyTestCase>;
 
 /** Header a Magma instance puts its federation token in when calling the frontend. */
 export const FEDERATION_TOKEN_HEADER = "x-magma-token";
+
+/**
+ * Signed callbacks (GitHub/Stripe-style webhooks). Every callback POST from an instance carries
+ * {@link CALLBACK_TIMESTAMP_HEADER} (unix seconds of this attempt) and {@link CALLBACK_DELIVERY_HEADER}
+ * (a UUID of the outbox row: the same for every retry of one callback, so a receiver can refuse a
+ * replay). When the receiver has a shared secret (the federation callback:
+ * MAGMA_FEDERATION_SIGNING_SECRET on the instance), it also carries {@link CALLBACK_SIGNATURE_HEADER}
+ * = `sha256=` + lowercase hex HMAC-SHA256(secret, `${timestamp}.${body}`) over the exact body bytes.
+ * A receiver refuses a missing or wrong signature, a timestamp more than
+ * {@link CALLBACK_SIGNATURE_TOLERANCE_S} from its clock, and a delivery id it has already accepted.
+ * Job notify callbacks (the `notify:` block) have no secret and are not signed.
+ * Sign/verify functions: `signPayload` / `verifySignature` in `@magma/db/secrets`.
+ */
+export const CALLBACK_SIGNATURE_HEADER = "x-magma-signature";
+export const CALLBACK_TIMESTAMP_HEADER = "x-magma-timestamp";
+export const CALLBACK_DELIVERY_HEADER = "x-magma-delivery";
+/** Prefix of the signature header's value. */
+export const CALLBACK_SIGNATURE_PREFIX = "sha256=";
+/** Largest accepted distance between a callback's timestamp and the receiver's clock, seconds. */
+export const CALLBACK_SIGNATURE_TOLERANCE_S = 300;
