@@ -49,7 +49,11 @@ describe("secrets at rest", () => {
     for (const c of cbs) {
       expect(c.headers["x-callback-token"]).toBe(ADMIN_TOKEN);
       expect(ZNotifyPayload.parse(JSON.parse(c.body)).token).toBe(ADMIN_TOKEN);
+      // the token sits right after metadata, as LAVA sends it (also in the Running body frozen without it)
+      const keys = Object.keys(JSON.parse(c.body));
+      expect(keys.indexOf("token")).toBe(keys.indexOf("metadata") + 1);
     }
+    expect(cbs.map((c) => JSON.parse(c.body).state_string).sort()).toEqual(["Finished", "Running"]);
     const fed = await waitUntil(() => {
       const r = rx.received.filter((x) => x.url === "/federation/lab-a" && JSON.parse(x.body).id === jobId);
       return r.length === 2 ? r : null;

@@ -11,7 +11,7 @@ ALTER TABLE "api_tokens" ALTER COLUMN "secret_digest" SET NOT NULL;
 -- Callback outbox: secrets leave the rows. A literal token stays in "token" (it is in the job
 -- definition anyway); a resolved API-token secret becomes a reference ("token_id"); the federation
 -- token header is added at delivery time from the configuration.
-ALTER TABLE "callback_outbox" ADD COLUMN "frozen_payload" JSONB, ADD COLUMN "token_header" TEXT, ADD COLUMN "token_id" INTEGER;
+ALTER TABLE "callback_outbox" ADD COLUMN "frozen_payload" JSON, ADD COLUMN "token_header" TEXT, ADD COLUMN "token_id" INTEGER;
 UPDATE "callback_outbox" o SET "token_id" = t."id", "token" = NULL, "body" = NULL, "headers" = '{}'::jsonb
   FROM "api_tokens" t WHERE o."token" = t."secret";
 UPDATE "callback_outbox" SET "headers" = "headers" - 'x-magma-token';
