@@ -80,7 +80,7 @@ export interface StackOptions {
 
 export interface RunningStack {
   frontendUrl: string;
-  labs: { name: string; url: string; workerName: string; federationToken: string; workerMetricsUrl: string | null }[];
+  labs: { name: string; url: string; workerName: string; federationToken: string; workerMetricsUrl: string | null; federationSigningSecret: string }[];
   /** base URL serving vmlinuz and initramfs.cpio.gz */
   artifactsUrl: string;
   adminToken: string;
@@ -184,6 +184,8 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
     workerName: `${l.name}-worker`,
     workerToken: token(),
     federationToken: token(),
+    /** HMAC key of the lab's signed federation callbacks (X-Magma-Signature); the frontend verifies with it */
+    federationSigningSecret: token(),
     db: dbUrl(o.pgUrl, dbName(o.id, l.name)),
   }));
   const frontendDb = dbUrl(o.pgUrl, dbName(o.id, "frontend"));
@@ -202,8 +204,9 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
   for (const l of labs) {
     const extra = await o.labExtras?.({ name: l.name, workerName: l.workerName, artifactsUrl });
     if (extra?.stop) extraStops.push(extra.stop);
+    // the admin token is also the frontend's lab token: `federation` lets it submit as the real user (X-Magma-Submitter)
     const seed = {
-      users: [{ username: "admin", superuser: true, tokens: [{ secret: o.adminToken, description: "demo" }] }],
+      users: [{ username: "admin", superuser: true, tokens: [{ secret: o.adminToken, description: "demo", federation: true }] }],
       workers: [{ hostname: l.workerName, token: l.workerToken, description: `${l.name} worker (local QEMU)` }],
       device_types: [{ name: "qemu", dictionary: { qemu: { binary: "qemu-system-x86_64", machine: "pc,accel=tcg", memory_mb: 256, smp: 1 } } }, ...(extra?.device_types ?? [])],
       devices: [
@@ -230,7 +233,7 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
 
   // 3. frontend configuration: the labs it federates
   const frontendConfig = path.join(o.stateDir, "frontend.yaml");
-  writeFileSync(frontendConfig, stringify({ instances: labs.map((l) => ({ name: l.name, url: l.url, api_token: o.adminToken, callback_token: l.federationToken })) }));
+  writeFileSync(frontendConfig, stringify({ instances: labs.map((l) => ({ name: l.name, url: l.url, api_token: o.adminToken, callback_token: l.federationToken, callback_secret: l.federationSigningSecret })) }));
 
   // 3b. frontend accounts: admin (superuser, the same API token as on the labs) and alice in
   // team-a, which may submit to the first lab; the users CLI syncs the labs from the config first
@@ -274,6 +277,7 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
         MAGMA_INSTANCE_DATABASE_URL: l.db,
         MAGMA_FEDERATION_CALLBACK_URL: `${frontendUrl}/api/callbacks/${l.name}`,
         MAGMA_FEDERATION_TOKEN: l.federationToken,
+        MAGMA_FEDERATION_SIGNING_SECRET: l.federationSigningSecret,
         ...o.instanceEnv,
       },
     });
@@ -334,6 +338,7 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
       url: l.url,
       workerName: l.workerName,
       federationToken: l.federationToken,
+      federationSigningSecret: l.federationSigningSecret,
       workerMetricsUrl: l.workerMetricsPort ? `http://127.0.0.1:${l.workerMetricsPort}` : null,
     })),
     artifactsUrl,

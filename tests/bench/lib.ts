@@ -6,7 +6,7 @@
  * is interrupted.
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -181,9 +181,11 @@ export interface LabShape {
 export async function seedLab(url: string, shape: LabShape): Promise<Record<string, number>> {
   const c = await connect(url);
   await c.query(`INSERT INTO users (username, is_superuser) VALUES ('admin', true)`);
-  await c.query(`INSERT INTO api_tokens (user_id, secret, description) VALUES (1, $1, 'bench')`, [ADMIN_TOKEN]);
-  await copyRows(c, "workers", ["hostname", "token", "state", "last_ping"], (function* () {
-    for (let i = 0; i < shape.workers; i++) yield [workerName(i), WORKER_TOKEN, "Online", new Date().toISOString()];
+  // tokens are stored as SHA-256 digests (hex), as the instance's seed stores them
+  await c.query(`INSERT INTO api_tokens (user_id, secret_digest, description) VALUES (1, encode(sha256(convert_to($1, 'UTF8')), 'hex'), 'bench')`, [ADMIN_TOKEN]);
+  const workerDigest = createHash("sha256").update(WORKER_TOKEN, "utf8").digest("hex");
+  await copyRows(c, "workers", ["hostname", "token_digest", "state", "last_ping"], (function* () {
+    for (let i = 0; i < shape.workers; i++) yield [workerName(i), workerDigest, "Online", new Date().toISOString()];
   })());
   const types = [...shape.devices.map((d) => d.type), ...(shape.emptyTypes ?? [])];
   const ids: Record<string, number> = {};

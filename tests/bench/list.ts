@@ -18,7 +18,7 @@ export async function benchList(o: BenchOptions): Promise<Measure[]> {
   // ~1.4 KB per job as in LAVA's bench (definition + original_definition)
   const definition = `${jobYaml("bench", "list")}\n# ${"x".repeat(500)}`;
   const base = Date.now() - total * 1000;
-  await copyRows(c, "test_jobs", ["submitter_id", "description", "requested_device_type_id", "priority", "definition", "original_definition", "token", "submit_time", "state", "health", "metadata", "start_time", "end_time"], (function* () {
+  await copyRows(c, "test_jobs", ["submitter_id", "description", "requested_device_type_id", "priority", "definition", "original_definition", "token_nonce", "submit_time", "state", "health", "metadata", "start_time", "end_time"], (function* () {
     for (let i = 0; i < total; i++) {
       const state = STATES[i % STATES.length]!;
       const t = base + i * 1000;

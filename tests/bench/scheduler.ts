@@ -33,7 +33,7 @@ export async function benchScheduler(o: BenchOptions): Promise<Measure[]> {
   const loadJobs = async (n: number) => {
     if (n <= loaded) return;
     const base = Date.now() - 86_400_000;
-    await copyRows(c, "test_jobs", ["submitter_id", "description", "requested_device_type_id", "priority", "definition", "original_definition", "token", "submit_time"], (function* () {
+    await copyRows(c, "test_jobs", ["submitter_id", "description", "requested_device_type_id", "priority", "definition", "original_definition", "token_nonce", "submit_time"], (function* () {
       for (let i = loaded; i < n; i++) yield [1, `bench-${i}`, types["bench"], [25, 50, 50, 50, 75][i % 5], definition, definition, `tok${i}`, new Date(base + i).toISOString()];
     })());
     loaded = n;

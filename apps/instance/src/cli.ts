@@ -6,11 +6,15 @@ import { loadConfig } from "./env.ts";
 import { parseLabFile } from "./seed/lab-file.ts";
 import { seedLab } from "./seed/seed-lab.ts";
 import { randomToken } from "./jobs/submit-job.ts";
+import { ZLabUsername } from "@magma/protocol";
+import { addToGroups, setGroupMembership, storeApiToken } from "./auth/api-tokens.ts";
 
 /**
  * Admin CLI of an instance (LAVA's `lava-server manage …` subset), on MAGMA_INSTANCE_DATABASE_URL:
  *   seed FILE                          idempotent upsert of a lab YAML file
- *   token add USER [--secret S] [--description D]   prints the secret
+ *   token add USER [--secret S] [--description D] [--federation]   prints the secret (stored as a digest: shown once)
+ *   user add NAME [--superuser] [--group G…] · user list
+ *   group add GROUP [USER…] · group remove-member GROUP USER
  *   devices list                       hostname, type, worker, state, health, tags
  */
 async function withDb<T>(fn: (db: InstanceDb) => Promise<T>): Promise<T> {
@@ -30,7 +34,7 @@ program
   .description("create or update users, tokens, workers, device types and devices (idempotent)")
   .action(async (file: string) => {
     const lab = parseLabFile(await readFile(file, "utf8"));
-    const counts = await withDb((db) => seedLab(db, lab));
+    const counts = await withDb((db) => seedLab(db, lab, { secretKey: loadConfig().secretKey }));
     console.log(`seeded ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(", ")}`);
   });
 
@@ -40,14 +44,60 @@ token
   .argument("<user>", "username (created if missing)")
   .option("--secret <secret>", "the secret (default: 32 random characters)")
   .option("--description <text>", "description (a notify callback `token:` may name it)", "")
-  .action(async (username: string, opts: { secret?: string; description: string }) => {
+  .option("--federation", "the token may act for other users (X-Magma-Submitter): the frontend's lab token", false)
+  .action(async (username: string, opts: { secret?: string; description: string; federation: boolean }) => {
     const secret = opts.secret ?? randomToken();
     if (secret.length < 16) throw new Error("--secret: a token secret needs at least 16 characters");
     await withDb(async (db) => {
       const user = await db.user.upsert({ where: { username }, create: { username }, update: {} });
-      await db.apiToken.upsert({ where: { secret }, create: { userId: user.id, secret, description: opts.description }, update: { userId: user.id, description: opts.description } });
+      await storeApiToken(db, { userId: user.id, secret, description: opts.description, secretKey: loadConfig().secretKey, federation: opts.federation });
     });
     console.log(secret);
+  });
+
+const user = program.command("user").description("users");
+user
+  .command("add")
+  .argument("<name>", "username")
+  .option("--superuser", "make the user a superuser", false)
+  .option("--group <group...>", "groups to add the user to (created when missing)")
+  .description("create a user (or update it), idempotently; a new user is a plain user unless --superuser")
+  .action(async (name: string, opts: { superuser: boolean; group?: string[] }) => {
+    const ok = ZLabUsername.safeParse(name);
+    if (!ok.success) throw new Error(`<name>: '${name}' ${ok.error.issues[0]!.message}`);
+    await withDb(async (db) => {
+      const u = await db.user.upsert({ where: { username: name }, create: { username: name, isSuperuser: opts.superuser }, update: opts.superuser ? { isSuperuser: true } : {} });
+      await addToGroups(db, u.id, opts.group ?? []);
+    });
+    console.log(name);
+  });
+user
+  .command("list")
+  .description("list users: name, superuser, groups")
+  .action(async () => {
+    const rows = await withDb((db) => db.user.findMany({ orderBy: { username: "asc" }, include: { memberships: { include: { group: true } } } }));
+    for (const u of rows) console.log([u.username, u.isSuperuser ? "superuser" : "-", u.memberships.map((m) => m.group.name).sort().join(",") || "-"].join("\t"));
+  });
+
+const group = program.command("group").description("groups (LAVA: a job with visibility {group: [..]} is visible to members of every listed group)");
+group
+  .command("add")
+  .argument("<group>", "group name")
+  .argument("[users...]", "users to add (must exist)")
+  .description("create a group and add users to it (idempotent)")
+  .action(async (name: string, users: string[]) => {
+    await withDb(async (db) => {
+      await db.group.upsert({ where: { name }, create: { name }, update: {} });
+      for (const u of users) await setGroupMembership(db, name, u, true);
+    });
+  });
+group
+  .command("remove-member")
+  .argument("<group>", "group name")
+  .argument("<user>", "username")
+  .description("remove a user from a group")
+  .action(async (name: string, username: string) => {
+    await withDb((db) => setGroupMembership(db, name, username, false));
   });
 
 const devices = program.command("devices").description("devices");

@@ -14,11 +14,18 @@ export interface InstanceConfig {
   federationCallbackUrl: string | null;
   /** sent as `x-magma-token` with federation callbacks */
   federationToken: string | null;
+  /** HMAC key that signs federation callbacks (X-Magma-Signature), shared with the receiver; null = unsigned */
+  federationSigningSecret: string | null;
   logLevel: string;
   /** a worker without a ping for this long is marked Offline (LAVA: 60 s) */
   workerOfflineAfterMs: number;
   /** externally visible base URL, used in DRF `next`/`previous` links */
   publicUrl: string;
+  /**
+   * key that seals the API-token secrets a notify callback's `token:` may name (AES-256-GCM), or null:
+   * then tokens are stored as digests only and such a `token:` is sent literally
+   */
+  secretKey: string | null;
 }
 
 const ZEnv = z.object({
@@ -28,9 +35,11 @@ const ZEnv = z.object({
   MAGMA_INSTANCE_DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default("postgresql://postgres@127.0.0.1:5432/magma_lab_a"),
   MAGMA_FEDERATION_CALLBACK_URL: z.url({ protocol: /^https?$/ }).optional(),
   MAGMA_FEDERATION_TOKEN: z.string().min(1).optional(),
+  MAGMA_FEDERATION_SIGNING_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
   MAGMA_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   MAGMA_WORKER_OFFLINE_AFTER_MS: z.coerce.number().int().positive().default(60_000),
   MAGMA_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  MAGMA_SECRET_KEY: z.string().min(32, "must be at least 32 characters").optional(),
 });
 
 /**
@@ -53,8 +62,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databaseUrl: e.MAGMA_INSTANCE_DATABASE_URL,
     federationCallbackUrl: e.MAGMA_FEDERATION_CALLBACK_URL ?? null,
     federationToken: e.MAGMA_FEDERATION_TOKEN ?? null,
+    federationSigningSecret: e.MAGMA_FEDERATION_SIGNING_SECRET ?? null,
     logLevel: e.MAGMA_LOG_LEVEL,
     workerOfflineAfterMs: e.MAGMA_WORKER_OFFLINE_AFTER_MS,
+    secretKey: e.MAGMA_SECRET_KEY ?? null,
     publicUrl: (e.MAGMA_PUBLIC_URL ?? `http://${e.MAGMA_INSTANCE_HOST}:${e.MAGMA_INSTANCE_PORT}`).replace(/\/+$/, ""),
   };
 }

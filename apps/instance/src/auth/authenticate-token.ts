@@ -1,28 +1,92 @@
-import type { InstanceDb, User } from "@magma/db/instance";
+import type { IncomingHttpHeaders } from "node:http";
+import { SUBMITTER_HEADER, ZLabUsername } from "@magma/protocol";
+import type { InstanceDb, InstanceTx, User } from "@magma/db/instance";
+import { constantTimeEqual, digestSecret } from "@magma/db/secrets";
 import { AppError } from "../app-error.ts";
 
+/** Who a valid API token belongs to, and whether it may act for other users (X-Magma-Submitter). */
+export interface TokenOwner {
+  user: User;
+  federation: boolean;
+}
+
 /**
- * Resolves an `Authorization: Token <secret>` header (LAVA's REST scheme) to its user.
- * @param header the raw Authorization header, or undefined for an anonymous request
- * @returns the user, or null when no header was sent (anonymous)
- * @throws AppError UNAUTHENTICATED `Invalid token.` for a malformed header or an unknown secret
+ * Finds the owner of API token `secret` (and, when `username` is given, only if it is that user's,
+ * as LAVA's `AuthToken.get_user_for_secret(username, secret)`), in ONE statement that also records
+ * `last_used` (at most once a minute per token, so a busy script does not write on every call).
+ * Only the SHA-256 digest of the secret is stored; the row is found by its digest and the digests are
+ * compared again in constant time.
+ * @returns the owner, or null when no token matches
  */
-export async function authenticateToken(db: InstanceDb, header: string | undefined): Promise<User | null> {
-  if (!header) return null;
+export async function tokenOwner(db: InstanceDb | InstanceTx, secret: string, username?: string): Promise<TokenOwner | null> {
+  const digest = digestSecret(secret);
+  const rows = await db.$queryRaw<(User & { digest: string; federation: boolean })[]>`
+    WITH tok AS (SELECT id, user_id, secret_digest, federation, last_used FROM api_tokens WHERE secret_digest = ${digest}),
+    bump AS (
+      UPDATE api_tokens a SET last_used = now() FROM tok
+      WHERE a.id = tok.id AND (tok.last_used IS NULL OR tok.last_used < now() - interval '1 minute'))
+    SELECT u.id, u.username, u.is_superuser AS "isSuperuser", u.created_at AS "createdAt", tok.secret_digest AS digest, tok.federation
+    FROM tok JOIN users u ON u.id = tok.user_id`;
+  const row = rows[0];
+  if (!row || !constantTimeEqual(row.digest, digest)) return null;
+  if (username !== undefined && row.username !== username) return null;
+  const { digest: _digest, federation, ...user } = row;
+  return { user, federation };
+}
+
+/** {@link tokenOwner}'s user, for callers that never act for others (XML-RPC). */
+export async function userForSecret(db: InstanceDb | InstanceTx, secret: string, username?: string): Promise<User | null> {
+  return (await tokenOwner(db, secret, username))?.user ?? null;
+}
+
+/**
+ * The user a federation token acts for: `name` as it is, created on first use as a plain user (never
+ * a superuser). Naming an existing superuser is allowed only to a superuser's token, so the header
+ * never grants more than the token already has.
+ * @throws AppError INVALID_REQUEST (bad name), FORBIDDEN (superuser named by a non-superuser's token)
+ */
+export async function actingUser(db: InstanceDb, owner: TokenOwner, name: string): Promise<User> {
+  const ok = ZLabUsername.safeParse(name);
+  if (!ok.success) throw new AppError("INVALID_REQUEST", `${SUBMITTER_HEADER}: '${name.slice(0, 200)}' ${ok.error.issues[0]!.message}`);
+  const user = await db.user.upsert({ where: { username: name }, create: { username: name, isSuperuser: false }, update: {} });
+  if (user.isSuperuser && !owner.user.isSuperuser) {
+    throw new AppError("FORBIDDEN", `Permission denied: ${SUBMITTER_HEADER} names superuser '${name}', but the token's user '${owner.user.username}' is not a superuser`);
+  }
+  return user;
+}
+
+/**
+ * Resolves a REST request's `Authorization: Token <secret>` (LAVA's scheme) to the user it acts as:
+ * the token's owner, or — with an `X-Magma-Submitter: <name>` header and a token that has the
+ * `federation` capability — that named user ({@link actingUser}).
+ * @returns the user, or null when no Authorization header was sent (anonymous)
+ * @throws AppError UNAUTHENTICATED `Invalid token.` (malformed header, unknown secret, or
+ *   X-Magma-Submitter without a token); FORBIDDEN when the token may not act for others;
+ *   INVALID_REQUEST for a bad X-Magma-Submitter name
+ */
+export async function authenticateToken(db: InstanceDb, headers: IncomingHttpHeaders): Promise<User | null> {
+  const header = headers.authorization;
+  const actFor = headers[SUBMITTER_HEADER];
+  if (!header) {
+    if (actFor !== undefined) throw new AppError("UNAUTHENTICATED", `${SUBMITTER_HEADER} needs an 'Authorization: Token <secret>' with the federation capability.`);
+    return null;
+  }
   const m = /^Token\s+(\S+)\s*$/i.exec(header);
   if (!m) throw new AppError("UNAUTHENTICATED", "Invalid token header. Expected 'Authorization: Token <secret>'.");
-  // one query: the user owning the token
-  const user = await db.user.findFirst({ where: { tokens: { some: { secret: m[1]! } } } });
-  if (!user) throw new AppError("UNAUTHENTICATED", "Invalid token.");
-  return user;
+  const owner = await tokenOwner(db, m[1]!);
+  if (!owner) throw new AppError("UNAUTHENTICATED", "Invalid token.");
+  if (actFor === undefined) return owner.user;
+  if (!owner.federation) throw new AppError("FORBIDDEN", `Permission denied: this token may not act for other users (${SUBMITTER_HEADER} needs a token with the federation capability).`);
+  if (Array.isArray(actFor)) throw new AppError("INVALID_REQUEST", `${SUBMITTER_HEADER}: send one user name, not ${actFor.length}`);
+  return actingUser(db, owner, actFor);
 }
 
 /**
  * Like {@link authenticateToken} but for writes: anonymous is refused.
  * @throws AppError UNAUTHENTICATED `Authentication credentials were not provided.` (LAVA's DRF text)
  */
-export async function requireUser(db: InstanceDb, header: string | undefined): Promise<User> {
-  const user = await authenticateToken(db, header);
+export async function requireUser(db: InstanceDb, headers: IncomingHttpHeaders): Promise<User> {
+  const user = await authenticateToken(db, headers);
   if (!user) throw new AppError("UNAUTHENTICATED", "Authentication credentials were not provided.");
   return user;
 }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ZPingResponse } from "@magma/protocol";
+import { readStream, type Frame } from "../testing/sse.ts";
 import { ADMIN_TOKEN, api, jobCall, jobYaml, ping, startHarness, submit, waitUntil, type Harness } from "../testing/harness.ts";
 
 let h: Harness;
@@ -9,35 +10,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await h?.close();
 });
-
-type Frame = { id: number; event: string; frames: [string, string, string, string, string] };
-
-/** Reads an SSE response until `enough(frames)` holds, then aborts it. */
-async function readStream(url: string, enough: (f: Frame[]) => boolean, headers: Record<string, string> = {}): Promise<Frame[]> {
-  const ac = new AbortController();
-  const res = await fetch(url, { signal: ac.signal, headers });
-  expect(res.headers.get("content-type")).toContain("text/event-stream");
-  const reader = res.body!.getReader();
-  const decoder = new TextDecoder();
-  let text = "";
-  const frames: Frame[] = [];
-  const deadline = Date.now() + 10_000;
-  while (!enough(frames)) {
-    if (Date.now() > deadline) throw new Error(`stream never had enough events: ${text}`);
-    const { value, done } = await reader.read();
-    if (done) break;
-    text += decoder.decode(value, { stream: true });
-    let i: number;
-    while ((i = text.indexOf("\n\n")) >= 0) {
-      const block = text.slice(0, i);
-      text = text.slice(i + 2);
-      const f = Object.fromEntries(block.split("\n").filter((l) => !l.startsWith(":")).map((l) => [l.slice(0, l.indexOf(":")), l.slice(l.indexOf(":") + 2)]));
-      if (f["id"]) frames.push({ id: Number(f["id"]), event: f["event"]!, frames: JSON.parse(f["data"]!) });
-    }
-  }
-  ac.abort();
-  return frames;
-}
 
 describe("GET /api/v0.2/events/ (LAVA topics, resumable)", () => {
   it("streams job, device and worker changes with LAVA's fields; resumes after ?since / Last-Event-ID", async () => {

@@ -1,4 +1,5 @@
-import type { InstanceDb } from "@magma/db/instance";
+import type { InstanceDb, User } from "@magma/db/instance";
+import { visibleJobIds } from "../auth/job-visibility.ts";
 
 /** One stored event: `id` is the stream's sequence number (resume after it). */
 export interface StoredEvent {
@@ -25,4 +26,28 @@ export async function readEvents(db: InstanceDb, since: number, limit = MAX_EVEN
 export function toLavaFrames(e: StoredEvent, instanceName: string): [string, string, string, string, string] {
   const user = e.topic === "org.lavasoftware.testjob" && typeof e.data["submitter"] === "string" ? (e.data["submitter"] as string) : "lavaserver";
   return [e.topic, `${instanceName}-${e.id}`, `${e.createdAt.toISOString().slice(0, 23)}000`, user, JSON.stringify(e.data)];
+}
+
+const TESTJOB_TOPIC = "org.lavasoftware.testjob";
+
+/**
+ * The events `user` (null = anonymous) may receive, by the job visibility policy: testjob events of
+ * jobs the user may not see are dropped; other events naming such a job (a device's current job) lose
+ * their `job` field. Superusers get every event unchanged. One query per batch.
+ */
+export async function visibleEvents(db: InstanceDb, events: StoredEvent[], user: User | null): Promise<StoredEvent[]> {
+  if (user?.isSuperuser) return events;
+  const jobIdOf = (e: StoredEvent) => (typeof e.data["job"] === "number" ? (e.data["job"] as number) : null);
+  const ids = [...new Set(events.map(jobIdOf).filter((id): id is number => id !== null))];
+  const visible = await visibleJobIds(db, ids, user);
+  const out: StoredEvent[] = [];
+  for (const e of events) {
+    const id = jobIdOf(e);
+    if (id === null || visible.has(id)) out.push(e);
+    else if (e.topic !== TESTJOB_TOPIC) {
+      const { job: _job, ...rest } = e.data;
+      out.push({ ...e, data: rest });
+    }
+  }
+  return out;
 }

@@ -2,7 +2,7 @@ import type { User } from "@magma/db/instance";
 import { AppError } from "../app-error.ts";
 import { inTransaction, type InstanceContext } from "../context.ts";
 import { goStateCanceling } from "./job-transitions.ts";
-import { canViewJob } from "./job-dto.ts";
+import { canChangeJob, canViewJob } from "../auth/job-visibility.ts";
 
 /**
  * Cancels a job, as LAVA's `jobs/<id>/cancel/`: Submitted → Finished/Canceled at once; Scheduled or
@@ -13,8 +13,8 @@ import { canViewJob } from "./job-dto.ts";
  */
 export async function cancelJob(ctx: InstanceContext, jobId: number, user: User): Promise<{ state: string; changed: boolean }> {
   const job = await ctx.db.testJob.findUnique({ where: { id: jobId } });
-  if (!job || !canViewJob(job, user)) throw new AppError("NOT_FOUND", `Job ${jobId} not found`);
-  if (!user.isSuperuser && job.submitterId !== user.id) throw new AppError("FORBIDDEN", `Permission denied: user '${user.username}' cannot cancel job ${jobId}`);
+  if (!job || !(await canViewJob(ctx.db, job, user))) throw new AppError("NOT_FOUND", `Job ${jobId} not found`);
+  if (!canChangeJob(job, user)) throw new AppError("FORBIDDEN", `Permission denied: user '${user.username}' cannot cancel job ${jobId}`);
   const r = await inTransaction(ctx, (t) => goStateCanceling(t, jobId));
   if (r.changed) ctx.logger.info({ jobId, by: user.username, state: r.job.state }, "job canceled");
   return { state: r.job.state, changed: r.changed };

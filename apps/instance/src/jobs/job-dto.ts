@@ -42,9 +42,3 @@ export function toJobDetail(j: JobWithNames): TJobDetail {
   return { ...toJobSummary(j), definition: j.definition, original_definition: j.originalDefinition };
 }
 
-/** LAVA visibility: public jobs for anyone; others for their submitter and superusers. */
-export function canViewJob(job: Pick<TestJob, "visibility" | "submitterId">, user: User | null): boolean {
-  if (job.visibility === "public") return true;
-  if (!user) return false;
-  return user.isSuperuser || user.id === job.submitterId;
-}

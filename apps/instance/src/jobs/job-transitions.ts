@@ -8,7 +8,7 @@ export interface TransitionContext {
   tx: InstanceTx;
   effects: Effects;
   instanceName: string;
-  federation: { url: string; token: string | null } | null;
+  federation: { url: string } | null;
 }
 
 /** Result of a transition: `changed` false means the job was already at or past the target state. */

@@ -1,6 +1,7 @@
 import { JOB_HEALTHS, JOB_STATES, type TJobSummary, type TPage } from "@magma/protocol";
 import { Prisma, type InstanceDb, type User } from "@magma/db/instance";
 import { AppError } from "../app-error.ts";
+import { visibleJobsCondition } from "../auth/job-visibility.ts";
 
 export interface ListJobsFilter {
   limit: number;
@@ -93,7 +94,7 @@ export async function listJobs(db: InstanceDb, user: User | null, f: ListJobsFil
   if (f.requestedDeviceType) conds.push(Prisma.sql`j.requested_device_type_id IN (SELECT id FROM device_types WHERE name = ${f.requestedDeviceType})`);
   if (f.requestedDeviceTypes) conds.push(Prisma.sql`j.requested_device_type_id IN (SELECT id FROM device_types WHERE name = ANY(${f.requestedDeviceTypes}::text[]))`);
   if (f.endedAfter) conds.push(Prisma.sql`j.end_time >= ${f.endedAfter}`);
-  if (!user?.isSuperuser) conds.push(user ? Prisma.sql`(j.visibility = 'public' OR j.submitter_id = ${user.id})` : Prisma.sql`j.visibility = 'public'`);
+  if (!user?.isSuperuser) conds.push(visibleJobsCondition(user));
   const where = conds.length ? Prisma.sql`WHERE ${Prisma.join(conds, " AND ")}` : Prisma.empty;
   // the column and direction come from the fixed tables above, never from the request text
   const orderBy = Prisma.raw(`ORDER BY j.${column} ${dir}, j.id ${dir}`);

@@ -3,6 +3,7 @@ import { stringify } from "yaml";
 import { formatDefinitionErrors, parseJobDefinition, type TJobDefinition, type TVisibility } from "@magma/protocol";
 import type { User } from "@magma/db/instance";
 import { AppError } from "../app-error.ts";
+import { storedVisibility } from "../auth/job-visibility.ts";
 import type { InstanceContext } from "../context.ts";
 import { deviceTypeIdByName, forgetDeviceTypeId } from "../devices/device-type-ids.ts";
 
@@ -21,10 +22,6 @@ export function normaliseDefinition(raw: Record<string, unknown>): string {
   return stringify(raw, { sortMapEntries: true, lineWidth: 0 });
 }
 
-/** `visibility:` as stored: `public`, `personal` or `group:<a>,<b>`. */
-export function visibilityString(v: TVisibility): string {
-  return typeof v === "string" ? v : `group:${v.group.join(",")}`;
-}
 
 /**
  * Validates a job definition as LAVA's `jobs/validate/` and submit do.
@@ -71,12 +68,12 @@ export async function submitJob({ ctx, submitter, text, idempotencyKey, validate
     description: definition.job_name,
     tags: [...new Set(definition.tags ?? [])],
     priority: definition.priority ?? 50,
-    visibility: visibilityString(definition.visibility),
+    visibility: storedVisibility(definition.visibility),
     metadata: definition.metadata ?? {},
     notify: (definition.notify as object | undefined) ?? undefined,
     definition: normaliseDefinition(raw),
     originalDefinition: text,
-    token: randomToken(),
+    tokenNonce: randomToken(),
     idempotencyKey: key,
   };
   const insert = async () => {

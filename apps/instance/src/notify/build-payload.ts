@@ -2,6 +2,7 @@ import { stringify } from "yaml";
 import { jobHealthInt, jobStateInt, legacyStatus, type TNotifyPayload } from "@magma/protocol";
 import type { InstanceDb, InstanceTx } from "@magma/db/instance";
 import { formatLogLine, pyDatetime } from "./format.ts";
+import { wireVisibility } from "../auth/job-visibility.ts";
 import { toLavaTestCaseExport } from "../results/test-case-dto.ts";
 
 export type TDataset = "minimal" | "logs" | "results" | "all";
@@ -18,7 +19,8 @@ export interface BuildPayloadOptions {
 /**
  * Builds a notify callback body, LAVA's `TestJob.create_job_data` (protocol ZNotifyPayload): the 17
  * minimal keys, `log` for dataset logs|all (the whole job log as output.yaml text), `results` for
- * results|all ({suite: YAML list of LAVA test-case exports}), `token` iff set, plus the `magma` block.
+ * results|all ({suite: YAML list of LAVA test-case exports}), `token` iff set, plus the `magma` block
+ * (instance, device type, error type, health check, visibility).
  * Reads the job as it is now, so a Finished callback built at delivery time carries every result.
  * Differences from LAVA 2023.01 (fixes): `end_time`/`start_time` are the real times (LAVA sends the
  * pre-save "None"), `metadata` is the job's `metadata:` mapping (LAVA sends `[]`).
@@ -49,7 +51,7 @@ export async function buildNotifyPayload({ db, jobId, dataset, token, instanceNa
     definition: job.definition,
     metadata: (job.metadata ?? {}) as Record<string, string>,
   };
-  if (token !== null) payload.token = token;
+  if (token !== null) payload.token = token;  // right after metadata, as withToken() puts it
   if (dataset === "logs" || dataset === "all") {
     const lines = await db.logLine.findMany({ where: { jobId }, orderBy: { index: "asc" } });
     payload.log = lines.map((l) => formatLogLine(l) + "\n").join("");
@@ -69,8 +71,25 @@ export async function buildNotifyPayload({ db, jobId, dataset, token, instanceNa
     device_type: job.requestedDeviceType.name,
     error_type: job.errorType,
     health_check: job.healthCheck,
+    visibility: wireVisibility(job.visibility),
   };
   return payload;
+}
+
+/**
+ * A payload with the callback `token` set where LAVA puts it (right after `metadata`), for payloads
+ * frozen without their secret; `token` null returns the payload unchanged.
+ */
+export function withToken(payload: TNotifyPayload, token: string | null): TNotifyPayload {
+  if (token === null) return payload;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(payload)) {
+    if (k === "token") continue;
+    out[k] = v;
+    if (k === "metadata") out["token"] = token;
+  }
+  if (!("token" in out)) out["token"] = token;
+  return out as TNotifyPayload;
 }
 
 /**

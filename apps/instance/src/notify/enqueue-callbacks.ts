@@ -1,6 +1,6 @@
-import { FEDERATION_TOKEN_HEADER, notifyCallbacks, type TNotify } from "@magma/protocol";
+import { notifyCallbacks, type TNotify, type TNotifyPayload } from "@magma/protocol";
 import type { InstanceTx, TestJob } from "@magma/db/instance";
-import { buildNotifyPayload, urlencodePayload, type TDataset } from "./build-payload.ts";
+import { buildNotifyPayload, type TDataset } from "./build-payload.ts";
 import { substituteUrl } from "./substitute-url.ts";
 
 /** Outbox `callbackIndex` of the federation callback (job callbacks use their 0-based position). */
@@ -11,7 +11,7 @@ export interface EnqueueCallbacksOptions {
   /** the job AFTER the transition (state Running or Finished) */
   job: TestJob;
   instanceName: string;
-  federation: { url: string; token: string | null } | null;
+  federation: { url: string } | null;
 }
 
 /** Does `criteria.status` fire on this transition? (LAVA notifications.py semantics) */
@@ -36,14 +36,18 @@ export function criteriaMatches(status: TNotify["criteria"]["status"], job: Pick
 /**
  * Inserts the outbox rows of one job transition, inside the transaction that changed the state, so a
  * committed transition always has its callbacks and a rolled-back one has none. Unique
- * (job, transition, callbackIndex) makes a repeated call a no-op.
+ * (job, transition, callbackIndex) makes a repeated call a no-op. No secret is written to the row:
  *
  * - each `notify` callback whose criteria match: URL placeholders substituted, method GET (default) or
- *   POST, `token` resolved as LAVA does (a token equal to the DESCRIPTION of one of the submitter's
- *   API tokens is replaced by its secret, else sent literally) in header `header` (default
+ *   POST, `token` resolved as LAVA does but only against the SUBMITTER's own API tokens: a token equal
+ *   to the description of one of them is stored as a reference (`tokenId`) and its sealed secret is
+ *   sent at delivery; otherwise (no such token, or the token has no sealed copy because the instance
+ *   has no MAGMA_SECRET_KEY) the value is sent literally. The token goes in header `header` (default
  *   Authorization) and in the body;
- * - the federation callback (POST, json, dataset all, `x-magma-token`) on Running and Finished.
- * Running bodies are frozen now (the job will move on); Finished bodies are built at delivery.
+ * - the federation callback (POST, json, dataset all; its `x-magma-token` header and signature are
+ *   added at delivery from the configuration) on Running and Finished.
+ * Running payloads are frozen now without the token (the job will move on); Finished bodies are built
+ * at delivery.
  * @returns the number of rows inserted
  */
 export async function enqueueCallbacks({ tx, job, instanceName, federation }: EnqueueCallbacksOptions): Promise<number> {
@@ -53,10 +57,11 @@ export async function enqueueCallbacks({ tx, job, instanceName, federation }: En
     callbackIndex: number;
     url: string;
     method: string;
-    headers: Record<string, string>;
     contentType: string;
     dataset: TDataset;
     token: string | null;
+    tokenId: number | null;
+    tokenHeader: string | null;
   }[] = [];
 
   const notify = job.notify as TNotify | null;
@@ -64,43 +69,38 @@ export async function enqueueCallbacks({ tx, job, instanceName, federation }: En
     const callbacks = notifyCallbacks(notify);
     for (const [i, cb] of callbacks.entries()) {
       let token: string | null = cb.token ?? null;
+      let tokenId: number | null = null;
       if (token !== null) {
-        const named = await tx.apiToken.findFirst({ where: { userId: job.submitterId, description: token }, select: { secret: true } });
-        if (named) token = named.secret;
+        const named = await tx.apiToken.findFirst({ where: { userId: job.submitterId, description: token, secretSealed: { not: null } }, select: { id: true }, orderBy: { id: "asc" } });
+        if (named) {
+          tokenId = named.id;
+          token = null;
+        }
       }
-      const headers: Record<string, string> = token !== null ? { [cb.header ?? "Authorization"]: token } : {};
       rows.push({
         callbackIndex: i,
         url: substituteUrl(cb.url, job),
         method: cb.method ?? "GET",
-        headers,
         contentType: cb["content-type"] ?? "urlencoded",
         dataset: cb.dataset ?? "minimal",
         token,
+        tokenId,
+        tokenHeader: token !== null || tokenId !== null ? (cb.header ?? "Authorization") : null,
       });
     }
   }
   if (federation) {
-    rows.push({
-      callbackIndex: FEDERATION_CALLBACK_INDEX,
-      url: federation.url,
-      method: "POST",
-      headers: federation.token ? { [FEDERATION_TOKEN_HEADER]: federation.token } : {},
-      contentType: "json",
-      dataset: "all",
-      token: null,
-    });
+    rows.push({ callbackIndex: FEDERATION_CALLBACK_INDEX, url: federation.url, method: "POST", contentType: "json", dataset: "all", token: null, tokenId: null, tokenHeader: null });
   }
   if (rows.length === 0) return 0;
 
   const data = [];
   for (const r of rows) {
-    let body: string | null = null;
+    let frozenPayload: TNotifyPayload | undefined;
     if (transition === "Running" && r.method === "POST") {
-      const p = await buildNotifyPayload({ db: tx, jobId: job.id, dataset: r.dataset, token: r.token, instanceName });
-      body = r.contentType === "json" ? JSON.stringify(p) : urlencodePayload(p);
+      frozenPayload = await buildNotifyPayload({ db: tx, jobId: job.id, dataset: r.dataset, token: null, instanceName });
     }
-    data.push({ jobId: job.id, transition, ...r, body });
+    data.push({ jobId: job.id, transition, ...r, headers: {}, frozenPayload: frozenPayload as object | undefined });
   }
   const { count } = await tx.callbackOutbox.createMany({ data, skipDuplicates: true });
   return count;

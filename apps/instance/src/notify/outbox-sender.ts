@@ -1,6 +1,10 @@
+import { CALLBACK_DELIVERY_HEADER, CALLBACK_SIGNATURE_HEADER, CALLBACK_TIMESTAMP_HEADER, FEDERATION_TOKEN_HEADER, type TNotifyPayload } from "@magma/protocol";
 import type { CallbackOutbox } from "@magma/db/instance";
+import { openSealedSecret, signPayload } from "@magma/db/secrets";
 import type { InstanceContext } from "../context.ts";
-import { buildNotifyPayload, urlencodePayload, type TDataset } from "./build-payload.ts";
+import type { Logger } from "../logger.ts";
+import { buildNotifyPayload, urlencodePayload, withToken, type TDataset } from "./build-payload.ts";
+import { FEDERATION_CALLBACK_INDEX } from "./enqueue-callbacks.ts";
 
 /** HTTP timeout of one delivery, ms (LAVA's CALLBACK_TIMEOUT 5 s). */
 export const CALLBACK_TIMEOUT_MS = 5_000;
@@ -27,7 +31,10 @@ export function backoffMs(attempts: number, random = Math.random): number {
  * the job transition; this loop claims due `pending` rows (`FOR UPDATE SKIP LOCKED`, leased by pushing
  * `next_attempt_at` forward so a crash only delays), sends them with a 5 s timeout, marks 2xx
  * `delivered`, and otherwise stores `last_error` and retries with backoff — forever, unlike LAVA's
- * fire-once callbacks. `wake()` (called right after commit) makes a callback leave within
+ * fire-once callbacks. Each attempt carries X-Magma-Timestamp and X-Magma-Delivery (the row's id,
+ * stable across retries); the federation callback is signed (X-Magma-Signature, HMAC-SHA256 over
+ * `${timestamp}.${body}`) when MAGMA_FEDERATION_SIGNING_SECRET is set; job notify callbacks have no
+ * secret and are not signed. `wake()` (called right after commit) makes a callback leave within
  * milliseconds; pending rows survive restarts because they are rows.
  */
 export class OutboxSender {
@@ -100,20 +107,45 @@ export class OutboxSender {
     return this.ctx.db.callbackOutbox.findMany({ where: { id: { in: ids.map((r) => r.id) } }, orderBy: { id: "asc" } });
   }
 
+  /**
+   * The token of a row: the literal one, or the sealed secret of the submitter's API token it names
+   * (opened with MAGMA_SECRET_KEY; when that is impossible the token's description is sent, as LAVA
+   * sends a `token:` naming no token).
+   */
+  private async rowToken(row: CallbackOutbox, log: Logger): Promise<string | null> {
+    if (row.tokenId === null) return row.token;
+    const t = await this.ctx.db.apiToken.findUnique({ where: { id: row.tokenId }, select: { secretSealed: true, description: true } });
+    if (!t) return null;
+    const secret = this.ctx.config.secretKey && t.secretSealed ? openSealedSecret(this.ctx.config.secretKey, t.secretSealed) : null;
+    if (secret === null) log.warn({ tokenId: row.tokenId }, "callback token cannot be unsealed (MAGMA_SECRET_KEY unset or changed): sending its description");
+    return secret ?? t.description;
+  }
+
   private async deliver(row: CallbackOutbox): Promise<void> {
     const log = this.ctx.logger.child({ jobId: row.jobId, outboxId: row.id, transition: row.transition, url: row.url });
     let error: string;
     try {
       const headers: Record<string, string> = { "user-agent": "magma-instance", ...(row.headers as Record<string, string>) };
+      const token = await this.rowToken(row, log);
+      if (token !== null && row.tokenHeader !== null) headers[row.tokenHeader] = token;
+      if (row.callbackIndex === FEDERATION_CALLBACK_INDEX && this.ctx.config.federationToken) headers[FEDERATION_TOKEN_HEADER] = this.ctx.config.federationToken;
       let body: string | undefined;
       if (row.method === "POST") {
         if (row.body !== null) body = row.body;
         else {
-          const p = await buildNotifyPayload({ db: this.ctx.db, jobId: row.jobId, dataset: row.dataset as TDataset, token: row.token, instanceName: this.ctx.config.name });
+          const p = row.frozenPayload !== null
+            ? withToken(row.frozenPayload as TNotifyPayload, token)
+            : await buildNotifyPayload({ db: this.ctx.db, jobId: row.jobId, dataset: row.dataset as TDataset, token, instanceName: this.ctx.config.name });
           body = row.contentType === "json" ? JSON.stringify(p) : urlencodePayload(p);
         }
         headers["content-type"] = row.contentType === "json" ? "application/json" : "application/x-www-form-urlencoded";
       }
+      // signed-callback headers: a fresh timestamp per attempt, the row's delivery id on every retry
+      const timestamp = Math.floor(Date.now() / 1000);
+      headers[CALLBACK_TIMESTAMP_HEADER] = String(timestamp);
+      headers[CALLBACK_DELIVERY_HEADER] = row.deliveryId;
+      const secret = row.callbackIndex === FEDERATION_CALLBACK_INDEX ? this.ctx.config.federationSigningSecret : null;
+      if (secret) headers[CALLBACK_SIGNATURE_HEADER] = signPayload(secret, timestamp, body ?? "");
       const res = await fetch(row.url, {
         method: row.method,
         headers,
@@ -121,9 +153,12 @@ export class OutboxSender {
         signal: AbortSignal.any([AbortSignal.timeout(CALLBACK_TIMEOUT_MS), this.inFlight.signal]),
       });
       await res.arrayBuffer().catch(() => undefined);
-      if (res.ok) {
+      // the federation receiver answers 409 to a delivery id it already accepted (an earlier attempt
+      // whose answer was lost): that delivery is done
+      const alreadyReceived = res.status === 409 && row.callbackIndex === FEDERATION_CALLBACK_INDEX;
+      if (res.ok || alreadyReceived) {
         await this.ctx.db.callbackOutbox.update({ where: { id: row.id }, data: { state: "delivered", deliveredAt: new Date(), attempts: { increment: 1 }, lastError: null } });
-        log.info({ status: res.status, attempts: row.attempts + 1 }, "callback delivered");
+        log.info({ status: res.status, attempts: row.attempts + 1 }, alreadyReceived ? "callback already received by the frontend (replayed delivery id): delivered" : "callback delivered");
         return;
       }
       error = `HTTP ${res.status} ${res.statusText}`.trim();

@@ -1,37 +1,8 @@
-import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { ZNotifyPayload, ZNotifyTestCase, ZPingResponse } from "@magma/protocol";
+import { startReceiver } from "../testing/receiver.ts";
 import { ADMIN_TOKEN, jobCall, jobYaml, ping, startHarness, submit, waitUntil, type Harness } from "../testing/harness.ts";
-
-interface Received {
-  method: string;
-  url: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-  status: number;
-}
-
-/** A local callback receiver; `respond` decides each answer's status. */
-function startReceiver(respond: (r: Omit<Received, "status">, n: number) => number) {
-  const received: Received[] = [];
-  const server: Server = createServer((req, res) => {
-    let body = "";
-    req.on("data", (c) => (body += c));
-    req.on("end", () => {
-      const r = { method: req.method!, url: req.url!, headers: req.headers, body };
-      const status = respond(r, received.filter((x) => x.url === r.url).length);
-      received.push({ ...r, status });
-      res.writeHead(status).end();
-    });
-  });
-  return new Promise<{ server: Server; url: string; received: Received[] }>((resolve) =>
-    server.listen(0, "127.0.0.1", () => {
-      const a = server.address();
-      resolve({ server, url: `http://127.0.0.1:${typeof a === "object" && a ? a.port : 0}`, received });
-    }),
-  );
-}
 
 const MINIMAL_KEYS = ["id", "status", "status_string", "state", "state_string", "health", "health_string", "submit_time", "start_time", "end_time", "submitter_username", "failure_comment", "priority", "description", "actual_device_id", "definition", "metadata"];
 
@@ -89,7 +60,7 @@ metadata: {source: ci, build: 42}`;
     expect(payload).toMatchObject({ id: jobId, status: 2, status_string: "complete", state: 5, state_string: "Finished", health: 1, health_string: "Complete", submitter_username: "admin", actual_device_id: "qemu-01", priority: 50, failure_comment: null, token: ADMIN_TOKEN, metadata: { source: "ci", build: "42" } });
     expect(payload.submit_time).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{6})?\+00:00$/);
     expect(payload.end_time).not.toBe("None");
-    expect(payload.magma).toEqual({ instance: "lab-a", device_type: "qemu", error_type: null, health_check: false });
+    expect(payload.magma).toEqual({ instance: "lab-a", device_type: "qemu", error_type: null, health_check: false, visibility: "public" });
     expect(payload.log!.split("\n")[1]).toBe('- {"dt": "2026-11-23T06:55:15.488296", "lvl": "results", "msg": {"case": "validate", "definition": "lava", "result": "pass"}}');
     expect(Object.keys(payload.results!).sort()).toEqual(["0_cb", "lava"]);
     const cases = (parse(payload.results!["0_cb"]!) as unknown[]).map((c) => ZNotifyTestCase.parse(c));
@@ -115,6 +86,8 @@ metadata: {source: ci, build: 42}`;
     expect(fed.every((f) => f.headers["x-magma-token"] === "fed-secret")).toBe(true);
     const running = JSON.parse(fed.find((f) => JSON.parse(f.body).state === 3)!.body);
     expect(running).toMatchObject({ status: 1, status_string: "running", health: 0 });
+    // the frozen Running payload keeps LAVA's key order
+    expect(Object.keys(running).slice(0, MINIMAL_KEYS.length)).toEqual(MINIMAL_KEYS);
   });
 
   it("pending rows survive a restart and are delivered by the new process", async () => {

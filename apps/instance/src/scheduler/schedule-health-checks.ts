@@ -1,6 +1,7 @@
 import { parseJobDefinition } from "@magma/protocol";
 import type { TransitionContext } from "../jobs/job-transitions.ts";
-import { normaliseDefinition, randomToken, visibilityString } from "../jobs/submit-job.ts";
+import { normaliseDefinition, randomToken } from "../jobs/submit-job.ts";
+import { storedVisibility } from "../auth/job-visibility.ts";
 import type { Logger } from "../logger.ts";
 
 /** Submitter of health checks, as in LAVA. */
@@ -59,12 +60,12 @@ export async function scheduleHealthChecks(t: TransitionContext, logger: Logger)
         requestedDeviceTypeId: d.device_type_id,
         tags: def.tags ?? [],
         priority: def.priority ?? 50,
-        visibility: visibilityString(def.visibility),
+        visibility: storedVisibility(def.visibility),
         metadata: def.metadata ?? {},
         notify: (def.notify as object | undefined) ?? undefined,
         definition: normaliseDefinition(parsed.raw),
         originalDefinition: d.health_check_definition,
-        token: randomToken(),
+        tokenNonce: randomToken(),
         healthCheck: true,
         state: "Scheduled",
         actualDeviceId: d.id,

@@ -14,14 +14,20 @@ const dictionary = z.record(z.string(), z.unknown()).default({}).superRefine((d,
   if (!r.success) for (const i of r.error.issues) ctx.addIssue({ code: "custom", path: i.path as (string | number)[], message: i.message });
 });
 
-/** One lab file (YAML): users with API tokens, workers, device types, devices. */
+/**
+ * One lab file (YAML): users with API tokens and groups, workers, device types, devices. A token with
+ * `federation: true` may act for other users (X-Magma-Submitter); `groups` are created as needed.
+ */
 export const ZLabFile = z.strictObject({
   users: z
     .array(
       z.strictObject({
         username: name("username"),
         superuser: z.boolean().default(false),
-        tokens: z.array(z.strictObject({ secret: z.string().min(16, "a token secret needs at least 16 characters"), description: z.string().default("") })).default([]),
+        tokens: z
+          .array(z.strictObject({ secret: z.string().min(16, "a token secret needs at least 16 characters"), description: z.string().default(""), federation: z.boolean().default(false) }))
+          .default([]),
+        groups: z.array(name("group")).default([]),
       }),
     )
     .default([]),

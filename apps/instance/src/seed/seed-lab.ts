@@ -1,16 +1,19 @@
 import { parseJobDefinition, formatDefinitionErrors } from "@magma/protocol";
 import type { InstanceDb } from "@magma/db/instance";
+import { digestSecret } from "@magma/db/secrets";
 import type { TLabFile } from "./lab-file.ts";
+import { addToGroups, storeApiToken } from "../auth/api-tokens.ts";
 
 /**
  * Upserts a lab file into the database, idempotently (run it again and nothing changes): users and
- * their tokens by secret, workers by hostname (new workers start Offline, as LAVA), device types by
+ * their tokens by secret (stored as SHA-256 digests, sealed too when `opts.secretKey` is set), workers'
+ * tokens as digests, workers by hostname (new workers start Offline, as LAVA), device types by
  * name (health check validated first), devices by hostname (state untouched when they exist, so a
  * re-seed never disturbs a running job; health set only on creation).
  * @returns counts of each kind seeded
  * @throws Error naming the device type whose health check is invalid, or the unknown device type / worker a device names
  */
-export async function seedLab(db: InstanceDb, lab: TLabFile): Promise<Record<string, number>> {
+export async function seedLab(db: InstanceDb, lab: TLabFile, opts: { secretKey?: string | null } = {}): Promise<Record<string, number>> {
   for (const dt of lab.device_types) {
     if (dt.health_check) {
       const r = parseJobDefinition(dt.health_check);
@@ -27,14 +30,15 @@ export async function seedLab(db: InstanceDb, lab: TLabFile): Promise<Record<str
     for (const u of lab.users) {
       const user = await tx.user.upsert({ where: { username: u.username }, create: { username: u.username, isSuperuser: u.superuser }, update: { isSuperuser: u.superuser } });
       for (const t of u.tokens) {
-        await tx.apiToken.upsert({ where: { secret: t.secret }, create: { userId: user.id, secret: t.secret, description: t.description }, update: { userId: user.id, description: t.description } });
+        await storeApiToken(tx, { userId: user.id, secret: t.secret, description: t.description, secretKey: opts.secretKey ?? null, federation: t.federation });
       }
+      await addToGroups(tx, user.id, u.groups);
     }
     for (const w of lab.workers) {
       await tx.worker.upsert({
         where: { hostname: w.hostname },
-        create: { hostname: w.hostname, token: w.token, description: w.description ?? null, jobLimit: w.job_limit },
-        update: { token: w.token, description: w.description ?? null, jobLimit: w.job_limit },
+        create: { hostname: w.hostname, tokenDigest: digestSecret(w.token), description: w.description ?? null, jobLimit: w.job_limit },
+        update: { tokenDigest: digestSecret(w.token), description: w.description ?? null, jobLimit: w.job_limit },
       });
     }
     for (const t of lab.device_types) {

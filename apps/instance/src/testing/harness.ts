@@ -10,6 +10,8 @@ import { seedLab } from "../seed/seed-lab.ts";
 export const ADMIN_TOKEN = "admin-token-0123456789abcdef";
 export const BOB_TOKEN = "bob-token-0123456789abcdefgh";
 export const WORKER_TOKEN = "worker-a-token-0123456789abcdef";
+/** MAGMA_SECRET_KEY of test instances (seals the API tokens a notify callback may name) */
+export const TEST_SECRET_KEY = "test-secret-key-0123456789abcdefghijkl";
 
 /** The default test lab: admin + bob, one worker, device type qemu, qemu-01 (no tags). */
 export const DEFAULT_LAB = `
@@ -51,9 +53,9 @@ export interface Harness {
 export async function startHarness(opts: { lab?: string; config?: Partial<InstanceConfig> } = {}): Promise<Harness> {
   const testDb = await createTestDatabase("instance");
   const db = createInstanceDb(testDb.url, 10);
-  await seedLab(db, parseLabFile(opts.lab ?? DEFAULT_LAB));
+  let config: InstanceConfig = { ...loadConfig({}), databaseUrl: testDb.url, secretKey: TEST_SECRET_KEY, ...opts.config };
+  await seedLab(db, parseLabFile(opts.lab ?? DEFAULT_LAB), { secretKey: config.secretKey });
   const logger = createLogger(process.env["MAGMA_TEST_LOG_LEVEL"] ?? "silent");
-  let config: InstanceConfig = { ...loadConfig({}), databaseUrl: testDb.url, ...opts.config };
   const h: Harness = {
     testDb,
     db,
@@ -92,11 +94,11 @@ export async function waitUntil<T>(check: () => Promise<T> | T, timeoutMs = 10_0
 }
 
 /** A minimal valid job definition for device type `qemu`. */
-export function jobYaml(opts: { name?: string; priority?: number | string; tags?: string[]; extra?: string; deviceType?: string } = {}): string {
+export function jobYaml(opts: { name?: string; priority?: number | string; tags?: string[]; extra?: string; deviceType?: string; visibility?: string } = {}): string {
   return [
     `job_name: ${opts.name ?? "smoke"}`,
     `device_type: ${opts.deviceType ?? "qemu"}`,
-    `visibility: public`,
+    `visibility: ${opts.visibility ?? "public"}`,
     opts.priority !== undefined ? `priority: ${opts.priority}` : "",
     opts.tags ? `tags: [${opts.tags.join(", ")}]` : "",
     `timeouts: {job: {minutes: 5}}`,

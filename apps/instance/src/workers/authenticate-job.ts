@@ -1,9 +1,10 @@
 import type { InstanceDb, TestJob } from "@magma/db/instance";
 import { AppError } from "../app-error.ts";
-import { tokensEqual } from "./ping-worker.ts";
+import { secretMatchesDigest } from "@magma/db/secrets";
 
 /**
- * Checks the `LAVA-Token` of a job call (bundle, state, logs) against the job's token.
+ * Checks the `LAVA-Token` of a job call (bundle, state, logs) against the digest of the job's token
+ * (stored when a ping first handed the job out; constant-time comparison of the digests).
  * @throws AppError NOT_FOUND `Unknown job 'N'`, INVALID_REQUEST `Missing 'token'`,
  *   UNAUTHENTICATED `Invalid 'token'`
  */
@@ -11,6 +12,6 @@ export async function authenticateJob(db: InstanceDb, jobId: number, token: stri
   const job = await db.testJob.findUnique({ where: { id: jobId } });
   if (!job) throw new AppError("NOT_FOUND", `Unknown job '${jobId}'`);
   if (!token) throw new AppError("INVALID_REQUEST", "Missing 'token'");
-  if (!tokensEqual(token, job.token)) throw new AppError("UNAUTHENTICATED", "Invalid 'token'");
+  if (job.tokenDigest === null || !secretMatchesDigest(token, job.tokenDigest)) throw new AppError("UNAUTHENTICATED", "Invalid 'token'");
   return job;
 }

@@ -1,24 +1,30 @@
-import { timingSafeEqual } from "node:crypto";
+import { deriveJobToken, digestSecret, secretMatchesDigest } from "@magma/db/secrets";
 import { MAX_PING_WAIT_MS, WORKER_PROTOCOL_VERSION, type TPingResponse } from "@magma/protocol";
 import type { InstanceDb } from "@magma/db/instance";
 import { AppError } from "../app-error.ts";
 import type { InstanceContext } from "../context.ts";
 
-/** Constant-time string comparison (LAVA's `constant_time_compare`). */
-export function tokensEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
-/** The ping answer now: Scheduled / Running / Canceling jobs on this worker's devices, with job tokens. */
-export async function pingAnswer(db: InstanceDb, workerId: number): Promise<TPingResponse> {
+/**
+ * The ping answer now: Scheduled / Running / Canceling jobs on this worker's devices, with job tokens.
+ * A job token is derived from the worker's own (just verified) token and the job's nonce
+ * ({@link deriveJobToken}); the first answer that lists a job stores the token's digest, which the job
+ * calls (bundle, state, logs) are checked against, so no job token is stored in the database.
+ * @param workerToken the raw token the worker presented with this ping
+ */
+export async function pingAnswer(db: InstanceDb, workerId: number, workerToken: string): Promise<TPingResponse> {
   const jobs = await db.testJob.findMany({
     where: { state: { in: ["Scheduled", "Running", "Canceling"] }, actualDevice: { workerId } },
-    select: { id: true, token: true, state: true },
+    select: { id: true, tokenNonce: true, tokenDigest: true, state: true },
     orderBy: { id: "asc" },
   });
-  const pick = (s: string) => jobs.filter((j) => j.state === s).map((j) => ({ id: j.id, token: j.token }));
+  const withTokens = jobs.map((j) => ({ ...j, token: deriveJobToken(workerToken, j.id, j.tokenNonce) }));
+  for (const j of withTokens) {
+    if (j.tokenDigest === null) {
+      // only the first ping stores it; a concurrent ping derives the same token
+      await db.testJob.updateMany({ where: { id: j.id, tokenDigest: null }, data: { tokenDigest: digestSecret(j.token) } });
+    }
+  }
+  const pick = (s: string) => withTokens.filter((j) => j.state === s).map((j) => ({ id: j.id, token: j.token }));
   return { start: pick("Scheduled"), running: pick("Running"), cancel: pick("Canceling") };
 }
 
@@ -46,7 +52,7 @@ export async function pingWorker({ ctx, hostname, token, version, waitMs, signal
   const worker = await ctx.db.worker.findUnique({ where: { hostname } });
   if (!worker) throw new AppError("NOT_FOUND", "Unknown worker");
   if (!token) throw new AppError("INVALID_REQUEST", "Missing 'token'");
-  if (!tokensEqual(token, worker.token)) throw new AppError("UNAUTHENTICATED", "Invalid 'token'");
+  if (!secretMatchesDigest(token, worker.tokenDigest)) throw new AppError("UNAUTHENTICATED", "Invalid 'token'");
   if (!version) throw new AppError("INVALID_REQUEST", "Missing 'version'");
   if (version !== WORKER_PROTOCOL_VERSION) {
     const busy = await ctx.db.testJob.count({ where: { state: { in: ["Running", "Canceling"] }, actualDevice: { workerId: worker.id } } });
@@ -71,7 +77,7 @@ export async function pingWorker({ ctx, hostname, token, version, waitMs, signal
     const deadline = Date.now() + Math.min(Math.max(0, waitMs), MAX_PING_WAIT_MS);
     for (;;) {
       woken = false;
-      const answer = await pingAnswer(ctx.db, worker.id);
+      const answer = await pingAnswer(ctx.db, worker.id, token);
       if (answer.start.length || answer.cancel.length) return answer;
       const left = deadline - Date.now();
       if (left <= 0 || signal?.aborted) return answer;

@@ -1,6 +1,7 @@
 import xmlrpc from "@foxglove/xmlrpc";
 import type { InstanceDb, User } from "@magma/db/instance";
 import type { InstanceContext } from "../context.ts";
+import { userForSecret } from "../auth/authenticate-token.ts";
 import { resultsMethods } from "./results.ts";
 import { RpcFault, toFault, type RpcMethods } from "./rpc.ts";
 import { schedulerDeviceTypesMethods } from "./scheduler-device-types.ts";
@@ -42,8 +43,10 @@ export type RpcCaller = { user: User | null } | { invalid: string };
 
 /**
  * Resolves lavacli's `Authorization: Basic base64(username:token)` (what xmlrpc.client sends for
- * `http://user:token@host/RPC2`). The token must belong to that username, as LAVA's
- * `AuthToken.get_user_for_secret(username, secret)`. No header = anonymous.
+ * `http://user:token@host/RPC2`, percent-encoding both parts). The token must belong to that username,
+ * as LAVA's `AuthToken.get_user_for_secret(username, secret)`. No header = anonymous. Malformed
+ * credentials (not Basic, no colon, bad percent-encoding, control characters) are `invalid` like wrong
+ * ones, never an exception.
  */
 export async function authenticateBasic(db: InstanceDb, header: string | undefined): Promise<RpcCaller> {
   if (!header) return { user: null };
@@ -52,10 +55,18 @@ export async function authenticateBasic(db: InstanceDb, header: string | undefin
   const decoded = Buffer.from(m[1]!, "base64").toString("utf8");
   const colon = decoded.indexOf(":");
   if (colon < 0) return { invalid: "Authorization must be HTTP Basic username:token" };
-  const username = decodeURIComponent(decoded.slice(0, colon));
-  const secret = decodeURIComponent(decoded.slice(colon + 1));
+  let username: string;
+  let secret: string;
+  try {
+    username = decodeURIComponent(decoded.slice(0, colon));
+    secret = decodeURIComponent(decoded.slice(colon + 1));
+  } catch {
+    return { invalid: "Malformed percent-encoding in the Basic credentials" };
+  }
+  // eslint-disable-next-line no-control-regex -- credentials with control characters are refused outright
+  if (!username || !secret || /[\u0000-\u001f\u007f]/.test(username + secret)) return { invalid: "Malformed Basic credentials" };
   // one query: that user, when it owns the token
-  const user = await db.user.findFirst({ where: { username, tokens: { some: { secret } } } });
+  const user = await userForSecret(db, secret, username);
   if (!user) return { invalid: "Invalid username or token" };
   return { user };
 }

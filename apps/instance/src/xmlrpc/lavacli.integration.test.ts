@@ -6,7 +6,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { ZPingResponse, type TLogRecord } from "@magma/protocol";
-import { ADMIN_TOKEN, api, jobCall, ping, startHarness, waitUntil, type Harness } from "../testing/harness.ts";
+import { ADMIN_TOKEN, WORKER_TOKEN, api, jobCall, ping, startHarness, waitUntil, type Harness } from "../testing/harness.ts";
 import { INSTANCE_VERSION } from "../devices/list-inventory.ts";
 
 // Drives Debian's real lavacli 1.2 (/usr/bin/lavacli) against a running instance, and compares its
@@ -292,7 +292,9 @@ describe("lavacli devices, device-types, workers, tags, aliases", () => {
     await settle();
     expect(await lavacli("workers", "list")).toEqual({ code: 0, out: "Workers:\n* worker-a\n" });
     const show = await lavacli("workers", "show", "worker-a");
-    expect(show.out).toMatch(/^hostname    : worker-a\ndescription : None\nstate       : Online\nhealth      : Active\ndevices     : qemu-01\nlast ping   : \d{8}T\d\d:\d\d:\d\d\njob limit   : 0\nversion     : .+\ntoken       : worker-a-token-0123456789abcdef\n$/);
+    expect(show.out).toMatch(/^hostname    : worker-a\ndescription : None\nstate       : Online\nhealth      : Active\ndevices     : qemu-01\nlast ping   : \d{8}T\d\d:\d\d:\d\d\njob limit   : 0\nversion     : .+\n$/);
+    // no token line: the instance keeps only the worker token's digest (LAVA prints the token to superusers)
+    expect(show.out).not.toContain(WORKER_TOKEN);
     expect(await lavacli("workers", "maintenance", "worker-a")).toEqual({ code: 0, out: "" });
     expect((parse((await lavacli("workers", "show", "--yaml", "worker-a")).out) as Record<string, unknown>)["health"]).toBe("Maintenance");
     expect(await lavacli("workers", "update", "worker-a", "--health", "ACTIVE", "--description", "QEMU worker", "--job-limit", "2")).toEqual({ code: 0, out: "" });

@@ -11,7 +11,7 @@ export const schedulerWorkersMethods: RpcMethods = {
     handler: async (call) => listWorkerHostnames(call.ctx.db, optBool(call.params, 0, "show_all", false)),
   },
   "scheduler.workers.show": {
-    help: "`scheduler.workers.show` (`hostname`)\n\nhostname, description, state, health, devices, last_ping, job_limit, version,\ndefault_config, default_env, default_env_dut, and token (superusers only, as LAVA).",
+    help: "`scheduler.workers.show` (`hostname`)\n\nhostname, description, state, health, devices, last_ping, job_limit, version,\ndefault_config, default_env, default_env_dut. No token: Magma stores only its digest (LAVA shows it to superusers).",
     async handler(call) {
       const w = await getWorker(call.ctx.db, str(call.params, 0, "hostname"));
       return {
@@ -27,7 +27,8 @@ export const schedulerWorkersMethods: RpcMethods = {
         default_config: true,
         default_env: true,
         default_env_dut: true,
-        ...(call.user?.isSuperuser ? { token: w.token } : {}),
+        // LAVA shows superusers the worker's token; Magma stores only its digest, so there is none to show
+
       };
     },
   },

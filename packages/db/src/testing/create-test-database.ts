@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { readdir, readFile } from "node:fs/promises";
 import { randomUUID } from "node:crypto";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -50,6 +51,67 @@ export async function createTestDatabase(schema: "instance" | "frontend", server
     name,
     url,
     async drop() {
+      const c = new pg.Client({ connectionString: serverUrl });
+      await c.connect();
+      try {
+        await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      } finally {
+        await c.end();
+      }
+    },
+  };
+}
+
+/** A throw-away database migrated only up to (not including) one migration, to test that migration on old rows. */
+export interface PartlyMigratedDatabase extends TestDatabase {
+  /** Runs SQL (one or more statements) and returns the rows of the last one. */
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** Applies the held-back migration's SQL. */
+  applyTarget(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Creates a database of `schema` with every migration BEFORE the one whose folder ends in
+ * `_<targetName>` applied (their SQL run in folder order, as the runner would), so a test can insert
+ * rows in the old shape and then apply the target migration.
+ * @throws Error when no migration folder ends in `_<targetName>`
+ */
+export async function createTestDatabaseBefore(schema: "instance" | "frontend", targetName: string, serverUrl = testServerUrl()): Promise<PartlyMigratedDatabase> {
+  const dir = path.join(root, "prisma", schema, "migrations");
+  const folders = (await readdir(dir)).filter((d) => /^\d+_/.test(d)).sort();
+  const target = folders.findIndex((d) => d.endsWith(`_${targetName}`));
+  if (target < 0) throw new Error(`no ${schema} migration named '${targetName}'`);
+  const name = `magma_test_${schema}_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE "${name}"`);
+  } finally {
+    await admin.end();
+  }
+  const u = new URL(serverUrl);
+  u.pathname = `/${name}`;
+  const url = u.toString();
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  for (const f of folders.slice(0, target)) await client.query(await readFile(path.join(dir, f, "migration.sql"), "utf8"));
+  return {
+    name,
+    url,
+    async query<T>(sql: string, params?: unknown[]) {
+      const r = await client.query(sql, params);
+      const last = Array.isArray(r) ? r[r.length - 1] : r;
+      return (last?.rows ?? []) as T[];
+    },
+    async applyTarget() {
+      await client.query(await readFile(path.join(dir, folders[target]!, "migration.sql"), "utf8"));
+    },
+    async close() {
+      await client.end().catch(() => undefined);
+    },
+    async drop() {
+      await client.end().catch(() => undefined);
       const c = new pg.Client({ connectionString: serverUrl });
       await c.connect();
       try {

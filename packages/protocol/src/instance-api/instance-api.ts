@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { JOB_HEALTHS, JOB_STATES } from "../job-state.ts";
 import { ZTestCase, ZTestSuite } from "../results/results.ts";
+import { ZVisibility } from "../job-definition/job-definition.ts";
 
 /**
  * Public REST API of an instance (LAVA's api/v0.2 subset), used by the frontend, lavacli-style
@@ -25,6 +26,20 @@ import { ZTestCase, ZTestSuite } from "../results/results.ts";
  */
 export const INSTANCE_API_PREFIX = "/api/v0.2";
 export const IDEMPOTENCY_HEADER = "idempotency-key";
+
+/**
+ * Request header naming the user a REST call acts for (lowercase, as Node reports it). Accepted only
+ * with an API token that has the `federation` capability (the frontend's lab token): the instance then
+ * authenticates the call as that user, creating it on first use as a plain (never super-) user, so
+ * a job submitted through the frontend is recorded as submitted by the real person and every read
+ * follows that person's visibility. Acting as an existing superuser needs a superuser's token.
+ * Errors: 401 without a token, 403 for a token without the capability (or a superuser named by a
+ * non-superuser's token), 400 for a name that is not a valid username ({@link ZLabUsername}).
+ */
+export const SUBMITTER_HEADER = "x-magma-submitter";
+
+/** A lab username (Django's rule, which LAVA keeps): 1–150 of letters, digits and `@.+-_`. */
+export const ZLabUsername = z.string().regex(/^[\w.@+-]{1,150}$/, "must be 1 to 150 letters, digits or @.+-_");
 
 export const ZSubmitJobRequest = z.object({ definition: z.string().min(1, "definition must not be empty") });
 export type TSubmitJobRequest = z.infer<typeof ZSubmitJobRequest>;
@@ -90,6 +105,10 @@ export const ZFinishedJobRef = z.object({
   health: z.enum(JOB_HEALTHS),
   test_case_count: z.number().int(),
   log_line_count: z.number().int(),
+  /** the job's visibility on its lab (optional on parse: labs before it was added omit it) */
+  visibility: ZVisibility.optional(),
+  /** the lab username of the submitter (optional on parse, as `visibility`) */
+  submitter: z.string().optional(),
 });
 export type TFinishedJobRef = z.infer<typeof ZFinishedJobRef>;
 

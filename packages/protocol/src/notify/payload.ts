@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ZVisibility } from "../job-definition/job-definition.ts";
 
 /**
  * The notify callback body, LAVA's `TestJob.create_job_data` (lava_scheduler_app/models.py), so
@@ -12,7 +13,8 @@ import { z } from "zod";
  * - `end_time` carries the real end time (LAVA always sends "None" in Finished callbacks).
  * - `metadata` is the job's `metadata:` mapping (LAVA 2023.01 sends `[]`).
  * - `magma` carries what a federating receiver needs without parsing YAML: instance name,
- *   device type, error type and a delivery id.
+ *   device type, error type, health-check flag and the job's `visibility` (`public` | `personal` |
+ *   `{group: [names]}`). The submitter is LAVA's own `submitter_username` (a lab username).
  */
 export const ZNotifyPayload = z.looseObject({
   id: z.number().int(),
@@ -41,6 +43,11 @@ export const ZNotifyPayload = z.looseObject({
       device_type: z.string(),
       error_type: z.string().nullable(),
       health_check: z.boolean(),
+      /**
+       * the job's visibility on its lab, so a federating receiver keeps the lab's promise (optional on
+       * parse: labs before it was added omit it; treat a missing one as unknown, not as public)
+       */
+      visibility: ZVisibility.optional(),
     })
     .optional(),
 });
@@ -65,3 +72,23 @@ export type TNotifyTestCase = z.infer<typeof ZNotifyTestCase>;
 
 /** Header a Magma instance puts its federation token in when calling the frontend. */
 export const FEDERATION_TOKEN_HEADER = "x-magma-token";
+
+/**
+ * Signed callbacks (GitHub/Stripe-style webhooks). Every callback POST from an instance carries
+ * {@link CALLBACK_TIMESTAMP_HEADER} (unix seconds of this attempt) and {@link CALLBACK_DELIVERY_HEADER}
+ * (a UUID of the outbox row: the same for every retry of one callback, so a receiver can refuse a
+ * replay). When the receiver has a shared secret (the federation callback:
+ * MAGMA_FEDERATION_SIGNING_SECRET on the instance), it also carries {@link CALLBACK_SIGNATURE_HEADER}
+ * = `sha256=` + lowercase hex HMAC-SHA256(secret, `${timestamp}.${body}`) over the exact body bytes.
+ * A receiver refuses a missing or wrong signature, a timestamp more than
+ * {@link CALLBACK_SIGNATURE_TOLERANCE_S} from its clock, and a delivery id it has already accepted.
+ * Job notify callbacks (the `notify:` block) have no secret and are not signed.
+ * Sign/verify functions: `signPayload` / `verifySignature` in `@magma/db/secrets`.
+ */
+export const CALLBACK_SIGNATURE_HEADER = "x-magma-signature";
+export const CALLBACK_TIMESTAMP_HEADER = "x-magma-timestamp";
+export const CALLBACK_DELIVERY_HEADER = "x-magma-delivery";
+/** Prefix of the signature header's value. */
+export const CALLBACK_SIGNATURE_PREFIX = "sha256=";
+/** Largest accepted distance between a callback's timestamp and the receiver's clock, seconds. */
+export const CALLBACK_SIGNATURE_TOLERANCE_S = 300;

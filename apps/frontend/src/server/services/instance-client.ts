@@ -4,6 +4,7 @@ import {
   ZInstanceOverview,
   ZLogLine,
   ZNotifyPayload,
+  SUBMITTER_HEADER,
   ZSubmitJobResponse,
   type TFinishedJobsCursor,
   type TFinishedJobsPage,
@@ -97,7 +98,7 @@ export async function openJobLogStream(lab: TInstanceRecord, jobId: number, star
  * frontend's lab token and records the job as submitted by its own user of that name (created on
  * first use, never a superuser), so personal visibility and the job's submitter are the real user's.
  */
-export const SUBMITTER_HEADER = "x-magma-submitter";
+export { SUBMITTER_HEADER };
 
 /**
  * POST /api/v0.2/jobs/ `{definition}` with `Idempotency-Key`, so a retried delivery returns the

@@ -1,5 +1,14 @@
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
-import { QUEUE_NAMES, ZNotifyPayload, callbackJobId, type TCallbackQueueJob } from "@magma/protocol";
+import {
+  CALLBACK_DELIVERY_HEADER,
+  CALLBACK_SIGNATURE_HEADER,
+  CALLBACK_SIGNATURE_TOLERANCE_S,
+  CALLBACK_TIMESTAMP_HEADER,
+  QUEUE_NAMES,
+  ZNotifyPayload,
+  callbackJobId,
+  type TCallbackQueueJob,
+} from "@magma/protocol";
+import { constantTimeEqual, signPayload } from "@magma/db/secrets";
 import { findInstanceByName, forgetCallbackDelivery, recordCallbackDelivery, type FrontendDb, type TInstanceRecord } from "@magma/db/frontend";
 import { AppError } from "../app-error.ts";
 import { comparableCallbackToken, openSecret } from "../auth/secret-box.ts";
@@ -8,12 +17,8 @@ import { addJobOrFail } from "../queues/connections.ts";
 /** Largest callback body accepted, in bytes (LAVA's `dataset: all` carries the whole log). */
 export const MAX_CALLBACK_BYTES = 32 * 1024 * 1024;
 
-/** Constant-time string equality (hashing first makes the lengths equal). */
-export function safeEqual(a: string, b: string): boolean {
-  const ha = createHash("sha256").update(a).digest();
-  const hb = createHash("sha256").update(b).digest();
-  return timingSafeEqual(ha, hb) && a.length === b.length;
-}
+/** Constant-time string equality (the instance's and the frontend's one implementation). */
+export const safeEqual = constantTimeEqual;
 
 /** The token of a callback: `x-magma-token`, else `Authorization` (raw as LAVA sends it, or `Token …`/`Bearer …`). */
 export function callbackToken(magmaHeader: string | null, authorization: string | null): string | null {
@@ -25,15 +30,15 @@ export function callbackToken(magmaHeader: string | null, authorization: string 
 /** Headers of a signed callback (webhook-style, as GitHub's and Stripe's). */
 export const CALLBACK_SIGNATURE_HEADERS = {
   /** Unix time of signing, in seconds. */
-  timestamp: "x-magma-timestamp",
+  timestamp: CALLBACK_TIMESTAMP_HEADER,
   /** Unique id of this delivery (a replay of it is refused). */
-  delivery: "x-magma-delivery",
+  delivery: CALLBACK_DELIVERY_HEADER,
   /** `sha256=<hex of HMAC-SHA256(secret, "<timestamp>.<raw body>")>`. */
-  signature: "x-magma-signature",
+  signature: CALLBACK_SIGNATURE_HEADER,
 } as const;
 
 /** How far a signed callback's timestamp may be from now, and how long delivery ids are kept, in ms. */
-export const SIGNATURE_TOLERANCE_MS = 5 * 60_000;
+export const SIGNATURE_TOLERANCE_MS = CALLBACK_SIGNATURE_TOLERANCE_S * 1000;
 
 /** The signature headers of a request, as received (null when absent). */
 export interface TCallbackSignature {
@@ -44,7 +49,7 @@ export interface TCallbackSignature {
 
 /** `sha256=<hex>` for a body signed at `timestamp` with `secret` (what a lab sends). */
 export function signCallback(secret: string, timestamp: string, body: Buffer | string): string {
-  return `sha256=${createHmac("sha256", secret).update(`${timestamp}.`).update(body).digest("hex")}`;
+  return signPayload(secret, timestamp, body);
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from "node:http";
 import type { FastifyInstance } from "fastify";
 import { INSTANCE_API_PREFIX, ZSetDeviceDictionaryRequestSchema, ZSetDeviceHealthRequestSchema } from "@magma/protocol";
 import { AppError } from "../../app-error.ts";
@@ -24,26 +25,26 @@ export function registerRestDeviceRoutes(app: FastifyInstance, ctx: InstanceCont
   for (const type of ["text/plain", "application/yaml", "application/x-yaml", "text/yaml"]) {
     if (!app.hasContentTypeParser(type)) app.addContentTypeParser(type, { parseAs: "string" }, (_req, body, done) => done(null, body));
   }
-  const admin = async (authorization: string | undefined) => {
-    const user = await requireUser(ctx.db, authorization);
+  const admin = async (headers: IncomingHttpHeaders) => {
+    const user = await requireUser(ctx.db, headers);
     if (!user.isSuperuser) throw new AppError("FORBIDDEN", `Permission denied: user '${user.username}' is not a superuser`);
     return user;
   };
 
   app.get<{ Params: { hostname: string } }>(`${P}/devices/:hostname/dictionary/`, async (req) => {
-    await admin(req.headers.authorization);
+    await admin(req.headers);
     return getDeviceDictionary(ctx.db, req.params.hostname);
   });
 
   app.put<{ Params: { hostname: string } }>(`${P}/devices/:hostname/dictionary/`, async (req) => {
-    const user = await admin(req.headers.authorization);
+    const user = await admin(req.headers);
     const dictionary = typeof req.body === "string" ? req.body : parseOr400(ZSetDeviceDictionaryRequestSchema, req.body).dictionary;
     req.log.info({ device: req.params.hostname, by: user.username }, "set device dictionary");
     return setDeviceDictionary({ db: ctx.db, logger: ctx.logger, user, hostname: req.params.hostname, dictionary });
   });
 
   app.post<{ Params: { hostname: string } }>(`${P}/devices/:hostname/set_health/`, async (req) => {
-    const user = await admin(req.headers.authorization);
+    const user = await admin(req.headers);
     const { health, reason } = parseOr400(ZSetDeviceHealthRequestSchema, req.body);
     req.log.info({ device: req.params.hostname, by: user.username, health }, "set device health");
     const r = await setDeviceHealth({ ctx, user, hostname: req.params.hostname, health, reason });

@@ -2,7 +2,8 @@ import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { INSTANCE_API_PREFIX } from "@magma/protocol";
 import type { InstanceContext } from "../../context.ts";
-import { readEvents, toLavaFrames } from "../../events/read-events.ts";
+import { authenticateToken } from "../../auth/authenticate-token.ts";
+import { readEvents, toLavaFrames, visibleEvents } from "../../events/read-events.ts";
 import { parseOr400 } from "../params.ts";
 import { SSE_KEEPALIVE_MS } from "./rest-job-logs.ts";
 
@@ -22,10 +23,14 @@ const ZEventsQuery = z.object({
  * datetime, username, json]` (LAVA's websocket frame) for every event after `since` (or the
  * `Last-Event-ID` header), then new ones as they are committed; `: keepalive` comments when idle.
  * Unlike LAVA's ZMQ/websocket stream nothing is lost while a client is away: events are rows.
+ * Visibility (auth/job-visibility.ts): a testjob event is sent only when the caller (optional
+ * `Authorization: Token`, anonymous = public jobs only) may see the job; a device event about a job
+ * the caller may not see is sent without its `job` field. A bad token is refused (401) before the stream starts.
  */
 export function registerRestEventRoutes(app: FastifyInstance, ctx: InstanceContext, shutdown: AbortSignal): void {
   app.get(`${P}/events/`, async (req, reply) => {
     const q = parseOr400(ZEventsQuery, req.query, "query");
+    const user = await authenticateToken(ctx.db, req.headers);
     const last = Number(req.headers["last-event-id"]);
     let cursor = Number.isInteger(last) && last >= 0 ? last : q.since;
     const topics = q.topic ? new Set(q.topic.split(",").map((t) => t.trim())) : null;
@@ -42,7 +47,8 @@ export function registerRestEventRoutes(app: FastifyInstance, ctx: InstanceConte
         const batch = await readEvents(ctx.db, cursor);
         if (batch.length) {
           idleMs = 0;
-          const out = batch.filter((e) => !topics || topics.has(e.topic)).map((e) => `id: ${e.id}\nevent: ${e.topic}\ndata: ${JSON.stringify(toLavaFrames(e, ctx.config.name))}\n\n`);
+          const shown = await visibleEvents(ctx.db, batch.filter((e) => !topics || topics.has(e.topic)), user);
+          const out = shown.map((e) => `id: ${e.id}\nevent: ${e.topic}\ndata: ${JSON.stringify(toLavaFrames(e, ctx.config.name))}\n\n`);
           if (out.length) reply.raw.write(out.join(""));
           cursor = batch[batch.length - 1]!.id;
           continue;

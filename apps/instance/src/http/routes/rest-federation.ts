@@ -28,12 +28,12 @@ const ZFinishedQuery = z
 export function registerRestFederationRoutes(app: FastifyInstance, ctx: InstanceContext): void {
   app.get(`${P}/magma/finished-jobs/`, async (req) => {
     const q = parseOr400(ZFinishedQuery, req.query, "query");
-    const user = await authenticateToken(ctx.db, req.headers.authorization);
+    const user = await authenticateToken(ctx.db, req.headers);
     return listFinishedJobs({ db: ctx.db, user, after: q.since ? { since: q.since, after_id: q.after_id } : null, limit: q.limit });
   });
   app.get(`${P}/magma/jobs/:id/federation/`, async (req) => {
     const jobId = jobIdParam((req.params as { id: string }).id);
-    const user = await authenticateToken(ctx.db, req.headers.authorization);
+    const user = await authenticateToken(ctx.db, req.headers);
     return getFederationPayload({ db: ctx.db, user, jobId, instanceName: ctx.config.name });
   });
 }

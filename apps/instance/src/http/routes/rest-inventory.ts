@@ -41,7 +41,7 @@ export function registerRestInventoryRoutes(app: FastifyInstance, ctx: InstanceC
   paged("devicetypes", () => listDeviceTypes(ctx.db));
   paged("workers", () => listWorkers(ctx.db));
   app.get(`${P}/system/version/`, async () => ({ version: INSTANCE_VERSION }));
-  app.get(`${P}/system/whoami/`, async (req) => ({ user: (await authenticateToken(ctx.db, req.headers.authorization))?.username ?? "" }));
+  app.get(`${P}/system/whoami/`, async (req) => ({ user: (await authenticateToken(ctx.db, req.headers))?.username ?? "" }));
   app.get(`${P}/magma/overview/`, async () => getOverview(ctx.db, ctx.config.name));
   registerRestFederationRoutes(app, ctx);
 }

@@ -28,7 +28,7 @@ const ZRange = z.object({
  */
 export function registerRestLogRoutes(app: FastifyInstance, ctx: InstanceContext, shutdown: AbortSignal): void {
   app.get(`${P}/jobs/:id/logs/`, async (req, reply) => {
-    const user = await authenticateToken(ctx.db, req.headers.authorization);
+    const user = await authenticateToken(ctx.db, req.headers);
     const id = jobIdParam((req.params as { id: string }).id);
     await getVisibleJob(ctx.db, id, user);
     const { start, end } = parseOr400(ZRange, req.query, "query");
@@ -41,7 +41,7 @@ export function registerRestLogRoutes(app: FastifyInstance, ctx: InstanceContext
   });
 
   app.get(`${P}/jobs/:id/logs/stream/`, async (req, reply) => {
-    const user = await authenticateToken(ctx.db, req.headers.authorization);
+    const user = await authenticateToken(ctx.db, req.headers);
     const id = jobIdParam((req.params as { id: string }).id);
     await getVisibleJob(ctx.db, id, user);
     const { start } = parseOr400(ZRange, req.query, "query");

@@ -22,26 +22,26 @@ export function registerRestResultRoutes(app: FastifyInstance, ctx: InstanceCont
   };
   app.get(`${P}/jobs/:id/suites/`, async (req) => {
     const id = jobIdParam((req.params as { id: string }).id);
-    await getVisibleJob(ctx.db, id, await authenticateToken(ctx.db, req.headers.authorization));
+    await getVisibleJob(ctx.db, id, await authenticateToken(ctx.db, req.headers));
     const { limit, offset } = pagingQuery(req.query);
     const r = await listSuites(ctx.db, id, limit, offset);
     return { count: r.count, ...page(`${P}/jobs/${id}/suites/`, r.count, limit, offset), results: r.results };
   });
   app.get(`${P}/jobs/:id/tests/`, async (req) => {
     const id = jobIdParam((req.params as { id: string }).id);
-    await getVisibleJob(ctx.db, id, await authenticateToken(ctx.db, req.headers.authorization));
+    await getVisibleJob(ctx.db, id, await authenticateToken(ctx.db, req.headers));
     const { limit, offset } = pagingQuery(req.query);
     const r = await listTestCases(ctx.db, id, limit, offset);
     return { count: r.count, ...page(`${P}/jobs/${id}/tests/`, r.count, limit, offset), results: r.results };
   });
   app.get(`${P}/jobs/:id/results/`, async (req) => {
     const id = jobIdParam((req.params as { id: string }).id);
-    await getVisibleJob(ctx.db, id, await authenticateToken(ctx.db, req.headers.authorization));
+    await getVisibleJob(ctx.db, id, await authenticateToken(ctx.db, req.headers));
     return getJobResults(ctx.db, id);
   });
   app.get(`${P}/jobs/:id/metadata/`, async (req) => {
     const id = jobIdParam((req.params as { id: string }).id);
-    const job = await getVisibleJob(ctx.db, id, await authenticateToken(ctx.db, req.headers.authorization));
+    const job = await getVisibleJob(ctx.db, id, await authenticateToken(ctx.db, req.headers));
     return { metadata: job.metadata ?? {} };
   });
 }

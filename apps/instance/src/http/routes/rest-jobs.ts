@@ -38,7 +38,7 @@ const ZListQuery = z.object({
  */
 export function registerRestJobRoutes(app: FastifyInstance, ctx: InstanceContext): void {
   app.post(`${P}/jobs/`, { bodyLimit: SUBMIT_BODY_LIMIT_BYTES }, async (req, reply) => {
-    const user = await requireUser(ctx.db, req.headers.authorization);
+    const user = await requireUser(ctx.db, req.headers);
     const { definition } = parseOr400(ZSubmitJobRequest, req.body);
     const key = headerValue(req.headers[IDEMPOTENCY_HEADER]);
     req.log.debug({ submitter: user.username, idempotencyKey: key }, "submit job");
@@ -59,7 +59,7 @@ export function registerRestJobRoutes(app: FastifyInstance, ctx: InstanceContext
   });
 
   app.get(`${P}/jobs/`, async (req) => {
-    const user = await authenticateToken(ctx.db, req.headers.authorization);
+    const user = await authenticateToken(ctx.db, req.headers);
     const { limit, offset } = pagingQuery(req.query);
     const q = parseOr400(ZListQuery, req.query, "query");
     const base = new URL(`${ctx.config.publicUrl}${P}/jobs/`);
@@ -81,13 +81,13 @@ export function registerRestJobRoutes(app: FastifyInstance, ctx: InstanceContext
   });
 
   app.get(`${P}/jobs/:id/`, async (req) => {
-    const user = await authenticateToken(ctx.db, req.headers.authorization);
+    const user = await authenticateToken(ctx.db, req.headers);
     const id = jobIdParam((req.params as { id: string }).id);
     return toJobDetail(await getVisibleJob(ctx.db, id, user));
   });
 
-  const cancel = async (req: { headers: { authorization?: string }; params: unknown; log: { info: (o: object, m: string) => void } }) => {
-    const user = await requireUser(ctx.db, req.headers.authorization);
+  const cancel = async (req: { headers: import("node:http").IncomingHttpHeaders; params: unknown; log: { info: (o: object, m: string) => void } }) => {
+    const user = await requireUser(ctx.db, req.headers);
     const id = jobIdParam((req.params as { id: string }).id);
     req.log.info({ jobId: id, by: user.username }, "cancel job");
     await cancelJob(ctx, id, user);

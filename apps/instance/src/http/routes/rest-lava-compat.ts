@@ -21,7 +21,7 @@ const P = INSTANCE_API_PREFIX;
  */
 export function registerRestLavaCompatRoutes(app: FastifyInstance, ctx: InstanceContext): void {
   app.post(`${P}/jobs/:id/resubmit/`, async (req, reply) => {
-    const user = await requireUser(ctx.db, req.headers.authorization);
+    const user = await requireUser(ctx.db, req.headers);
     const id = jobIdParam((req.params as { id: string }).id);
     req.log.info({ jobId: id, by: user.username }, "resubmit job");
     const newId = await resubmitJob(ctx, id, user);
@@ -31,7 +31,7 @@ export function registerRestLavaCompatRoutes(app: FastifyInstance, ctx: Instance
   const exportRoute = (suffix: string, type: string, ext: string, render: (jobId: number, endTime: Date | null) => Promise<string>) =>
     app.get(`${P}/jobs/:id/${suffix}/`, async (req, reply) => {
       const id = jobIdParam((req.params as { id: string }).id);
-      const job = await getVisibleJob(ctx.db, id, await authenticateToken(ctx.db, req.headers.authorization));
+      const job = await getVisibleJob(ctx.db, id, await authenticateToken(ctx.db, req.headers));
       return reply.type(type).header("content-disposition", `attachment; filename=job_${id}.${ext}`).send(await render(id, job.endTime));
     });
   exportRoute("csv", "application/csv", "csv", async (id) => casesToCsv(await loadCases(ctx.db, { jobId: id })));

@@ -10,7 +10,8 @@ export const XMLRPC_BODY_LIMIT_BYTES = MAX_DEFINITION_BYTES * 6 + 64 * 1024;
  * LAVA's XML-RPC endpoint, `POST /RPC2` (also `/RPC2/`), what lavacli speaks.
  * Input: a `<methodCall>` (text/xml); `Authorization: Basic base64(username:token)` or none.
  * Outcomes:
- *   1. credentials sent but wrong → HTTP 401 (LAVA: lavacli shows `401 Unauthorized`), no XML;
+ *   1. credentials sent but wrong or malformed → HTTP 401 (LAVA: lavacli shows `401 Unauthorized`)
+ *      with `WWW-Authenticate: Basic realm="magma"`, no XML;
  *   2. otherwise HTTP 200 `application/xml` with a `<methodResponse>`: the value, or a fault with
  *      LAVA's code and text (401 `Authentication with user and token required for this API.` for
  *      an anonymous write, 404 `Job '<id>' was not found.`, 400 `Problem with submitted job data: …`).
@@ -23,7 +24,7 @@ export function registerXmlRpcRoutes(app: FastifyInstance, ctx: InstanceContext)
       const caller = await authenticateBasic(ctx.db, req.headers.authorization);
       if ("invalid" in caller) {
         req.log.info({ reason: caller.invalid }, "xml-rpc credentials refused");
-        return reply.status(401).type("text/plain").send("401 Unauthorized");
+        return reply.status(401).header("www-authenticate", 'Basic realm="magma"').type("text/plain").send("401 Unauthorized");
       }
       const body = typeof req.body === "string" ? req.body : "";
       const r = await handleRpcBody(ctx, caller.user, body);
