@@ -1,6 +1,8 @@
 // Boundary rules of the monorepo: dependencies point
 // protocol ← db ← apps, the worker never touches a database, apps never import each other, and only
-// an app's env.ts reads process.env; control characters in a regex are deliberate exceptions.
+// an app's env.ts reads process.env; shapes that cross a process boundary are zod schemas in
+// packages/protocol (routes and clients declare none of their own); control characters in a regex
+// are deliberate exceptions.
 // Style is left to the compiler (strict TypeScript).
 import tseslint from "typescript-eslint";
 
@@ -8,6 +10,21 @@ const app = (name) => [`**/apps/${name}/**`, `@magma/${name}`, `@magma/${name}/*
 const banImports = (groups, message) => ({
   "no-restricted-imports": ["error", { patterns: [{ group: groups.flat(), message }] }],
 });
+
+const envOnly = { selector: "MemberExpression[object.name='process'][property.name='env']", message: "Read configuration in this app's env.ts only: one parsed, validated place per app." };
+const noAdHocSchema = {
+  selector: "CallExpression[callee.object.name='z'][callee.property.name=/^(object|strictObject|looseObject)$/]",
+  message: "A shape that crosses a process boundary is one zod schema in packages/protocol: import it instead of declaring z.object here.",
+};
+// HTTP routes, tRPC routers, XML-RPC handlers and HTTP clients: what they parse or send crosses a process boundary
+const boundaryFiles = [
+  "apps/*/src/http/**/*.{ts,tsx}",
+  "apps/*/src/xmlrpc/**/*.{ts,tsx}",
+  "apps/frontend/src/app/**/*.{ts,tsx}",
+  "apps/frontend/src/server/trpc/**/*.{ts,tsx}",
+  "apps/frontend/src/server/http/**/*.{ts,tsx}",
+  "apps/**/src/**/*-client.ts",
+];
 
 export default tseslint.config(
   { ignores: ["**/node_modules/**", "**/.next/**", "**/dist/**", "**/src/generated/**", "**/test-results/**", ".magma/**", "**/next-env.d.ts"] },
@@ -43,11 +60,11 @@ export default tseslint.config(
     // only env.ts reads configuration (tests, test helpers and infra scripts may read their own)
     files: ["apps/**/src/**/*.{ts,tsx}", "packages/**/src/**/*.{ts,tsx}"],
     ignores: ["**/env.ts", "**/*.test.ts", "**/testing/**", "apps/frontend/src/instrumentation.ts"],
-    rules: {
-      "no-restricted-syntax": [
-        "error",
-        { selector: "MemberExpression[object.name='process'][property.name='env']", message: "Read configuration in this app's env.ts only: one parsed, validated place per app." },
-      ],
-    },
+    rules: { "no-restricted-syntax": ["error", envOnly] },
+  },
+  {
+    files: boundaryFiles,
+    ignores: ["**/*.test.ts", "**/testing/**"],
+    rules: { "no-restricted-syntax": ["error", envOnly, noAdHocSchema] },
   },
 );

@@ -1,4 +1,5 @@
-import { z } from "zod";
+import type { z } from "zod";
+import { ZPagingQuery } from "@magma/protocol";
 import { AppError } from "../app-error.ts";
 
 /** Parses a `<id>` path segment; anything but a positive int is a 404, as Django's URL resolver. */
@@ -9,14 +10,9 @@ export function jobIdParam(raw: unknown): number {
   return n;
 }
 
-const ZPaging = z.object({
-  limit: z.coerce.number().int().min(1, "limit must be at least 1").max(1000, "limit must be at most 1000").default(50),
-  offset: z.coerce.number().int().min(0, "offset must not be negative").default(0),
-});
-
 /** DRF LimitOffset parameters: limit (default 50, ≤ 1000) and offset. @throws AppError INVALID_REQUEST naming the parameter */
 export function pagingQuery(q: unknown): { limit: number; offset: number } {
-  return parseOr400(ZPaging, q);
+  return parseOr400(ZPagingQuery, q);
 }
 
 /** `schema.parse` that throws AppError INVALID_REQUEST naming the field instead of a ZodError. */

@@ -119,3 +119,45 @@ export type TFinishedJobsCursor = z.infer<typeof ZFinishedJobsCursor>;
 /** `GET magma/finished-jobs/`: a page in (end_time, id) order; `next` is null at the end. */
 export const ZFinishedJobsPage = z.object({ results: z.array(ZFinishedJobRef), next: ZFinishedJobsCursor.nullable() });
 export type TFinishedJobsPage = z.infer<typeof ZFinishedJobsPage>;
+
+// ---------------------------------------------------------------------------------------------
+// REST query parameters (LAVA api/v0.2, Django REST framework style)
+
+/** DRF LimitOffset paging: `limit` (default 50, at most 1000) and `offset`. */
+export const ZPagingQuery = z.object({
+  limit: z.coerce.number().int().min(1, "limit must be at least 1").max(1000, "limit must be at most 1000").default(50),
+  offset: z.coerce.number().int().min(0, "offset must not be negative").default(0),
+});
+
+/** `GET jobs/` filters, LAVA's names (comma-separated lists for `__in`). */
+export const ZJobListFilters = z.object({
+  state: z.string().optional(),
+  state__in: z.string().optional(),
+  health: z.string().optional(),
+  health__in: z.string().optional(),
+  requested_device_type: z.string().optional(),
+  requested_device_type__name: z.string().optional(),
+  ordering: z.string().optional(),
+});
+
+/** `GET jobs/<id>/logs/?start=&end=`: log lines `[start, end)`. */
+export const ZLogRangeQuery = z.object({
+  start: z.coerce.number().int().min(0, "start must not be negative").default(0),
+  end: z.coerce.number().int().min(0, "end must not be negative").optional(),
+});
+
+/** `GET events/?since=N&topic=a,b`: events after sequence `since`, of these LAVA topics. */
+export const ZEventsQuery = z.object({
+  since: z.coerce.number().int().min(0, "since must not be negative").default(0),
+  /** comma-separated topics, e.g. `org.lavasoftware.testjob` */
+  topic: z.string().optional(),
+});
+
+/** `GET magma/finished-jobs/?since=&after_id=&limit=`: the reconciliation feed's page after (since, after_id). */
+export const ZFinishedJobsQuery = z
+  .object({
+    since: z.string().min(1).optional(),
+    after_id: z.coerce.number().int().min(0).default(0),
+    limit: z.coerce.number().int().min(1, "limit must be at least 1").max(1000, "limit must be at most 1000").default(200),
+  })
+  .refine((q) => q.since !== undefined || q.after_id === 0, { message: "after_id needs since", path: ["after_id"] });

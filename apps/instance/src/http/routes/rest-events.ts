@@ -1,6 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import { z } from "zod";
-import { INSTANCE_API_PREFIX } from "@magma/protocol";
+import { INSTANCE_API_PREFIX, ZEventsQuery } from "@magma/protocol";
 import type { InstanceContext } from "../../context.ts";
 import { authenticateToken } from "../../auth/authenticate-token.ts";
 import { readEvents, toLavaFrames, visibleEvents } from "../../events/read-events.ts";
@@ -11,11 +10,6 @@ const P = INSTANCE_API_PREFIX;
 /** How often an idle stream looks for new rows, ms (events come from DB triggers on any code path). */
 export const EVENTS_POLL_MS = 200;
 
-const ZEventsQuery = z.object({
-  since: z.coerce.number().int().min(0, "since must not be negative").default(0),
-  /** comma-separated topics, e.g. `org.lavasoftware.testjob` */
-  topic: z.string().optional(),
-});
 
 /**
  * GET /api/v0.2/events/?since=N[&topic=a,b] — LAVA's event stream (lava-publisher's topics and

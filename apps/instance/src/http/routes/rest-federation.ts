@@ -1,6 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import { z } from "zod";
-import { INSTANCE_API_PREFIX } from "@magma/protocol";
+import { INSTANCE_API_PREFIX, ZFinishedJobsQuery } from "@magma/protocol";
 import { authenticateToken } from "../../auth/authenticate-token.ts";
 import type { InstanceContext } from "../../context.ts";
 import { getFederationPayload } from "../../federation/get-federation-payload.ts";
@@ -8,14 +7,6 @@ import { listFinishedJobs } from "../../federation/list-finished-jobs.ts";
 import { jobIdParam, parseOr400 } from "../params.ts";
 
 const P = INSTANCE_API_PREFIX;
-
-const ZFinishedQuery = z
-  .object({
-    since: z.string().min(1).optional(),
-    after_id: z.coerce.number().int().min(0).default(0),
-    limit: z.coerce.number().int().min(1, "limit must be at least 1").max(1000, "limit must be at most 1000").default(200),
-  })
-  .refine((q) => q.since !== undefined || q.after_id === 0, { message: "after_id needs since", path: ["after_id"] });
 
 /**
  * Federation reconciliation routes (Magma; the frontend repairs what a lost callback or queue dropped):
@@ -27,7 +18,7 @@ const ZFinishedQuery = z
  */
 export function registerRestFederationRoutes(app: FastifyInstance, ctx: InstanceContext): void {
   app.get(`${P}/magma/finished-jobs/`, async (req) => {
-    const q = parseOr400(ZFinishedQuery, req.query, "query");
+    const q = parseOr400(ZFinishedJobsQuery, req.query, "query");
     const user = await authenticateToken(ctx.db, req.headers);
     return listFinishedJobs({ db: ctx.db, user, after: q.since ? { since: q.since, after_id: q.after_id } : null, limit: q.limit });
   });

@@ -1,6 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import { z } from "zod";
-import { INSTANCE_API_PREFIX } from "@magma/protocol";
+import { INSTANCE_API_PREFIX, ZLogRangeQuery } from "@magma/protocol";
 import { authenticateToken } from "../../auth/authenticate-token.ts";
 import type { InstanceContext } from "../../context.ts";
 import { getVisibleJob } from "../../jobs/get-job.ts";
@@ -13,10 +12,7 @@ const P = INSTANCE_API_PREFIX;
 export const SSE_KEEPALIVE_MS = 15_000;
 const STREAM_CHUNK = 1000;
 
-const ZRange = z.object({
-  start: z.coerce.number().int().min(0, "start must not be negative").default(0),
-  end: z.coerce.number().int().min(0, "end must not be negative").optional(),
-});
+const ZRange = ZLogRangeQuery;
 
 /**
  * Job log routes:

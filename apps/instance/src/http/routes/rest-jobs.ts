@@ -1,6 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import { z } from "zod";
-import { IDEMPOTENCY_HEADER, INSTANCE_API_PREFIX, MAX_DEFINITION_BYTES, ZSubmitJobRequest, type TSubmitJobResponse } from "@magma/protocol";
+import { IDEMPOTENCY_HEADER, INSTANCE_API_PREFIX, MAX_DEFINITION_BYTES, ZJobListFilters, ZSubmitJobRequest, type TSubmitJobResponse } from "@magma/protocol";
 import { AppError } from "../../app-error.ts";
 import { authenticateToken, requireUser } from "../../auth/authenticate-token.ts";
 import type { InstanceContext } from "../../context.ts";
@@ -16,15 +15,7 @@ const P = INSTANCE_API_PREFIX;
 const SUBMIT_BODY_LIMIT_BYTES = MAX_DEFINITION_BYTES * 2 + 64 * 1024;
 const list = (v: unknown) => (typeof v === "string" && v ? v.split(",").map((s) => s.trim()).filter(Boolean) : undefined);
 
-const ZListQuery = z.object({
-  state: z.string().optional(),
-  state__in: z.string().optional(),
-  health: z.string().optional(),
-  health__in: z.string().optional(),
-  requested_device_type: z.string().optional(),
-  requested_device_type__name: z.string().optional(),
-  ordering: z.string().optional(),
-});
+const ZListQuery = ZJobListFilters;
 
 /**
  * Jobs REST routes (LAVA api/v0.2):
