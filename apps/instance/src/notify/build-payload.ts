@@ -1,11 +1,12 @@
 import { stringify } from "yaml";
-import { jobHealthInt, jobStateInt, legacyStatus, type TNotifyPayload } from "@magma/protocol";
+import { jobHealthInt, jobStateInt, legacyStatus, type TNotifyDataset, type TNotifyPayload } from "@magma/protocol";
 import type { InstanceDb, InstanceTx } from "@magma/db/instance";
 import { formatLogLine, pyDatetime } from "./format.ts";
 import { wireVisibility } from "../auth/job-visibility.ts";
 import { toLavaTestCaseExport } from "../results/test-case-dto.ts";
 
-export type TDataset = "minimal" | "logs" | "results" | "all";
+/** The notify dataset (protocol ZNotifyDataset). */
+export type TDataset = TNotifyDataset;
 
 export interface BuildPayloadOptions {
   db: InstanceDb | InstanceTx;

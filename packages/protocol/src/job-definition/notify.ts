@@ -1,5 +1,9 @@
 import { z } from "zod";
 
+/** What a notify callback carries: `minimal` (job fields), `logs` (+ the log), `results` (+ test results), `all`. */
+export const ZNotifyDataset = z.enum(["minimal", "logs", "results", "all"]);
+export type TNotifyDataset = z.infer<typeof ZNotifyDataset>;
+
 /**
  * One notify callback (lava_scheduler_app/schema.py CALLBACK_SCHEMA): url with `{ID}`-style
  * placeholders, method GET|POST, token (+ header name, default Authorization), dataset
@@ -10,7 +14,7 @@ export const ZNotifyCallback = z.strictObject({
   method: z.enum(["GET", "POST"]).optional(),
   token: z.string().optional(),
   header: z.string().optional(),
-  dataset: z.enum(["minimal", "logs", "results", "all"]).optional(),
+  dataset: ZNotifyDataset.optional(),
   "content-type": z.enum(["urlencoded", "json"]).optional(),
 });
 export type TNotifyCallback = z.infer<typeof ZNotifyCallback>;
