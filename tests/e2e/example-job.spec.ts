@@ -25,6 +25,11 @@ test("the submit page's example job runs as it is and its results reach the fron
     return j && j.state === "Finished" ? j : undefined;
   }, 1000);
   expect(job.health).toBe("Complete");
+  // the lab records the real submitter (its own user alice, made on first use), not the frontend's admin token
+  const labA = s.labs.find((l) => l.name === "lab-a")!;
+  const labJob = (await (await fetch(`${labA.url}/api/v0.2/jobs/${id}/`, { headers: { authorization: `Token ${s.adminToken}` } })).json()) as { submitter: string };
+  expect(labJob.submitter).toBe("alice");
+  expect(job.submitter).toBe("alice");
   const smoke = job.suites?.find((x) => x.name === "0_smoke");
   expect(smoke?.tests.map((t) => [t.name, t.result])).toEqual([
     ["uname", "pass"],

@@ -213,5 +213,21 @@ describe("accounts: admin page API", () => {
     );
     expect((await callTrpc("auth.me", { headers: { authorization: `Token ${aliceToken}` } })).data).toMatchObject({ submitLabs: ["lab-a", "lab-b"] });
     expect((await callTrpc("auth.me", { headers: h })).data).toMatchObject({ isSuperuser: true, submitLabs: ["lab-a", "lab-b"] });
+
+    // and takes away again: a member, a lab grant, superuser status, a user (whose token then stops working)
+    expect((await callTrpc("admin.removeMember", { mutation: true, input: { group: "team-b", username: "alice" }, headers: h })).status).toBe(200);
+    expect((await callTrpc("admin.revokeLab", { mutation: true, input: { group: "team-b", lab: "lab-b" }, headers: h })).status).toBe(200);
+    expect((await callTrpc("auth.me", { headers: { authorization: `Token ${aliceToken}` } })).data).toMatchObject({ submitLabs: ["lab-a"] });
+    const [erinToken] = await cli("tokens", "create", "erin");
+    expect((await callTrpc("admin.setSuperuser", { mutation: true, input: { username: "erin", superuser: true }, headers: h })).status).toBe(200);
+    expect((await callTrpc("auth.me", { headers: { authorization: `Token ${erinToken}` } })).data).toMatchObject({ isSuperuser: true });
+    const self = await callTrpc("admin.removeUser", { mutation: true, input: { username: "admin" }, headers: h });
+    expect(self.status).toBe(400);
+    expect(self.error?.message).toBe("You cannot delete your own account; ask another superuser");
+    expect((await callTrpc("admin.removeUser", { mutation: true, input: { username: "erin" }, headers: h })).status).toBe(200);
+    expect((await callTrpc("auth.me", { headers: { authorization: `Token ${erinToken}` } })).status).toBe(401);
+    const o2 = (await callTrpc("admin.overview", { headers: h })).data as typeof o;
+    expect(o2.users.map((u) => u.username)).not.toContain("erin");
+    expect(o2.groups).toEqual(expect.arrayContaining([expect.objectContaining({ name: "team-b", members: [], labs: [] })]));
   });
 });

@@ -140,6 +140,8 @@ export const ZAdminAddUserInput = z.object({
 export const ZAdminAddGroupInput = z.object({ name: z.string().max(150) });
 export const ZAdminAddMemberInput = z.object({ group: z.string().max(150), username: z.string().max(150) });
 export const ZAdminGrantLabInput = z.object({ group: z.string().max(150), lab: labName });
+export const ZAdminUserRef = z.object({ username: z.string().max(150) });
+export const ZAdminSetSuperuserInput = z.object({ username: z.string().max(150), superuser: z.boolean() });
 
 /** Account page: a new personal API token (described), or one to revoke. */
 export const ZTokenCreateInput = z.object({ description: z.string().max(200).default("") });

@@ -36,7 +36,7 @@ function AdminForm({ label, children, onSubmit }: { label: string; children: Rea
 
 const field = (f: FormData, k: string) => String(f.get(k) ?? "").trim();
 
-/** /admin: users, groups and lab grants, with forms to add them (superusers only). */
+/** /admin: users, groups and lab grants, with forms to add and remove them (superusers only). */
 export function AdminPage() {
   const trpc = useTRPC();
   const qc = useQueryClient();
@@ -46,6 +46,11 @@ export function AdminPage() {
   const addGroup = useMutation(trpc.admin.addGroup.mutationOptions({ onSuccess: refresh }));
   const addMember = useMutation(trpc.admin.addMember.mutationOptions({ onSuccess: refresh }));
   const grantLab = useMutation(trpc.admin.grantLab.mutationOptions({ onSuccess: refresh }));
+  const revokeLab = useMutation(trpc.admin.revokeLab.mutationOptions({ onSuccess: refresh }));
+  const removeMember = useMutation(trpc.admin.removeMember.mutationOptions({ onSuccess: refresh }));
+  const removeUser = useMutation(trpc.admin.removeUser.mutationOptions({ onSuccess: refresh }));
+  const setSuperuser = useMutation(trpc.admin.setSuperuser.mutationOptions({ onSuccess: refresh }));
+  const rowError = removeUser.error ?? setSuperuser.error;
 
   if (overview.isPending) return <Loading what="accounts" />;
   if (overview.error) {
@@ -76,6 +81,7 @@ export function AdminPage() {
                 <th>user</th>
                 <th>groups</th>
                 <th>superuser</th>
+                <th />
               </tr>
             </thead>
             <tbody>
@@ -84,10 +90,26 @@ export function AdminPage() {
                   <td>{u.username}</td>
                   <td>{u.groups.join(", ") || "—"}</td>
                   <td>{u.isSuperuser ? "yes" : ""}</td>
+                  <td className="row-actions">
+                    <button className="btn btn-small" type="button" onClick={() => setSuperuser.mutate({ username: u.username, superuser: !u.isSuperuser })}>
+                      {u.isSuperuser ? "Drop superuser" : "Make superuser"}
+                    </button>{" "}
+                    <button
+                      className="btn btn-small btn-danger"
+                      type="button"
+                      aria-label={`Delete user ${u.username}`}
+                      onClick={() => {
+                        if (window.confirm(`Delete user ${u.username}? Their sessions and API tokens stop working at once.`)) removeUser.mutate({ username: u.username });
+                      }}
+                    >
+                      Delete
+                    </button>
+                  </td>
                 </tr>
               ))}
             </tbody>
           </table>
+          {rowError && <ErrorBox title="Change refused" error={rowError} />}
           <AdminForm
             label="Add user"
             onSubmit={(f) =>
@@ -154,6 +176,42 @@ export function AdminPage() {
               <select name="username" required>
                 {users.map((u) => (
                   <option key={u.id}>{u.username}</option>
+                ))}
+              </select>
+            </label>
+          </AdminForm>
+          <AdminForm label="Remove member" onSubmit={(f) => removeMember.mutateAsync({ group: field(f, "group"), username: field(f, "username") })}>
+            <label className="field">
+              Group
+              <select name="group" required>
+                {groups.map((g) => (
+                  <option key={g.id}>{g.name}</option>
+                ))}
+              </select>
+            </label>
+            <label className="field">
+              User
+              <select name="username" required>
+                {users.map((u) => (
+                  <option key={u.id}>{u.username}</option>
+                ))}
+              </select>
+            </label>
+          </AdminForm>
+          <AdminForm label="Revoke lab" onSubmit={(f) => revokeLab.mutateAsync({ group: field(f, "group"), lab: field(f, "lab") })}>
+            <label className="field">
+              Group
+              <select name="group" required>
+                {groups.map((g) => (
+                  <option key={g.id}>{g.name}</option>
+                ))}
+              </select>
+            </label>
+            <label className="field">
+              Lab
+              <select name="lab" required>
+                {labs.map((l) => (
+                  <option key={l}>{l}</option>
                 ))}
               </select>
             </label>

@@ -11,6 +11,8 @@ import {
   listGroups,
   listInstances,
   listUsers,
+  removeGroupMember,
+  revokeGroupLab,
   updateUser,
   type FrontendDb,
   type TApiTokenSummary,
@@ -105,6 +107,16 @@ export async function addMember(db: FrontendDb, group: string, username: string)
 /** Lets a group's members submit to a lab. @throws AppError NOT_FOUND (group or lab) */
 export async function grantLab(db: FrontendDb, group: string, lab: string): Promise<void> {
   await mapped(() => grantGroupLab(db, group, lab));
+}
+
+/** Takes a user out of a group (no-op when not a member). @throws AppError NOT_FOUND (group) */
+export async function removeMember(db: FrontendDb, group: string, username: string): Promise<void> {
+  await mapped(() => removeGroupMember(db, group, username));
+}
+
+/** Stops a group's members submitting to a lab (no-op without a grant). @throws AppError NOT_FOUND (group) */
+export async function revokeLab(db: FrontendDb, group: string, lab: string): Promise<void> {
+  await mapped(() => revokeGroupLab(db, group, lab));
 }
 
 /**
