@@ -13,6 +13,8 @@ import { MAX_PING_WAIT_MS } from "@magma/protocol";
  *   MAGMA_PING_WAIT_MS    long-poll wait asked of the instance, default 20000 (≤ 25000)
  *   MAGMA_DISPATCHER_IP   address boards reach this worker on: the TFTP server binds it and boot
  *                         commands get it as {SERVER_IP}; default 127.0.0.1
+ *   MAGMA_WORKER_MAX_DOWNLOAD_BYTES  largest image a job may download, in bytes, as downloaded
+ *                         and once decompressed; default 8589934592 (8 GiB)
  *   MAGMA_TFTP_PORT       UDP port of each job's TFTP server, default 0 (a free port per job,
  *                         {TFTP_PORT}); 69 for boards whose U-Boot cannot set `tftpdstp`
  */
@@ -25,6 +27,7 @@ const ZWorkerEnv = z.object({
   MAGMA_PING_WAIT_MS: z.coerce.number().int().min(0).max(MAX_PING_WAIT_MS).default(20_000),
   MAGMA_DISPATCHER_IP: z.ipv4().default("127.0.0.1"),
   MAGMA_TFTP_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  MAGMA_WORKER_MAX_DOWNLOAD_BYTES: z.coerce.number().int().positive().default(8 * 1024 ** 3),
 });
 
 /** Parsed worker configuration, MAGMA_WORKER_DIR resolved. */

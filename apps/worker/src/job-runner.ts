@@ -59,6 +59,8 @@ export interface RunJobOptions {
    * a QEMU DUT on user networking reaches the host's 127.0.0.1 as 10.0.2.2.
    */
   overlayHttp?: { ip: string; bind?: string; port?: number };
+  /** Largest image a deploy may download, in bytes (as downloaded and decompressed); default 8 GiB. */
+  maxDownloadBytes?: number;
 }
 
 /** Test definitions of each test action, with LAVA's global `<index>_<name>` numbering. */
@@ -139,6 +141,7 @@ export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
       workerName,
       tftpBind: options.tftp ?? { ip: "127.0.0.1", port: 0 },
       ...(options.overlayHttp ? { overlayHttp: options.overlayHttp } : {}),
+      ...(options.maxDownloadBytes ? { maxDownloadBytes: options.maxDownloadBytes } : {}),
     };
     pipeline = buildPipeline(jobId, definition, device);
     description = stringify(pipeline.describe());

@@ -52,6 +52,11 @@ export interface JobContext {
   jobDeadlineMs: number;
   /** Name of the worker, for messages. */
   workerName: string;
+  /**
+   * Largest image a deploy may download, in bytes, both as downloaded and once decompressed
+   * (`MAGMA_WORKER_MAX_DOWNLOAD_BYTES`); default 8 GiB (`DEFAULT_MAX_DOWNLOAD_BYTES`).
+   */
+  maxDownloadBytes?: number;
 }
 
 /** Overlay directory on the DUT: `/lava-<job id>` as in LAVA. */

@@ -5,3 +5,4 @@ export * from "./test.ts";
 export * from "./notify.ts";
 export * from "./job-definition.ts";
 export * from "./parse.ts";
+export * from "./safety.ts";

@@ -4,6 +4,7 @@ import { ZJobDefinition, type TJobDefinition } from "./job-definition.ts";
 import { SUPPORTED_DEPLOY_METHODS } from "./deploy.ts";
 import { SUPPORTED_BOOT_METHODS } from "./boot.ts";
 import { SUPPORTED_TEST_SOURCES } from "./test.ts";
+import { downloadUrlProblem, imageNameProblem, SHELL_NAME_RE, testDefinitionPathProblem } from "./safety.ts";
 
 /** Largest job definition accepted, in bytes (LAVA has no limit; 512 KiB is far above any real job). */
 export const MAX_DEFINITION_BYTES = 512 * 1024;
@@ -117,6 +118,48 @@ function unsupportedMethods(raw: Record<string, unknown>): TDefinitionError[] {
 }
 
 /**
+ * Names every part of a (schema-valid) definition that would reach outside the job on the worker
+ * host: image keys that are not plain names (they become directories), download URLs that are not
+ * http/https, test definition paths with `..`, and `secrets` / test `parameters` / `params` keys that
+ * are not shell variable names (they become shell lines in the overlay). LAVA accepts most of
+ * these; Magma refuses them at submission, and the worker checks the paths again.
+ */
+export function hostileInputErrors(d: TJobDefinition): TDefinitionError[] {
+  const out: TDefinitionError[] = [];
+  const err = (path: PropertyKey[], message: string) => out.push({ path: formatPath(path), message });
+  const shellNames = (o: Record<string, unknown> | undefined, path: PropertyKey[], what: string) => {
+    for (const k of Object.keys(o ?? {})) if (!SHELL_NAME_RE.test(k)) err([...path, k], `${what} name '${k}' must be a shell variable name (letters, digits and '_', not starting with a digit)`);
+  };
+  shellNames(d.secrets, ["secrets"], "secret");
+  d.actions.forEach((a, i) => {
+    if ("deploy" in a) {
+      const dep = a.deploy;
+      const base: PropertyKey[] = dep.to === "tmpfs" ? ["actions", i, "deploy", "images"] : ["actions", i, "deploy"];
+      const images = dep.to === "tmpfs" ? Object.entries(dep.images) : (["kernel", "ramdisk", "dtb"] as const).flatMap((k) => (dep[k] ? [[k, dep[k]] as const] : []));
+      for (const [name, image] of images) {
+        const problem = imageNameProblem(name);
+        if (problem) {
+          err([...base, name], problem);
+          continue;
+        }
+        const urlProblem = downloadUrlProblem(image.url);
+        if (urlProblem) err([...base, name, "url"], urlProblem);
+      }
+    } else if ("test" in a) {
+      a.test.definitions.forEach((def, j) => {
+        const path = ["actions", i, "test", "definitions", j];
+        const p = testDefinitionPathProblem(def.path);
+        if (p) err([...path, "path"], p);
+        shellNames(def.parameters, [...path, "parameters"], "parameter");
+        shellNames(def.params, [...path, "params"], "parameter");
+        shellNames(def.repository.params, [...path, "repository", "params"], "parameter");
+      });
+    }
+  });
+  return out;
+}
+
+/**
  * Parses and validates a LAVA job definition (YAML text), as LAVA's `scheduler.jobs.submit` /
  * `validate_job` do before creating a TestJob.
  *
@@ -124,7 +167,8 @@ function unsupportedMethods(raw: Record<string, unknown>): TDefinitionError[] {
  * @returns `{ok: true, definition, raw}` (raw = the plain parsed YAML, kept to store and forward the
  *   definition unchanged) or `{ok: false, errors}` where each error names the YAML path and problem.
  *   Never throws for bad input: oversize text, YAML syntax errors, duplicate keys, alias bombs,
- *   non-mapping documents, unknown keys and unsupported methods all come back as errors.
+ *   non-mapping documents, unknown keys, unsupported methods and what {@link hostileInputErrors}
+ *   names all come back as errors.
  */
 export function parseJobDefinition(text: string): TParseResult {
   const bytes = new TextEncoder().encode(text).length;
@@ -150,5 +194,7 @@ export function parseJobDefinition(text: string): TParseResult {
   if (methodErrors.length) return { ok: false, errors: methodErrors };
   const parsed = ZJobDefinition.safeParse(rawObj);
   if (!parsed.success) return { ok: false, errors: zodIssues(parsed.error, rawObj) };
+  const hostile = hostileInputErrors(parsed.data);
+  if (hostile.length) return { ok: false, errors: hostile };
   return { ok: true, definition: parsed.data, raw: rawObj };
 }
