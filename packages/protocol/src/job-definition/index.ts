@@ -6,3 +6,4 @@ export * from "./notify.ts";
 export * from "./job-definition.ts";
 export * from "./parse.ts";
 export * from "./safety.ts";
+export * from "./qemu-args.ts";

@@ -4,6 +4,7 @@ import { ZJobDefinition, type TJobDefinition } from "./job-definition.ts";
 import { SUPPORTED_DEPLOY_METHODS } from "./deploy.ts";
 import { SUPPORTED_BOOT_METHODS } from "./boot.ts";
 import { SUPPORTED_TEST_SOURCES } from "./test.ts";
+import { checkQemuJobArgs } from "./qemu-args.ts";
 import { downloadUrlProblem, imageNameProblem, SHELL_NAME_RE, testDefinitionPathProblem } from "./safety.ts";
 
 /** Largest job definition accepted, in bytes (LAVA has no limit; 512 KiB is far above any real job). */
@@ -120,7 +121,7 @@ function unsupportedMethods(raw: Record<string, unknown>): TDefinitionError[] {
 /**
  * Names every part of a (schema-valid) definition that would reach outside the job on the worker
  * host: image keys that are not plain names (they become directories), download URLs that are not
- * http/https, test definition paths with `..`, and `secrets` / test `parameters` / `params` keys that
+ * http/https, `image_arg` QEMU options outside the allow-list ({@link checkQemuJobArgs}), test definition paths with `..`, and `secrets` / test `parameters` / `params` keys that
  * are not shell variable names (they become shell lines in the overlay). LAVA accepts most of
  * these; Magma refuses them at submission, and the worker checks the paths again.
  */
@@ -144,6 +145,11 @@ export function hostileInputErrors(d: TJobDefinition): TDefinitionError[] {
         }
         const urlProblem = downloadUrlProblem(image.url);
         if (urlProblem) err([...base, name, "url"], urlProblem);
+        if (image.image_arg !== undefined) {
+          const checked = checkQemuJobArgs(image.image_arg);
+          if (!checked.ok) err([...base, name, "image_arg"], checked.message);
+          else for (const p of checked.placeholders) if (!images.some(([n]) => n === p)) err([...base, name, "image_arg"], `image_arg refers to {${p}}, which is not an image of this deploy`);
+        }
       }
     } else if ("test" in a) {
       a.test.definitions.forEach((def, j) => {
