@@ -1,5 +1,7 @@
 import { StringDecoder } from "node:string_decoder";
-import { InfrastructureError } from "../dispatcher/errors.ts";
+import { compileJobPattern } from "@magma/protocol";
+import type { RE2JS } from "re2js";
+import { InfrastructureError, JobError } from "../dispatcher/errors.ts";
 
 /** Longest text kept for prompt matching, in characters (older text is dropped). */
 const MAX_BUFFER_CHARS = 64 * 1024;
@@ -23,6 +25,30 @@ export interface ExpectMatch {
   index: number;
   match: RegExpExecArray;
 }
+
+/**
+ * A pattern matched with RE2 (re2js): time linear in the text for any pattern, so a job's prompt
+ * cannot stall the worker's event loop (and every other device on it). `exec` answers like
+ * `RegExp.prototype.exec` (index, groups as array entries, UTF-16 offsets).
+ */
+export class LinearPattern {
+  constructor(private readonly re: RE2JS, readonly source: string) {}
+
+  exec(text: string): RegExpExecArray | null {
+    const m = this.re.matcher(text);
+    if (!m.find()) return null;
+    const groups: string[] = [];
+    for (let g = 0; g <= m.groupCount(); g++) groups.push(m.group(g) as string);
+    return Object.assign(groups, { index: m.start(), input: text }) as unknown as RegExpExecArray;
+  }
+
+  toString(): string {
+    return `/${this.source}/ (RE2)`;
+  }
+}
+
+/** What {@link ConsoleSession.expect} matches: a RegExp (the worker's own fixed patterns) or a {@link LinearPattern} (anything from a job or device dictionary). */
+export type ExpectPattern = RegExp | LinearPattern;
 
 /** What a transport reports to its session. */
 export interface TransportHandlers {
@@ -55,7 +81,7 @@ export interface ConsoleSessionOptions {
   reconnectWindowMs?: number;
 }
 
-type Waiter = { patterns: RegExp[]; resolve: (m: ExpectMatch) => void; reject: (e: unknown) => void; cleanup: () => void };
+type Waiter = { patterns: ExpectPattern[]; resolve: (m: ExpectMatch) => void; reject: (e: unknown) => void; cleanup: () => void };
 
 /**
  * A line-oriented DUT console over any {@link ConsoleTransport}, LAVA's `ShellSession` on top of a
@@ -213,11 +239,10 @@ export class ConsoleSession {
     this.onLine(line);
   }
 
-  private tryMatch(patterns: RegExp[]): ExpectMatch | undefined {
+  private tryMatch(patterns: ExpectPattern[]): ExpectMatch | undefined {
     let best: ExpectMatch | undefined;
     patterns.forEach((re, index) => {
-      const flags = re.flags.replace(/[gy]/g, "");
-      const m = new RegExp(re.source, flags).exec(this.buffer);
+      const m = re instanceof RegExp ? new RegExp(re.source, re.flags.replace(/[gy]/g, "")).exec(this.buffer) : re.exec(this.buffer);
       if (m && (!best || m.index < best.match.index)) best = { index, match: m };
     });
     if (best) this.buffer = this.buffer.slice(best.match.index + best.match[0].length);
@@ -257,7 +282,7 @@ export class ConsoleSession {
    * @param signal aborts the wait with `signal.reason` (action timeout, cancel, QEMU exit)
    * @returns the index of the matching pattern and the match; the buffer is consumed up to its end.
    */
-  expect(patterns: RegExp[], deadlineMs: number, signal: AbortSignal, onTimeout?: () => Error): Promise<ExpectMatch> {
+  expect(patterns: ExpectPattern[], deadlineMs: number, signal: AbortSignal, onTimeout?: () => Error): Promise<ExpectMatch> {
     const now = this.tryMatch(patterns);
     if (now) return Promise.resolve(now);
     if (this.closedError) return Promise.reject(this.closedError);
@@ -329,13 +354,13 @@ export class ConsoleSession {
 }
 
 /**
- * Compiles a LAVA prompt (a Python regex in job definitions) to a RegExp; a prompt that is not a
- * valid JS regex is matched literally.
+ * Compiles a LAVA prompt (a Python regex in job definitions and device dictionaries) for RE2
+ * ({@link LinearPattern}, `compileJobPattern`); a prompt that is no valid regex is matched literally.
+ * @throws JobError naming the prompt when it needs what RE2 lacks (backreferences, lookaround) —
+ *   the submission refuses those already; this holds for bundles that skipped it.
  */
-export function promptRegExp(prompt: string): RegExp {
-  try {
-    return new RegExp(prompt);
-  } catch {
-    return new RegExp(prompt.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
-  }
+export function promptRegExp(prompt: string): LinearPattern {
+  const c = compileJobPattern(prompt);
+  if (!c.ok) throw new JobError(c.message);
+  return new LinearPattern(c.re, prompt);
 }

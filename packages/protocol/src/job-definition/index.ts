@@ -7,3 +7,4 @@ export * from "./job-definition.ts";
 export * from "./parse.ts";
 export * from "./safety.ts";
 export * from "./qemu-args.ts";
+export * from "./patterns.ts";

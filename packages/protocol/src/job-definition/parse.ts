@@ -5,6 +5,7 @@ import { SUPPORTED_DEPLOY_METHODS } from "./deploy.ts";
 import { SUPPORTED_BOOT_METHODS } from "./boot.ts";
 import { SUPPORTED_TEST_SOURCES } from "./test.ts";
 import { checkQemuJobArgs } from "./qemu-args.ts";
+import { compileJobPattern } from "./patterns.ts";
 import { downloadUrlProblem, imageNameProblem, SHELL_NAME_RE, testDefinitionPathProblem } from "./safety.ts";
 
 /** Largest job definition accepted, in bytes (LAVA has no limit; 512 KiB is far above any real job). */
@@ -121,7 +122,8 @@ function unsupportedMethods(raw: Record<string, unknown>): TDefinitionError[] {
 /**
  * Names every part of a (schema-valid) definition that would reach outside the job on the worker
  * host: image keys that are not plain names (they become directories), download URLs that are not
- * http/https, `image_arg` QEMU options outside the allow-list ({@link checkQemuJobArgs}), test definition paths with `..`, and `secrets` / test `parameters` / `params` keys that
+ * http/https, `image_arg` QEMU options outside the allow-list ({@link checkQemuJobArgs}),
+ * prompts and patterns RE2 cannot run in linear time ({@link compileJobPattern}), test definition paths with `..`, and `secrets` / test `parameters` / `params` keys that
  * are not shell variable names (they become shell lines in the overlay). LAVA accepts most of
  * these; Magma refuses them at submission, and the worker checks the paths again.
  */
@@ -132,6 +134,11 @@ export function hostileInputErrors(d: TJobDefinition): TDefinitionError[] {
     for (const k of Object.keys(o ?? {})) if (!SHELL_NAME_RE.test(k)) err([...path, k], `${what} name '${k}' must be a shell variable name (letters, digits and '_', not starting with a digit)`);
   };
   shellNames(d.secrets, ["secrets"], "secret");
+  const pattern = (p: string | undefined, path: PropertyKey[]) => {
+    if (p === undefined) return;
+    const c = compileJobPattern(p);
+    if (!c.ok) err(path, c.message);
+  };
   d.actions.forEach((a, i) => {
     if ("deploy" in a) {
       const dep = a.deploy;
@@ -151,6 +158,13 @@ export function hostileInputErrors(d: TJobDefinition): TDefinitionError[] {
           else for (const p of checked.placeholders) if (!images.some(([n]) => n === p)) err([...base, name, "image_arg"], `image_arg refers to {${p}}, which is not an image of this deploy`);
         }
       }
+    } else if ("boot" in a) {
+      const b = a.boot;
+      const path = ["actions", i, "boot"];
+      b.prompts.forEach((p, j) => pattern(p, [...path, "prompts", j]));
+      pattern(b.auto_login?.login_prompt, [...path, "auto_login", "login_prompt"]);
+      pattern(b.auto_login?.password_prompt, [...path, "auto_login", "password_prompt"]);
+      if (b.method === "u-boot") pattern(b.bootloader_prompt, [...path, "bootloader_prompt"]);
     } else if ("test" in a) {
       a.test.definitions.forEach((def, j) => {
         const path = ["actions", i, "test", "definitions", j];
@@ -159,6 +173,7 @@ export function hostileInputErrors(d: TJobDefinition): TDefinitionError[] {
         shellNames(def.parameters, [...path, "parameters"], "parameter");
         shellNames(def.params, [...path, "params"], "parameter");
         shellNames(def.repository.params, [...path, "repository", "params"], "parameter");
+        pattern(def.repository.parse?.pattern, [...path, "repository", "parse", "pattern"]);
       });
     }
   });
