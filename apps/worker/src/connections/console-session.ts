@@ -5,6 +5,17 @@ import { InfrastructureError, JobError } from "../dispatcher/errors.ts";
 
 /** Longest text kept for prompt matching, in characters (older text is dropped). */
 const MAX_BUFFER_CHARS = 64 * 1024;
+/**
+ * Longest console line kept, in characters (64 KiB). A DUT line longer than this is logged cut
+ * there, ending with {@link LINE_CUT_MARKER}, and the rest of it up to the next newline is dropped
+ * (the job log then says how much) — so a DUT printing megabytes without a newline costs the
+ * worker at most this much memory and log.
+ */
+export const MAX_LINE_CHARS = 64 * 1024;
+/** Ends a console line cut at {@link MAX_LINE_CHARS}. */
+export const LINE_CUT_MARKER = " [line cut: longer than 65536 characters]";
+/** Longest unfinished escape sequence carried from one chunk to the next; longer ones are text. */
+const MAX_ESCAPE_TAIL_CHARS = 256;
 /** A partial line (a prompt has no newline) is logged after this much silence, in ms. */
 const PARTIAL_LINE_FLUSH_MS = 300;
 /** First and longest pause between two reconnection attempts, in ms. */
@@ -98,6 +109,10 @@ export class ConsoleSession {
   private buffer = "";
   private escapeTail = "";
   private partial = "";
+  /** Inside a console line past {@link MAX_LINE_CHARS}: characters are counted and dropped until its newline. */
+  private droppingLine = false;
+  private droppedChars = 0;
+  private checkScheduled = false;
   private partialTimer: NodeJS.Timeout | undefined;
   private decoder = new StringDecoder("utf8");
   private readonly waiters = new Set<Waiter>();
@@ -211,10 +226,7 @@ export class ConsoleSession {
 
   private onData(text: string): void {
     if (!text) return;
-    this.partial += text;
-    const lines = this.partial.split("\n");
-    this.partial = lines.pop() ?? "";
-    for (const l of lines) this.onLine(l.replace(/\r/g, ""));
+    this.splitLines(text);
     if (this.partialTimer) clearTimeout(this.partialTimer);
     if (this.partial) {
       this.partialTimer = setTimeout(() => this.flushPartial(), PARTIAL_LINE_FLUSH_MS);
@@ -223,11 +235,59 @@ export class ConsoleSession {
     // matching buffer: escapes and \r removed, an escape cut at the chunk end carried over
     let clean = this.escapeTail + text;
     const tail = ANSI_TAIL_RE.exec(clean);
-    this.escapeTail = tail ? tail[0] : "";
-    if (tail) clean = clean.slice(0, tail.index);
+    this.escapeTail = tail && tail[0].length <= MAX_ESCAPE_TAIL_CHARS ? tail[0] : "";
+    if (tail && this.escapeTail) clean = clean.slice(0, tail.index);
     this.buffer += clean.replace(ANSI_RE, "").replace(/\r/g, "");
     if (this.buffer.length > MAX_BUFFER_CHARS) this.buffer = this.buffer.slice(-MAX_BUFFER_CHARS);
-    this.checkWaiters();
+    this.scheduleCheck();
+  }
+
+  /**
+   * Feeds `text` into the line splitter: complete lines go to `onLine`, the unfinished one stays in
+   * `partial`, never longer than {@link MAX_LINE_CHARS} (see there). Linear in `text`: only the new
+   * text is searched for newlines.
+   */
+  private splitLines(text: string): void {
+    let from = 0;
+    for (;;) {
+      const nl = text.indexOf("\n", from);
+      const piece = nl < 0 ? text.slice(from) : text.slice(from, nl);
+      if (this.droppingLine) this.droppedChars += piece.length;
+      else {
+        this.partial += piece;
+        if (this.partial.length > MAX_LINE_CHARS) {
+          const line = this.partial.slice(0, MAX_LINE_CHARS).replace(/\r/g, "");
+          this.droppedChars = this.partial.length - MAX_LINE_CHARS;
+          this.partial = "";
+          this.droppingLine = true;
+          this.onLine(line + LINE_CUT_MARKER);
+        }
+      }
+      if (nl < 0) return;
+      if (this.droppingLine) {
+        this.onEvent(`dropped ${this.droppedChars} characters of a console line longer than ${MAX_LINE_CHARS} characters`, "warning");
+        this.droppingLine = false;
+        this.droppedChars = 0;
+      } else {
+        const line = this.partial.replace(/\r/g, "");
+        this.partial = "";
+        this.onLine(line);
+      }
+      from = nl + 1;
+    }
+  }
+
+  /**
+   * Runs the pending expects against the buffer once per event-loop turn, however many chunks
+   * arrived in it: a DUT flooding its console costs one scan per turn, not one per chunk.
+   */
+  private scheduleCheck(): void {
+    if (this.checkScheduled) return;
+    this.checkScheduled = true;
+    setImmediate(() => {
+      this.checkScheduled = false;
+      this.checkWaiters();
+    });
   }
 
   private flushPartial(): void {
