@@ -2,6 +2,7 @@ import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { parse as parseYaml, stringify } from "yaml";
 import {
+  definitionSecretValues,
   formatDefinitionErrors,
   parseJobDefinition,
   timeoutToMs,
@@ -120,6 +121,8 @@ export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
   try {
     const parsed = parseJobDefinition(bundle.definition);
     if (!parsed.ok) throw new JobError(formatDefinitionErrors(parsed.errors));
+    // secrets, image headers and passwords never reach the job log
+    log.mask(definitionSecretValues(parsed.raw));
     let device;
     try {
       device = ZDeviceDictionary.parse(parseYaml(bundle.device));

@@ -1,5 +1,5 @@
 import { stringify } from "yaml";
-import { jobHealthInt, jobStateInt, legacyStatus, type TNotifyPayload } from "@magma/protocol";
+import { jobHealthInt, jobStateInt, legacyStatus, redactDefinition, type TNotifyPayload } from "@magma/protocol";
 import type { InstanceDb, InstanceTx } from "@magma/db/instance";
 import { formatLogLine, pyDatetime } from "./format.ts";
 import { toLavaTestCaseExport } from "../results/test-case-dto.ts";
@@ -19,6 +19,7 @@ export interface BuildPayloadOptions {
  * Builds a notify callback body, LAVA's `TestJob.create_job_data` (protocol ZNotifyPayload): the 17
  * minimal keys, `log` for dataset logs|all (the whole job log as output.yaml text), `results` for
  * results|all ({suite: YAML list of LAVA test-case exports}), `token` iff set, plus the `magma` block.
+ * `definition` has its secrets replaced by `[MASKED]` (`redactDefinition`), unlike LAVA.
  * Reads the job as it is now, so a Finished callback built at delivery time carries every result.
  * Differences from LAVA 2023.01 (fixes): `end_time`/`start_time` are the real times (LAVA sends the
  * pre-save "None"), `metadata` is the job's `metadata:` mapping (LAVA sends `[]`).
@@ -46,7 +47,8 @@ export async function buildNotifyPayload({ db, jobId, dataset, token, instanceNa
     priority: job.priority,
     description: job.description,
     actual_device_id: job.actualDevice?.hostname ?? null,
-    definition: job.definition,
+    // the receiver gets its own token below; the definition's secrets stay on the instance
+    definition: redactDefinition(job.definition),
     metadata: (job.metadata ?? {}) as Record<string, string>,
   };
   if (token !== null) payload.token = token;

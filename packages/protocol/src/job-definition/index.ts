@@ -8,3 +8,4 @@ export * from "./parse.ts";
 export * from "./safety.ts";
 export * from "./qemu-args.ts";
 export * from "./patterns.ts";
+export * from "./redact.ts";
