@@ -14,11 +14,15 @@ actions:
     prompts: ["/ #"]
 `;
 
+/** A definition with secrets: the labs get it as is, the submission page shows it masked. */
+const SECRET_DEFINITION = `${DEFINITION}secrets: {API_KEY: frontend-secret-123}
+`;
+
 let envCtl: Awaited<ReturnType<typeof setupTestEnv>>;
 let consumer: { close(): Promise<void> } | undefined;
 const labs: Array<Awaited<ReturnType<typeof fakeLab>>> = [];
 /** POSTs seen by each fake lab: idempotency key → job id. */
-const seen: Record<string, { keys: string[]; created: Map<string, number> }> = {};
+const seen: Record<string, { keys: string[]; created: Map<string, number>; definitions: string[] }> = {};
 let flakyFailures = 1;
 
 const overview = (name: string, types: string[]) => ({
@@ -31,7 +35,7 @@ const overview = (name: string, types: string[]) => ({
 });
 
 async function startLab(name: string, types: string[], behaviour: "ok" | "reject" | "flaky") {
-  seen[name] = { keys: [], created: new Map() };
+  seen[name] = { keys: [], created: new Map(), definitions: [] };
   const lab = await fakeLab((req, body, res) => {
     if (req.url === "/api/v0.2/magma/overview/") return json(res, 200, overview(name, types));
     if (req.method === "POST" && req.url === "/api/v0.2/jobs/") {
@@ -42,7 +46,9 @@ async function startLab(name: string, types: string[], behaviour: "ok" | "reject
       if (behaviour === "flaky" && flakyFailures-- > 0) return json(res, 503, { message: "database restarting" });
       const s = seen[name]!;
       if (!s.created.has(key)) s.created.set(key, 100 + s.created.size);
-      expect(JSON.parse(body).definition).toBe(DEFINITION);
+      const definition = JSON.parse(body).definition as string;
+      s.definitions.push(definition);
+      expect([DEFINITION, SECRET_DEFINITION]).toContain(definition);
       return json(res, 201, { message: "job submitted", job_ids: [s.created.get(key)] });
     }
     json(res, 404, { message: "not found" });
@@ -121,5 +127,25 @@ describe("submissions", () => {
     expect(by["lab-c"]!.error).toContain("device_type qemu is retired");
     expect(seen["lab-c"]!.keys).toHaveLength(1);
     expect(seen["lab-a"]!.keys).toEqual([`${first.submission.id}-lab-a`]);
+  });
+
+  it("shows a submission's definition with its secrets [MASKED], while the lab receives the real values", async () => {
+    const { createSubmission } = await import("../src/server/services/create-submission.ts");
+    const { getSubmission } = await import("../src/server/services/get-submission.ts");
+    const { db } = await import("../src/server/db.ts");
+    const { submission } = await createSubmission({ db: db(), clientRequestId: "req-secrets-1", definition: SECRET_DEFINITION, labs: ["lab-a"], timeoutMs: 2000 });
+    // the consumer started by the previous test delivers it
+    const done = await waitFor(
+      async () => {
+        const s = await getSubmission({ db: db(), submissionId: submission.id });
+        return s.targets.every((t) => t.status !== "queued") ? s : null;
+      },
+      20_000,
+      "the secret job delivered",
+    );
+    expect(done.targets[0]).toMatchObject({ status: "submitted" });
+    expect(seen["lab-a"]!.definitions).toContain(SECRET_DEFINITION);
+    expect(done.definition).not.toContain("frontend-secret-123");
+    expect(done.definition).toContain('API_KEY: "[MASKED]"');
   });
 });

@@ -1,3 +1,4 @@
+import { redactDefinition } from "@magma/protocol";
 import { findSubmission, type FrontendDb, type TSubmission } from "@magma/db/frontend";
 import { AppError } from "../app-error.ts";
 
@@ -11,6 +12,8 @@ export type TSubmissionView = Omit<TSubmission, "targets"> & { targets: Array<TS
 
 /**
  * A submission with per-lab status: queued, submitted (lab job id + `/jobs/<lab>/<id>`), failed (error).
+ * Its definition is shown with secrets, image headers, passwords and notify tokens as `[MASKED]`
+ * (`redactDefinition`); the stored copy the labs receive keeps them.
  * @throws AppError NOT_FOUND
  */
 export async function getSubmission({ db, submissionId }: GetSubmissionOptions): Promise<TSubmissionView> {
@@ -18,6 +21,7 @@ export async function getSubmission({ db, submissionId }: GetSubmissionOptions):
   if (!s) throw new AppError("NOT_FOUND", { message: `Submission "${submissionId}" not found` });
   return {
     ...s,
+    definition: redactDefinition(s.definition),
     targets: s.targets.map((t) => ({ ...t, jobUrl: t.remoteJobId !== null ? `/jobs/${encodeURIComponent(t.lab)}/${t.remoteJobId}` : null })),
   };
 }
