@@ -1,4 +1,4 @@
-import { parseDocument } from "yaml";
+import { Lexer, parseDocument } from "yaml";
 import type { z } from "zod";
 import { ZJobDefinition, type TJobDefinition } from "./job-definition.ts";
 import { SUPPORTED_DEPLOY_METHODS } from "./deploy.ts";
@@ -12,6 +12,28 @@ import { downloadUrlProblem, imageNameProblem, SHELL_NAME_RE, testDefinitionPath
 export const MAX_DEFINITION_BYTES = 512 * 1024;
 /** Most YAML alias expansions accepted: stops "billion laughs" alias bombs. */
 export const MAX_YAML_ALIASES = 100;
+
+/** Deepest nesting of YAML flow collections (`[`/`{`) or of `- ` items on one line accepted. */
+export const MAX_YAML_NESTING = 64;
+
+/**
+ * Refuses pathological nesting before the YAML parser sees it: `x: [[[[…]]]]` 200 000 levels deep
+ * (400 KB) costs the recursive parser seconds and hundreds of MB before it gives up. One linear
+ * pass of the YAML lexer, stopped at the first excess. Real jobs nest a few levels.
+ * @returns the problem, or undefined when the nesting is fine
+ */
+export function yamlNestingProblem(text: string): string | undefined {
+  let flow = 0;
+  let items = 0;
+  for (const token of new Lexer().lex(text)) {
+    if (token === "[" || token === "{") {
+      if (++flow > MAX_YAML_NESTING) return `YAML nesting deeper than ${MAX_YAML_NESTING} levels ('[' / '{')`;
+    } else if (token === "]" || token === "}") flow = Math.max(0, flow - 1);
+    else if (token === "\n") items = 0;
+    else if ((token === "-" || token === "?") && flow === 0 && ++items > MAX_YAML_NESTING) return `YAML nesting deeper than ${MAX_YAML_NESTING} levels ('- ' items on one line)`;
+  }
+  return undefined;
+}
 
 /** One problem in a job definition: `path` in LAVA/voluptuous form (`data['actions'][2]['boot']`). */
 export interface TDefinitionError {
@@ -187,7 +209,8 @@ export function hostileInputErrors(d: TJobDefinition): TDefinitionError[] {
  * @param text YAML (or JSON) job definition; at most {@link MAX_DEFINITION_BYTES} bytes (UTF-8).
  * @returns `{ok: true, definition, raw}` (raw = the plain parsed YAML, kept to store and forward the
  *   definition unchanged) or `{ok: false, errors}` where each error names the YAML path and problem.
- *   Never throws for bad input: oversize text, YAML syntax errors, duplicate keys, alias bombs,
+ *   Never throws for bad input: oversize text, nesting deeper than {@link MAX_YAML_NESTING}, YAML
+ *   syntax errors, duplicate keys, alias bombs,
  *   non-mapping documents, unknown keys, unsupported methods and what {@link hostileInputErrors}
  *   names all come back as errors.
  */
@@ -196,6 +219,8 @@ export function parseJobDefinition(text: string): TParseResult {
   if (bytes > MAX_DEFINITION_BYTES) {
     return { ok: false, errors: [{ path: "data", message: `definition is ${bytes} bytes, over the limit of ${MAX_DEFINITION_BYTES} bytes` }] };
   }
+  const nesting = yamlNestingProblem(text);
+  if (nesting) return { ok: false, errors: [{ path: "data", message: nesting }] };
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, strict: true });
   if (doc.errors.length) {
     return { ok: false, errors: doc.errors.map((e) => ({ path: "data", message: `YAML syntax error: ${e.message.split("\n")[0]} (line ${(e.linePos?.[0]?.line ?? 0)})` })) };

@@ -1,5 +1,5 @@
 import { isAlias, isMap, isScalar, isSeq, parseDocument, visit, type Document, type Node } from "yaml";
-import { MAX_YAML_ALIASES } from "./parse.ts";
+import { MAX_DEFINITION_BYTES, MAX_YAML_ALIASES, yamlNestingProblem } from "./parse.ts";
 
 /** What replaces a secret in every output, as LAVA (since 2024) writes it in job logs. */
 export const MASKED = "[MASKED]";
@@ -97,6 +97,7 @@ function replaceAll(text: string, secrets: readonly string[]): string {
  */
 export function redactDefinition(text: string): string {
   try {
+    if (text.length > 2 * MAX_DEFINITION_BYTES || yamlNestingProblem(text)) return "# definition hidden: too large or too deeply nested to mask its secrets\n";
     const doc = parseDocument(text, { uniqueKeys: false, prettyErrors: false });
     if (doc.errors.length) return "# definition hidden: it is not valid YAML, so its secrets could not be masked\n";
     const paths = secretPaths(doc.toJS({ maxAliasCount: MAX_YAML_ALIASES }));
@@ -104,8 +105,9 @@ export function redactDefinition(text: string): string {
     const found = paths.flatMap((p) => maskAt(doc, p));
     const copied = [...new Set(found)].filter((s) => s.length >= MIN_COPIED_SECRET_CHARS && s !== MASKED).sort((a, b) => b.length - a.length);
     if (copied.length) {
-      visit(doc, (_k, n) => {
-        if (isScalar(n) && typeof n.value === "string") n.value = replaceAll(n.value, copied);
+      visit(doc, (key, n) => {
+        // values only: a mapping key is structure, never a secret (masking it would rename the key)
+        if (isScalar(n) && key !== "key" && typeof n.value === "string") n.value = replaceAll(n.value, copied);
         if (isScalar(n) || isMap(n) || isSeq(n)) {
           if (n.comment) n.comment = replaceAll(n.comment, copied);
           if (n.commentBefore) n.commentBefore = replaceAll(n.commentBefore, copied);
