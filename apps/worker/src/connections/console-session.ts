@@ -24,12 +24,16 @@ const RECONNECT_MAX_DELAY_MS = 1000;
 /** A re-dialled link counts as re-established once it stayed open this long, in ms. */
 const STABLE_LINK_MS = 1000;
 
-/** ANSI/VT100 escape sequences (CSI, OSC, two-byte ESC x) — busybox ash sends ESC[6n after its prompt. */
+/**
+ * ANSI/VT100 escape sequences (CSI, OSC, two-byte ESC x) — busybox ash sends ESC[6n after its
+ * prompt. An OSC (`ESC ]`) never spans a newline here: a stray `ESC ]` from a noisy DUT would
+ * otherwise hide everything after it (the prompt included) as an unfinished sequence.
+ */
 // eslint-disable-next-line no-control-regex -- matching ESC/BEL is the point
-const ANSI_RE = /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])/g;
+const ANSI_RE = /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b\n]*(?:\x07|\x1b\\)|[@-Z\\-_])/g;
 /** An escape sequence cut at the end of a chunk: kept until the next chunk completes it. */
 // eslint-disable-next-line no-control-regex -- matching ESC/BEL is the point
-const ANSI_TAIL_RE = /\x1b(?:\[[0-?]*[ -/]*|\][^\x07\x1b]*)?$/;
+const ANSI_TAIL_RE = /\x1b(?:\[[0-?]*[ -/]*|\][^\x07\x1b\n]*)?$/;
 
 /** Result of {@link ConsoleSession.expect}: which pattern matched and the text it matched. */
 export interface ExpectMatch {
