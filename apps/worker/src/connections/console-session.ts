@@ -6,10 +6,11 @@ import { InfrastructureError, JobError } from "../dispatcher/errors.ts";
 /** Longest text kept for prompt matching, in characters (older text is dropped). */
 const MAX_BUFFER_CHARS = 64 * 1024;
 /**
- * Longest console line kept, in characters (64 KiB). A DUT line longer than this is logged cut
- * there, ending with {@link LINE_CUT_MARKER}, and the rest of it up to the next newline is dropped
- * (the job log then says how much) — so a DUT printing megabytes without a newline costs the
- * worker at most this much memory and log.
+ * Longest console line kept, in characters (64 KiB). A DUT line longer than this is handed to
+ * `onLine` cut there, ending with {@link LINE_CUT_MARKER} (the job log itself keeps the first
+ * MAX_LOG_MSG_CHARS of any record), and the rest of it up to the next newline is dropped, with an
+ * `onEvent` warning saying how much — so a DUT printing megabytes without a newline costs the
+ * worker at most this much memory.
  */
 export const MAX_LINE_CHARS = 64 * 1024;
 /** Ends a console line cut at {@link MAX_LINE_CHARS}. */
