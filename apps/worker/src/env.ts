@@ -15,6 +15,10 @@ import { MAX_PING_WAIT_MS } from "@magma/protocol";
  *                         commands get it as {SERVER_IP}; default 127.0.0.1
  *   MAGMA_WORKER_MAX_DOWNLOAD_BYTES  largest image a job may download, in bytes, as downloaded
  *                         and once decompressed; default 8589934592 (8 GiB)
+ *   MAGMA_WORKER_MAX_LOG_LINES   most job log records per job; past it DUT output is no longer
+ *                         logged and the job ends Incomplete (Job error); default 2000000
+ *   MAGMA_WORKER_MAX_TEST_CASES  most test cases per job; past it the test action fails (Test
+ *                         error); default 100000
  *   MAGMA_TFTP_PORT       UDP port of each job's TFTP server, default 0 (a free port per job,
  *                         {TFTP_PORT}); 69 for boards whose U-Boot cannot set `tftpdstp`
  */
@@ -28,6 +32,8 @@ const ZWorkerEnv = z.object({
   MAGMA_DISPATCHER_IP: z.ipv4().default("127.0.0.1"),
   MAGMA_TFTP_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   MAGMA_WORKER_MAX_DOWNLOAD_BYTES: z.coerce.number().int().positive().default(8 * 1024 ** 3),
+  MAGMA_WORKER_MAX_LOG_LINES: z.coerce.number().int().positive().default(2_000_000),
+  MAGMA_WORKER_MAX_TEST_CASES: z.coerce.number().int().positive().default(100_000),
 });
 
 /** Parsed worker configuration, MAGMA_WORKER_DIR resolved. */

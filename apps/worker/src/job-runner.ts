@@ -62,6 +62,10 @@ export interface RunJobOptions {
   overlayHttp?: { ip: string; bind?: string; port?: number };
   /** Largest image a deploy may download, in bytes (as downloaded and decompressed); default 8 GiB. */
   maxDownloadBytes?: number;
+  /** Most job log records (MAGMA_WORKER_MAX_LOG_LINES); past it the job ends Incomplete (JobError). Default: no limit. */
+  maxLogLines?: number;
+  /** Most test cases a job may report (MAGMA_WORKER_MAX_TEST_CASES); past it the test action fails (TestError). Default: no limit. */
+  maxTestCases?: number;
 }
 
 /** Test definitions of each test action, with LAVA's global `<index>_<name>` numbering. */
@@ -117,6 +121,9 @@ export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
   let ctx: JobContext | undefined;
   let pipeline: Pipeline | undefined;
   const started = Date.now();
+  // a job that floods its log is ended like a cancel, with the limit as the reason
+  const limitCtrl = new AbortController();
+  if (options.maxLogLines) log.limit(options.maxLogLines, (msg) => limitCtrl.abort(new JobError(msg)));
   log.info(`magma-worker ${workerName}, job ${jobId}`);
   try {
     const parsed = parseJobDefinition(bundle.definition);
@@ -145,6 +152,7 @@ export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
       tftpBind: options.tftp ?? { ip: "127.0.0.1", port: 0 },
       ...(options.overlayHttp ? { overlayHttp: options.overlayHttp } : {}),
       ...(options.maxDownloadBytes ? { maxDownloadBytes: options.maxDownloadBytes } : {}),
+      ...(options.maxTestCases ? { caseBudget: { remaining: options.maxTestCases, max: options.maxTestCases } } : {}),
     };
     pipeline = buildPipeline(jobId, definition, device);
     description = stringify(pipeline.describe());
@@ -157,7 +165,7 @@ export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
     log.results({ definition: "lava", case: "validate", result: problems.length ? "fail" : "pass" });
     if (problems.length) throw new JobError(`Invalid job data: ${JSON.stringify(problems)}`);
 
-    const cancel = options.signal ?? new AbortController().signal;
+    const cancel = AbortSignal.any([limitCtrl.signal, ...(options.signal ? [options.signal] : [])]);
     const { signal, dispose } = deadlineSignal(ctx.jobDeadlineMs, cancel, () => new ActionTimeoutError(`job timed out after ${Math.round(jobTimeoutMs / 1000)} seconds`));
     try {
       let conn = undefined;

@@ -14,7 +14,21 @@ export function lavaNow(): string {
 export class JobLog {
   private lines = 0;
   private secrets: string[] = [];
+  private maxLines = Infinity;
+  private onLimit: ((message: string) => void) | undefined;
+  private limitReached = false;
   constructor(private readonly sink: (record: TLogRecord) => void) {}
+
+  /**
+   * Caps the job log at `maxLines` records (`MAGMA_WORKER_MAX_LOG_LINES`): the record that reaches
+   * it is followed by one error naming the limit and `onLimit(message)` (the job runner ends the
+   * job Incomplete with it); from then on DUT output, typed input and debug records are dropped,
+   * while the worker's own info/warning/error/results records (finalize, the job result) still go out.
+   */
+  limit(maxLines: number, onLimit: (message: string) => void): void {
+    this.maxLines = maxLines;
+    this.onLimit = onLimit;
+  }
 
   /**
    * From now on, replaces each of `values` by `[MASKED]` in every record (DUT output, commands,
@@ -38,6 +52,18 @@ export class JobLog {
 
   /** Writes one record and returns its line number. */
   record(lvl: TLogLevel, msg: string | Record<string, unknown>): number {
+    if (this.limitReached && (lvl === "target" || lvl === "input" || lvl === "debug" || lvl === "event")) return this.lines - 1;
+    if (!this.limitReached && this.lines >= this.maxLines) {
+      this.limitReached = true;
+      const message = `the job log reached ${this.maxLines} lines, the worker's limit (MAGMA_WORKER_MAX_LOG_LINES): DUT output is no longer logged`;
+      this.write("error", message);
+      this.onLimit?.(message);
+      if (lvl === "target" || lvl === "input" || lvl === "debug" || lvl === "event") return this.lines - 1;
+    }
+    return this.write(lvl, msg);
+  }
+
+  private write(lvl: TLogLevel, msg: string | Record<string, unknown>): number {
     const line = this.lines++;
     const text = typeof msg === "string" ? sanitizeLogMessage(msg) : msg;
     this.sink({ dt: lavaNow(), lvl, msg: this.secrets.length ? this.masked(text) : text });

@@ -57,6 +57,8 @@ export interface JobContext {
    * (`MAGMA_WORKER_MAX_DOWNLOAD_BYTES`); default 8 GiB (`DEFAULT_MAX_DOWNLOAD_BYTES`).
    */
   maxDownloadBytes?: number;
+  /** Test cases the job may still report (`MAGMA_WORKER_MAX_TEST_CASES`), shared by its test actions; none = no limit. */
+  caseBudget?: { remaining: number; max: number };
 }
 
 /** Overlay directory on the DUT: `/lava-<job id>` as in LAVA. */

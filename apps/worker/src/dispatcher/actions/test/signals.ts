@@ -103,10 +103,18 @@ export class SignalHandler {
   /** Definitions whose ENDRUN was seen. */
   readonly finishedRuns: string[] = [];
 
+  private overBudget = false;
+
+  /**
+   * @param caseBudget test cases the job may still report (shared by every test action of a job,
+   *   `MAGMA_WORKER_MAX_TEST_CASES`): past it, further cases are dropped and `onRaise` is called once
+   *   with a message naming the limit, which ends the test action with a TestError
+   */
   constructor(
     private readonly log: JobLog,
     private readonly definitions: ReadonlyMap<string, DefinitionInfo>,
     private readonly onRaise?: (message: string) => void,
+    private readonly caseBudget?: { remaining: number; max: number },
   ) {}
 
   /** Handles every signal in a console line logged at job log line `logLine`. */
@@ -211,6 +219,18 @@ export class SignalHandler {
   }
 
   private emitCase(fields: { case: string; result: TTestResult } & Record<string, unknown>, starttc: number, endtc: number): void {
+    if (this.caseBudget) {
+      if (this.caseBudget.remaining <= 0) {
+        if (!this.overBudget) {
+          this.overBudget = true;
+          const msg = `the job reported more than ${this.caseBudget.max} test cases, the worker's limit (MAGMA_WORKER_MAX_TEST_CASES)`;
+          this.log.error(msg);
+          this.onRaise?.(msg);
+        }
+        return;
+      }
+      this.caseBudget.remaining--;
+    }
     const definition = this.currentRun ?? "lava";
     this.log.results({ definition, ...fields, ...(this.testSet ? { set: this.testSet } : {}), starttc, endtc });
     this.cases.push({ definition, case: fields.case, result: fields.result, ...(this.testSet ? { set: this.testSet } : {}) });
