@@ -14,11 +14,15 @@ actions:
     prompts: ["/ #"]
 `;
 
+/** A definition with secrets: the labs get it as is, the submission page shows it masked. */
+const SECRET_DEFINITION = `${DEFINITION}secrets: {API_KEY: frontend-secret-123}
+`;
+
 let envCtl: Awaited<ReturnType<typeof setupTestEnv>>;
 let consumer: { close(): Promise<void> } | undefined;
 const labs: Array<Awaited<ReturnType<typeof fakeLab>>> = [];
-/** POSTs seen by each fake lab: idempotency keys, submitter headers, idempotency key → job id. */
-const seen: Record<string, { keys: string[]; submitters: string[]; created: Map<string, number> }> = {};
+/** POSTs seen by each fake lab: idempotency keys, submitter headers, definitions, idempotency key → job id. */
+const seen: Record<string, { keys: string[]; submitters: string[]; created: Map<string, number>; definitions: string[] }> = {};
 let sam: TViewer;
 let flakyFailures = 1;
 
@@ -32,7 +36,7 @@ const overview = (name: string, types: string[]) => ({
 });
 
 async function startLab(name: string, types: string[], behaviour: "ok" | "reject" | "flaky") {
-  seen[name] = { keys: [], submitters: [], created: new Map() };
+  seen[name] = { keys: [], submitters: [], created: new Map(), definitions: [] };
   const lab = await fakeLab((req, body, res) => {
     if (req.url === "/api/v0.2/magma/overview/") return json(res, 200, overview(name, types));
     if (req.method === "POST" && req.url === "/api/v0.2/jobs/") {
@@ -44,7 +48,9 @@ async function startLab(name: string, types: string[], behaviour: "ok" | "reject
       if (behaviour === "flaky" && flakyFailures-- > 0) return json(res, 503, { message: "database restarting" });
       const s = seen[name]!;
       if (!s.created.has(key)) s.created.set(key, 100 + s.created.size);
-      expect(JSON.parse(body).definition).toBe(DEFINITION);
+      const definition = JSON.parse(body).definition as string;
+      s.definitions.push(definition);
+      expect([DEFINITION, SECRET_DEFINITION]).toContain(definition);
       return json(res, 201, { message: "job submitted", job_ids: [s.created.get(key)] });
     }
     json(res, 404, { message: "not found" });
@@ -128,5 +134,25 @@ describe("submissions", () => {
     expect(seen["lab-a"]!.keys).toEqual([`${first.submission.id}-lab-a`]);
     // every lab is told who really submitted
     expect(new Set([...seen["lab-a"]!.submitters, ...seen["lab-b"]!.submitters, ...seen["lab-c"]!.submitters])).toEqual(new Set(["sam"]));
+  });
+
+  it("shows a submission's definition with its secrets [MASKED], while the lab receives the real values", async () => {
+    const { createSubmission } = await import("../src/server/services/create-submission.ts");
+    const { getSubmission } = await import("../src/server/services/get-submission.ts");
+    const { db } = await import("../src/server/db.ts");
+    const { submission } = await createSubmission({ db: db(), clientRequestId: "req-secrets-1", definition: SECRET_DEFINITION, labs: ["lab-a"], viewer: sam, timeoutMs: 2000 });
+    // the consumer started by the previous test delivers it
+    const done = await waitFor(
+      async () => {
+        const s = await getSubmission({ db: db(), submissionId: submission.id, viewer: sam });
+        return s.targets.every((t) => t.status !== "queued") ? s : null;
+      },
+      20_000,
+      "the secret job delivered",
+    );
+    expect(done.targets[0]).toMatchObject({ status: "submitted" });
+    expect(seen["lab-a"]!.definitions).toContain(SECRET_DEFINITION);
+    expect(done.definition).not.toContain("frontend-secret-123");
+    expect(done.definition).toContain('API_KEY: "[MASKED]"');
   });
 });

@@ -13,6 +13,12 @@ import { MAX_PING_WAIT_MS } from "@magma/protocol";
  *   MAGMA_PING_WAIT_MS    long-poll wait asked of the instance, default 20000 (≤ 25000)
  *   MAGMA_DISPATCHER_IP   address boards reach this worker on: the TFTP server binds it and boot
  *                         commands get it as {SERVER_IP}; default 127.0.0.1
+ *   MAGMA_WORKER_MAX_DOWNLOAD_BYTES  largest image a job may download, in bytes, as downloaded
+ *                         and once decompressed; default 8589934592 (8 GiB)
+ *   MAGMA_WORKER_MAX_LOG_LINES   most job log records per job; past it DUT output is no longer
+ *                         logged and the job ends Incomplete (Job error); default 2000000
+ *   MAGMA_WORKER_MAX_TEST_CASES  most test cases per job; past it the test action fails (Test
+ *                         error); default 100000
  *   MAGMA_TFTP_PORT       UDP port of each job's TFTP server, default 0 (a free port per job,
  *                         {TFTP_PORT}); 69 for boards whose U-Boot cannot set `tftpdstp`
  */
@@ -28,6 +34,9 @@ const ZWorkerEnv = z.object({
   /** Port of the worker's /metrics, /healthz and /readyz server (unset: no server; 0: any free port). */
   MAGMA_WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   MAGMA_WORKER_METRICS_HOST: z.string().min(1).default("127.0.0.1"),
+  MAGMA_WORKER_MAX_DOWNLOAD_BYTES: z.coerce.number().int().positive().default(8 * 1024 ** 3),
+  MAGMA_WORKER_MAX_LOG_LINES: z.coerce.number().int().positive().default(2_000_000),
+  MAGMA_WORKER_MAX_TEST_CASES: z.coerce.number().int().positive().default(100_000),
 });
 
 /** Parsed worker configuration, MAGMA_WORKER_DIR resolved. */

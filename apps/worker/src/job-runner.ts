@@ -2,6 +2,7 @@ import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { parse as parseYaml, stringify } from "yaml";
 import {
+  definitionSecretValues,
   formatDefinitionErrors,
   parseJobDefinition,
   timeoutToMs,
@@ -59,6 +60,12 @@ export interface RunJobOptions {
    * a QEMU DUT on user networking reaches the host's 127.0.0.1 as 10.0.2.2.
    */
   overlayHttp?: { ip: string; bind?: string; port?: number };
+  /** Largest image a deploy may download, in bytes (as downloaded and decompressed); default 8 GiB. */
+  maxDownloadBytes?: number;
+  /** Most job log records (MAGMA_WORKER_MAX_LOG_LINES); past it the job ends Incomplete (JobError). Default: no limit. */
+  maxLogLines?: number;
+  /** Most test cases a job may report (MAGMA_WORKER_MAX_TEST_CASES); past it the test action fails (TestError). Default: no limit. */
+  maxTestCases?: number;
 }
 
 /** Test definitions of each test action, with LAVA's global `<index>_<name>` numbering. */
@@ -114,10 +121,15 @@ export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
   let ctx: JobContext | undefined;
   let pipeline: Pipeline | undefined;
   const started = Date.now();
+  // a job that floods its log is ended like a cancel, with the limit as the reason
+  const limitCtrl = new AbortController();
+  if (options.maxLogLines) log.limit(options.maxLogLines, (msg) => limitCtrl.abort(new JobError(msg)));
   log.info(`magma-worker ${workerName}, job ${jobId}`);
   try {
     const parsed = parseJobDefinition(bundle.definition);
     if (!parsed.ok) throw new JobError(formatDefinitionErrors(parsed.errors));
+    // secrets, image headers and passwords never reach the job log
+    log.mask(definitionSecretValues(parsed.raw));
     let device;
     try {
       device = ZDeviceDictionary.parse(parseYaml(bundle.device));
@@ -139,6 +151,8 @@ export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
       workerName,
       tftpBind: options.tftp ?? { ip: "127.0.0.1", port: 0 },
       ...(options.overlayHttp ? { overlayHttp: options.overlayHttp } : {}),
+      ...(options.maxDownloadBytes ? { maxDownloadBytes: options.maxDownloadBytes } : {}),
+      ...(options.maxTestCases ? { caseBudget: { remaining: options.maxTestCases, max: options.maxTestCases } } : {}),
     };
     pipeline = buildPipeline(jobId, definition, device);
     description = stringify(pipeline.describe());
@@ -151,7 +165,7 @@ export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
     log.results({ definition: "lava", case: "validate", result: problems.length ? "fail" : "pass" });
     if (problems.length) throw new JobError(`Invalid job data: ${JSON.stringify(problems)}`);
 
-    const cancel = options.signal ?? new AbortController().signal;
+    const cancel = AbortSignal.any([limitCtrl.signal, ...(options.signal ? [options.signal] : [])]);
     const { signal, dispose } = deadlineSignal(ctx.jobDeadlineMs, cancel, () => new ActionTimeoutError(`job timed out after ${Math.round(jobTimeoutMs / 1000)} seconds`));
     try {
       let conn = undefined;

@@ -29,6 +29,9 @@ async function main(): Promise<void> {
     workerDir: env.MAGMA_WORKER_DIR,
     pingWaitMs: env.MAGMA_PING_WAIT_MS,
     tftp: { ip: env.MAGMA_DISPATCHER_IP, port: env.MAGMA_TFTP_PORT },
+    maxDownloadBytes: env.MAGMA_WORKER_MAX_DOWNLOAD_BYTES,
+    maxLogLines: env.MAGMA_WORKER_MAX_LOG_LINES,
+    maxTestCases: env.MAGMA_WORKER_MAX_TEST_CASES,
     logger,
   });
   const ops =

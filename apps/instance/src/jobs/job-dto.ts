@@ -1,4 +1,4 @@
-import type { TJobDetail, TJobSummary } from "@magma/protocol";
+import { redactDefinition, type TJobDetail, type TJobSummary } from "@magma/protocol";
 import type { TestJob, User } from "@magma/db/instance";
 
 export type JobWithNames = TestJob & {
@@ -37,8 +37,11 @@ export function toJobSummary(j: JobWithNames): TJobSummary {
   };
 }
 
-/** REST job detail: the summary plus both definitions (protocol ZJobDetail). */
+/**
+ * REST job detail: the summary plus both definitions (protocol ZJobDetail), secrets replaced by
+ * `[MASKED]` (`redactDefinition`: secrets, image headers, auto_login passwords, notify tokens).
+ */
 export function toJobDetail(j: JobWithNames): TJobDetail {
-  return { ...toJobSummary(j), definition: j.definition, original_definition: j.originalDefinition };
+  return { ...toJobSummary(j), definition: redactDefinition(j.definition), original_definition: redactDefinition(j.originalDefinition) };
 }
 

@@ -1,5 +1,5 @@
 import { stringify } from "yaml";
-import { jobHealthInt, jobStateInt, legacyStatus, type TNotifyDataset, type TNotifyPayload } from "@magma/protocol";
+import { jobHealthInt, jobStateInt, legacyStatus, redactDefinition, type TNotifyDataset, type TNotifyPayload } from "@magma/protocol";
 import type { InstanceDb, InstanceTx } from "@magma/db/instance";
 import { formatLogLine, pyDatetime } from "./format.ts";
 import { wireVisibility } from "../auth/job-visibility.ts";
@@ -22,6 +22,7 @@ export interface BuildPayloadOptions {
  * minimal keys, `log` for dataset logs|all (the whole job log as output.yaml text), `results` for
  * results|all ({suite: YAML list of LAVA test-case exports}), `token` iff set, plus the `magma` block
  * (instance, device type, error type, health check, visibility).
+ * `definition` has its secrets replaced by `[MASKED]` (`redactDefinition`), unlike LAVA.
  * Reads the job as it is now, so a Finished callback built at delivery time carries every result.
  * Differences from LAVA 2023.01 (fixes): `end_time`/`start_time` are the real times (LAVA sends the
  * pre-save "None"), `metadata` is the job's `metadata:` mapping (LAVA sends `[]`).
@@ -49,7 +50,8 @@ export async function buildNotifyPayload({ db, jobId, dataset, token, instanceNa
     priority: job.priority,
     description: job.description,
     actual_device_id: job.actualDevice?.hostname ?? null,
-    definition: job.definition,
+    // the receiver gets its own token below; the definition's secrets stay on the instance
+    definition: redactDefinition(job.definition),
     metadata: (job.metadata ?? {}) as Record<string, string>,
   };
   if (token !== null) payload.token = token;  // right after metadata, as withToken() puts it

@@ -1,4 +1,4 @@
-import { JOB_HEALTHS, JOB_STATES, parseJobDefinition, type TDefinitionError } from "@magma/protocol";
+import { JOB_HEALTHS, JOB_STATES, parseJobDefinition, redactDefinition, type TDefinitionError } from "@magma/protocol";
 import { AppError } from "../app-error.ts";
 import { cancelJob } from "../jobs/cancel-job.ts";
 import { getVisibleJob } from "../jobs/get-job.ts";
@@ -108,9 +108,9 @@ export const schedulerJobsMethods: RpcMethods = {
   },
 
   "scheduler.jobs.definition": {
-    help: "`scheduler.jobs.definition` (`job_id`)\n\nReturn the job definition as submitted (comments kept).",
+    help: "`scheduler.jobs.definition` (`job_id`)\n\nReturn the job definition as submitted (comments kept), secrets, image headers, passwords and notify tokens replaced by [MASKED].",
     async handler(call) {
-      return (await visibleJob(call, call.params[0])).originalDefinition;
+      return redactDefinition((await visibleJob(call, call.params[0])).originalDefinition);
     },
   },
 

@@ -4,6 +4,7 @@ import { ConfigurationError, InfrastructureError } from "../dispatcher/errors.ts
 import { ConsoleSession, type ConsoleSessionOptions, type ConsoleTransport, type TransportHandlers } from "./console-session.ts";
 import { openSerialTransport } from "./serial-port.ts";
 import { openTelnetTransport, parseTelnetCommand } from "./telnet.ts";
+import { maskCommandCredentials } from "../dispatcher/mask-command.ts";
 
 /** Default re-dial window of a dropped device console, in seconds (dictionary `connection_reconnect_seconds`). */
 export const DEFAULT_RECONNECT_SECONDS = 20;
@@ -25,7 +26,7 @@ export function consoleSpec(device: TDeviceDictionary): ConsoleSpec {
   if (device.connection_command) {
     const t = parseTelnetCommand(device.connection_command);
     if (t) return { kind: "telnet", ...t, name: `telnet ${t.host}:${t.port}` };
-    return { kind: "command", command: device.connection_command, name: `'${device.connection_command}'` };
+    return { kind: "command", command: device.connection_command, name: `'${maskCommandCredentials(device.connection_command)}'` };
   }
   if (device.serial) return { kind: "serial", path: device.serial.path, baud: device.serial.baud, name: device.serial.path };
   throw new ConfigurationError(`device ${device.hostname} has neither connection_command nor serial in its device dictionary: no way to reach its console`);
@@ -39,15 +40,15 @@ function openCommandTransport(command: string, handlers: TransportHandlers): Pro
   return new Promise((resolve, reject) => {
     const child = spawn("sh", ["-c", command], { stdio: ["pipe", "pipe", "pipe"], detached: true });
     let closing = false;
-    child.once("error", (e) => reject(new InfrastructureError(`cannot run connection command '${command}': ${e.message}`)));
+    child.once("error", (e) => reject(new InfrastructureError(`cannot run connection command '${maskCommandCredentials(command)}': ${e.message}`)));
     child.stdout.on("data", (d: Buffer) => handlers.onData(d));
     child.stderr.on("data", (d: Buffer) => handlers.onData(d));
     child.once("exit", (code, sig) => {
-      if (!closing) handlers.onClose(new InfrastructureError(`connection command '${command}' exited (${sig ? `signal ${sig}` : `code ${code}`})`));
+      if (!closing) handlers.onClose(new InfrastructureError(`connection command '${maskCommandCredentials(command)}' exited (${sig ? `signal ${sig}` : `code ${code}`})`));
     });
     child.once("spawn", () =>
       resolve({
-        write: (data) => new Promise((res, rej) => child.stdin.write(data, (e) => (e ? rej(new InfrastructureError(`write to '${command}' failed: ${e.message}`)) : res()))),
+        write: (data) => new Promise((res, rej) => child.stdin.write(data, (e) => (e ? rej(new InfrastructureError(`write to '${maskCommandCredentials(command)}' failed: ${e.message}`)) : res()))),
         close: async () => {
           closing = true;
           if (child.exitCode !== null || child.signalCode !== null) return;

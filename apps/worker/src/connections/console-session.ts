@@ -1,8 +1,22 @@
 import { StringDecoder } from "node:string_decoder";
-import { InfrastructureError } from "../dispatcher/errors.ts";
+import { compileJobPattern } from "@magma/protocol";
+import type { RE2JS } from "re2js";
+import { InfrastructureError, JobError } from "../dispatcher/errors.ts";
 
 /** Longest text kept for prompt matching, in characters (older text is dropped). */
 const MAX_BUFFER_CHARS = 64 * 1024;
+/**
+ * Longest console line kept, in characters (64 KiB). A DUT line longer than this is handed to
+ * `onLine` cut there, ending with {@link LINE_CUT_MARKER} (the job log itself keeps the first
+ * MAX_LOG_MSG_CHARS of any record), and the rest of it up to the next newline is dropped, with an
+ * `onEvent` warning saying how much — so a DUT printing megabytes without a newline costs the
+ * worker at most this much memory.
+ */
+export const MAX_LINE_CHARS = 64 * 1024;
+/** Ends a console line cut at {@link MAX_LINE_CHARS}. */
+export const LINE_CUT_MARKER = " [line cut: longer than 65536 characters]";
+/** Longest unfinished escape sequence carried from one chunk to the next; longer ones are text. */
+const MAX_ESCAPE_TAIL_CHARS = 256;
 /** A partial line (a prompt has no newline) is logged after this much silence, in ms. */
 const PARTIAL_LINE_FLUSH_MS = 300;
 /** First and longest pause between two reconnection attempts, in ms. */
@@ -11,18 +25,46 @@ const RECONNECT_MAX_DELAY_MS = 1000;
 /** A re-dialled link counts as re-established once it stayed open this long, in ms. */
 const STABLE_LINK_MS = 1000;
 
-/** ANSI/VT100 escape sequences (CSI, OSC, two-byte ESC x) — busybox ash sends ESC[6n after its prompt. */
+/**
+ * ANSI/VT100 escape sequences (CSI, OSC, two-byte ESC x) — busybox ash sends ESC[6n after its
+ * prompt. An OSC (`ESC ]`) never spans a newline here: a stray `ESC ]` from a noisy DUT would
+ * otherwise hide everything after it (the prompt included) as an unfinished sequence.
+ */
 // eslint-disable-next-line no-control-regex -- matching ESC/BEL is the point
-const ANSI_RE = /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])/g;
+const ANSI_RE = /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b\n]*(?:\x07|\x1b\\)|[@-Z\\-_])/g;
 /** An escape sequence cut at the end of a chunk: kept until the next chunk completes it. */
 // eslint-disable-next-line no-control-regex -- matching ESC/BEL is the point
-const ANSI_TAIL_RE = /\x1b(?:\[[0-?]*[ -/]*|\][^\x07\x1b]*)?$/;
+const ANSI_TAIL_RE = /\x1b(?:\[[0-?]*[ -/]*|\][^\x07\x1b\n]*)?$/;
 
 /** Result of {@link ConsoleSession.expect}: which pattern matched and the text it matched. */
 export interface ExpectMatch {
   index: number;
   match: RegExpExecArray;
 }
+
+/**
+ * A pattern matched with RE2 (re2js): time linear in the text for any pattern, so a job's prompt
+ * cannot stall the worker's event loop (and every other device on it). `exec` answers like
+ * `RegExp.prototype.exec` (index, groups as array entries, UTF-16 offsets).
+ */
+export class LinearPattern {
+  constructor(private readonly re: RE2JS, readonly source: string) {}
+
+  exec(text: string): RegExpExecArray | null {
+    const m = this.re.matcher(text);
+    if (!m.find()) return null;
+    const groups: string[] = [];
+    for (let g = 0; g <= m.groupCount(); g++) groups.push(m.group(g) as string);
+    return Object.assign(groups, { index: m.start(), input: text }) as unknown as RegExpExecArray;
+  }
+
+  toString(): string {
+    return `/${this.source}/ (RE2)`;
+  }
+}
+
+/** What {@link ConsoleSession.expect} matches: a RegExp (the worker's own fixed patterns) or a {@link LinearPattern} (anything from a job or device dictionary). */
+export type ExpectPattern = RegExp | LinearPattern;
 
 /** What a transport reports to its session. */
 export interface TransportHandlers {
@@ -55,7 +97,7 @@ export interface ConsoleSessionOptions {
   reconnectWindowMs?: number;
 }
 
-type Waiter = { patterns: RegExp[]; resolve: (m: ExpectMatch) => void; reject: (e: unknown) => void; cleanup: () => void };
+type Waiter = { patterns: ExpectPattern[]; resolve: (m: ExpectMatch) => void; reject: (e: unknown) => void; cleanup: () => void };
 
 /**
  * A line-oriented DUT console over any {@link ConsoleTransport}, LAVA's `ShellSession` on top of a
@@ -72,6 +114,10 @@ export class ConsoleSession {
   private buffer = "";
   private escapeTail = "";
   private partial = "";
+  /** Inside a console line past {@link MAX_LINE_CHARS}: characters are counted and dropped until its newline. */
+  private droppingLine = false;
+  private droppedChars = 0;
+  private checkScheduled = false;
   private partialTimer: NodeJS.Timeout | undefined;
   private decoder = new StringDecoder("utf8");
   private readonly waiters = new Set<Waiter>();
@@ -185,10 +231,7 @@ export class ConsoleSession {
 
   private onData(text: string): void {
     if (!text) return;
-    this.partial += text;
-    const lines = this.partial.split("\n");
-    this.partial = lines.pop() ?? "";
-    for (const l of lines) this.onLine(l.replace(/\r/g, ""));
+    this.splitLines(text);
     if (this.partialTimer) clearTimeout(this.partialTimer);
     if (this.partial) {
       this.partialTimer = setTimeout(() => this.flushPartial(), PARTIAL_LINE_FLUSH_MS);
@@ -197,11 +240,59 @@ export class ConsoleSession {
     // matching buffer: escapes and \r removed, an escape cut at the chunk end carried over
     let clean = this.escapeTail + text;
     const tail = ANSI_TAIL_RE.exec(clean);
-    this.escapeTail = tail ? tail[0] : "";
-    if (tail) clean = clean.slice(0, tail.index);
+    this.escapeTail = tail && tail[0].length <= MAX_ESCAPE_TAIL_CHARS ? tail[0] : "";
+    if (tail && this.escapeTail) clean = clean.slice(0, tail.index);
     this.buffer += clean.replace(ANSI_RE, "").replace(/\r/g, "");
     if (this.buffer.length > MAX_BUFFER_CHARS) this.buffer = this.buffer.slice(-MAX_BUFFER_CHARS);
-    this.checkWaiters();
+    this.scheduleCheck();
+  }
+
+  /**
+   * Feeds `text` into the line splitter: complete lines go to `onLine`, the unfinished one stays in
+   * `partial`, never longer than {@link MAX_LINE_CHARS} (see there). Linear in `text`: only the new
+   * text is searched for newlines.
+   */
+  private splitLines(text: string): void {
+    let from = 0;
+    for (;;) {
+      const nl = text.indexOf("\n", from);
+      const piece = nl < 0 ? text.slice(from) : text.slice(from, nl);
+      if (this.droppingLine) this.droppedChars += piece.length;
+      else {
+        this.partial += piece;
+        if (this.partial.length > MAX_LINE_CHARS) {
+          const line = this.partial.slice(0, MAX_LINE_CHARS).replace(/\r/g, "");
+          this.droppedChars = this.partial.length - MAX_LINE_CHARS;
+          this.partial = "";
+          this.droppingLine = true;
+          this.onLine(line + LINE_CUT_MARKER);
+        }
+      }
+      if (nl < 0) return;
+      if (this.droppingLine) {
+        this.onEvent(`dropped ${this.droppedChars} characters of a console line longer than ${MAX_LINE_CHARS} characters`, "warning");
+        this.droppingLine = false;
+        this.droppedChars = 0;
+      } else {
+        const line = this.partial.replace(/\r/g, "");
+        this.partial = "";
+        this.onLine(line);
+      }
+      from = nl + 1;
+    }
+  }
+
+  /**
+   * Runs the pending expects against the buffer once per event-loop turn, however many chunks
+   * arrived in it: a DUT flooding its console costs one scan per turn, not one per chunk.
+   */
+  private scheduleCheck(): void {
+    if (this.checkScheduled) return;
+    this.checkScheduled = true;
+    setImmediate(() => {
+      this.checkScheduled = false;
+      this.checkWaiters();
+    });
   }
 
   private flushPartial(): void {
@@ -213,11 +304,10 @@ export class ConsoleSession {
     this.onLine(line);
   }
 
-  private tryMatch(patterns: RegExp[]): ExpectMatch | undefined {
+  private tryMatch(patterns: ExpectPattern[]): ExpectMatch | undefined {
     let best: ExpectMatch | undefined;
     patterns.forEach((re, index) => {
-      const flags = re.flags.replace(/[gy]/g, "");
-      const m = new RegExp(re.source, flags).exec(this.buffer);
+      const m = re instanceof RegExp ? new RegExp(re.source, re.flags.replace(/[gy]/g, "")).exec(this.buffer) : re.exec(this.buffer);
       if (m && (!best || m.index < best.match.index)) best = { index, match: m };
     });
     if (best) this.buffer = this.buffer.slice(best.match.index + best.match[0].length);
@@ -257,7 +347,7 @@ export class ConsoleSession {
    * @param signal aborts the wait with `signal.reason` (action timeout, cancel, QEMU exit)
    * @returns the index of the matching pattern and the match; the buffer is consumed up to its end.
    */
-  expect(patterns: RegExp[], deadlineMs: number, signal: AbortSignal, onTimeout?: () => Error): Promise<ExpectMatch> {
+  expect(patterns: ExpectPattern[], deadlineMs: number, signal: AbortSignal, onTimeout?: () => Error): Promise<ExpectMatch> {
     const now = this.tryMatch(patterns);
     if (now) return Promise.resolve(now);
     if (this.closedError) return Promise.reject(this.closedError);
@@ -329,13 +419,13 @@ export class ConsoleSession {
 }
 
 /**
- * Compiles a LAVA prompt (a Python regex in job definitions) to a RegExp; a prompt that is not a
- * valid JS regex is matched literally.
+ * Compiles a LAVA prompt (a Python regex in job definitions and device dictionaries) for RE2
+ * ({@link LinearPattern}, `compileJobPattern`); a prompt that is no valid regex is matched literally.
+ * @throws JobError naming the prompt when it needs what RE2 lacks (backreferences, lookaround) —
+ *   the submission refuses those already; this holds for bundles that skipped it.
  */
-export function promptRegExp(prompt: string): RegExp {
-  try {
-    return new RegExp(prompt);
-  } catch {
-    return new RegExp(prompt.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
-  }
+export function promptRegExp(prompt: string): LinearPattern {
+  const c = compileJobPattern(prompt);
+  if (!c.ok) throw new JobError(c.message);
+  return new LinearPattern(c.re, prompt);
 }

@@ -26,6 +26,11 @@ export interface WorkerDaemonOptions {
   pingWaitMs: number;
   /** where each job's TFTP server listens ({SERVER_IP}, port 0 = free port); default 127.0.0.1:0 */
   tftp?: { ip: string; port: number };
+  /** Largest image a job may download, in bytes (MAGMA_WORKER_MAX_DOWNLOAD_BYTES); default 8 GiB. */
+  maxDownloadBytes?: number;
+  /** Most job log records (MAGMA_WORKER_MAX_LOG_LINES) and test cases (MAGMA_WORKER_MAX_TEST_CASES) per job. */
+  maxLogLines?: number;
+  maxTestCases?: number;
   logger: Logger;
   fetchImpl?: typeof fetch;
   /** The job runner (tests inject a fake; default: the real pipeline). */
@@ -219,7 +224,7 @@ export class WorkerDaemon {
         if (ctrl.signal.aborted) throw e;
         log.warn(`could not report RUNNING (${(e as Error).message}); running the job anyway`);
       });
-      outcome = await this.runJobImpl({ jobId: id, bundle: bundle as TJobBundle, workerDir: this.options.workerDir, workerName: this.options.name, sink: (r) => shipper.push(r), signal: ctrl.signal, ...(this.options.tftp ? { tftp: this.options.tftp } : {}) });
+      outcome = await this.runJobImpl({ jobId: id, bundle: bundle as TJobBundle, workerDir: this.options.workerDir, workerName: this.options.name, sink: (r) => shipper.push(r), signal: ctrl.signal, ...(this.options.tftp ? { tftp: this.options.tftp } : {}), ...(this.options.maxDownloadBytes ? { maxDownloadBytes: this.options.maxDownloadBytes } : {}), ...(this.options.maxLogLines ? { maxLogLines: this.options.maxLogLines } : {}), ...(this.options.maxTestCases ? { maxTestCases: this.options.maxTestCases } : {}) });
     } catch (e) {
       const reason = ctrl.signal.aborted ? ctrl.signal.reason : e;
       const canceled = reason instanceof JobCanceled;

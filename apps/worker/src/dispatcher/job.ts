@@ -1,6 +1,6 @@
 import type { TDeviceDictionary, TJobDefinition } from "@magma/protocol";
 import type { JobLog } from "./job-log.ts";
-import type { ConsoleSession } from "../connections/console-session.ts";
+import type { ConsoleSession, ExpectPattern } from "../connections/console-session.ts";
 import type { QemuProcess } from "./actions/boot/qemu-process.ts";
 import type { TftpServer } from "../services/tftp-server.ts";
 import type { HttpFileServer } from "../services/http-file-server.ts";
@@ -25,7 +25,7 @@ export interface JobContext {
   /** Image name → its `image_arg` from the deploy action (`-kernel {kernel} …`). */
   imageArgs: Map<string, string>;
   /** Prompts of the last boot action, for the test shell. */
-  prompts?: RegExp[];
+  prompts?: ExpectPattern[];
   /** The gzip'd cpio overlay (LAVA helpers + test definitions), when the job has test actions. */
   overlayPath?: string;
   /** The gzip'd overlay tarball for `transfer_overlay` (LAVA's compress-overlay output). */
@@ -52,6 +52,13 @@ export interface JobContext {
   jobDeadlineMs: number;
   /** Name of the worker, for messages. */
   workerName: string;
+  /**
+   * Largest image a deploy may download, in bytes, both as downloaded and once decompressed
+   * (`MAGMA_WORKER_MAX_DOWNLOAD_BYTES`); default 8 GiB (`DEFAULT_MAX_DOWNLOAD_BYTES`).
+   */
+  maxDownloadBytes?: number;
+  /** Test cases the job may still report (`MAGMA_WORKER_MAX_TEST_CASES`), shared by its test actions; none = no limit. */
+  caseBudget?: { remaining: number; max: number };
 }
 
 /** Overlay directory on the DUT: `/lava-<job id>` as in LAVA. */

@@ -117,3 +117,22 @@ describe("overlay tarball (transfer_overlay)", () => {
     }
   });
 });
+
+describe("overlay secrets file", () => {
+  it("writes the job's secrets as KEY='value' lines in /lava-<id>/secrets (0600) that sh sources back exactly", () => {
+    const dir = mkdtempSync(path.join(tmp, "secrets-"));
+    const secrets = { API_KEY: "it's $(touch pwned) `x` \"q\"", EMPTY: "", SPACED: "a b  c" };
+    execFileSync("cpio", ["-idm", "--quiet", "--no-absolute-filenames"], { cwd: dir, input: gunzipSync(buildOverlay({ jobId: 9, stages, secrets })) });
+    const file = path.join(dir, "lava-9", "secrets");
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(readFileSync(file, "utf8")).toBe(`API_KEY='it'\\''s $(touch pwned) \`x\` "q"'\nEMPTY=''\nSPACED='a b  c'\n`);
+    const out = execFileSync("/bin/sh", ["-c", `. ./secrets && printf '%s|%s|%s' "$API_KEY" "$EMPTY" "$SPACED"`], { cwd: path.join(dir, "lava-9"), encoding: "utf8" });
+    expect(out).toBe(`${secrets.API_KEY}||${secrets.SPACED}`);
+    expect(existsSync(path.join(dir, "lava-9", "pwned"))).toBe(false);
+    // no secrets: no file
+    const none = mkdtempSync(path.join(tmp, "nosecrets-"));
+    execFileSync("cpio", ["-idm", "--quiet", "--no-absolute-filenames"], { cwd: none, input: gunzipSync(buildOverlay({ jobId: 9, stages })) });
+    expect(existsSync(path.join(none, "lava-9", "secrets"))).toBe(false);
+    expect(() => buildOverlay({ jobId: 9, stages, secrets: { "A;B": "x" } })).toThrow(/secrets: name 'A;B' is not a valid shell variable name/);
+  });
+});

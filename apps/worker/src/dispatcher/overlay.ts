@@ -236,17 +236,34 @@ export function runScript(jobId: number, stage: number, d: OverlayDefinition): s
   ].join("\n");
 }
 
-/** What an overlay is built from: the job id, each test action's definitions, extra `environment` variables. */
+/** What an overlay is built from: the job id, each test action's definitions, extra `environment` variables, the job's `secrets`. */
 export interface OverlayOptions {
   jobId: number;
   stages: OverlayStage[];
   environment?: Record<string, string>;
+  /** The job's `secrets:` (name → value), written to `/lava-<id>/secrets` (mode 0600), never logged. */
+  secrets?: Record<string, string>;
+}
+
+/**
+ * The overlay's `secrets` file, as LAVA writes it: one `KEY=value` line per secret (the value
+ * single-quoted for sh, so test scripts can `. /lava-<id>/secrets` whatever it holds).
+ * @throws JobError when a name is not a shell variable name.
+ */
+export function secretsFile(secrets: Record<string, string>): string {
+  return Object.entries(secrets)
+    .map(([k, v]) => {
+      if (!SHELL_NAME.test(k)) throw new JobError(`secrets: name '${k}' is not a valid shell variable name`);
+      return `${k}=${shQuote(v)}\n`;
+    })
+    .join("");
 }
 
 /**
  * The files of the job overlay, parents before children. Layout mirrors LAVA's `/lava-<id>`: `bin/`
  * helpers (lava-test-case, -case-attach, -set, -runner, -raise, -event, -feedback, -reference,
  * lava-background-process-start/-stop, lava-common-functions; mode 0755), `environment`,
+ * `secrets` (when the job has any: `KEY='value'` lines, mode 0600),
  * and per test action `<stage>/lava-test-runner.conf` + `<stage>/tests/<n>_<name>/{run.sh,uuid,testdef.yaml}`.
  * @throws JobError when a parameter name is not a shell variable name.
  */
@@ -262,6 +279,7 @@ export function overlayEntries(options: OverlayOptions): CpioEntry[] {
   entries.push({ type: "file", path: `${root}/bin/lava-test-runner`, mode: 0o755, data: runnerScript(jobId) });
   const env = { LAVA_JOB_ID: String(jobId), ...(options.environment ?? {}) };
   entries.push({ type: "file", path: `${root}/environment`, mode: 0o644, data: exportLines(env, "environment").join("\n") + "\n" });
+  if (options.secrets && Object.keys(options.secrets).length) entries.push({ type: "file", path: `${root}/secrets`, mode: 0o600, data: secretsFile(options.secrets) });
   for (const s of stages) {
     entries.push({ type: "dir", path: `${root}/${s.stage}`, mode: 0o755 }, { type: "dir", path: `${root}/${s.stage}/tests`, mode: 0o755 });
     entries.push({ type: "file", path: `${root}/${s.stage}/lava-test-runner.conf`, mode: 0o644, data: s.definitions.map((d) => suiteName(d) + "\n").join("") });

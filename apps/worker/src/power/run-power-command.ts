@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import type { TPowerCommand } from "@magma/protocol";
 import { InfrastructureError } from "../dispatcher/errors.ts";
 import type { JobLog } from "../dispatcher/job-log.ts";
+import { maskCommandCredentials } from "../dispatcher/mask-command.ts";
 
 /** Default budget of one power command, in seconds (dictionary `power_command_timeout_seconds`). */
 export const DEFAULT_POWER_COMMAND_TIMEOUT_S = 30;
@@ -29,7 +30,7 @@ export interface RunPowerCommandOptions {
  */
 export async function runPowerCommand({ log, what, command, timeoutMs, signal }: RunPowerCommandOptions): Promise<void> {
   for (const cmd of Array.isArray(command) ? command : [command]) {
-    log.info(`Calling ${what}: ${cmd}`);
+    log.info(`Calling ${what}: ${maskCommandCredentials(cmd)}`);
     await runOne(log, what, cmd, timeoutMs, signal);
   }
 }
@@ -80,8 +81,8 @@ function runOne(log: JobLog, what: string, cmd: string, timeoutMs: number, signa
       if (partial) log.debug(`${what}: ${partial}`);
       const tail = output.trim().slice(-OUTPUT_TAIL_CHARS) || "(no output)";
       if (signal.aborted) return reject(signal.reason);
-      if (timedOut) return reject(new InfrastructureError(`${what} timed out after ${Math.round(timeoutMs / 1000)} seconds: ${cmd}; output: ${tail}`));
-      if (code !== 0) return reject(new InfrastructureError(`${what} failed (${sig ? `signal ${sig}` : `exit code ${code}`}): ${cmd}; output: ${tail}`));
+      if (timedOut) return reject(new InfrastructureError(`${what} timed out after ${Math.round(timeoutMs / 1000)} seconds: ${maskCommandCredentials(cmd)}; output: ${tail}`));
+      if (code !== 0) return reject(new InfrastructureError(`${what} failed (${sig ? `signal ${sig}` : `exit code ${code}`}): ${maskCommandCredentials(cmd)}; output: ${tail}`));
       log.debug(`${what} returned 0`);
       resolve();
     });

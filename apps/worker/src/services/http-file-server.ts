@@ -15,7 +15,8 @@ export interface HttpFileServerOptions {
 /**
  * A read-only HTTP server for one job's files (LAVA workers serve `/tmp/<job>/…` from their
  * Apache; Magma starts one per job on a free port): only the URL paths {@link publish}ed are served
- * (GET and HEAD), anything else is 404 — no directory is exposed.
+ * (GET and HEAD), anything else is 404 — no directory is exposed; a malformed target (bad
+ * %-escape) is 400.
  */
 export class HttpFileServer {
   private readonly files = new Map<string, string>();
@@ -33,7 +34,15 @@ export class HttpFileServer {
     let self: HttpFileServer | undefined;
     const server = createServer((req, res) => {
       const peer = `${req.socket.remoteAddress ?? "?"}:${req.socket.remotePort ?? "?"}`;
-      const urlPath = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
+      let urlPath: string;
+      try {
+        urlPath = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
+      } catch (e) {
+        // a bad %-escape or an unparsable target: the client's fault, never the worker's crash
+        log(`refused a malformed request target from ${peer} (400 ${(e as Error).message})`);
+        res.writeHead(400).end("bad request\n");
+        return;
+      }
       const file = self?.files.get(urlPath);
       if (req.method !== "GET" && req.method !== "HEAD") {
         log(`refused ${req.method} ${urlPath} from ${peer} (405)`);

@@ -68,7 +68,17 @@ export class TftpServer {
         resolve();
       });
     });
-    s.socket.on("message", (msg, rinfo) => void s.onRequest(msg, rinfo));
+    s.socket.on("message", (msg, rinfo) => {
+      // whatever a request holds, the server answers or drops it: it never throws into the worker
+      s.onRequest(msg, rinfo).catch((e: unknown) => {
+        s.options.onTransfer?.(`request from ${rinfo.address}:${rinfo.port} failed: ${(e as Error).message}`);
+        try {
+          s.socket.send(errorPacket(0, "Request failed"), rinfo.port, rinfo.address);
+        } catch {
+          /* socket closed */
+        }
+      });
+    });
     s.socket.on("error", () => {});
     return s;
   }
@@ -109,10 +119,12 @@ export class TftpServer {
 
   private async onRequest(msg: Buffer, peer: dgram.RemoteInfo): Promise<void> {
     const reply = (buf: Buffer) => this.socket.send(buf, peer.port, peer.address);
+    if (msg.length < 4) return reply(errorPacket(ERR_ILLEGAL, "Malformed packet"));
     const op = msg.readUInt16BE(0);
     if (op === WRQ) return reply(errorPacket(ERR_ACCESS, "Write not allowed"));
     if (op !== RRQ) return reply(errorPacket(ERR_ILLEGAL, "Illegal TFTP operation"));
     const [filename = "", , ...opts] = strings(msg.subarray(2));
+    if (!filename) return reply(errorPacket(ERR_ILLEGAL, "Malformed request: no file name"));
     const requested: Record<string, string> = {};
     for (let i = 0; i + 1 < opts.length; i += 2) requested[opts[i]!.toLowerCase()] = opts[i + 1]!;
     const file = await this.resolve(filename);
@@ -127,7 +139,13 @@ export class TftpServer {
       this.options.onTransfer?.(`${filename} not found (requested by ${peer.address}:${peer.port})`);
       return reply(errorPacket(ERR_NOT_FOUND, "File not found"));
     }
-    const size = (await fh.stat()).size;
+    const st = await fh.stat();
+    if (!st.isFile()) {
+      await fh.close();
+      this.options.onTransfer?.(`${filename} is not a file (requested by ${peer.address}:${peer.port})`);
+      return reply(errorPacket(ERR_NOT_FOUND, "File not found"));
+    }
+    const size = st.size;
     const ack: string[] = [];
     let blockSize = DEFAULT_BLOCK_SIZE;
     let retransmitMs = DEFAULT_RETRANSMIT_MS;
@@ -175,7 +193,14 @@ export class TftpServer {
     await new Promise<void>((resolve) => {
       const transmit = async () => {
         clearTimeout(timer);
-        sock.send(await packet(block), peer.port, peer.address);
+        let buf: Buffer;
+        try {
+          buf = await packet(block);
+        } catch (e) {
+          void finish(`sending ${name} to ${peer.address}:${peer.port} failed: ${(e as Error).message}`).then(resolve);
+          return;
+        }
+        sock.send(buf, peer.port, peer.address);
         timer = setTimeout(() => {
           if (++retries > MAX_RETRIES) {
             void finish(`sending ${name} to ${peer.address}:${peer.port} abandoned: no ACK for block ${block} after ${MAX_RETRIES} retries`).then(resolve);
@@ -185,6 +210,7 @@ export class TftpServer {
         }, retransmitMs);
       };
       sock.on("message", (msg, from) => {
+        if (msg.length < 4) return; // too short to be an ACK or ERROR: ignored, the retransmit timer goes on
         if (from.port !== peer.port || from.address !== peer.address) {
           sock.send(errorPacket(5, "Unknown transfer ID"), from.port, from.address);
           return;

@@ -1,14 +1,39 @@
-import { parseDocument } from "yaml";
+import { Lexer, parseDocument } from "yaml";
 import type { z } from "zod";
 import { ZJobDefinition, type TJobDefinition } from "./job-definition.ts";
 import { SUPPORTED_DEPLOY_METHODS } from "./deploy.ts";
 import { SUPPORTED_BOOT_METHODS } from "./boot.ts";
 import { SUPPORTED_TEST_SOURCES } from "./test.ts";
+import { checkQemuJobArgs } from "./qemu-args.ts";
+import { compileJobPattern } from "./patterns.ts";
+import { downloadUrlProblem, imageNameProblem, SHELL_NAME_RE, testDefinitionPathProblem } from "./safety.ts";
 
 /** Largest job definition accepted, in bytes (LAVA has no limit; 512 KiB is far above any real job). */
 export const MAX_DEFINITION_BYTES = 512 * 1024;
 /** Most YAML alias expansions accepted: stops "billion laughs" alias bombs. */
 export const MAX_YAML_ALIASES = 100;
+
+/** Deepest nesting of YAML flow collections (`[`/`{`) or of `- ` items on one line accepted. */
+export const MAX_YAML_NESTING = 64;
+
+/**
+ * Refuses pathological nesting before the YAML parser sees it: `x: [[[[…]]]]` 200 000 levels deep
+ * (400 KB) costs the recursive parser seconds and hundreds of MB before it gives up. One linear
+ * pass of the YAML lexer, stopped at the first excess. Real jobs nest a few levels.
+ * @returns the problem, or undefined when the nesting is fine
+ */
+export function yamlNestingProblem(text: string): string | undefined {
+  let flow = 0;
+  let items = 0;
+  for (const token of new Lexer().lex(text)) {
+    if (token === "[" || token === "{") {
+      if (++flow > MAX_YAML_NESTING) return `YAML nesting deeper than ${MAX_YAML_NESTING} levels ('[' / '{')`;
+    } else if (token === "]" || token === "}") flow = Math.max(0, flow - 1);
+    else if (token === "\n") items = 0;
+    else if ((token === "-" || token === "?") && flow === 0 && ++items > MAX_YAML_NESTING) return `YAML nesting deeper than ${MAX_YAML_NESTING} levels ('- ' items on one line)`;
+  }
+  return undefined;
+}
 
 /** One problem in a job definition: `path` in LAVA/voluptuous form (`data['actions'][2]['boot']`). */
 export interface TDefinitionError {
@@ -117,20 +142,85 @@ function unsupportedMethods(raw: Record<string, unknown>): TDefinitionError[] {
 }
 
 /**
+ * Names every part of a (schema-valid) definition that would reach outside the job on the worker
+ * host: image keys that are not plain names (they become directories), download URLs that are not
+ * http/https, `image_arg` QEMU options outside the allow-list ({@link checkQemuJobArgs}),
+ * prompts and patterns RE2 cannot run in linear time ({@link compileJobPattern}), test definition paths with `..`, and `secrets` / test `parameters` / `params` keys that
+ * are not shell variable names (they become shell lines in the overlay). LAVA accepts most of
+ * these; Magma refuses them at submission, and the worker checks the paths again.
+ */
+export function hostileInputErrors(d: TJobDefinition): TDefinitionError[] {
+  const out: TDefinitionError[] = [];
+  const err = (path: PropertyKey[], message: string) => out.push({ path: formatPath(path), message });
+  const shellNames = (o: Record<string, unknown> | undefined, path: PropertyKey[], what: string) => {
+    for (const k of Object.keys(o ?? {})) if (!SHELL_NAME_RE.test(k)) err([...path, k], `${what} name '${k}' must be a shell variable name (letters, digits and '_', not starting with a digit)`);
+  };
+  shellNames(d.secrets, ["secrets"], "secret");
+  const pattern = (p: string | undefined, path: PropertyKey[]) => {
+    if (p === undefined) return;
+    const c = compileJobPattern(p);
+    if (!c.ok) err(path, c.message);
+  };
+  d.actions.forEach((a, i) => {
+    if ("deploy" in a) {
+      const dep = a.deploy;
+      const base: PropertyKey[] = dep.to === "tmpfs" ? ["actions", i, "deploy", "images"] : ["actions", i, "deploy"];
+      const images = dep.to === "tmpfs" ? Object.entries(dep.images) : (["kernel", "ramdisk", "dtb"] as const).flatMap((k) => (dep[k] ? [[k, dep[k]] as const] : []));
+      for (const [name, image] of images) {
+        const problem = imageNameProblem(name);
+        if (problem) {
+          err([...base, name], problem);
+          continue;
+        }
+        const urlProblem = downloadUrlProblem(image.url);
+        if (urlProblem) err([...base, name, "url"], urlProblem);
+        if (image.image_arg !== undefined) {
+          const checked = checkQemuJobArgs(image.image_arg);
+          if (!checked.ok) err([...base, name, "image_arg"], checked.message);
+          else for (const p of checked.placeholders) if (!images.some(([n]) => n === p)) err([...base, name, "image_arg"], `image_arg refers to {${p}}, which is not an image of this deploy`);
+        }
+      }
+    } else if ("boot" in a) {
+      const b = a.boot;
+      const path = ["actions", i, "boot"];
+      b.prompts.forEach((p, j) => pattern(p, [...path, "prompts", j]));
+      pattern(b.auto_login?.login_prompt, [...path, "auto_login", "login_prompt"]);
+      pattern(b.auto_login?.password_prompt, [...path, "auto_login", "password_prompt"]);
+      if (b.method === "u-boot") pattern(b.bootloader_prompt, [...path, "bootloader_prompt"]);
+    } else if ("test" in a) {
+      a.test.definitions.forEach((def, j) => {
+        const path = ["actions", i, "test", "definitions", j];
+        const p = testDefinitionPathProblem(def.path);
+        if (p) err([...path, "path"], p);
+        shellNames(def.parameters, [...path, "parameters"], "parameter");
+        shellNames(def.params, [...path, "params"], "parameter");
+        shellNames(def.repository.params, [...path, "repository", "params"], "parameter");
+        pattern(def.repository.parse?.pattern, [...path, "repository", "parse", "pattern"]);
+      });
+    }
+  });
+  return out;
+}
+
+/**
  * Parses and validates a LAVA job definition (YAML text), as LAVA's `scheduler.jobs.submit` /
  * `validate_job` do before creating a TestJob.
  *
  * @param text YAML (or JSON) job definition; at most {@link MAX_DEFINITION_BYTES} bytes (UTF-8).
  * @returns `{ok: true, definition, raw}` (raw = the plain parsed YAML, kept to store and forward the
  *   definition unchanged) or `{ok: false, errors}` where each error names the YAML path and problem.
- *   Never throws for bad input: oversize text, YAML syntax errors, duplicate keys, alias bombs,
- *   non-mapping documents, unknown keys and unsupported methods all come back as errors.
+ *   Never throws for bad input: oversize text, nesting deeper than {@link MAX_YAML_NESTING}, YAML
+ *   syntax errors, duplicate keys, alias bombs,
+ *   non-mapping documents, unknown keys, unsupported methods and what {@link hostileInputErrors}
+ *   names all come back as errors.
  */
 export function parseJobDefinition(text: string): TParseResult {
   const bytes = new TextEncoder().encode(text).length;
   if (bytes > MAX_DEFINITION_BYTES) {
     return { ok: false, errors: [{ path: "data", message: `definition is ${bytes} bytes, over the limit of ${MAX_DEFINITION_BYTES} bytes` }] };
   }
+  const nesting = yamlNestingProblem(text);
+  if (nesting) return { ok: false, errors: [{ path: "data", message: nesting }] };
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, strict: true });
   if (doc.errors.length) {
     return { ok: false, errors: doc.errors.map((e) => ({ path: "data", message: `YAML syntax error: ${e.message.split("\n")[0]} (line ${(e.linePos?.[0]?.line ?? 0)})` })) };
@@ -150,5 +240,7 @@ export function parseJobDefinition(text: string): TParseResult {
   if (methodErrors.length) return { ok: false, errors: methodErrors };
   const parsed = ZJobDefinition.safeParse(rawObj);
   if (!parsed.success) return { ok: false, errors: zodIssues(parsed.error, rawObj) };
+  const hostile = hostileInputErrors(parsed.data);
+  if (hostile.length) return { ok: false, errors: hostile };
   return { ok: true, definition: parsed.data, raw: rawObj };
 }

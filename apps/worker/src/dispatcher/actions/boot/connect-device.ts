@@ -2,6 +2,7 @@ import { Action, type ActionRunOptions, type Connection } from "../../action.ts"
 import type { JobContext } from "../../job.ts";
 import { connectDevice, consoleSpec } from "../../../connections/connect-device.ts";
 import { LavaError } from "../../errors.ts";
+import { maskCommandCredentials } from "../../mask-command.ts";
 
 /**
  * Opens the device's console from its dictionary (LAVA's `connect-device`): `connection_command`
@@ -26,7 +27,7 @@ export class ConnectDeviceAction extends Action {
   async run({ ctx }: ActionRunOptions): Promise<Connection> {
     await ctx.console?.close();
     const spec = consoleSpec(ctx.device);
-    ctx.log.info(`[common] connect-device Connecting to device using '${ctx.device.connection_command ?? `serial ${spec.name}`}'`);
+    ctx.log.info(`[common] connect-device Connecting to device using '${ctx.device.connection_command ? maskCommandCredentials(ctx.device.connection_command) : `serial ${spec.name}`}'`);
     const console = await connectDevice(ctx.device, {
       onLine: (line) => {
         const n = ctx.log.target(line);

@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { parse as shellParse } from "shell-quote";
-import { ZQemuSettings, type TAutoLogin, type TBootQemu, type TJobTimeouts, type TQemuSettings } from "@magma/protocol";
+import { checkQemuJobArgs, ZQemuSettings, type TAutoLogin, type TBootQemu, type TJobTimeouts, type TQemuSettings } from "@magma/protocol";
 import { Action, type ActionRunOptions, type Connection } from "../../action.ts";
 import { ConfigurationError, InfrastructureError, JobError } from "../../errors.ts";
 import type { JobContext } from "../../job.ts";
@@ -28,7 +28,11 @@ export function splitArgs(text: string, what: string): string[] {
  * The QEMU command line: the device dictionary's settings (binary, machine, memory, smp, cpu,
  * extra options), {@link QEMU_FIXED_OPTIONS}, then each image's `image_arg` with `{<image name>}`
  * placeholders replaced by the image's local path (LAVA's qemu.jinja2 + `image_arg` substitution).
- * @throws JobError when an image_arg names an image that was not deployed.
+ * Each `image_arg` is checked again against the job allow-list (`checkQemuJobArgs`: -kernel,
+ * -initrd, -dtb, -bios {placeholder}, -append, -drive file={placeholder},format=raw, -cpu, -smp, -m)
+ * right before QEMU is spawned, whatever the submission checked: LAVA passes it through unchecked.
+ * @throws JobError naming the refused option (e.g. "QEMU option '-chardev' is not allowed in
+ *   image_arg of 'kernel'"), or an image_arg naming an image that was not deployed.
  */
 export function buildQemuCommand(settings: TQemuSettings, images: ReadonlyMap<string, string>, imageArgs: ReadonlyMap<string, string>): string[] {
   const cmd = [settings.binary, "-machine", settings.machine, "-m", String(settings.memory_mb), "-smp", String(settings.smp)];
@@ -36,7 +40,9 @@ export function buildQemuCommand(settings: TQemuSettings, images: ReadonlyMap<st
   for (const opt of settings.extra_options) cmd.push(...splitArgs(opt, "qemu extra_options"));
   cmd.push(...QEMU_FIXED_OPTIONS);
   for (const [name, arg] of imageArgs) {
-    for (const token of splitArgs(arg, `image_arg of '${name}'`)) {
+    const checked = checkQemuJobArgs(arg, `image_arg of '${name}'`);
+    if (!checked.ok) throw new JobError(checked.message);
+    for (const token of checked.words) {
       cmd.push(
         token.replace(/\{([A-Za-z0-9_-]+)\}/g, (_m, key: string) => {
           const p = images.get(key);

@@ -191,7 +191,8 @@ export class BootloaderCommandsAction extends Action {
     if (!connection) throw new JobError("bootloader-commands has no console: connect-device must run first");
     const s = ubootSettings(ctx.device, this.params);
     const prompt = promptRegExp(s.bootloaderPrompt);
-    const errors = s.errors.map((e) => ({ ...e, re: new RegExp(`[^\\n]*(?:${e.pattern})[^\\n]*`) }));
+    // RE2, so the error scan stays linear in the console text (a backtracking `[^\n]*X[^\n]*` is quadratic on a long line)
+    const errors = s.errors.map((e) => ({ ...e, re: promptRegExp(`[^\\n]*(?:${e.pattern})[^\\n]*`) }));
     const onTimeout = () => timeoutError(this.name, deadlineMs - Date.now());
     const commands = this.plan.commands;
     if (!commands.length) throw new JobError("no boot commands to send");

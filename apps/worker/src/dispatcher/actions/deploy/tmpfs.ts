@@ -5,11 +5,12 @@ import path from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
-import type { TDeployImage, TDeployTmpfs, TJobTimeouts } from "@magma/protocol";
+import { downloadUrlProblem, DOWNLOAD_SCHEMES, imageNameProblem, type TDeployImage, type TDeployTmpfs, type TJobTimeouts } from "@magma/protocol";
 import { Action, type ActionRunOptions, type Connection } from "../../action.ts";
 import { InfrastructureError, JobError, LavaError } from "../../errors.ts";
 import type { JobContext } from "../../job.ts";
 import { buildOverlay, type OverlayStage } from "../../overlay.ts";
+import { confinedPath, DEFAULT_MAX_DOWNLOAD_BYTES } from "../../confine.ts";
 import { Pipeline } from "../../pipeline.ts";
 
 /** How long the validate stage waits for one URL check, in ms. */
@@ -19,6 +20,30 @@ const MB = 1024 * 1024;
 /** Names under which an image carries the initramfs (and so the test overlay). */
 export function initrdImageName(images: Record<string, TDeployImage>): string | undefined {
   return Object.keys(images).find((n) => n === "initrd" || n === "ramdisk") ?? Object.entries(images).find(([, i]) => /-initrd\b/.test(i.image_arg ?? ""))?.[0];
+}
+
+/** Most redirects followed for one download (browsers and curl stop around 20; LAVA's requests 30). */
+export const MAX_REDIRECTS = 10;
+
+/**
+ * `fetch` that follows redirects itself, only to http/https URLs (fetch would too, but without
+ * saying why it stopped), at most {@link MAX_REDIRECTS} times.
+ * @throws JobError naming the refused redirect target or the redirect loop; whatever fetch throws.
+ */
+export async function fetchHttpOnly(url: string, init: RequestInit): Promise<Response> {
+  let current = url;
+  for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+    const res = await fetch(current, { ...init, redirect: "manual" });
+    const location = res.headers.get("location");
+    if (res.status < 300 || res.status > 399 || !location) return res;
+    await res.body?.cancel();
+    const next = new URL(location, current);
+    if (!(DOWNLOAD_SCHEMES as readonly string[]).includes(next.protocol)) {
+      throw new JobError(`'${url}' redirects to '${next.href}': only http and https redirects are followed`);
+    }
+    current = next.href;
+  }
+  throw new JobError(`'${url}' redirects more than ${MAX_REDIRECTS} times`);
 }
 
 /** Local file name of a downloaded image: the URL's basename, without `.gz` when decompressed. */
@@ -48,26 +73,29 @@ export class HttpDownloadAction extends Action {
     super();
   }
 
-  override async validate(): Promise<string[]> {
+  override async validate(ctx: JobContext): Promise<string[]> {
     const { url } = this.image;
-    let parsed: URL;
+    const nameProblem = imageNameProblem(this.imageName);
+    if (nameProblem) return [nameProblem];
     try {
-      parsed = new URL(url);
-    } catch {
-      return [`Invalid URL for image '${this.imageName}': '${url}'`];
+      confinedPath(ctx.jobDir, `image name '${this.imageName}'`, this.subdir, this.imageName);
+    } catch (e) {
+      return [(e as Error).message];
     }
-    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") return [`Unsupported URL scheme '${parsed.protocol}' for image '${this.imageName}' (supported: http, https)`];
+    const urlProblem = downloadUrlProblem(url);
+    if (urlProblem) return [`image '${this.imageName}': ${urlProblem}`];
     if (this.image.compression && this.image.compression !== "gz") return [`Unsupported compression '${this.image.compression}' for image '${this.imageName}' (supported: gz)`];
     try {
-      let res = await fetch(url, { method: "HEAD", headers: this.image.headers, signal: AbortSignal.timeout(VALIDATE_URL_TIMEOUT_MS) });
+      let res = await fetchHttpOnly(url, { method: "HEAD", headers: this.image.headers, signal: AbortSignal.timeout(VALIDATE_URL_TIMEOUT_MS) });
       if (res.status === 405 || res.status === 501) {
         // "Using GET because HEAD is not supported properly" (LAVA)
         const ctrl = new AbortController();
-        res = await fetch(url, { headers: this.image.headers, signal: AbortSignal.any([ctrl.signal, AbortSignal.timeout(VALIDATE_URL_TIMEOUT_MS)]) });
+        res = await fetchHttpOnly(url, { headers: this.image.headers, signal: AbortSignal.any([ctrl.signal, AbortSignal.timeout(VALIDATE_URL_TIMEOUT_MS)]) });
         ctrl.abort();
       }
       if (!res.ok) return [`Resource unavailable at '${url}' (${res.status})`];
     } catch (e) {
+      if (e instanceof LavaError) return [e.message];
       return [`Resource unavailable at '${url}' (${(e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message})`];
     }
     return [];
@@ -75,16 +103,20 @@ export class HttpDownloadAction extends Action {
 
   async run({ ctx, connection, signal }: ActionRunOptions): Promise<Connection> {
     const { url, compression, sha256sum } = this.image;
-    const dir = path.join(ctx.jobDir, this.subdir, this.imageName);
+    const what = `image name '${this.imageName}'`;
+    // resolved and checked before anything is created: the submission checks may have been bypassed
+    const dir = confinedPath(ctx.jobDir, what, this.subdir, this.imageName);
+    const file = confinedPath(dir, `file name of image '${this.imageName}'`, localName(url, compression));
     await mkdir(dir, { recursive: true });
-    const file = path.join(dir, localName(url, compression));
+    const cap = ctx.maxDownloadBytes ?? DEFAULT_MAX_DOWNLOAD_BYTES;
     ctx.log.info(`downloading ${url}`);
     ctx.log.info(`saving as ${file}`);
     let res: Response;
     try {
-      res = await fetch(url, { headers: this.image.headers, signal });
+      res = await fetchHttpOnly(url, { headers: this.image.headers, signal });
     } catch (e) {
       if (signal.aborted) throw signal.reason;
+      if (e instanceof LavaError) throw e;
       const cause = (e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message;
       throw new InfrastructureError(`Unable to download '${url}': ${cause}`);
     }
@@ -93,6 +125,11 @@ export class HttpDownloadAction extends Action {
       throw res.status >= 400 && res.status < 500 ? new JobError(msg) : new InfrastructureError(msg);
     }
     const total = Number(res.headers.get("content-length") ?? 0);
+    const tooBig = (declared?: number) => new JobError(`image '${this.imageName}' from '${url}' is ${declared === undefined ? "larger than" : `${declared} bytes, over`} the worker's limit of ${cap} bytes (MAGMA_WORKER_MAX_DOWNLOAD_BYTES)`);
+    if (total > cap) {
+      await res.body.cancel();
+      throw tooBig(total);
+    }
     ctx.log.info(total ? `total size: ${total} (${Math.floor(total / MB)}MB)` : "total size: unknown");
     ctx.log.info(compression ? `Using ${compression} compression` : "No compression specified");
     const hash = createHash("sha256");
@@ -103,6 +140,7 @@ export class HttpDownloadAction extends Action {
       transform(chunk: Buffer, _enc, cb) {
         hash.update(chunk);
         size += chunk.length;
+        if (size > cap) return cb(tooBig());
         if (total) {
           const pct = Math.floor((size * 100) / total);
           if (pct >= lastPct + 5) {
@@ -115,7 +153,14 @@ export class HttpDownloadAction extends Action {
     });
     try {
       const source = Readable.fromWeb(res.body as import("node:stream/web").ReadableStream<Uint8Array>);
-      if (compression === "gz") await pipeline(source, meter, createGunzip(), createWriteStream(file), { signal });
+      let unpacked = 0;
+      const unpackedCap = new Transform({
+        transform(chunk: Buffer, _enc, cb) {
+          unpacked += chunk.length;
+          cb(unpacked > cap ? tooBig() : null, chunk);
+        },
+      });
+      if (compression === "gz") await pipeline(source, meter, createGunzip(), unpackedCap, createWriteStream(file), { signal });
       else await pipeline(source, meter, createWriteStream(file), { signal });
     } catch (e) {
       if (signal.aborted) throw signal.reason;
@@ -152,7 +197,7 @@ export class LavaOverlayAction extends Action {
   }
 
   async run({ ctx, connection }: ActionRunOptions): Promise<Connection> {
-    const overlay = buildOverlay({ jobId: ctx.jobId, stages: this.stages, environment: { LAVA_DISPATCHER_IP: "127.0.0.1" } });
+    const overlay = buildOverlay({ jobId: ctx.jobId, stages: this.stages, environment: { LAVA_DISPATCHER_IP: "127.0.0.1" }, ...(ctx.definition.secrets ? { secrets: ctx.definition.secrets } : {}) });
     const file = path.join(ctx.jobDir, "overlay.cpio.gz");
     await writeFile(file, overlay);
     ctx.log.debug(`Preparing overlay in ${file}`);

@@ -40,7 +40,7 @@ export class LavaTestShellAction extends Action {
       this.stage.definitions.map((d) => [suiteName(d), { name: d.ref.name, path: d.ref.path, uuid: d.uuid, repository: d.ref.repository }]),
     );
     const raise = new AbortController();
-    const handler = new SignalHandler(ctx.log, infos, (msg) => raise.abort(new TestError(msg)));
+    const handler = new SignalHandler(ctx.log, infos, (msg) => raise.abort(new TestError(msg)), ctx.caseBudget);
     const sig = AbortSignal.any([signal, raise.signal, ...(ctx.qemu ? [ctx.qemu.exited] : [])]);
     const onTimeout = () => timeoutError(this.name, this.timeoutMs);
     const listener = (line: string, n: number) => handler.handleLine(line, n);

@@ -78,3 +78,19 @@ describe("SignalHandler", () => {
     expect(records.filter((r) => r.lvl === "error").map((r) => r.msg)).toEqual(["other is not a valid namespace"]);
   });
 });
+
+describe("SignalHandler test-case budget", () => {
+  it("drops cases past the job's limit and raises once, naming the limit", () => {
+    const records: TLogRecord[] = [];
+    const log = new JobLog((r) => records.push(r));
+    const raised: string[] = [];
+    const budget = { remaining: 3, max: 3 };
+    const a = new SignalHandler(log, new Map(), (m) => raised.push(m), budget);
+    for (let i = 0; i < 2; i++) a.handleLine(`<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=a${i} RESULT=pass>`, 0);
+    // a second test action shares the budget
+    const b = new SignalHandler(log, new Map(), (m) => raised.push(m), budget);
+    for (let i = 0; i < 5; i++) b.handleLine(`<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=b${i} RESULT=pass>`, 0);
+    expect(records.filter((r) => r.lvl === "results").map((r) => (r.msg as Record<string, unknown>)["case"])).toEqual(["a0", "a1", "b0"]);
+    expect(raised).toEqual(["the job reported more than 3 test cases, the worker's limit (MAGMA_WORKER_MAX_TEST_CASES)"]);
+  });
+});

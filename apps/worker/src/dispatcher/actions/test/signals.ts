@@ -13,9 +13,53 @@ export interface Signal {
   params: string;
 }
 
-/** Every `<LAVA_SIGNAL_…>` in one line, in order. */
+const SIGNAL_PREFIX = "<LAVA_SIGNAL_";
+
+/**
+ * Every `<LAVA_SIGNAL_…>` in one line, in order: exactly what {@link SIGNAL_PATTERN} finds, in time
+ * linear in the line length. (The backtracking regex rescans to the end of the line from every
+ * `<LAVA_SIGNAL_` that does not complete, which is quadratic on a long line a DUT repeats it in.)
+ * Each position of the line is scanned a bounded number of times: the next whitespace and the next
+ * `>` are remembered across candidates.
+ */
 export function parseSignals(line: string): Signal[] {
-  return [...line.matchAll(SIGNAL_PATTERN)].map((m) => ({ name: m[1]!, params: m[2]!.trim() }));
+  const out: Signal[] = [];
+  const ws = /\s/g;
+  let nextWs = -2; // index of the first whitespace at or after the last asked position (-1: none)
+  let nextWsFrom = Infinity;
+  let nextGt = -2;
+  let nextGtFrom = Infinity;
+  const whitespaceFrom = (p: number) => {
+    if (nextWs === -2 || p < nextWsFrom || (nextWs !== -1 && p > nextWs)) {
+      ws.lastIndex = p;
+      const m = ws.exec(line);
+      nextWs = m ? m.index : -1;
+    }
+    nextWsFrom = p;
+    return nextWs;
+  };
+  const gtFrom = (p: number) => {
+    if (nextGt === -2 || p < nextGtFrom || (nextGt !== -1 && p > nextGt)) nextGt = line.indexOf(">", p);
+    nextGtFrom = p;
+    return nextGt;
+  };
+  let from = 0;
+  for (;;) {
+    const s = line.indexOf(SIGNAL_PREFIX, from);
+    if (s < 0) break;
+    const nameStart = s + SIGNAL_PREFIX.length;
+    const w = whitespaceFrom(nameStart);
+    if (w > nameStart && line[w] === " ") {
+      const g = gtFrom(w + 1);
+      if (g > w + 1) {
+        out.push({ name: line.slice(nameStart, w), params: line.slice(w + 1, g).trim() });
+        from = g + 1;
+        continue;
+      }
+    }
+    from = s + 1;
+  }
+  return out;
 }
 
 /**
@@ -59,10 +103,18 @@ export class SignalHandler {
   /** Definitions whose ENDRUN was seen. */
   readonly finishedRuns: string[] = [];
 
+  private overBudget = false;
+
+  /**
+   * @param caseBudget test cases the job may still report (shared by every test action of a job,
+   *   `MAGMA_WORKER_MAX_TEST_CASES`): past it, further cases are dropped and `onRaise` is called once
+   *   with a message naming the limit, which ends the test action with a TestError
+   */
   constructor(
     private readonly log: JobLog,
     private readonly definitions: ReadonlyMap<string, DefinitionInfo>,
     private readonly onRaise?: (message: string) => void,
+    private readonly caseBudget?: { remaining: number; max: number },
   ) {}
 
   /** Handles every signal in a console line logged at job log line `logLine`. */
@@ -174,6 +226,18 @@ export class SignalHandler {
   }
 
   private emitCase(fields: { case: string; result: TTestResult } & Record<string, unknown>, starttc: number, endtc: number): void {
+    if (this.caseBudget) {
+      if (this.caseBudget.remaining <= 0) {
+        if (!this.overBudget) {
+          this.overBudget = true;
+          const msg = `the job reported more than ${this.caseBudget.max} test cases, the worker's limit (MAGMA_WORKER_MAX_TEST_CASES)`;
+          this.log.error(msg);
+          this.onRaise?.(msg);
+        }
+        return;
+      }
+      this.caseBudget.remaining--;
+    }
     const definition = this.currentRun ?? "lava";
     this.log.results({ definition, ...fields, ...(this.testSet ? { set: this.testSet } : {}), starttc, endtc });
     this.cases.push({ definition, case: fields.case, result: fields.result, ...(this.testSet ? { set: this.testSet } : {}) });
