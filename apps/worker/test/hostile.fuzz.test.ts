@@ -114,4 +114,30 @@ describe("worker against hostile jobs (property-based)", () => {
       { numRuns: RUNS },
     );
   });
+
+  it("an endless line without a newline keeps the worker's memory bounded (RSS grows far less than the output)", { timeout: TIMEOUT_MS }, async () => {
+    let handlers!: TransportHandlers;
+    let cut = 0;
+    const c = await ConsoleSession.create("rss", async (h) => {
+      handlers = h;
+      return { write: async () => {}, close: async () => {} };
+    }, { onLine: (l) => (cut += l.endsWith(LINE_CUT_MARKER) ? 1 : 0) });
+    const chunk = Buffer.alloc(64 * 1024, 0x61);
+    const feed = async (mb: number) => {
+      for (let i = 0; i < mb * 16; i++) {
+        handlers.onData(chunk);
+        if (i % 64 === 0) await new Promise((r) => setImmediate(r));
+      }
+    };
+    await feed(16); // warm up: buffers and code paths reach their steady size
+    const before = process.memoryUsage().rss;
+    await feed(256); // 256 MB of one line, no newline
+    const grown = process.memoryUsage().rss - before;
+    handlers.onData(Buffer.from("\nEND\n"));
+    await c.expect([/END/], Date.now() + 5000, new AbortController().signal);
+    await c.close();
+    // an unbounded buffer would hold all 256 MB (more as UTF-16 strings)
+    expect(grown).toBeLessThan(64 * 1024 * 1024);
+    expect(cut).toBeGreaterThan(0);
+  });
 });
