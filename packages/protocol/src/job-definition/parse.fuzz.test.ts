@@ -111,7 +111,7 @@ describe("parseJobDefinition (property-based)", () => {
     );
   });
 
-  it("refuses anything over the size limit with the size in the message", () => {
+  it("refuses anything over the size limit with the size in the message", { timeout: TIMEOUT_MS }, () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 4096 }), (extra) => {
         const r = parseJobDefinition(`${demo}#${"x".repeat(MAX_DEFINITION_BYTES - demo.length + extra)}`);
