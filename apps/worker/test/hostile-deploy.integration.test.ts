@@ -7,7 +7,7 @@ import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ZDeviceDictionary, type TDeployTmpfs, type TJobDefinition, type TLogRecord } from "@magma/protocol";
 import { DeployImagesAction, HttpDownloadAction } from "../src/dispatcher/actions/deploy/tmpfs.ts";
-import { JobError } from "../src/dispatcher/errors.ts";
+import { JobError } from "../src/errors.ts";
 import { JobLog } from "../src/dispatcher/job-log.ts";
 import type { JobContext } from "../src/dispatcher/job.ts";
 import { Pipeline, runAction } from "../src/dispatcher/pipeline.ts";

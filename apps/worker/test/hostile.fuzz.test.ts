@@ -9,7 +9,7 @@ import { ZDeviceDictionary, type TJobDefinition } from "@magma/protocol";
 import { ConsoleSession, LINE_CUT_MARKER, MAX_LINE_CHARS, type TransportHandlers } from "../src/connections/console-session.ts";
 import { HttpDownloadAction } from "../src/dispatcher/actions/deploy/tmpfs.ts";
 import { confinedPath } from "../src/dispatcher/confine.ts";
-import { JobError } from "../src/dispatcher/errors.ts";
+import { JobError } from "../src/errors.ts";
 import { JobLog } from "../src/dispatcher/job-log.ts";
 import type { JobContext } from "../src/dispatcher/job.ts";
 import { Pipeline, runAction } from "../src/dispatcher/pipeline.ts";

@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import type { TJobBundle, TJobStateUpdate, TPingJob, TPingResponse } from "@magma/protocol";
-import { InfrastructureError, JobCanceled } from "../dispatcher/errors.ts";
+import { InfrastructureError, JobCanceled } from "../errors.ts";
 import { lavaNow } from "../dispatcher/job-log.ts";
 import { runJob as defaultRunJob, type JobOutcome, type RunJobOptions } from "../job-runner.ts";
 import { LogShipper } from "../log-shipper.ts";

@@ -1,6 +1,6 @@
 import type { TJobTimeouts } from "@magma/protocol";
 import { Action, type ActionRunOptions, type Connection } from "./action.ts";
-import { toLavaError } from "./errors.ts";
+import { toLavaError } from "../errors.ts";
 import { Pipeline } from "./pipeline.ts";
 
 /**

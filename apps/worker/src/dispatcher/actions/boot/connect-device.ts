@@ -1,8 +1,8 @@
 import { Action, type ActionRunOptions, type Connection } from "../../action.ts";
 import type { JobContext } from "../../job.ts";
 import { connectDevice, consoleSpec } from "../../../connections/connect-device.ts";
-import { LavaError } from "../../errors.ts";
-import { maskCommandCredentials } from "../../mask-command.ts";
+import { LavaError } from "../../../errors.ts";
+import { maskCommandCredentials } from "../../../mask-command.ts";
 
 /**
  * Opens the device's console from its dictionary (LAVA's `connect-device`): `connection_command`

@@ -2,7 +2,7 @@ import type { TBootMinimal, TJobTimeouts } from "@magma/protocol";
 import type { JobContext } from "../../job.ts";
 import type { Pipeline } from "../../pipeline.ts";
 import { RetryAction } from "../../retry-action.ts";
-import { hasPowerControl, ResetDeviceAction } from "../../../power/power-actions.ts";
+import { hasPowerControl, ResetDeviceAction } from "../../power.ts";
 import { ConnectDeviceAction } from "./connect-device.ts";
 import { AutoLoginAction, ExpectShellConnectionAction } from "./qemu.ts";
 import type { OverlayStage } from "../../overlay.ts";

@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { parse as shellParse } from "shell-quote";
 import { checkQemuJobArgs, ZQemuSettings, type TAutoLogin, type TBootQemu, type TJobTimeouts, type TQemuSettings } from "@magma/protocol";
 import { Action, type ActionRunOptions, type Connection } from "../../action.ts";
-import { ConfigurationError, InfrastructureError, JobError } from "../../errors.ts";
+import { ConfigurationError, InfrastructureError, JobError } from "../../../errors.ts";
 import type { JobContext } from "../../job.ts";
 import { Pipeline } from "../../pipeline.ts";
 import { RetryAction } from "../../retry-action.ts";

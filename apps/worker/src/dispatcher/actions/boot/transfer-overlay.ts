@@ -2,7 +2,7 @@ import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { TJobAction, TTransferOverlay } from "@magma/protocol";
 import { Action, type ActionRunOptions, type Connection } from "../../action.ts";
-import { InfrastructureError, JobError } from "../../errors.ts";
+import { InfrastructureError, JobError } from "../../../errors.ts";
 import { lavaDir, type JobContext } from "../../job.ts";
 import { buildOverlayTarball, type OverlayStage } from "../../overlay.ts";
 import { timeoutError } from "../../timeout.ts";

@@ -1,12 +1,12 @@
 import type { TBootUBoot, TDeviceDictionary, TJobTimeouts } from "@magma/protocol";
 import { Action, type ActionRunOptions, type Connection } from "../../action.ts";
-import { ConfigurationError, InfrastructureError, JobError } from "../../errors.ts";
+import { ConfigurationError, InfrastructureError, JobError } from "../../../errors.ts";
 import type { JobContext } from "../../job.ts";
 import { Pipeline } from "../../pipeline.ts";
 import { RetryAction } from "../../retry-action.ts";
 import { timeoutError } from "../../timeout.ts";
 import { promptRegExp } from "../../../connections/console-session.ts";
-import { ResetDeviceAction } from "../../../power/power-actions.ts";
+import { ResetDeviceAction } from "../../power.ts";
 import { tftpRelativePath } from "../deploy/tftp.ts";
 import { ConnectDeviceAction } from "./connect-device.ts";
 import { AutoLoginAction, ExpectShellConnectionAction } from "./qemu.ts";

@@ -2,7 +2,7 @@ import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import type { TDeployTftp, TJobTimeouts } from "@magma/protocol";
 import { Action, type ActionRunOptions, type Connection } from "../../action.ts";
-import { InfrastructureError } from "../../errors.ts";
+import { InfrastructureError } from "../../../errors.ts";
 import type { JobContext } from "../../job.ts";
 import type { OverlayStage } from "../../overlay.ts";
 import type { Pipeline } from "../../pipeline.ts";

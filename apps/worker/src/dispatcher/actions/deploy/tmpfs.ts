@@ -7,7 +7,7 @@ import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import { downloadUrlProblem, DOWNLOAD_SCHEMES, imageNameProblem, type TDeployImage, type TDeployTmpfs, type TJobTimeouts } from "@magma/protocol";
 import { Action, type ActionRunOptions, type Connection } from "../../action.ts";
-import { InfrastructureError, JobError, LavaError } from "../../errors.ts";
+import { InfrastructureError, JobError, LavaError } from "../../../errors.ts";
 import type { JobContext } from "../../job.ts";
 import { buildOverlay, type OverlayStage } from "../../overlay.ts";
 import { confinedPath, DEFAULT_MAX_DOWNLOAD_BYTES } from "../../confine.ts";

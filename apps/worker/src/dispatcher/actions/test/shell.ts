@@ -1,7 +1,7 @@
 import type { TJobTimeouts, TTestAction } from "@magma/protocol";
 import { stringify } from "yaml";
 import { Action, type ActionRunOptions, type Connection } from "../../action.ts";
-import { JobError, TestError } from "../../errors.ts";
+import { JobError, TestError } from "../../../errors.ts";
 import { lavaDir, type JobContext } from "../../job.ts";
 import { suiteName, type OverlayStage } from "../../overlay.ts";
 import type { Pipeline } from "../../pipeline.ts";
