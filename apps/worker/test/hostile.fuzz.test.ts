@@ -7,7 +7,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ZDeviceDictionary, type TJobDefinition } from "@magma/protocol";
 import { ConsoleSession, LINE_CUT_MARKER, MAX_LINE_CHARS, type TransportHandlers } from "../src/connections/console-session.ts";
-import { HttpDownloadAction } from "../src/dispatcher/actions/deploy/tmpfs.ts";
+import { HttpDownloadAction } from "../src/dispatcher/actions/deploy/download.ts";
 import { confinedPath } from "../src/dispatcher/confine.ts";
 import { JobError } from "../src/errors.ts";
 import { JobLog } from "../src/dispatcher/job-log.ts";

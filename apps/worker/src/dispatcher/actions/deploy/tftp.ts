@@ -9,7 +9,9 @@ import type { Pipeline } from "../../pipeline.ts";
 import { RetryAction } from "../../retry-action.ts";
 import { TftpServer } from "../../../services/tftp-server.ts";
 import { usesTransferOverlay } from "../boot/transfer-overlay.ts";
-import { ApplyOverlayInitrdAction, HttpDownloadAction, LavaOverlayAction } from "./tmpfs.ts";
+import { ApplyOverlayInitrdAction } from "./apply-overlay.ts";
+import { HttpDownloadAction } from "./download.ts";
+import { LavaOverlayAction } from "./overlay.ts";
 
 /** Sub-directory of the job directory served over TFTP. */
 export const TFTP_SUBDIR = "tftp";
