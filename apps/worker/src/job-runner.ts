@@ -7,7 +7,6 @@ import {
   parseJobDefinition,
   timeoutToMs,
   ZDeviceDictionary,
-  type TErrorType,
   type TJobBundle,
   type TLogRecord,
 } from "@magma/protocol";
@@ -16,19 +15,13 @@ import { JobLog } from "./dispatcher/job-log.ts";
 import type { JobContext } from "./dispatcher/job.ts";
 import { runAction, type Pipeline } from "./dispatcher/pipeline.ts";
 import { buildPipeline } from "./dispatcher/parser.ts";
+import { jobResult, type JobOutcome } from "./job-result.ts";
 import { deadlineSignal, formatSeconds } from "./dispatcher/timeout.ts";
 
 /** Budget of the finalize stage (power off) when the job deadline has already passed, in ms. */
 const FINALIZE_BUDGET_MS = 30_000;
 
-/** What a job run reports as FINISHED (protocol ZJobStateUpdate without `state`). */
-export interface JobOutcome {
-  result: "pass" | "fail";
-  error_type: TErrorType | "";
-  errors: string;
-  /** The pipeline description (YAML), LAVA's description.yaml. */
-  description: string;
-}
+export type { JobOutcome } from "./job-result.ts";
 
 export interface RunJobOptions {
   jobId: number;
@@ -145,14 +138,11 @@ export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
   } catch (e) {
     log.warning(`could not remove ${jobDir}: ${(e as Error).message}`);
   }
-  if (!failure) {
-    log.info("Job finished correctly");
-    log.results({ definition: "lava", case: "job", result: "pass" });
-    return { result: "pass", error_type: "", errors: "", description };
-  }
-  log.error(failure instanceof JobCanceled ? `JobCanceled: ${failure.message}` : failure.errorHelp);
-  log.results({ definition: "lava", case: "job", result: "fail", error_type: failure.errorType, error_msg: failure.message });
-  return { result: "fail", error_type: failure.errorType, errors: failure.message, description };
+  if (!failure) log.info("Job finished correctly");
+  else log.error(failure instanceof JobCanceled ? `JobCanceled: ${failure.message}` : failure.errorHelp);
+  const { record, outcome } = jobResult(failure, description);
+  log.results(record);
+  return outcome;
 }
 
 /** A failure after a cancel is the cancel (QEMU dying because we killed it is not the cause). */
