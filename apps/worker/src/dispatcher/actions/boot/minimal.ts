@@ -7,7 +7,7 @@ import { ConnectDeviceAction } from "./connect-device.ts";
 import { addShellActions } from "../shell/expect-shell.ts";
 import type { OverlayStage } from "../../overlay.ts";
 import { CompressOverlayAction } from "../deploy/compress-overlay.ts";
-import { OverlayUnpackAction } from "./transfer-overlay.ts";
+import { OverlayUnpackAction } from "./overlay-unpack.ts";
 
 /**
  * `boot: method: minimal` (LAVA's `minimal-boot`): connect-device; reset-device when the device

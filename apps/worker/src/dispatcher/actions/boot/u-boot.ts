@@ -12,7 +12,7 @@ import { addShellActions } from "../shell/expect-shell.ts";
 import { ShellSession } from "../shell/session.ts";
 import type { OverlayStage } from "../../overlay.ts";
 import { CompressOverlayAction } from "../deploy/compress-overlay.ts";
-import { OverlayUnpackAction } from "./transfer-overlay.ts";
+import { OverlayUnpackAction } from "./overlay-unpack.ts";
 
 /** U-Boot defaults when the device dictionary names none (LAVA's base-uboot.jinja2). */
 export const UBOOT_DEFAULTS = {

@@ -8,7 +8,7 @@ import type { OverlayStage } from "../../overlay.ts";
 import type { Pipeline } from "../../pipeline.ts";
 import { RetryAction } from "../../retry-action.ts";
 import { TftpServer } from "../../../services/tftp-server.ts";
-import { usesTransferOverlay } from "../boot/transfer-overlay.ts";
+import { usesTransferOverlay } from "../boot/overlay-unpack.ts";
 import { ApplyOverlayInitrdAction } from "./apply-overlay.ts";
 import { HttpDownloadAction } from "./download.ts";
 import { LavaOverlayAction } from "./overlay.ts";
