@@ -7,8 +7,8 @@
 import tseslint from "typescript-eslint";
 
 const app = (name) => [`**/apps/${name}/**`, `@magma/${name}`, `@magma/${name}/*`];
-const banImports = (groups, message) => ({
-  "no-restricted-imports": ["error", { patterns: [{ group: groups.flat(), message }] }],
+const banImports = (groups, message, ...more) => ({
+  "no-restricted-imports": ["error", { patterns: [{ group: groups.flat(), message }, ...more.map(([g, m]) => ({ group: g.flat(), message: m }))] }],
 });
 
 const envOnly = { selector: "MemberExpression[object.name='process'][property.name='env']", message: "Read configuration in this app's env.ts only: one parsed, validated place per app." };
@@ -25,6 +25,9 @@ const boundaryFiles = [
   "apps/frontend/src/server/http/**/*.{ts,tsx}",
   "apps/**/src/**/*-client.ts",
 ];
+
+const workerBans = [["@magma/db", "@magma/db/*", "**/packages/db/**"], app("instance"), app("frontend")];
+const workerBansWhy = "The worker has no database and talks to its instance over HTTP only (like lava-worker).";
 
 export default tseslint.config(
   { ignores: ["**/node_modules/**", "**/.next/**", "**/dist/**", "**/src/generated/**", "**/test-results/**", ".magma/**", "**/next-env.d.ts"] },
@@ -46,7 +49,16 @@ export default tseslint.config(
   },
   {
     files: ["apps/worker/**/*.{ts,tsx}"],
-    rules: banImports([["@magma/db", "@magma/db/*", "**/packages/db/**"], app("instance"), app("frontend")], "The worker has no database and talks to its instance over HTTP only (like lava-worker)."),
+    rules: banImports(workerBans, workerBansWhy),
+  },
+  {
+    // the worker's lower layers (console links, power commands, TFTP/HTTP servers) know nothing of
+    // jobs: errors and command masking live at the worker root, actions in dispatcher/
+    files: ["apps/worker/src/{connections,power,services}/**/*.{ts,tsx}"],
+    rules: banImports(workerBans, workerBansWhy, [
+      [["**/dispatcher", "**/dispatcher/**", "**/daemon", "**/daemon/**", "**/job-runner.ts", "**/log-shipper.ts"]],
+      "connections/, power/ and services/ may not import the dispatcher, the daemon or the job runner: they are the layers those build on (LAVA's lava_dispatcher/connections and power helpers know no pipeline).",
+    ]),
   },
   {
     files: ["apps/instance/**/*.{ts,tsx}"],

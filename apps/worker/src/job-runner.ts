@@ -7,40 +7,21 @@ import {
   parseJobDefinition,
   timeoutToMs,
   ZDeviceDictionary,
-  type TErrorType,
   type TJobBundle,
-  type TDeviceDictionary,
-  type TJobDefinition,
   type TLogRecord,
 } from "@magma/protocol";
-import { ConfigurationError, JobCanceled, JobError, LavaError, toLavaError } from "./dispatcher/errors.ts";
+import { ActionTimeoutError, ConfigurationError, JobCanceled, JobError, LavaError, toLavaError } from "./errors.ts";
 import { JobLog } from "./dispatcher/job-log.ts";
 import type { JobContext } from "./dispatcher/job.ts";
-import { Pipeline, runAction } from "./dispatcher/pipeline.ts";
+import { runAction, type Pipeline } from "./dispatcher/pipeline.ts";
+import { buildPipeline } from "./dispatcher/parser.ts";
+import { jobResult, type JobOutcome } from "./job-result.ts";
 import { deadlineSignal, formatSeconds } from "./dispatcher/timeout.ts";
-import { ActionTimeoutError } from "./dispatcher/errors.ts";
-import type { OverlayStage } from "./dispatcher/overlay.ts";
-import { DeployImagesAction } from "./dispatcher/actions/deploy/tmpfs.ts";
-import { BootQemuRetry } from "./dispatcher/actions/boot/qemu.ts";
-import { MinimalBootAction } from "./dispatcher/actions/boot/minimal.ts";
-import { UBootAction } from "./dispatcher/actions/boot/u-boot.ts";
-import { TftpDeployAction } from "./dispatcher/actions/deploy/tftp.ts";
-import type { Action } from "./dispatcher/action.ts";
-import { hasPowerControl } from "./power/power-actions.ts";
-import { TestShellRetry } from "./dispatcher/actions/test/shell.ts";
-import { FinalizeAction } from "./dispatcher/actions/finalize.ts";
 
 /** Budget of the finalize stage (power off) when the job deadline has already passed, in ms. */
 const FINALIZE_BUDGET_MS = 30_000;
 
-/** What a job run reports as FINISHED (protocol ZJobStateUpdate without `state`). */
-export interface JobOutcome {
-  result: "pass" | "fail";
-  error_type: TErrorType | "";
-  errors: string;
-  /** The pipeline description (YAML), LAVA's description.yaml. */
-  description: string;
-}
+export type { JobOutcome } from "./job-result.ts";
 
 export interface RunJobOptions {
   jobId: number;
@@ -66,42 +47,6 @@ export interface RunJobOptions {
   maxLogLines?: number;
   /** Most test cases a job may report (MAGMA_WORKER_MAX_TEST_CASES); past it the test action fails (TestError). Default: no limit. */
   maxTestCases?: number;
-}
-
-/** Test definitions of each test action, with LAVA's global `<index>_<name>` numbering. */
-export function planTestStages(jobId: number, definition: TJobDefinition): OverlayStage[] {
-  const stages: OverlayStage[] = [];
-  let index = 0;
-  for (const a of definition.actions) {
-    if (!("test" in a)) continue;
-    const stage = stages.length;
-    stages.push({ stage, definitions: a.test.definitions.map((ref, i) => ({ index: index++, ref, uuid: `${jobId}_${stage}.${i + 1}` })) });
-  }
-  return stages;
-}
-
-/**
- * Builds the pipeline of a job definition: per action deployimages (tmpfs) / tftp-deploy,
- * boot-image-retry (qemu) / uboot-action / minimal-boot (with compress-overlay and overlay-unpack
- * when the boot has `transfer_overlay`), lava-test-retry …, then finalize.
- * `device` decides whether a minimal boot resets the device (it has power commands).
- */
-export function buildPipeline(jobId: number, definition: TJobDefinition, device?: TDeviceDictionary): Pipeline {
-  const pipeline = new Pipeline();
-  const stages = planTestStages(jobId, definition);
-  let stage = 0;
-  const powered = !!device && hasPowerControl({ device } as JobContext);
-  for (const a of definition.actions) {
-    let action: Action;
-    if ("deploy" in a) action = a.deploy.to === "tftp" ? new TftpDeployAction(a.deploy, stages) : new DeployImagesAction(a.deploy, stages);
-    else if ("boot" in a) {
-      const b = a.boot;
-      action = b.method === "u-boot" ? new UBootAction(b, stages) : b.method === "minimal" ? new MinimalBootAction(b, powered, stages) : new BootQemuRetry(b);
-    } else action = new TestShellRetry(a.test, stages[stage++]!);
-    pipeline.add(action, definition.timeouts);
-  }
-  pipeline.add(new FinalizeAction(), definition.timeouts);
-  return pipeline;
 }
 
 /**
@@ -193,14 +138,11 @@ export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
   } catch (e) {
     log.warning(`could not remove ${jobDir}: ${(e as Error).message}`);
   }
-  if (!failure) {
-    log.info("Job finished correctly");
-    log.results({ definition: "lava", case: "job", result: "pass" });
-    return { result: "pass", error_type: "", errors: "", description };
-  }
-  log.error(failure instanceof JobCanceled ? `JobCanceled: ${failure.message}` : failure.errorHelp);
-  log.results({ definition: "lava", case: "job", result: "fail", error_type: failure.errorType, error_msg: failure.message });
-  return { result: "fail", error_type: failure.errorType, errors: failure.message, description };
+  if (!failure) log.info("Job finished correctly");
+  else log.error(failure instanceof JobCanceled ? `JobCanceled: ${failure.message}` : failure.errorHelp);
+  const { record, outcome } = jobResult(failure, description);
+  log.results(record);
+  return outcome;
 }
 
 /** A failure after a cancel is the cancel (QEMU dying because we killed it is not the cause). */

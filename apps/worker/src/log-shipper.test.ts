@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { MAX_LOG_MSG_CHARS, type TLogRecord, type TLogUpload } from "@magma/protocol";
+import { InstanceClient } from "./daemon/instance-client.ts";
 import { LogShipper, sanitizeLogMessage } from "./log-shipper.ts";
 
 /**
@@ -35,7 +36,7 @@ describe("LogShipper", () => {
   it("stores every line exactly once although batches fail or lose their answer", async () => {
     const inst = await fakeInstance((n) => (n % 3 === 1 ? "500" : n % 3 === 2 ? "store-then-500" : "ok"));
     closeServer = inst.close;
-    const shipper = new LogShipper({ instanceUrl: inst.url, jobId: 5, token: "job-token", flushIntervalMs: 5 });
+    const shipper = new LogShipper({ client: new InstanceClient(inst.url), jobId: 5, token: "job-token", flushIntervalMs: 5 });
     for (let i = 0; i < 2500; i++) shipper.push(rec(i));
     await shipper.close(Date.now() + 20_000);
     expect(inst.stored.map((r) => r.msg)).toEqual(Array.from({ length: 2500 }, (_, i) => `line ${i}`));
@@ -46,7 +47,7 @@ describe("LogShipper", () => {
   it("close() rejects at its deadline while the instance keeps failing, keeping the lines", async () => {
     const inst = await fakeInstance(() => "500");
     closeServer = inst.close;
-    const shipper = new LogShipper({ instanceUrl: inst.url, jobId: 5, token: "job-token", flushIntervalMs: 5 });
+    const shipper = new LogShipper({ client: new InstanceClient(inst.url), jobId: 5, token: "job-token", flushIntervalMs: 5 });
     shipper.push(rec(1));
     await expect(shipper.close(Date.now() + 700)).rejects.toThrow(/1 line\(s\) not acknowledged/);
     expect(shipper.pending).toBe(1);

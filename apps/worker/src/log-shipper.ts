@@ -1,12 +1,10 @@
-import { MAX_LOG_MSG_CHARS, WORKER_API_PREFIX, WORKER_TOKEN_HEADER, ZLogUploadResponse, type TLogRecord } from "@magma/protocol";
+import { MAX_LOG_MSG_CHARS, type TLogRecord } from "@magma/protocol";
+import type { InstanceClient } from "./daemon/instance-client.ts";
 
 /** Most records per POST (LAVA's JobOutputSender sends at most 1000). */
 export const MAX_BATCH_LINES = 1000;
 /** Longest wait before queued records are sent, in ms (LAVA: 5 s; Magma keeps live logs fast). */
 export const FLUSH_INTERVAL_MS = 100;
-/** One POST may take this long before it is abandoned and retried, in ms. */
-const POST_TIMEOUT_MS = 30_000;
-
 const TRUNCATED_MARK = " [truncated by magma]";
 
 /**
@@ -25,21 +23,21 @@ export function sanitizeLogMessage(msg: string): string {
 }
 
 export interface LogShipperOptions {
-  /** Instance base URL, e.g. http://127.0.0.1:4001 */
-  instanceUrl: string;
+  /** The worker's client of its instance; batches go out with its `uploadLogs` (30 s per POST). */
+  client: Pick<InstanceClient, "uploadLogs">;
   jobId: number;
   /** The job token (LAVA-Token header). */
   token: string;
   /** Called on each failed POST with the count of consecutive failures (for the daemon's logger). */
   onError?: (error: Error, failures: number) => void;
   flushIntervalMs?: number;
-  fetchImpl?: typeof fetch;
 }
 
 /**
  * Uploads a job's log records to the instance, LAVA's JobOutputSender with the protocol's
  * `ZLogUpload`: records queue in memory and are POSTed as `{index, lines}` to
- * `/scheduler/internal/v1/jobs/<id>/logs/` at most every {@link FLUSH_INTERVAL_MS} (or at once at
+ * `/scheduler/internal/v1/jobs/<id>/logs/` through the worker's {@link InstanceClient}
+ * (`uploadLogs`) at most every {@link FLUSH_INTERVAL_MS} (or at once at
  * {@link MAX_BATCH_LINES}); the answer's `line_count` is how many lines the instance consumed: exactly
  * that many are dropped and `index` advances by it, so a retried batch is stored exactly once.
  * A failed POST (network error, non-2xx, bad body) keeps the records and is retried with backoff
@@ -53,15 +51,11 @@ export class LogShipper {
   private failures = 0;
   private retryAt = 0;
   private closed = false;
-  private readonly fetchImpl: typeof fetch;
   private readonly flushIntervalMs: number;
-  private readonly url: string;
   private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly options: LogShipperOptions) {
-    this.fetchImpl = options.fetchImpl ?? fetch;
     this.flushIntervalMs = options.flushIntervalMs ?? FLUSH_INTERVAL_MS;
-    this.url = `${options.instanceUrl.replace(/\/$/, "")}${WORKER_API_PREFIX}/jobs/${options.jobId}/logs/`;
   }
 
   /** Lines acknowledged by the instance so far. */
@@ -102,14 +96,7 @@ export class LogShipper {
     const lines = this.queue.slice(0, MAX_BATCH_LINES);
     if (!lines.length) return;
     try {
-      const res = await this.fetchImpl(this.url, {
-        method: "POST",
-        headers: { "content-type": "application/json", [WORKER_TOKEN_HEADER]: this.options.token },
-        body: JSON.stringify({ index: this.index, lines }),
-        signal: AbortSignal.timeout(POST_TIMEOUT_MS),
-      });
-      if (!res.ok) throw new Error(`POST ${this.url} answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
-      const { line_count } = ZLogUploadResponse.parse(await res.json());
+      const { line_count } = await this.options.client.uploadLogs(this.options.jobId, this.options.token, { index: this.index, lines });
       const consumed = Math.min(line_count, lines.length);
       this.queue.splice(0, consumed);
       this.index += consumed;

@@ -2,7 +2,7 @@ import net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { ConsoleSession, promptRegExp } from "../src/connections/console-session.ts";
 import { openTelnetTransport } from "../src/connections/telnet.ts";
-import { JobError } from "../src/dispatcher/errors.ts";
+import { JobError } from "../src/errors.ts";
 import { parseSignals, SIGNAL_PATTERN } from "../src/dispatcher/actions/test/signals.ts";
 
 /**

@@ -6,7 +6,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ZDeviceDictionary, type TJobDefinition, type TLogRecord } from "@magma/protocol";
 import { ExecuteQemuAction } from "../src/dispatcher/actions/boot/qemu.ts";
-import { JobError } from "../src/dispatcher/errors.ts";
+import { JobError } from "../src/errors.ts";
 import { JobLog } from "../src/dispatcher/job-log.ts";
 import type { JobContext } from "../src/dispatcher/job.ts";
 import { Pipeline, runAction } from "../src/dispatcher/pipeline.ts";

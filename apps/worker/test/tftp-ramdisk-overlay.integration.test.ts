@@ -14,7 +14,7 @@ import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { stringify } from "yaml";
 import { parseJobDefinition, ZDeviceDictionary, type TLogRecord } from "@magma/protocol";
-import { buildPipeline } from "../src/job-runner.ts";
+import { buildPipeline } from "../src/dispatcher/parser.ts";
 import { JobLog } from "../src/dispatcher/job-log.ts";
 import type { JobContext } from "../src/dispatcher/job.ts";
 import { runAction } from "../src/dispatcher/pipeline.ts";

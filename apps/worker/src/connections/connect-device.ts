@@ -1,10 +1,10 @@
 import { spawn } from "node:child_process";
 import type { TDeviceDictionary } from "@magma/protocol";
-import { ConfigurationError, InfrastructureError } from "../dispatcher/errors.ts";
+import { ConfigurationError, InfrastructureError } from "../errors.ts";
 import { ConsoleSession, type ConsoleSessionOptions, type ConsoleTransport, type TransportHandlers } from "./console-session.ts";
 import { openSerialTransport } from "./serial-port.ts";
 import { openTelnetTransport, parseTelnetCommand } from "./telnet.ts";
-import { maskCommandCredentials } from "../dispatcher/mask-command.ts";
+import { maskCommandCredentials } from "../mask-command.ts";
 
 /** Default re-dial window of a dropped device console, in seconds (dictionary `connection_reconnect_seconds`). */
 export const DEFAULT_RECONNECT_SECONDS = 20;

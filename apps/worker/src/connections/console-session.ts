@@ -1,7 +1,7 @@
 import { StringDecoder } from "node:string_decoder";
 import { compileJobPattern } from "@magma/protocol";
 import type { RE2JS } from "re2js";
-import { InfrastructureError, JobError } from "../dispatcher/errors.ts";
+import { InfrastructureError, JobError } from "../errors.ts";
 
 /** Longest text kept for prompt matching, in characters (older text is dropped). */
 const MAX_BUFFER_CHARS = 64 * 1024;

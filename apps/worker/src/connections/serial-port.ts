@@ -1,5 +1,5 @@
 import { SerialPort } from "serialport";
-import { InfrastructureError } from "../dispatcher/errors.ts";
+import { InfrastructureError } from "../errors.ts";
 import { ConsoleSession, type ConsoleSessionOptions, type ConsoleTransport, type TransportHandlers } from "./console-session.ts";
 
 export { promptRegExp, type ExpectMatch } from "./console-session.ts";

@@ -1,6 +1,6 @@
 import net from "node:net";
 import { parse as shellParse } from "shell-quote";
-import { InfrastructureError } from "../dispatcher/errors.ts";
+import { InfrastructureError } from "../errors.ts";
 import type { ConsoleTransport, TransportHandlers } from "./console-session.ts";
 
 /** How long a TCP connect may take, in ms. */

@@ -1,8 +1,9 @@
 import type { Logger } from "pino";
 import type { TJobBundle, TJobStateUpdate, TPingJob, TPingResponse } from "@magma/protocol";
-import { InfrastructureError, JobCanceled } from "../dispatcher/errors.ts";
+import { InfrastructureError, JobCanceled } from "../errors.ts";
 import { lavaNow } from "../dispatcher/job-log.ts";
-import { runJob as defaultRunJob, type JobOutcome, type RunJobOptions } from "../job-runner.ts";
+import { runJob as defaultRunJob, type RunJobOptions } from "../job-runner.ts";
+import { jobResult, type JobOutcome } from "../job-result.ts";
 import { LogShipper } from "../log-shipper.ts";
 import { InstanceClient, InstanceHttpError } from "./instance-client.ts";
 import { Journal } from "./journal.ts";
@@ -208,10 +209,9 @@ export class WorkerDaemon {
     await this.journal.add(id, token);
     log.info("starting job");
     const shipper = new LogShipper({
-      instanceUrl: this.options.instanceUrl,
+      client: this.client,
       jobId: id,
       token,
-      ...(this.options.fetchImpl ? { fetchImpl: this.options.fetchImpl } : {}),
       onError: (e, n) => {
         if (n === 1 || n % 20 === 0) log.warn({ failures: n }, `log upload failed: ${e.message}`);
       },
@@ -229,9 +229,10 @@ export class WorkerDaemon {
       const reason = ctrl.signal.aborted ? ctrl.signal.reason : e;
       const canceled = reason instanceof JobCanceled;
       const msg = canceled ? "The job was canceled" : reason instanceof InfrastructureError ? reason.message : `could not start job ${id}: ${(reason as Error).message}`;
+      const ended = jobResult({ errorType: canceled ? "Canceled" : "Infrastructure", message: msg }, "");
       shipper.push({ dt: lavaNow(), lvl: "error", msg });
-      shipper.push({ dt: lavaNow(), lvl: "results", msg: { definition: "lava", case: "job", result: "fail", error_type: canceled ? "Canceled" : "Infrastructure", error_msg: msg } });
-      outcome = { result: "fail", error_type: canceled ? "Canceled" : "Infrastructure", errors: msg, description: "" };
+      shipper.push({ dt: lavaNow(), lvl: "results", msg: ended.record });
+      outcome = ended.outcome;
     }
     log.info({ result: outcome.result, error_type: outcome.error_type }, "job ended; flushing logs");
     try {

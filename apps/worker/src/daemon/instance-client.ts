@@ -3,9 +3,12 @@ import {
   WORKER_PROTOCOL_VERSION,
   WORKER_TOKEN_HEADER,
   ZJobBundle,
+  ZLogUploadResponse,
   ZPingResponse,
   type TJobBundle,
   type TJobStateUpdate,
+  type TLogUpload,
+  type TLogUploadResponse,
   type TPingResponse,
 } from "@magma/protocol";
 
@@ -25,11 +28,18 @@ export class InstanceHttpError extends Error {
 }
 
 /**
- * The instance's worker API (protocol `worker-api/`), over native fetch: ping (long-poll), job
- * bundle, state reports. Every call has a timeout (AbortSignal.timeout) and can be aborted.
+ * The instance's worker API (protocol `worker-api/`), over native fetch — the worker's only HTTP
+ * client of its instance (LAVA's lava-worker and lava-run both talk to the server through one set
+ * of calls): ping (long-poll), job bundle, state reports, log upload. Every call has a timeout
+ * (AbortSignal.timeout, {@link REQUEST_TIMEOUT_MS} plus the ping's wait) and can be aborted.
  */
 export class InstanceClient {
-  constructor(private readonly baseUrl: string, private readonly fetchImpl: typeof fetch = fetch) {}
+  private readonly baseUrl: string;
+
+  /** @param baseUrl the instance, e.g. http://127.0.0.1:4001 (a trailing slash is dropped) */
+  constructor(baseUrl: string, private readonly fetchImpl: typeof fetch = fetch) {
+    this.baseUrl = baseUrl.replace(/\/+$/, "");
+  }
 
   private async call(path: string, init: RequestInit & { token: string; timeoutMs: number; signal?: AbortSignal | undefined }): Promise<unknown> {
     const url = `${this.baseUrl}${WORKER_API_PREFIX}${path}`;
@@ -74,5 +84,15 @@ export class InstanceClient {
   /** `POST /jobs/<id>/` with a state update (idempotent on the instance side). */
   async postState(jobId: number, jobToken: string, update: TJobStateUpdate, signal?: AbortSignal): Promise<void> {
     await this.call(`/jobs/${jobId}/`, { method: "POST", token: jobToken, body: JSON.stringify(update), timeoutMs: REQUEST_TIMEOUT_MS, signal });
+  }
+
+  /**
+   * `POST /jobs/<id>/logs/` with the job token: one batch of log records from `index` on.
+   * @returns `line_count`, how many of the lines the instance consumed (it skips those it already stored).
+   * @throws InstanceHttpError on a network error, a timeout, a non-2xx answer or a body that is not JSON; a ZodError when the answer is not a TLogUploadResponse.
+   */
+  async uploadLogs(jobId: number, jobToken: string, upload: TLogUpload, signal?: AbortSignal): Promise<TLogUploadResponse> {
+    const body = await this.call(`/jobs/${jobId}/logs/`, { method: "POST", token: jobToken, body: JSON.stringify(upload), timeoutMs: REQUEST_TIMEOUT_MS, signal });
+    return ZLogUploadResponse.parse(body);
   }
 }

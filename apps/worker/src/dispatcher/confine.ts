@@ -1,5 +1,5 @@
 import path from "node:path";
-import { JobError } from "./errors.ts";
+import { JobError } from "../errors.ts";
 
 /** Default cap on one downloaded image, in bytes (as downloaded and once decompressed): 8 GiB. */
 export const DEFAULT_MAX_DOWNLOAD_BYTES = 8 * 1024 ** 3;

@@ -3,7 +3,7 @@ import type { TTestDefinitionRef } from "@magma/protocol";
 import { stringify } from "yaml";
 import { writeCpioNewc, type CpioEntry } from "./cpio.ts";
 import { writeTar } from "./tar.ts";
-import { JobError } from "./errors.ts";
+import { JobError } from "../errors.ts";
 import { lavaDir } from "./job.ts";
 import { RUNNER_END_SENTINEL } from "./actions/test/signals.ts";
 

@@ -1,7 +1,7 @@
 import type { TJobTimeouts } from "@magma/protocol";
 import type { Action, Connection } from "./action.ts";
 import type { JobContext } from "./job.ts";
-import { toLavaError, type LavaError } from "./errors.ts";
+import { toLavaError, type LavaError } from "../errors.ts";
 import { deadlineSignal, formatHms, formatSeconds, raceSignal, resolveTimeoutMs, timeoutError } from "./timeout.ts";
 
 /** One line of a pipeline description (LAVA's description.yaml, flattened). */

@@ -1,6 +1,6 @@
 import type { TJobTimeouts } from "@magma/protocol";
 import { Action, type ActionRunOptions, type Connection } from "./action.ts";
-import { toLavaError } from "./errors.ts";
+import { toLavaError } from "../errors.ts";
 import { Pipeline } from "./pipeline.ts";
 
 /**
@@ -9,7 +9,8 @@ import { Pipeline } from "./pipeline.ts";
  * ("No time left for remaining N retries"). Between attempts the sub-pipeline is cleaned up.
  */
 export abstract class RetryAction extends Action {
-  constructor(protected readonly maxAttempts = 1) {
+  /** @param maxAttempts attempts in total, the job's `failure_retry` (LAVA's `max_retries`) */
+  constructor(readonly maxAttempts = 1) {
     super();
   }
 

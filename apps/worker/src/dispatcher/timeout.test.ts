@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { TJobTimeouts } from "@magma/protocol";
 import { Action, type ActionRunOptions, type Connection } from "./action.ts";
-import { ActionTimeoutError } from "./errors.ts";
+import { ActionTimeoutError } from "../errors.ts";
 import { JobLog } from "./job-log.ts";
 import type { JobContext } from "./job.ts";
 import { Pipeline } from "./pipeline.ts";

@@ -1,5 +1,5 @@
 import { timeoutToMs, type TJobTimeouts, type TTimeout } from "@magma/protocol";
-import { ActionTimeoutError, type LavaError } from "./errors.ts";
+import { ActionTimeoutError, type LavaError } from "../errors.ts";
 
 /** LAVA's default action timeout when the job names none, in ms (lava_common/timeout.py: 30 s). */
 export const DEFAULT_ACTION_TIMEOUT_MS = 30_000;

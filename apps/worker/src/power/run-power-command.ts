@@ -1,16 +1,24 @@
 import { spawn } from "node:child_process";
 import type { TPowerCommand } from "@magma/protocol";
-import { InfrastructureError } from "../dispatcher/errors.ts";
-import type { JobLog } from "../dispatcher/job-log.ts";
-import { maskCommandCredentials } from "../dispatcher/mask-command.ts";
+import { InfrastructureError } from "../errors.ts";
+import { maskCommandCredentials } from "../mask-command.ts";
 
 /** Default budget of one power command, in seconds (dictionary `power_command_timeout_seconds`). */
 export const DEFAULT_POWER_COMMAND_TIMEOUT_S = 30;
 /** Characters of a failed command's output quoted in the error message. */
 const OUTPUT_TAIL_CHARS = 2000;
 
+/**
+ * Where a power command's progress goes: the job log in a job (the dispatcher's JobLog fits), any
+ * `{info, debug}` logger elsewhere. Declared here so power/ does not depend on the dispatcher.
+ */
+export interface PowerCommandLog {
+  info(message: string): void;
+  debug(message: string): void;
+}
+
 export interface RunPowerCommandOptions {
-  log: JobLog;
+  log: PowerCommandLog;
   /** dictionary key, for messages: `power_on_command`, `hard_reset_command`… */
   what: string;
   command: TPowerCommand;
@@ -35,7 +43,7 @@ export async function runPowerCommand({ log, what, command, timeoutMs, signal }:
   }
 }
 
-function runOne(log: JobLog, what: string, cmd: string, timeoutMs: number, signal: AbortSignal): Promise<void> {
+function runOne(log: PowerCommandLog, what: string, cmd: string, timeoutMs: number, signal: AbortSignal): Promise<void> {
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise((resolve, reject) => {
     const child = spawn("sh", ["-c", cmd], { detached: true, stdio: ["ignore", "pipe", "pipe"] });

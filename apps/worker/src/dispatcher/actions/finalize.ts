@@ -2,7 +2,7 @@ import type { TJobTimeouts } from "@magma/protocol";
 import { Action, type ActionRunOptions, type Connection } from "../action.ts";
 import { Pipeline } from "../pipeline.ts";
 import { powerOff } from "./boot/qemu.ts";
-import { powerOffDevice } from "../../power/power-actions.ts";
+import { powerOffDevice } from "../power.ts";
 
 /** Power-off's own duration, in ms (LAVA: 10 s), unless `timeouts.actions.power-off` says otherwise. */
 export const POWER_OFF_TIMEOUT_MS = 10_000;

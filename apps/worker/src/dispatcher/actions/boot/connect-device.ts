@@ -1,8 +1,9 @@
 import { Action, type ActionRunOptions, type Connection } from "../../action.ts";
 import type { JobContext } from "../../job.ts";
 import { connectDevice, consoleSpec } from "../../../connections/connect-device.ts";
-import { LavaError } from "../../errors.ts";
-import { maskCommandCredentials } from "../../mask-command.ts";
+import { LavaError } from "../../../errors.ts";
+import { maskCommandCredentials } from "../../../mask-command.ts";
+import { consoleLineSink } from "../shell/session.ts";
 
 /**
  * Opens the device's console from its dictionary (LAVA's `connect-device`): `connection_command`
@@ -29,10 +30,7 @@ export class ConnectDeviceAction extends Action {
     const spec = consoleSpec(ctx.device);
     ctx.log.info(`[common] connect-device Connecting to device using '${ctx.device.connection_command ? maskCommandCredentials(ctx.device.connection_command) : `serial ${spec.name}`}'`);
     const console = await connectDevice(ctx.device, {
-      onLine: (line) => {
-        const n = ctx.log.target(line);
-        for (const l of ctx.lineListeners) l(line, n);
-      },
+      onLine: consoleLineSink(ctx),
       onEvent: (msg, level) => (level === "warning" ? ctx.log.warning(msg) : ctx.log.info(msg)),
     });
     ctx.console = console;

@@ -2,11 +2,12 @@ import type { TBootMinimal, TJobTimeouts } from "@magma/protocol";
 import type { JobContext } from "../../job.ts";
 import type { Pipeline } from "../../pipeline.ts";
 import { RetryAction } from "../../retry-action.ts";
-import { hasPowerControl, ResetDeviceAction } from "../../../power/power-actions.ts";
+import { hasPowerControl, ResetDeviceAction } from "../../power.ts";
 import { ConnectDeviceAction } from "./connect-device.ts";
-import { AutoLoginAction, ExpectShellConnectionAction } from "./qemu.ts";
+import { addShellActions } from "../shell/expect-shell.ts";
 import type { OverlayStage } from "../../overlay.ts";
-import { CompressOverlayAction, OverlayUnpackAction } from "./transfer-overlay.ts";
+import { CompressOverlayAction } from "../deploy/compress-overlay.ts";
+import { OverlayUnpackAction } from "./overlay-unpack.ts";
 
 /**
  * `boot: method: minimal` (LAVA's `minimal-boot`): connect-device; reset-device when the device
@@ -28,8 +29,7 @@ export class MinimalBootAction extends RetryAction {
     if (this.params.transfer_overlay) pipeline.add(new CompressOverlayAction(this.stages), timeouts);
     pipeline.add(new ConnectDeviceAction(), timeouts);
     if (this.params.reset !== false && this.powered) pipeline.add(new ResetDeviceAction(), timeouts);
-    if (this.params.auto_login) pipeline.add(new AutoLoginAction(this.params), timeouts);
-    pipeline.add(new ExpectShellConnectionAction(this.params.prompts), timeouts);
+    addShellActions(pipeline, this.params, timeouts);
     if (this.params.transfer_overlay) pipeline.add(new OverlayUnpackAction(this.params.transfer_overlay), timeouts);
   }
 

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
-import { InfrastructureError } from "../../errors.ts";
+import { InfrastructureError } from "../../../errors.ts";
 import { abortPromise } from "../../timeout.ts";
 
 /** Grace time between SIGTERM and SIGKILL when powering off, in ms. */

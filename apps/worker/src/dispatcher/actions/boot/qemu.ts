@@ -1,13 +1,14 @@
 import { execFile } from "node:child_process";
 import { parse as shellParse } from "shell-quote";
-import { checkQemuJobArgs, ZQemuSettings, type TAutoLogin, type TBootQemu, type TJobTimeouts, type TQemuSettings } from "@magma/protocol";
+import { checkQemuJobArgs, ZQemuSettings, type TBootQemu, type TJobTimeouts, type TQemuSettings } from "@magma/protocol";
 import { Action, type ActionRunOptions, type Connection } from "../../action.ts";
-import { ConfigurationError, InfrastructureError, JobError } from "../../errors.ts";
+import { ConfigurationError, JobError } from "../../../errors.ts";
 import type { JobContext } from "../../job.ts";
 import { Pipeline } from "../../pipeline.ts";
 import { RetryAction } from "../../retry-action.ts";
-import { timeoutError } from "../../timeout.ts";
-import { SerialConsole, promptRegExp } from "../../../connections/serial-port.ts";
+import { SerialConsole } from "../../../connections/serial-port.ts";
+import { addShellActions } from "../shell/expect-shell.ts";
+import { consoleLineSink } from "../shell/session.ts";
 import { QemuProcess } from "./qemu-process.ts";
 
 /** Options Magma always adds: no display or monitor, the guest serial port on a PTY, exit on reboot. TCG only (no -enable-kvm). */
@@ -96,12 +97,7 @@ export class ExecuteQemuAction extends Action {
     ctx.log.info(`started QEMU (pid ${qemu.pid ?? "?"})`);
     const pty = await qemu.ptyPath(signal);
     ctx.log.debug(`guest console on ${pty}`);
-    const console = await SerialConsole.open(pty, {
-      onLine: (line) => {
-        const n = ctx.log.target(line);
-        for (const l of ctx.lineListeners) l(line, n);
-      },
-    });
+    const console = await SerialConsole.open(pty, { onLine: consoleLineSink(ctx) });
     ctx.console = console;
     this.results = { pty };
     return console;
@@ -127,69 +123,6 @@ export async function powerOff(ctx: JobContext): Promise<void> {
   await console?.close();
 }
 
-/** `auto_login`: waits for the login prompt, types the username (and password), as LAVA's `auto-login-action`. */
-export class AutoLoginAction extends Action {
-  static readonly name = "auto-login-action";
-  static readonly description = "automatically login after boot using job parameters and checking for messages.";
-  static readonly summary = "Auto-login after boot with support for kernel messages.";
-
-  constructor(private readonly params: { auto_login?: TAutoLogin | undefined; prompts: string[] }) {
-    super();
-  }
-
-  async run({ ctx, connection, deadlineMs, signal }: ActionRunOptions): Promise<Connection> {
-    const login = this.params.auto_login;
-    if (!connection || !login) return connection;
-    const sig = AbortSignal.any([signal, ...(ctx.qemu ? [ctx.qemu.exited] : [])]);
-    const onTimeout = () => timeoutError(this.name, deadlineMs - Date.now());
-    ctx.log.debug(`${this.name}: Wait for prompt ['${login.login_prompt}']`);
-    await connection.expect([promptRegExp(login.login_prompt)], deadlineMs, sig, onTimeout);
-    ctx.log.input(login.username);
-    await connection.send(login.username);
-    if (login.password_prompt && login.password !== undefined) {
-      await connection.expect([promptRegExp(login.password_prompt)], deadlineMs, sig, onTimeout);
-      ctx.log.input("********");
-      await connection.send(login.password);
-    }
-    for (const cmd of login.login_commands ?? []) {
-      await connection.expect(this.params.prompts.map(promptRegExp), deadlineMs, sig, onTimeout);
-      ctx.log.input(cmd);
-      await connection.send(cmd);
-    }
-    return connection;
-  }
-}
-
-/** Waits for one of the boot's `prompts` (LAVA's `expect-shell-connection`). */
-export class ExpectShellConnectionAction extends Action {
-  static readonly name = "expect-shell-connection";
-  static readonly description = "Wait for a shell";
-  static readonly summary = "Expect a shell prompt";
-
-  constructor(private readonly prompts: string[]) {
-    super();
-  }
-
-  async run({ ctx, connection, deadlineMs, signal }: ActionRunOptions): Promise<Connection> {
-    if (!connection) throw new JobError("no console to wait for a shell prompt on: the boot did not open a connection");
-    const prompts = this.prompts.map(promptRegExp);
-    ctx.log.debug(`${this.name}: Wait for prompt ${JSON.stringify(this.prompts)} (timeout ${Math.round((deadlineMs - Date.now()) / 1000)}s)`);
-    const sig = AbortSignal.any([signal, ...(ctx.qemu ? [ctx.qemu.exited] : [])]);
-    try {
-      await connection.expect(prompts, deadlineMs, sig, () => timeoutError(this.name, deadlineMs - Date.now()));
-    } catch (e) {
-      if (e instanceof InfrastructureError && ctx.qemu && !signal.aborted) {
-        // the console closing first is a symptom: report QEMU's own exit when that is the cause
-        const exit = await ctx.qemu.exitReasonWithin(1000);
-        throw exit ?? new InfrastructureError(`${e.message}; QEMU output: ${ctx.qemu.stderrTail() || "(empty)"}`);
-      }
-      throw e;
-    }
-    ctx.prompts = prompts;
-    return connection;
-  }
-}
-
 /** `boot: method: qemu` (LAVA's `boot-image-retry`): execute-qemu, [auto-login-action], expect-shell-connection. */
 export class BootQemuRetry extends RetryAction {
   static readonly name = "boot-image-retry";
@@ -203,8 +136,7 @@ export class BootQemuRetry extends RetryAction {
 
   protected populateChildren(pipeline: Pipeline, timeouts: TJobTimeouts): void {
     pipeline.add(new ExecuteQemuAction(), timeouts);
-    if (this.params.auto_login) pipeline.add(new AutoLoginAction(this.params), timeouts);
-    pipeline.add(new ExpectShellConnectionAction(this.params.prompts), timeouts);
+    addShellActions(pipeline, this.params, timeouts);
   }
 
   override async validate(ctx: JobContext): Promise<string[]> {

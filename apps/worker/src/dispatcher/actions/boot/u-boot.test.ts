@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseJobDefinition, ZDeviceDictionary, type TJobDefinition } from "@magma/protocol";
-import { buildPipeline } from "../../../job-runner.ts";
+import { buildPipeline } from "../../parser.ts";
 import { JobLog } from "../../job-log.ts";
 import type { JobContext } from "../../job.ts";
 import { selectBootCommands, substituteBootCommands } from "./u-boot.ts";

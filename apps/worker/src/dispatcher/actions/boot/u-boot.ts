@@ -1,17 +1,18 @@
 import type { TBootUBoot, TDeviceDictionary, TJobTimeouts } from "@magma/protocol";
 import { Action, type ActionRunOptions, type Connection } from "../../action.ts";
-import { ConfigurationError, InfrastructureError, JobError } from "../../errors.ts";
+import { ConfigurationError, InfrastructureError, JobError } from "../../../errors.ts";
 import type { JobContext } from "../../job.ts";
 import { Pipeline } from "../../pipeline.ts";
 import { RetryAction } from "../../retry-action.ts";
-import { timeoutError } from "../../timeout.ts";
 import { promptRegExp } from "../../../connections/console-session.ts";
-import { ResetDeviceAction } from "../../../power/power-actions.ts";
+import { ResetDeviceAction } from "../../power.ts";
 import { tftpRelativePath } from "../deploy/tftp.ts";
 import { ConnectDeviceAction } from "./connect-device.ts";
-import { AutoLoginAction, ExpectShellConnectionAction } from "./qemu.ts";
+import { addShellActions } from "../shell/expect-shell.ts";
+import { ShellSession } from "../shell/session.ts";
 import type { OverlayStage } from "../../overlay.ts";
-import { CompressOverlayAction, OverlayUnpackAction } from "./transfer-overlay.ts";
+import { CompressOverlayAction } from "../deploy/compress-overlay.ts";
+import { OverlayUnpackAction } from "./overlay-unpack.ts";
 
 /** U-Boot defaults when the device dictionary names none (LAVA's base-uboot.jinja2). */
 export const UBOOT_DEFAULTS = {
@@ -157,17 +158,19 @@ export class BootloaderInterruptAction extends Action {
     super();
   }
 
-  async run({ ctx, connection, deadlineMs, signal }: ActionRunOptions): Promise<Connection> {
-    if (!connection) throw new JobError("bootloader-interrupt has no console: connect-device must run first");
+  async run(options: ActionRunOptions): Promise<Connection> {
+    const { ctx } = options;
+    const shell = ShellSession.forAction(this, options, { noConsole: "bootloader-interrupt has no console: connect-device must run first", watchQemu: false });
     const s = ubootSettings(ctx.device, this.params);
-    const onTimeout = () => timeoutError(this.name, deadlineMs - Date.now());
     ctx.log.debug(`${this.name}: Wait for prompt ['${s.interruptPrompt}']`);
-    await connection.expect([promptRegExp(s.interruptPrompt)], deadlineMs, signal, onTimeout);
-    ctx.log.input(s.interruptChar === "" ? "(newline)" : JSON.stringify(s.interruptChar));
-    if (s.interruptChar === "") await connection.send("");
-    else await connection.write(s.interruptChar);
-    await connection.expect([promptRegExp(s.bootloaderPrompt)], deadlineMs, signal, onTimeout);
-    return connection;
+    await shell.expect([promptRegExp(s.interruptPrompt)]);
+    if (s.interruptChar === "") await shell.type("", "(newline)");
+    else {
+      ctx.log.input(JSON.stringify(s.interruptChar));
+      await shell.connection.write(s.interruptChar);
+    }
+    await shell.expect([promptRegExp(s.bootloaderPrompt)]);
+    return shell.connection;
   }
 }
 
@@ -187,21 +190,19 @@ export class BootloaderCommandsAction extends Action {
     super();
   }
 
-  async run({ ctx, connection, deadlineMs, signal }: ActionRunOptions): Promise<Connection> {
-    if (!connection) throw new JobError("bootloader-commands has no console: connect-device must run first");
+  async run(options: ActionRunOptions): Promise<Connection> {
+    const { ctx } = options;
+    const shell = ShellSession.forAction(this, options, { noConsole: "bootloader-commands has no console: connect-device must run first", watchQemu: false });
     const s = ubootSettings(ctx.device, this.params);
     const prompt = promptRegExp(s.bootloaderPrompt);
     // RE2, so the error scan stays linear in the console text (a backtracking `[^\n]*X[^\n]*` is quadratic on a long line)
     const errors = s.errors.map((e) => ({ ...e, re: promptRegExp(`[^\\n]*(?:${e.pattern})[^\\n]*`) }));
-    const onTimeout = () => timeoutError(this.name, deadlineMs - Date.now());
     const commands = this.plan.commands;
     if (!commands.length) throw new JobError("no boot commands to send");
     for (const [i, cmd] of commands.entries()) {
       const last = i === commands.length - 1;
-      ctx.log.input(cmd);
-      await connection.send(cmd);
       const waitFor = last ? [promptRegExp(s.kernelStart), prompt] : [prompt];
-      const m = await connection.expect([...waitFor, ...errors.map((e) => e.re)], deadlineMs, signal, onTimeout);
+      const m = await shell.run(cmd, [...waitFor, ...errors.map((e) => e.re)]);
       if (m.index >= waitFor.length) {
         const e = errors[m.index - waitFor.length]!;
         const msg = `U-Boot answered '${m.match[0].trim()}' to '${cmd}'`;
@@ -210,7 +211,7 @@ export class BootloaderCommandsAction extends Action {
       if (last && m.index === 1) throw new JobError(`U-Boot came back to its prompt after '${cmd}': the kernel did not start`);
     }
     ctx.log.info("kernel started");
-    return connection;
+    return shell.connection;
   }
 }
 
@@ -228,8 +229,7 @@ export class UBootCommandsRetry extends RetryAction {
     pipeline.add(new ResetDeviceAction(), timeouts);
     pipeline.add(new BootloaderInterruptAction(this.params), timeouts);
     pipeline.add(new BootloaderCommandsAction(this.params, this.plan), timeouts);
-    if (this.params.auto_login) pipeline.add(new AutoLoginAction(this.params), timeouts);
-    pipeline.add(new ExpectShellConnectionAction(this.params.prompts), timeouts);
+    addShellActions(pipeline, this.params, timeouts);
     if (this.params.transfer_overlay) pipeline.add(new OverlayUnpackAction(this.params.transfer_overlay), timeouts);
   }
 }

@@ -2,14 +2,16 @@ import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import type { TDeployTftp, TJobTimeouts } from "@magma/protocol";
 import { Action, type ActionRunOptions, type Connection } from "../../action.ts";
-import { InfrastructureError } from "../../errors.ts";
+import { InfrastructureError } from "../../../errors.ts";
 import type { JobContext } from "../../job.ts";
 import type { OverlayStage } from "../../overlay.ts";
 import type { Pipeline } from "../../pipeline.ts";
 import { RetryAction } from "../../retry-action.ts";
 import { TftpServer } from "../../../services/tftp-server.ts";
-import { usesTransferOverlay } from "../boot/transfer-overlay.ts";
-import { ApplyOverlayInitrdAction, HttpDownloadAction, LavaOverlayAction } from "./tmpfs.ts";
+import { usesTransferOverlay } from "../boot/overlay-unpack.ts";
+import { ApplyOverlayInitrdAction } from "./apply-overlay.ts";
+import { HttpDownloadAction } from "./download.ts";
+import { LavaOverlayAction } from "./overlay.ts";
 
 /** Sub-directory of the job directory served over TFTP. */
 export const TFTP_SUBDIR = "tftp";

@@ -1,12 +1,12 @@
 import type { TJobTimeouts, TTestAction } from "@magma/protocol";
 import { stringify } from "yaml";
 import { Action, type ActionRunOptions, type Connection } from "../../action.ts";
-import { JobError, TestError } from "../../errors.ts";
+import { JobError, TestError } from "../../../errors.ts";
 import { lavaDir, type JobContext } from "../../job.ts";
 import { suiteName, type OverlayStage } from "../../overlay.ts";
 import type { Pipeline } from "../../pipeline.ts";
 import { RetryAction } from "../../retry-action.ts";
-import { timeoutError } from "../../timeout.ts";
+import { ShellSession } from "../shell/session.ts";
 import { RUNNER_END_SENTINEL, SignalHandler, type DefinitionInfo } from "./signals.ts";
 
 const RUNNER_END_RE = new RegExp(RUNNER_END_SENTINEL);
@@ -31,36 +31,29 @@ export class LavaTestShellAction extends Action {
     return ctx.definition.actions.some((a) => "boot" in a) ? [] : ["a test action needs a boot action before it"];
   }
 
-  async run({ ctx, connection, deadlineMs, signal }: ActionRunOptions): Promise<Connection> {
-    if (!connection) throw new JobError("lava-test-shell has no DUT console: the DUT was not booted");
+  async run(options: ActionRunOptions): Promise<Connection> {
+    const { ctx } = options;
+    // lava-test-raise ends every wait of the session with a TestError
+    const raise = new AbortController();
+    const shell = ShellSession.forAction(this, options, { noConsole: "lava-test-shell has no DUT console: the DUT was not booted", signals: [raise.signal], timeoutMs: this.timeoutMs });
+    const { connection } = shell;
     const prompts = ctx.prompts;
     if (!prompts?.length) throw new JobError("lava-test-shell: no shell prompt known (boot action without prompts)");
     const dir = lavaDir(ctx.jobId);
     const infos = new Map<string, DefinitionInfo>(
       this.stage.definitions.map((d) => [suiteName(d), { name: d.ref.name, path: d.ref.path, uuid: d.uuid, repository: d.ref.repository }]),
     );
-    const raise = new AbortController();
     const handler = new SignalHandler(ctx.log, infos, (msg) => raise.abort(new TestError(msg)), ctx.caseBudget);
-    const sig = AbortSignal.any([signal, raise.signal, ...(ctx.qemu ? [ctx.qemu.exited] : [])]);
-    const onTimeout = () => timeoutError(this.name, this.timeoutMs);
     const listener = (line: string, n: number) => handler.handleLine(line, n);
-    const type = async (cmd: string) => {
-      ctx.log.input(cmd);
-      await connection.send(cmd);
-    };
     ctx.lineListeners.add(listener);
     try {
       ctx.log.debug("Using namespace: common");
       connection.clear();
-      await type("");
-      await connection.expect(prompts, deadlineMs, sig, onTimeout);
-      await type("export SHELL=/bin/sh");
-      await connection.expect(prompts, deadlineMs, sig, onTimeout);
-      await type(`. ${dir}/environment`);
-      await connection.expect(prompts, deadlineMs, sig, onTimeout);
-      await type(`${dir}/bin/lava-test-runner ${dir}/${this.stage.stage}`);
-      await connection.expect([RUNNER_END_RE], deadlineMs, sig, onTimeout);
-      await connection.expect(prompts, deadlineMs, sig, onTimeout);
+      await shell.run("", prompts);
+      await shell.run("export SHELL=/bin/sh", prompts);
+      await shell.run(`. ${dir}/environment`, prompts);
+      await shell.run(`${dir}/bin/lava-test-runner ${dir}/${this.stage.stage}`, [RUNNER_END_RE]);
+      await shell.expect(prompts);
     } finally {
       ctx.lineListeners.delete(listener);
     }

@@ -1,54 +1,19 @@
-import { writeFile } from "node:fs/promises";
-import path from "node:path";
 import type { TJobAction, TTransferOverlay } from "@magma/protocol";
 import { Action, type ActionRunOptions, type Connection } from "../../action.ts";
-import { InfrastructureError, JobError } from "../../errors.ts";
-import { lavaDir, type JobContext } from "../../job.ts";
-import { buildOverlayTarball, type OverlayStage } from "../../overlay.ts";
-import { timeoutError } from "../../timeout.ts";
+import { InfrastructureError, JobError } from "../../../errors.ts";
+import { lavaDir } from "../../job.ts";
 import { HttpFileServer } from "../../../services/http-file-server.ts";
-
-/** File name of the overlay tarball: in the job directory, in its URL and on the DUT. */
-export const OVERLAY_TARBALL = "overlay.tar.gz";
+import { OVERLAY_TARBALL, overlayHttpAddress } from "../deploy/compress-overlay.ts";
+import { ShellSession } from "../shell/session.ts";
 
 /** URL path the job's HTTP server serves the overlay at (LAVA: `http://<dispatcher>/tmp/<job>/…`). */
 export function overlayUrlPath(jobId: number): string {
   return `/tmp/${jobId}/${OVERLAY_TARBALL}`;
 }
 
-/** Where DUTs fetch the overlay from: the job's `overlayHttp`, else the TFTP address (`{SERVER_IP}`). */
-export function overlayHttpAddress(ctx: JobContext): { ip: string; bind: string; port: number } {
-  const ip = ctx.overlayHttp?.ip ?? ctx.tftpBind.ip;
-  return { ip, bind: ctx.overlayHttp?.bind ?? ip, port: ctx.overlayHttp?.port ?? 0 };
-}
-
 /** Whether a job definition has a boot action with `transfer_overlay` (then its test actions need no ramdisk). */
 export function usesTransferOverlay(actions: readonly TJobAction[]): boolean {
   return actions.some((a) => "boot" in a && a.boot.method !== "qemu" && !!a.boot.transfer_overlay);
-}
-
-/**
- * Builds the job overlay as a gzip'd tarball, `<jobDir>/overlay.tar.gz` (LAVA's `compress-overlay`),
- * for `transfer_overlay` to download: the same `/lava-<id>` tree a ramdisk overlay carries.
- */
-export class CompressOverlayAction extends Action {
-  static readonly name = "compress-overlay";
-  static readonly description = "Create a lava overlay tarball and store alongside the job";
-  static readonly summary = "Compress the lava overlay files";
-
-  constructor(private readonly stages: OverlayStage[]) {
-    super();
-  }
-
-  async run({ ctx, connection }: ActionRunOptions): Promise<Connection> {
-    const tarball = buildOverlayTarball({ jobId: ctx.jobId, stages: this.stages, environment: { LAVA_DISPATCHER_IP: overlayHttpAddress(ctx).ip }, ...(ctx.definition.secrets ? { secrets: ctx.definition.secrets } : {}) });
-    const file = path.join(ctx.jobDir, OVERLAY_TARBALL);
-    await writeFile(file, tarball);
-    ctx.overlayTarballPath = file;
-    ctx.log.debug(`Overlay tarball: ${file} (${tarball.length} bytes)`);
-    this.results = { size: tarball.length };
-    return connection;
-  }
 }
 
 /**
@@ -68,8 +33,9 @@ export class OverlayUnpackAction extends Action {
     super();
   }
 
-  async run({ ctx, connection, deadlineMs, signal }: ActionRunOptions): Promise<Connection> {
-    if (!connection) throw new JobError("overlay-unpack has no DUT console: the DUT was not booted");
+  async run(options: ActionRunOptions): Promise<Connection> {
+    const { ctx } = options;
+    const shell = ShellSession.forAction(this, options, { noConsole: "overlay-unpack has no DUT console: the DUT was not booted" });
     const prompts = ctx.prompts;
     if (!prompts?.length) throw new JobError("overlay-unpack: no shell prompt known (boot action without prompts)");
     if (!ctx.overlayTarballPath) throw new JobError("No overlay file identified for the transfer.");
@@ -87,25 +53,18 @@ export class OverlayUnpackAction extends Action {
     const url = `http://${where.ip}:${ctx.http.port}${urlPath}`;
     this.results = { url };
 
-    const sig = AbortSignal.any([signal, ...(ctx.qemu ? [ctx.qemu.exited] : [])]);
-    const onTimeout = () => timeoutError(this.name, deadlineMs - Date.now());
-    const run = async (cmd: string) => {
-      ctx.log.input(cmd);
-      await connection.send(cmd);
-      await connection.expect(prompts, deadlineMs, sig, onTimeout);
-    };
+    const { connection } = shell;
     connection.clear();
+    // a bare newline (not logged) to get a fresh prompt
     await connection.send("");
-    await connection.expect(prompts, deadlineMs, sig, onTimeout);
-    await run(`rm -f ${OVERLAY_TARBALL}`);
-    await run(`${this.params.download_command} ${url}`);
-    await run(`${this.params.unpack_command} ${OVERLAY_TARBALL}`);
+    await shell.expect(prompts);
+    await shell.run(`rm -f ${OVERLAY_TARBALL}`, prompts);
+    await shell.run(`${this.params.download_command} ${url}`, prompts);
+    await shell.run(`${this.params.unpack_command} ${OVERLAY_TARBALL}`, prompts);
     const runner = `${lavaDir(ctx.jobId)}/bin/lava-test-runner`;
     const check = `echo "MAGMA_OVERLAY_$([ -x ${runner} ] && echo OK || echo MISSING)"`;
-    ctx.log.input(check);
-    await connection.send(check);
-    const m = await connection.expect([/MAGMA_OVERLAY_(OK|MISSING)/], deadlineMs, sig, onTimeout);
-    await connection.expect(prompts, deadlineMs, sig, onTimeout);
+    const m = await shell.run(check, [/MAGMA_OVERLAY_(OK|MISSING)/]);
+    await shell.expect(prompts);
     if (m.match[1] !== "OK") {
       if (!ctx.http.downloads(urlPath)) {
         throw new InfrastructureError(`the DUT did not download the overlay from ${url} (no request reached the worker's HTTP server): check that it can reach ${where.ip} and the download_command`);

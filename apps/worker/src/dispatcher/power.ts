@@ -1,7 +1,7 @@
-import { Action, type ActionRunOptions, type Connection } from "../dispatcher/action.ts";
-import { ConfigurationError } from "../dispatcher/errors.ts";
-import type { JobContext } from "../dispatcher/job.ts";
-import { DEFAULT_POWER_COMMAND_TIMEOUT_S, runPowerCommand } from "./run-power-command.ts";
+import { Action, type ActionRunOptions, type Connection } from "./action.ts";
+import { ConfigurationError } from "../errors.ts";
+import type { JobContext } from "./job.ts";
+import { DEFAULT_POWER_COMMAND_TIMEOUT_S, runPowerCommand } from "../power/run-power-command.ts";
 
 /** Budget of each power command of `ctx.device`, in ms. */
 export function powerCommandTimeoutMs(ctx: JobContext): number {
@@ -9,7 +9,7 @@ export function powerCommandTimeoutMs(ctx: JobContext): number {
 }
 
 /** Whether the device dictionary lets the worker switch the DUT on (or reset it). */
-export function hasPowerControl(ctx: JobContext): boolean {
+export function hasPowerControl(ctx: Pick<JobContext, "device">): boolean {
   const d = ctx.device;
   return !!(d.hard_reset_command || d.power_on_command);
 }

@@ -1,0 +1,34 @@
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
+import { Action, type ActionRunOptions, type Connection } from "../../action.ts";
+import { buildOverlay, type OverlayStage } from "../../overlay.ts";
+
+/**
+ * Builds the job's test overlay (LAVA's `lava-overlay`): every test action's definitions with the
+ * LAVA helpers, as a gzip'd newc cpio in `<jobDir>/overlay.cpio.gz`.
+ */
+export class LavaOverlayAction extends Action {
+  static readonly name = "lava-overlay";
+  static readonly description = "add lava scripts during deployment for test shell use";
+  static readonly summary = "overlay the lava support scripts";
+
+  constructor(private readonly stages: OverlayStage[]) {
+    super();
+  }
+
+  async run({ ctx, connection }: ActionRunOptions): Promise<Connection> {
+    const overlay = buildOverlay({ jobId: ctx.jobId, stages: this.stages, environment: { LAVA_DISPATCHER_IP: "127.0.0.1" }, ...(ctx.definition.secrets ? { secrets: ctx.definition.secrets } : {}) });
+    const file = path.join(ctx.jobDir, "overlay.cpio.gz");
+    await writeFile(file, overlay);
+    ctx.log.debug(`Preparing overlay in ${file}`);
+    ctx.log.debug("LAVA metadata");
+    ctx.log.debug(`- LAVA_JOB_ID=${ctx.jobId}`);
+    for (const s of this.stages) {
+      ctx.log.debug(`Using lava-test-runner path: /lava-${ctx.jobId}/${s.stage} for stage ${s.stage}`);
+      for (const d of s.definitions) ctx.log.debug(`- ${d.index}_${d.ref.name}`);
+    }
+    ctx.overlayPath = file;
+    this.results = { size: overlay.length };
+    return connection;
+  }
+}
