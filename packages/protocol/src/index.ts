@@ -12,3 +12,4 @@ export * from "./worker-api/index.ts";
 export * from "./instance-api/index.ts";
 export * from "./notify/index.ts";
 export * from "./queues/index.ts";
+export * from "./builds/index.ts";

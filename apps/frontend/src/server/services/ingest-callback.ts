@@ -4,6 +4,8 @@ import {
   JOB_STATES,
   TEST_RESULTS,
   ZNotifyTestCase,
+  buildFromMetadata,
+  type TBuildKeys,
   type TCallbackQueueJob,
   type TJobHealth,
   type TJobState,
@@ -12,6 +14,7 @@ import {
 import { findInstanceByName, ingestFederatedJob, type FrontendDb, type TIngestJobInput, type TIngestJobResult } from "@magma/db/frontend";
 import type { Logger } from "pino";
 import { AppError } from "../app-error.ts";
+import { env } from "../../env.ts";
 
 /** LAVA's `str(datetime)` ("2026-11-23 06:56:30.291986+00:00"), ISO, or "None" → Date | null. */
 export function parseLavaTime(s: string | null | undefined): Date | null {
@@ -105,14 +108,18 @@ export interface IngestCallbackOptions {
   db: FrontendDb;
   job: TCallbackQueueJob;
   log: Logger;
+  /** Metadata keys naming the job's build; MAGMA_BUILD_METADATA_KEYS (KernelCI's keys) by default. */
+  buildKeys?: TBuildKeys;
 }
 
 /**
  * Stores one notify callback: upserts the FederatedJob and its test cases in one transaction,
- * idempotently and monotonically (see ingestFederatedJob).
+ * idempotently and monotonically (see ingestFederatedJob). When the metadata names a build (tree,
+ * branch, commit), the job is linked to it and, once Complete, its tests' statuses and the branch's
+ * regressions/fixes around that build are recomputed in the same transaction.
  * @throws AppError NOT_FOUND when the lab is not configured (the caller makes that unrecoverable)
  */
-export async function ingestCallback({ db, job, log }: IngestCallbackOptions): Promise<TIngestJobResult & { skippedCases: number }> {
+export async function ingestCallback({ db, job, log, buildKeys }: IngestCallbackOptions): Promise<TIngestJobResult & { skippedCases: number }> {
   const lab = await findInstanceByName(db, job.instance);
   if (!lab) throw new AppError("NOT_FOUND", { message: `Lab "${job.instance}" is not configured` });
   const p = job.payload;
@@ -144,6 +151,7 @@ export async function ingestCallback({ db, job, log }: IngestCallbackOptions): P
     healthCheck: p.magma?.health_check ?? false,
     receivedAt,
     cases,
+    build: buildFromMetadata(metadata, buildKeys ?? env().MAGMA_BUILD_METADATA_KEYS),
   });
   return { ...result, skippedCases: skipped.length };
 }

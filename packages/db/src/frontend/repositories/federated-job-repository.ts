@@ -13,7 +13,9 @@ import type {
   TResultTrendPoint,
   TJobStateCount,
 } from "../dto.ts";
+import type { TBuildRef } from "@magma/protocol";
 import { jobFilterSql } from "./job-filter-sql.ts";
+import { lockBranch, recomputeForJob, upsertBuildForJob } from "./build-ingest.ts";
 
 /** Job fields carried by one notify callback, already parsed and typed by the caller. */
 export interface TIngestJobInput {
@@ -38,6 +40,8 @@ export interface TIngestJobInput {
   healthCheck: boolean;
   receivedAt: Date;
   cases: Array<Omit<TFederatedTestCase, "id"> & { remoteCaseId: string }>;
+  /** The build named by the job's metadata (see buildFromMetadata), or null/absent for none. */
+  build?: TBuildRef | null;
 }
 
 /** What one ingest did: `stale` = the stored job was already further along, nothing changed. */
@@ -46,6 +50,10 @@ export interface TIngestJobResult {
   updated: boolean;
   stale: boolean;
   casesInserted: number;
+  /** Id of the build the job is linked to (null without build metadata or when stale). */
+  buildId: number | null;
+  /** Regressions/fixes (re)computed by this ingest (0 unless the job is Finished/Complete with a build). */
+  transitions: number;
 }
 
 /**
@@ -54,9 +62,14 @@ export interface TIngestJobResult {
  * state rank is below the stored one changes nothing (a late Running after Finished); test cases
  * are inserted with ON CONFLICT DO NOTHING on (instance, remote job, remote case id), so a
  * re-delivered callback counts each case once. Times already known are never cleared.
+ * With `input.build`, the (tree, branch) advisory lock is taken first, the job is linked to its build
+ * (created on first sight) and, for a Finished/Complete job, the tests' statuses and the regressions
+ * and fixes around that build are recomputed in the same transaction (see recomputeForJob).
  */
 export async function ingestFederatedJob(db: FrontendDb, input: TIngestJobInput): Promise<TIngestJobResult> {
   return db.$transaction(async (tx) => {
+    // Branch lock first (then the job row), always in this order, so two ingests never deadlock.
+    if (input.build) await lockBranch(tx, input.build);
     const fields = {
       name: input.name,
       device_type: input.deviceType,
@@ -85,7 +98,7 @@ export async function ingestFederatedJob(db: FrontendDb, input: TIngestJobInput)
     const row = rows[0];
     if (!row) throw new Error(`federated job ${input.instanceId}/${input.remoteId} vanished during ingest`);
     const created = count === 1;
-    if (!created && input.stateRank < row.state_rank) return { created, updated: false, stale: true, casesInserted: 0 };
+    if (!created && input.stateRank < row.state_rank) return { created, updated: false, stale: true, casesInserted: 0, buildId: null, transitions: 0 };
     let updated = false;
     if (!created) {
       const { start_time, end_time, actual_device, error_type, failure_comment, ...rest } = fields;
@@ -132,8 +145,24 @@ export async function ingestFederatedJob(db: FrontendDb, input: TIngestJobInput)
         SELECT n FROM counts`;
       casesInserted = r[0]?.n ?? 0;
     }
-    return { created, updated, stale: false, casesInserted };
-  });
+    let buildId: number | null = null;
+    let transitions = 0;
+    if (input.build) {
+      const b = await upsertBuildForJob(tx, row.id, input.build, input.submitTime);
+      buildId = b.id;
+      // Only a Complete job's cases are test results; Incomplete/Infrastructure jobs count against the lab.
+      if (input.state === "Finished" && input.health === "Complete" && input.errorType !== "Infrastructure") {
+        const r = await recomputeForJob(
+          tx,
+          { id: row.id, instanceId: input.instanceId, deviceType: input.deviceType },
+          { id: b.id, orderKey: b.orderKey, tree: input.build.tree, branch: input.build.branch },
+        );
+        transitions = r.transitions;
+      }
+    }
+    return { created, updated, stale: false, casesInserted, buildId, transitions };
+    // Waiting for the branch lock counts against the timeout: several labs may report one build at once.
+  }, { maxWait: 10_000, timeout: 60_000 });
 }
 
 type JobRow = Prisma.FederatedJobGetPayload<{ include: { instance: { select: { name: true } } } }>;
