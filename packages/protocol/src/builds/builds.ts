@@ -199,3 +199,16 @@ export const ZBuildCompareResponse = z.object({
   ),
 });
 export type TBuildCompareResponse = z.infer<typeof ZBuildCompareResponse>;
+
+/** `GET /api/v1/trees`: each tree/branch with its build count and newest build. */
+export const ZTreeListResponse = z.object({
+  results: z.array(
+    z.object({
+      tree: z.string(),
+      branch: z.string(),
+      builds: z.number().int(),
+      latest: z.object({ commit: z.string(), describe: z.string().nullable(), first_seen: z.string() }),
+    }),
+  ),
+});
+export type TTreeListResponse = z.infer<typeof ZTreeListResponse>;

@@ -1,0 +1,174 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { upsertInstances } from "@magma/db/frontend";
+import { ZBuildCompareResponse, ZBuildListResponse, ZRegressionListResponse, ZTestHistoryResponse, ZTreeListResponse } from "@magma/protocol";
+import pino from "pino";
+import { setupTestEnv, waitFor } from "./helpers.ts";
+import { commitSha, historyJobs, historyPayload } from "./build-history.ts";
+
+/**
+ * The /api/v1 builds, regressions, test history and compare endpoints (issue 12 item 3) over the
+ * real callback path: synthetic LAVA callbacks from two labs are POSTed to /api/callbacks/<lab>,
+ * queued in Redis and ingested by the BullMQ consumer (concurrency 4) into PostgreSQL.
+ */
+let envCtl: Awaited<ReturnType<typeof setupTestEnv>>;
+let consumer: { close(): Promise<void> } | undefined;
+const TOKENS = { "lab-a": "secret-a-123", "lab-b": "secret-b-123" } as const;
+
+async function get(path: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const url = new URL(path, "http://frontend");
+  const routes: Record<string, () => Promise<{ GET: (req: Request) => Promise<Response> }>> = {
+    "/api/v1/builds": () => import("../src/app/api/v1/builds/route.ts"),
+    "/api/v1/builds/compare": () => import("../src/app/api/v1/builds/compare/route.ts"),
+    "/api/v1/regressions": () => import("../src/app/api/v1/regressions/route.ts"),
+    "/api/v1/tests/history": () => import("../src/app/api/v1/tests/history/route.ts"),
+    "/api/v1/trees": () => import("../src/app/api/v1/trees/route.ts"),
+  };
+  const route = await routes[url.pathname]!();
+  const res = await route.GET(new Request(url));
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+beforeAll(async () => {
+  envCtl = await setupTestEnv();
+  const { db } = await import("../src/server/db.ts");
+  await upsertInstances(db(), [
+    { name: "lab-a", url: "http://127.0.0.1:9", api_token: "api-a", callback_token: TOKENS["lab-a"] },
+    { name: "lab-b", url: "http://127.0.0.1:9", api_token: "api-b", callback_token: TOKENS["lab-b"] },
+  ]);
+  const callbacks = await import("../src/app/api/callbacks/[lab]/route.ts");
+  const { startCallbackConsumer } = await import("../src/server/queues/callback-consumer.ts");
+  consumer = startCallbackConsumer({ db: db(), prefix: envCtl.prefix, log: pino({ level: "silent" }), concurrency: 4 });
+  // every job's Running then Finished callback, late job last; BullMQ runs 4 at a time in any order
+  const jobs = historyJobs();
+  for (const j of [...jobs.filter((x) => !x.late), ...jobs.filter((x) => x.late)]) {
+    const fin = historyPayload(j);
+    for (const p of [{ ...fin, state: 3, state_string: "Running", health: 0, health_string: "Unknown", results: {} }, fin]) {
+      const res = await callbacks.POST(
+        new Request(`http://frontend/api/callbacks/${j.lab}`, { method: "POST", headers: { "content-type": "application/json", "x-magma-token": TOKENS[j.lab] }, body: JSON.stringify(p) }),
+        { params: Promise.resolve({ lab: j.lab }) },
+      );
+      expect(res.status).toBe(202);
+    }
+  }
+  // a Finished row is committed with its statuses and regressions (one transaction)
+  await waitFor(async () => (await db().federatedJob.count({ where: { state: "Finished" } })) === jobs.length, 30_000, "every job ingested");
+}, 120_000);
+
+afterAll(async () => {
+  await consumer?.close();
+  await envCtl?.cleanup();
+});
+
+describe("GET /api/v1/builds", () => {
+  it("lists a branch's builds newest first with per-lab counts, keyset-paged", async () => {
+    const r = await get("/api/v1/builds?tree=mainline&branch=master");
+    expect(r.status).toBe(200);
+    const body = ZBuildListResponse.parse(r.body);
+    expect(body.results.map((b) => b.commit)).toEqual([5, 4, 3, 2, 1].map(commitSha));
+    expect(body.results[3]).toMatchObject({ tree: "mainline", branch: "master", describe: null, jobs: 5, regressions: 4, fixes: 0, first_seen: "2026-11-22T02:00:00.000Z" });
+    expect(body.results[3]!.labs.find((l) => l.lab === "lab-b")).toEqual({ lab: "lab-b", jobs: 2, pass: 3, fail: 2, skip: 0, infrastructure_failures: 1, regressions: 1, fixes: 0 });
+    expect(body.next_cursor).toBeNull();
+    const p1 = ZBuildListResponse.parse((await get("/api/v1/builds?tree=mainline&branch=master&limit=3")).body);
+    expect(p1.next_cursor).toEqual(expect.any(String));
+    const p2 = ZBuildListResponse.parse((await get(`/api/v1/builds?tree=mainline&branch=master&limit=3&cursor=${p1.next_cursor}`)).body);
+    expect([...p1.results, ...p2.results].map((b) => b.commit)).toEqual([5, 4, 3, 2, 1].map(commitSha));
+    expect(p2.next_cursor).toBeNull();
+  });
+
+  it("answers 400 naming the bad parameter", async () => {
+    const missing = await get("/api/v1/builds?tree=mainline");
+    expect(missing.status).toBe(400);
+    expect(missing.body["message"]).toContain("branch: required");
+    const unknown = await get("/api/v1/builds?tree=mainline&branch=master&sort=asc");
+    expect(unknown.status).toBe(400);
+    expect(unknown.body["message"]).toMatch(/unknown parameter "sort".*tree, branch, limit, cursor/);
+    const limit = await get("/api/v1/builds?tree=mainline&branch=master&limit=0");
+    expect(limit.body["message"]).toMatch(/limit "0": must be between 1 and 200/);
+    const cursor = await get("/api/v1/builds?tree=mainline&branch=master&cursor=zzz");
+    expect(cursor.status).toBe(400);
+    expect(cursor.body["message"]).toMatch(/cursor "zzz" is not valid/);
+  });
+
+  it("lists trees and branches", async () => {
+    const body = ZTreeListResponse.parse((await get("/api/v1/trees")).body);
+    expect(body.results).toEqual([{ tree: "mainline", branch: "master", builds: 5, latest: { commit: commitSha(5), describe: null, first_seen: "2026-11-25T05:00:00.000Z" } }]);
+  });
+});
+
+describe("GET /api/v1/regressions", () => {
+  it("lists regressions and fixes with suspects, labs and job links; filters combine", async () => {
+    const all = ZRegressionListResponse.parse((await get("/api/v1/regressions?tree=mainline&branch=master")).body);
+    expect(all.results).toHaveLength(7);
+    const code = all.results.find((r) => r.test === "0_smoke.code-break" && r.kind === "regression")!;
+    expect(code).toEqual({
+      kind: "regression",
+      test: "0_smoke.code-break",
+      suite: "0_smoke",
+      case: "code-break",
+      set: null,
+      tree: "mainline",
+      branch: "master",
+      from_commit: commitSha(1),
+      to_commit: commitSha(2),
+      device_type: "qemu",
+      labs: ["lab-a", "lab-b"],
+      suspect: "code",
+      jobs: [
+        { lab: "lab-a", id: 102, url: "/jobs/lab-a/102" },
+        { lab: "lab-b", id: 202, url: "/jobs/lab-b/202" },
+      ],
+    });
+    // newest build first
+    expect(all.results.map((r) => r.to_commit[0])).toEqual(["5", "3", "3", "2", "2", "2", "2"]);
+    const lab = ZRegressionListResponse.parse((await get("/api/v1/regressions?tree=mainline&branch=master&suspect=lab")).body);
+    expect(lab.results.map((r) => `${r.test} ${r.labs.join(",")}`)).toEqual(["0_smoke.lab-break lab-a"]);
+    const fixes = ZRegressionListResponse.parse((await get(`/api/v1/regressions?tree=mainline&branch=master&kind=fix&commit=${commitSha(3)}`)).body);
+    expect(fixes.results.map((r) => `${r.test} ${r.suspect}`)).toEqual(["0_smoke.fixed code"]);
+    const set = ZRegressionListResponse.parse((await get("/api/v1/regressions?tree=mainline&branch=master&test=1_boot.mount.s1")).body);
+    expect(set.results.map((r) => [r.suite, r.case, r.set, r.suspect])).toEqual([["1_boot", "mount", "s1", "code"]]);
+    // flaky and infrastructure-only failures never appear
+    expect(all.results.filter((r) => r.test === "0_smoke.flaky" || r.test === "0_smoke.infra")).toEqual([]);
+    const p1 = ZRegressionListResponse.parse((await get("/api/v1/regressions?tree=mainline&branch=master&limit=4")).body);
+    const p2 = ZRegressionListResponse.parse((await get(`/api/v1/regressions?tree=mainline&branch=master&limit=4&cursor=${p1.next_cursor}`)).body);
+    expect([...p1.results, ...p2.results]).toEqual(all.results);
+  });
+
+  it("answers 400 for a bad kind or suspect", async () => {
+    const r = await get("/api/v1/regressions?tree=mainline&branch=master&kind=break&suspect=gremlins");
+    expect(r.status).toBe(400);
+    expect(r.body["message"]).toMatch(/kind "break".*suspect "gremlins"/);
+  });
+});
+
+describe("GET /api/v1/tests/history and /api/v1/builds/compare", () => {
+  it("gives a test's history per build and lab", async () => {
+    const r = ZTestHistoryResponse.parse((await get("/api/v1/tests/history?test=0_smoke.code-break&tree=mainline&branch=master&device_type=qemu")).body);
+    expect(r.results.map((b) => `${b.commit[0]} ${b.labs.map((c) => `${c.lab}:${c.result}`).join(" ")}`)).toEqual([
+      "5 lab-b:pass",
+      "4 lab-b:fail",
+      "3 lab-a:fail lab-b:fail",
+      "2 lab-a:fail lab-b:fail",
+      "1 lab-a:pass lab-b:pass",
+    ]);
+    expect(r.results[0]!.labs[0]!.jobs).toEqual([{ lab: "lab-b", id: 206, url: "/jobs/lab-b/206" }]);
+    const none = ZTestHistoryResponse.parse((await get("/api/v1/tests/history?test=0_smoke.code-break&tree=mainline&branch=master&device_type=bbb")).body);
+    expect(none.results).toEqual([]);
+    expect((await get("/api/v1/tests/history?tree=mainline&branch=master")).body["message"]).toContain("test: required");
+  });
+
+  it("compares two builds per lab", async () => {
+    const r = ZBuildCompareResponse.parse((await get(`/api/v1/builds/compare?tree=mainline&branch=master&from=${commitSha(1)}&to=${commitSha(2)}`)).body);
+    expect(r.results.map((x) => `${x.test} ${x.lab} ${x.from_status}→${x.to_status}`)).toEqual([
+      "0_smoke.code-break lab-a pass→fail",
+      "0_smoke.code-break lab-b pass→fail",
+      "0_smoke.flaky lab-a pass→flaky",
+      "0_smoke.infra lab-b pass→null",
+      "0_smoke.lab-a-only lab-a pass→fail",
+      "0_smoke.lab-break lab-a pass→fail",
+      "0_smoke.late lab-a pass→fail",
+    ]);
+    const bad = await get(`/api/v1/builds/compare?tree=mainline&branch=master&from=${commitSha(1)}&to=deadbeef`);
+    expect(bad.status).toBe(404);
+    expect(bad.body["message"]).toBe('to "deadbeef" is not a build of mainline/master');
+  });
+});
