@@ -6,6 +6,7 @@ const LINKS = [
   { href: "/", label: "Labs" },
   { href: "/jobs", label: "Jobs" },
   { href: "/results", label: "Results" },
+  { href: "/builds", label: "Builds" },
   { href: "/submit", label: "Submit" },
 ];
 

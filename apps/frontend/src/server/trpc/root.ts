@@ -3,12 +3,14 @@ import { labsRouter } from "./routers/labs/router.ts";
 import { jobsRouter } from "./routers/jobs/router.ts";
 import { resultsRouter } from "./routers/results/router.ts";
 import { submissionsRouter } from "./routers/submissions/router.ts";
+import { buildsRouter } from "./routers/builds/router.ts";
 
 export const appRouter = createTRPCRouter({
   labs: labsRouter,
   jobs: jobsRouter,
   results: resultsRouter,
   submissions: submissionsRouter,
+  builds: buildsRouter,
 });
 export type AppRouter = typeof appRouter;
 export const createCaller = createCallerFactory(appRouter);
