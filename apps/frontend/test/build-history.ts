@@ -64,7 +64,8 @@ export function historyPayload(job: THistoryJob, tree = "mainline", idOffset = 0
   const bySuite = new Map<string, object[]>();
   j.cases.forEach(([suite, name, result, set], i) => {
     const list = bySuite.get(suite) ?? [];
-    list.push({ id: String(j.id * 1000 + i), job: String(j.id), name, suite, result, measurement: "None", unit: "", metadata: set ? { set } : {} });
+    // log_start_line as LAVA exports it: text; case i was recorded on log line 40 + i
+    list.push({ id: String(j.id * 1000 + i), job: String(j.id), name, suite, result, measurement: "None", unit: "", log_start_line: String(40 + i), metadata: set ? { set } : {} });
     bySuite.set(suite, list);
   });
   const submit = `2026-11-2${j.commit} 0${j.commit}:00:00.000000+00:00`;

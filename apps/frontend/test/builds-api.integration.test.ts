@@ -140,6 +140,26 @@ describe("GET /api/v1/regressions", () => {
   });
 });
 
+describe("build page data", () => {
+  it("has the labs × device types × suites matrix, failing/flaky tests linked to their log lines, jobs and regressions", async () => {
+    const { getBuildPage } = await import("../src/server/services/build-results.ts");
+    const { db } = await import("../src/server/db.ts");
+    const p = await getBuildPage(db(), { tree: "mainline", branch: "master", commit: commitSha(2) }, undefined);
+    expect(p.build.commit).toBe(commitSha(2));
+    expect(p.matrix.find((m) => m.lab === "lab-a" && m.suite === "0_smoke")).toEqual({ lab: "lab-a", deviceType: "qemu", suite: "0_smoke", pass: 0, fail: 5, skip: 0, flaky: 1 });
+    const flaky = p.failures.find((f) => f.test === "0_smoke.flaky")!;
+    // job 103 has one case (index 0 → line 40); 102's passing flaky case has no failing line
+    expect(flaky.jobs).toEqual([
+      { lab: "lab-a", id: 102, url: "/jobs/lab-a/102", line: null },
+      { lab: "lab-a", id: 103, url: "/jobs/lab-a/103#L40", line: 40 },
+    ]);
+    expect(p.failures.find((f) => f.test === "0_smoke.lab-break")!.jobs).toEqual([{ lab: "lab-a", id: 102, url: "/jobs/lab-a/102#L41", line: 41 }]);
+    expect(p.jobs.map((j) => `${j.lab}#${j.id} ${j.health}`)).toEqual(["lab-a#102 Complete", "lab-a#103 Complete", "lab-a#104 Complete", "lab-b#202 Complete", "lab-b#203 Incomplete"]);
+    expect(p.regressions).toHaveLength(4);
+    await expect(getBuildPage(db(), { tree: "mainline", branch: "master", commit: "nope" }, undefined)).rejects.toThrow('commit "nope" is not a build of mainline/master');
+  });
+});
+
 describe("GET /api/v1/tests/history and /api/v1/builds/compare", () => {
   it("gives a test's history per build and lab", async () => {
     const r = ZTestHistoryResponse.parse((await get("/api/v1/tests/history?test=0_smoke.code-break&tree=mainline&branch=master&device_type=qemu")).body);

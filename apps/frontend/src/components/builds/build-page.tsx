@@ -177,7 +177,14 @@ export function BuildPage() {
                     <StatusBadge status={f.status} />
                   </td>
                   <td>
-                    <JobLinks jobs={f.jobs} />
+                    <span className="chips">
+                      {f.jobs.map((j) => (
+                        <Link key={`${j.lab}/${j.id}`} href={j.url} className="chip mono" title={j.line !== null ? `log line ${j.line}` : "job page"}>
+                          {j.lab}#{j.id}
+                          {j.line !== null && <> · log L{j.line}</>}
+                        </Link>
+                      ))}
+                    </span>
                   </td>
                 </tr>
               ))}

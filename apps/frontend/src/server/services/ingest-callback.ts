@@ -41,6 +41,12 @@ export function stateRank(state: TJobState, health: TJobHealth): number {
   return JOB_STATES.indexOf(state) * 10 + (health === "Unknown" ? 0 : 1);
 }
 
+/** LAVA's `log_start_line` ('' / None / a number as text or int) → a positive int or null. */
+function logLine(v: string | number | null | undefined): number | null {
+  const n = typeof v === "number" ? v : typeof v === "string" && /^\d{1,9}$/.test(v.trim()) ? Number(v.trim()) : NaN;
+  return Number.isInteger(n) && n >= 0 ? n : null;
+}
+
 const isNumeric = (s: string) => /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(s.trim());
 
 /** The definition's `device_type` and `metadata` (fallbacks for plain LAVA payloads); never throws. */
@@ -98,6 +104,7 @@ export function parseResults(results: Record<string, string> | undefined): { cas
         measurement: m !== null && isNumeric(m) ? m.trim() : null,
         units: c.data.unit ?? "",
         testSet: set,
+        logStartLine: logLine(c.data.log_start_line),
       });
     });
   }

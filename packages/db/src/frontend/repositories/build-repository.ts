@@ -352,7 +352,11 @@ export interface TBuildMatrixCell {
   flaky: number;
 }
 
-/** A failing (or flaky) test of a build on one lab and device type, with its jobs. */
+/**
+ * A failing (or flaky) test of a build on one lab and device type, with its jobs; `line` is the log
+ * line of the job's first failing result of the test (null when the lab did not say), and `url`
+ * then points at it (`/jobs/<lab>/<id>#L<line>`).
+ */
 export interface TBuildFailure {
   test: string;
   suite: string;
@@ -360,7 +364,7 @@ export interface TBuildFailure {
   lab: string;
   deviceType: string;
   status: string;
-  jobs: TJobLink[];
+  jobs: (TJobLink & { line: number | null })[];
 }
 
 /** A job of a build (the build page's job table). */
@@ -393,8 +397,14 @@ export async function buildDetail(
       FROM build_test_status s JOIN instance i ON i.id = s.instance_id
       WHERE s.build_id = ${build.id} AND ${vis}
       GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
-    db.$queryRaw<{ test: string; suite: string; name: string; lab: string; device_type: string; status: string; jobs: { lab: string; id: number }[] }[]>`
-      SELECT s.test, s.suite, s.name, i.name AS lab, s.device_type, s.status, ${jobLinksSql(Prisma.sql`s.job_ids`, v)} AS jobs
+    db.$queryRaw<{ test: string; suite: string; name: string; lab: string; device_type: string; status: string; jobs: { lab: string; id: number; line: number | null }[] }[]>`
+      SELECT s.test, s.suite, s.name, i.name AS lab, s.device_type, s.status, (
+        SELECT COALESCE(json_agg(json_build_object('lab', ji.name, 'id', j.remote_id, 'line', (
+          SELECT MIN(c.log_start_line) FROM federated_test_case c
+          WHERE c.job_id = j.id AND c.result = 'fail' AND c.suite = s.suite AND c.name = s.name AND COALESCE(c.test_set, '') = COALESCE(s.test_set, '')
+        )) ORDER BY ji.name, j.remote_id), '[]'::json)
+        FROM federated_job j JOIN instance ji ON ji.id = j.instance_id WHERE j.id = ANY(s.job_ids) AND ${visible(v)}
+      ) AS jobs
       FROM build_test_status s JOIN instance i ON i.id = s.instance_id
       WHERE s.build_id = ${build.id} AND s.status IN ('fail', 'flaky') AND ${vis}
       ORDER BY s.test, i.name, s.device_type LIMIT ${limit}`,
@@ -406,7 +416,18 @@ export async function buildDetail(
   ]);
   return {
     matrix: matrix.map((m) => ({ lab: m.lab, deviceType: m.device_type, suite: m.suite, pass: m.pass, fail: m.fail, skip: m.skip, flaky: m.flaky })),
-    failures: failures.map((f) => ({ test: f.test, suite: f.suite, name: f.name, lab: f.lab, deviceType: f.device_type, status: f.status, jobs: links(f.jobs) })),
+    failures: failures.map((f) => ({
+      test: f.test,
+      suite: f.suite,
+      name: f.name,
+      lab: f.lab,
+      deviceType: f.device_type,
+      status: f.status,
+      jobs: f.jobs.map((j) => {
+        const [link] = links([j]);
+        return { ...link!, url: j.line !== null ? `${link!.url}#L${j.line}` : link!.url, line: j.line };
+      }),
+    })),
     jobs: jobs.map((j) => ({ lab: j.lab, id: j.remote_id, name: j.name, deviceType: j.device_type, state: j.state, health: j.health, errorType: j.error_type })),
   };
 }

@@ -39,7 +39,8 @@ export interface TIngestJobInput {
   definition: string;
   healthCheck: boolean;
   receivedAt: Date;
-  cases: Array<Omit<TFederatedTestCase, "id"> & { remoteCaseId: string }>;
+  /** `logStartLine`: the log line of the case's result (LAVA's log_start_line), when known. */
+  cases: Array<Omit<TFederatedTestCase, "id"> & { remoteCaseId: string; logStartLine?: number | null }>;
   /** The build named by the job's metadata (see buildFromMetadata), or null/absent for none. */
   build?: TBuildRef | null;
 }
@@ -123,11 +124,12 @@ export async function ingestFederatedJob(db: FrontendDb, input: TIngestJobInput)
       const cs = input.cases;
       const r = await tx.$queryRaw<{ n: number }[]>`
         WITH ins AS (
-          INSERT INTO federated_test_case (instance_id, job_id, remote_job_id, remote_case_id, suite, name, result, measurement, units, test_set)
-          SELECT ${input.instanceId}, ${row.id}, ${input.remoteId}, c.remote_case_id, c.suite, c.name, c.result, c.measurement::numeric, c.units, c.test_set
+          INSERT INTO federated_test_case (instance_id, job_id, remote_job_id, remote_case_id, suite, name, result, measurement, units, test_set, log_start_line)
+          SELECT ${input.instanceId}, ${row.id}, ${input.remoteId}, c.remote_case_id, c.suite, c.name, c.result, c.measurement::numeric, c.units, c.test_set, c.log_start_line
           FROM unnest(${cs.map((c) => c.remoteCaseId)}::text[], ${cs.map((c) => c.suite)}::text[], ${cs.map((c) => c.name)}::text[],
                       ${cs.map((c) => c.result)}::text[], ${cs.map((c) => c.measurement)}::text[], ${cs.map((c) => c.units)}::text[],
-                      ${cs.map((c) => c.testSet)}::text[]) AS c(remote_case_id, suite, name, result, measurement, units, test_set)
+                      ${cs.map((c) => c.testSet)}::text[], ${cs.map((c) => c.logStartLine ?? null)}::int[])
+               AS c(remote_case_id, suite, name, result, measurement, units, test_set, log_start_line)
           ON CONFLICT (instance_id, remote_job_id, remote_case_id) DO NOTHING
           RETURNING suite, result
         ), counts AS (
