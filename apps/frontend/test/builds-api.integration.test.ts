@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { upsertInstances } from "@magma/db/frontend";
-import { ZBuildCompareResponse, ZBuildListResponse, ZRegressionListResponse, ZTestHistoryResponse, ZTreeListResponse } from "@magma/protocol";
+import { ZBuildCompareResponse, ZBuildListResponse, ZKcidbExport, ZRegressionListResponse, ZTestHistoryResponse, ZTreeListResponse } from "@magma/protocol";
 import pino from "pino";
 import { setupTestEnv, waitFor } from "./helpers.ts";
 import { commitSha, historyJobs, historyPayload } from "./build-history.ts";
@@ -14,7 +14,7 @@ let envCtl: Awaited<ReturnType<typeof setupTestEnv>>;
 let consumer: { close(): Promise<void> } | undefined;
 const TOKENS = { "lab-a": "secret-a-123", "lab-b": "secret-b-123" } as const;
 
-async function get(path: string): Promise<{ status: number; body: Record<string, unknown> }> {
+async function raw(path: string): Promise<Response> {
   const url = new URL(path, "http://frontend");
   const routes: Record<string, () => Promise<{ GET: (req: Request) => Promise<Response> }>> = {
     "/api/v1/builds": () => import("../src/app/api/v1/builds/route.ts"),
@@ -22,9 +22,14 @@ async function get(path: string): Promise<{ status: number; body: Record<string,
     "/api/v1/regressions": () => import("../src/app/api/v1/regressions/route.ts"),
     "/api/v1/tests/history": () => import("../src/app/api/v1/tests/history/route.ts"),
     "/api/v1/trees": () => import("../src/app/api/v1/trees/route.ts"),
+    "/api/v1/kcidb": () => import("../src/app/api/v1/kcidb/route.ts"),
   };
   const route = await routes[url.pathname]!();
-  const res = await route.GET(new Request(url));
+  return route.GET(new Request(url));
+}
+
+async function get(path: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await raw(path);
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
@@ -190,5 +195,57 @@ describe("GET /api/v1/tests/history and /api/v1/builds/compare", () => {
     const bad = await get(`/api/v1/builds/compare?tree=mainline&branch=master&from=${commitSha(1)}&to=deadbeef`);
     expect(bad.status).toBe(404);
     expect(bad.body["message"]).toBe('to "deadbeef" is not a build of mainline/master');
+  });
+});
+
+describe("exports", () => {
+  it("CSV of the regressions and history views", async () => {
+    const res = await raw("/api/v1/regressions?tree=mainline&branch=master&suspect=lab&format=csv");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("text/csv; charset=utf-8");
+    expect(res.headers.get("content-disposition")).toBe('attachment; filename="regressions.csv"');
+    expect((await res.text()).split("\r\n")).toEqual([
+      '"kind","test","suite","case","set","tree","branch","from_commit","to_commit","device_type","labs","suspect","jobs"',
+      `"regression","0_smoke.lab-break","0_smoke","lab-break","","mainline","master","${commitSha(1)}","${commitSha(2)}","qemu","lab-a","lab","/jobs/lab-a/102"`,
+      "",
+    ]);
+    const paged = await raw("/api/v1/regressions?tree=mainline&branch=master&limit=2&format=csv");
+    expect(paged.headers.get("x-next-cursor")).toEqual(expect.any(String));
+    const h = await raw("/api/v1/tests/history?test=0_smoke.flaky&tree=mainline&branch=master&format=csv");
+    const lines = (await h.text()).trim().split("\r\n");
+    expect(lines[0]).toBe('"test","tree","branch","commit","describe","first_seen","lab","device_type","result","pass","fail","skip","jobs"');
+    expect(lines).toContain(`"0_smoke.flaky","mainline","master","${commitSha(2)}","","2026-11-22T02:00:00.000Z","lab-a","qemu","flaky","1","1","0","/jobs/lab-a/102 /jobs/lab-a/103"`);
+    expect((await get("/api/v1/tests/history?test=x&tree=mainline&branch=master&format=xml")).body["message"]).toMatch(/format "xml"/);
+  });
+
+  it("KCIDB v4 JSON of a build and of a time window", async () => {
+    const r = await get(`/api/v1/kcidb?tree=mainline&branch=master&commit=${commitSha(2)}`);
+    expect(r.status).toBe(200);
+    const k = ZKcidbExport.parse(r.body);
+    expect(k.version.major).toBe(4);
+    expect(k.checkouts).toEqual([
+      {
+        id: `magma:mainline:master:${commitSha(2)}`,
+        origin: "magma",
+        tree_name: "mainline",
+        git_repository_url: "https://git.kernel.org/torvalds/linux.git",
+        git_repository_branch: "master",
+        git_commit_hash: commitSha(2),
+        start_time: "2026-11-22T02:00:00.000Z",
+        valid: true,
+      },
+    ]);
+    expect(k.builds.map((b) => b.id)).toEqual([`magma:mainline:master:${commitSha(2)}:lab-a:qemu`, `magma:mainline:master:${commitSha(2)}:lab-b:qemu`]);
+    // 6 + 1 + 1 cases on lab-a, 5 + 1 (Incomplete job) on lab-b; `lava` suite not exported
+    expect(k.tests).toHaveLength(14);
+    const infra = k.tests.find((t) => t.misc.job_id === 203)!;
+    expect(infra).toMatchObject({ path: "0_smoke.infra", status: "ERROR", log_url: "http://frontend/jobs/lab-b/203#L40" });
+    expect(k.tests.find((t) => t.misc.job_id === 105)).toBeUndefined();
+    expect(k.tests.find((t) => t.path === "1_boot.mount.s1" && t.misc.lab === "lab-a")).toMatchObject({ status: "PASS", environment: { comment: "lab-a qemu" } });
+    const window = ZKcidbExport.parse((await get("/api/v1/kcidb?since=2026-11-22T00:00:00Z&until=2026-11-24T00:00:00Z")).body);
+    expect(window.checkouts.map((c) => c.git_commit_hash)).toEqual([commitSha(2), commitSha(3)]);
+    expect((await get("/api/v1/kcidb?tree=mainline")).body["message"]).toBe("bad query parameter: since: required without commit (a build or a time window)");
+    expect((await get("/api/v1/kcidb?since=yesterday")).body["message"]).toMatch(/since "yesterday": must be an ISO 8601 time/);
+    expect((await get(`/api/v1/kcidb?commit=${commitSha(2)}`)).body["message"]).toMatch(/tree: required with commit/);
   });
 });

@@ -212,3 +212,54 @@ export const ZTreeListResponse = z.object({
   ),
 });
 export type TTreeListResponse = z.infer<typeof ZTreeListResponse>;
+
+// ---- KCIDB export (schema v4) ----
+
+/** KCIDB v4 test status (PASS/FAIL/SKIP from LAVA results; ERROR for unknown results and for cases of Incomplete/Infrastructure jobs). */
+export const KCIDB_STATUSES = ["FAIL", "ERROR", "MISS", "PASS", "DONE", "SKIP"] as const;
+
+/**
+ * The subset of KCIDB I/O schema v4 (kcidb-io `v04_xx`) the frontend exports: one checkout per
+ * build, one KCIDB build per (build, lab, device type) — Magma runs prebuilt kernels, so a "build"
+ * is where they were tested — and one test per LAVA test case, `path` being `suite.case[.set]`.
+ * Ids are `<origin>:<text>` as KCIDB requires; `origin` is `magma`.
+ */
+export const ZKcidbExport = z.object({
+  version: z.object({ major: z.literal(4), minor: z.number().int() }),
+  checkouts: z.array(
+    z.object({
+      id: z.string(),
+      origin: z.string().regex(/^[a-z0-9_]+$/),
+      tree_name: z.string(),
+      git_repository_url: z.string().optional(),
+      git_repository_branch: z.string(),
+      git_commit_hash: z.string(),
+      git_commit_name: z.string().optional(),
+      start_time: z.string(),
+      valid: z.boolean(),
+    }),
+  ),
+  builds: z.array(
+    z.object({
+      id: z.string(),
+      checkout_id: z.string(),
+      origin: z.string(),
+      comment: z.string(),
+      valid: z.boolean(),
+    }),
+  ),
+  tests: z.array(
+    z.object({
+      id: z.string(),
+      build_id: z.string(),
+      origin: z.string(),
+      path: z.string(),
+      status: z.enum(KCIDB_STATUSES),
+      log_url: z.string(),
+      start_time: z.string().optional(),
+      environment: z.object({ comment: z.string() }),
+      misc: z.object({ lab: z.string(), job_id: z.number().int(), device_type: z.string() }),
+    }),
+  ),
+});
+export type TKcidbExport = z.infer<typeof ZKcidbExport>;

@@ -103,6 +103,16 @@ export function BuildPage() {
         </table>
       </section>
 
+      <p className="hint">
+        Export:{" "}
+        <a href={`/api/v1/kcidb?${qs({ tree, branch, commit })}`} download>
+          KCIDB v4 JSON
+        </a>
+        {" · "}
+        <a href={`/api/v1/regressions?${qs({ tree, branch, commit, limit: "1000", format: "csv" })}`} download>
+          regressions CSV
+        </a>
+      </p>
       <h2>Regressions and fixes</h2>
       <RegressionFilters />
       {shown.length === 0 ? <Empty>No regressions or fixes on this build{kind || suspect ? " match the filters" : ""}.</Empty> : <RegressionTable rows={shown} tree={tree} branch={branch} showBuilds={false} />}

@@ -4,7 +4,7 @@ import Link from "next/link";
 import type { TRegression } from "@magma/protocol";
 import { useTRPC } from "~/trpc/react";
 import { Empty, ErrorBox, Loading } from "../status";
-import { Crumbs, JobLinks, KindBadge, ShortCommit, SuspectBadge, buildHref, testHref, useUrlParams } from "./common";
+import { Crumbs, JobLinks, KindBadge, ShortCommit, SuspectBadge, buildHref, qs, testHref, useUrlParams } from "./common";
 
 /** Regressions and fixes as a table: kind, test (→ its history), device type, from → to, labs, suspect, jobs. */
 export function RegressionTable({ rows, tree, branch, showBuilds = true }: { rows: TRegression[]; tree: string; branch: string; showBuilds?: boolean }) {
@@ -115,6 +115,9 @@ export function RegressionsPage() {
             {tree}/{branch}: pass → fail (regression) or fail → pass (fix) against the previous build that ran the test on the same lab and device type.
           </p>
         </div>
+        <a className="btn btn-link" href={`/api/v1/regressions?${qs({ tree, branch, kind: get("kind"), suspect: get("suspect"), cursor, limit: "1000", format: "csv" })}`} download>
+          Download CSV
+        </a>
       </div>
       {(!tree || !branch) && <ErrorBox title="No branch chosen" error={{ message: "tree and branch are missing from the address" }} hint={<Link href="/builds">Pick a branch</Link>} />}
       <RegressionFilters />

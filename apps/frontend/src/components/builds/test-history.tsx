@@ -4,7 +4,7 @@ import Link from "next/link";
 import { useTRPC } from "~/trpc/react";
 import { Empty, ErrorBox, Loading } from "../status";
 import { Time } from "../time";
-import { Crumbs, ShortCommit, StatusBadge, buildHref, useUrlParams } from "./common";
+import { Crumbs, ShortCommit, StatusBadge, buildHref, qs, useUrlParams } from "./common";
 
 /**
  * Pass rate per build (oldest left) as an inline SVG line: passing / (passing + failing) lab cells,
@@ -69,7 +69,12 @@ export function TestHistoryPage() {
             History on {tree}/{branch} across builds and labs{deviceType ? ` (${deviceType})` : ""}.
           </p>
         </div>
-        <Sparkline rates={rates} />
+        <span>
+          <Sparkline rates={rates} />{" "}
+          <a className="btn btn-link" href={`/api/v1/tests/history?${qs({ test, tree, branch, device_type: deviceType, cursor, limit: "200", format: "csv" })}`} download>
+            Download CSV
+          </a>
+        </span>
       </div>
       <div className="filters" role="group" aria-label="Test filters">
         <label className="field">

@@ -2,6 +2,8 @@ import { z } from "zod";
 import {
   REGRESSION_KINDS,
   SUSPECTS,
+  testPath,
+  type TKcidbExport,
   type TBuildCompareResponse,
   type TBuildListResponse,
   type TBuildSummary,
@@ -12,7 +14,9 @@ import {
   buildDetail,
   compareBuilds,
   findBuild,
+  listBuildCases,
   listBuilds,
+  listBuildsSeenBetween,
   listRegressions,
   listTrees,
   summariseBuilds,
@@ -21,6 +25,7 @@ import {
   type TBuildFailure,
   type TBuildJob,
   type TBuildMatrixCell,
+  type TBuildRecord,
   type TJobVisibility,
 } from "@magma/db/frontend";
 import { AppError } from "../app-error.ts";
@@ -94,6 +99,8 @@ export function decodeKeyCursor(s: string | undefined): { orderKey: string; rowI
   }
 }
 
+const ZFormat = z.enum(["json", "csv"]).default("json");
+
 export const ZBuildsQuery = z.object({ tree: ZName, branch: ZName, limit: limitParam(200, 50), cursor: z.string().max(4000).optional() });
 export const ZRegressionsQuery = z.object({
   tree: ZName,
@@ -106,6 +113,7 @@ export const ZRegressionsQuery = z.object({
   test: ZName.optional(),
   limit: limitParam(1000, 200),
   cursor: z.string().max(4000).optional(),
+  format: ZFormat,
 });
 export const ZHistoryQuery = z.object({
   test: ZName,
@@ -114,6 +122,7 @@ export const ZHistoryQuery = z.object({
   device_type: ZName.optional(),
   limit: limitParam(200, 50),
   cursor: z.string().max(4000).optional(),
+  format: ZFormat,
 });
 export const ZCompareQuery = z.object({ tree: ZName, branch: ZName, from: ZName, to: ZName, limit: limitParam(5000, 1000) });
 export const ZBuildQuery = z.object({ tree: ZName, branch: ZName, commit: ZName });
@@ -125,7 +134,7 @@ export async function getBuilds(db: FrontendDb, q: z.output<typeof ZBuildsQuery>
 }
 
 /** `GET /api/v1/regressions`: a branch's regressions and fixes, newest build first, keyset-paged. */
-export async function getRegressions(db: FrontendDb, q: z.output<typeof ZRegressionsQuery>, visibility: TJobVisibility): Promise<TRegressionListResponse> {
+export async function getRegressions(db: FrontendDb, q: Omit<z.output<typeof ZRegressionsQuery>, "format">, visibility: TJobVisibility): Promise<TRegressionListResponse> {
   const page = await listRegressions(
     db,
     { tree: q.tree, branch: q.branch, commit: q.commit, kind: q.kind, suspect: q.suspect, deviceType: q.device_type, lab: q.lab, test: q.test },
@@ -137,7 +146,7 @@ export async function getRegressions(db: FrontendDb, q: z.output<typeof ZRegress
 }
 
 /** `GET /api/v1/tests/history`: one test per build (newest first) and lab. */
-export async function getTestHistory(db: FrontendDb, q: z.output<typeof ZHistoryQuery>, visibility: TJobVisibility): Promise<TTestHistoryResponse> {
+export async function getTestHistory(db: FrontendDb, q: Omit<z.output<typeof ZHistoryQuery>, "format">, visibility: TJobVisibility): Promise<TTestHistoryResponse> {
   const page = await testHistory(db, { test: q.test, tree: q.tree, branch: q.branch, deviceType: q.device_type }, q.limit, decodeKeyCursor(q.cursor), visibility);
   return { test: q.test, tree: q.tree, branch: q.branch, results: page.results, next_cursor: encodeKeyCursor(page.nextCursor) };
 }
@@ -186,5 +195,98 @@ export async function getTrees(db: FrontendDb, visibility: TJobVisibility) {
   const rows = await listTrees(db, visibility);
   return {
     results: rows.map((r) => ({ tree: r.tree, branch: r.branch, builds: r.builds, latest: { commit: r.latestCommit, describe: r.latestDescribe, first_seen: r.latestFirstSeen } })),
+  };
+}
+
+/** A CSV cell, always quoted (as Python's csv.QUOTE_ALL, like the instance's results export). */
+const csvCell = (v: string | number | null) => `"${String(v ?? "").replace(/"/g, '""')}"`;
+const csv = (rows: (string | number | null)[][]) => rows.map((r) => r.map(csvCell).join(",") + "\r\n").join("");
+
+/** Regressions as CSV: one row per regression/fix; labs and job URLs space-separated. */
+export function regressionsCsv(r: TRegressionListResponse): string {
+  return csv([
+    ["kind", "test", "suite", "case", "set", "tree", "branch", "from_commit", "to_commit", "device_type", "labs", "suspect", "jobs"],
+    ...r.results.map((x) => [x.kind, x.test, x.suite, x.case, x.set, x.tree, x.branch, x.from_commit, x.to_commit, x.device_type, x.labs.join(" "), x.suspect, x.jobs.map((j) => j.url).join(" ")]),
+  ]);
+}
+
+/** A test's history as CSV: one row per build × lab × device type. */
+export function historyCsv(h: TTestHistoryResponse): string {
+  return csv([
+    ["test", "tree", "branch", "commit", "describe", "first_seen", "lab", "device_type", "result", "pass", "fail", "skip", "jobs"],
+    ...h.results.flatMap((b) => b.labs.map((c) => [h.test, h.tree, h.branch, b.commit, b.describe, b.first_seen, c.lab, c.device_type, c.result, c.pass, c.fail, c.skip, c.jobs.map((j) => j.url).join(" ")])),
+  ]);
+}
+
+export const ZKcidbQuery = z.object({
+  tree: ZName.optional(),
+  branch: ZName.optional(),
+  commit: ZName.optional(),
+  since: z.iso.datetime({ offset: true, message: "must be an ISO 8601 time, e.g. 2026-12-01T00:00:00Z" }).optional(),
+  until: z.iso.datetime({ offset: true, message: "must be an ISO 8601 time, e.g. 2026-12-02T00:00:00Z" }).optional(),
+});
+
+/** Most builds and test cases in one KCIDB export. */
+const KCIDB_MAX_BUILDS = 500;
+const KCIDB_MAX_TESTS = 200_000;
+
+/**
+ * `GET /api/v1/kcidb`: a build (tree, branch, commit) or the builds first seen in a time window
+ * (since[, until], optionally of one tree/branch) as KCIDB I/O schema v4 JSON (see ZKcidbExport),
+ * for `kcidb-submit`. `baseUrl` is this frontend's origin (log URLs point at its job pages).
+ * @throws AppError INVALID_REQUEST naming the missing/bad parameter or a too-large window;
+ *         NOT_FOUND for an unknown commit
+ */
+export async function getKcidb(db: FrontendDb, q: z.output<typeof ZKcidbQuery>, visibility: TJobVisibility, baseUrl: string): Promise<TKcidbExport> {
+  let builds: TBuildRecord[];
+  if (q.commit) {
+    if (!q.tree || !q.branch) throw new AppError("INVALID_REQUEST", { message: `bad query parameter: ${!q.tree ? "tree" : "branch"}: required with commit` });
+    const b = await findBuild(db, q.tree, q.branch, q.commit, visibility);
+    if (!b) throw new AppError("NOT_FOUND", { message: `commit "${q.commit}" is not a build of ${q.tree}/${q.branch}` });
+    builds = [b];
+  } else {
+    if (!q.since) throw new AppError("INVALID_REQUEST", { message: "bad query parameter: since: required without commit (a build or a time window)" });
+    builds = await listBuildsSeenBetween(db, { since: new Date(q.since), until: q.until ? new Date(q.until) : new Date(), tree: q.tree, branch: q.branch }, KCIDB_MAX_BUILDS + 1, visibility);
+    if (builds.length > KCIDB_MAX_BUILDS) throw new AppError("INVALID_REQUEST", { message: `since/until: more than ${KCIDB_MAX_BUILDS} builds in this window; narrow it` });
+  }
+  const cases = await listBuildCases(db, builds.map((b) => b.id), KCIDB_MAX_TESTS + 1, visibility);
+  if (cases.length > KCIDB_MAX_TESTS) throw new AppError("INVALID_REQUEST", { message: `more than ${KCIDB_MAX_TESTS} test cases to export; narrow the window or pick one commit` });
+  const origin = "magma";
+  const checkoutId = new Map(builds.map((b) => [b.id, `${origin}:${b.tree}:${b.branch}:${b.commit}`]));
+  const kbuilds = new Map<string, TKcidbExport["builds"][number]>();
+  const tests: TKcidbExport["tests"] = [];
+  for (const c of cases) {
+    const checkout = checkoutId.get(c.buildId)!;
+    const buildId = `${checkout}:${c.lab}:${c.deviceType}`;
+    if (!kbuilds.has(buildId)) kbuilds.set(buildId, { id: buildId, checkout_id: checkout, origin, comment: `tested on ${c.lab} (${c.deviceType})`, valid: true });
+    const infra = c.jobHealth !== "Complete" || c.jobErrorType === "Infrastructure";
+    const status = infra ? "ERROR" : c.result === "pass" ? "PASS" : c.result === "fail" ? "FAIL" : c.result === "skip" ? "SKIP" : "ERROR";
+    tests.push({
+      id: `${origin}:${c.lab}:${c.jobId}:${c.caseId}`,
+      build_id: buildId,
+      origin,
+      path: testPath(c.suite, c.name, c.testSet),
+      status,
+      log_url: `${baseUrl}/jobs/${encodeURIComponent(c.lab)}/${c.jobId}${c.logStartLine !== null ? `#L${c.logStartLine}` : ""}`,
+      ...(c.startTime ? { start_time: c.startTime } : {}),
+      environment: { comment: `${c.lab} ${c.deviceType}` },
+      misc: { lab: c.lab, job_id: c.jobId, device_type: c.deviceType },
+    });
+  }
+  return {
+    version: { major: 4, minor: 3 },
+    checkouts: builds.map((b) => ({
+      id: checkoutId.get(b.id)!,
+      origin,
+      tree_name: b.tree,
+      ...(b.url ? { git_repository_url: b.url } : {}),
+      git_repository_branch: b.branch,
+      git_commit_hash: b.commit,
+      ...(b.describe ? { git_commit_name: b.describe } : {}),
+      start_time: b.firstSeen,
+      valid: true,
+    })),
+    builds: [...kbuilds.values()],
+    tests,
   };
 }

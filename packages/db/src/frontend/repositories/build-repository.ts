@@ -431,3 +431,71 @@ export async function buildDetail(
     jobs: jobs.map((j) => ({ lab: j.lab, id: j.remote_id, name: j.name, deviceType: j.device_type, state: j.state, health: j.health, errorType: j.error_type })),
   };
 }
+
+/** One test case of a build as exported to KCIDB (LAVA's `lava` suite excluded). */
+export interface TBuildCaseRow {
+  buildId: number;
+  lab: string;
+  deviceType: string;
+  jobId: number;
+  jobHealth: string;
+  jobErrorType: string | null;
+  caseId: string;
+  suite: string;
+  name: string;
+  testSet: string | null;
+  result: string;
+  logStartLine: number | null;
+  startTime: string | null;
+}
+
+/**
+ * The test cases of the Finished jobs of some builds, by build, lab, job and case (KCIDB export).
+ * @param limit most rows (the caller says when it was reached)
+ */
+export async function listBuildCases(db: FrontendDb, buildIds: number[], limit: number, v?: TJobVisibility): Promise<TBuildCaseRow[]> {
+  if (!buildIds.length) return [];
+  const rows = await db.$queryRaw<
+    { build_id: number; lab: string; device_type: string; remote_id: number; health: string; error_type: string | null; remote_case_id: string; suite: string; name: string; test_set: string | null; result: string; log_start_line: number | null; start_time: Date | null }[]
+  >`
+    SELECT j.build_id, i.name AS lab, j.device_type, j.remote_id, j.health, j.error_type, c.remote_case_id, c.suite, c.name, c.test_set, c.result, c.log_start_line, j.start_time
+    FROM federated_job j JOIN instance i ON i.id = j.instance_id JOIN federated_test_case c ON c.job_id = j.id
+    WHERE j.build_id = ANY(${buildIds}::int[]) AND j.state = 'Finished' AND c.suite <> 'lava' AND ${visible(v)}
+    ORDER BY j.build_id, i.name, j.remote_id, c.id
+    LIMIT ${limit}`;
+  return rows.map((r) => ({
+    buildId: r.build_id,
+    lab: r.lab,
+    deviceType: r.device_type,
+    jobId: r.remote_id,
+    jobHealth: r.health,
+    jobErrorType: r.error_type,
+    caseId: r.remote_case_id,
+    suite: r.suite,
+    name: r.name,
+    testSet: r.test_set,
+    result: r.result,
+    logStartLine: r.log_start_line,
+    startTime: r.start_time ? r.start_time.toISOString() : null,
+  }));
+}
+
+/**
+ * Builds whose first-seen time is in [since, until), optionally of one tree/branch, oldest first.
+ * @param limit most builds
+ */
+export async function listBuildsSeenBetween(
+  db: FrontendDb,
+  q: { since: Date; until: Date; tree?: string; branch?: string },
+  limit: number,
+  v?: TJobVisibility,
+): Promise<TBuildRecord[]> {
+  const rows = await db.$queryRaw<BuildRow[]>`
+    SELECT b.* FROM build b
+    WHERE b.first_seen >= (${q.since.toISOString()}::timestamptz AT TIME ZONE 'UTC') AND b.first_seen < (${q.until.toISOString()}::timestamptz AT TIME ZONE 'UTC')
+      ${q.tree ? Prisma.sql`AND b.tree = ${q.tree}` : Prisma.empty} ${q.branch ? Prisma.sql`AND b.branch = ${q.branch}` : Prisma.empty}
+      AND ${v ? Prisma.sql`EXISTS (SELECT 1 FROM federated_job j WHERE j.build_id = b.id AND ${v})` : Prisma.sql`TRUE`}
+    ORDER BY b.first_seen, b.id
+    LIMIT ${limit}`;
+  return rows.map(toRecord);
+}

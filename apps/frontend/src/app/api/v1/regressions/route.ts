@@ -1,5 +1,5 @@
 import { queryRoute } from "~/server/http/query-route";
-import { ZRegressionsQuery, getRegressions } from "~/server/services/build-results";
+import { ZRegressionsQuery, getRegressions, regressionsCsv } from "~/server/services/build-results";
 
 export const dynamic = "force-dynamic";
 
@@ -7,6 +7,7 @@ export const dynamic = "force-dynamic";
  * GET /api/v1/regressions?tree=&branch=[&commit=][&kind=regression|fix][&suspect=code|lab|unknown]
  * [&device_type=][&lab=][&test=][&limit=][&cursor=] → 200 {results: [{kind, test, suite, case, set,
  * tree, branch, from_commit, to_commit, device_type, labs, suspect, jobs}], next_cursor}
- * (ZRegressionListResponse), newest build first | 400 {code, message} naming the bad parameter.
+ * (ZRegressionListResponse), newest build first; `format=csv` gives the page as CSV (next cursor in
+ * the x-next-cursor header) | 400 {code, message} naming the bad parameter.
  */
-export const GET = queryRoute(ZRegressionsQuery, getRegressions);
+export const GET = queryRoute(ZRegressionsQuery, getRegressions, { body: regressionsCsv, filename: "regressions.csv" });
