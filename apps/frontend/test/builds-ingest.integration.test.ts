@@ -16,7 +16,7 @@ type Ingest = typeof import("../src/server/services/ingest-callback.ts");
 let ingest: Ingest;
 const db = async () => (await import("../src/server/db.ts")).db();
 
-const OFFSETS: Record<string, number> = { mainline: 0, "late-tree": 1000, reversed: 2000, concurrent: 3000, race: 0 };
+const OFFSETS: Record<string, number> = { mainline: 0, "late-tree": 1000, reversed: 2000, concurrent: 3000, race: 0, backfill: 6000 };
 async function deliver(j: THistoryJob, tree: string) {
   return ingest.ingestCallback({ db: await db(), job: { instance: j.lab, receivedAt: new Date().toISOString(), payload: historyPayload(j, tree, OFFSETS[tree]) }, log });
 }
@@ -155,6 +155,20 @@ describe("regressions and fixes at ingest", () => {
     expect(c2.labs[0]!.jobs.map((x) => x.url)).toEqual(["/jobs/lab-a/102", "/jobs/lab-a/103"]);
     const infra = await testHistory(await db(), { test: "0_smoke.infra", tree: "mainline", branch: "master" }, 10, null);
     expect(infra.results.map((r) => r.commit)).toEqual([3, 1].map(commitSha));
+  });
+
+  it("jobs stored before their metadata named a build are linked at startup, with the same regressions", async () => {
+    const keys = { ...DEFAULT_BUILD_KEYS, tree: ["no.such.key"] };
+    for (const j of historyJobs()) {
+      const r = await ingest.ingestCallback({ db: await db(), job: { instance: j.lab, receivedAt: new Date().toISOString(), payload: historyPayload(j, "backfill", 6000) }, log, buildKeys: keys });
+      expect(r.buildId).toBeNull();
+    }
+    expect(await regressionLines("backfill")).toEqual([]);
+    const { backfillBuilds } = await import("../src/server/services/backfill-builds.ts");
+    const r = await backfillBuilds({ db: await db(), log, keys: DEFAULT_BUILD_KEYS, batch: 4 });
+    expect(r.linked).toBe(historyJobs().length);
+    expect(await regressionLines("backfill")).toEqual(EXPECTED);
+    expect((await backfillBuilds({ db: await db(), log, keys: DEFAULT_BUILD_KEYS })).linked).toBe(0);
   });
 
   it("a job without build metadata is stored and linked to no build", async () => {

@@ -1,5 +1,6 @@
 import { Prisma } from "../../generated/frontend/client";
 import type { TBuildRef } from "@magma/protocol";
+import type { FrontendDb } from "../client.ts";
 
 /** The transaction client handed to `$transaction(async (tx) => …)`. */
 export type FrontendTx = Prisma.TransactionClient;
@@ -240,4 +241,56 @@ export async function recomputeForJob(
         suite = EXCLUDED.suite, name = EXCLUDED.name, test_set = EXCLUDED.test_set`;
   }
   return { tests: names.length, transitions: found.length };
+}
+
+/** A stored job not linked to a build (see listJobsWithoutBuild). */
+export interface TUnlinkedJob {
+  id: number;
+  instanceId: number;
+  deviceType: string;
+  submitTime: Date;
+  state: string;
+  health: string;
+  errorType: string | null;
+  metadata: Record<string, string>;
+}
+
+/** Jobs with no build, by id after `afterId` (keyset), `limit` at most. */
+export async function listJobsWithoutBuild(db: FrontendDb, afterId: number, limit: number): Promise<TUnlinkedJob[]> {
+  const rows = await db.$queryRaw<
+    { id: number; instance_id: number; device_type: string; submit_time: Date; state: string; health: string; error_type: string | null; metadata: unknown }[]
+  >`
+    SELECT id, instance_id, device_type, submit_time, state, health, error_type, metadata FROM federated_job
+    WHERE build_id IS NULL AND id > ${afterId} ORDER BY id LIMIT ${limit}`;
+  return rows.map((r) => ({
+    id: r.id,
+    instanceId: r.instance_id,
+    deviceType: r.device_type,
+    submitTime: r.submit_time,
+    state: r.state,
+    health: r.health,
+    errorType: r.error_type,
+    metadata: r.metadata && typeof r.metadata === "object" && !Array.isArray(r.metadata) ? (r.metadata as Record<string, string>) : {},
+  }));
+}
+
+/**
+ * Links an already stored job to its build and, when it is Finished/Complete, recomputes statuses
+ * and regressions around it — what ingest does, for jobs stored before builds existed or before the
+ * metadata mapping changed. Same locks as ingest, so it may run while callbacks are ingested.
+ * @returns the build id and the regressions/fixes (re)computed
+ */
+export async function linkJobToBuild(db: FrontendDb, job: TUnlinkedJob, build: TBuildRef): Promise<{ buildId: number; transitions: number }> {
+  return db.$transaction(
+    async (tx) => {
+      await lockBranch(tx, build);
+      const b = await upsertBuildForJob(tx, job.id, build, job.submitTime);
+      let transitions = 0;
+      if (job.state === "Finished" && job.health === "Complete" && job.errorType !== "Infrastructure") {
+        transitions = (await recomputeForJob(tx, job, { id: b.id, orderKey: b.orderKey, tree: build.tree, branch: build.branch })).transitions;
+      }
+      return { buildId: b.id, transitions };
+    },
+    { maxWait: 10_000, timeout: 60_000 },
+  );
 }
