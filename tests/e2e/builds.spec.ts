@@ -9,7 +9,7 @@ import { demoJob, stackInfo } from "./stack-info.ts";
  * labs for two commits of a fresh tree (KernelCI metadata keys), where a `probe` test passes on the
  * first commit and fails on the second everywhere — a regression whose suspect is the code. The
  * labs' notify callbacks carry the results to the frontend; a user then opens the branch's build
- * timeline, the build page, the regressions page and the test's history.
+ * timeline, the build page, the regressions page, the test's history and a failing case's log line.
  */
 const tree = `e2e-${randomUUID().slice(0, 8)}`;
 const COMMITS = ["1111111111111111111111111111111111111111", "2222222222222222222222222222222222222222"];
@@ -66,6 +66,10 @@ test("builds, regressions and test history over two labs and two commits of real
   await expect(page.getByTestId("build-failures")).toContainText("0_smoke.always-fail");
   await expect(page.getByTestId("build-jobs").getByRole("link")).toHaveCount(2);
   await page.screenshot({ path: "test-results/build-page.png", fullPage: true });
+  // each failing case links to the log line where its result was recorded
+  const logLink = page.getByTestId("build-failures").getByRole("row").filter({ hasText: "0_smoke.probe" }).filter({ hasText: "lab-a" }).getByRole("link", { name: /log L\d+/ });
+  const logHref = await logLink.getAttribute("href");
+  expect(logHref).toMatch(/^\/jobs\/lab-a\/\d+#L\d+$/);
 
   await reg.getByRole("link", { name: "0_smoke.probe" }).click();
   await expect(page).toHaveURL(/\/builds\/test\?/);
@@ -89,4 +93,9 @@ test("builds, regressions and test history over two labs and two commits of real
   await expect(page).toHaveURL(/suspect=code/);
   await expect(page.getByTestId("regression-row")).toHaveCount(1);
   await expect(page.getByTestId("regression-row")).toContainText("lab-a, lab-b");
+
+  // the failing case's log line, highlighted on the job page
+  await page.goto(`${s.frontendUrl}${logHref}`);
+  await expect(page.locator(".log-target")).toContainText("probe");
+  await expect(page.locator(".log-target")).toBeInViewport();
 });

@@ -94,10 +94,11 @@ export function JobLog({ lab, id, live, onEnd }: { lab: string; id: number; live
   useEffect(() => {
     if (jumped.current || Number.isNaN(target)) return;
     const el = document.getElementById(`L${target}`);
-    if (el && box.current) {
+    if (el) {
       jumped.current = true;
       setFollow(false);
-      box.current.scrollTop = el.offsetTop - box.current.offsetTop - box.current.clientHeight / 3;
+      // scrolls the log box and the page so the line is in view
+      el.scrollIntoView({ block: "center" });
     }
   }, [lines, target]);
 
