@@ -141,14 +141,16 @@ export function computeTransitions(rows: TransitionRow[]): TComputedTransition[]
  *    test (whose "previous build" may now be this one: a late job of an older build), every lab
  *    considered. Rows are upserted on (to build, device type, test, kind) and rows no longer true
  *    deleted, so a re-delivered callback changes nothing.
- * Cost: a few statements, proportional to the job's tests × the labs that ran them on those builds.
+ * Cost: a few statements; the transitions are recomputed only for the tests whose status here can
+ * change one (see the skip rules below), so a build where nothing changes costs two index lookups
+ * per test.
  */
 export async function recomputeForJob(
   tx: FrontendTx,
   job: { id: number; instanceId: number; deviceType: string },
   build: { id: number; orderKey: string; tree: string; branch: string },
 ): Promise<{ tests: number; transitions: number }> {
-  const tests = await tx.$queryRaw<{ test: string }[]>`
+  const tests = await tx.$queryRaw<{ test: string; status: string; old_status: string | null; inserted: boolean }[]>`
     WITH p AS (
       SELECT DISTINCT ${TEST_SQL} AS test FROM federated_test_case c WHERE c.job_id = ${job.id} AND c.suite <> 'lava'
     ), agg AS (
@@ -163,7 +165,10 @@ export async function recomputeForJob(
         AND j.state = 'Finished' AND j.health = 'Complete' AND j.error_type IS DISTINCT FROM 'Infrastructure'
         AND ${TEST_SQL} IN (SELECT test FROM p)
       GROUP BY 1
-    )
+    ), old AS (
+      SELECT s.test, s.status FROM build_test_status s
+      WHERE s.build_id = ${build.id} AND s.device_type = ${job.deviceType} AND s.instance_id = ${job.instanceId} AND s.test IN (SELECT test FROM p)
+    ), up AS (
     INSERT INTO build_test_status AS s (build_id, instance_id, device_type, test, suite, name, test_set, tree, branch, order_key, status, pass, fail, skip, job_ids)
     SELECT ${build.id}, ${job.instanceId}, ${job.deviceType}, agg.test, agg.suite, agg.name, agg.test_set, ${build.tree}, ${build.branch}, ${build.orderKey},
            CASE WHEN agg.pass > 0 AND agg.fail > 0 THEN 'flaky' WHEN agg.fail > 0 THEN 'fail' WHEN agg.pass > 0 THEN 'pass' ELSE 'skip' END,
@@ -171,21 +176,54 @@ export async function recomputeForJob(
     FROM agg
     ON CONFLICT (build_id, device_type, test, instance_id) DO UPDATE SET
       status = EXCLUDED.status, pass = EXCLUDED.pass, fail = EXCLUDED.fail, skip = EXCLUDED.skip, job_ids = EXCLUDED.job_ids
-    RETURNING s.test`;
+    RETURNING s.test, s.status
+    )
+    SELECT up.test, up.status, old.status AS old_status, (old.test IS NULL) AS inserted FROM up LEFT JOIN old ON old.test = up.test`;
   if (!tests.length) return { tests: 0, transitions: 0 };
   const names = tests.map((t) => t.test);
 
-  // Builds whose transitions this job can change, per test: its own, and the lab's next build that ran the test.
-  const next = await tx.$queryRaw<{ test: string; build_id: number }[]>`
-    SELECT t.test, n.build_id
-    FROM unnest(${names}::text[]) AS t(test)
-    CROSS JOIN LATERAL (
-      SELECT s.build_id FROM build_test_status s
-      WHERE s.tree = ${build.tree} AND s.branch = ${build.branch} AND s.test = t.test AND s.device_type = ${job.deviceType}
-        AND s.instance_id = ${job.instanceId} AND s.status IN ('pass', 'fail') AND (s.order_key, s.build_id) > (${build.orderKey}, ${build.id})
-      ORDER BY s.order_key, s.build_id LIMIT 1
-    ) n`;
-  const targets = [...names.map((test) => ({ test, build_id: build.id })), ...next];
+  // Per test, the lab's neighbours of this build (previous and next build that ran it, with their
+  // status) and whether a regression/fix already ends on this build.
+  const hood = new Map(
+    (
+      await tx.$queryRaw<{ test: string; next_build: number | null; next_status: string | null; prev_status: string | null; has_row: boolean }[]>`
+        SELECT t.test, n.build_id AS next_build, n.status AS next_status, pv.status AS prev_status,
+               EXISTS (SELECT 1 FROM regression r WHERE r.to_build_id = ${build.id} AND r.device_type = ${job.deviceType} AND r.test = t.test) AS has_row
+        FROM unnest(${names}::text[]) AS t(test)
+        LEFT JOIN LATERAL (
+          SELECT s.build_id, s.status FROM build_test_status s
+          WHERE s.tree = ${build.tree} AND s.branch = ${build.branch} AND s.test = t.test AND s.device_type = ${job.deviceType}
+            AND s.instance_id = ${job.instanceId} AND s.status IN ('pass', 'fail') AND (s.order_key, s.build_id) > (${build.orderKey}, ${build.id})
+          ORDER BY s.order_key, s.build_id LIMIT 1
+        ) n ON TRUE
+        LEFT JOIN LATERAL (
+          SELECT s.status FROM build_test_status s
+          WHERE s.tree = ${build.tree} AND s.branch = ${build.branch} AND s.test = t.test AND s.device_type = ${job.deviceType}
+            AND s.instance_id = ${job.instanceId} AND s.status IN ('pass', 'fail') AND (s.order_key, s.build_id) < (${build.orderKey}, ${build.id})
+          ORDER BY s.order_key DESC, s.build_id DESC LIMIT 1
+        ) pv ON TRUE`
+    ).map((h) => [h.test, h]),
+  );
+  // The (test, to-build) pairs whose regressions this job can change: its build and the lab's next
+  // build that ran the test — skipping what provably stays as it is, the common case:
+  // - same status as before on this build: only the job lists of rows ending here can change;
+  // - a first flaky/skip status here: it starts and ends nothing, the lab's chain is unchanged;
+  // - a first pass/fail equal to the lab's previous and next status, no row ending here: the
+  //   lab's transitions and every lab's comparability stay the same.
+  const targets: { test: string; build_id: number }[] = [];
+  for (const t of tests) {
+    const h = hood.get(t.test);
+    const definite = t.status === "pass" || t.status === "fail";
+    if (!t.inserted && t.old_status === t.status) {
+      if (h?.has_row) targets.push({ test: t.test, build_id: build.id });
+      continue;
+    }
+    if (t.inserted && !definite) continue;
+    if (t.inserted && h && t.status === h.prev_status && (h.next_build === null || h.next_status === t.status) && !h.has_row) continue;
+    targets.push({ test: t.test, build_id: build.id });
+    if (h?.next_build != null) targets.push({ test: t.test, build_id: h.next_build });
+  }
+  if (!targets.length) return { tests: names.length, transitions: 0 };
 
   const rows = await tx.$queryRaw<TransitionRow[]>`
     SELECT t.test, t.build_id, cur.order_key, cur.suite, cur.name, cur.test_set, i.name AS lab, cur.status, cur.job_ids,
