@@ -4,7 +4,7 @@
  * of this machine. Prints a table and writes bench-results.json (repository root). Each group creates
  * its own databases, ports and processes and tears them down, also on failure or Ctrl-C.
  *   --quick   fewer repetitions and smaller data (under 3 minutes)
- *   --only=…  run only these groups (lifecycle, submit, scheduler, logs, list, federation, memory)
+ *   --only=…  run only these groups (lifecycle, submit, scheduler, logs, list, federation, results, memory)
  */
 import { execFileSync } from "node:child_process";
 import path from "node:path";
@@ -17,6 +17,7 @@ import { benchScheduler } from "./scheduler.ts";
 import { benchLogs } from "./logs.ts";
 import { benchList } from "./list.ts";
 import { benchFederation } from "./federation.ts";
+import { benchResults } from "./results.ts";
 import { benchMemory } from "./memory.ts";
 
 export interface BenchOptions {
@@ -30,6 +31,7 @@ const GROUPS: Record<string, (o: BenchOptions) => Promise<Measure[]>> = {
   logs: benchLogs,
   list: benchList,
   federation: benchFederation,
+  results: benchResults,
   memory: benchMemory,
 };
 
