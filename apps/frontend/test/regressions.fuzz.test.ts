@@ -6,7 +6,8 @@ import { setupTestEnv } from "./helpers.ts";
 /**
  * Property-based check of the regressions computed at ingest (issue 12): for random histories —
  * labs, commits, device types, tests, several jobs per build and lab (so flaky statuses), Incomplete
- * jobs — delivered in a random order with duplicates, the stored regressions and fixes equal those
+ * jobs — delivered in a random order with duplicates, one at a time or 4 at a time (the consumer's
+ * concurrency), the stored regressions and fixes equal those
  * computed from the whole history at once (every build's statuses, each lab's previous build that
  * ran the test, the same per-build rule). This checks the incremental neighbourhood recomputation.
  */
@@ -87,7 +88,7 @@ describe("regressions at ingest (property-based, real PostgreSQL)", () => {
   let nextId = 1;
   it("any delivery order, with duplicates, gives the regressions of the whole history", { timeout: Math.max(120_000, DB_RUNS * 4000) }, async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(ZJob, { minLength: 1, maxLength: 24 }), fc.infiniteStream(fc.nat()), async (model, rnd) => {
+      fc.asyncProperty(fc.array(ZJob, { minLength: 1, maxLength: 24 }), fc.infiniteStream(fc.nat()), fc.boolean(), async (model, rnd, parallel) => {
         const tree = `fuzz-${++run}`;
         const jobs = model.map((j) => ({ ...j, id: nextId++ }));
         const deliveries = [...jobs, ...jobs.filter(() => rnd.next().value % 4 === 0)];
@@ -96,7 +97,7 @@ describe("regressions at ingest (property-based, real PostgreSQL)", () => {
           [deliveries[i], deliveries[k]] = [deliveries[k]!, deliveries[i]!];
         }
         const d = await db();
-        for (const j of deliveries) {
+        const deliver = async (j: (typeof deliveries)[number]) => {
           const input: TIngestJobInput = {
             instanceId: instanceIds[j.lab]!,
             remoteId: j.id,
@@ -121,6 +122,13 @@ describe("regressions at ingest (property-based, real PostgreSQL)", () => {
             build: { tree, branch: "master", commit: `c${j.commit}`, describe: null, url: null, kernelVersion: null },
           };
           await ingestFederatedJob(d, input);
+        };
+        if (parallel) {
+          // the consumer's concurrency: 4 deliveries at a time
+          const queue = [...deliveries];
+          await Promise.all(Array.from({ length: 4 }, async () => { for (let j = queue.shift(); j; j = queue.shift()) await deliver(j); }));
+        } else {
+          for (const j of deliveries) await deliver(j);
         }
         const stored = (await listRegressions(d, { tree, branch: "master" }, 1000, null)).results.map(
           (r) => `${r.kind} ${r.test} ${r.device_type} ${r.from_commit.slice(1)}→${r.to_commit.slice(1)} ${r.suspect} ${r.labs.join(",")} ${r.jobs.map((x) => x.id).sort((a, b) => a - b).join(",")}`,

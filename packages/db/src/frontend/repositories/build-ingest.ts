@@ -321,6 +321,8 @@ export async function listJobsWithoutBuild(db: FrontendDb, afterId: number, limi
 export async function linkJobToBuild(db: FrontendDb, job: TUnlinkedJob, build: TBuildRef): Promise<{ buildId: number; transitions: number }> {
   return db.$transaction(
     async (tx) => {
+      // job row, then branch: the order ingest takes them in
+      await tx.$queryRaw`SELECT id FROM federated_job WHERE id = ${job.id} FOR UPDATE`;
       await lockBranch(tx, build);
       const b = await upsertBuildForJob(tx, job.id, build, job.submitTime);
       let transitions = 0;

@@ -63,14 +63,12 @@ export interface TIngestJobResult {
  * state rank is below the stored one changes nothing (a late Running after Finished); test cases
  * are inserted with ON CONFLICT DO NOTHING on (instance, remote job, remote case id), so a
  * re-delivered callback counts each case once. Times already known are never cleared.
- * With `input.build`, the (tree, branch) advisory lock is taken first, the job is linked to its build
+ * With `input.build`, the (tree, branch) advisory lock is then taken, the job is linked to its build
  * (created on first sight) and, for a Finished/Complete job, the tests' statuses and the regressions
  * and fixes around that build are recomputed in the same transaction (see recomputeForJob).
  */
 export async function ingestFederatedJob(db: FrontendDb, input: TIngestJobInput): Promise<TIngestJobResult> {
   return db.$transaction(async (tx) => {
-    // Branch lock first (then the job row), always in this order, so two ingests never deadlock.
-    if (input.build) await lockBranch(tx, input.build);
     const fields = {
       name: input.name,
       device_type: input.deviceType,
@@ -150,6 +148,10 @@ export async function ingestFederatedJob(db: FrontendDb, input: TIngestJobInput)
     let buildId: number | null = null;
     let transitions = 0;
     if (input.build) {
+      // The branch lock only now, after the job row's: labs reporting one branch write their jobs
+      // and cases in parallel and take turns for the statuses and regressions. Every writer of
+      // builds locks the job row first, then the branch, so none deadlocks.
+      await lockBranch(tx, input.build);
       const b = await upsertBuildForJob(tx, row.id, input.build, input.submitTime);
       buildId = b.id;
       // Only a Complete job's cases are test results; Incomplete/Infrastructure jobs count against the lab.
