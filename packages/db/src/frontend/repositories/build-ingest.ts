@@ -30,10 +30,11 @@ export function buildOrderKey(describe: string | null, firstSeen: Date): string 
 }
 
 /**
- * Serialises every ingest touching one (tree, branch) for the rest of the transaction (PostgreSQL
- * transaction-scoped advisory lock on a 64-bit hash of tree and branch). Two labs' callbacks for
- * the same build, ingested concurrently, thus recompute statuses and regressions one after the
- * other, each seeing the other's committed rows (READ COMMITTED).
+ * Serialises, until the transaction ends, every writer of one (tree, branch)'s builds, statuses and
+ * regressions (PostgreSQL transaction-scoped advisory lock on a 64-bit hash of tree and branch).
+ * Two labs' callbacks for one build, or jobs of neighbouring builds, ingested concurrently thus
+ * recompute one after the other, each seeing the other's committed rows (READ COMMITTED). Callers
+ * lock the job's row first, then the branch, so no two writers deadlock.
  */
 export async function lockBranch(tx: FrontendTx, build: TBuildRef): Promise<void> {
   await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`build-branch\n${build.tree}\n${build.branch}`}, 0))`;
@@ -63,8 +64,8 @@ export async function upsertBuildForJob(tx: FrontendTx, jobId: number, build: TB
 /** SQL of LAVA's test name `suite.case[.set]` over a test case row aliased `c` (see testPath). */
 const TEST_SQL = Prisma.sql`c.suite || '.' || c.name || COALESCE('.' || NULLIF(c.test_set, ''), '')`;
 
-/** One lab's status of a test on a build and on the previous build that ran it there. */
-interface TransitionRow {
+/** One lab's status of a test on a build and on the previous build that ran it there (`prev_*` null: none). */
+export interface TTransitionRow {
   test: string;
   build_id: number;
   order_key: string;
@@ -103,7 +104,7 @@ export interface TComputedTransition {
  * lab, `code` when every comparable lab sees the new status, else `lab`. `from` is the newest of
  * the transitioning labs' previous builds; `labs` and `jobIds` are the seeing labs and their jobs.
  */
-export function computeTransitions(rows: TransitionRow[]): TComputedTransition[] {
+export function computeTransitions(rows: TTransitionRow[]): TComputedTransition[] {
   const first = rows[0];
   if (!first) return [];
   const comparable = rows.filter((r) => (r.status === "pass" || r.status === "fail") && (r.prev_status === "pass" || r.prev_status === "fail"));
@@ -225,7 +226,7 @@ export async function recomputeForJob(
   }
   if (!targets.length) return { tests: names.length, transitions: 0 };
 
-  const rows = await tx.$queryRaw<TransitionRow[]>`
+  const rows = await tx.$queryRaw<TTransitionRow[]>`
     SELECT t.test, t.build_id, cur.order_key, cur.suite, cur.name, cur.test_set, i.name AS lab, cur.status, cur.job_ids,
            prev.build_id AS prev_build, prev.order_key AS prev_order, prev.status AS prev_status
     FROM unnest(${targets.map((t) => t.test)}::text[], ${targets.map((t) => t.build_id)}::int[]) AS t(test, build_id)
@@ -238,7 +239,7 @@ export async function recomputeForJob(
       ORDER BY p.order_key DESC, p.build_id DESC LIMIT 1
     ) prev ON TRUE
     ORDER BY t.build_id, t.test, i.name`;
-  const groups = new Map<string, TransitionRow[]>();
+  const groups = new Map<string, TTransitionRow[]>();
   for (const r of rows) {
     const k = `${r.build_id}\n${r.test}`;
     const g = groups.get(k);
