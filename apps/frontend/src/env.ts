@@ -1,4 +1,30 @@
 import { z } from "zod";
+import { parse as parseYaml } from "yaml";
+import { DEFAULT_BUILD_KEYS, ZBuildKeyMapping, type TBuildKeys } from "@magma/protocol";
+
+/**
+ * MAGMA_BUILD_METADATA_KEYS: a JSON (or YAML) mapping overriding which job metadata keys name a
+ * build, field by field, e.g. `{"tree": "tree_name", "commit": ["git.commit", "revision"]}`.
+ */
+const ZBuildKeysEnv = z
+  .string()
+  .optional()
+  .transform((s, ctx): TBuildKeys => {
+    if (!s) return { ...DEFAULT_BUILD_KEYS };
+    let o: unknown;
+    try {
+      o = parseYaml(s);
+    } catch (e) {
+      ctx.addIssue({ code: "custom", message: `not JSON or YAML: ${(e as Error).message.split("\n")[0]}` });
+      return z.NEVER;
+    }
+    const r = ZBuildKeyMapping.safeParse(o);
+    if (!r.success) {
+      for (const i of r.error.issues) ctx.addIssue({ code: "custom", message: `${i.path.length ? `${i.path.join(".")}: ` : ""}${i.message}` });
+      return z.NEVER;
+    }
+    return r.data;
+  });
 
 /**
  * The ONLY reader of process.env in the frontend. Parsed once, on first use;
@@ -20,6 +46,8 @@ const ZEnv = z.object({
   MAGMA_EXAMPLE_IMAGES_URL: z.url({ protocol: /^https?$/ }).default("http://127.0.0.1:4100"),
   /** Key (any string of 32+ characters) encrypting the labs' API tokens and callback secrets at rest. */
   MAGMA_FRONTEND_SECRET_KEY: z.string().min(32, "must be at least 32 characters").optional(),
+  /** Which job metadata keys name a build (tree, branch, commit, describe, url, kernel_version); KernelCI's by default. */
+  MAGMA_BUILD_METADATA_KEYS: ZBuildKeysEnv,
 });
 export type TEnv = z.infer<typeof ZEnv>;
 
@@ -41,6 +69,7 @@ export function env(): TEnv {
     MAGMA_RECONCILE_INTERVAL_MS: process.env["MAGMA_RECONCILE_INTERVAL_MS"] || undefined,
     MAGMA_EXAMPLE_IMAGES_URL: process.env["MAGMA_EXAMPLE_IMAGES_URL"] || undefined,
     MAGMA_FRONTEND_SECRET_KEY: process.env["MAGMA_FRONTEND_SECRET_KEY"] || undefined,
+    MAGMA_BUILD_METADATA_KEYS: process.env["MAGMA_BUILD_METADATA_KEYS"] || undefined,
   });
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");

@@ -13,3 +13,4 @@ export * from "./instance-api/index.ts";
 export * from "./notify/index.ts";
 export * from "./queues/index.ts";
 export * from "./federation-api/index.ts";
+export * from "./builds/index.ts";

@@ -8,6 +8,7 @@ const LINKS = [
   { href: "/", label: "Labs" },
   { href: "/jobs", label: "Jobs" },
   { href: "/results", label: "Results" },
+  { href: "/builds", label: "Builds" },
   { href: "/submit", label: "Submit" },
 ];
 

@@ -5,6 +5,8 @@ export * from "./repositories/instance-repository.ts";
 export * from "./repositories/federated-job-repository.ts";
 export * from "./repositories/submission-repository.ts";
 export * from "./repositories/reconcile-repository.ts";
+export * from "./repositories/build-ingest.ts";
+export * from "./repositories/build-repository.ts";
 export * from "../generated/frontend/client";
 export * from "./repositories/account-repository.ts";
 export * from "./repositories/job-visibility.ts";

@@ -88,6 +88,20 @@ export function JobLog({ lab, id, live, onEnd }: { lab: string; id: number; live
     if (el && stick.current) el.scrollTop = el.scrollHeight;
   }, [lines, follow, hidden]);
 
+  // `#L<n>` in the URL (links from a build's failing tests): bring that line into view once it is loaded
+  const [target] = useState(() => (typeof window !== "undefined" ? Number(/^#L(\d+)$/.exec(window.location.hash)?.[1] ?? NaN) : NaN));
+  const jumped = useRef(false);
+  useEffect(() => {
+    if (jumped.current || Number.isNaN(target)) return;
+    const el = document.getElementById(`L${target}`);
+    if (el) {
+      jumped.current = true;
+      setFollow(false);
+      // scrolls the log box and the page so the line is in view
+      el.scrollIntoView({ block: "center" });
+    }
+  }, [lines, target]);
+
   const visible = lines.filter((l) => !hidden.has(l.lvl));
   const error = fetchAll.error ?? (mode === "poll" ? poll.error : null);
   return (
@@ -146,7 +160,7 @@ export function JobLog({ lab, id, live, onEnd }: { lab: string; id: number; live
       >
         {visible.length === 0 && <div className="log-line"><span className="ln" /> <span>{mode === "stream" ? "waiting for output…" : "no log lines"}</span></div>}
         {visible.map((l) => (
-          <div key={l.line} className={`log-line lvl-${l.lvl}`}>
+          <div key={l.line} id={`L${l.line}`} className={`log-line lvl-${l.lvl}${l.line === target ? " log-target" : ""}`}>
             <span className="ln">{l.line}</span>
             <span>{logText(l.msg)}</span>
           </div>

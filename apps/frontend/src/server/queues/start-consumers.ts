@@ -3,6 +3,7 @@ import { closeDb, db } from "../db.ts";
 import { logger } from "../logger.ts";
 import { syncInstances } from "../services/sync-instances.ts";
 import { secretsEncrypted } from "../auth/secret-box.ts";
+import { backfillBuilds } from "../services/backfill-builds.ts";
 import { startCallbackConsumer } from "./callback-consumer.ts";
 import { closeProducers } from "./connections.ts";
 import { startReconciler } from "./reconciler.ts";
@@ -13,7 +14,8 @@ const g = globalThis as unknown as { magmaConsumersStarted?: boolean };
 /**
  * Composition root of the frontend's background part, run once per Next server process from
  * instrumentation `register()`: syncs MAGMA_FRONTEND_CONFIG into the Instance table, starts the
- * `magma-callbacks` and `magma-submissions` consumers and the reconciliation loop, and on SIGTERM/SIGINT closes the workers,
+ * `magma-callbacks` and `magma-submissions` consumers and the reconciliation loop, links stored jobs
+ * that have no build yet (backfillBuilds, in the background), and on SIGTERM/SIGINT closes the workers,
  * then the producers' Redis connection, then the DB.
  * @throws Error when the labs config is invalid (the server must not start half-configured)
  */
@@ -30,6 +32,10 @@ export async function startConsumers(): Promise<void> {
   const callbacks = startCallbackConsumer({ db: db(), prefix: e.MAGMA_QUEUE_PREFIX, log: log.child({ consumer: "callbacks" }) });
   const submissions = startSubmissionConsumer({ db: db(), prefix: e.MAGMA_QUEUE_PREFIX, log: log.child({ consumer: "submissions" }) });
   log.info({ prefix: e.MAGMA_QUEUE_PREFIX }, "queue consumers started");
+  // jobs stored before builds existed (or before the metadata mapping changed): link them in the background
+  void backfillBuilds({ db: db(), log: log.child({ task: "backfill-builds" }), keys: e.MAGMA_BUILD_METADATA_KEYS }).catch((err: Error) =>
+    log.error({ err: err.message }, "linking stored jobs to builds failed; the next start tries again"),
+  );
   const reconciler =
     e.MAGMA_RECONCILE_INTERVAL_MS > 0
       ? startReconciler({ db: db(), log: log.child({ consumer: "reconciler" }), intervalMs: e.MAGMA_RECONCILE_INTERVAL_MS, timeoutMs: Math.max(e.MAGMA_LAB_TIMEOUT_MS, 10_000) })

@@ -13,10 +13,13 @@ describe("callback parsing", () => {
   });
   it("parses results YAML, skipping unparsable cases", () => {
     const { cases, skipped } = parseResults({
-      s: "- id: '1'\n  job: '4'\n  name: a\n  suite: s\n  result: pass\n  measurement: '3'\n  unit: items\n- {name: broken}\n",
+      s: "- id: '1'\n  job: '4'\n  name: a\n  suite: s\n  result: pass\n  measurement: '3'\n  unit: items\n- {name: broken}\n- {id: '2', job: '4', name: b, suite: s, result: fail, measurement: None, log_start_line: '17'}\n",
       bad: "[unclosed",
     });
-    expect(cases).toEqual([{ remoteCaseId: "1", suite: "s", name: "a", result: "pass", measurement: "3", units: "items", testSet: null }]);
+    expect(cases).toEqual([
+      { remoteCaseId: "1", suite: "s", name: "a", result: "pass", measurement: "3", units: "items", testSet: null, logStartLine: null },
+      { remoteCaseId: "2", suite: "s", name: "b", result: "fail", measurement: null, units: "", testSet: null, logStartLine: 17 },
+    ]);
     expect(skipped).toHaveLength(2);
   });
 });

@@ -5,6 +5,8 @@ import {
   TEST_RESULTS,
   ZNotifyTestCase,
   ZVisibility,
+  buildFromMetadata,
+  type TBuildKeys,
   type TCallbackQueueJob,
   type TJobHealth,
   type TJobState,
@@ -13,6 +15,7 @@ import {
 import { findInstanceByName, ingestFederatedJob, type FrontendDb, type TIngestJobInput, type TIngestJobResult, type TJobVisibilityInput } from "@magma/db/frontend";
 import type { Logger } from "pino";
 import { AppError } from "../app-error.ts";
+import { env } from "../../env.ts";
 
 /** LAVA's `str(datetime)` ("2026-11-23 06:56:30.291986+00:00"), ISO, or "None" → Date | null. */
 export function parseLavaTime(s: string | null | undefined): Date | null {
@@ -37,6 +40,12 @@ function healthOf(p: TNotifyPayload): TJobHealth {
  */
 export function stateRank(state: TJobState, health: TJobHealth): number {
   return JOB_STATES.indexOf(state) * 10 + (health === "Unknown" ? 0 : 1);
+}
+
+/** LAVA's `log_start_line` ('' / None / a number as text or int) → a positive int or null. */
+function logLine(v: string | number | null | undefined): number | null {
+  const n = typeof v === "number" ? v : typeof v === "string" && /^\d{1,9}$/.test(v.trim()) ? Number(v.trim()) : NaN;
+  return Number.isInteger(n) && n >= 0 ? n : null;
 }
 
 const isNumeric = (s: string) => /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(s.trim());
@@ -111,6 +120,7 @@ export function parseResults(results: Record<string, string> | undefined): { cas
         measurement: m !== null && isNumeric(m) ? m.trim() : null,
         units: c.data.unit ?? "",
         testSet: set,
+        logStartLine: logLine(c.data.log_start_line),
       });
     });
   }
@@ -121,14 +131,18 @@ export interface IngestCallbackOptions {
   db: FrontendDb;
   job: TCallbackQueueJob;
   log: Logger;
+  /** Metadata keys naming the job's build; MAGMA_BUILD_METADATA_KEYS (KernelCI's keys) by default. */
+  buildKeys?: TBuildKeys;
 }
 
 /**
  * Stores one notify callback: upserts the FederatedJob and its test cases in one transaction,
- * idempotently and monotonically (see ingestFederatedJob).
+ * idempotently and monotonically (see ingestFederatedJob). When the metadata names a build (tree,
+ * branch, commit), the job is linked to it and, once Complete, its tests' statuses and the branch's
+ * regressions/fixes around that build are recomputed in the same transaction.
  * @throws AppError NOT_FOUND when the lab is not configured (the caller makes that unrecoverable)
  */
-export async function ingestCallback({ db, job, log }: IngestCallbackOptions): Promise<TIngestJobResult & { skippedCases: number }> {
+export async function ingestCallback({ db, job, log, buildKeys }: IngestCallbackOptions): Promise<TIngestJobResult & { skippedCases: number }> {
   const lab = await findInstanceByName(db, job.instance);
   if (!lab) throw new AppError("NOT_FOUND", { message: `Lab "${job.instance}" is not configured` });
   const p = job.payload;
@@ -163,6 +177,7 @@ export async function ingestCallback({ db, job, log }: IngestCallbackOptions): P
     visibility: visibilityOf((p.magma as { visibility?: unknown } | undefined)?.visibility ?? p["visibility"], def.visibility),
     receivedAt,
     cases,
+    build: buildFromMetadata(metadata, buildKeys ?? env().MAGMA_BUILD_METADATA_KEYS),
   });
   return { ...result, skippedCases: skipped.length };
 }

@@ -5,6 +5,7 @@ import { resultsRouter } from "./routers/results/router.ts";
 import { submissionsRouter } from "./routers/submissions/router.ts";
 import { authRouter } from "./routers/auth/router.ts";
 import { adminRouter } from "./routers/admin/router.ts";
+import { buildsRouter } from "./routers/builds/router.ts";
 
 export const appRouter = createTRPCRouter({
   labs: labsRouter,
@@ -13,6 +14,7 @@ export const appRouter = createTRPCRouter({
   submissions: submissionsRouter,
   auth: authRouter,
   admin: adminRouter,
+  builds: buildsRouter,
 });
 export type AppRouter = typeof appRouter;
 export const createCaller = createCallerFactory(appRouter);

@@ -15,6 +15,7 @@ import type {
   TJobStateCount,
   TViewer,
 } from "../dto.ts";
+import type { TBuildRef } from "@magma/protocol";
 import { jobFilterSql } from "./job-filter-sql.ts";
 import { visibleJobsSql, visibleJobsWhere } from "./job-visibility.ts";
 
@@ -25,6 +26,7 @@ export interface TJobVisibilityInput {
   /** Group names of a "group" job. */
   groups: string[];
 }
+import { lockBranch, recomputeForJob, upsertBuildForJob } from "./build-ingest.ts";
 
 /** Job fields carried by one notify callback, already parsed and typed by the caller. */
 export interface TIngestJobInput {
@@ -50,7 +52,10 @@ export interface TIngestJobInput {
   /** Who may read the job (default public: payloads from before visibility travelled). */
   visibility?: TJobVisibilityInput;
   receivedAt: Date;
-  cases: Array<Omit<TFederatedTestCase, "id"> & { remoteCaseId: string }>;
+  /** `logStartLine`: the log line of the case's result (LAVA's log_start_line), when known. */
+  cases: Array<Omit<TFederatedTestCase, "id"> & { remoteCaseId: string; logStartLine?: number | null }>;
+  /** The build named by the job's metadata (see buildFromMetadata), or null/absent for none. */
+  build?: TBuildRef | null;
 }
 
 /** What one ingest did: `stale` = the stored job was already further along, nothing changed. */
@@ -59,6 +64,10 @@ export interface TIngestJobResult {
   updated: boolean;
   stale: boolean;
   casesInserted: number;
+  /** Id of the build the job is linked to (null without build metadata or when stale). */
+  buildId: number | null;
+  /** Regressions/fixes (re)computed by this ingest (0 unless the job is Finished/Complete with a build). */
+  transitions: number;
 }
 
 /**
@@ -67,6 +76,9 @@ export interface TIngestJobResult {
  * state rank is below the stored one changes nothing (a late Running after Finished); test cases
  * are inserted with ON CONFLICT DO NOTHING on (instance, remote job, remote case id), so a
  * re-delivered callback counts each case once. Times already known are never cleared.
+ * With `input.build`, the (tree, branch) advisory lock is then taken, the job is linked to its build
+ * (created on first sight) and, for a Finished/Complete job, the tests' statuses and the regressions
+ * and fixes around that build are recomputed in the same transaction (see recomputeForJob).
  */
 export async function ingestFederatedJob(db: FrontendDb, input: TIngestJobInput): Promise<TIngestJobResult> {
   return db.$transaction(async (tx) => {
@@ -100,7 +112,7 @@ export async function ingestFederatedJob(db: FrontendDb, input: TIngestJobInput)
     const row = rows[0];
     if (!row) throw new Error(`federated job ${input.instanceId}/${input.remoteId} vanished during ingest`);
     const created = count === 1;
-    if (!created && input.stateRank < row.state_rank) return { created, updated: false, stale: true, casesInserted: 0 };
+    if (!created && input.stateRank < row.state_rank) return { created, updated: false, stale: true, casesInserted: 0, buildId: null, transitions: 0 };
     let updated = false;
     if (!created) {
       const { start_time, end_time, actual_device, error_type, failure_comment, ...rest } = fields;
@@ -125,11 +137,12 @@ export async function ingestFederatedJob(db: FrontendDb, input: TIngestJobInput)
       const cs = input.cases;
       const r = await tx.$queryRaw<{ n: number }[]>`
         WITH ins AS (
-          INSERT INTO federated_test_case (instance_id, job_id, remote_job_id, remote_case_id, suite, name, result, measurement, units, test_set)
-          SELECT ${input.instanceId}, ${row.id}, ${input.remoteId}, c.remote_case_id, c.suite, c.name, c.result, c.measurement::numeric, c.units, c.test_set
+          INSERT INTO federated_test_case (instance_id, job_id, remote_job_id, remote_case_id, suite, name, result, measurement, units, test_set, log_start_line)
+          SELECT ${input.instanceId}, ${row.id}, ${input.remoteId}, c.remote_case_id, c.suite, c.name, c.result, c.measurement::numeric, c.units, c.test_set, c.log_start_line
           FROM unnest(${cs.map((c) => c.remoteCaseId)}::text[], ${cs.map((c) => c.suite)}::text[], ${cs.map((c) => c.name)}::text[],
                       ${cs.map((c) => c.result)}::text[], ${cs.map((c) => c.measurement)}::text[], ${cs.map((c) => c.units)}::text[],
-                      ${cs.map((c) => c.testSet)}::text[]) AS c(remote_case_id, suite, name, result, measurement, units, test_set)
+                      ${cs.map((c) => c.testSet)}::text[], ${cs.map((c) => c.logStartLine ?? null)}::int[])
+               AS c(remote_case_id, suite, name, result, measurement, units, test_set, log_start_line)
           ON CONFLICT (instance_id, remote_job_id, remote_case_id) DO NOTHING
           RETURNING suite, result
         ), counts AS (
@@ -147,8 +160,28 @@ export async function ingestFederatedJob(db: FrontendDb, input: TIngestJobInput)
         SELECT n FROM counts`;
       casesInserted = r[0]?.n ?? 0;
     }
-    return { created, updated, stale: false, casesInserted };
-  });
+    let buildId: number | null = null;
+    let transitions = 0;
+    if (input.build) {
+      // The branch lock only now, after the job row's: labs reporting one branch write their jobs
+      // and cases in parallel and take turns for the statuses and regressions. Every writer of
+      // builds locks the job row first, then the branch, so none deadlocks.
+      await lockBranch(tx, input.build);
+      const b = await upsertBuildForJob(tx, row.id, input.build, input.submitTime);
+      buildId = b.id;
+      // Only a Complete job's cases are test results; Incomplete/Infrastructure jobs count against the lab.
+      if (input.state === "Finished" && input.health === "Complete" && input.errorType !== "Infrastructure") {
+        const r = await recomputeForJob(
+          tx,
+          { id: row.id, instanceId: input.instanceId, deviceType: input.deviceType },
+          { id: b.id, orderKey: b.orderKey, tree: input.build.tree, branch: input.build.branch },
+        );
+        transitions = r.transitions;
+      }
+    }
+    return { created, updated, stale: false, casesInserted, buildId, transitions };
+    // Waiting for the branch lock counts against the timeout: several labs may report one build at once.
+  }, { maxWait: 10_000, timeout: 60_000 });
 }
 
 type JobRow = Prisma.FederatedJobGetPayload<{ include: { instance: { select: { name: true } } } }>;
