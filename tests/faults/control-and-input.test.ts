@@ -7,6 +7,8 @@
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { randomUUID } from "node:crypto";
+import { CALLBACK_DELIVERY_HEADER, CALLBACK_SIGNATURE_HEADER, CALLBACK_TIMESTAMP_HEADER } from "@magma/protocol";
+import { signPayload } from "@magma/db/secrets";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { trpcMutation, trpcQuery, waitFor } from "../../infra/demo/clients.ts";
 import { labJob, log, q, startFaultStack, submit, waitJob, type FaultStack } from "./lib/fault-stack.ts";
@@ -26,8 +28,21 @@ const userCases = async (lab: string, id: number) =>
   (await q<{ n: number }>(f, lab, "SELECT count(*)::int AS n FROM test_cases c JOIN test_suites s ON s.id = c.suite_id WHERE c.job_id = $1 AND s.name <> 'lava'", [id]))[0]!.n;
 const jobCount = async (lab: string) => (await q<{ n: number }>(f, lab, "SELECT count(*)::int AS n FROM test_jobs"))[0]!.n;
 const deviceOf = async (lab: string) => (await q<{ state: string; current_job_id: number | null }>(f, lab, "SELECT state::text, current_job_id FROM devices"))[0]!;
-const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
-  fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: typeof body === "string" ? body : JSON.stringify(body) });
+/**
+ * POSTs a callback body. With `sign` (the lab's signing secret) it carries the signature headers a
+ * Magma lab sends: a fresh timestamp, `delivery` (default: a new id) and the HMAC of the exact body.
+ */
+const post = (url: string, body: unknown, headers: Record<string, string> = {}, sign?: { secret: string; delivery?: string }) => {
+  const text = typeof body === "string" ? body : JSON.stringify(body);
+  const signature: Record<string, string> = {};
+  if (sign) {
+    const ts = Math.floor(Date.now() / 1000);
+    signature[CALLBACK_TIMESTAMP_HEADER] = String(ts);
+    signature[CALLBACK_DELIVERY_HEADER] = sign.delivery ?? randomUUID();
+    signature[CALLBACK_SIGNATURE_HEADER] = signPayload(sign.secret, ts, text);
+  }
+  return fetch(url, { method: "POST", headers: { "content-type": "application/json", ...signature, ...headers }, body: text });
+};
 
 describe("cancellation and timeouts", () => {
   it("a cancel reaches the worker within seconds, the DUT is powered off and the device is Idle; an action timeout ends LAVATimeout", async () => {
@@ -146,17 +161,27 @@ describe("bad input", () => {
     await waitConsistent(f, 60_000);
     const payload = await (await fetch(`${a.url}/api/v0.2/magma/jobs/${id}/federation/`, { headers: { authorization: `Token ${f.stack.adminToken}` } })).json();
     const cb = `${f.stack.frontendUrl}/api/callbacks/lab-a`;
+    const key = { secret: a.federationSigningSecret };
+    const token = { "x-magma-token": a.federationToken };
+    // lab-a signs its callbacks: an unsigned one is refused before anything else, with or without a token
     expect((await post(cb, payload)).status).toBe(401);
-    expect((await post(cb, payload, { "x-magma-token": "wrong-token-123456" })).status).toBe(403);
-    expect((await post(cb, payload, { authorization: "Token wrong-token-123456" })).status).toBe(403);
-    expect((await post(`${f.stack.frontendUrl}/api/callbacks/lab-zzz`, payload, { "x-magma-token": a.federationToken })).status).toBe(404);
-    expect((await post(cb, "{not json", { "x-magma-token": a.federationToken })).status).toBe(400);
-    expect((await post(cb, { ...payload, id: "seven" }, { "x-magma-token": a.federationToken })).status).toBe(400);
+    expect((await post(cb, payload, token)).status).toBe(401);
+    // signed, but with a wrong token, or signed with a wrong secret
+    expect((await post(cb, payload, { "x-magma-token": "wrong-token-123456" }, key)).status).toBe(403);
+    expect((await post(cb, payload, { authorization: "Token wrong-token-123456" }, key)).status).toBe(403);
+    expect((await post(cb, payload, token, { secret: "not-the-lab-secret-0123456789" })).status).toBe(403);
+    expect((await post(`${f.stack.frontendUrl}/api/callbacks/lab-zzz`, payload, token, key)).status).toBe(404);
+    expect((await post(cb, "{not json", token, key)).status).toBe(400);
+    expect((await post(cb, { ...payload, id: "seven" }, token, key)).status).toBe(400);
     const feCases = async () => (await q<{ n: number }>(f, "frontend", "SELECT count(*)::int AS n FROM federated_test_case c JOIN instance i ON i.id = c.instance_id WHERE i.name = 'lab-a' AND c.remote_job_id = $1", [id]))[0]!.n;
     const before = await feCases();
-    for (let i = 0; i < 3; i++) expect((await post(cb, payload, { "x-magma-token": a.federationToken })).status).toBe(202);
+    // the lab re-sends the same callback (new deliveries): accepted and counted once; one delivery id twice is a replay
+    for (let i = 0; i < 3; i++) expect((await post(cb, payload, token, key)).status).toBe(202);
+    const delivery = randomUUID();
+    expect((await post(cb, payload, token, { ...key, delivery })).status).toBe(202);
+    expect((await post(cb, payload, token, { ...key, delivery })).status).toBe(409);
     // a replayed *older* callback (Running) must not move the job backwards
-    const stale = await post(cb, { ...payload, state: 3, state_string: "Running", health: 0, health_string: "Unknown", results: {} }, { "x-magma-token": a.federationToken });
+    const stale = await post(cb, { ...payload, state: 3, state_string: "Running", health: 0, health_string: "Unknown", results: {} }, token, key);
     expect(stale.status).toBe(202);
     const { job_id: staleJobId } = (await stale.json()) as { job_id: string };
     const connection = new Redis(f.redis.url, { maxRetriesPerRequest: null });
