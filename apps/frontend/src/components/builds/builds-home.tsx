@@ -33,7 +33,7 @@ function TreeList() {
       {q.error && <ErrorBox title="Could not load the trees" error={q.error} hint="Reload the page." />}
       {q.data && q.data.results.length === 0 && (
         <Empty>
-          No builds yet. A job appears here once its metadata names a tree, a branch and a commit (see the README, &quot;Build metadata&quot;).
+          No builds yet. A job appears here once its metadata names a tree, a branch and a commit (see the README, &quot;Builds, regressions and test history&quot;).
         </Empty>
       )}
       {q.data && q.data.results.length > 0 && (
