@@ -1,14 +1,13 @@
-import type { InstanceDb, User } from "@magma/db/instance";
+import { findVisibleJob, type TInstanceViewer, type TJobWithDefinition } from "@magma/db/instance";
 import { AppError } from "../app-error.ts";
-import { canViewJob } from "../auth/job-visibility.ts";
-import { JOB_NAMES_INCLUDE, type JobWithNames } from "./job-dto.ts";
 
 /**
- * Reads one job the user may see (the visibility policy of auth/job-visibility.ts).
- * @throws AppError NOT_FOUND `Job N not found` (also for a job the user may not see: no existence leak)
+ * Reads one job the caller may see (the repository applies the visibility policy,
+ * packages/db/src/instance/repositories/job-visibility.ts).
+ * @throws AppError NOT_FOUND `Job N not found` (also for a job the caller may not see: no existence leak)
  */
-export async function getVisibleJob(db: InstanceDb, jobId: number, user: User | null): Promise<JobWithNames> {
-  const job = await db.testJob.findUnique({ where: { id: jobId }, include: JOB_NAMES_INCLUDE });
-  if (!job || !(await canViewJob(db, job, user))) throw new AppError("NOT_FOUND", `Job ${jobId} not found`);
+export async function getVisibleJob(db: Parameters<typeof findVisibleJob>[0], jobId: number, user: TInstanceViewer | null): Promise<TJobWithDefinition> {
+  const job = await findVisibleJob(db, jobId, user);
+  if (!job) throw new AppError("NOT_FOUND", `Job ${jobId} not found`);
   return job;
 }

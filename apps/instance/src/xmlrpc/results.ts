@@ -1,4 +1,5 @@
-import { casesToCsv, casesToYaml, loadCases, loadSuites, suitesToCsv, suitesToYaml } from "../exports/results-export.ts";
+import { listCasesForExport as loadCases, listSuiteNames as loadSuites } from "@magma/db/instance";
+import { casesToCsv, casesToYaml, suitesToCsv, suitesToYaml } from "../exports/results-export.ts";
 import { optInt, requireRpcUser, RpcFault, str, type RpcCall, type RpcMethods } from "./rpc.ts";
 import { visibleJob } from "./scheduler-jobs.ts";
 
@@ -78,7 +79,7 @@ export const resultsMethods: RpcMethods = {
     help: h("get_testjob_metadata (job_id)", "The job's `metadata:` as a list of one-entry dictionaries."),
     async handler(call) {
       const job = await jobFor(call);
-      return Object.entries((job.metadata ?? {}) as Record<string, unknown>).map(([k, v]) => ({ [k]: typeof v === "string" ? v : JSON.stringify(v) }));
+      return Object.entries(job.metadata as Record<string, unknown>).map(([k, v]) => ({ [k]: typeof v === "string" ? v : JSON.stringify(v) }));
     },
   },
 };

@@ -2,11 +2,10 @@ import { JOB_HEALTHS, JOB_STATES, parseJobDefinition, redactDefinition, type TDe
 import { AppError } from "../app-error.ts";
 import { cancelJob } from "../jobs/cancel-job.ts";
 import { getVisibleJob } from "../jobs/get-job.ts";
-import type { JobWithNames } from "../jobs/job-dto.ts";
 import { listJobs } from "../jobs/list-jobs.ts";
 import { resubmitJob } from "../jobs/resubmit-job.ts";
 import { submitJob } from "../jobs/submit-job.ts";
-import { readLogs } from "../logs/read-logs.ts";
+import { readLogLines, type TJobWithDefinition } from "@magma/db/instance";
 import { formatLogLine } from "../notify/format.ts";
 import { jobIdArg, optBool, optInt, optStr, requireRpcUser, RpcFault, str, type RpcCall, type RpcMethods } from "./rpc.ts";
 import type { RpcValue } from "./serialize.ts";
@@ -17,7 +16,7 @@ export function visibilityDisplay(v: string): string {
 }
 
 /** Reads a job the caller may see. @throws RpcFault 404 `Job '<id>' was not found.` (also for invisible jobs: no existence leak) */
-export async function visibleJob(call: RpcCall, raw: unknown): Promise<JobWithNames> {
+export async function visibleJob(call: RpcCall, raw: unknown): Promise<TJobWithDefinition> {
   const id = jobIdArg([raw]);
   try {
     return await getVisibleJob(call.ctx.db, id, call.user);
@@ -90,13 +89,13 @@ export const schedulerJobsMethods: RpcMethods = {
       return {
         id: j.id,
         description: j.description,
-        device: j.actualDevice?.hostname ?? null,
-        device_type: j.requestedDeviceType.name,
+        device: j.actualDevice,
+        device_type: j.requestedDeviceType,
         health_check: j.healthCheck,
         pipeline: true,
         health: j.health,
         state: j.state,
-        submitter: j.submitter.username,
+        submitter: j.submitter,
         submit_time: j.submitTime,
         start_time: j.startTime,
         end_time: j.endTime,
@@ -168,7 +167,7 @@ export const schedulerJobsMethods: RpcMethods = {
       // the state was read BEFORE the lines: a job that finishes in between is reported running once
       // more, so a follower (lavacli polls) asks again and never misses the last lines
       const finished = job.state === "Finished";
-      const lines = end !== null && end <= start ? [] : await readLogs(call.ctx.db, job.id, start, end ?? undefined);
+      const lines = end !== null && end <= start ? [] : await readLogLines(call.ctx.db, job.id, start, end ?? undefined);
       return [finished, Buffer.from(lines.map((l) => formatLogLine(l) + "\n").join(""), "utf8")];
     },
   },

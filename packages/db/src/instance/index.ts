@@ -1,3 +1,14 @@
-/** @magma/db/instance — the instance database: client factory, generated types, repositories. */
+/**
+ * @magma/db/instance — the instance database: client factory, generated types, and the
+ * repositories (DTO-returning reads of jobs, results, logs, events and the reconciliation feed,
+ * with the job visibility policy applied inside them).
+ */
 export * from "./client.ts";
+export * from "./dto.ts";
+export * from "./repositories/job-visibility.ts";
+export * from "./repositories/test-job-repository.ts";
+export * from "./repositories/result-repository.ts";
+export * from "./repositories/log-repository.ts";
+export * from "./repositories/event-repository.ts";
+export * from "./repositories/finished-job-repository.ts";
 export * from "../generated/instance/client";

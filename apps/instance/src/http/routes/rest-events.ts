@@ -2,7 +2,8 @@ import type { FastifyInstance } from "fastify";
 import { INSTANCE_API_PREFIX, ZEventsQuery } from "@magma/protocol";
 import type { InstanceContext } from "../../context.ts";
 import { authenticateToken } from "../../auth/authenticate-token.ts";
-import { readEvents, toLavaFrames, visibleEvents } from "../../events/read-events.ts";
+import { readEvents, visibleEvents } from "@magma/db/instance";
+import { toLavaFrames } from "../../events/read-events.ts";
 import { parseOr400 } from "../params.ts";
 import { SSE_KEEPALIVE_MS } from "./rest-job-logs.ts";
 
@@ -17,7 +18,7 @@ export const EVENTS_POLL_MS = 200;
  * datetime, username, json]` (LAVA's websocket frame) for every event after `since` (or the
  * `Last-Event-ID` header), then new ones as they are committed; `: keepalive` comments when idle.
  * Unlike LAVA's ZMQ/websocket stream nothing is lost while a client is away: events are rows.
- * Visibility (auth/job-visibility.ts): a testjob event is sent only when the caller (optional
+ * Visibility (the policy in packages/db/src/instance/repositories/job-visibility.ts): a testjob event is sent only when the caller (optional
  * `Authorization: Token`, anonymous = public jobs only) may see the job; a device event about a job
  * the caller may not see is sent without its `job` field. A bad token is refused (401) before the stream starts.
  */

@@ -3,7 +3,7 @@ import { INSTANCE_API_PREFIX, ZLogRangeQuery } from "@magma/protocol";
 import { authenticateToken } from "../../auth/authenticate-token.ts";
 import type { InstanceContext } from "../../context.ts";
 import { getVisibleJob } from "../../jobs/get-job.ts";
-import { readLogs } from "../../logs/read-logs.ts";
+import { jobLogProgress, readLogLines } from "@magma/db/instance";
 import { formatLogLine } from "../../notify/format.ts";
 import { jobIdParam, parseOr400 } from "../params.ts";
 
@@ -28,7 +28,7 @@ export function registerRestLogRoutes(app: FastifyInstance, ctx: InstanceContext
     const id = jobIdParam((req.params as { id: string }).id);
     await getVisibleJob(ctx.db, id, user);
     const { start, end } = parseOr400(ZRange, req.query, "query");
-    const lines = await readLogs(ctx.db, id, start, end);
+    const lines = await readLogLines(ctx.db, id, start, end);
     if ((req.headers.accept ?? "").includes("application/json")) return lines;
     return reply
       .type("application/yaml")
@@ -66,10 +66,10 @@ export function registerRestLogRoutes(app: FastifyInstance, ctx: InstanceContext
     try {
       while (!closed.signal.aborted) {
         changed = false;
-        const job = await ctx.db.testJob.findUnique({ where: { id }, select: { state: true, logLineCount: true } });
+        const job = await jobLogProgress(ctx.db, id);
         if (!job) break;
         while (next < job.logLineCount && !closed.signal.aborted) {
-          const lines = await readLogs(ctx.db, id, next, Math.min(job.logLineCount, next + STREAM_CHUNK));
+          const lines = await readLogLines(ctx.db, id, next, Math.min(job.logLineCount, next + STREAM_CHUNK));
           if (!lines.length) break;
           reply.raw.write(lines.map((l) => `event: line\nid: ${l.line}\ndata: ${JSON.stringify(l)}\n\n`).join(""));
           next = lines[lines.length - 1]!.line + 1;

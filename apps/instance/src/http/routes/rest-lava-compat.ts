@@ -4,7 +4,8 @@ import { authenticateToken, requireUser } from "../../auth/authenticate-token.ts
 import type { InstanceContext } from "../../context.ts";
 import { jobToJunit } from "../../exports/junit.ts";
 import { buildOpenApiDocument } from "../../exports/openapi.ts";
-import { casesToCsv, casesToYaml, loadCases } from "../../exports/results-export.ts";
+import { listCasesForExport } from "@magma/db/instance";
+import { casesToCsv, casesToYaml } from "../../exports/results-export.ts";
 import { getVisibleJob } from "../../jobs/get-job.ts";
 import { resubmitJob } from "../../jobs/resubmit-job.ts";
 import { jobIdParam } from "../params.ts";
@@ -34,8 +35,8 @@ export function registerRestLavaCompatRoutes(app: FastifyInstance, ctx: Instance
       const job = await getVisibleJob(ctx.db, id, await authenticateToken(ctx.db, req.headers));
       return reply.type(type).header("content-disposition", `attachment; filename=job_${id}.${ext}`).send(await render(id, job.endTime));
     });
-  exportRoute("csv", "application/csv", "csv", async (id) => casesToCsv(await loadCases(ctx.db, { jobId: id })));
-  exportRoute("yaml", "application/yaml", "yaml", async (id) => casesToYaml(await loadCases(ctx.db, { jobId: id })));
+  exportRoute("csv", "application/csv", "csv", async (id) => casesToCsv(await listCasesForExport(ctx.db, { jobId: id })));
+  exportRoute("yaml", "application/yaml", "yaml", async (id) => casesToYaml(await listCasesForExport(ctx.db, { jobId: id })));
   exportRoute("junit", "application/xml", "xml", (id, end) => jobToJunit(ctx.db, id, end));
 
   let doc: object | null = null;

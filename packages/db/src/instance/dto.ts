@@ -1,0 +1,130 @@
+import type { TJobHealth, TJobState, TLogLine, TTestResult } from "@magma/protocol";
+/**
+ * Plain data shapes the instance repositories return: Prisma types never leave packages/db. Times
+ * stay `Date` (UTC instants): the instance renders them itself, as ISO 8601 for REST, as Python's
+ * datetime text for LAVA exports and as `dateTime.iso8601` for XML-RPC. State and health are typed
+ * with the protocol's TJobState / TJobHealth.
+ */
+
+/**
+ * Who is asking, for the job visibility policy (repositories/job-visibility.ts): a user's id, name
+ * and superuser flag; `null` wherever a viewer is accepted means an anonymous caller.
+ */
+export interface TInstanceViewer {
+  id: number;
+  username: string;
+  isSuperuser: boolean;
+}
+
+/** One test job with its names resolved (submitter, requested device type, actual device). */
+export interface TJobRecord {
+  id: number;
+  submitterId: number;
+  submitter: string;
+  description: string;
+  healthCheck: boolean;
+  requestedDeviceTypeId: number;
+  requestedDeviceType: string;
+  tags: string[];
+  actualDevice: string | null;
+  submitTime: Date;
+  startTime: Date | null;
+  endTime: Date | null;
+  state: TJobState;
+  health: TJobHealth;
+  priority: number;
+  /** stored form: `public`, `personal` or `group:<a>,<b>` (see repositories/job-visibility.ts) */
+  visibility: string;
+  /** the job's `metadata:` mapping ({} when none) */
+  metadata: Record<string, string>;
+  failureComment: string | null;
+  errorType: string | null;
+  /** number of log lines stored so far */
+  logLineCount: number;
+}
+
+/** A job record plus both definitions (normalised and as submitted), secrets NOT yet masked. */
+export interface TJobWithDefinition extends TJobRecord {
+  definition: string;
+  originalDefinition: string;
+}
+
+/** Filters of a job list (REST `jobs/`, XML-RPC `jobs.list` / `jobs.queue`), already validated. */
+export interface TJobListFilter {
+  limit: number;
+  offset: number;
+  states?: TJobState[];
+  healths?: TJobHealth[];
+  requestedDeviceType?: string;
+  /** any of these device types (LAVA XML-RPC `jobs.queue(device_types)`) */
+  requestedDeviceTypes?: string[];
+  /** only jobs whose end_time is at or after this instant (XML-RPC `jobs.list(since=N minutes)`) */
+  endedAfter?: Date;
+  /** a column of {@link JOB_ORDER_COLUMNS}, optionally prefixed by `-` for descending */
+  ordering: string;
+}
+
+/** One page of job records with the (possibly cached, see listJobRecords) total. */
+export interface TJobRecordPage {
+  count: number;
+  results: TJobRecord[];
+}
+
+/** A test suite with its number of cases. */
+export interface TTestSuiteRecord {
+  id: number;
+  jobId: number;
+  name: string;
+  caseCount: number;
+}
+
+/** One test case; `measurement` is LAVA's decimal as text (`"1.83"`) or null. */
+export interface TTestCaseRecord {
+  id: number;
+  jobId: number;
+  suiteId: number;
+  suite: string;
+  name: string;
+  result: TTestResult;
+  measurement: string | null;
+  units: string;
+  testSet: string | null;
+  logged: Date;
+  startLogLine: number | null;
+  endLogLine: number | null;
+  metadata: Record<string, unknown>;
+}
+
+/** Which test cases of a job to read (LAVA's results exports). */
+export interface TCaseQuery {
+  jobId: number;
+  /** only this suite (by name) */
+  suite?: string;
+  /** only cases of this name (within `suite`) */
+  caseName?: string;
+  limit?: number;
+  offset?: number;
+}
+
+/** A stored log line (protocol TLogLine: `line` index, `dt`, `lvl`, `msg`). */
+export type TLogLineRecord = TLogLine;
+
+/** One stored event: `id` is the stream's sequence number (resume after it). */
+export interface TStoredEvent {
+  id: number;
+  topic: string;
+  createdAt: Date;
+  data: Record<string, unknown>;
+}
+
+/** A finished job as the reconciliation feed lists it; `end_time` is ISO 8601 with microseconds. */
+export interface TFinishedJobRow {
+  id: number;
+  end_time: string;
+  health: TJobHealth;
+  test_case_count: number;
+  log_line_count: number;
+  /** stored form (see repositories/job-visibility.ts) */
+  visibility: string;
+  submitter: string;
+}
