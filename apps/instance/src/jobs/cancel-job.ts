@@ -1,6 +1,7 @@
-import { canChangeJob, findVisibleJob, type User } from "@magma/db/instance";
+import { canChangeJob, type User } from "@magma/db/instance";
 import { AppError } from "../app-error.ts";
 import { inTransaction, type InstanceContext } from "../context.ts";
+import { getVisibleJob } from "./get-job.ts";
 import { goStateCanceling } from "./job-transitions.ts";
 
 /**
@@ -8,11 +9,10 @@ import { goStateCanceling } from "./job-transitions.ts";
  * Running → Canceling (the worker sees it in the next ping's `cancel`); Canceling/Finished unchanged.
  * Only the submitter or a superuser may cancel (the visibility policy's `canChangeJob`).
  * @returns the job's state after the call
- * @throws AppError NOT_FOUND (unknown or invisible job), FORBIDDEN (not the submitter)
+ * @throws JobNotFound (unknown or invisible job), AppError FORBIDDEN (not the submitter)
  */
 export async function cancelJob(ctx: InstanceContext, jobId: number, user: User): Promise<{ state: string; changed: boolean }> {
-  const job = await findVisibleJob(ctx.db, jobId, user);
-  if (!job) throw new AppError("NOT_FOUND", `Job ${jobId} not found`);
+  const job = await getVisibleJob(ctx.db, jobId, user);
   if (!canChangeJob(job, user)) throw new AppError("FORBIDDEN", `Permission denied: user '${user.username}' cannot cancel job ${jobId}`);
   const r = await inTransaction(ctx, (t) => goStateCanceling(t, jobId));
   if (r.changed) ctx.logger.info({ jobId, by: user.username, state: r.job.state }, "job canceled");
