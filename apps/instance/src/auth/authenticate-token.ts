@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { SUBMITTER_HEADER, ZLabUsername } from "@magma/protocol";
-import type { InstanceDb, InstanceTx, User } from "@magma/db/instance";
+import { upsertUser, type InstanceDb, type InstanceTx, type User } from "@magma/db/instance";
 import { constantTimeEqual, digestSecret } from "@magma/db/secrets";
 import { AppError } from "../app-error.ts";
 
@@ -48,7 +48,7 @@ export async function userForSecret(db: InstanceDb | InstanceTx, secret: string,
 export async function actingUser(db: InstanceDb, owner: TokenOwner, name: string): Promise<User> {
   const ok = ZLabUsername.safeParse(name);
   if (!ok.success) throw new AppError("INVALID_REQUEST", `${SUBMITTER_HEADER}: '${name.slice(0, 200)}' ${ok.error.issues[0]!.message}`);
-  const user = await db.user.upsert({ where: { username: name }, create: { username: name, isSuperuser: false }, update: {} });
+  const user = await upsertUser(db, name);
   if (user.isSuperuser && !owner.user.isSuperuser) {
     throw new AppError("FORBIDDEN", `Permission denied: ${SUBMITTER_HEADER} names superuser '${name}', but the token's user '${owner.user.username}' is not a superuser`);
   }

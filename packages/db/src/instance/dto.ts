@@ -1,4 +1,4 @@
-import type { TJobHealth, TJobState, TLogLine, TTestResult } from "@magma/protocol";
+import type { TDeviceHealth, TDeviceState, TJobHealth, TJobState, TLogLine, TTestResult, TWorkerHealth, TWorkerState } from "@magma/protocol";
 /**
  * Plain data shapes the instance repositories return: Prisma types never leave packages/db. Times
  * stay `Date` (UTC instants): the instance renders them itself, as ISO 8601 for REST, as Python's
@@ -127,4 +127,71 @@ export interface TFinishedJobRow {
   /** stored form (see repositories/job-visibility.ts) */
   visibility: string;
   submitter: string;
+}
+
+/** A user as stored (LAVA's auth user). */
+export interface TInstanceUser extends TInstanceViewer {
+  createdAt: Date;
+}
+
+/** A user with the names of its groups, sorted (admin CLI `user list`). */
+export interface TUserWithGroups {
+  username: string;
+  isSuperuser: boolean;
+  groups: string[];
+}
+
+/**
+ * What a lab seed writes (already validated by the instance: health checks parse, devices name
+ * known types and workers). Secrets are plain here; the repository stores digests (and a sealed
+ * copy of API tokens when a key is given).
+ */
+export interface TLabSeed {
+  users: { username: string; superuser: boolean; tokens: { secret: string; description: string; federation: boolean }[]; groups: string[] }[];
+  workers: { hostname: string; token: string; description?: string; job_limit: number }[];
+  device_types: {
+    name: string;
+    description?: string;
+    health_check?: string;
+    health_frequency: number;
+    health_denominator: "hours" | "jobs";
+    disable_health_check: boolean;
+    dictionary: Record<string, unknown>;
+  }[];
+  devices: { hostname: string; device_type: string; worker: string; description?: string; tags: string[]; health: TDeviceHealth; dictionary: Record<string, unknown> }[];
+}
+
+/** A device with its type's and worker's names (inventory). */
+export interface TDeviceRecord {
+  hostname: string;
+  deviceType: string;
+  description: string | null;
+  tags: string[];
+  state: TDeviceState;
+  health: TDeviceHealth;
+  /** the worker's hostname, or null */
+  worker: string | null;
+  currentJobId: number | null;
+  lastHealthReportJobId: number | null;
+}
+
+/** A device type (inventory; no dictionary or health check). */
+export interface TDeviceTypeRecord {
+  name: string;
+  description: string | null;
+  display: boolean;
+  healthFrequency: number;
+  healthDenominator: "hours" | "jobs";
+  disableHealthCheck: boolean;
+}
+
+/** A worker (inventory); its token is never read. */
+export interface TWorkerRecord {
+  hostname: string;
+  description: string | null;
+  state: TWorkerState;
+  health: TWorkerHealth;
+  lastPing: Date | null;
+  jobLimit: number;
+  version: string | null;
 }

@@ -1,7 +1,7 @@
 /**
  * @magma/db/instance — the instance database: client factory, generated types, and the
- * repositories (DTO-returning reads of jobs, results, logs, events and the reconciliation feed,
- * with the job visibility policy applied inside them).
+ * repositories (DTO-returning reads of jobs, results, logs, events, the reconciliation feed and the
+ * inventory, with the job visibility policy applied inside them; users, groups, tokens and the lab seed).
  */
 export * from "./client.ts";
 export * from "./dto.ts";
@@ -11,4 +11,7 @@ export * from "./repositories/result-repository.ts";
 export * from "./repositories/log-repository.ts";
 export * from "./repositories/event-repository.ts";
 export * from "./repositories/finished-job-repository.ts";
+export * from "./repositories/account-repository.ts";
+export * from "./repositories/lab-seed-repository.ts";
+export * from "./repositories/inventory-repository.ts";
 export * from "../generated/instance/client";

@@ -1,5 +1,33 @@
-import type { InstanceDb, InstanceTx } from "@magma/db/instance";
-import { digestSecret, sealSecret } from "@magma/db/secrets";
+import { digestSecret, sealSecret } from "../../secrets/index.ts";
+import type { InstanceDb, InstanceTx } from "../client.ts";
+import type { TInstanceUser, TUserWithGroups } from "../dto.ts";
+
+/**
+ * Users, groups and API tokens of an instance (LAVA's auth users, groups and tokens), as the admin
+ * CLI, the lab seed and the federation's acting user need them. Who a token belongs to (the
+ * authentication itself) is the instance's auth module.
+ */
+
+/**
+ * Creates user `username` when missing (a superuser iff `create.isSuperuser`), else updates only
+ * what `update` names (`isSuperuser` set to that value; omitted = left as it is).
+ * @returns the user as stored after the call
+ */
+export async function upsertUser(db: InstanceDb | InstanceTx, username: string, create: { isSuperuser: boolean } = { isSuperuser: false }, update: { isSuperuser?: boolean } = {}): Promise<TInstanceUser> {
+  const u = await db.user.upsert({ where: { username }, create: { username, isSuperuser: create.isSuperuser }, update });
+  return { id: u.id, username: u.username, isSuperuser: u.isSuperuser, createdAt: u.createdAt };
+}
+
+/** Every user by name with its superuser flag and group names (sorted). */
+export async function listUsersWithGroups(db: InstanceDb | InstanceTx): Promise<TUserWithGroups[]> {
+  const rows = await db.user.findMany({ orderBy: { username: "asc" }, include: { memberships: { include: { group: true } } } });
+  return rows.map((u) => ({ username: u.username, isSuperuser: u.isSuperuser, groups: u.memberships.map((m) => m.group.name).sort() }));
+}
+
+/** Creates group `name` when missing (idempotent). */
+export async function ensureGroup(db: InstanceDb | InstanceTx, name: string): Promise<void> {
+  await db.group.upsert({ where: { name }, create: { name }, update: {} });
+}
 
 /**
  * Stores API token `secret` for user `userId`, idempotently (keyed by the secret's digest; a second call
@@ -33,7 +61,7 @@ export async function addToGroups(db: InstanceDb | InstanceTx, userId: number, g
  * Adds (`member` true) or removes user `username` from group `group` (created when adding).
  * @throws Error `user 'x' does not exist` / `group 'x' does not exist` (removing from an unknown group)
  */
-export async function setGroupMembership(db: InstanceDb, group: string, username: string, member: boolean): Promise<void> {
+export async function setGroupMembership(db: InstanceDb | InstanceTx, group: string, username: string, member: boolean): Promise<void> {
   const user = await db.user.findUnique({ where: { username } });
   if (!user) throw new Error(`user '${username}' does not exist`);
   if (member) return addToGroups(db, user.id, [group]);
