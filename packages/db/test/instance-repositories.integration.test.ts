@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  canAdminister,
+  canChangeJob,
   canViewJob,
   createInstanceDb,
   findVisibleJob,
@@ -76,6 +78,12 @@ describe("instance repositories: one visibility policy for every read", () => {
       expect(page.count, who).toBe(want.length);
       expect((await listFinishedJobRows(db, viewer, null, 10)).map((j) => j.id), who).toEqual(want);
     }
+  });
+
+  it("administration is for superusers only; a job may be changed by its submitter and superusers", async () => {
+    expect(Object.entries(viewers).filter(([, v]) => canAdminister(v)).map(([k]) => k)).toEqual(["admin"]);
+    const job = (await findVisibleJob(db, jobs["personal"]!, viewers["admin"]!))!;
+    expect(["admin", "alice", "bob", "carol"].filter((k) => canChangeJob(job, viewers[k]!))).toEqual(["admin", "alice"]);
   });
 
   it("returns plain DTOs: names resolved, definitions, metadata, decimal measurement as text, log lines", async () => {

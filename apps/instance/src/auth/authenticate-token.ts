@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { SUBMITTER_HEADER, ZLabUsername } from "@magma/protocol";
-import { upsertUser, type InstanceDb, type InstanceTx, type User } from "@magma/db/instance";
+import { canAdminister, upsertUser, type InstanceDb, type InstanceTx, type User } from "@magma/db/instance";
 import { constantTimeEqual, digestSecret } from "@magma/db/secrets";
 import { AppError } from "../app-error.ts";
 
@@ -88,5 +88,16 @@ export async function authenticateToken(db: InstanceDb, headers: IncomingHttpHea
 export async function requireUser(db: InstanceDb, headers: IncomingHttpHeaders): Promise<User> {
   const user = await authenticateToken(db, headers);
   if (!user) throw new AppError("UNAUTHENTICATED", "Authentication credentials were not provided.");
+  return user;
+}
+
+/**
+ * Like {@link requireUser} for lab administration (devices, dictionaries, health): the caller must be
+ * allowed by the policy's `canAdminister` (superusers).
+ * @throws AppError UNAUTHENTICATED (no or bad token), FORBIDDEN `Permission denied: user 'x' is not a superuser`
+ */
+export async function requireAdmin(db: InstanceDb, headers: IncomingHttpHeaders): Promise<User> {
+  const user = await requireUser(db, headers);
+  if (!canAdminister(user)) throw new AppError("FORBIDDEN", `Permission denied: user '${user.username}' is not a superuser`);
   return user;
 }

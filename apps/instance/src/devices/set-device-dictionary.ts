@@ -1,6 +1,6 @@
 import { parse } from "yaml";
 import { ZDeviceDictionary, ZDeviceDictionaryOverrides, type TDeviceDictionaryResponse } from "@magma/protocol";
-import type { InstanceDb, User } from "@magma/db/instance";
+import { canAdminister, type InstanceDb, type User } from "@magma/db/instance";
 import { AppError } from "../app-error.ts";
 import type { Logger } from "../logger.ts";
 import { getDeviceDictionary } from "./get-device-dictionary.ts";
@@ -32,7 +32,7 @@ export interface SetDeviceDictionaryOptions {
  *   each bad key (`dictionary.power_on_command: …`), a YAML syntax error or a jinja2 template
  */
 export async function setDeviceDictionary({ db, logger, user, hostname, dictionary }: SetDeviceDictionaryOptions): Promise<TDeviceDictionaryResponse> {
-  if (!user.isSuperuser) throw new AppError("FORBIDDEN", `Permission denied: user '${user.username}' cannot change device '${hostname}'`);
+  if (!canAdminister(user)) throw new AppError("FORBIDDEN", `Permission denied: user '${user.username}' cannot change device '${hostname}'`);
   let raw: unknown = dictionary;
   if (typeof dictionary === "string") {
     if (/\{%|\{\{/.test(dictionary)) {

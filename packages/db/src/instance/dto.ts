@@ -195,3 +195,22 @@ export interface TWorkerRecord {
   jobLimit: number;
   version: string | null;
 }
+
+/** A device as its administration reads it: the inventory fields, its dictionary and its type's. */
+export interface TDeviceDetail extends TDeviceRecord {
+  id: number;
+  /** the device's own dictionary keys ({} when none) */
+  dictionary: Record<string, unknown>;
+  /** its device type's default dictionary ({} when none) */
+  deviceTypeDictionary: Record<string, unknown>;
+  /** the device type has a health-check definition */
+  deviceTypeHasHealthCheck: boolean;
+  /** health checks are disabled for the device type */
+  deviceTypeHealthCheckDisabled: boolean;
+}
+
+/** A worker as its administration reads it, with its devices' hostnames. */
+export interface TWorkerDetail extends TWorkerRecord {
+  id: number;
+  devices: string[];
+}

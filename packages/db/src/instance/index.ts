@@ -14,4 +14,5 @@ export * from "./repositories/finished-job-repository.ts";
 export * from "./repositories/account-repository.ts";
 export * from "./repositories/lab-seed-repository.ts";
 export * from "./repositories/inventory-repository.ts";
+export * from "./repositories/ops-repository.ts";
 export * from "../generated/instance/client";

@@ -4,7 +4,7 @@ import type { InstanceDb, InstanceTx } from "../client.ts";
 import type { TInstanceViewer, TJobRecord } from "../dto.ts";
 
 /**
- * THE job visibility policy of an instance — every surface that shows a job, its logs, results,
+ * THE access policy of an instance's jobs (and, in {@link canAdminister}, of its administration) — every surface that shows a job, its logs, results,
  * exports, events or federation data goes through this module, either as the SQL condition the
  * repositories put into their queries ({@link visibleJobsCondition}) or as the per-job check
  * ({@link canViewJob}): REST list/detail/logs/results/exports, XML-RPC, the events stream, the
@@ -63,6 +63,14 @@ export async function canViewJob(db: InstanceDb | InstanceTx, job: Pick<TJobReco
   if (typeof v === "string") return false;
   const mine = await groupNamesOf(db, viewer.id);
   return v.group.every((g) => mine.has(g));
+}
+
+/**
+ * May `viewer` administer the lab (devices, device types and their dictionaries and health checks,
+ * workers, tags)? Superusers only, as LAVA's admin methods (`is_superuser`); null (anonymous) never.
+ */
+export function canAdminister(viewer: TInstanceViewer | null): boolean {
+  return viewer?.isSuperuser === true;
 }
 
 /** May `viewer` change (cancel) this job? The submitter and superusers (LAVA's `can_change`). */
