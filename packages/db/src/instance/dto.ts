@@ -214,3 +214,13 @@ export interface TWorkerDetail extends TWorkerRecord {
   id: number;
   devices: string[];
 }
+
+/** A device type as its administration reads it, with its devices (health) and aliases, by name. */
+export interface TDeviceTypeDetail extends TDeviceTypeRecord {
+  id: number;
+  healthCheckDefinition: string | null;
+  /** the type's device-dictionary defaults ({} when none) */
+  dictionary: Record<string, unknown>;
+  devices: { hostname: string; health: TDeviceHealth }[];
+  aliases: string[];
+}

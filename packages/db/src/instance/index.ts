@@ -15,4 +15,6 @@ export * from "./repositories/account-repository.ts";
 export * from "./repositories/lab-seed-repository.ts";
 export * from "./repositories/inventory-repository.ts";
 export * from "./repositories/ops-repository.ts";
+export * from "./repositories/device-repository.ts";
+export * from "./repositories/worker-repository.ts";
 export * from "../generated/instance/client";

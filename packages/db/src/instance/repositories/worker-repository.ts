@@ -1,0 +1,33 @@
+import type { TWorkerHealth, TWorkerState } from "@magma/protocol";
+import type { InstanceDb, InstanceTx } from "../client.ts";
+import type { TWorkerDetail } from "../dto.ts";
+
+/** Workers as the lab administration reads and changes them (LAVA `scheduler.workers.*`). */
+
+/** Worker hostnames; Retired ones only when `showAll` (LAVA `workers.list`). */
+export async function listWorkerHostnames(db: InstanceDb | InstanceTx, showAll: boolean): Promise<string[]> {
+  const rows = await db.worker.findMany({ where: showAll ? {} : { health: { not: "Retired" } }, select: { hostname: true }, orderBy: { hostname: "asc" } });
+  return rows.map((r) => r.hostname);
+}
+
+/** The worker called `hostname` with its devices' hostnames (sorted), or null. Never its token. */
+export async function findWorkerDetail(db: InstanceDb | InstanceTx, hostname: string): Promise<TWorkerDetail | null> {
+  const w = await db.worker.findUnique({ where: { hostname }, include: { devices: { select: { hostname: true }, orderBy: { hostname: "asc" } } } });
+  if (!w) return null;
+  return {
+    id: w.id,
+    hostname: w.hostname,
+    description: w.description,
+    state: w.state as TWorkerState,
+    health: w.health as TWorkerHealth,
+    lastPing: w.lastPing,
+    jobLimit: w.jobLimit,
+    version: w.version,
+    devices: w.devices.map((d) => d.hostname),
+  };
+}
+
+/** Changes what is given of worker `workerId` (description, health, job limit); omitted fields stay. */
+export async function updateWorkerFields(db: InstanceDb | InstanceTx, workerId: number, f: { description?: string; health?: TWorkerHealth; jobLimit?: number }): Promise<void> {
+  await db.worker.update({ where: { id: workerId }, data: f });
+}
