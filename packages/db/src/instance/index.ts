@@ -17,4 +17,6 @@ export * from "./repositories/inventory-repository.ts";
 export * from "./repositories/ops-repository.ts";
 export * from "./repositories/device-repository.ts";
 export * from "./repositories/worker-repository.ts";
+export * from "./repositories/device-type-repository.ts";
+export * from "./repositories/tag-repository.ts";
 export * from "../generated/instance/client";
