@@ -224,3 +224,13 @@ export interface TDeviceTypeDetail extends TDeviceTypeRecord {
   devices: { hostname: string; health: TDeviceHealth }[];
   aliases: string[];
 }
+
+/** A job as the worker API checks it (see findJobForWorker). */
+export interface TJobForWorker {
+  id: number;
+  /** SHA-256 digest of the job token, null until a ping handed the job out */
+  tokenDigest: string | null;
+  actualDeviceId: number | null;
+  /** normalised definition (what the worker runs) */
+  definition: string;
+}

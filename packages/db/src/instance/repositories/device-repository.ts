@@ -66,3 +66,9 @@ export async function updateDeviceFields(db: InstanceDb | InstanceTx, deviceId: 
 export async function setDeviceDictionaryKeys(db: InstanceDb | InstanceTx, deviceId: number, keys: Record<string, unknown>): Promise<void> {
   await db.device.update({ where: { id: deviceId }, data: { dictionary: keys as object } });
 }
+
+/** The device with id `deviceId`, or null. */
+export async function findDeviceDetailById(db: InstanceDb | InstanceTx, deviceId: number): Promise<TDeviceDetail | null> {
+  const d = await db.device.findUnique({ where: { id: deviceId }, include: DEVICE_INCLUDE });
+  return d ? fromDeviceRow(d) : null;
+}

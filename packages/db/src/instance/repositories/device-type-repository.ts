@@ -52,3 +52,8 @@ export async function updateDeviceTypeFields(
   const { dictionary, ...rest } = f;
   await db.deviceType.update({ where: { id: typeId }, data: { ...rest, ...(dictionary !== undefined ? { dictionary: dictionary as object } : {}) } });
 }
+
+/** The id of the device type called `name`, or null (one indexed lookup; the submit path caches it). */
+export async function findDeviceTypeId(db: InstanceDb | InstanceTx, name: string): Promise<number | null> {
+  return (await db.deviceType.findUnique({ where: { name }, select: { id: true } }))?.id ?? null;
+}

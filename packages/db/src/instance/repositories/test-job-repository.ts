@@ -1,7 +1,7 @@
 import type { TJobHealth, TJobState } from "@magma/protocol";
 import { Prisma } from "../../generated/instance/client";
 import type { InstanceDb, InstanceTx } from "../client.ts";
-import type { TInstanceViewer, TJobListFilter, TJobRecord, TJobRecordPage, TJobWithDefinition } from "../dto.ts";
+import type { TInstanceViewer, TJobForWorker, TJobListFilter, TJobRecord, TJobRecordPage, TJobWithDefinition } from "../dto.ts";
 import { canViewJob, visibleJobsCondition } from "./job-visibility.ts";
 
 /** Orderings a job list accepts (LAVA's DRF `ordering=`; prefix `-` for descending) → column. */
@@ -216,4 +216,12 @@ export async function findVisibleJob(db: InstanceDb | InstanceTx, jobId: number,
 /** A job's state and number of stored log lines (the log stream's progress check), or null. */
 export async function jobLogProgress(db: InstanceDb | InstanceTx, jobId: number): Promise<{ state: TJobState; logLineCount: number } | null> {
   return db.testJob.findUnique({ where: { id: jobId }, select: { state: true, logLineCount: true } });
+}
+
+/**
+ * What the worker API needs to check a job call and hand out its bundle: the digest of the job's
+ * token (null until a ping handed the job out), its device and its normalised definition; or null.
+ */
+export async function findJobForWorker(db: InstanceDb | InstanceTx, jobId: number): Promise<TJobForWorker | null> {
+  return db.testJob.findUnique({ where: { id: jobId }, select: { id: true, tokenDigest: true, actualDeviceId: true, definition: true } });
 }
