@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { SUBMITTER_HEADER, ZLabUsername } from "@magma/protocol";
-import { canAdminister, upsertUser, type InstanceDb, type InstanceTx, type User } from "@magma/db/instance";
+import { canAdminister, findTokenOwnerByDigest, upsertUser, type InstanceDb, type InstanceTx, type User } from "@magma/db/instance";
 import { constantTimeEqual, digestSecret } from "@magma/db/secrets";
 import { AppError } from "../app-error.ts";
 
@@ -13,25 +13,18 @@ export interface TokenOwner {
 /**
  * Finds the owner of API token `secret` (and, when `username` is given, only if it is that user's,
  * as LAVA's `AuthToken.get_user_for_secret(username, secret)`), in ONE statement that also records
- * `last_used` (at most once a minute per token, so a busy script does not write on every call).
+ * `last_used` (at most once a minute per token, so a busy script does not write on every call;
+ * the statement is `findTokenOwnerByDigest` in the account repository).
  * Only the SHA-256 digest of the secret is stored; the row is found by its digest and the digests are
  * compared again in constant time.
  * @returns the owner, or null when no token matches
  */
 export async function tokenOwner(db: InstanceDb | InstanceTx, secret: string, username?: string): Promise<TokenOwner | null> {
   const digest = digestSecret(secret);
-  const rows = await db.$queryRaw<(User & { digest: string; federation: boolean })[]>`
-    WITH tok AS (SELECT id, user_id, secret_digest, federation, last_used FROM api_tokens WHERE secret_digest = ${digest}),
-    bump AS (
-      UPDATE api_tokens a SET last_used = now() FROM tok
-      WHERE a.id = tok.id AND (tok.last_used IS NULL OR tok.last_used < now() - interval '1 minute'))
-    SELECT u.id, u.username, u.is_superuser AS "isSuperuser", u.created_at AS "createdAt", tok.secret_digest AS digest, tok.federation
-    FROM tok JOIN users u ON u.id = tok.user_id`;
-  const row = rows[0];
-  if (!row || !constantTimeEqual(row.digest, digest)) return null;
-  if (username !== undefined && row.username !== username) return null;
-  const { digest: _digest, federation, ...user } = row;
-  return { user, federation };
+  const row = await findTokenOwnerByDigest(db, digest);
+  if (!row || !constantTimeEqual(row.storedDigest, digest)) return null;
+  if (username !== undefined && row.user.username !== username) return null;
+  return { user: row.user, federation: row.federation };
 }
 
 /** {@link tokenOwner}'s user, for callers that never act for others (XML-RPC). */

@@ -69,3 +69,23 @@ export async function setGroupMembership(db: InstanceDb | InstanceTx, group: str
   if (!g) throw new Error(`group '${group}' does not exist`);
   await db.groupMembership.deleteMany({ where: { userId: user.id, groupId: g.id } });
 }
+
+/**
+ * The API token whose secret digests to `digest`, with its user, in ONE statement that also records
+ * `last_used` (at most once a minute per token, so a busy script does not write on every call).
+ * The caller compares `digest` with the stored one again in constant time.
+ * @returns the user, the stored digest and the token's federation capability, or null
+ */
+export async function findTokenOwnerByDigest(db: InstanceDb | InstanceTx, digest: string): Promise<{ user: TInstanceUser; storedDigest: string; federation: boolean } | null> {
+  const rows = await db.$queryRaw<(TInstanceUser & { digest: string; federation: boolean })[]>`
+    WITH tok AS (SELECT id, user_id, secret_digest, federation, last_used FROM api_tokens WHERE secret_digest = ${digest}),
+    bump AS (
+      UPDATE api_tokens a SET last_used = now() FROM tok
+      WHERE a.id = tok.id AND (tok.last_used IS NULL OR tok.last_used < now() - interval '1 minute'))
+    SELECT u.id, u.username, u.is_superuser AS "isSuperuser", u.created_at AS "createdAt", tok.secret_digest AS digest, tok.federation
+    FROM tok JOIN users u ON u.id = tok.user_id`;
+  const row = rows[0];
+  if (!row) return null;
+  const { digest: storedDigest, federation, ...user } = row;
+  return { user, storedDigest, federation };
+}

@@ -31,3 +31,18 @@ export async function findWorkerDetail(db: InstanceDb | InstanceTx, hostname: st
 export async function updateWorkerFields(db: InstanceDb | InstanceTx, workerId: number, f: { description?: string; health?: TWorkerHealth; jobLimit?: number }): Promise<void> {
   await db.worker.update({ where: { id: workerId }, data: f });
 }
+
+/**
+ * Sets Offline every Online worker whose last ping is older than `cutoff` (or that never pinged),
+ * LAVA's `check_workers`. The update repeats the condition, so a ping that lands in between keeps
+ * its worker Online.
+ * @returns the hostnames found stale (the ones set Offline, unless such a ping intervened)
+ */
+export async function markStaleWorkersOffline(db: InstanceDb | InstanceTx, cutoff: Date): Promise<string[]> {
+  const staleWhere = { state: "Online" as const, OR: [{ lastPing: { lt: cutoff } }, { lastPing: null }] };
+  const stale = await db.worker.findMany({ where: staleWhere, select: { hostname: true } });
+  if (!stale.length) return [];
+  const names = stale.map((w) => w.hostname);
+  await db.worker.updateMany({ where: { hostname: { in: names }, ...staleWhere }, data: { state: "Offline" } });
+  return names;
+}
