@@ -72,3 +72,18 @@ export async function findDeviceDetailById(db: InstanceDb | InstanceTx, deviceId
   const d = await db.device.findUnique({ where: { id: deviceId }, include: DEVICE_INCLUDE });
   return d ? fromDeviceRow(d) : null;
 }
+
+/**
+ * Sets the health of device `hostname` in one transaction that locks its row first (`FOR UPDATE`),
+ * so concurrent changes serialise; writes nothing when the health is already `health`.
+ * @returns the health before the call, or null when there is no such device
+ */
+export async function setDeviceHealthLocked(db: InstanceDb, hostname: string, health: TDeviceHealth): Promise<TDeviceHealth | null> {
+  return db.$transaction(async (tx) => {
+    const rows = await tx.$queryRaw<{ health: TDeviceHealth }[]>`SELECT health::text AS health FROM devices WHERE hostname = ${hostname} FOR UPDATE`;
+    const row = rows[0];
+    if (!row) return null;
+    if (row.health !== health) await tx.device.update({ where: { hostname }, data: { health } });
+    return row.health;
+  });
+}
