@@ -1,4 +1,4 @@
-import type { TWorkerHealth, TWorkerState } from "@magma/protocol";
+import type { TJobState, TWorkerHealth, TWorkerState } from "@magma/protocol";
 import type { InstanceDb, InstanceTx } from "../client.ts";
 import type { TWorkerDetail } from "../dto.ts";
 
@@ -45,4 +45,41 @@ export async function markStaleWorkersOffline(db: InstanceDb | InstanceTx, cutof
   const names = stale.map((w) => w.hostname);
   await db.worker.updateMany({ where: { hostname: { in: names }, ...staleWhere }, data: { state: "Offline" } });
   return names;
+}
+
+/** What a ping is checked against: the worker's id, state and token digest; or null. */
+export async function findWorkerCredentials(db: InstanceDb | InstanceTx, hostname: string): Promise<{ id: number; state: TWorkerState; tokenDigest: string } | null> {
+  return db.worker.findUnique({ where: { hostname }, select: { id: true, state: true, tokenDigest: true } });
+}
+
+/** Records a ping: `last_ping` now, the worker's `version`, state Online. */
+export async function recordWorkerPing(db: InstanceDb | InstanceTx, workerId: number, version: string): Promise<void> {
+  await db.worker.update({ where: { id: workerId }, data: { lastPing: new Date(), version, state: "Online" } });
+}
+
+/** Sets a worker Offline and records the `version` it reported (a version mismatch, LAVA). */
+export async function setWorkerOffline(db: InstanceDb | InstanceTx, workerId: number, version: string): Promise<void> {
+  await db.worker.update({ where: { id: workerId }, data: { state: "Offline", version } });
+}
+
+/** Number of Running or Canceling jobs on the devices of worker `workerId`. */
+export async function countBusyJobsOfWorker(db: InstanceDb | InstanceTx, workerId: number): Promise<number> {
+  return db.testJob.count({ where: { state: { in: ["Running", "Canceling"] }, actualDevice: { workerId } } });
+}
+
+/**
+ * Scheduled, Running and Canceling jobs on the devices of worker `workerId`, by id, with each job's
+ * token nonce and stored token digest (null until a ping first handed it out).
+ */
+export async function listActiveJobsOfWorker(db: InstanceDb | InstanceTx, workerId: number): Promise<{ id: number; state: TJobState; tokenNonce: string; tokenDigest: string | null }[]> {
+  return db.testJob.findMany({
+    where: { state: { in: ["Scheduled", "Running", "Canceling"] }, actualDevice: { workerId } },
+    select: { id: true, tokenNonce: true, tokenDigest: true, state: true },
+    orderBy: { id: "asc" },
+  });
+}
+
+/** Stores the job token's digest unless one is stored already (a concurrent ping derives the same token). */
+export async function storeJobTokenDigestOnce(db: InstanceDb | InstanceTx, jobId: number, digest: string): Promise<void> {
+  await db.testJob.updateMany({ where: { id: jobId, tokenDigest: null }, data: { tokenDigest: digest } });
 }
