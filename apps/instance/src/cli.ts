@@ -6,11 +6,11 @@ import { loadConfig } from "./env.ts";
 import { parseLabFile } from "./seed/lab-file.ts";
 import { seedLab } from "./seed/seed-lab.ts";
 import { randomToken } from "./jobs/submit-job.ts";
-import { ZLabUsername } from "@magma/protocol";
-import { addToGroups, setGroupMembership, storeApiToken } from "./auth/api-tokens.ts";
+import { addApiToken, addGroup, addUser, listDevicesForAdmin, listUsers, removeGroupMember } from "./auth/accounts.ts";
 
 /**
- * Admin CLI of an instance (LAVA's `lava-server manage …` subset), on MAGMA_INSTANCE_DATABASE_URL:
+ * Admin CLI of an instance (LAVA's `lava-server manage …` subset), on MAGMA_INSTANCE_DATABASE_URL.
+ * It parses arguments, calls one service (seed/seed-lab.ts, auth/accounts.ts) and prints:
  *   seed FILE                          idempotent upsert of a lab YAML file
  *   token add USER [--secret S] [--description D] [--federation]   prints the secret (stored as a digest: shown once)
  *   user add NAME [--superuser] [--group G…] · user list
@@ -47,11 +47,7 @@ token
   .option("--federation", "the token may act for other users (X-Magma-Submitter): the frontend's lab token", false)
   .action(async (username: string, opts: { secret?: string; description: string; federation: boolean }) => {
     const secret = opts.secret ?? randomToken();
-    if (secret.length < 16) throw new Error("--secret: a token secret needs at least 16 characters");
-    await withDb(async (db) => {
-      const user = await db.user.upsert({ where: { username }, create: { username }, update: {} });
-      await storeApiToken(db, { userId: user.id, secret, description: opts.description, secretKey: loadConfig().secretKey, federation: opts.federation });
-    });
+    await withDb((db) => addApiToken(db, username, { secret, description: opts.description, federation: opts.federation, secretKey: loadConfig().secretKey }));
     console.log(secret);
   });
 
@@ -63,20 +59,15 @@ user
   .option("--group <group...>", "groups to add the user to (created when missing)")
   .description("create a user (or update it), idempotently; a new user is a plain user unless --superuser")
   .action(async (name: string, opts: { superuser: boolean; group?: string[] }) => {
-    const ok = ZLabUsername.safeParse(name);
-    if (!ok.success) throw new Error(`<name>: '${name}' ${ok.error.issues[0]!.message}`);
-    await withDb(async (db) => {
-      const u = await db.user.upsert({ where: { username: name }, create: { username: name, isSuperuser: opts.superuser }, update: opts.superuser ? { isSuperuser: true } : {} });
-      await addToGroups(db, u.id, opts.group ?? []);
-    });
+    await withDb((db) => addUser(db, name, { superuser: opts.superuser, groups: opts.group ?? [] }));
     console.log(name);
   });
 user
   .command("list")
   .description("list users: name, superuser, groups")
   .action(async () => {
-    const rows = await withDb((db) => db.user.findMany({ orderBy: { username: "asc" }, include: { memberships: { include: { group: true } } } }));
-    for (const u of rows) console.log([u.username, u.isSuperuser ? "superuser" : "-", u.memberships.map((m) => m.group.name).sort().join(",") || "-"].join("\t"));
+    const rows = await withDb((db) => listUsers(db));
+    for (const u of rows) console.log([u.username, u.isSuperuser ? "superuser" : "-", u.groups.join(",") || "-"].join("\t"));
   });
 
 const group = program.command("group").description("groups (LAVA: a job with visibility {group: [..]} is visible to members of every listed group)");
@@ -86,10 +77,7 @@ group
   .argument("[users...]", "users to add (must exist)")
   .description("create a group and add users to it (idempotent)")
   .action(async (name: string, users: string[]) => {
-    await withDb(async (db) => {
-      await db.group.upsert({ where: { name }, create: { name }, update: {} });
-      for (const u of users) await setGroupMembership(db, name, u, true);
-    });
+    await withDb((db) => addGroup(db, name, users));
   });
 group
   .command("remove-member")
@@ -97,7 +85,7 @@ group
   .argument("<user>", "username")
   .description("remove a user from a group")
   .action(async (name: string, username: string) => {
-    await withDb((db) => setGroupMembership(db, name, username, false));
+    await withDb((db) => removeGroupMember(db, name, username));
   });
 
 const devices = program.command("devices").description("devices");
@@ -105,9 +93,9 @@ devices
   .command("list")
   .description("list devices")
   .action(async () => {
-    const rows = await withDb((db) => db.device.findMany({ orderBy: { hostname: "asc" }, include: { deviceType: true, worker: true } }));
+    const rows = await withDb((db) => listDevicesForAdmin(db));
     for (const d of rows) {
-      console.log([d.hostname, d.deviceType.name, d.worker?.hostname ?? "-", d.state, d.health, d.tags.join(",") || "-"].join("\t"));
+      console.log([d.hostname, d.deviceType, d.worker ?? "-", d.state, d.health, d.tags.join(",") || "-"].join("\t"));
     }
   });
 

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { JOB_STATES } from "@magma/protocol";
-import type { InstanceDb } from "@magma/db/instance";
+import { countJobsByState, outboxBacklog, workerLastPings, type InstanceDb } from "@magma/db/instance";
 
 /**
  * The instance's Prometheus metrics (prom-client), one registry per built app (tests run several
@@ -39,8 +39,8 @@ export class InstanceMetrics {
       labelNames: ["state"],
       registers,
       async collect() {
-        const rows = await db.testJob.groupBy({ by: ["state"], _count: { _all: true } });
-        for (const s of JOB_STATES) this.set({ state: s }, rows.find((r) => r.state === s)?._count._all ?? 0);
+        const counts = await countJobsByState(db, [...JOB_STATES]);
+        for (const s of JOB_STATES) this.set({ state: s }, counts[s] ?? 0);
       },
     });
     new Gauge({
@@ -48,14 +48,13 @@ export class InstanceMetrics {
       help: "Test jobs waiting for a device (state Submitted)",
       registers,
       async collect() {
-        this.set(await db.testJob.count({ where: { state: "Submitted" } }));
+        this.set((await countJobsByState(db, ["Submitted"]))["Submitted"] ?? 0);
       },
     });
     let outbox: Promise<{ n: number; oldest: Date | null }> | null = null;
     const readOutbox = () =>
-      (outbox ??= db.callbackOutbox
-        .aggregate({ where: { state: "pending" }, _count: { _all: true }, _min: { createdAt: true } })
-        .then((r) => ({ n: r._count._all, oldest: r._min.createdAt }))
+      (outbox ??= outboxBacklog(db)
+        .then((r) => ({ n: r.count, oldest: r.oldest }))
         .finally(() => setImmediate(() => (outbox = null))));
     new Gauge({
       name: "magma_instance_outbox_backlog",
@@ -81,7 +80,7 @@ export class InstanceMetrics {
       registers,
       async collect() {
         this.reset();
-        for (const w of await db.worker.findMany({ select: { hostname: true, lastPing: true } })) {
+        for (const w of await workerLastPings(db)) {
           if (w.lastPing) this.set({ worker: w.hostname }, w.lastPing.getTime() / 1000);
         }
       },

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { SUBMITTER_HEADER, ZLabUsername } from "@magma/protocol";
-import type { InstanceDb, InstanceTx, User } from "@magma/db/instance";
+import { canAdminister, findTokenOwnerByDigest, upsertUser, type InstanceDb, type InstanceTx, type User } from "@magma/db/instance";
 import { constantTimeEqual, digestSecret } from "@magma/db/secrets";
 import { AppError } from "../app-error.ts";
 
@@ -13,25 +13,18 @@ export interface TokenOwner {
 /**
  * Finds the owner of API token `secret` (and, when `username` is given, only if it is that user's,
  * as LAVA's `AuthToken.get_user_for_secret(username, secret)`), in ONE statement that also records
- * `last_used` (at most once a minute per token, so a busy script does not write on every call).
+ * `last_used` (at most once a minute per token, so a busy script does not write on every call;
+ * the statement is `findTokenOwnerByDigest` in the account repository).
  * Only the SHA-256 digest of the secret is stored; the row is found by its digest and the digests are
  * compared again in constant time.
  * @returns the owner, or null when no token matches
  */
 export async function tokenOwner(db: InstanceDb | InstanceTx, secret: string, username?: string): Promise<TokenOwner | null> {
   const digest = digestSecret(secret);
-  const rows = await db.$queryRaw<(User & { digest: string; federation: boolean })[]>`
-    WITH tok AS (SELECT id, user_id, secret_digest, federation, last_used FROM api_tokens WHERE secret_digest = ${digest}),
-    bump AS (
-      UPDATE api_tokens a SET last_used = now() FROM tok
-      WHERE a.id = tok.id AND (tok.last_used IS NULL OR tok.last_used < now() - interval '1 minute'))
-    SELECT u.id, u.username, u.is_superuser AS "isSuperuser", u.created_at AS "createdAt", tok.secret_digest AS digest, tok.federation
-    FROM tok JOIN users u ON u.id = tok.user_id`;
-  const row = rows[0];
-  if (!row || !constantTimeEqual(row.digest, digest)) return null;
-  if (username !== undefined && row.username !== username) return null;
-  const { digest: _digest, federation, ...user } = row;
-  return { user, federation };
+  const row = await findTokenOwnerByDigest(db, digest);
+  if (!row || !constantTimeEqual(row.storedDigest, digest)) return null;
+  if (username !== undefined && row.user.username !== username) return null;
+  return { user: row.user, federation: row.federation };
 }
 
 /** {@link tokenOwner}'s user, for callers that never act for others (XML-RPC). */
@@ -48,7 +41,7 @@ export async function userForSecret(db: InstanceDb | InstanceTx, secret: string,
 export async function actingUser(db: InstanceDb, owner: TokenOwner, name: string): Promise<User> {
   const ok = ZLabUsername.safeParse(name);
   if (!ok.success) throw new AppError("INVALID_REQUEST", `${SUBMITTER_HEADER}: '${name.slice(0, 200)}' ${ok.error.issues[0]!.message}`);
-  const user = await db.user.upsert({ where: { username: name }, create: { username: name, isSuperuser: false }, update: {} });
+  const user = await upsertUser(db, name);
   if (user.isSuperuser && !owner.user.isSuperuser) {
     throw new AppError("FORBIDDEN", `Permission denied: ${SUBMITTER_HEADER} names superuser '${name}', but the token's user '${owner.user.username}' is not a superuser`);
   }
@@ -88,5 +81,16 @@ export async function authenticateToken(db: InstanceDb, headers: IncomingHttpHea
 export async function requireUser(db: InstanceDb, headers: IncomingHttpHeaders): Promise<User> {
   const user = await authenticateToken(db, headers);
   if (!user) throw new AppError("UNAUTHENTICATED", "Authentication credentials were not provided.");
+  return user;
+}
+
+/**
+ * Like {@link requireUser} for lab administration (devices, dictionaries, health): the caller must be
+ * allowed by the policy's `canAdminister` (superusers).
+ * @throws AppError UNAUTHENTICATED (no or bad token), FORBIDDEN `Permission denied: user 'x' is not a superuser`
+ */
+export async function requireAdmin(db: InstanceDb, headers: IncomingHttpHeaders): Promise<User> {
+  const user = await requireUser(db, headers);
+  if (!canAdminister(user)) throw new AppError("FORBIDDEN", `Permission denied: user '${user.username}' is not a superuser`);
   return user;
 }

@@ -71,7 +71,7 @@ const rpc = async (method: string, params: string, token?: [string, string]) => 
   return r.text();
 };
 
-describe("job visibility on every instance surface (one policy: auth/job-visibility.ts)", () => {
+describe("job visibility on every instance surface (one policy: packages/db instance repositories/job-visibility.ts)", () => {
   for (const who of Object.keys(WHO) as Who[]) {
     it(`${who}: REST list/detail/logs/results/exports, XML-RPC and the federation feed agree`, async () => {
       const token = WHO[who];

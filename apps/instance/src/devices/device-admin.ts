@@ -1,24 +1,19 @@
 import { parse as parseYaml, stringify } from "yaml";
 import { ZDeviceDictionaryOverrides } from "@magma/protocol";
-import type { DeviceHealth, InstanceDb, Prisma } from "@magma/db/instance";
+import type { TDeviceHealth } from "@magma/protocol";
+import { ensureTag, findDeviceDetail, findWorkerDetail, listDeviceDetails, setDeviceTags, updateDeviceFields, type InstanceDb, type TDeviceDetail } from "@magma/db/instance";
 import { AppError } from "../app-error.ts";
 import type { InstanceContext } from "../context.ts";
 import { renderDeviceDictionary } from "./render-device-dictionary.ts";
 
-const DEVICE_INCLUDE = {
-  deviceType: { select: { name: true, healthCheckDefinition: true, disableHealthCheck: true, dictionary: true } },
-  worker: { select: { hostname: true } },
-} as const;
-export type DeviceWithNames = Prisma.DeviceGetPayload<{ include: typeof DEVICE_INCLUDE }>;
-
 /** Devices by hostname; Retired ones only when `showAll` (LAVA `devices.list(show_all)`). */
-export async function listDevicesWithNames(db: InstanceDb, showAll: boolean): Promise<DeviceWithNames[]> {
-  return db.device.findMany({ where: showAll ? {} : { health: { not: "Retired" } }, include: DEVICE_INCLUDE, orderBy: { hostname: "asc" } });
+export async function listDevicesWithNames(db: InstanceDb, showAll: boolean): Promise<TDeviceDetail[]> {
+  return listDeviceDetails(db, showAll);
 }
 
 /** @throws AppError NOT_FOUND `Device '<hostname>' was not found.` (LAVA's text) */
-export async function getDevice(db: InstanceDb, hostname: string): Promise<DeviceWithNames> {
-  const d = await db.device.findUnique({ where: { hostname }, include: DEVICE_INCLUDE });
+export async function getDevice(db: InstanceDb, hostname: string): Promise<TDeviceDetail> {
+  const d = await findDeviceDetail(db, hostname);
   if (!d) throw new AppError("NOT_FOUND", `Device '${hostname}' was not found.`);
   return d;
 }
@@ -30,8 +25,8 @@ export async function getDevice(db: InstanceDb, hostname: string): Promise<Devic
  */
 export async function getDeviceDictionaryText(db: InstanceDb, hostname: string, render: boolean): Promise<string> {
   const d = await getDevice(db, hostname);
-  if (render) return renderDeviceDictionary({ hostname: d.hostname, deviceType: d.deviceType.name, defaults: d.deviceType.dictionary, overrides: d.dictionary });
-  const own = (d.dictionary ?? {}) as Record<string, unknown>;
+  if (render) return renderDeviceDictionary({ hostname: d.hostname, deviceType: d.deviceType, defaults: d.deviceTypeDictionary, overrides: d.dictionary });
+  const own = d.dictionary;
   return Object.keys(own).length ? stringify(own, { lineWidth: 0, sortMapEntries: true }) : "";
 }
 
@@ -61,8 +56,8 @@ export function parseDictionaryYaml(text: string, what: string): Record<string, 
 /** Adds a tag to a device, creating the tag in the catalogue when new (LAVA `devices.tags.add`). */
 export async function addDeviceTag(ctx: InstanceContext, hostname: string, tag: string): Promise<void> {
   const d = await getDevice(ctx.db, hostname);
-  await ctx.db.tag.upsert({ where: { name: tag }, create: { name: tag }, update: {} });
-  if (!d.tags.includes(tag)) await ctx.db.device.update({ where: { hostname }, data: { tags: [...d.tags, tag] } });
+  await ensureTag(ctx.db, tag);
+  if (!d.tags.includes(tag)) await setDeviceTags(ctx.db, hostname, [...d.tags, tag]);
   ctx.scheduler?.trigger();
 }
 
@@ -70,11 +65,11 @@ export async function addDeviceTag(ctx: InstanceContext, hostname: string, tag: 
 export async function deleteDeviceTag(ctx: InstanceContext, hostname: string, tag: string): Promise<void> {
   const d = await getDevice(ctx.db, hostname);
   if (!d.tags.includes(tag)) throw new AppError("NOT_FOUND", `Tag '${tag}' was not found on device '${hostname}'.`);
-  await ctx.db.device.update({ where: { hostname }, data: { tags: d.tags.filter((t) => t !== tag) } });
+  await setDeviceTags(ctx.db, hostname, d.tags.filter((t) => t !== tag));
 }
 
 export interface UpdateDeviceOptions {
-  health?: DeviceHealth | null;
+  health?: TDeviceHealth | null;
   description?: string | null;
   workerHostname?: string | null;
 }
@@ -89,14 +84,11 @@ export async function updateDevice(ctx: InstanceContext, hostname: string, o: Up
   const d = await getDevice(ctx.db, hostname);
   let workerId: number | undefined;
   if (o.workerHostname) {
-    const w = await ctx.db.worker.findUnique({ where: { hostname: o.workerHostname } });
+    const w = await findWorkerDetail(ctx.db, o.workerHostname);
     if (!w) throw new AppError("NOT_FOUND", `Worker '${o.workerHostname}' was not found.`);
     workerId = w.id;
   }
-  await ctx.db.device.update({
-    where: { id: d.id },
-    data: { ...(o.health ? { health: o.health } : {}), ...(o.description != null ? { description: o.description } : {}), ...(workerId ? { workerId } : {}) },
-  });
+  await updateDeviceFields(ctx.db, d.id, { ...(o.health ? { health: o.health } : {}), ...(o.description != null ? { description: o.description } : {}), ...(workerId ? { workerId } : {}) });
   ctx.logger.info({ deviceHostname: hostname, ...o }, "device updated");
   ctx.scheduler?.trigger();
 }

@@ -1,24 +1,19 @@
 import { stringify } from "yaml";
-import type { HealthDenominator, InstanceDb, Prisma } from "@magma/db/instance";
+import { findDeviceTypeDetail, listDeviceTypeDetails, updateDeviceTypeFields, type InstanceDb, type TDeviceTypeDetail } from "@magma/db/instance";
 import { AppError } from "../app-error.ts";
 import type { InstanceContext } from "../context.ts";
 import { validateDefinition } from "../jobs/submit-job.ts";
 import { parseDictionaryYaml } from "./device-admin.ts";
 
-const TYPE_INCLUDE = {
-  devices: { select: { hostname: true, health: true }, orderBy: { hostname: "asc" } },
-  aliases: { select: { name: true }, orderBy: { name: "asc" } },
-} as const;
-export type DeviceTypeWithDevices = Prisma.DeviceTypeGetPayload<{ include: typeof TYPE_INCLUDE }>;
 
 /** Device types by name; hidden ones (`display` false) only when `showAll` (LAVA `device_types.list`). */
-export async function listDeviceTypesWithDevices(db: InstanceDb, showAll: boolean): Promise<DeviceTypeWithDevices[]> {
-  return db.deviceType.findMany({ where: showAll ? {} : { display: true }, include: TYPE_INCLUDE, orderBy: { name: "asc" } });
+export async function listDeviceTypesWithDevices(db: InstanceDb, showAll: boolean): Promise<TDeviceTypeDetail[]> {
+  return listDeviceTypeDetails(db, showAll);
 }
 
 /** @throws AppError NOT_FOUND `Device-type '<name>' was not found.` (LAVA's text) */
-export async function getDeviceType(db: InstanceDb, name: string): Promise<DeviceTypeWithDevices> {
-  const t = await db.deviceType.findUnique({ where: { name }, include: TYPE_INCLUDE });
+export async function getDeviceType(db: InstanceDb, name: string): Promise<TDeviceTypeDetail> {
+  const t = await findDeviceTypeDetail(db, name);
   if (!t) throw new AppError("NOT_FOUND", `Device-type '${name}' was not found.`);
   return t;
 }
@@ -29,7 +24,7 @@ export const stripSuffix = (name: string, suffix: string) => (name.endsWith(suff
 /** The device-type "template": Magma's device-dictionary defaults of the type, as YAML text. */
 export async function getDeviceTypeTemplate(db: InstanceDb, name: string): Promise<string> {
   const t = await getDeviceType(db, stripSuffix(name, ".jinja2"));
-  const d = (t.dictionary ?? {}) as Record<string, unknown>;
+  const d = t.dictionary;
   return Object.keys(d).length ? stringify(d, { lineWidth: 0, sortMapEntries: true }) : "";
 }
 
@@ -37,7 +32,7 @@ export async function getDeviceTypeTemplate(db: InstanceDb, name: string): Promi
 export async function setDeviceTypeTemplate(ctx: InstanceContext, name: string, text: string): Promise<void> {
   const t = await getDeviceType(ctx.db, stripSuffix(name, ".jinja2"));
   const dict = parseDictionaryYaml(text, `Device-type '${t.name}' template`);
-  await ctx.db.deviceType.update({ where: { id: t.id }, data: { dictionary: dict as object } });
+  await updateDeviceTypeFields(ctx.db, t.id, { dictionary: dict });
   ctx.logger.info({ deviceType: t.name }, "device-type template set");
 }
 
@@ -56,7 +51,7 @@ export async function getHealthCheck(db: InstanceDb, name: string): Promise<stri
 export async function setHealthCheck(ctx: InstanceContext, name: string, text: string): Promise<void> {
   const t = await getDeviceType(ctx.db, stripSuffix(name, ".yaml"));
   validateDefinition(text);
-  await ctx.db.deviceType.update({ where: { id: t.id }, data: { healthCheckDefinition: text } });
+  await updateDeviceTypeFields(ctx.db, t.id, { healthCheckDefinition: text });
   ctx.logger.info({ deviceType: t.name }, "device-type health-check set");
   ctx.scheduler?.trigger();
 }
@@ -65,22 +60,19 @@ export interface UpdateDeviceTypeOptions {
   description?: string | null;
   display?: boolean | null;
   healthFrequency?: number | null;
-  healthDenominator?: HealthDenominator | null;
+  healthDenominator?: "hours" | "jobs" | null;
   healthDisabled?: boolean | null;
 }
 
 /** Updates the non-null fields (LAVA `device_types.update`). @throws AppError NOT_FOUND */
 export async function updateDeviceType(ctx: InstanceContext, name: string, o: UpdateDeviceTypeOptions): Promise<void> {
   const t = await getDeviceType(ctx.db, name);
-  await ctx.db.deviceType.update({
-    where: { id: t.id },
-    data: {
-      ...(o.description != null ? { description: o.description } : {}),
-      ...(o.display != null ? { display: o.display } : {}),
-      ...(o.healthFrequency != null ? { healthFrequency: o.healthFrequency } : {}),
-      ...(o.healthDenominator != null ? { healthDenominator: o.healthDenominator } : {}),
-      ...(o.healthDisabled != null ? { disableHealthCheck: o.healthDisabled } : {}),
-    },
+  await updateDeviceTypeFields(ctx.db, t.id, {
+    ...(o.description != null ? { description: o.description } : {}),
+    ...(o.display != null ? { display: o.display } : {}),
+    ...(o.healthFrequency != null ? { healthFrequency: o.healthFrequency } : {}),
+    ...(o.healthDenominator != null ? { healthDenominator: o.healthDenominator } : {}),
+    ...(o.healthDisabled != null ? { disableHealthCheck: o.healthDisabled } : {}),
   });
   ctx.scheduler?.trigger();
 }

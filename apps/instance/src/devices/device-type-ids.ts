@@ -1,4 +1,4 @@
-import type { InstanceDb } from "@magma/db/instance";
+import { findDeviceTypeId, type InstanceDb } from "@magma/db/instance";
 
 /** How long a device type's id is trusted without asking the database again, ms. */
 export const DEVICE_TYPE_ID_TTL_MS = 60_000;
@@ -22,13 +22,13 @@ export async function deviceTypeIdByName(db: InstanceDb, name: string): Promise<
   const hit = cache.get(name);
   const now = Date.now();
   if (hit && now - hit.at < DEVICE_TYPE_ID_TTL_MS) return hit.id;
-  const row = await db.deviceType.findUnique({ where: { name }, select: { id: true } });
-  if (!row) {
+  const id = await findDeviceTypeId(db, name);
+  if (id === null) {
     cache.delete(name);
     return null;
   }
-  cache.set(name, { id: row.id, at: now });
-  return row.id;
+  cache.set(name, { id, at: now });
+  return id;
 }
 
 /** Drops the cached id of `name` (or every cached id of `db`). */

@@ -1,9 +1,7 @@
 import type { TDeviceDictionaryResponse } from "@magma/protocol";
-import type { InstanceDb } from "@magma/db/instance";
+import { findDeviceDetail, type InstanceDb } from "@magma/db/instance";
 import { AppError } from "../app-error.ts";
 import { renderDeviceDictionary } from "./render-device-dictionary.ts";
-
-const asRecord = (v: unknown): Record<string, unknown> => (v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
 
 /**
  * A device's dictionary as stored and as the worker receives it (LAVA's `devices dict get` with and
@@ -12,15 +10,15 @@ const asRecord = (v: unknown): Record<string, unknown> => (v && typeof v === "ob
  * @throws AppError NOT_FOUND `Device '<hostname>' not found`
  */
 export async function getDeviceDictionary(db: InstanceDb, hostname: string): Promise<TDeviceDictionaryResponse> {
-  const device = await db.device.findUnique({ where: { hostname }, include: { deviceType: true } });
+  const device = await findDeviceDetail(db, hostname);
   if (!device) throw new AppError("NOT_FOUND", `Device '${hostname}' not found`);
-  const dictionary = asRecord(device.dictionary);
-  const defaults = asRecord(device.deviceType.dictionary);
+  const dictionary = device.dictionary;
+  const defaults = device.deviceTypeDictionary;
   return {
     hostname,
-    device_type: device.deviceType.name,
+    device_type: device.deviceType,
     dictionary,
     device_type_defaults: defaults,
-    rendered: renderDeviceDictionary({ hostname, deviceType: device.deviceType.name, defaults, overrides: dictionary }),
+    rendered: renderDeviceDictionary({ hostname, deviceType: device.deviceType, defaults, overrides: dictionary }),
   };
 }

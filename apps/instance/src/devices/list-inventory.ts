@@ -1,20 +1,19 @@
 import type { TDeviceSummary, TDeviceTypeSummary, TInstanceOverview, TWorkerSummary } from "@magma/protocol";
-import type { InstanceDb } from "@magma/db/instance";
+import { countJobsByState, listDeviceRecords, listDeviceTypeRecords, listWorkerRecords, type InstanceDb } from "@magma/db/instance";
 
 /** Version string of this instance (`system/version/`). */
 export const INSTANCE_VERSION = "2023.01+magma.0";
 
 /** Devices, LAVA `api/v0.2/devices/` items, by hostname. */
 export async function listDevices(db: InstanceDb): Promise<TDeviceSummary[]> {
-  const rows = await db.device.findMany({ orderBy: { hostname: "asc" }, include: { deviceType: { select: { name: true } }, worker: { select: { hostname: true } } } });
-  return rows.map((d) => ({
+  return (await listDeviceRecords(db)).map((d) => ({
     hostname: d.hostname,
-    device_type: d.deviceType.name,
+    device_type: d.deviceType,
     description: d.description,
     tags: d.tags,
     state: d.state,
     health: d.health,
-    worker_host: d.worker?.hostname ?? null,
+    worker_host: d.worker,
     current_job: d.currentJobId,
     last_health_report_job: d.lastHealthReportJobId,
   }));
@@ -22,8 +21,7 @@ export async function listDevices(db: InstanceDb): Promise<TDeviceSummary[]> {
 
 /** Device types, LAVA `api/v0.2/devicetypes/` items, by name. */
 export async function listDeviceTypes(db: InstanceDb): Promise<TDeviceTypeSummary[]> {
-  const rows = await db.deviceType.findMany({ orderBy: { name: "asc" } });
-  return rows.map((t) => ({
+  return (await listDeviceTypeRecords(db)).map((t) => ({
     name: t.name,
     description: t.description,
     display: t.display,
@@ -35,8 +33,7 @@ export async function listDeviceTypes(db: InstanceDb): Promise<TDeviceTypeSummar
 
 /** Workers, LAVA `api/v0.2/workers/` items without the token, by hostname. */
 export async function listWorkers(db: InstanceDb): Promise<TWorkerSummary[]> {
-  const rows = await db.worker.findMany({ orderBy: { hostname: "asc" } });
-  return rows.map((w) => ({
+  return (await listWorkerRecords(db)).map((w) => ({
     hostname: w.hostname,
     description: w.description,
     state: w.state,
@@ -52,16 +49,15 @@ export async function getOverview(db: InstanceDb, name: string): Promise<TInstan
   const [workers, devices, types, counts] = await Promise.all([
     listWorkers(db),
     listDevices(db),
-    db.deviceType.findMany({ orderBy: { name: "asc" }, select: { name: true } }),
-    db.testJob.groupBy({ by: ["state"], where: { state: { in: ["Submitted", "Scheduled", "Running"] } }, _count: { _all: true } }),
+    listDeviceTypeRecords(db),
+    countJobsByState(db, ["Submitted", "Scheduled", "Running"]),
   ]);
-  const n = (s: string) => counts.find((c) => c.state === s)?._count._all ?? 0;
   return {
     name,
     version: INSTANCE_VERSION,
     workers: workers.map((w) => ({ hostname: w.hostname, state: w.state, health: w.health, last_ping: w.last_ping })),
     devices: devices.map((d) => ({ hostname: d.hostname, device_type: d.device_type, state: d.state, health: d.health, worker_host: d.worker_host, current_job: d.current_job })),
     device_types: types.map((t) => t.name),
-    queue: { submitted: n("Submitted"), scheduled: n("Scheduled"), running: n("Running") },
+    queue: { submitted: counts["Submitted"] ?? 0, scheduled: counts["Scheduled"] ?? 0, running: counts["Running"] ?? 0 },
   };
 }

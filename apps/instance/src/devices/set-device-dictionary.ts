@@ -1,6 +1,6 @@
 import { parse } from "yaml";
 import { ZDeviceDictionary, ZDeviceDictionaryOverrides, type TDeviceDictionaryResponse } from "@magma/protocol";
-import type { InstanceDb, User } from "@magma/db/instance";
+import { canAdminister, findDeviceDetail, setDeviceDictionaryKeys, type InstanceDb, type User } from "@magma/db/instance";
 import { AppError } from "../app-error.ts";
 import type { Logger } from "../logger.ts";
 import { getDeviceDictionary } from "./get-device-dictionary.ts";
@@ -32,7 +32,7 @@ export interface SetDeviceDictionaryOptions {
  *   each bad key (`dictionary.power_on_command: …`), a YAML syntax error or a jinja2 template
  */
 export async function setDeviceDictionary({ db, logger, user, hostname, dictionary }: SetDeviceDictionaryOptions): Promise<TDeviceDictionaryResponse> {
-  if (!user.isSuperuser) throw new AppError("FORBIDDEN", `Permission denied: user '${user.username}' cannot change device '${hostname}'`);
+  if (!canAdminister(user)) throw new AppError("FORBIDDEN", `Permission denied: user '${user.username}' cannot change device '${hostname}'`);
   let raw: unknown = dictionary;
   if (typeof dictionary === "string") {
     if (/\{%|\{\{/.test(dictionary)) {
@@ -53,12 +53,12 @@ export async function setDeviceDictionary({ db, logger, user, hostname, dictiona
   const describe = (issues: { path: PropertyKey[]; message: string }[]) => issues.map((i) => `dictionary.${i.path.map(String).join(".")}: ${i.message}`).join("; ");
   const own = ZDeviceDictionaryOverrides.safeParse(keys);
   if (!own.success) throw new AppError("INVALID_REQUEST", `Invalid device dictionary for '${hostname}': ${describe(own.error.issues)}`);
-  const device = await db.device.findUnique({ where: { hostname }, include: { deviceType: true } });
+  const device = await findDeviceDetail(db, hostname);
   if (!device) throw new AppError("NOT_FOUND", `Device '${hostname}' not found`);
-  const rendered = renderDeviceDictionary({ hostname, deviceType: device.deviceType.name, defaults: device.deviceType.dictionary, overrides: keys });
+  const rendered = renderDeviceDictionary({ hostname, deviceType: device.deviceType, defaults: device.deviceTypeDictionary, overrides: keys });
   const merged = ZDeviceDictionary.safeParse(parse(rendered));
-  if (!merged.success) throw new AppError("INVALID_REQUEST", `Invalid device dictionary for '${hostname}' once merged with device type '${device.deviceType.name}': ${describe(merged.error.issues)}`);
-  await db.device.update({ where: { id: device.id }, data: { dictionary: keys as object } });
+  if (!merged.success) throw new AppError("INVALID_REQUEST", `Invalid device dictionary for '${hostname}' once merged with device type '${device.deviceType}': ${describe(merged.error.issues)}`);
+  await setDeviceDictionaryKeys(db, device.id, keys);
   logger.info({ device: hostname, by: user.username, keys: Object.keys(keys) }, "device dictionary set");
   return getDeviceDictionary(db, hostname);
 }

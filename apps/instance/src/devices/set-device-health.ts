@@ -1,5 +1,5 @@
 import type { TDeviceHealth } from "@magma/protocol";
-import type { User } from "@magma/db/instance";
+import { canAdminister, setDeviceHealthLocked, type User } from "@magma/db/instance";
 import { AppError } from "../app-error.ts";
 import type { InstanceContext } from "../context.ts";
 
@@ -31,14 +31,9 @@ export interface SetDeviceHealthResult {
  * @throws AppError FORBIDDEN (not a superuser), NOT_FOUND (unknown device)
  */
 export async function setDeviceHealth({ ctx, user, hostname, health, reason }: SetDeviceHealthOptions): Promise<SetDeviceHealthResult> {
-  if (!user.isSuperuser) throw new AppError("FORBIDDEN", `Permission denied: user '${user.username}' cannot change the health of device '${hostname}'`);
-  const previous = await ctx.db.$transaction(async (tx) => {
-    const rows = await tx.$queryRaw<{ health: TDeviceHealth }[]>`SELECT health::text AS health FROM devices WHERE hostname = ${hostname} FOR UPDATE`;
-    const row = rows[0];
-    if (!row) throw new AppError("NOT_FOUND", `Device '${hostname}' not found`);
-    if (row.health !== health) await tx.device.update({ where: { hostname }, data: { health } });
-    return row.health;
-  });
+  if (!canAdminister(user)) throw new AppError("FORBIDDEN", `Permission denied: user '${user.username}' cannot change the health of device '${hostname}'`);
+  const previous = await setDeviceHealthLocked(ctx.db, hostname, health);
+  if (previous === null) throw new AppError("NOT_FOUND", `Device '${hostname}' not found`);
   const changed = previous !== health;
   if (changed) {
     ctx.logger.info({ device: hostname, by: user.username, from: previous, to: health, reason }, "device health set");

@@ -1,7 +1,5 @@
-import type { InstanceDb } from "@magma/db/instance";
-import { readLogs } from "../logs/read-logs.ts";
+import { listCasesForExport, readLogLines, type InstanceDb } from "@magma/db/instance";
 import { formatLogLine } from "../notify/format.ts";
-import { loadCases } from "./results-export.ts";
 
 const attr = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 // eslint-disable-next-line no-control-regex
@@ -23,10 +21,10 @@ function durationSeconds(meta: unknown): number {
  * @param endTime the job's end_time (now when unfinished)
  */
 export async function jobToJunit(db: InstanceDb, jobId: number, endTime: Date | null): Promise<string> {
-  const cases = await loadCases(db, { jobId });
+  const cases = await listCasesForExport(db, { jobId });
   const stamp = pyIso(endTime ?? new Date());
   const suites = new Map<string, typeof cases>();
-  for (const c of cases) suites.set(c.suite.name, [...(suites.get(c.suite.name) ?? []), c]);
+  for (const c of cases) suites.set(c.suite, [...(suites.get(c.suite) ?? []), c]);
   let failures = 0;
   let total = 0;
   let totalTime = 0;
@@ -43,7 +41,7 @@ export async function jobToJunit(db: InstanceDb, jobId: number, endTime: Date | 
       const d = durationSeconds(c.metadata);
       const head = `\t\t<testcase name="${attr(c.name)}"${d ? ` time="${d.toFixed(6)}"` : ""} timestamp="${pyIso(c.logged)}" classname="${attr(name)}"`;
       if (c.result === "fail") {
-        const lines = c.startLogLine !== null && c.endLogLine !== null ? await readLogs(db, jobId, c.startLogLine, Math.max(c.endLogLine, c.startLogLine + 1)) : [];
+        const lines = c.startLogLine !== null && c.endLogLine !== null ? await readLogLines(db, jobId, c.startLogLine, Math.max(c.endLogLine, c.startLogLine + 1)) : [];
         body.push(`${head}>`, `\t\t\t<failure type="failure" message="failed">${text(lines.map((l) => formatLogLine(l) + "\n").join(""))}</failure>`, `\t\t</testcase>`);
       } else if (c.result === "skip") {
         body.push(`${head}>`, `\t\t\t<skipped type="skipped" message="skipped"/>`, `\t\t</testcase>`);

@@ -1,38 +1,9 @@
 import { stringify } from "yaml";
-import type { InstanceDb, TestCase, TestSuite } from "@magma/db/instance";
+import type { TTestCaseRecord } from "@magma/db/instance";
 import { toLavaTestCaseExport } from "../results/test-case-dto.ts";
 import { pyRepr } from "./py-repr.ts";
 
-type CaseRow = TestCase & { suite: Pick<TestSuite, "name"> };
-
-export interface CaseQuery {
-  jobId: number;
-  /** only this suite (by name) */
-  suite?: string;
-  /** only cases of this name (within `suite`) */
-  caseName?: string;
-  limit?: number;
-  offset?: number;
-}
-
-/**
- * Test cases of a job in LAVA's export order: suite by suite (suite id), cases by id within a suite,
- * as LAVA's `export_testsuite`/`export_testjob` iterate `testsuite_set` then `testcase_set`.
- */
-export async function loadCases(db: InstanceDb, q: CaseQuery): Promise<CaseRow[]> {
-  return db.testCase.findMany({
-    where: { jobId: q.jobId, ...(q.suite !== undefined ? { suite: { name: q.suite } } : {}), ...(q.caseName !== undefined ? { name: q.caseName } : {}) },
-    include: { suite: { select: { name: true } } },
-    orderBy: [{ suiteId: "asc" }, { id: "asc" }],
-    ...(q.offset ? { skip: q.offset } : {}),
-    ...(q.limit ? { take: q.limit } : {}),
-  });
-}
-
-/** Suites of a job by id: `{id, job, name}` (LAVA `get_testjob_suites_list_*`). */
-export async function loadSuites(db: InstanceDb, jobId: number): Promise<{ id: number; jobId: number; name: string }[]> {
-  return db.testSuite.findMany({ where: { jobId }, orderBy: { id: "asc" }, select: { id: true, jobId: true, name: true } });
-}
+type CaseRow = TTestCaseRecord;
 
 /**
  * `yaml.safe_dump` look: block style, keys sorted, single-quoted strings where quoting is needed.

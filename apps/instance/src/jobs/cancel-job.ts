@@ -1,19 +1,18 @@
-import type { User } from "@magma/db/instance";
+import { canChangeJob, type User } from "@magma/db/instance";
 import { AppError } from "../app-error.ts";
 import { inTransaction, type InstanceContext } from "../context.ts";
+import { getVisibleJob } from "./get-job.ts";
 import { goStateCanceling } from "./job-transitions.ts";
-import { canChangeJob, canViewJob } from "../auth/job-visibility.ts";
 
 /**
  * Cancels a job, as LAVA's `jobs/<id>/cancel/`: Submitted → Finished/Canceled at once; Scheduled or
  * Running → Canceling (the worker sees it in the next ping's `cancel`); Canceling/Finished unchanged.
- * Only the submitter or a superuser may cancel.
+ * Only the submitter or a superuser may cancel (the visibility policy's `canChangeJob`).
  * @returns the job's state after the call
- * @throws AppError NOT_FOUND (unknown or invisible job), FORBIDDEN (not the submitter)
+ * @throws JobNotFound (unknown or invisible job), AppError FORBIDDEN (not the submitter)
  */
 export async function cancelJob(ctx: InstanceContext, jobId: number, user: User): Promise<{ state: string; changed: boolean }> {
-  const job = await ctx.db.testJob.findUnique({ where: { id: jobId } });
-  if (!job || !(await canViewJob(ctx.db, job, user))) throw new AppError("NOT_FOUND", `Job ${jobId} not found`);
+  const job = await getVisibleJob(ctx.db, jobId, user);
   if (!canChangeJob(job, user)) throw new AppError("FORBIDDEN", `Permission denied: user '${user.username}' cannot cancel job ${jobId}`);
   const r = await inTransaction(ctx, (t) => goStateCanceling(t, jobId));
   if (r.changed) ctx.logger.info({ jobId, by: user.username, state: r.job.state }, "job canceled");

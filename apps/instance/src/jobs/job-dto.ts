@@ -1,29 +1,16 @@
 import { redactDefinition, type TJobDetail, type TJobSummary } from "@magma/protocol";
-import type { TestJob, User } from "@magma/db/instance";
+import type { TJobRecord, TJobWithDefinition } from "@magma/db/instance";
 
-export type JobWithNames = TestJob & {
-  submitter: Pick<User, "username">;
-  requestedDeviceType: { name: string };
-  actualDevice: { hostname: string } | null;
-};
-
-/** Prisma include that gives {@link JobWithNames}. */
-export const JOB_NAMES_INCLUDE = {
-  submitter: { select: { username: true } },
-  requestedDeviceType: { select: { name: true } },
-  actualDevice: { select: { hostname: true } },
-} as const;
-
-/** REST job item, LAVA's field names (protocol ZJobSummary). */
-export function toJobSummary(j: JobWithNames): TJobSummary {
+/** REST job item, LAVA's field names (protocol ZJobSummary), from a repository record. */
+export function toJobSummary(j: TJobRecord): TJobSummary {
   return {
     id: j.id,
-    submitter: j.submitter.username,
+    submitter: j.submitter,
     description: j.description,
     health_check: j.healthCheck,
-    requested_device_type: j.requestedDeviceType.name,
+    requested_device_type: j.requestedDeviceType,
     tags: j.tags,
-    actual_device: j.actualDevice?.hostname ?? null,
+    actual_device: j.actualDevice,
     submit_time: j.submitTime.toISOString(),
     start_time: j.startTime?.toISOString() ?? null,
     end_time: j.endTime?.toISOString() ?? null,
@@ -31,7 +18,7 @@ export function toJobSummary(j: JobWithNames): TJobSummary {
     health: j.health,
     priority: j.priority,
     visibility: j.visibility,
-    metadata: (j.metadata ?? {}) as Record<string, string>,
+    metadata: j.metadata,
     failure_comment: j.failureComment,
     error_type: j.errorType,
   };
@@ -41,7 +28,6 @@ export function toJobSummary(j: JobWithNames): TJobSummary {
  * REST job detail: the summary plus both definitions (protocol ZJobDetail), secrets replaced by
  * `[MASKED]` (`redactDefinition`: secrets, image headers, auto_login passwords, notify tokens).
  */
-export function toJobDetail(j: JobWithNames): TJobDetail {
+export function toJobDetail(j: TJobWithDefinition): TJobDetail {
   return { ...toJobSummary(j), definition: redactDefinition(j.definition), original_definition: redactDefinition(j.originalDefinition) };
 }
-

@@ -3,7 +3,7 @@ import { stringify } from "yaml";
 import { formatDefinitionErrors, parseJobDefinition, type TJobDefinition, type TVisibility } from "@magma/protocol";
 import type { User } from "@magma/db/instance";
 import { AppError } from "../app-error.ts";
-import { storedVisibility } from "../auth/job-visibility.ts";
+import { storedVisibility } from "@magma/db/instance";
 import type { InstanceContext } from "../context.ts";
 import { deviceTypeIdByName, forgetDeviceTypeId } from "../devices/device-type-ids.ts";
 

@@ -1,8 +1,7 @@
 import { stringify } from "yaml";
 import { jobHealthInt, jobStateInt, legacyStatus, redactDefinition, type TNotifyDataset, type TNotifyPayload } from "@magma/protocol";
-import type { InstanceDb, InstanceTx } from "@magma/db/instance";
+import { findJob, listCasesById, readAllLogLines, wireVisibility, type InstanceDb, type InstanceTx } from "@magma/db/instance";
 import { formatLogLine, pyDatetime } from "./format.ts";
-import { wireVisibility } from "../auth/job-visibility.ts";
 import { toLavaTestCaseExport } from "../results/test-case-dto.ts";
 
 /** The notify dataset (protocol ZNotifyDataset). */
@@ -29,10 +28,8 @@ export interface BuildPayloadOptions {
  * @throws Error when the job does not exist (the outbox row is then retried, and logged)
  */
 export async function buildNotifyPayload({ db, jobId, dataset, token, instanceName }: BuildPayloadOptions): Promise<TNotifyPayload> {
-  const job = await db.testJob.findUniqueOrThrow({
-    where: { id: jobId },
-    include: { submitter: true, actualDevice: true, requestedDeviceType: true },
-  });
+  const job = await findJob(db, jobId);
+  if (!job) throw new Error(`buildNotifyPayload: job ${jobId} does not exist`);
   const { status, statusString } = legacyStatus(job.state, job.health);
   const payload: TNotifyPayload = {
     id: job.id,
@@ -45,33 +42,33 @@ export async function buildNotifyPayload({ db, jobId, dataset, token, instanceNa
     submit_time: pyDatetime(job.submitTime),
     start_time: pyDatetime(job.startTime),
     end_time: pyDatetime(job.endTime),
-    submitter_username: job.submitter.username,
+    submitter_username: job.submitter,
     failure_comment: job.failureComment,
     priority: job.priority,
     description: job.description,
-    actual_device_id: job.actualDevice?.hostname ?? null,
+    actual_device_id: job.actualDevice,
     // the receiver gets its own token below; the definition's secrets stay on the instance
     definition: redactDefinition(job.definition),
-    metadata: (job.metadata ?? {}) as Record<string, string>,
+    metadata: job.metadata,
   };
   if (token !== null) payload.token = token;  // right after metadata, as withToken() puts it
   if (dataset === "logs" || dataset === "all") {
-    const lines = await db.logLine.findMany({ where: { jobId }, orderBy: { index: "asc" } });
+    const lines = await readAllLogLines(db, jobId);
     payload.log = lines.map((l) => formatLogLine(l) + "\n").join("");
   }
   if (dataset === "results" || dataset === "all") {
-    const cases = await db.testCase.findMany({ where: { jobId }, include: { suite: { select: { name: true } } }, orderBy: { id: "asc" } });
+    const cases = await listCasesById(db, jobId);
     const bySuite = new Map<string, Record<string, unknown>[]>();
     for (const c of cases) {
-      const list = bySuite.get(c.suite.name) ?? [];
+      const list = bySuite.get(c.suite) ?? [];
       list.push(toLavaTestCaseExport(c));
-      bySuite.set(c.suite.name, list);
+      bySuite.set(c.suite, list);
     }
     payload.results = Object.fromEntries([...bySuite].map(([suite, list]) => [suite, stringify(list, { singleQuote: true, lineWidth: 0 })]));
   }
   payload.magma = {
     instance: instanceName,
-    device_type: job.requestedDeviceType.name,
+    device_type: job.requestedDeviceType,
     error_type: job.errorType,
     health_check: job.healthCheck,
     visibility: wireVisibility(job.visibility),

@@ -1,35 +1,30 @@
 import type { TTestCase, TTestSuite } from "@magma/protocol";
-import type { TestCase, TestSuite } from "@magma/db/instance";
+import type { TTestCaseRecord, TTestSuiteRecord } from "@magma/db/instance";
 import { pyDatetime } from "../notify/format.ts";
 
-type CaseRow = TestCase & { suite: Pick<TestSuite, "name"> };
-
-/** Decimal measurement as LAVA shows it (`"1.83"`), or null. */
-export function measurementString(m: TestCase["measurement"]): string | null {
-  return m === null ? null : m.toString();
-}
+type CaseRow = TTestCaseRecord;
 
 /** REST `jobs/<id>/tests/` item (protocol ZTestCase). */
 export function toTestCaseDto(c: CaseRow): TTestCase {
   return {
     id: c.id,
     job: c.jobId,
-    suite: c.suite.name,
+    suite: c.suite,
     name: c.name,
     result: c.result,
-    measurement: measurementString(c.measurement),
+    measurement: c.measurement,
     unit: c.units,
     test_set: c.testSet,
     logged: c.logged.toISOString(),
     start_log_line: c.startLogLine,
     end_log_line: c.endLogLine,
-    metadata: (c.metadata ?? {}) as Record<string, unknown>,
+    metadata: c.metadata,
   };
 }
 
 /** REST `jobs/<id>/suites/` item (protocol ZTestSuite). */
-export function toTestSuiteDto(s: TestSuite & { _count: { cases: number } }): TTestSuite {
-  return { id: s.id, job: s.jobId, name: s.name, tests: s._count.cases };
+export function toTestSuiteDto(s: TTestSuiteRecord): TTestSuite {
+  return { id: s.id, job: s.jobId, name: s.name, tests: s.caseCount };
 }
 
 /**
@@ -37,7 +32,7 @@ export function toTestSuiteDto(s: TestSuite & { _count: { cases: number } }): TT
  * and `jobs/<id>/yaml/`): every value a string, `''` for missing lines, `None` for no measurement.
  */
 export function toLavaTestCaseExport(c: CaseRow): Record<string, unknown> {
-  const meta = (c.metadata ?? {}) as Record<string, unknown>;
+  const meta = c.metadata;
   return {
     id: String(c.id),
     job: String(c.jobId),
@@ -45,11 +40,11 @@ export function toLavaTestCaseExport(c: CaseRow): Record<string, unknown> {
     log_end_line: c.endLogLine === null ? "" : String(c.endLogLine),
     log_start_line: c.startLogLine === null ? "" : String(c.startLogLine),
     logged: pyDatetime(c.logged),
-    measurement: c.measurement === null ? "None" : c.measurement.toString(),
+    measurement: c.measurement ?? "None",
     metadata: meta,
     name: c.name,
     result: c.result,
-    suite: c.suite.name,
+    suite: c.suite,
     unit: c.units,
     url: `/results/testcase/${c.id}`,
   };

@@ -1,4 +1,4 @@
-import type { InstanceDb } from "@magma/db/instance";
+import { markStaleWorkersOffline, type InstanceDb } from "@magma/db/instance";
 import type { Logger } from "../logger.ts";
 
 /**
@@ -7,14 +7,7 @@ import type { Logger } from "../logger.ts";
  * @returns hostnames set Offline
  */
 export async function checkWorkers(db: InstanceDb, offlineAfterMs: number, logger: Logger): Promise<string[]> {
-  const cutoff = new Date(Date.now() - offlineAfterMs);
-  const stale = await db.worker.findMany({
-    where: { state: "Online", OR: [{ lastPing: { lt: cutoff } }, { lastPing: null }] },
-    select: { hostname: true },
-  });
-  if (!stale.length) return [];
-  const names = stale.map((w) => w.hostname);
-  await db.worker.updateMany({ where: { hostname: { in: names }, state: "Online", OR: [{ lastPing: { lt: cutoff } }, { lastPing: null }] }, data: { state: "Offline" } });
+  const names = await markStaleWorkersOffline(db, new Date(Date.now() - offlineAfterMs));
   for (const n of names) logger.warn({ worker: n, offlineAfterMs }, "worker missed its pings: Offline");
   return names;
 }

@@ -1,7 +1,7 @@
 import { parseJobDefinition } from "@magma/protocol";
 import type { TransitionContext } from "../jobs/job-transitions.ts";
 import { normaliseDefinition, randomToken } from "../jobs/submit-job.ts";
-import { storedVisibility } from "../auth/job-visibility.ts";
+import { storedVisibility } from "@magma/db/instance";
 import type { Logger } from "../logger.ts";
 
 /** Submitter of health checks, as in LAVA. */

@@ -1,4 +1,4 @@
-import type { InstanceDb, TestJob } from "@magma/db/instance";
+import { findJobForWorker, type InstanceDb, type TJobForWorker } from "@magma/db/instance";
 import { AppError } from "../app-error.ts";
 import { secretMatchesDigest } from "@magma/db/secrets";
 
@@ -8,8 +8,8 @@ import { secretMatchesDigest } from "@magma/db/secrets";
  * @throws AppError NOT_FOUND `Unknown job 'N'`, INVALID_REQUEST `Missing 'token'`,
  *   UNAUTHENTICATED `Invalid 'token'`
  */
-export async function authenticateJob(db: InstanceDb, jobId: number, token: string | undefined): Promise<TestJob> {
-  const job = await db.testJob.findUnique({ where: { id: jobId } });
+export async function authenticateJob(db: InstanceDb, jobId: number, token: string | undefined): Promise<TJobForWorker> {
+  const job = await findJobForWorker(db, jobId);
   if (!job) throw new AppError("NOT_FOUND", `Unknown job '${jobId}'`);
   if (!token) throw new AppError("INVALID_REQUEST", "Missing 'token'");
   if (job.tokenDigest === null || !secretMatchesDigest(token, job.tokenDigest)) throw new AppError("UNAUTHENTICATED", "Invalid 'token'");

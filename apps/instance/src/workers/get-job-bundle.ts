@@ -1,5 +1,5 @@
 import type { TJobBundle } from "@magma/protocol";
-import type { InstanceDb, TestJob } from "@magma/db/instance";
+import { findDeviceDetailById, type InstanceDb, type TJobForWorker } from "@magma/db/instance";
 import { AppError } from "../app-error.ts";
 import { renderDeviceDictionary } from "../devices/render-device-dictionary.ts";
 
@@ -9,15 +9,16 @@ import { renderDeviceDictionary } from "../devices/render-device-dictionary.ts";
  * per-worker dispatcher.d yet).
  * @throws AppError CONFLICT when the job has no device (never scheduled)
  */
-export async function getJobBundle(db: InstanceDb, job: TestJob): Promise<TJobBundle> {
+export async function getJobBundle(db: InstanceDb, job: TJobForWorker): Promise<TJobBundle> {
   if (job.actualDeviceId === null) throw new AppError("CONFLICT", `Job ${job.id} is not scheduled on a device`);
-  const device = await db.device.findUniqueOrThrow({ where: { id: job.actualDeviceId }, include: { deviceType: true } });
+  const device = await findDeviceDetailById(db, job.actualDeviceId);
+  if (!device) throw new Error(`getJobBundle: device ${job.actualDeviceId} of job ${job.id} does not exist`);
   return {
     definition: job.definition,
     device: renderDeviceDictionary({
       hostname: device.hostname,
-      deviceType: device.deviceType.name,
-      defaults: device.deviceType.dictionary,
+      deviceType: device.deviceType,
+      defaults: device.deviceTypeDictionary,
       overrides: device.dictionary,
     }),
     dispatcher: null,

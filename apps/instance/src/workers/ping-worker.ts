@@ -1,6 +1,6 @@
 import { deriveJobToken, digestSecret, secretMatchesDigest } from "@magma/db/secrets";
 import { MAX_PING_WAIT_MS, WORKER_PROTOCOL_VERSION, type TPingResponse } from "@magma/protocol";
-import type { InstanceDb } from "@magma/db/instance";
+import { countBusyJobsOfWorker, findWorkerCredentials, listActiveJobsOfWorker, recordWorkerPing, setWorkerOffline, storeJobTokenDigestOnce, type InstanceDb } from "@magma/db/instance";
 import { AppError } from "../app-error.ts";
 import type { InstanceContext } from "../context.ts";
 
@@ -12,16 +12,12 @@ import type { InstanceContext } from "../context.ts";
  * @param workerToken the raw token the worker presented with this ping
  */
 export async function pingAnswer(db: InstanceDb, workerId: number, workerToken: string): Promise<TPingResponse> {
-  const jobs = await db.testJob.findMany({
-    where: { state: { in: ["Scheduled", "Running", "Canceling"] }, actualDevice: { workerId } },
-    select: { id: true, tokenNonce: true, tokenDigest: true, state: true },
-    orderBy: { id: "asc" },
-  });
+  const jobs = await listActiveJobsOfWorker(db, workerId);
   const withTokens = jobs.map((j) => ({ ...j, token: deriveJobToken(workerToken, j.id, j.tokenNonce) }));
   for (const j of withTokens) {
     if (j.tokenDigest === null) {
       // only the first ping stores it; a concurrent ping derives the same token
-      await db.testJob.updateMany({ where: { id: j.id, tokenDigest: null }, data: { tokenDigest: digestSecret(j.token) } });
+      await storeJobTokenDigestOnce(db, j.id, digestSecret(j.token));
     }
   }
   const pick = (s: string) => withTokens.filter((j) => j.state === s).map((j) => ({ id: j.id, token: j.token }));
@@ -49,14 +45,14 @@ export interface PingWorkerOptions {
  *   when it has nothing running, as LAVA)
  */
 export async function pingWorker({ ctx, hostname, token, version, waitMs, signal }: PingWorkerOptions): Promise<TPingResponse> {
-  const worker = await ctx.db.worker.findUnique({ where: { hostname } });
+  const worker = await findWorkerCredentials(ctx.db, hostname);
   if (!worker) throw new AppError("NOT_FOUND", "Unknown worker");
   if (!token) throw new AppError("INVALID_REQUEST", "Missing 'token'");
   if (!secretMatchesDigest(token, worker.tokenDigest)) throw new AppError("UNAUTHENTICATED", "Invalid 'token'");
   if (!version) throw new AppError("INVALID_REQUEST", "Missing 'version'");
   if (version !== WORKER_PROTOCOL_VERSION) {
-    const busy = await ctx.db.testJob.count({ where: { state: { in: ["Running", "Canceling"] }, actualDevice: { workerId: worker.id } } });
-    if (!busy) await ctx.db.worker.update({ where: { id: worker.id }, data: { state: "Offline", version } });
+    const busy = await countBusyJobsOfWorker(ctx.db, worker.id);
+    if (!busy) await setWorkerOffline(ctx.db, worker.id, version);
     throw new AppError("CONFLICT", `Version mismatch '${version}' vs '${WORKER_PROTOCOL_VERSION}'`);
   }
 
@@ -69,7 +65,7 @@ export async function pingWorker({ ctx, hostname, token, version, waitMs, signal
   });
   try {
     const wentOnline = worker.state === "Offline";
-    await ctx.db.worker.update({ where: { id: worker.id }, data: { lastPing: new Date(), version, state: "Online" } });
+    await recordWorkerPing(ctx.db, worker.id, version);
     if (wentOnline) {
       ctx.logger.info({ worker: hostname }, "worker Online");
       ctx.scheduler?.trigger();

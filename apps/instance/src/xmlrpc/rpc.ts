@@ -1,4 +1,4 @@
-import type { User } from "@magma/db/instance";
+import { canAdminister, type User } from "@magma/db/instance";
 import { AppError } from "../app-error.ts";
 import type { InstanceContext } from "../context.ts";
 import type { RpcValue } from "./serialize.ts";
@@ -46,7 +46,7 @@ export function requireRpcUser(call: RpcCall): User {
 /** @throws RpcFault 401 when anonymous, 403 `Permission denied.` when not a superuser ("[superuser only]" methods) */
 export function requireSuperuser(call: RpcCall): User {
   const u = requireRpcUser(call);
-  if (!u.isSuperuser) throw new RpcFault(403, "Permission denied.");
+  if (!canAdminister(u)) throw new RpcFault(403, "Permission denied.");
   return u;
 }
 

@@ -24,7 +24,7 @@ export const schedulerDeviceTypesMethods: RpcMethods = {
         health_disabled: t.disableHealthCheck,
         health_denominator: t.healthDenominator,
         health_frequency: t.healthFrequency,
-        aliases: t.aliases.map((a) => a.name),
+        aliases: t.aliases,
         devices: t.devices.filter((d) => d.health !== "Retired").map((d) => d.hostname),
         default_template: true,
       };
@@ -74,7 +74,7 @@ export const schedulerDeviceTypesMethods: RpcMethods = {
   "scheduler.device_types.aliases.list": {
     help: "`scheduler.device_types.aliases.list` (`name`)\n\nThe type's alias names.",
     async handler(call) {
-      return (await getDeviceType(call.ctx.db, str(call.params, 0, "name"))).aliases.map((a) => a.name);
+      return (await getDeviceType(call.ctx.db, str(call.params, 0, "name"))).aliases;
     },
   },
 };

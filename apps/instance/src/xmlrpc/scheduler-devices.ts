@@ -22,7 +22,7 @@ export const schedulerDevicesMethods: RpcMethods = {
     help: "`scheduler.devices.list` (`show_all=False`, `offline_info=False`)\n\nDevices: hostname, type, health, state, current_job, pipeline (Retired only with show_all).",
     async handler(call) {
       const rows = await listDevicesWithNames(call.ctx.db, optBool(call.params, 0, "show_all", false));
-      return rows.map((d) => ({ hostname: d.hostname, type: d.deviceType.name, health: d.health, state: d.state, current_job: d.currentJobId, pipeline: true }));
+      return rows.map((d) => ({ hostname: d.hostname, type: d.deviceType, health: d.health, state: d.state, current_job: d.currentJobId, pipeline: true }));
     },
   },
   "scheduler.devices.show": {
@@ -31,14 +31,14 @@ export const schedulerDevicesMethods: RpcMethods = {
       const d = await getDevice(call.ctx.db, str(call.params, 0, "hostname"));
       return {
         hostname: d.hostname,
-        device_type: d.deviceType.name,
+        device_type: d.deviceType,
         health: d.health,
         state: d.state,
-        health_job: !!d.deviceType.healthCheckDefinition && !d.deviceType.disableHealthCheck,
+        health_job: d.deviceTypeHasHealthCheck && !d.deviceTypeHealthCheckDisabled,
         description: d.description,
         pipeline: true,
-        has_device_dict: Object.keys((d.dictionary ?? {}) as object).length > 0,
-        worker: d.worker?.hostname ?? null,
+        has_device_dict: Object.keys(d.dictionary).length > 0,
+        worker: d.worker,
         current_job: d.currentJobId,
         tags: d.tags,
       };

@@ -1,12 +1,11 @@
 import { JOB_HEALTHS, JOB_STATES, parseJobDefinition, redactDefinition, type TDefinitionError } from "@magma/protocol";
 import { AppError } from "../app-error.ts";
 import { cancelJob } from "../jobs/cancel-job.ts";
-import { getVisibleJob } from "../jobs/get-job.ts";
-import type { JobWithNames } from "../jobs/job-dto.ts";
+import { getVisibleJob, JobNotFound } from "../jobs/get-job.ts";
 import { listJobs } from "../jobs/list-jobs.ts";
 import { resubmitJob } from "../jobs/resubmit-job.ts";
 import { submitJob } from "../jobs/submit-job.ts";
-import { readLogs } from "../logs/read-logs.ts";
+import { readJobLogChunk } from "../logs/job-log.ts";
 import { formatLogLine } from "../notify/format.ts";
 import { jobIdArg, optBool, optInt, optStr, requireRpcUser, RpcFault, str, type RpcCall, type RpcMethods } from "./rpc.ts";
 import type { RpcValue } from "./serialize.ts";
@@ -16,16 +15,23 @@ export function visibilityDisplay(v: string): string {
   return v === "public" ? "Public" : v === "personal" ? "Personal" : "Group";
 }
 
-/** Reads a job the caller may see. @throws RpcFault 404 `Job '<id>' was not found.` (also for invisible jobs: no existence leak) */
-export async function visibleJob(call: RpcCall, raw: unknown): Promise<JobWithNames> {
+/**
+ * Runs a service on the job id parameter `raw`, turning "no such job, or not visible" into LAVA's
+ * fault. @throws RpcFault 404 `Job '<raw>' was not found.` (a bad id, an unknown or an invisible
+ * job: no existence leak); anything else `fn` throws passes through
+ */
+export async function rpcJob<T>(raw: unknown, fn: (jobId: number) => Promise<T>): Promise<T> {
   const id = jobIdArg([raw]);
   try {
-    return await getVisibleJob(call.ctx.db, id, call.user);
+    return await fn(id);
   } catch (e) {
-    if (e instanceof AppError && e.code === "NOT_FOUND") throw new RpcFault(404, `Job '${String(raw)}' was not found.`);
+    if (e instanceof JobNotFound && e.jobId === id) throw new RpcFault(404, `Job '${String(raw)}' was not found.`);
     throw e;
   }
 }
+
+/** Reads a job the caller may see. @throws RpcFault 404 as {@link rpcJob} */
+const visibleJob = (call: RpcCall, raw: unknown) => rpcJob(raw, (id) => getVisibleJob(call.ctx.db, id, call.user));
 
 /** voluptuous' `str(exc.path)`: `data['actions'][1]['boot']` → `['actions', 1, 'boot']`. */
 export function pythonPath(path: string): string {
@@ -90,13 +96,13 @@ export const schedulerJobsMethods: RpcMethods = {
       return {
         id: j.id,
         description: j.description,
-        device: j.actualDevice?.hostname ?? null,
-        device_type: j.requestedDeviceType.name,
+        device: j.actualDevice,
+        device_type: j.requestedDeviceType,
         health_check: j.healthCheck,
         pipeline: true,
         health: j.health,
         state: j.state,
-        submitter: j.submitter.username,
+        submitter: j.submitter,
         submit_time: j.submitTime,
         start_time: j.startTime,
         end_time: j.endTime,
@@ -162,13 +168,9 @@ export const schedulerJobsMethods: RpcMethods = {
   "scheduler.jobs.logs": {
     help: "`scheduler.jobs.logs` (`job_id`, `start=0`, `end=None`)\n\nReturn `[job_finished, Binary(output.yaml lines [start, end))]`.",
     async handler(call) {
-      const job = await visibleJob(call, call.params[0]);
       const start = Math.max(0, optInt(call.params, 1, "start", 0)!);
       const end = optInt(call.params, 2, "end", null);
-      // the state was read BEFORE the lines: a job that finishes in between is reported running once
-      // more, so a follower (lavacli polls) asks again and never misses the last lines
-      const finished = job.state === "Finished";
-      const lines = end !== null && end <= start ? [] : await readLogs(call.ctx.db, job.id, start, end ?? undefined);
+      const { finished, lines } = await rpcJob(call.params[0], (id) => readJobLogChunk(call.ctx.db, call.user, id, start, end));
       return [finished, Buffer.from(lines.map((l) => formatLogLine(l) + "\n").join(""), "utf8")];
     },
   },
@@ -197,18 +199,18 @@ export const schedulerJobsMethods: RpcMethods = {
 
 async function cancel(call: RpcCall): Promise<RpcValue> {
   const user = requireRpcUser(call);
-  const job = await visibleJob(call, call.params[0]);
-  try {
-    await cancelJob(call.ctx, job.id, user);
-  } catch (e) {
-    if (e instanceof AppError && e.code === "FORBIDDEN") throw new RpcFault(403, `Job '${job.id}' cannot be canceled by user '${user.username}'.`);
-    throw e;
-  }
+  await rpcJob(call.params[0], async (id) => {
+    try {
+      await cancelJob(call.ctx, id, user);
+    } catch (e) {
+      if (e instanceof AppError && e.code === "FORBIDDEN") throw new RpcFault(403, `Job '${id}' cannot be canceled by user '${user.username}'.`);
+      throw e;
+    }
+  });
   return null;
 }
 
 async function resubmit(call: RpcCall): Promise<RpcValue> {
   const user = requireRpcUser(call);
-  const job = await visibleJob(call, call.params[0]);
-  return resubmitJob(call.ctx, job.id, user);
+  return rpcJob(call.params[0], (id) => resubmitJob(call.ctx, id, user));
 }

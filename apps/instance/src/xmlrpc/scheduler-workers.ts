@@ -19,7 +19,7 @@ export const schedulerWorkersMethods: RpcMethods = {
         description: w.description,
         state: w.state,
         health: w.health,
-        devices: w.devices.map((d) => d.hostname),
+        devices: w.devices,
         last_ping: w.lastPing,
         job_limit: w.jobLimit,
         version: w.version,

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from "fastify";
+import { pingDatabase } from "@magma/db/instance";
 import type { InstanceContext } from "../../context.ts";
 import type { InstanceMetrics } from "../../metrics.ts";
 
@@ -20,7 +21,7 @@ export function registerOpsRoutes(app: FastifyInstance, ctx: InstanceContext, me
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
-        ctx.db.$queryRaw`SELECT 1`,
+        pingDatabase(ctx.db),
         new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${READY_DB_TIMEOUT_MS} ms`)), READY_DB_TIMEOUT_MS))),
       ]);
       return { status: "ready" };

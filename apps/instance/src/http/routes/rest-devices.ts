@@ -1,8 +1,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { FastifyInstance } from "fastify";
 import { INSTANCE_API_PREFIX, ZSetDeviceDictionaryRequestSchema, ZSetDeviceHealthRequestSchema } from "@magma/protocol";
-import { AppError } from "../../app-error.ts";
-import { requireUser } from "../../auth/authenticate-token.ts";
+import { requireAdmin } from "../../auth/authenticate-token.ts";
 import type { InstanceContext } from "../../context.ts";
 import { getDeviceDictionary } from "../../devices/get-device-dictionary.ts";
 import { setDeviceDictionary } from "../../devices/set-device-dictionary.ts";
@@ -25,11 +24,7 @@ export function registerRestDeviceRoutes(app: FastifyInstance, ctx: InstanceCont
   for (const type of ["text/plain", "application/yaml", "application/x-yaml", "text/yaml"]) {
     if (!app.hasContentTypeParser(type)) app.addContentTypeParser(type, { parseAs: "string" }, (_req, body, done) => done(null, body));
   }
-  const admin = async (headers: IncomingHttpHeaders) => {
-    const user = await requireUser(ctx.db, headers);
-    if (!user.isSuperuser) throw new AppError("FORBIDDEN", `Permission denied: user '${user.username}' is not a superuser`);
-    return user;
-  };
+  const admin = (headers: IncomingHttpHeaders) => requireAdmin(ctx.db, headers);
 
   app.get<{ Params: { hostname: string } }>(`${P}/devices/:hostname/dictionary/`, async (req) => {
     await admin(req.headers);

@@ -4,8 +4,7 @@ import { AppError } from "../../app-error.ts";
 import { authenticateToken, requireUser } from "../../auth/authenticate-token.ts";
 import type { InstanceContext } from "../../context.ts";
 import { cancelJob } from "../../jobs/cancel-job.ts";
-import { getVisibleJob } from "../../jobs/get-job.ts";
-import { toJobDetail } from "../../jobs/job-dto.ts";
+import { getJobDetail } from "../../jobs/get-job.ts";
 import { listJobs } from "../../jobs/list-jobs.ts";
 import { submitJob, validateDefinition } from "../../jobs/submit-job.ts";
 import { headerValue, jobIdParam, pagingQuery, parseOr400 } from "../params.ts";
@@ -74,7 +73,7 @@ export function registerRestJobRoutes(app: FastifyInstance, ctx: InstanceContext
   app.get(`${P}/jobs/:id/`, async (req) => {
     const user = await authenticateToken(ctx.db, req.headers);
     const id = jobIdParam((req.params as { id: string }).id);
-    return toJobDetail(await getVisibleJob(ctx.db, id, user));
+    return getJobDetail(ctx.db, id, user);
   });
 
   const cancel = async (req: { headers: import("node:http").IncomingHttpHeaders; params: unknown; log: { info: (o: object, m: string) => void } }) => {

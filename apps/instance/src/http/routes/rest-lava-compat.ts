@@ -2,10 +2,8 @@ import type { FastifyInstance } from "fastify";
 import { INSTANCE_API_PREFIX, type TSubmitJobResponse } from "@magma/protocol";
 import { authenticateToken, requireUser } from "../../auth/authenticate-token.ts";
 import type { InstanceContext } from "../../context.ts";
-import { jobToJunit } from "../../exports/junit.ts";
+import { EXPORT_FORMATS, exportJobResults, type TExportFormat } from "../../exports/export-results.ts";
 import { buildOpenApiDocument } from "../../exports/openapi.ts";
-import { casesToCsv, casesToYaml, loadCases } from "../../exports/results-export.ts";
-import { getVisibleJob } from "../../jobs/get-job.ts";
 import { resubmitJob } from "../../jobs/resubmit-job.ts";
 import { jobIdParam } from "../params.ts";
 
@@ -28,15 +26,13 @@ export function registerRestLavaCompatRoutes(app: FastifyInstance, ctx: Instance
     return reply.status(201).send({ message: "job(s) successfully submitted", job_ids: [newId] } satisfies TSubmitJobResponse);
   });
 
-  const exportRoute = (suffix: string, type: string, ext: string, render: (jobId: number, endTime: Date | null) => Promise<string>) =>
-    app.get(`${P}/jobs/:id/${suffix}/`, async (req, reply) => {
+  for (const [format, { type, ext }] of Object.entries(EXPORT_FORMATS)) {
+    app.get(`${P}/jobs/:id/${format}/`, async (req, reply) => {
       const id = jobIdParam((req.params as { id: string }).id);
-      const job = await getVisibleJob(ctx.db, id, await authenticateToken(ctx.db, req.headers));
-      return reply.type(type).header("content-disposition", `attachment; filename=job_${id}.${ext}`).send(await render(id, job.endTime));
+      const body = await exportJobResults(ctx.db, await authenticateToken(ctx.db, req.headers), id, format as TExportFormat);
+      return reply.type(type).header("content-disposition", `attachment; filename=job_${id}.${ext}`).send(body);
     });
-  exportRoute("csv", "application/csv", "csv", async (id) => casesToCsv(await loadCases(ctx.db, { jobId: id })));
-  exportRoute("yaml", "application/yaml", "yaml", async (id) => casesToYaml(await loadCases(ctx.db, { jobId: id })));
-  exportRoute("junit", "application/xml", "xml", (id, end) => jobToJunit(ctx.db, id, end));
+  }
 
   let doc: object | null = null;
   app.get(`${P}/openapi.json`, async () => (doc ??= buildOpenApiDocument(ctx.config.publicUrl)));

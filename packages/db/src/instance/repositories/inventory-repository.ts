@@ -1,0 +1,52 @@
+import type { TDeviceHealth, TDeviceState, TJobState, TWorkerHealth, TWorkerState } from "@magma/protocol";
+import type { InstanceDb, InstanceTx } from "../client.ts";
+import type { TDeviceRecord, TDeviceTypeRecord, TWorkerRecord } from "../dto.ts";
+
+/** Devices by hostname, with their type's and worker's names. */
+export async function listDeviceRecords(db: InstanceDb | InstanceTx): Promise<TDeviceRecord[]> {
+  const rows = await db.device.findMany({ orderBy: { hostname: "asc" }, include: { deviceType: { select: { name: true } }, worker: { select: { hostname: true } } } });
+  return rows.map((d) => ({
+    hostname: d.hostname,
+    deviceType: d.deviceType.name,
+    description: d.description,
+    tags: d.tags,
+    state: d.state as TDeviceState,
+    health: d.health as TDeviceHealth,
+    worker: d.worker?.hostname ?? null,
+    currentJobId: d.currentJobId,
+    lastHealthReportJobId: d.lastHealthReportJobId,
+  }));
+}
+
+/** Device types by name (without their dictionaries and health checks). */
+export async function listDeviceTypeRecords(db: InstanceDb | InstanceTx): Promise<TDeviceTypeRecord[]> {
+  const rows = await db.deviceType.findMany({ orderBy: { name: "asc" } });
+  return rows.map((t) => ({
+    name: t.name,
+    description: t.description,
+    display: t.display,
+    healthFrequency: t.healthFrequency,
+    healthDenominator: t.healthDenominator,
+    disableHealthCheck: t.disableHealthCheck,
+  }));
+}
+
+/** Workers by hostname, never their token. */
+export async function listWorkerRecords(db: InstanceDb | InstanceTx): Promise<TWorkerRecord[]> {
+  const rows = await db.worker.findMany({ orderBy: { hostname: "asc" } });
+  return rows.map((w) => ({
+    hostname: w.hostname,
+    description: w.description,
+    state: w.state as TWorkerState,
+    health: w.health as TWorkerHealth,
+    lastPing: w.lastPing,
+    jobLimit: w.jobLimit,
+    version: w.version,
+  }));
+}
+
+/** Number of jobs in each of `states` (0 for a state with none). */
+export async function countJobsByState(db: InstanceDb | InstanceTx, states: TJobState[]): Promise<Record<string, number>> {
+  const counts = await db.testJob.groupBy({ by: ["state"], where: { state: { in: states } }, _count: { _all: true } });
+  return Object.fromEntries(states.map((s) => [s, counts.find((c) => c.state === s)?._count._all ?? 0]));
+}

@@ -1,0 +1,227 @@
+import type { TJobHealth, TJobState } from "@magma/protocol";
+import { Prisma } from "../../generated/instance/client";
+import type { InstanceDb, InstanceTx } from "../client.ts";
+import type { TInstanceViewer, TJobForWorker, TJobListFilter, TJobRecord, TJobRecordPage, TJobWithDefinition } from "../dto.ts";
+import { canViewJob, visibleJobsCondition } from "./job-visibility.ts";
+
+/** Orderings a job list accepts (LAVA's DRF `ordering=`; prefix `-` for descending) → column. */
+export const JOB_ORDER_COLUMNS: Readonly<Record<string, string>> = {
+  id: "id",
+  submit_time: "submit_time",
+  start_time: "start_time",
+  end_time: "end_time",
+  priority: "priority",
+};
+
+/**
+ * A count at or above this many rows is cached per filter for {@link COUNT_FRESH_MS}; smaller
+ * counts are always exact (counting them is cheap).
+ */
+export const COUNT_CACHE_MIN_ROWS = 10_000;
+/** How long a cached large count is served as is; after that it is served once more while refreshed. */
+export const COUNT_FRESH_MS = 5_000;
+/** A cached count older than this is not served: the request counts exactly. */
+const COUNT_MAX_AGE_MS = 60_000;
+const COUNT_CACHE_MAX_KEYS = 256;
+
+/** the columns a list row needs: never the two definitions */
+const SUMMARY_COLUMNS = Prisma.raw(
+  ["id", "submitter_id", "description", "health_check", "requested_device_type_id", "tags", "actual_device_id", "submit_time", "start_time", "end_time", "state", "health", "priority", "visibility", "metadata", "failure_comment", "error_type", "log_line_count"].map((c) => `j.${c}`).join(", "),
+);
+
+interface CachedCount {
+  count: number;
+  at: number;
+  refreshing: boolean;
+}
+const countCaches = new WeakMap<InstanceDb, Map<string, CachedCount>>();
+
+interface SummaryRow {
+  id: number;
+  submitter_id: number;
+  submitter: string;
+  description: string;
+  health_check: boolean;
+  requested_device_type_id: number;
+  requested_device_type: string;
+  tags: string[];
+  actual_device: string | null;
+  submit_time: Date;
+  start_time: Date | null;
+  end_time: Date | null;
+  state: TJobState;
+  health: TJobHealth;
+  priority: number;
+  visibility: string;
+  metadata: Record<string, string> | null;
+  failure_comment: string | null;
+  error_type: string | null;
+  log_line_count: number;
+}
+
+/**
+ * One page of the jobs `viewer` may see (the visibility policy is part of the query), ordered by
+ * `f.ordering` then id in the same direction. Reads only the summary columns (never the two
+ * definitions) with the names joined, in one query. `count` is exact, except that a count of
+ * {@link COUNT_CACHE_MIN_ROWS} or more is cached per filter and viewer scope: it may lag by up to
+ * {@link COUNT_FRESH_MS} (plus one refresh). A page shorter than `limit` always gives the exact
+ * total (`offset + results`).
+ * @throws Error when `f.ordering` is not one of {@link JOB_ORDER_COLUMNS} (callers validate first)
+ */
+export async function listJobRecords(db: InstanceDb, viewer: TInstanceViewer | null, f: TJobListFilter): Promise<TJobRecordPage> {
+  const column = JOB_ORDER_COLUMNS[f.ordering.replace(/^-/, "")];
+  if (!column) throw new Error(`listJobRecords: unknown ordering '${f.ordering}'`);
+  const dir = f.ordering.startsWith("-") ? "DESC" : "ASC";
+
+  const conds: Prisma.Sql[] = [];
+  if (f.states?.length) conds.push(Prisma.sql`j.state = ANY(${f.states}::"JobState"[])`);
+  if (f.healths?.length) conds.push(Prisma.sql`j.health = ANY(${f.healths}::"JobHealth"[])`);
+  if (f.requestedDeviceType) conds.push(Prisma.sql`j.requested_device_type_id IN (SELECT id FROM device_types WHERE name = ${f.requestedDeviceType})`);
+  if (f.requestedDeviceTypes) conds.push(Prisma.sql`j.requested_device_type_id IN (SELECT id FROM device_types WHERE name = ANY(${f.requestedDeviceTypes}::text[]))`);
+  if (f.endedAfter) conds.push(Prisma.sql`j.end_time >= ${f.endedAfter}`);
+  if (!viewer?.isSuperuser) conds.push(visibleJobsCondition(viewer));
+  const where = conds.length ? Prisma.sql`WHERE ${Prisma.join(conds, " AND ")}` : Prisma.empty;
+  // the column and direction come from the fixed table above, never from the request text
+  const orderBy = Prisma.raw(`ORDER BY j.${column} ${dir}, j.id ${dir}`);
+
+  const [count, rows] = await Promise.all([
+    countJobs(db, where),
+    db.$queryRaw<SummaryRow[]>`
+      SELECT j.id, j.submitter_id, u.username AS submitter, j.description, j.health_check, j.requested_device_type_id,
+             dt.name AS requested_device_type, j.tags, d.hostname AS actual_device, j.submit_time, j.start_time, j.end_time,
+             j.state::text AS state, j.health::text AS health, j.priority, j.visibility, j.metadata, j.failure_comment,
+             j.error_type, j.log_line_count
+      FROM (SELECT ${SUMMARY_COLUMNS} FROM test_jobs j ${where} ${orderBy} LIMIT ${f.limit} OFFSET ${f.offset}) j
+      JOIN users u ON u.id = j.submitter_id
+      JOIN device_types dt ON dt.id = j.requested_device_type_id
+      LEFT JOIN devices d ON d.id = j.actual_device_id
+      ${orderBy}`,
+  ]);
+  // a short page ends the list: its total is known exactly whatever the cache said
+  const exact = rows.length < f.limit && (rows.length > 0 || f.offset === 0) ? f.offset + rows.length : Math.max(count, f.offset + rows.length);
+  return { count: exact, results: rows.map(fromSummaryRow) };
+}
+
+function fromSummaryRow(r: SummaryRow): TJobRecord {
+  return {
+    id: r.id,
+    submitterId: r.submitter_id,
+    submitter: r.submitter,
+    description: r.description,
+    healthCheck: r.health_check,
+    requestedDeviceTypeId: r.requested_device_type_id,
+    requestedDeviceType: r.requested_device_type,
+    tags: r.tags,
+    actualDevice: r.actual_device,
+    submitTime: r.submit_time,
+    startTime: r.start_time,
+    endTime: r.end_time,
+    state: r.state,
+    health: r.health,
+    priority: r.priority,
+    visibility: r.visibility,
+    metadata: r.metadata ?? {},
+    failureComment: r.failure_comment,
+    errorType: r.error_type,
+    logLineCount: r.log_line_count,
+  };
+}
+
+async function exactCount(db: InstanceDb, where: Prisma.Sql): Promise<number> {
+  const r = await db.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM test_jobs j ${where}`;
+  return r[0]?.n ?? 0;
+}
+
+/** The DRF `count`: exact, or a large count from the per-filter cache (see {@link listJobRecords}). */
+async function countJobs(db: InstanceDb, where: Prisma.Sql): Promise<number> {
+  let cache = countCaches.get(db);
+  if (!cache) countCaches.set(db, (cache = new Map()));
+  const key = `${where.sql}\u0000${JSON.stringify(where.values)}`;
+  const now = Date.now();
+  const hit = cache.get(key);
+  if (hit && now - hit.at < COUNT_MAX_AGE_MS) {
+    if (now - hit.at >= COUNT_FRESH_MS && !hit.refreshing) {
+      hit.refreshing = true;
+      exactCount(db, where).then(
+        (n) => remember(cache, key, n),
+        () => cache.delete(key),
+      );
+    }
+    return hit.count;
+  }
+  const n = await exactCount(db, where);
+  remember(cache, key, n);
+  return n;
+}
+
+function remember(cache: Map<string, CachedCount>, key: string, n: number): void {
+  if (n < COUNT_CACHE_MIN_ROWS) {
+    cache.delete(key);
+    return;
+  }
+  if (!cache.has(key) && cache.size >= COUNT_CACHE_MAX_KEYS) cache.clear();
+  cache.set(key, { count: n, at: Date.now(), refreshing: false });
+}
+
+const JOB_NAMES_INCLUDE = {
+  submitter: { select: { username: true } },
+  requestedDeviceType: { select: { name: true } },
+  actualDevice: { select: { hostname: true } },
+} as const;
+
+type JobRowWithNames = Prisma.TestJobGetPayload<{ include: typeof JOB_NAMES_INCLUDE }>;
+
+function fromJobRow(j: JobRowWithNames): TJobWithDefinition {
+  return {
+    id: j.id,
+    submitterId: j.submitterId,
+    submitter: j.submitter.username,
+    description: j.description,
+    healthCheck: j.healthCheck,
+    requestedDeviceTypeId: j.requestedDeviceTypeId,
+    requestedDeviceType: j.requestedDeviceType.name,
+    tags: j.tags,
+    actualDevice: j.actualDevice?.hostname ?? null,
+    submitTime: j.submitTime,
+    startTime: j.startTime,
+    endTime: j.endTime,
+    state: j.state,
+    health: j.health,
+    priority: j.priority,
+    visibility: j.visibility,
+    metadata: (j.metadata ?? {}) as Record<string, string>,
+    failureComment: j.failureComment,
+    errorType: j.errorType,
+    logLineCount: j.logLineCount,
+    definition: j.definition,
+    originalDefinition: j.originalDefinition,
+  };
+}
+
+/** Job `jobId` with its names and definitions, whoever asks (internal use), or null when there is none. */
+export async function findJob(db: InstanceDb | InstanceTx, jobId: number): Promise<TJobWithDefinition | null> {
+  const job = await db.testJob.findUnique({ where: { id: jobId }, include: JOB_NAMES_INCLUDE });
+  return job ? fromJobRow(job) : null;
+}
+
+/**
+ * Job `jobId` if `viewer` (null = anonymous) may see it (job-visibility.ts), else null — the same
+ * answer as for a job that does not exist, so callers leak no existence.
+ */
+export async function findVisibleJob(db: InstanceDb | InstanceTx, jobId: number, viewer: TInstanceViewer | null): Promise<TJobWithDefinition | null> {
+  const job = await findJob(db, jobId);
+  return job && (await canViewJob(db, job, viewer)) ? job : null;
+}
+
+/** A job's state and number of stored log lines (the log stream's progress check), or null. */
+export async function jobLogProgress(db: InstanceDb | InstanceTx, jobId: number): Promise<{ state: TJobState; logLineCount: number } | null> {
+  return db.testJob.findUnique({ where: { id: jobId }, select: { state: true, logLineCount: true } });
+}
+
+/**
+ * What the worker API needs to check a job call and hand out its bundle: the digest of the job's
+ * token (null until a ping handed the job out), its device and its normalised definition; or null.
+ */
+export async function findJobForWorker(db: InstanceDb | InstanceTx, jobId: number): Promise<TJobForWorker | null> {
+  return db.testJob.findUnique({ where: { id: jobId }, select: { id: true, tokenDigest: true, actualDeviceId: true, definition: true } });
+}

@@ -1,0 +1,85 @@
+import type { TJobState, TWorkerHealth, TWorkerState } from "@magma/protocol";
+import type { InstanceDb, InstanceTx } from "../client.ts";
+import type { TWorkerDetail } from "../dto.ts";
+
+/** Workers as the lab administration reads and changes them (LAVA `scheduler.workers.*`). */
+
+/** Worker hostnames; Retired ones only when `showAll` (LAVA `workers.list`). */
+export async function listWorkerHostnames(db: InstanceDb | InstanceTx, showAll: boolean): Promise<string[]> {
+  const rows = await db.worker.findMany({ where: showAll ? {} : { health: { not: "Retired" } }, select: { hostname: true }, orderBy: { hostname: "asc" } });
+  return rows.map((r) => r.hostname);
+}
+
+/** The worker called `hostname` with its devices' hostnames (sorted), or null. Never its token. */
+export async function findWorkerDetail(db: InstanceDb | InstanceTx, hostname: string): Promise<TWorkerDetail | null> {
+  const w = await db.worker.findUnique({ where: { hostname }, include: { devices: { select: { hostname: true }, orderBy: { hostname: "asc" } } } });
+  if (!w) return null;
+  return {
+    id: w.id,
+    hostname: w.hostname,
+    description: w.description,
+    state: w.state as TWorkerState,
+    health: w.health as TWorkerHealth,
+    lastPing: w.lastPing,
+    jobLimit: w.jobLimit,
+    version: w.version,
+    devices: w.devices.map((d) => d.hostname),
+  };
+}
+
+/** Changes what is given of worker `workerId` (description, health, job limit); omitted fields stay. */
+export async function updateWorkerFields(db: InstanceDb | InstanceTx, workerId: number, f: { description?: string; health?: TWorkerHealth; jobLimit?: number }): Promise<void> {
+  await db.worker.update({ where: { id: workerId }, data: f });
+}
+
+/**
+ * Sets Offline every Online worker whose last ping is older than `cutoff` (or that never pinged),
+ * LAVA's `check_workers`. The update repeats the condition, so a ping that lands in between keeps
+ * its worker Online.
+ * @returns the hostnames found stale (the ones set Offline, unless such a ping intervened)
+ */
+export async function markStaleWorkersOffline(db: InstanceDb | InstanceTx, cutoff: Date): Promise<string[]> {
+  const staleWhere = { state: "Online" as const, OR: [{ lastPing: { lt: cutoff } }, { lastPing: null }] };
+  const stale = await db.worker.findMany({ where: staleWhere, select: { hostname: true } });
+  if (!stale.length) return [];
+  const names = stale.map((w) => w.hostname);
+  await db.worker.updateMany({ where: { hostname: { in: names }, ...staleWhere }, data: { state: "Offline" } });
+  return names;
+}
+
+/** What a ping is checked against: the worker's id, state and token digest; or null. */
+export async function findWorkerCredentials(db: InstanceDb | InstanceTx, hostname: string): Promise<{ id: number; state: TWorkerState; tokenDigest: string } | null> {
+  return db.worker.findUnique({ where: { hostname }, select: { id: true, state: true, tokenDigest: true } });
+}
+
+/** Records a ping: `last_ping` now, the worker's `version`, state Online. */
+export async function recordWorkerPing(db: InstanceDb | InstanceTx, workerId: number, version: string): Promise<void> {
+  await db.worker.update({ where: { id: workerId }, data: { lastPing: new Date(), version, state: "Online" } });
+}
+
+/** Sets a worker Offline and records the `version` it reported (a version mismatch, LAVA). */
+export async function setWorkerOffline(db: InstanceDb | InstanceTx, workerId: number, version: string): Promise<void> {
+  await db.worker.update({ where: { id: workerId }, data: { state: "Offline", version } });
+}
+
+/** Number of Running or Canceling jobs on the devices of worker `workerId`. */
+export async function countBusyJobsOfWorker(db: InstanceDb | InstanceTx, workerId: number): Promise<number> {
+  return db.testJob.count({ where: { state: { in: ["Running", "Canceling"] }, actualDevice: { workerId } } });
+}
+
+/**
+ * Scheduled, Running and Canceling jobs on the devices of worker `workerId`, by id, with each job's
+ * token nonce and stored token digest (null until a ping first handed it out).
+ */
+export async function listActiveJobsOfWorker(db: InstanceDb | InstanceTx, workerId: number): Promise<{ id: number; state: TJobState; tokenNonce: string; tokenDigest: string | null }[]> {
+  return db.testJob.findMany({
+    where: { state: { in: ["Scheduled", "Running", "Canceling"] }, actualDevice: { workerId } },
+    select: { id: true, tokenNonce: true, tokenDigest: true, state: true },
+    orderBy: { id: "asc" },
+  });
+}
+
+/** Stores the job token's digest unless one is stored already (a concurrent ping derives the same token). */
+export async function storeJobTokenDigestOnce(db: InstanceDb | InstanceTx, jobId: number, digest: string): Promise<void> {
+  await db.testJob.updateMany({ where: { id: jobId, tokenDigest: null }, data: { tokenDigest: digest } });
+}
