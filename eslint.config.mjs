@@ -8,10 +8,16 @@ import tseslint from "typescript-eslint";
 
 const app = (name) => [`**/apps/${name}/**`, `@magma/${name}`, `@magma/${name}/*`];
 const banImports = (groups, message, ...more) => ({
-  "no-restricted-imports": ["error", { patterns: [{ group: groups.flat(), message }, ...more.map(([g, m]) => ({ group: g.flat(), message: m }))] }],
+  "no-restricted-imports": [
+    "error",
+    { patterns: [{ group: groups.flat(), message }, ...more.map(([g, m]) => ({ group: g.flat(), message: m }))] },
+  ],
 });
 
-const envOnly = { selector: "MemberExpression[object.name='process'][property.name='env']", message: "Read configuration in this app's env.ts only: one parsed, validated place per app." };
+const envOnly = {
+  selector: "MemberExpression[object.name='process'][property.name='env']",
+  message: "Read configuration in this app's env.ts only: one parsed, validated place per app.",
+};
 const noAdHocSchema = {
   selector: "CallExpression[callee.object.name='z'][callee.property.name=/^(object|strictObject|looseObject)$/]",
   message: "A shape that crosses a process boundary is one zod schema in packages/protocol: import it instead of declaring z.object here.",
@@ -30,7 +36,17 @@ const workerBans = [["@magma/db", "@magma/db/*", "**/packages/db/**"], app("inst
 const workerBansWhy = "The worker has no database and talks to its instance over HTTP only (like lava-worker).";
 
 export default tseslint.config(
-  { ignores: ["**/node_modules/**", "**/.next/**", "**/dist/**", "**/src/generated/**", "**/test-results/**", ".magma/**", "**/next-env.d.ts"] },
+  {
+    ignores: [
+      "**/node_modules/**",
+      "**/.next/**",
+      "**/dist/**",
+      "**/src/generated/**",
+      "**/test-results/**",
+      ".magma/**",
+      "**/next-env.d.ts",
+    ],
+  },
   {
     files: ["**/*.{ts,tsx,js,mjs}"],
     languageOptions: { parser: tseslint.parser, ecmaVersion: 2023, sourceType: "module" },
@@ -41,7 +57,10 @@ export default tseslint.config(
   },
   {
     files: ["packages/protocol/**/*.{ts,tsx}"],
-    rules: banImports([["@magma/db", "@magma/db/*"], app("instance"), app("worker"), app("frontend"), ["**/packages/db/**"]], "packages/protocol imports zod, yaml and small pure libraries (shell-quote, re2js) only: no database, no app."),
+    rules: banImports(
+      [["@magma/db", "@magma/db/*"], app("instance"), app("worker"), app("frontend"), ["**/packages/db/**"]],
+      "packages/protocol imports zod, yaml and small pure libraries (shell-quote, re2js) only: no database, no app.",
+    ),
   },
   {
     files: ["packages/db/**/*.{ts,tsx}"],
@@ -62,11 +81,17 @@ export default tseslint.config(
   },
   {
     files: ["apps/instance/**/*.{ts,tsx}"],
-    rules: banImports([app("worker"), app("frontend"), ["@magma/db/frontend"]], "The instance talks to workers and the frontend over HTTP only, and owns only the instance database."),
+    rules: banImports(
+      [app("worker"), app("frontend"), ["@magma/db/frontend"]],
+      "The instance talks to workers and the frontend over HTTP only, and owns only the instance database.",
+    ),
   },
   {
     files: ["apps/frontend/**/*.{ts,tsx}"],
-    rules: banImports([app("instance"), app("worker"), ["@magma/db/instance"]], "The frontend talks to instances over HTTP only, and owns only the frontend database."),
+    rules: banImports(
+      [app("instance"), app("worker"), ["@magma/db/instance"]],
+      "The frontend talks to instances over HTTP only, and owns only the frontend database.",
+    ),
   },
   {
     // only env.ts reads configuration (tests, test helpers and infra scripts may read their own)

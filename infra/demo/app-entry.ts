@@ -20,7 +20,12 @@ export function bundleIsFresh(app: string, entry: string): boolean {
   if (!existsSync(bundle) || !existsSync(inputs)) return false;
   try {
     const hashes = JSON.parse(readFileSync(inputs, "utf8")) as Record<string, string>;
-    return Object.entries(hashes).every(([f, h]) => createHash("sha256").update(readFileSync(path.resolve(appDir, f))).digest("hex") === h);
+    return Object.entries(hashes).every(
+      ([f, h]) =>
+        createHash("sha256")
+          .update(readFileSync(path.resolve(appDir, f)))
+          .digest("hex") === h,
+    );
   } catch {
     return false; // a source file vanished, or inputs.json is unreadable
   }

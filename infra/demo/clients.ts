@@ -22,7 +22,10 @@ async function json<T>(res: Response, what: string): Promise<T> {
     body = text;
   }
   if (!res.ok) {
-    const msg = (body as { message?: string; error?: { message?: string } })?.message ?? (body as { error?: { message?: string } })?.error?.message ?? text;
+    const msg =
+      (body as { message?: string; error?: { message?: string } })?.message ??
+      (body as { error?: { message?: string } })?.error?.message ??
+      text;
     throw new HttpApiError(res.status, `${what}: HTTP ${res.status}: ${msg}`);
   }
   return body as T;
@@ -49,14 +52,20 @@ const authOf = (token?: string): Record<string, string> => (token ? { authorizat
  * as the owner of the frontend API `token` (submissions need one).
  */
 export async function trpcMutation<T>(frontendUrl: string, procedure: string, input: unknown, token?: string): Promise<T> {
-  const res = await fetch(`${frontendUrl}/api/trpc/${procedure}`, { method: "POST", headers: { "content-type": "application/json", ...authOf(token) }, body: JSON.stringify(input) });
+  const res = await fetch(`${frontendUrl}/api/trpc/${procedure}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...authOf(token) },
+    body: JSON.stringify(input),
+  });
   const body = await json<{ result: { data: T } }>(res, `tRPC ${procedure}`);
   return body.result.data;
 }
 
 /** Calls a tRPC query over HTTP: GET /api/trpc/<path>?input=<json>, anonymously or with a frontend API token. */
 export async function trpcQuery<T>(frontendUrl: string, procedure: string, input: unknown, token?: string): Promise<T> {
-  const res = await fetch(`${frontendUrl}/api/trpc/${procedure}?input=${encodeURIComponent(JSON.stringify(input))}`, { headers: authOf(token) });
+  const res = await fetch(`${frontendUrl}/api/trpc/${procedure}?input=${encodeURIComponent(JSON.stringify(input))}`, {
+    headers: authOf(token),
+  });
   const body = await json<{ result: { data: T } }>(res, `tRPC ${procedure}`);
   return body.result.data;
 }
@@ -69,7 +78,17 @@ export interface FederatedJobView {
   job_id?: number;
   state: string;
   health: string;
-  suites?: { name: string; tests: { name: string; result: string; measurement: string | null; unit?: string | null; units?: string | null; test_set?: string | null }[] }[];
+  suites?: {
+    name: string;
+    tests: {
+      name: string;
+      result: string;
+      measurement: string | null;
+      unit?: string | null;
+      units?: string | null;
+      test_set?: string | null;
+    }[];
+  }[];
   [k: string]: unknown;
 }
 

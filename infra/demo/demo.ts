@@ -86,14 +86,28 @@ process.on("SIGINT", () => void shutdown("SIGINT"));
 process.on("SIGTERM", () => void shutdown("SIGTERM"));
 
 // the job files name the default image server; point them at this run's (MAGMA_DEMO_ARTIFACT_PORT)
-const demoJob = (file: string) => readFileSync(path.join(ROOT, "infra/demo/jobs", file), "utf8").replaceAll("http://127.0.0.1:4100", stack.artifactsUrl);
+const demoJob = (file: string) =>
+  readFileSync(path.join(ROOT, "infra/demo/jobs", file), "utf8").replaceAll("http://127.0.0.1:4100", stack.artifactsUrl);
 const inline = demoJob("qemu-inline-tests.yaml");
 const bootOnly = demoJob("qemu-boot-only.yaml");
 const [labA, labB] = stack.labs as [(typeof stack.labs)[0], (typeof stack.labs)[0]];
 
-type Submission = { id: string; targets: { lab: string; status: string; remoteJobId?: number | null; remote_job_id?: number | null; error?: string | null }[] };
-const fanOut = await trpcMutation<Submission>(stack.frontendUrl, "submissions.create", { clientRequestId: randomUUID(), definition: inline, labs: [labA.name, labB.name] }, adminToken);
-const bootSub = await trpcMutation<Submission>(stack.frontendUrl, "submissions.create", { clientRequestId: randomUUID(), definition: bootOnly, labs: [labB.name] }, adminToken);
+type Submission = {
+  id: string;
+  targets: { lab: string; status: string; remoteJobId?: number | null; remote_job_id?: number | null; error?: string | null }[];
+};
+const fanOut = await trpcMutation<Submission>(
+  stack.frontendUrl,
+  "submissions.create",
+  { clientRequestId: randomUUID(), definition: inline, labs: [labA.name, labB.name] },
+  adminToken,
+);
+const bootSub = await trpcMutation<Submission>(
+  stack.frontendUrl,
+  "submissions.create",
+  { clientRequestId: randomUUID(), definition: bootOnly, labs: [labB.name] },
+  adminToken,
+);
 const direct = await submitToLab(labA.url, adminToken, inline);
 log(`submitted through the frontend: submission ${fanOut.id} (inline tests → lab-a, lab-b), ${bootSub.id} (boot only → lab-b)`);
 log(`submitted straight to lab-a's REST API: job ${direct}`);
@@ -130,11 +144,18 @@ const jobs = [...(await resolveTargets(fanOut)), ...(await resolveTargets(bootSu
 log(`lab jobs: ${jobs.map((j) => `${j.lab}#${j.id}`).join(", ")}; waiting for them to finish (QEMU boots take 10-30 s each under TCG) …`);
 
 for (const j of jobs) {
-  const job = await waitFor(`${j.lab}#${j.id} finished in the frontend`, 15 * 60_000, async () => {
-    const v = await getFederatedJob(stack.frontendUrl, j.lab, j.id, adminToken);
-    return v && v.state === "Finished" ? v : undefined;
-  }, 1000);
-  const cases = (job.suites ?? []).flatMap((s) => s.tests.map((t) => `${s.name}.${t.name}=${t.result}${t.measurement ? `(${t.measurement}${t.unit ?? t.units ?? ""})` : ""}`));
+  const job = await waitFor(
+    `${j.lab}#${j.id} finished in the frontend`,
+    15 * 60_000,
+    async () => {
+      const v = await getFederatedJob(stack.frontendUrl, j.lab, j.id, adminToken);
+      return v && v.state === "Finished" ? v : undefined;
+    },
+    1000,
+  );
+  const cases = (job.suites ?? []).flatMap((s) =>
+    s.tests.map((t) => `${s.name}.${t.name}=${t.result}${t.measurement ? `(${t.measurement}${t.unit ?? t.units ?? ""})` : ""}`),
+  );
   log(`${j.lab}#${j.id}: ${job.health}; ${cases.length} results: ${cases.filter((c) => !c.startsWith("lava.")).join(" ")}`);
   log(`  ${stack.frontendUrl}/jobs/${j.lab}/${j.id}`);
 }

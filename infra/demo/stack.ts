@@ -80,7 +80,14 @@ export interface StackOptions {
 
 export interface RunningStack {
   frontendUrl: string;
-  labs: { name: string; url: string; workerName: string; federationToken: string; workerMetricsUrl: string | null; federationSigningSecret: string }[];
+  labs: {
+    name: string;
+    url: string;
+    workerName: string;
+    federationToken: string;
+    workerMetricsUrl: string | null;
+    federationSigningSecret: string;
+  }[];
   /** base URL serving vmlinuz and initramfs.cpio.gz */
   artifactsUrl: string;
   adminToken: string;
@@ -102,7 +109,9 @@ function dbUrl(server: string, name: string): string {
 /** Applies migrations (creating the database if missing). @throws Error with the runner's output. */
 async function migrate(schema: "instance" | "frontend", url: string): Promise<void> {
   try {
-    await run(process.execPath, [path.join(ROOT, "packages/db/scripts/migrate.mjs"), "deploy", "--schema", schema, "--create-db"], { env: { ...process.env, DATABASE_URL: url } });
+    await run(process.execPath, [path.join(ROOT, "packages/db/scripts/migrate.mjs"), "deploy", "--schema", schema, "--create-db"], {
+      env: { ...process.env, DATABASE_URL: url },
+    });
   } catch (e) {
     const err = e as { stderr?: string; message: string };
     throw new Error(`migrating ${schema} database ${url} failed: ${err.stderr || err.message}`);
@@ -208,23 +217,29 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
     const seed = {
       users: [{ username: "admin", superuser: true, tokens: [{ secret: o.adminToken, description: "demo", federation: true }] }],
       workers: [{ hostname: l.workerName, token: l.workerToken, description: `${l.name} worker (local QEMU)` }],
-      device_types: [{ name: "qemu", dictionary: { qemu: { binary: "qemu-system-x86_64", machine: "pc,accel=tcg", memory_mb: 256, smp: 1 } } }, ...(extra?.device_types ?? [])],
+      device_types: [
+        { name: "qemu", dictionary: { qemu: { binary: "qemu-system-x86_64", machine: "pc,accel=tcg", memory_mb: 256, smp: 1 } } },
+        ...(extra?.device_types ?? []),
+      ],
       devices: [
         ...Array.from({ length: l.devices }, (_, i) => ({
-        hostname: `qemu-${String(i + 1).padStart(2, "0")}`,
-        device_type: "qemu",
-        worker: l.workerName,
-        tags: [],
-        health: "Good",
-        dictionary: {},
-      })),
+          hostname: `qemu-${String(i + 1).padStart(2, "0")}`,
+          device_type: "qemu",
+          worker: l.workerName,
+          tags: [],
+          health: "Good",
+          dictionary: {},
+        })),
         ...(extra?.devices ?? []).map((d) => ({ worker: l.workerName, tags: [], health: "Good", ...d })),
       ],
     };
     const file = path.join(o.stateDir, `${l.name}.seed.yaml`);
     writeFileSync(file, stringify(seed));
     try {
-      await run(process.execPath, [...appEntryArgs("instance", "cli"), "seed", file], { cwd: ROOT, env: { ...process.env, MAGMA_INSTANCE_NAME: l.name, MAGMA_INSTANCE_DATABASE_URL: l.db } });
+      await run(process.execPath, [...appEntryArgs("instance", "cli"), "seed", file], {
+        cwd: ROOT,
+        env: { ...process.env, MAGMA_INSTANCE_NAME: l.name, MAGMA_INSTANCE_DATABASE_URL: l.db },
+      });
     } catch (e) {
       const err = e as { stderr?: string; message: string };
       throw new Error(`seeding ${l.name} from ${file} failed: ${err.stderr || err.message}`);
@@ -233,7 +248,18 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
 
   // 3. frontend configuration: the labs it federates
   const frontendConfig = path.join(o.stateDir, "frontend.yaml");
-  writeFileSync(frontendConfig, stringify({ instances: labs.map((l) => ({ name: l.name, url: l.url, api_token: o.adminToken, callback_token: l.federationToken, callback_secret: l.federationSigningSecret })) }));
+  writeFileSync(
+    frontendConfig,
+    stringify({
+      instances: labs.map((l) => ({
+        name: l.name,
+        url: l.url,
+        api_token: o.adminToken,
+        callback_token: l.federationToken,
+        callback_secret: l.federationSigningSecret,
+      })),
+    }),
+  );
 
   // 3b. frontend accounts: admin (superuser, the same API token as on the labs) and alice in
   // team-a, which may submit to the first lab; the users CLI syncs the labs from the config first
@@ -255,7 +281,13 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
   try {
     await run(process.execPath, [...tsx("apps/frontend/src/cli/users.ts"), "seed", accountsFile], {
       cwd: ROOT,
-      env: { ...process.env, MAGMA_FRONTEND_DATABASE_URL: frontendDb, MAGMA_FRONTEND_CONFIG: frontendConfig, MAGMA_FRONTEND_SECRET_KEY: frontendSecretKey, MAGMA_LOG_LEVEL: "warn" },
+      env: {
+        ...process.env,
+        MAGMA_FRONTEND_DATABASE_URL: frontendDb,
+        MAGMA_FRONTEND_CONFIG: frontendConfig,
+        MAGMA_FRONTEND_SECRET_KEY: frontendSecretKey,
+        MAGMA_LOG_LEVEL: "warn",
+      },
     });
   } catch (e) {
     const err = e as { stderr?: string; message: string };

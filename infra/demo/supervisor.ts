@@ -18,7 +18,14 @@ export interface ProcessSpec {
 }
 
 /** Event sink: the demo prints these, tests collect them. */
-export type SupervisorEvent = { name: string; event: "started" | "exited" | "restarting" | "gave-up"; pid?: number; code?: number | null; signal?: string | null; log: string };
+export type SupervisorEvent = {
+  name: string;
+  event: "started" | "exited" | "restarting" | "gave-up";
+  pid?: number;
+  code?: number | null;
+  signal?: string | null;
+  log: string;
+};
 
 interface Managed {
   spec: ProcessSpec;
@@ -50,7 +57,15 @@ export class Supervisor {
   start(spec: ProcessSpec): void {
     if (this.procs.has(spec.name)) throw new Error(`process "${spec.name}" is already supervised`);
     const logPath = path.join(this.logDir, `${spec.name}.log`);
-    const m: Managed = { spec, child: null, restarts: 0, stopping: false, held: false, out: createWriteStream(logPath, { flags: "a" }), logPath };
+    const m: Managed = {
+      spec,
+      child: null,
+      restarts: 0,
+      stopping: false,
+      held: false,
+      out: createWriteStream(logPath, { flags: "a" }),
+      logPath,
+    };
     this.procs.set(spec.name, m);
     this.launch(m);
   }

@@ -76,7 +76,12 @@ export async function ubootBoardExtras(stateDir: string, telnetPort: number, art
         health_check: bbbJob(artifactsUrl),
         health_frequency: 24,
         health_denominator: "hours",
-        dictionary: { bootloader_prompt: "=> ", interrupt_prompt: "Hit any key to stop autoboot", interrupt_char: " ", boot_commands: BOOT_COMMANDS },
+        dictionary: {
+          bootloader_prompt: "=> ",
+          interrupt_prompt: "Hit any key to stop autoboot",
+          interrupt_char: " ",
+          boot_commands: BOOT_COMMANDS,
+        },
       },
     ],
     devices: [

@@ -8,7 +8,13 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { CALLBACK_DELIVERY_HEADER, CALLBACK_SIGNATURE_HEADER, CALLBACK_TIMESTAMP_HEADER, FEDERATION_TOKEN_HEADER, type TNotifyPayload } from "@magma/protocol";
+import {
+  CALLBACK_DELIVERY_HEADER,
+  CALLBACK_SIGNATURE_HEADER,
+  CALLBACK_TIMESTAMP_HEADER,
+  FEDERATION_TOKEN_HEADER,
+  type TNotifyPayload,
+} from "@magma/protocol";
 import { signPayload } from "@magma/db/secrets";
 import { ensureFrontendBuild, waitForHttp } from "../../infra/demo/stack.ts";
 import { REDIS_URL, RUN_ID, ROOT, STATE_DIR, connect, createDatabase, freePort, httpPool, nowMs, spawnProc, waitUntil } from "./lib.ts";
@@ -70,18 +76,26 @@ export async function benchFederationHttp(o: BenchOptions): Promise<Measure[]> {
   const callbackToken = randomBytes(18).toString("base64url");
   const secret = randomBytes(24).toString("base64url");
   const config = path.join(STATE_DIR, "fed-http-frontend.yaml");
-  writeFileSync(config, `instances:\n- {name: lab-a, url: "http://127.0.0.1:9", api_token: unused-token, callback_token: "${callbackToken}", callback_secret: "${secret}"}\n`);
+  writeFileSync(
+    config,
+    `instances:\n- {name: lab-a, url: "http://127.0.0.1:9", api_token: unused-token, callback_token: "${callbackToken}", callback_secret: "${secret}"}\n`,
+  );
   const port = await freePort();
-  spawnProc("fed-http-frontend", [path.join(ROOT, "node_modules/next/dist/bin/next"), "start", "-p", String(port), "-H", "127.0.0.1"], {
-    MAGMA_FRONTEND_DATABASE_URL: dbUrl,
-    REDIS_URL,
-    MAGMA_QUEUE_PREFIX: `magma-bench-${RUN_ID}`,
-    MAGMA_FRONTEND_CONFIG: config,
-    MAGMA_RECONCILE_INTERVAL_MS: "0",
-    MAGMA_FRONTEND_SECRET_KEY: randomBytes(24).toString("base64url"),
-    MAGMA_LOG_LEVEL: "warn",
-    NEXT_TELEMETRY_DISABLED: "1",
-  }, path.join(ROOT, "apps/frontend"));
+  spawnProc(
+    "fed-http-frontend",
+    [path.join(ROOT, "node_modules/next/dist/bin/next"), "start", "-p", String(port), "-H", "127.0.0.1"],
+    {
+      MAGMA_FRONTEND_DATABASE_URL: dbUrl,
+      REDIS_URL,
+      MAGMA_QUEUE_PREFIX: `magma-bench-${RUN_ID}`,
+      MAGMA_FRONTEND_CONFIG: config,
+      MAGMA_RECONCILE_INTERVAL_MS: "0",
+      MAGMA_FRONTEND_SECRET_KEY: randomBytes(24).toString("base64url"),
+      MAGMA_LOG_LEVEL: "warn",
+      NEXT_TELEMETRY_DISABLED: "1",
+    },
+    path.join(ROOT, "apps/frontend"),
+  );
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(`${url}/healthz`, 90_000, "frontend (next start)");
   const pool = httpPool(url, SENDERS);
@@ -90,7 +104,8 @@ export async function benchFederationHttp(o: BenchOptions): Promise<Measure[]> {
   const drained = async () => {
     const r = await pool.request({ method: "GET", path: "/metrics" });
     const text = await r.body.text();
-    const depth = (state: string) => Number(new RegExp(`^magma_frontend_callback_queue_depth\\{state="${state}"\\} (\\S+)$`, "m").exec(text)?.[1] ?? NaN);
+    const depth = (state: string) =>
+      Number(new RegExp(`^magma_frontend_callback_queue_depth\\{state="${state}"\\} (\\S+)$`, "m").exec(text)?.[1] ?? NaN);
     return ["waiting", "active", "delayed"].every((st) => depth(st) === 0);
   };
   const count = async () => Number((await pg.query<{ n: string }>("SELECT count(*) AS n FROM federated_test_case")).rows[0]!.n);
@@ -114,9 +129,11 @@ export async function benchFederationHttp(o: BenchOptions): Promise<Measure[]> {
   };
   const send = async (bodies: string[]) => {
     let next = 0;
-    await Promise.all(Array.from({ length: SENDERS }, async () => {
-      while (next < bodies.length) await post(bodies[next++]!);
-    }));
+    await Promise.all(
+      Array.from({ length: SENDERS }, async () => {
+        while (next < bodies.length) await post(bodies[next++]!);
+      }),
+    );
   };
 
   const jobs = o.quick ? 100 : 300;
@@ -144,7 +161,12 @@ export async function benchFederationHttp(o: BenchOptions): Promise<Measure[]> {
   await pg.end();
   const label = `${jobs} LAVA callbacks × ${CASES_PER_JOB} cases, ${SENDERS} senders, POST /api/callbacks → BullMQ → PostgreSQL`;
   return [
-    measure("federation-http", `ingest through next start: ${label}`, "cases/s", rates, { target: { stat: "p50", op: ">", value: 50_000 }, note: "signed callbacks, real Redis; issue target" }),
-    measure("federation-http", "test cases added by re-delivering every callback (exactly once)", "cases", [duplicates], { target: { stat: "max", op: "<", value: 1 } }),
+    measure("federation-http", `ingest through next start: ${label}`, "cases/s", rates, {
+      target: { stat: "p50", op: ">", value: 50_000 },
+      note: "signed callbacks, real Redis; issue target",
+    }),
+    measure("federation-http", "test cases added by re-delivering every callback (exactly once)", "cases", [duplicates], {
+      target: { stat: "max", op: "<", value: 1 },
+    }),
   ];
 }

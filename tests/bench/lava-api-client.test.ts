@@ -59,7 +59,11 @@ describe("--against-lava arguments", () => {
       user: "bob",
       quick: false,
     });
-    expect(() => parseAgainstLava(["--against-lava", "http://lava:8000", "t0k"], false)).toThrow("--against-lava needs URL TOKEN DEVICE_TYPE");
-    expect(() => parseAgainstLava(["--against-lava", "lava:8000", "t0k", "qemu"], false)).toThrow("URL must start with http:// or https://");
+    expect(() => parseAgainstLava(["--against-lava", "http://lava:8000", "t0k"], false)).toThrow(
+      "--against-lava needs URL TOKEN DEVICE_TYPE",
+    );
+    expect(() => parseAgainstLava(["--against-lava", "lava:8000", "t0k", "qemu"], false)).toThrow(
+      "URL must start with http:// or https://",
+    );
   });
 });

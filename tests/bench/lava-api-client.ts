@@ -53,7 +53,11 @@ export class LavaApiClient {
 
   /** REST `GET /api/v0.2/jobs/?limit=N` → how many jobs it returned. */
   async restList(limit: number): Promise<number> {
-    const r = await this.pool.request({ method: "GET", path: `/api/v0.2/jobs/?limit=${limit}&ordering=-id`, headers: { authorization: `Token ${this.target.token}` } });
+    const r = await this.pool.request({
+      method: "GET",
+      path: `/api/v0.2/jobs/?limit=${limit}&ordering=-id`,
+      headers: { authorization: `Token ${this.target.token}` },
+    });
     const text = await r.body.text();
     if (r.statusCode !== 200) throw new Error(`${this.target.label} REST list: HTTP ${r.statusCode}: ${text.slice(0, 300)}`);
     return (JSON.parse(text) as { results: unknown[] }).results.length;

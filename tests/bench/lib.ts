@@ -36,7 +36,6 @@ mkdirSync(STATE_DIR, { recursive: true });
 export const nowMs = (): number => performance.timeOrigin + performance.now();
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-
 // ---------------------------------------------------------------------------------------------
 // cleanup registry
 
@@ -114,7 +113,14 @@ export async function connect(url: string): Promise<pg.Client> {
 /** COPY text-format escaping of one field (null → \N). */
 export function copyField(v: unknown): string {
   if (v === null || v === undefined) return "\\N";
-  const s = typeof v === "string" ? v : Array.isArray(v) ? `{${v.map((x) => JSON.stringify(String(x))).join(",")}}` : typeof v === "object" ? JSON.stringify(v) : String(v);
+  const s =
+    typeof v === "string"
+      ? v
+      : Array.isArray(v)
+        ? `{${v.map((x) => JSON.stringify(String(x))).join(",")}}`
+        : typeof v === "object"
+          ? JSON.stringify(v)
+          : String(v);
   return s.replace(/\\/g, "\\\\").replace(/\t/g, "\\t").replace(/\n/g, "\\n").replace(/\r/g, "\\r");
 }
 
@@ -182,23 +188,40 @@ export async function seedLab(url: string, shape: LabShape): Promise<Record<stri
   const c = await connect(url);
   await c.query(`INSERT INTO users (username, is_superuser) VALUES ('admin', true)`);
   // tokens are stored as SHA-256 digests (hex), as the instance's seed stores them
-  await c.query(`INSERT INTO api_tokens (user_id, secret_digest, description) VALUES (1, encode(sha256(convert_to($1, 'UTF8')), 'hex'), 'bench')`, [ADMIN_TOKEN]);
+  await c.query(
+    `INSERT INTO api_tokens (user_id, secret_digest, description) VALUES (1, encode(sha256(convert_to($1, 'UTF8')), 'hex'), 'bench')`,
+    [ADMIN_TOKEN],
+  );
   const workerDigest = createHash("sha256").update(WORKER_TOKEN, "utf8").digest("hex");
-  await copyRows(c, "workers", ["hostname", "token_digest", "state", "last_ping"], (function* () {
-    for (let i = 0; i < shape.workers; i++) yield [workerName(i), workerDigest, "Online", new Date().toISOString()];
-  })());
+  await copyRows(
+    c,
+    "workers",
+    ["hostname", "token_digest", "state", "last_ping"],
+    (function* () {
+      for (let i = 0; i < shape.workers; i++) yield [workerName(i), workerDigest, "Online", new Date().toISOString()];
+    })(),
+  );
   const types = [...shape.devices.map((d) => d.type), ...(shape.emptyTypes ?? [])];
   const ids: Record<string, number> = {};
   for (const t of types) {
-    const r = await c.query<{ id: number }>(`INSERT INTO device_types (name, dictionary) VALUES ($1, '{"qemu": {"binary": "qemu-system-x86_64", "memory_mb": 256}}') RETURNING id`, [t]);
+    const r = await c.query<{ id: number }>(
+      `INSERT INTO device_types (name, dictionary) VALUES ($1, '{"qemu": {"binary": "qemu-system-x86_64", "memory_mb": 256}}') RETURNING id`,
+      [t],
+    );
     ids[t] = r.rows[0]!.id;
   }
   let k = 0;
-  await copyRows(c, "devices", ["hostname", "device_type_id", "worker_id", "state", "health", "tags"], (function* () {
-    for (const d of shape.devices) {
-      for (let i = 0; i < d.count; i++, k++) yield [`${d.type}-${String(i).padStart(4, "0")}`, ids[d.type], (k % shape.workers) + 1, "Idle", d.health ?? "Good", []];
-    }
-  })());
+  await copyRows(
+    c,
+    "devices",
+    ["hostname", "device_type_id", "worker_id", "state", "health", "tags"],
+    (function* () {
+      for (const d of shape.devices) {
+        for (let i = 0; i < d.count; i++, k++)
+          yield [`${d.type}-${String(i).padStart(4, "0")}`, ids[d.type], (k % shape.workers) + 1, "Idle", d.health ?? "Good", []];
+      }
+    })(),
+  );
   await c.query("ANALYZE");
   return ids;
 }
@@ -303,7 +326,12 @@ export interface HttpAnswer<T = unknown> {
 }
 
 /** One JSON request over `pool`. @throws Error on a status ≥ 400 with the body. */
-export async function req<T = unknown>(pool: Pool, method: "GET" | "POST", path: string, opts: { body?: unknown; headers?: Record<string, string> } = {}): Promise<HttpAnswer<T>> {
+export async function req<T = unknown>(
+  pool: Pool,
+  method: "GET" | "POST",
+  path: string,
+  opts: { body?: unknown; headers?: Record<string, string> } = {},
+): Promise<HttpAnswer<T>> {
   const headers: Record<string, string> = { ...opts.headers };
   let body: string | undefined;
   if (opts.body !== undefined) {
@@ -313,13 +341,21 @@ export async function req<T = unknown>(pool: Pool, method: "GET" | "POST", path:
   const r = await pool.request({ method, path, headers, body });
   const text = await r.body.text();
   if (r.statusCode >= 400) throw new Error(`${method} ${path}: HTTP ${r.statusCode}: ${text.slice(0, 500)}`);
-  return { status: r.statusCode, body: (text && (r.headers["content-type"] ?? "").toString().includes("json") ? JSON.parse(text) : text) as T };
+  return {
+    status: r.statusCode,
+    body: (text && (r.headers["content-type"] ?? "").toString().includes("json") ? JSON.parse(text) : text) as T,
+  };
 }
 
 export const auth = (token = ADMIN_TOKEN) => ({ authorization: `Token ${token}` });
 
 /** Polls `probe` every `intervalMs` until it returns a value or `timeoutMs` passes. */
-export async function waitUntil<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined | null | false>, intervalMs = 20): Promise<T> {
+export async function waitUntil<T>(
+  what: string,
+  timeoutMs: number,
+  probe: () => Promise<T | undefined | null | false>,
+  intervalMs = 20,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();

@@ -9,11 +9,29 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import { ADMIN_TOKEN, ROOT, WORKER_TOKEN, auth, createDatabase, httpPool, jobYaml, nowMs, onCleanup, req, seedLab, startInstance, workerName } from "./lib.ts";
+import {
+  ADMIN_TOKEN,
+  ROOT,
+  WORKER_TOKEN,
+  auth,
+  createDatabase,
+  httpPool,
+  jobYaml,
+  nowMs,
+  onCleanup,
+  req,
+  seedLab,
+  startInstance,
+  workerName,
+} from "./lib.ts";
 import { measure, type Measure } from "./report.ts";
 import type { BenchOptions } from "./run.ts";
 
-type WorkerEvent = { ev: "ready" } | { ev: "running"; id: number; token: string; t: number } | { ev: "finished"; id: number; ackMs: number; visibleMs: number } | { ev: "error"; message: string };
+type WorkerEvent =
+  | { ev: "ready" }
+  | { ev: "running"; id: number; token: string; t: number }
+  | { ev: "finished"; id: number; ackMs: number; visibleMs: number }
+  | { ev: "error"; message: string };
 
 export async function benchLifecycle(o: BenchOptions): Promise<Measure[]> {
   const db = await createDatabase("instance", "lifecycle");
@@ -21,7 +39,13 @@ export async function benchLifecycle(o: BenchOptions): Promise<Measure[]> {
   const inst = await startInstance("lifecycle", db);
   const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "tests/bench/scripted-worker.ts")], {
     cwd: ROOT,
-    env: { ...process.env, BENCH_INSTANCE_URL: inst.url, BENCH_WORKER: workerName(0), BENCH_WORKER_TOKEN: WORKER_TOKEN, BENCH_ADMIN_TOKEN: ADMIN_TOKEN },
+    env: {
+      ...process.env,
+      BENCH_INSTANCE_URL: inst.url,
+      BENCH_WORKER: workerName(0),
+      BENCH_WORKER_TOKEN: WORKER_TOKEN,
+      BENCH_ADMIN_TOKEN: ADMIN_TOKEN,
+    },
     stdio: ["pipe", "pipe", "inherit"],
   });
   onCleanup("scripted worker", async () => {
@@ -85,6 +109,9 @@ export async function benchLifecycle(o: BenchOptions): Promise<Measure[]> {
       ],
       lava: "250 / 330",
     }),
-    measure("lifecycle", "worker FINISHED → Finished visible via REST", "ms", toFinished, { target: { stat: "p50", op: "<", value: 200 }, lava: "≤ 20 000" }),
+    measure("lifecycle", "worker FINISHED → Finished visible via REST", "ms", toFinished, {
+      target: { stat: "p50", op: "<", value: 200 },
+      lava: "≤ 20 000",
+    }),
   ];
 }

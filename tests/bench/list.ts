@@ -13,18 +13,57 @@ const STATES = ["Finished", "Finished", "Finished", "Finished", "Finished", "Fin
 export async function benchList(o: BenchOptions): Promise<Measure[]> {
   const total = 100_000;
   const db = await createDatabase("instance", "list");
-  const types = await seedLab(db, { workers: 10, devices: [{ type: "bench", count: 50 }, { type: "qemu", count: 50 }] });
+  const types = await seedLab(db, {
+    workers: 10,
+    devices: [
+      { type: "bench", count: 50 },
+      { type: "qemu", count: 50 },
+    ],
+  });
   const c = await connect(db);
   // ~1.4 KB per job as in LAVA's bench (definition + original_definition)
   const definition = `${jobYaml("bench", "list")}\n# ${"x".repeat(500)}`;
   const base = Date.now() - total * 1000;
-  await copyRows(c, "test_jobs", ["submitter_id", "description", "requested_device_type_id", "priority", "definition", "original_definition", "token_nonce", "submit_time", "state", "health", "metadata", "start_time", "end_time"], (function* () {
-    for (let i = 0; i < total; i++) {
-      const state = STATES[i % STATES.length]!;
-      const t = base + i * 1000;
-      yield [1, `list-${i}`, i % 2 ? types["bench"] : types["qemu"], 50, definition, definition, `tok${i}`, new Date(t).toISOString(), state, state === "Finished" ? (i % 11 ? "Complete" : "Incomplete") : "Unknown", { "kernel.tree": "mainline", build: String(i) }, state === "Finished" || state === "Running" ? new Date(t + 100).toISOString() : null, state === "Finished" ? new Date(t + 20000).toISOString() : null];
-    }
-  })());
+  await copyRows(
+    c,
+    "test_jobs",
+    [
+      "submitter_id",
+      "description",
+      "requested_device_type_id",
+      "priority",
+      "definition",
+      "original_definition",
+      "token_nonce",
+      "submit_time",
+      "state",
+      "health",
+      "metadata",
+      "start_time",
+      "end_time",
+    ],
+    (function* () {
+      for (let i = 0; i < total; i++) {
+        const state = STATES[i % STATES.length]!;
+        const t = base + i * 1000;
+        yield [
+          1,
+          `list-${i}`,
+          i % 2 ? types["bench"] : types["qemu"],
+          50,
+          definition,
+          definition,
+          `tok${i}`,
+          new Date(t).toISOString(),
+          state,
+          state === "Finished" ? (i % 11 ? "Complete" : "Incomplete") : "Unknown",
+          { "kernel.tree": "mainline", build: String(i) },
+          state === "Finished" || state === "Running" ? new Date(t + 100).toISOString() : null,
+          state === "Finished" ? new Date(t + 20000).toISOString() : null,
+        ];
+      }
+    })(),
+  );
   await c.query("VACUUM ANALYZE test_jobs");
   const inst = await startInstance("list", db);
   const pool = httpPool(inst.url, 1);

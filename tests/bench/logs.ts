@@ -14,13 +14,24 @@ import type { BenchOptions } from "./run.ts";
 
 /** Submits a job and plays the worker until it is Running. @returns id and job token */
 export async function runningJob(pool: Pool, name: string): Promise<{ id: number; token: string }> {
-  const r = await req<{ job_ids: number[] }>(pool, "POST", "/api/v0.2/jobs/", { body: { definition: jobYaml("bench", name) }, headers: auth() });
+  const r = await req<{ job_ids: number[] }>(pool, "POST", "/api/v0.2/jobs/", {
+    body: { definition: jobYaml("bench", name) },
+    headers: auth(),
+  });
   const id = r.body.job_ids[0]!;
   for (let i = 0; i < 100; i++) {
-    const p = await req<TPingResponse>(pool, "GET", `${WORKER_API_PREFIX}/workers/${workerName(0)}/?version=${WORKER_PROTOCOL_VERSION}&wait_ms=2000`, { headers: { [WORKER_TOKEN_HEADER]: WORKER_TOKEN } });
+    const p = await req<TPingResponse>(
+      pool,
+      "GET",
+      `${WORKER_API_PREFIX}/workers/${workerName(0)}/?version=${WORKER_PROTOCOL_VERSION}&wait_ms=2000`,
+      { headers: { [WORKER_TOKEN_HEADER]: WORKER_TOKEN } },
+    );
     const j = p.body.start.find((s) => s.id === id);
     if (j) {
-      await req(pool, "POST", `${WORKER_API_PREFIX}/jobs/${id}/`, { body: { state: "RUNNING" }, headers: { [WORKER_TOKEN_HEADER]: j.token } });
+      await req(pool, "POST", `${WORKER_API_PREFIX}/jobs/${id}/`, {
+        body: { state: "RUNNING" },
+        headers: { [WORKER_TOKEN_HEADER]: j.token },
+      });
       return { id, token: j.token };
     }
   }
@@ -31,7 +42,12 @@ function records(from: number, n: number): TLogRecord[] {
   const dt = new Date().toISOString();
   return Array.from({ length: n }, (_, k) => {
     const i = from + k;
-    if (i % 100 === 99) return { dt, lvl: "results", msg: { definition: "0_bench", case: `case-${i}`, result: i % 7 ? "pass" : "fail", measurement: String(i % 1000), units: "ms" } };
+    if (i % 100 === 99)
+      return {
+        dt,
+        lvl: "results",
+        msg: { definition: "0_bench", case: `case-${i}`, result: i % 7 ? "pass" : "fail", measurement: String(i % 1000), units: "ms" },
+      };
     return { dt, lvl: "target", msg: `[${(i / 1000).toFixed(3)}] bench console line ${i}: the quick brown fox jumps over the lazy dog` };
   });
 }
@@ -61,13 +77,21 @@ export async function benchLogs(o: BenchOptions): Promise<Measure[]> {
     for (const lines of bodies) await upload(lines);
     rates.push((batchesPerRep * 1000) / ((nowMs() - t0) / 1000));
   }
-  const out = [measure("logs", `worker → instance log ingest, one job, batches of 1 000 (${batchesPerRep} batches per rep)`, "lines/s", rates, { target: { stat: "p50", op: ">", value: 50_000 } })];
+  const out = [
+    measure("logs", `worker → instance log ingest, one job, batches of 1 000 (${batchesPerRep} batches per rep)`, "lines/s", rates, {
+      target: { stat: "p50", op: ">", value: 50_000 },
+    }),
+  ];
 
   // live log latency through the instance's SSE stream
   const live = await runningJob(pool, "log-live");
   const sse = httpPool(inst.url, 1);
   const arrivals = new Map<string, number>();
-  const stream = await sse.request({ method: "GET", path: `/api/v0.2/jobs/${live.id}/logs/stream/`, headers: { ...auth(), accept: "text/event-stream" } });
+  const stream = await sse.request({
+    method: "GET",
+    path: `/api/v0.2/jobs/${live.id}/logs/stream/`,
+    headers: { ...auth(), accept: "text/event-stream" },
+  });
   if (stream.statusCode !== 200) throw new Error(`log stream: HTTP ${stream.statusCode}`);
   const reading = (async () => {
     let buf = "";
@@ -90,7 +114,10 @@ export async function benchLogs(o: BenchOptions): Promise<Measure[]> {
   for (let i = 0; i < n + 10; i++) {
     const key = `probe-${i}`;
     const t0 = nowMs();
-    await req(pool, "POST", `${WORKER_API_PREFIX}/jobs/${live.id}/logs/`, { body: { index: li, lines: [{ dt: new Date().toISOString(), lvl: "target", msg: key }] }, headers: lh });
+    await req(pool, "POST", `${WORKER_API_PREFIX}/jobs/${live.id}/logs/`, {
+      body: { index: li, lines: [{ dt: new Date().toISOString(), lvl: "target", msg: key }] },
+      headers: lh,
+    });
     li++;
     const deadline = Date.now() + 5000;
     while (!arrivals.has(key)) {

@@ -9,7 +9,24 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { WORKER_API_PREFIX, WORKER_PROTOCOL_VERSION, WORKER_TOKEN_HEADER } from "@magma/protocol";
-import { ROOT, STATE_DIR, WORKER_TOKEN, auth, connect, createDatabase, httpPool, jobYaml, req, rssBytes, seedLab, sleep, spawnProc, startInstance, waitUntil, workerName } from "./lib.ts";
+import {
+  ROOT,
+  STATE_DIR,
+  WORKER_TOKEN,
+  auth,
+  connect,
+  createDatabase,
+  httpPool,
+  jobYaml,
+  req,
+  rssBytes,
+  seedLab,
+  sleep,
+  spawnProc,
+  startInstance,
+  waitUntil,
+  workerName,
+} from "./lib.ts";
 import { measure, notMeasured, type Measure } from "./report.ts";
 import type { BenchOptions } from "./run.ts";
 
@@ -32,7 +49,9 @@ export async function benchMemory(o: BenchOptions): Promise<Measure[]> {
       xs.push(rssBytes(inst.pid) / MB);
       await sleep(250);
     }
-    out.push(measure("memory", "instance RSS, idle", "MB", xs, { target: { stat: "p50", op: "<", value: 120 }, lava: "706 MiB (server total)" }));
+    out.push(
+      measure("memory", "instance RSS, idle", "MB", xs, { target: { stat: "p50", op: "<", value: 120 }, lava: "706 MiB (server total)" }),
+    );
     await inst.stop();
   }
   {
@@ -43,7 +62,9 @@ export async function benchMemory(o: BenchOptions): Promise<Measure[]> {
     let stop = false;
     const pingers = Array.from({ length: 100 }, async (_, w) => {
       while (!stop) {
-        await req(pool, "GET", `${WORKER_API_PREFIX}/workers/${workerName(w)}/?version=${WORKER_PROTOCOL_VERSION}&wait_ms=2000`, { headers: { [WORKER_TOKEN_HEADER]: WORKER_TOKEN } });
+        await req(pool, "GET", `${WORKER_API_PREFIX}/workers/${workerName(w)}/?version=${WORKER_PROTOCOL_VERSION}&wait_ms=2000`, {
+          headers: { [WORKER_TOKEN_HEADER]: WORKER_TOKEN },
+        });
       }
     });
     const definition = jobYaml("queued", "mem");
@@ -61,10 +82,20 @@ export async function benchMemory(o: BenchOptions): Promise<Measure[]> {
     }
     stop = true;
     await Promise.all([...pingers, submitter]);
-    out.push(measure("memory", "instance RSS, 1 000 devices, 100 workers long-polling + submissions", "MB", xs, { target: { stat: "max", op: "<", value: 250 }, note: `sampled every 250 ms for ${seconds} s` }));
+    out.push(
+      measure("memory", "instance RSS, 1 000 devices, 100 workers long-polling + submissions", "MB", xs, {
+        target: { stat: "max", op: "<", value: 250 },
+        note: `sampled every 250 ms for ${seconds} s`,
+      }),
+    );
   }
   if (!existsSync(path.join(ROOT, "apps/worker/src/main.ts"))) {
-    out.push(notMeasured("memory", "worker RSS per running job", "MB", "worker daemon (apps/worker/src/main.ts) not there yet", { target: { stat: "p50", op: "<", value: 60 }, lava: "161 MiB" }));
+    out.push(
+      notMeasured("memory", "worker RSS per running job", "MB", "worker daemon (apps/worker/src/main.ts) not there yet", {
+        target: { stat: "p50", op: "<", value: 60 },
+        lava: "161 MiB",
+      }),
+    );
   } else {
     out.push(await workerRssPerJob(o));
   }
@@ -81,11 +112,20 @@ export async function benchMemory(o: BenchOptions): Promise<Measure[]> {
 async function workerRssPerJob(o: BenchOptions): Promise<Measure> {
   const jobs = 8;
   const db = await createDatabase("instance", "mem_worker");
-  const types = await seedLab(db, { workers: 1, devices: [{ type: "sim", count: jobs }, { type: "simfast", count: 1 }] });
+  const types = await seedLab(db, {
+    workers: 1,
+    devices: [
+      { type: "sim", count: jobs },
+      { type: "simfast", count: 1 },
+    ],
+  });
   const c = await connect(db);
   const simConsole = `for i in $(seq 1 20); do echo "sim-board: booting $i"; sleep 1; done; PS1='sim# ' exec sh -i`;
   await c.query(`UPDATE device_types SET dictionary = $1 WHERE id = $2`, [{ connection_command: simConsole }, types["sim"]]);
-  await c.query(`UPDATE device_types SET dictionary = $1 WHERE id = $2`, [{ connection_command: "PS1='sim# ' exec sh -i" }, types["simfast"]]);
+  await c.query(`UPDATE device_types SET dictionary = $1 WHERE id = $2`, [
+    { connection_command: "PS1='sim# ' exec sh -i" },
+    types["simfast"],
+  ]);
   const inst = await startInstance("mem-worker", db);
   const worker = spawnProc("mem-worker-worker", ["--import", "tsx", path.join(ROOT, "apps/worker/src/main.ts")], {
     MAGMA_WORKER_NAME: workerName(0),
@@ -97,18 +137,31 @@ async function workerRssPerJob(o: BenchOptions): Promise<Measure> {
   });
   const pool = httpPool(inst.url, 2);
   // the worker is up once it pinged (last_ping moves)
-  await waitUntil("worker ping", 60_000, async () => (await c.query(`SELECT 1 FROM workers WHERE hostname = $1 AND last_ping > now() - interval '2 seconds'`, [workerName(0)])).rowCount);
-  const simJob = (type: string) => [
-    "job_name: mem-sim",
-    `device_type: ${type}`,
-    "visibility: public",
-    "timeouts: {job: {minutes: 3}, action: {minutes: 2}}",
-    "actions:",
-    "- boot: {method: minimal, prompts: ['sim# '], timeout: {minutes: 2}}",
-  ].join("\n");
+  await waitUntil(
+    "worker ping",
+    60_000,
+    async () =>
+      (await c.query(`SELECT 1 FROM workers WHERE hostname = $1 AND last_ping > now() - interval '2 seconds'`, [workerName(0)])).rowCount,
+  );
+  const simJob = (type: string) =>
+    [
+      "job_name: mem-sim",
+      `device_type: ${type}`,
+      "visibility: public",
+      "timeouts: {job: {minutes: 3}, action: {minutes: 2}}",
+      "actions:",
+      "- boot: {method: minimal, prompts: ['sim# '], timeout: {minutes: 2}}",
+    ].join("\n");
   // one job first, so code loaded and compiled once is not counted per job
-  const [warm] = (await req<{ job_ids: number[] }>(pool, "POST", "/api/v0.2/jobs/", { body: { definition: simJob("simfast") }, headers: auth() })).body.job_ids;
-  await waitUntil("warm-up job Finished", 30_000, async () => (await c.query(`SELECT 1 FROM test_jobs WHERE id = $1 AND state = 'Finished'`, [warm])).rowCount, 100);
+  const [warm] = (
+    await req<{ job_ids: number[] }>(pool, "POST", "/api/v0.2/jobs/", { body: { definition: simJob("simfast") }, headers: auth() })
+  ).body.job_ids;
+  await waitUntil(
+    "warm-up job Finished",
+    30_000,
+    async () => (await c.query(`SELECT 1 FROM test_jobs WHERE id = $1 AND state = 'Finished'`, [warm])).rowCount,
+    100,
+  );
   await sleep(3000);
   const idle: number[] = [];
   for (let i = 0; i < 8; i++) {
@@ -118,8 +171,17 @@ async function workerRssPerJob(o: BenchOptions): Promise<Measure> {
   const base = idle.sort((a, b) => a - b)[idle.length >> 1]!;
   const definition = simJob("sim");
   const ids: number[] = [];
-  for (let i = 0; i < jobs; i++) ids.push(...(await req<{ job_ids: number[] }>(pool, "POST", "/api/v0.2/jobs/", { body: { definition }, headers: auth() })).body.job_ids);
-  await waitUntil("all sim jobs Running", 30_000, async () => (await c.query(`SELECT count(*)::int AS n FROM test_jobs WHERE state = 'Running' AND id = ANY($1::int[])`, [ids])).rows[0].n === jobs, 100);
+  for (let i = 0; i < jobs; i++)
+    ids.push(
+      ...(await req<{ job_ids: number[] }>(pool, "POST", "/api/v0.2/jobs/", { body: { definition }, headers: auth() })).body.job_ids,
+    );
+  await waitUntil(
+    "all sim jobs Running",
+    30_000,
+    async () =>
+      (await c.query(`SELECT count(*)::int AS n FROM test_jobs WHERE state = 'Running' AND id = ANY($1::int[])`, [ids])).rows[0].n === jobs,
+    100,
+  );
   await sleep(3000); // consoles open, boot output flowing, logs shipped
   const xs: number[] = [];
   const running: number[] = [];

@@ -43,7 +43,13 @@ export function percentile(xs: number[], p: number): number {
 export const median = (xs: number[]) => percentile(xs, 50);
 
 /** Builds a measure from raw samples (each sample one repetition). */
-export function measure(group: string, name: string, unit: string, samples: number[], opts: { target?: Target | Target[]; lava?: string; note?: string } = {}): Measure {
+export function measure(
+  group: string,
+  name: string,
+  unit: string,
+  samples: number[],
+  opts: { target?: Target | Target[]; lava?: string; note?: string } = {},
+): Measure {
   const m: Measure = {
     group,
     name,
@@ -64,8 +70,26 @@ export function measure(group: string, name: string, unit: string, samples: numb
 }
 
 /** A measure that could not be taken (missing component): reported, never "met". */
-export function notMeasured(group: string, name: string, unit: string, note: string, opts: { target?: Target | Target[]; lava?: string } = {}): Measure {
-  return { group, name, unit, n: 0, p50: NaN, p95: NaN, max: NaN, lava: opts.lava, target: opts.target, met: opts.target ? false : null, note };
+export function notMeasured(
+  group: string,
+  name: string,
+  unit: string,
+  note: string,
+  opts: { target?: Target | Target[]; lava?: string } = {},
+): Measure {
+  return {
+    group,
+    name,
+    unit,
+    n: 0,
+    p50: NaN,
+    p95: NaN,
+    max: NaN,
+    lava: opts.lava,
+    target: opts.target,
+    met: opts.target ? false : null,
+    note,
+  };
 }
 
 function round(x: number): number {
@@ -75,7 +99,10 @@ function round(x: number): number {
 
 const fmt = (x: number) => (Number.isFinite(x) ? (Math.abs(x) >= 10_000 ? Math.round(x).toLocaleString("en-US") : String(x)) : "—");
 const targets = (t?: Target | Target[]) => (t === undefined ? [] : Array.isArray(t) ? t : [t]);
-const fmtTarget = (t?: Target | Target[]) => targets(t).map((x) => `${x.stat} ${x.op} ${fmt(x.value)}`).join(", ");
+const fmtTarget = (t?: Target | Target[]) =>
+  targets(t)
+    .map((x) => `${x.stat} ${x.op} ${fmt(x.value)}`)
+    .join(", ");
 
 export interface MachineInfo {
   cpu: string;
@@ -99,9 +126,23 @@ export function machineInfo(postgres?: string): MachineInfo {
 
 /** The console table (also used, as markdown, in the README). */
 export function renderTable(measures: Measure[]): string {
-  const t = new Table({ head: ["group", "measure", "unit", "n", "p50", "p95", "max", "LAVA", "target", "met"], style: { head: [], border: [] } });
+  const t = new Table({
+    head: ["group", "measure", "unit", "n", "p50", "p95", "max", "LAVA", "target", "met"],
+    style: { head: [], border: [] },
+  });
   for (const m of measures) {
-    t.push([m.group, m.name + (m.note ? `\n  (${m.note})` : ""), m.unit, m.n, fmt(m.p50), fmt(m.p95), fmt(m.max), m.lava ?? "", fmtTarget(m.target), m.met === null ? "" : m.met ? "yes" : "NO"]);
+    t.push([
+      m.group,
+      m.name + (m.note ? `\n  (${m.note})` : ""),
+      m.unit,
+      m.n,
+      fmt(m.p50),
+      fmt(m.p95),
+      fmt(m.max),
+      m.lava ?? "",
+      fmtTarget(m.target),
+      m.met === null ? "" : m.met ? "yes" : "NO",
+    ]);
   }
   return t.toString();
 }
@@ -110,12 +151,17 @@ export function renderTable(measures: Measure[]): string {
 export function renderMarkdown(measures: Measure[]): string {
   const rows = ["| group | measure | unit | n | p50 | p95 | max | LAVA | target | met |", "|---|---|---|---|---|---|---|---|---|---|"];
   for (const m of measures) {
-    rows.push(`| ${m.group} | ${m.name}${m.note ? ` (${m.note})` : ""} | ${m.unit} | ${m.n} | ${fmt(m.p50)} | ${fmt(m.p95)} | ${fmt(m.max)} | ${m.lava ?? ""} | ${fmtTarget(m.target)} | ${m.met === null ? "" : m.met ? "yes" : "**no**"} |`);
+    rows.push(
+      `| ${m.group} | ${m.name}${m.note ? ` (${m.note})` : ""} | ${m.unit} | ${m.n} | ${fmt(m.p50)} | ${fmt(m.p95)} | ${fmt(m.max)} | ${m.lava ?? ""} | ${fmtTarget(m.target)} | ${m.met === null ? "" : m.met ? "yes" : "**no**"} |`,
+    );
   }
   return rows.join("\n");
 }
 
 /** Writes `bench-results.json`. */
-export function writeResults(file: string, data: { mode: string; date: string; durationS: number; machine: MachineInfo; measures: Measure[]; errors: string[] }): void {
+export function writeResults(
+  file: string,
+  data: { mode: string; date: string; durationS: number; machine: MachineInfo; measures: Measure[]; errors: string[] },
+): void {
   writeFileSync(file, JSON.stringify(data, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v), 2) + "\n");
 }

@@ -56,9 +56,15 @@ async function postgresVersion(): Promise<string | undefined> {
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
   const quick = args.includes("--quick");
-  const only = args.find((a) => a.startsWith("--only="))?.slice("--only=".length).split(",").filter(Boolean);
+  const only = args
+    .find((a) => a.startsWith("--only="))
+    ?.slice("--only=".length)
+    .split(",")
+    .filter(Boolean);
   const againstLava = parseAgainstLava(args, quick);
-  for (const g of only ?? []) if (!GROUPS[g] && g !== "against-lava") throw new Error(`unknown group '${g}' (groups: ${Object.keys(GROUPS).join(", ")}, against-lava)`);
+  for (const g of only ?? [])
+    if (!GROUPS[g] && g !== "against-lava")
+      throw new Error(`unknown group '${g}' (groups: ${Object.keys(GROUPS).join(", ")}, against-lava)`);
   const started = Date.now();
   const measures: Measure[] = [];
   const errors: string[] = [];
@@ -74,7 +80,8 @@ async function main(): Promise<number> {
     try {
       const ms = await fn({ quick });
       measures.push(...ms);
-      for (const m of ms) console.log(`[bench]   ${m.name}: p50 ${m.p50} ${m.unit}, p95 ${m.p95} (n ${m.n})${m.met === false ? "  — target missed" : ""}`);
+      for (const m of ms)
+        console.log(`[bench]   ${m.name}: p50 ${m.p50} ${m.unit}, p95 ${m.p95} (n ${m.n})${m.met === false ? "  — target missed" : ""}`);
     } catch (e) {
       const msg = `${name}: ${(e as Error).stack ?? e}`;
       errors.push(msg);
@@ -101,7 +108,9 @@ async function main(): Promise<number> {
   const machine = machineInfo(await postgresVersion());
   const durationS = Math.round((Date.now() - started) / 1000);
   console.log(renderTable(measures));
-  console.log(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, node ${machine.node}, PostgreSQL ${machine.postgres ?? "?"}; ${durationS} s`);
+  console.log(
+    `machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, node ${machine.node}, PostgreSQL ${machine.postgres ?? "?"}; ${durationS} s`,
+  );
   const file = path.join(ROOT, "bench-results.json");
   writeResults(file, { mode: quick ? "quick" : "full", date: new Date().toISOString(), durationS, machine, measures, errors });
   console.log(`[bench] wrote ${file}`);

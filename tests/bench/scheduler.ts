@@ -26,16 +26,47 @@ export async function benchScheduler(o: BenchOptions): Promise<Measure[]> {
   const c = await connect(url);
   const db = createInstanceDb(url, 10);
   onCleanup("scheduler prisma client", () => db.$disconnect());
-  const ctx: InstanceContext = { db, config: { ...loadConfig({}), databaseUrl: url }, logger: createLogger("silent"), notifier: new Notifier(), scheduler: null, outbox: null };
+  const ctx: InstanceContext = {
+    db,
+    config: { ...loadConfig({}), databaseUrl: url },
+    logger: createLogger("silent"),
+    notifier: new Notifier(),
+    scheduler: null,
+    outbox: null,
+  };
   const definition = "job_name: bench\ndevice_type: bench\n";
 
   let loaded = 0;
   const loadJobs = async (n: number) => {
     if (n <= loaded) return;
     const base = Date.now() - 86_400_000;
-    await copyRows(c, "test_jobs", ["submitter_id", "description", "requested_device_type_id", "priority", "definition", "original_definition", "token_nonce", "submit_time"], (function* () {
-      for (let i = loaded; i < n; i++) yield [1, `bench-${i}`, types["bench"], [25, 50, 50, 50, 75][i % 5], definition, definition, `tok${i}`, new Date(base + i).toISOString()];
-    })());
+    await copyRows(
+      c,
+      "test_jobs",
+      [
+        "submitter_id",
+        "description",
+        "requested_device_type_id",
+        "priority",
+        "definition",
+        "original_definition",
+        "token_nonce",
+        "submit_time",
+      ],
+      (function* () {
+        for (let i = loaded; i < n; i++)
+          yield [
+            1,
+            `bench-${i}`,
+            types["bench"],
+            [25, 50, 50, 50, 75][i % 5],
+            definition,
+            definition,
+            `tok${i}`,
+            new Date(base + i).toISOString(),
+          ];
+      })(),
+    );
     loaded = n;
     await c.query("VACUUM ANALYZE test_jobs");
   };
@@ -67,8 +98,19 @@ export async function benchScheduler(o: BenchOptions): Promise<Measure[]> {
     }
     const main = n === 10_000;
     out.push(
-      measure("scheduler", `one pass: ${n.toLocaleString("en-US")} queued × 1 000 Idle devices (100 workers) → ${Math.min(DEVICES, n)} assigned`, "ms", assign, main ? { target: { stat: "p50", op: "<", value: 100 } } : {}),
-      measure("scheduler", `pass with nothing to assign: ${Math.max(0, n - DEVICES).toLocaleString("en-US")} queued, all devices busy`, "ms", idle),
+      measure(
+        "scheduler",
+        `one pass: ${n.toLocaleString("en-US")} queued × 1 000 Idle devices (100 workers) → ${Math.min(DEVICES, n)} assigned`,
+        "ms",
+        assign,
+        main ? { target: { stat: "p50", op: "<", value: 100 } } : {},
+      ),
+      measure(
+        "scheduler",
+        `pass with nothing to assign: ${Math.max(0, n - DEVICES).toLocaleString("en-US")} queued, all devices busy`,
+        "ms",
+        idle,
+      ),
     );
     if (main) {
       // all 10 000 assigned: 10 passes, devices freed (jobs finished) between them, pass times summed
@@ -83,7 +125,12 @@ export async function benchScheduler(o: BenchOptions): Promise<Measure[]> {
         }
         totals.push(total);
       }
-      out.push(measure("scheduler", `all 10 000 queued assigned (10 passes, devices freed between)`, "ms", totals, { target: { stat: "p50", op: "<", value: 2000 }, note: `median pass ${Math.round(median(totals) / 10)} ms` }));
+      out.push(
+        measure("scheduler", `all 10 000 queued assigned (10 passes, devices freed between)`, "ms", totals, {
+          target: { stat: "p50", op: "<", value: 2000 },
+          note: `median pass ${Math.round(median(totals) / 10)} ms`,
+        }),
+      );
     }
   }
   return out;

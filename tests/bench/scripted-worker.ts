@@ -23,7 +23,12 @@ const now = () => performance.timeOrigin + performance.now();
 const emit = (o: object) => process.stdout.write(JSON.stringify(o) + "\n");
 
 async function call(pool: Pool, method: "GET" | "POST", path: string, headers: Record<string, string>, body?: unknown): Promise<unknown> {
-  const r = await pool.request({ method, path, headers: body === undefined ? headers : { ...headers, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const r = await pool.request({
+    method,
+    path,
+    headers: body === undefined ? headers : { ...headers, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const text = await r.body.text();
   if (r.statusCode >= 400) throw new Error(`${method} ${path}: HTTP ${r.statusCode} ${text}`);
   return text ? JSON.parse(text) : null;
@@ -37,7 +42,12 @@ async function pingLoop(): Promise<void> {
   while (!stopping) {
     let answer: TPingResponse;
     try {
-      answer = (await call(pingPool, "GET", `${WORKER_API_PREFIX}/workers/${worker}/?version=${WORKER_PROTOCOL_VERSION}&wait_ms=${first ? 0 : 25000}`, { [WORKER_TOKEN_HEADER]: workerToken })) as TPingResponse;
+      answer = (await call(
+        pingPool,
+        "GET",
+        `${WORKER_API_PREFIX}/workers/${worker}/?version=${WORKER_PROTOCOL_VERSION}&wait_ms=${first ? 0 : 25000}`,
+        { [WORKER_TOKEN_HEADER]: workerToken },
+      )) as TPingResponse;
     } catch (e) {
       if (stopping) return;
       process.stderr.write(`ping failed: ${(e as Error).message}\n`);

@@ -32,7 +32,12 @@ async function rate(pool: Pool, clients: number, seconds: number, body: string):
   await Promise.all(
     Array.from({ length: clients }, async () => {
       while (nowMs() < end) {
-        const r = await pool.request({ method: "POST", path: "/api/v0.2/jobs/", headers: { ...auth(), "content-type": "application/json" }, body });
+        const r = await pool.request({
+          method: "POST",
+          path: "/api/v0.2/jobs/",
+          headers: { ...auth(), "content-type": "application/json" },
+          body,
+        });
         await r.body.dump();
         if (r.statusCode !== 201) throw new Error(`submit: HTTP ${r.statusCode}`);
         n++;
@@ -60,7 +65,9 @@ export async function benchSubmit(o: BenchOptions): Promise<Measure[]> {
     await req(one, "POST", "/api/v0.2/jobs/", { body, headers: auth() });
     lat.push(nowMs() - t0);
   }
-  out.push(measure("submit", "one REST submission (POST /api/v0.2/jobs/)", "ms", lat, { target: { stat: "p50", op: "<", value: 5 }, lava: "24" }));
+  out.push(
+    measure("submit", "one REST submission (POST /api/v0.2/jobs/)", "ms", lat, { target: { stat: "p50", op: "<", value: 5 }, lava: "24" }),
+  );
 
   // XML-RPC, when present
   const probe = await xmlRpc(one, xmlCall("system.version")).catch(() => ({ status: 0, text: "" }));
@@ -68,7 +75,15 @@ export async function benchSubmit(o: BenchOptions): Promise<Measure[]> {
     const call = xmlCall("scheduler.jobs.submit", definition);
     const first = await xmlRpc(one, call);
     if (first.status !== 200 || first.text.includes("<fault>")) {
-      out.push(notMeasured("submit", "one XML-RPC scheduler.jobs.submit (/RPC2)", "ms", `submit answered ${first.status}: ${first.text.slice(0, 120)}`, { target: { stat: "p50", op: "<", value: 5 }, lava: "24" }));
+      out.push(
+        notMeasured(
+          "submit",
+          "one XML-RPC scheduler.jobs.submit (/RPC2)",
+          "ms",
+          `submit answered ${first.status}: ${first.text.slice(0, 120)}`,
+          { target: { stat: "p50", op: "<", value: 5 }, lava: "24" },
+        ),
+      );
     } else {
       for (let i = 0; i < 20; i++) await xmlRpc(one, call);
       const xl: number[] = [];
@@ -78,10 +93,20 @@ export async function benchSubmit(o: BenchOptions): Promise<Measure[]> {
         if (r.status !== 200 || r.text.includes("<fault>")) throw new Error(`XML-RPC submit failed: ${r.text.slice(0, 200)}`);
         xl.push(nowMs() - t0);
       }
-      out.push(measure("submit", "one XML-RPC scheduler.jobs.submit (/RPC2)", "ms", xl, { target: { stat: "p50", op: "<", value: 5 }, lava: "24" }));
+      out.push(
+        measure("submit", "one XML-RPC scheduler.jobs.submit (/RPC2)", "ms", xl, {
+          target: { stat: "p50", op: "<", value: 5 },
+          lava: "24",
+        }),
+      );
     }
   } else {
-    out.push(notMeasured("submit", "one XML-RPC scheduler.jobs.submit (/RPC2)", "ms", "no /RPC2 on the instance yet", { target: { stat: "p50", op: "<", value: 5 }, lava: "24" }));
+    out.push(
+      notMeasured("submit", "one XML-RPC scheduler.jobs.submit (/RPC2)", "ms", "no /RPC2 on the instance yet", {
+        target: { stat: "p50", op: "<", value: 5 },
+        lava: "24",
+      }),
+    );
   }
 
   // throughput
@@ -93,7 +118,17 @@ export async function benchSubmit(o: BenchOptions): Promise<Measure[]> {
     seq.push(await rate(one, 1, seconds, body));
     conc.push(await rate(many, 16, seconds, body));
   }
-  out.push(measure("submit", `submissions/s, 1 sequential client (${reps}×${seconds} s)`, "jobs/s", seq, { target: { stat: "p50", op: ">", value: 200 }, lava: "~40" }));
-  out.push(measure("submit", `submissions/s, 16 concurrent clients (${reps}×${seconds} s)`, "jobs/s", conc, { target: { stat: "p50", op: ">", value: 800 }, lava: "—" }));
+  out.push(
+    measure("submit", `submissions/s, 1 sequential client (${reps}×${seconds} s)`, "jobs/s", seq, {
+      target: { stat: "p50", op: ">", value: 200 },
+      lava: "~40",
+    }),
+  );
+  out.push(
+    measure("submit", `submissions/s, 16 concurrent clients (${reps}×${seconds} s)`, "jobs/s", conc, {
+      target: { stat: "p50", op: ">", value: 800 },
+      lava: "—",
+    }),
+  );
   return out;
 }

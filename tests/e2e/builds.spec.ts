@@ -23,7 +23,10 @@ function job(artifactsUrl: string, commit: string, probe: "pass" | "fail"): stri
         /metadata:\n {2}kernel\.tree: debian\n {2}kernel\.branch: bookworm\n/,
         `metadata:\n  kernel.tree: ${tree}\n  git.branch: master\n  git.commit: "${commit}"\n  git.url: https://git.example.org/linux.git\n`,
       )
-      .replace("- lava-test-case always-pass --shell true", `- lava-test-case always-pass --shell true\n          - lava-test-case probe --shell ${probe === "pass" ? "true" : "false"}`),
+      .replace(
+        "- lava-test-case always-pass --shell true",
+        `- lava-test-case always-pass --shell true\n          - lava-test-case probe --shell ${probe === "pass" ? "true" : "false"}`,
+      ),
   );
 }
 
@@ -32,13 +35,19 @@ test("builds, regressions and test history over two labs and two commits of real
   const ids: { lab: string; id: number }[] = [];
   // both labs, first commit then second (one device per lab: they run in submission order)
   for (const [i, commit] of COMMITS.entries()) {
-    for (const lab of s.labs) ids.push({ lab: lab.name, id: await submitToLab(lab.url, s.adminToken, job(s.artifactsUrl, commit, i === 0 ? "pass" : "fail")) });
+    for (const lab of s.labs)
+      ids.push({ lab: lab.name, id: await submitToLab(lab.url, s.adminToken, job(s.artifactsUrl, commit, i === 0 ? "pass" : "fail")) });
   }
   for (const { lab, id } of ids) {
-    const j = await waitFor(`${lab}#${id} Finished in the frontend`, 10 * 60_000, async () => {
-      const v = await getFederatedJob(s.frontendUrl, lab, id);
-      return v && v.state === "Finished" ? v : undefined;
-    }, 1000);
+    const j = await waitFor(
+      `${lab}#${id} Finished in the frontend`,
+      10 * 60_000,
+      async () => {
+        const v = await getFederatedJob(s.frontendUrl, lab, id);
+        return v && v.state === "Finished" ? v : undefined;
+      },
+      1000,
+    );
     expect(j.health, `${lab}#${id}`).toBe("Complete");
   }
 
@@ -47,7 +56,9 @@ test("builds, regressions and test history over two labs and two commits of real
   expect(builds.results.map((b) => b.commit)).toEqual([...COMMITS].reverse());
   expect(builds.results[0]!.labs.map((l) => l.lab)).toEqual(["lab-a", "lab-b"]);
   const regs = ZRegressionListResponse.parse(await (await fetch(`${s.frontendUrl}/api/v1/regressions?tree=${tree}&branch=master`)).json());
-  expect(regs.results.map((r) => `${r.kind} ${r.test} ${r.suspect} ${r.labs.join(",")}`)).toEqual(["regression 0_smoke.probe code lab-a,lab-b"]);
+  expect(regs.results.map((r) => `${r.kind} ${r.test} ${r.suspect} ${r.labs.join(",")}`)).toEqual([
+    "regression 0_smoke.probe code lab-a,lab-b",
+  ]);
 
   // the pages, as a user goes through them
   await page.goto(`${s.frontendUrl}/builds`);
@@ -67,7 +78,12 @@ test("builds, regressions and test history over two labs and two commits of real
   await expect(page.getByTestId("build-jobs").getByRole("link")).toHaveCount(2);
   await page.screenshot({ path: "test-results/build-page.png", fullPage: true });
   // each failing case links to the log line where its result was recorded
-  const logLink = page.getByTestId("build-failures").getByRole("row").filter({ hasText: "0_smoke.probe" }).filter({ hasText: "lab-a" }).getByRole("link", { name: /log L\d+/ });
+  const logLink = page
+    .getByTestId("build-failures")
+    .getByRole("row")
+    .filter({ hasText: "0_smoke.probe" })
+    .filter({ hasText: "lab-a" })
+    .getByRole("link", { name: /log L\d+/ });
   const logHref = await logLink.getAttribute("href");
   expect(logHref).toMatch(/^\/jobs\/lab-a\/\d+#L\d+$/);
 

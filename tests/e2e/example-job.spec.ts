@@ -20,14 +20,21 @@ test("the submit page's example job runs as it is and its results reach the fron
   await expect(target).toContainText(/submitted/i, { timeout: 60_000 });
   const id = Number((await target.getByRole("link").getAttribute("href"))?.match(/\/jobs\/lab-a\/(\d+)/)?.[1]);
   expect(id).toBeGreaterThan(0);
-  const job = await waitFor(`lab-a#${id} Finished in the frontend`, 8 * 60_000, async () => {
-    const j = await getFederatedJob(s.frontendUrl, "lab-a", id);
-    return j && j.state === "Finished" ? j : undefined;
-  }, 1000);
+  const job = await waitFor(
+    `lab-a#${id} Finished in the frontend`,
+    8 * 60_000,
+    async () => {
+      const j = await getFederatedJob(s.frontendUrl, "lab-a", id);
+      return j && j.state === "Finished" ? j : undefined;
+    },
+    1000,
+  );
   expect(job.health).toBe("Complete");
   // the lab records the real submitter (its own user alice, made on first use), not the frontend's admin token
   const labA = s.labs.find((l) => l.name === "lab-a")!;
-  const labJob = (await (await fetch(`${labA.url}/api/v0.2/jobs/${id}/`, { headers: { authorization: `Token ${s.adminToken}` } })).json()) as { submitter: string };
+  const labJob = (await (
+    await fetch(`${labA.url}/api/v0.2/jobs/${id}/`, { headers: { authorization: `Token ${s.adminToken}` } })
+  ).json()) as { submitter: string };
   expect(labJob.submitter).toBe("alice");
   expect(job.submitter).toBe("alice");
   const smoke = job.suites?.find((x) => x.name === "0_smoke");

@@ -6,7 +6,6 @@ import { ROOT, startStack } from "../../infra/demo/stack.ts";
 import { freePort } from "../tools/free-port.ts";
 import { STACK_FILE, type StackInfo } from "./stack-info.ts";
 
-
 /**
  * Starts a complete, isolated federation for the e2e run: two labs (instance + worker with one
  * QEMU device each), the frontend, fresh databases named after a random run id, a unique BullMQ
@@ -33,14 +32,25 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
       if (e.event !== "started") console.log(`[stack] ${e.name} ${e.event} (code ${e.code ?? "-"}); log ${e.log}`);
     },
   });
-  const info: StackInfo = { frontendUrl: stack.frontendUrl, artifactsUrl: stack.artifactsUrl, adminToken: stack.adminToken, adminPassword: stack.adminPassword, labs: stack.labs.map((l) => ({ name: l.name, url: l.url, workerMetricsUrl: l.workerMetricsUrl })), databases: stack.databases };
+  const info: StackInfo = {
+    frontendUrl: stack.frontendUrl,
+    artifactsUrl: stack.artifactsUrl,
+    adminToken: stack.adminToken,
+    adminPassword: stack.adminPassword,
+    labs: stack.labs.map((l) => ({ name: l.name, url: l.url, workerMetricsUrl: l.workerMetricsUrl })),
+    databases: stack.databases,
+  };
   mkdirSync(path.dirname(STACK_FILE), { recursive: true });
   writeFileSync(STACK_FILE, JSON.stringify(info, null, 2));
-  console.log(`[stack] up: frontend ${stack.frontendUrl}, labs ${stack.labs.map((l) => `${l.name} ${l.url}`).join(", ")}; logs in ${stateDir}/logs`);
+  console.log(
+    `[stack] up: frontend ${stack.frontendUrl}, labs ${stack.labs.map((l) => `${l.name} ${l.url}`).join(", ")}; logs in ${stateDir}/logs`,
+  );
   return async () => {
     await stack.stop();
     const pg = (await import("pg")).default;
-    const admin = new pg.Client({ connectionString: process.env["MAGMA_TEST_DATABASE_URL"] ?? "postgresql://postgres@127.0.0.1:5432/postgres" });
+    const admin = new pg.Client({
+      connectionString: process.env["MAGMA_TEST_DATABASE_URL"] ?? "postgresql://postgres@127.0.0.1:5432/postgres",
+    });
     await admin.connect();
     for (const url of Object.values(stack.databases)) {
       await admin.query(`DROP DATABASE IF EXISTS "${new URL(url).pathname.slice(1)}" WITH (FORCE)`);

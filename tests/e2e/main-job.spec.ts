@@ -14,10 +14,18 @@ const EXPECTED: Record<string, string> = {
   "lava.job": "pass",
 };
 
-function flatten(job: FederatedJobView): Map<string, { result: string; measurement: string | null; unit: string | null; set: string | null }> {
+function flatten(
+  job: FederatedJobView,
+): Map<string, { result: string; measurement: string | null; unit: string | null; set: string | null }> {
   const m = new Map<string, { result: string; measurement: string | null; unit: string | null; set: string | null }>();
   for (const s of job.suites ?? []) {
-    for (const t of s.tests) m.set(`${s.name}.${t.name}`, { result: t.result, measurement: t.measurement, unit: t.unit ?? t.units ?? null, set: t.test_set ?? null });
+    for (const t of s.tests)
+      m.set(`${s.name}.${t.name}`, {
+        result: t.result,
+        measurement: t.measurement,
+        unit: t.unit ?? t.units ?? null,
+        set: t.test_set ?? null,
+      });
   }
   return m;
 }
@@ -34,10 +42,15 @@ function expectInlineResults(job: FederatedJobView): void {
 }
 
 const finished = (frontendUrl: string, lab: string, id: number, token?: string) =>
-  waitFor(`${lab}#${id} Finished in the frontend`, 8 * 60_000, async () => {
-    const j = await getFederatedJob(frontendUrl, lab, id, token);
-    return j && j.state === "Finished" ? j : undefined;
-  }, 1000);
+  waitFor(
+    `${lab}#${id} Finished in the frontend`,
+    8 * 60_000,
+    async () => {
+      const j = await getFederatedJob(frontendUrl, lab, id, token);
+      return j && j.state === "Finished" ? j : undefined;
+    },
+    1000,
+  );
 
 test("a job submitted with curl to lab-a's REST API boots a real kernel and its results reach the frontend", async () => {
   const s = stackInfo();
@@ -49,7 +62,9 @@ test("a job submitted with curl to lab-a's REST API boots a real kernel and its 
 
 test("the cross-lab form submits one job to both labs and shows both labs' results", async ({ page }) => {
   const s = stackInfo();
-  const definition = demoJob("qemu-inline-tests.yaml", s.artifactsUrl, (y) => y.replace("job_name: magma demo qemu inline tests", "job_name: e2e form fan-out"));
+  const definition = demoJob("qemu-inline-tests.yaml", s.artifactsUrl, (y) =>
+    y.replace("job_name: magma demo qemu inline tests", "job_name: e2e form fan-out"),
+  );
 
   // submitting needs an account: the form tells an anonymous visitor so, then log in on /login
   await page.goto(`${s.frontendUrl}/submit`);
@@ -113,7 +128,9 @@ test("the cross-lab form submits one job to both labs and shows both labs' resul
 test("a personal job is the submitter's: 404 to anonymous readers and to another user, on the API and the page", async ({ browser }) => {
   const s = stackInfo();
   const labA = s.labs.find((l) => l.name === "lab-a")!;
-  const definition = demoJob("qemu-boot-only.yaml", s.artifactsUrl, (y) => y.replace("visibility: public", "visibility: personal").replace("job_name: magma demo qemu boot only", "job_name: e2e personal"));
+  const definition = demoJob("qemu-boot-only.yaml", s.artifactsUrl, (y) =>
+    y.replace("visibility: public", "visibility: personal").replace("job_name: magma demo qemu boot only", "job_name: e2e personal"),
+  );
   const id = await submitToLab(labA.url, s.adminToken, definition);
   // the lab's admin submitted it; the frontend admin (a superuser) reads it once its lab reported it
   const job = await finished(s.frontendUrl, "lab-a", id, s.adminToken);

@@ -29,8 +29,12 @@ test("instances, workers and the frontend serve healthz, readyz and metrics that
     expect(sample(m, "magma_instance_jobs", { state: "Finished", instance: lab.name }), lab.name).toBeGreaterThanOrEqual(1);
     expect(sample(m, "magma_instance_log_lines_ingested_total"), lab.name).toBeGreaterThan(100);
     // the last callbacks were acknowledged moments ago: the sender marks them delivered right after
-    await expect.poll(async () => sample((await get(`${lab.url}/metrics`)).text, "magma_instance_outbox_backlog"), { timeout: 30_000 }).toBe(0);
-    expect(sample(m, "magma_instance_worker_last_ping_timestamp_seconds", { worker: `${lab.name}-worker` }), lab.name).toBeGreaterThan(Date.now() / 1000 - 120);
+    await expect
+      .poll(async () => sample((await get(`${lab.url}/metrics`)).text, "magma_instance_outbox_backlog"), { timeout: 30_000 })
+      .toBe(0);
+    expect(sample(m, "magma_instance_worker_last_ping_timestamp_seconds", { worker: `${lab.name}-worker` }), lab.name).toBeGreaterThan(
+      Date.now() / 1000 - 120,
+    );
 
     const w = lab.workerMetricsUrl!;
     expect(w, `${lab.name} worker metrics URL`).toBeTruthy();
@@ -48,7 +52,11 @@ test("instances, workers and the frontend serve healthz, readyz and metrics that
   expect(sample(f, "magma_frontend_callbacks_ingested_total")).toBeGreaterThanOrEqual(4);
   expect(sample(f, "magma_frontend_test_cases_ingested_total")).toBeGreaterThan(10);
   expect(sample(f, "magma_frontend_callback_lag_seconds_count")).toBeGreaterThanOrEqual(4);
-  await expect.poll(async () => sample((await get(`${s.frontendUrl}/metrics`)).text, "magma_frontend_callback_queue_depth", { state: "waiting" }), { timeout: 30_000 }).toBe(0);
+  await expect
+    .poll(async () => sample((await get(`${s.frontendUrl}/metrics`)).text, "magma_frontend_callback_queue_depth", { state: "waiting" }), {
+      timeout: 30_000,
+    })
+    .toBe(0);
   expect(sample((await get(`${s.frontendUrl}/metrics`)).text, "magma_frontend_callback_queue_oldest_age_seconds")).toBe(0);
   for (const lab of s.labs) expect(sample(f, "magma_frontend_reconcile_lag_seconds", { lab: lab.name }), lab.name).toBeLessThan(120);
 });

@@ -25,9 +25,17 @@ afterAll(async () => {
 
 const finished = (j: { state: string }) => j.state === "Finished";
 const userCases = async (lab: string, id: number) =>
-  (await q<{ n: number }>(f, lab, "SELECT count(*)::int AS n FROM test_cases c JOIN test_suites s ON s.id = c.suite_id WHERE c.job_id = $1 AND s.name <> 'lava'", [id]))[0]!.n;
+  (
+    await q<{ n: number }>(
+      f,
+      lab,
+      "SELECT count(*)::int AS n FROM test_cases c JOIN test_suites s ON s.id = c.suite_id WHERE c.job_id = $1 AND s.name <> 'lava'",
+      [id],
+    )
+  )[0]!.n;
 const jobCount = async (lab: string) => (await q<{ n: number }>(f, lab, "SELECT count(*)::int AS n FROM test_jobs"))[0]!.n;
-const deviceOf = async (lab: string) => (await q<{ state: string; current_job_id: number | null }>(f, lab, "SELECT state::text, current_job_id FROM devices"))[0]!;
+const deviceOf = async (lab: string) =>
+  (await q<{ state: string; current_job_id: number | null }>(f, lab, "SELECT state::text, current_job_id FROM devices"))[0]!;
 /**
  * POSTs a callback body. With `sign` (the lab's signing secret) it carries the signature headers a
  * Magma lab sends: a fresh timestamp, `delivery` (default: a new id) and the HMAC of the exact body.
@@ -46,7 +54,8 @@ const post = (url: string, body: unknown, headers: Record<string, string> = {}, 
 
 describe("cancellation and timeouts", () => {
   it("a cancel reaches the worker within seconds, the DUT is powered off and the device is Idle; an action timeout ends LAVATimeout", async () => {
-    const job = (name: string, steps: string[], o: { testTimeoutS?: number; jobTimeoutS?: number } = {}) => faultJob({ artifactsUrl: f.stack.artifactsUrl, name, steps, ...o });
+    const job = (name: string, steps: string[], o: { testTimeoutS?: number; jobTimeoutS?: number } = {}) =>
+      faultJob({ artifactsUrl: f.stack.artifactsUrl, name, steps, ...o });
     const a = await submit(f, "lab-a", job("canceled mid-test", tickSteps(120)));
     const b = await submit(f, "lab-b", job("test action times out", ["echo sleeping", "sleep 300"], { testTimeoutS: 8 }));
     await waitFor("job a in its test phase", 180_000, async () => ((await userCases("lab-a", a)) >= 2 ? true : undefined));
@@ -95,7 +104,12 @@ describe("idempotent submission fan-out", () => {
       return s.targets.every((t) => t.status === "submitted") ? s : undefined;
     });
     // the queue delivers again (a retry after a lost ack): same jobs, no second one
-    const targets = await q<{ id: string; lab: string }>(f, "frontend", "SELECT t.id, i.name AS lab FROM submission_target t JOIN instance i ON i.id = t.instance_id WHERE t.submission_id = $1", [s1.id]);
+    const targets = await q<{ id: string; lab: string }>(
+      f,
+      "frontend",
+      "SELECT t.id, i.name AS lab FROM submission_target t JOIN instance i ON i.id = t.instance_id WHERE t.submission_id = $1",
+      [s1.id],
+    );
     const connection = new Redis(f.redis.url, { maxRetriesPerRequest: null });
     const queue = new Queue("magma-submissions", { connection, prefix: f.queuePrefix });
     for (const t of targets) await queue.add("deliver", { submissionId: s1.id, targetId: t.id, lab: t.lab }, { jobId: `retry-${t.id}` });
@@ -122,7 +136,16 @@ describe("bad input", () => {
     const lab = f.lab("lab-a");
     const good = faultJob({ artifactsUrl: f.stack.artifactsUrl, name: "ok", steps: quickSteps() });
     const before = await jobCount("lab-a");
-    const bomb = ["a: &a [x, x, x, x, x, x, x, x, x]", ...Array.from({ length: 8 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(9).fill(`*${String.fromCharCode(97 + i)}`).join(", ")}]`)].join("\n");
+    const bomb = [
+      "a: &a [x, x, x, x, x, x, x, x, x]",
+      ...Array.from(
+        { length: 8 },
+        (_, i) =>
+          `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(9)
+            .fill(`*${String.fromCharCode(97 + i)}`)
+            .join(", ")}]`,
+      ),
+    ].join("\n");
     const cases: [string, string, RegExp][] = [
       ["malformed YAML", "job_name: [unclosed\n  device_type: qemu", /YAML syntax error/],
       ["wrong type", good.replace(/^priority: medium$/m, "priority: [1, 2]"), /priority/],
@@ -138,11 +161,19 @@ describe("bad input", () => {
       expect(r.status, what).toBe(400);
       expect(body.message, what).toMatch(msg);
     }
-    const raw = await fetch(`${lab.url}/api/v0.2/jobs/`, { method: "POST", headers: { authorization: `Token ${f.stack.adminToken}`, "content-type": "application/json" }, body: Buffer.from([0x7b, 0xff, 0xfe, 0x22]) });
+    const raw = await fetch(`${lab.url}/api/v0.2/jobs/`, {
+      method: "POST",
+      headers: { authorization: `Token ${f.stack.adminToken}`, "content-type": "application/json" },
+      body: Buffer.from([0x7b, 0xff, 0xfe, 0x22]),
+    });
     expect(raw.status).toBe(400);
     const trBody = JSON.stringify({ clientRequestId: randomUUID(), definition: "job_name: [", labs: ["lab-a"] });
     // anonymous: refused before the definition is even read (submitting needs a login)
-    const anon = await fetch(`${f.stack.frontendUrl}/api/trpc/submissions.create`, { method: "POST", headers: { "content-type": "application/json" }, body: trBody });
+    const anon = await fetch(`${f.stack.frontendUrl}/api/trpc/submissions.create`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: trBody,
+    });
     expect(anon.status).toBe(401);
     const tr = await fetch(`${f.stack.frontendUrl}/api/trpc/submissions.create`, {
       method: "POST",
@@ -151,7 +182,9 @@ describe("bad input", () => {
     });
     expect(tr.status).toBe(400);
     expect(await jobCount("lab-a")).toBe(before);
-    expect((await q<{ n: number }>(f, "frontend", "SELECT count(*)::int AS n FROM submission WHERE definition = 'job_name: ['"))[0]!.n).toBe(0);
+    expect(
+      (await q<{ n: number }>(f, "frontend", "SELECT count(*)::int AS n FROM submission WHERE definition = 'job_name: ['"))[0]!.n,
+    ).toBe(0);
   });
 
   it("callbacks with wrong or missing tokens, bad bodies, unknown labs are refused; a replayed callback counts once; unknown ids are 404", async () => {
@@ -159,7 +192,9 @@ describe("bad input", () => {
     const id = await submit(f, "lab-a", faultJob({ artifactsUrl: f.stack.artifactsUrl, name: "replayed", steps: quickSteps() }));
     await waitJob(f, "lab-a", id, "Finished", finished);
     await waitConsistent(f, 60_000);
-    const payload = await (await fetch(`${a.url}/api/v0.2/magma/jobs/${id}/federation/`, { headers: { authorization: `Token ${f.stack.adminToken}` } })).json();
+    const payload = await (
+      await fetch(`${a.url}/api/v0.2/magma/jobs/${id}/federation/`, { headers: { authorization: `Token ${f.stack.adminToken}` } })
+    ).json();
     const cb = `${f.stack.frontendUrl}/api/callbacks/lab-a`;
     const key = { secret: a.federationSigningSecret };
     const token = { "x-magma-token": a.federationToken };
@@ -173,7 +208,15 @@ describe("bad input", () => {
     expect((await post(`${f.stack.frontendUrl}/api/callbacks/lab-zzz`, payload, token, key)).status).toBe(404);
     expect((await post(cb, "{not json", token, key)).status).toBe(400);
     expect((await post(cb, { ...payload, id: "seven" }, token, key)).status).toBe(400);
-    const feCases = async () => (await q<{ n: number }>(f, "frontend", "SELECT count(*)::int AS n FROM federated_test_case c JOIN instance i ON i.id = c.instance_id WHERE i.name = 'lab-a' AND c.remote_job_id = $1", [id]))[0]!.n;
+    const feCases = async () =>
+      (
+        await q<{ n: number }>(
+          f,
+          "frontend",
+          "SELECT count(*)::int AS n FROM federated_test_case c JOIN instance i ON i.id = c.instance_id WHERE i.name = 'lab-a' AND c.remote_job_id = $1",
+          [id],
+        )
+      )[0]!.n;
     const before = await feCases();
     // the lab re-sends the same callback (new deliveries): accepted and counted once; one delivery id twice is a replay
     for (let i = 0; i < 3; i++) expect((await post(cb, payload, token, key)).status).toBe(202);
@@ -181,7 +224,12 @@ describe("bad input", () => {
     expect((await post(cb, payload, token, { ...key, delivery })).status).toBe(202);
     expect((await post(cb, payload, token, { ...key, delivery })).status).toBe(409);
     // a replayed *older* callback (Running) must not move the job backwards
-    const stale = await post(cb, { ...payload, state: 3, state_string: "Running", health: 0, health_string: "Unknown", results: {} }, token, key);
+    const stale = await post(
+      cb,
+      { ...payload, state: 3, state_string: "Running", health: 0, health_string: "Unknown", results: {} },
+      token,
+      key,
+    );
     expect(stale.status).toBe(202);
     const { job_id: staleJobId } = (await stale.json()) as { job_id: string };
     const connection = new Redis(f.redis.url, { maxRetriesPerRequest: null });
@@ -198,7 +246,9 @@ describe("bad input", () => {
     expect((await fetch(`${f.stack.frontendUrl}/api/v1/jobs/lab-zzz/1`)).status).toBe(404);
     expect((await fetch(`${a.url}/api/v0.2/jobs/987654/`)).status).toBe(404);
     expect((await fetch(`${a.url}/api/v0.2/jobs/987654/logs/`)).status).toBe(404);
-    expect((await post(`${a.url}/scheduler/internal/v1/jobs/987654/logs/`, { index: 0, lines: [] }, { "lava-token": "nope" })).status).toBeGreaterThanOrEqual(400);
+    expect(
+      (await post(`${a.url}/scheduler/internal/v1/jobs/987654/logs/`, { index: 0, lines: [] }, { "lava-token": "nope" })).status,
+    ).toBeGreaterThanOrEqual(400);
   });
 
   it("SQL/HTML/ANSI injection in names and metadata, and huge, binary and invalid UTF-8 DUT output: stored as data, shown safely, logs contiguous", async () => {
@@ -219,7 +269,10 @@ describe("bad input", () => {
     expect(j.health).toBe("Complete");
     expect(await userCases("lab-b", id)).toBe(1);
     await waitConsistent(f, 60_000);
-    const fe = (await (await fetch(`${f.stack.frontendUrl}/api/v1/jobs/lab-b/${id}`)).json()) as { description?: string; metadata?: Record<string, string> };
+    const fe = (await (await fetch(`${f.stack.frontendUrl}/api/v1/jobs/lab-b/${id}`)).json()) as {
+      description?: string;
+      metadata?: Record<string, string>;
+    };
     expect(fe.description).toBe(evil);
     expect(Object.keys(fe.metadata ?? {})).toContain("note'); DELETE FROM federated_job; --");
     const html = await (await fetch(`${f.stack.frontendUrl}/jobs/lab-b/${id}`)).text();

@@ -28,7 +28,14 @@ const alive = (pid: number) => {
 };
 /** test cases of the job's own test definition (LAVA's `lava` suite records actions from the start) */
 const caseCount = async (lab: string, id: number) =>
-  (await q<{ n: number }>(f, lab, "SELECT count(*)::int AS n FROM test_cases c JOIN test_suites s ON s.id = c.suite_id WHERE c.job_id = $1 AND s.name <> 'lava'", [id]))[0]!.n;
+  (
+    await q<{ n: number }>(
+      f,
+      lab,
+      "SELECT count(*)::int AS n FROM test_cases c JOIN test_suites s ON s.id = c.suite_id WHERE c.job_id = $1 AND s.name <> 'lava'",
+      [id],
+    )
+  )[0]!.n;
 const job = (name: string, steps: string[]) => faultJob({ artifactsUrl: f.stack.artifactsUrl, name, steps });
 const finished = (j: { state: string }) => j.state === "Finished";
 
@@ -37,7 +44,9 @@ describe("restarts", () => {
     const a1 = await submit(f, "lab-a", job("a1 runs through an instance outage", tickSteps(12)));
     const a2 = await submit(f, "lab-a", job("a2 queued behind a1", quickSteps()));
     const b1 = await submit(f, "lab-b", job("b1 loses its worker", tickSteps(60)));
-    await waitFor("a1 and b1 in their test phase", 180_000, async () => ((await caseCount("lab-a", a1)) >= 1 && (await caseCount("lab-b", b1)) >= 1 ? true : undefined));
+    await waitFor("a1 and b1 in their test phase", 180_000, async () =>
+      (await caseCount("lab-a", a1)) >= 1 && (await caseCount("lab-b", b1)) >= 1 ? true : undefined,
+    );
     const a1LinesBefore = await logLineCount(f, "lab-a", a1);
 
     log(`SIGKILL lab-a-instance (held down) and lab-b-worker`);
@@ -47,7 +56,9 @@ describe("restarts", () => {
     await f.stack.supervisor.kill("lab-b-worker", "SIGKILL");
 
     // the worker finishes a1 (powers the DUT off) while its instance is down
-    await waitFor("lab-a's worker finishing a1 with its instance down", 120_000, async () => (f.qemuPids("lab-a").length === 0 ? true : undefined));
+    await waitFor("lab-a's worker finishing a1 with its instance down", 120_000, async () =>
+      f.qemuPids("lab-a").length === 0 ? true : undefined,
+    );
     // the killed worker's QEMU dies with it (setpriv --pdeathsig), it does not linger
     await waitFor("lab-b's orphaned QEMU gone", 15_000, async () => (qemuB.every((p) => !alive(p)) ? true : undefined), 200);
 
@@ -77,7 +88,12 @@ describe("restarts", () => {
     const a3 = await submit(f, "lab-a", job("a3 finishes while the frontend is down", quickSteps()));
     const b3 = await submit(f, "lab-b", job("b3 finishes while the frontend is down", quickSteps()));
     await Promise.all([waitJob(f, "lab-a", a3, "Finished", finished), waitJob(f, "lab-b", b3, "Finished", finished)]);
-    const pending = await q<{ n: number }>(f, "lab-a", "SELECT count(*)::int AS n FROM callback_outbox WHERE state = 'pending' AND job_id = $1", [a3]);
+    const pending = await q<{ n: number }>(
+      f,
+      "lab-a",
+      "SELECT count(*)::int AS n FROM callback_outbox WHERE state = 'pending' AND job_id = $1",
+      [a3],
+    );
     expect(pending[0]!.n).toBeGreaterThan(0); // the lab keeps retrying its callbacks
 
     log("restarting Redis empty; releasing the frontend and killing it again as the callback burst arrives");
@@ -97,11 +113,24 @@ describe("restarts", () => {
     // what a lost Redis or a consumer killed between accept and ingest leaves behind: a job the
     // frontend never heard of, and one stuck at its Running callback without results
     const fe = "frontend";
-    const [lost] = await q<{ id: number; remote_id: number }>(f, fe, "SELECT j.id, j.remote_id FROM federated_job j JOIN instance i ON i.id = j.instance_id WHERE i.name = 'lab-b' ORDER BY j.remote_id DESC LIMIT 1");
-    const [stale] = await q<{ id: number; remote_id: number }>(f, fe, "SELECT j.id, j.remote_id FROM federated_job j JOIN instance i ON i.id = j.instance_id WHERE i.name = 'lab-a' ORDER BY j.remote_id DESC LIMIT 1");
+    const [lost] = await q<{ id: number; remote_id: number }>(
+      f,
+      fe,
+      "SELECT j.id, j.remote_id FROM federated_job j JOIN instance i ON i.id = j.instance_id WHERE i.name = 'lab-b' ORDER BY j.remote_id DESC LIMIT 1",
+    );
+    const [stale] = await q<{ id: number; remote_id: number }>(
+      f,
+      fe,
+      "SELECT j.id, j.remote_id FROM federated_job j JOIN instance i ON i.id = j.instance_id WHERE i.name = 'lab-a' ORDER BY j.remote_id DESC LIMIT 1",
+    );
     await q(f, fe, "DELETE FROM federated_job WHERE id = $1", [lost!.id]);
     await q(f, fe, "DELETE FROM federated_test_case WHERE job_id = $1", [stale!.id]);
-    await q(f, fe, "UPDATE federated_job SET state = 'Running', health = 'Unknown', state_rank = 30, pass_count = 0, fail_count = 0, skip_count = 0, unknown_count = 0 WHERE id = $1", [stale!.id]);
+    await q(
+      f,
+      fe,
+      "UPDATE federated_job SET state = 'Running', health = 'Unknown', state_rank = 30, pass_count = 0, fail_count = 0, skip_count = 0, unknown_count = 0 WHERE id = $1",
+      [stale!.id],
+    );
     await q(f, fe, "UPDATE instance SET reconciled_end_time = NULL, reconciled_job_id = NULL");
     expect((await checkInvariants(f)).lost.length).toBeGreaterThanOrEqual(2);
     await f.redis.kill();
@@ -120,7 +149,9 @@ describe("restarts", () => {
   it("PostgreSQL crashed (immediate shutdown) and restarted under load: jobs complete, nothing lost or doubled", async () => {
     const a4 = await submit(f, "lab-a", job("a4 through a PostgreSQL crash", tickSteps(10)));
     const b4 = await submit(f, "lab-b", job("b4 through a PostgreSQL crash", tickSteps(10)));
-    await waitFor("a4 and b4 in their test phase", 180_000, async () => ((await caseCount("lab-a", a4)) >= 1 && (await caseCount("lab-b", b4)) >= 1 ? true : undefined));
+    await waitFor("a4 and b4 in their test phase", 180_000, async () =>
+      (await caseCount("lab-a", a4)) >= 1 && (await caseCount("lab-b", b4)) >= 1 ? true : undefined,
+    );
     log("PostgreSQL immediate shutdown");
     await f.postgres!.kill("SIGQUIT");
     await waitFor("lab-a noticing the database is gone", 30_000, async () => {

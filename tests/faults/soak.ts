@@ -23,8 +23,16 @@ const injected = new Map<Fault, number>();
 const failures: string[] = [];
 
 const userCases = async (f: FaultStack, lab: string, id: number) =>
-  (await q<{ n: number }>(f, lab, "SELECT count(*)::int AS n FROM test_cases c JOIN test_suites s ON s.id = c.suite_id WHERE c.job_id = $1 AND s.name <> 'lava'", [id]))[0]!.n;
-const state = async (f: FaultStack, lab: string, id: number) => (await q<{ state: string }>(f, lab, "SELECT state::text FROM test_jobs WHERE id = $1", [id]))[0]?.state;
+  (
+    await q<{ n: number }>(
+      f,
+      lab,
+      "SELECT count(*)::int AS n FROM test_cases c JOIN test_suites s ON s.id = c.suite_id WHERE c.job_id = $1 AND s.name <> 'lava'",
+      [id],
+    )
+  )[0]!.n;
+const state = async (f: FaultStack, lab: string, id: number) =>
+  (await q<{ state: string }>(f, lab, "SELECT state::text FROM test_jobs WHERE id = $1", [id]))[0]?.state;
 
 async function round(f: FaultStack, n: number, fault: Fault): Promise<void> {
   const lab = n % 2 === 0 ? "lab-a" : "lab-b";
@@ -49,7 +57,9 @@ async function round(f: FaultStack, n: number, fault: Fault): Promise<void> {
       break;
     case "frontend-down":
       await sup.kill("frontend", "SIGKILL", { hold: true });
-      await waitFor("jobs finishing with the frontend down", 240_000, async () => ((await state(f, lab, hit)) === "Finished" && (await state(f, other, bystander)) === "Finished" ? true : undefined));
+      await waitFor("jobs finishing with the frontend down", 240_000, async () =>
+        (await state(f, lab, hit)) === "Finished" && (await state(f, other, bystander)) === "Finished" ? true : undefined,
+      );
       sup.release("frontend");
       await waitUp(`${f.stack.frontendUrl}/api/v1/jobs`, "frontend");
       break;
@@ -83,7 +93,9 @@ try {
 } finally {
   await f.stop();
 }
-const t = new Table({ head: ["faults injected", "jobs run", "results checked", "log lines checked", "lost", "duplicated", "stuck", "minutes"] });
+const t = new Table({
+  head: ["faults injected", "jobs run", "results checked", "log lines checked", "lost", "duplicated", "stuck", "minutes"],
+});
 t.push([
   [...injected].map(([k, v]) => `${k} ×${v}`).join("\n"),
   final.jobs,

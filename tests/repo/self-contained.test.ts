@@ -50,7 +50,8 @@ export function findEscapes(file: string, text: string): Finding[] {
     if (file.endsWith(".md")) return;
     for (const m of line.matchAll(RELATIVE)) {
       const target = path.resolve(dir, m[1]!);
-      if (target !== ROOT && !target.startsWith(ROOT + path.sep)) out.push({ file, line: i + 1, text: line.trim(), why: `'${m[1]}' resolves outside the repository` });
+      if (target !== ROOT && !target.startsWith(ROOT + path.sep))
+        out.push({ file, line: i + 1, text: line.trim(), why: `'${m[1]}' resolves outside the repository` });
     }
   });
   return out;
@@ -59,7 +60,9 @@ export function findEscapes(file: string, text: string): Finding[] {
 describe("the repository is self-contained", () => {
   it("the scanner catches what it must (and passes paths inside the repository)", () => {
     expect(findEscapes("packages/protocol/src/x.test.ts", 'const s = path.resolve(root, "../shared/reference/lava");')).not.toEqual([]);
-    expect(findEscapes("apps/worker/test/x.ts", 'const SAMPLE = "/work/shared/jobs/a.yaml";')[0]?.why).toBe("absolute path outside the repository");
+    expect(findEscapes("apps/worker/test/x.ts", 'const SAMPLE = "/work/shared/jobs/a.yaml";')[0]?.why).toBe(
+      "absolute path outside the repository",
+    );
     expect(findEscapes("apps/x.ts", "// see convention 4")[0]?.why).toContain("conventions");
     expect(findEscapes("apps/x/src/a.ts", 'readFileSync("../../../../elsewhere/notes.md")')[0]?.why).toContain("resolves outside");
     expect(findEscapes("README.md", "a job image named `../x` is refused")).toEqual([]);

@@ -83,7 +83,9 @@ export interface SerialCable extends Started {
 export async function startSerialCable(dir: string, name: string): Promise<SerialCable> {
   const deviceTty = path.join(dir, `${name}.tty`);
   const boardTty = path.join(dir, `${name}.board`);
-  const child = spawn("socat", ["-d", "-d", `pty,raw,echo=0,link=${deviceTty}`, `pty,raw,echo=0,link=${boardTty}`], { stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn("socat", ["-d", "-d", `pty,raw,echo=0,link=${deviceTty}`, `pty,raw,echo=0,link=${boardTty}`], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
   child.stderr!.resume();
   await waitForOutput(child, /starting data transfer loop/, 5000, `socat cable ${name}`);
   return { ...track(child), deviceTty, boardTty };
@@ -156,11 +158,9 @@ export async function startSer2net(dir: string, entries: Ser2netEntry[], name = 
   return { ...track(child), configFile };
 }
 
-
 /** Power-controller configuration of one device. */
 export type PowerDevice =
-  | { kind: "uboot-sim"; boardTty: string; simArgs?: string[] }
-  | { kind: "qemu"; boardTty: string; qemuArgs: string[] };
+  { kind: "uboot-sim"; boardTty: string; simArgs?: string[] } | { kind: "qemu"; boardTty: string; qemuArgs: string[] };
 
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
@@ -173,7 +173,10 @@ export function writePowerConfig(dir: string, device: string, d: PowerDevice): v
 }
 
 /** The dictionary's power commands for `device` driven by power-controller.sh in `dir`. */
-export function powerCommands(dir: string, device: string): { power_on_command: string; power_off_command: string; hard_reset_command: string } {
+export function powerCommands(
+  dir: string,
+  device: string,
+): { power_on_command: string; power_off_command: string; hard_reset_command: string } {
   const cmd = (a: string) => `bash ${q(POWER_CONTROLLER)} --dir ${q(dir)} ${a} ${q(device)}`;
   return { power_on_command: cmd("on"), power_off_command: cmd("off"), hard_reset_command: cmd("reset") };
 }

@@ -77,7 +77,9 @@ port.open((err) => {
 function powerOn() {
   out("\nU-Boot SPL 2024.01 (Magma simulated board)\nTrying to boot from MMC1\n");
   later(100, () => {
-    out("\n\nU-Boot 2024.01 (Magma simulated board)\n\nCPU  : AM335X-GP rev 2.1\nModel: TI AM335x BeagleBone Black (simulated)\nDRAM:  512 MiB\nCore:  160 devices, 18 uclasses, devicetree: separate\nMMC:   OMAP SD/MMC: 0, OMAP SD/MMC: 1\nNet:   eth2: ethernet@4a100000\n");
+    out(
+      "\n\nU-Boot 2024.01 (Magma simulated board)\n\nCPU  : AM335X-GP rev 2.1\nModel: TI AM335x BeagleBone Black (simulated)\nDRAM:  512 MiB\nCore:  160 devices, 18 uclasses, devicetree: separate\nMMC:   OMAP SD/MMC: 0, OMAP SD/MMC: 1\nNet:   eth2: ethernet@4a100000\n",
+    );
     let n = Number(env.bootdelay);
     mode = "countdown";
     out(`Hit any key to stop autoboot: ${String(n).padStart(2)} `);
@@ -160,7 +162,10 @@ const expand = (s) => s.replace(/\$\{(\w+)\}|\$(\w+)/g, (_m, a, b) => env[a ?? b
 
 /** Runs one U-Boot command line (`;`-separated commands), then shows the prompt unless it booted. */
 function runLine(l) {
-  const cmds = l.split(";").map((c) => c.trim()).filter(Boolean);
+  const cmds = l
+    .split(";")
+    .map((c) => c.trim())
+    .filter(Boolean);
   const next = () => {
     const c = cmds.shift();
     if (c === undefined) return prompt();
@@ -197,7 +202,9 @@ function runCommand(c, done) {
       out("U-Boot 2024.01 (Magma simulated board)\narm-linux-gnueabihf-gcc (Debian 12.2.0-14) 12.2.0\n");
       return done(true);
     case "help":
-      out("bootm   - boot application image from memory\nbootz   - boot Linux zImage image from memory\nprintenv- print environment variables\nsetenv  - set environment variables\ntftpboot- load file via network using TFTP protocol\n");
+      out(
+        "bootm   - boot application image from memory\nbootz   - boot Linux zImage image from memory\nprintenv- print environment variables\nsetenv  - set environment variables\ntftpboot- load file via network using TFTP protocol\n",
+      );
       return done(true);
     case "reset":
       out("resetting ...\n");
@@ -228,7 +235,11 @@ function runCommand(c, done) {
   }
 }
 
-const norm = (a) => (a ?? "").toLowerCase().replace(/^0x/, "").replace(/^0+(?=.)/, "");
+const norm = (a) =>
+  (a ?? "")
+    .toLowerCase()
+    .replace(/^0x/, "")
+    .replace(/^0+(?=.)/, "");
 
 function tftp(args, done) {
   const [addr, file] = args.length >= 2 ? args : [env.loadaddr ?? "82000000", args[0]];
@@ -241,30 +252,41 @@ function tftp(args, done) {
     return done(false);
   }
   const tftpPort = env.tftpdstp ?? "69";
-  out(`link up on port 0, speed 100, full duplex\nUsing ethernet@4a100000 device\nTFTP from server ${env.serverip}; our IP address is ${env.ipaddr}\nFilename '${file}'.\nLoad address: 0x${norm(addr)}\nLoading: `);
+  out(
+    `link up on port 0, speed 100, full duplex\nUsing ethernet@4a100000 device\nTFTP from server ${env.serverip}; our IP address is ${env.ipaddr}\nFilename '${file}'.\nLoad address: 0x${norm(addr)}\nLoading: `,
+  );
   const dest = path.join(tmp, `load-${norm(addr)}`);
-  execFile("curl", ["-sS", "--tftp-blksize", "1468", "--max-time", "20", "-o", dest, `tftp://${env.serverip}:${tftpPort}/${file}`], (err) => {
-    if (mode === "off") return;
-    if (err) {
-      // curl exit 68: the server answered "File not found"; anything else: no answer
-      if (err.code === 68) out("\nTFTP error: 'File not found' (1)\nNot retrying...\n");
-      else out("T T T T T T T T T T \nRetry count exceeded; starting again\n");
-      memory.delete(norm(addr));
-      return done(false);
-    }
-    const size = statSync(dest).size;
-    out(`${"#".repeat(Math.max(1, Math.min(65, Math.ceil(size / 65536))))}\n\t 1.2 MiB/s\ndone\nBytes transferred = ${size} (${size.toString(16)} hex)\n`);
-    memory.set(norm(addr), { file, size });
-    env.filesize = size.toString(16);
-    done(true);
-  });
+  execFile(
+    "curl",
+    ["-sS", "--tftp-blksize", "1468", "--max-time", "20", "-o", dest, `tftp://${env.serverip}:${tftpPort}/${file}`],
+    (err) => {
+      if (mode === "off") return;
+      if (err) {
+        // curl exit 68: the server answered "File not found"; anything else: no answer
+        if (err.code === 68) out("\nTFTP error: 'File not found' (1)\nNot retrying...\n");
+        else out("T T T T T T T T T T \nRetry count exceeded; starting again\n");
+        memory.delete(norm(addr));
+        return done(false);
+      }
+      const size = statSync(dest).size;
+      out(
+        `${"#".repeat(Math.max(1, Math.min(65, Math.ceil(size / 65536))))}\n\t 1.2 MiB/s\ndone\nBytes transferred = ${size} (${size.toString(16)} hex)\n`,
+      );
+      memory.set(norm(addr), { file, size });
+      env.filesize = size.toString(16);
+      done(true);
+    },
+  );
 }
 
 function bootKernel(name, args, done) {
   const [kaddr, raddr, faddr] = args;
   const kernel = memory.get(norm(kaddr ?? env.loadaddr ?? "82000000"));
   if (!kernel || kernel.size === 0) {
-    if (name === "bootm") out(`## Booting kernel from Legacy Image at ${norm(kaddr)} ...\nWrong Image Format for bootm command\nERROR: can't get kernel image!\n`);
+    if (name === "bootm")
+      out(
+        `## Booting kernel from Legacy Image at ${norm(kaddr)} ...\nWrong Image Format for bootm command\nERROR: can't get kernel image!\n`,
+      );
     else out(`Bad Linux ARM zImage magic!\n`);
     return done(false);
   }
@@ -288,7 +310,7 @@ function bootKernel(name, args, done) {
     "Run /init as init process",
   ];
   const step = (Number(opt["kernel-seconds"]) * 1000) / lines.length;
-  lines.forEach((l, i) => later(step * (i + 1), () => out(`[${(step * (i + 1) / 1000).toFixed(6).padStart(12)}] ${l}\n`)));
+  lines.forEach((l, i) => later(step * (i + 1), () => out(`[${((step * (i + 1)) / 1000).toFixed(6).padStart(12)}] ${l}\n`)));
   later(step * (lines.length + 1), () => {
     out("\nMagma simulated board\n");
     if (opt.login) loginPrompt();

@@ -20,7 +20,8 @@ const ZBuildKeysEnv = z
     }
     const r = ZBuildKeyMapping.safeParse(o);
     if (!r.success) {
-      for (const i of r.error.issues) ctx.addIssue({ code: "custom", message: `${i.path.length ? `${i.path.join(".")}: ` : ""}${i.message}` });
+      for (const i of r.error.issues)
+        ctx.addIssue({ code: "custom", message: `${i.path.length ? `${i.path.join(".")}: ` : ""}${i.message}` });
       return z.NEVER;
     }
     return r.data;
@@ -34,7 +35,10 @@ const ZEnv = z.object({
   MAGMA_FRONTEND_DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default("postgresql://postgres@127.0.0.1:5432/magma_frontend"),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).default("redis://127.0.0.1:6379"),
   /** BullMQ key prefix; tests use a unique one so they never see another run's jobs. */
-  MAGMA_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]+$/, "letters, digits, '_', '.', '-' only").default("magma"),
+  MAGMA_QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/, "letters, digits, '_', '.', '-' only")
+    .default("magma"),
   /** YAML file listing labs `[{name, url, api_token, callback_token}]`, synced into the DB at startup. */
   MAGMA_FRONTEND_CONFIG: z.string().min(1).optional(),
   MAGMA_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

@@ -65,10 +65,21 @@ describe("accounts: CLI", () => {
     bobToken = (await cli("tokens", "create", "bob"))[0]!;
     expect(aliceToken).toMatch(/^[a-z2-7]{32}$/);
     await expect(cli("add", "alice")).rejects.toMatchObject({ code: "CONFLICT", message: 'user "alice" already exists' });
-    await expect(cli("add", "carol", "--group", "nope")).rejects.toMatchObject({ code: "NOT_FOUND", message: 'group "nope" does not exist (create it first)' });
-    await expect(cli("add", "bad name")).rejects.toMatchObject({ code: "INVALID_REQUEST", message: expect.stringContaining("username may hold only") });
-    await expect(cli("add", "dave", "--password", "short")).rejects.toMatchObject({ message: expect.stringContaining("password must be at least 8 characters") });
-    await expect(cli("groups", "grant", "team-a", "lab-zz")).rejects.toMatchObject({ code: "NOT_FOUND", message: 'lab "lab-zz" is not configured' });
+    await expect(cli("add", "carol", "--group", "nope")).rejects.toMatchObject({
+      code: "NOT_FOUND",
+      message: 'group "nope" does not exist (create it first)',
+    });
+    await expect(cli("add", "bad name")).rejects.toMatchObject({
+      code: "INVALID_REQUEST",
+      message: expect.stringContaining("username may hold only"),
+    });
+    await expect(cli("add", "dave", "--password", "short")).rejects.toMatchObject({
+      message: expect.stringContaining("password must be at least 8 characters"),
+    });
+    await expect(cli("groups", "grant", "team-a", "lab-zz")).rejects.toMatchObject({
+      code: "NOT_FOUND",
+      message: 'lab "lab-zz" is not configured',
+    });
     await expect(cli("frobnicate")).rejects.toThrow('unknown command "frobnicate"');
     const list = await cli("list");
     expect(list).toContain("group team-a  members: alice  labs: lab-a");
@@ -77,7 +88,10 @@ describe("accounts: CLI", () => {
 
 describe("accounts: login page, sessions, API tokens", () => {
   it("refuses a wrong password and an unknown user alike, back on /login with the error", async () => {
-    for (const [u, p] of [["alice", "wrong-pass"], ["nobody", "whatever1"]] as const) {
+    for (const [u, p] of [
+      ["alice", "wrong-pass"],
+      ["nobody", "whatever1"],
+    ] as const) {
       const res = await loginForm(u, p);
       expect(res.status).toBe(303);
       const loc = new URL(res.headers.get("location")!, "http://x");
@@ -115,7 +129,9 @@ describe("accounts: login page, sessions, API tokens", () => {
     expect(dump).toContain("$argon2id$");
 
     const { POST } = await import("../src/app/api/auth/logout/route.ts");
-    const out = await POST(new Request("http://127.0.0.1:3000/api/auth/logout", { method: "POST", headers: { cookie, host: "127.0.0.1:3000" } }));
+    const out = await POST(
+      new Request("http://127.0.0.1:3000/api/auth/logout", { method: "POST", headers: { cookie, host: "127.0.0.1:3000" } }),
+    );
     expect(out.status).toBe(303);
     expect(out.headers.get("set-cookie")).toMatch(/Max-Age=0/i);
     expect((await callTrpc("auth.me", { headers: { cookie } })).data).toBeNull();
@@ -137,7 +153,9 @@ describe("accounts: login page, sessions, API tokens", () => {
     const me = await callTrpc("auth.me", { headers: { authorization: `Token ${aliceToken}` } });
     expect(me.data).toMatchObject({ username: "alice" });
     const list = await callTrpc("auth.tokens", { headers: { authorization: `Token ${aliceToken}` } });
-    expect(list.data).toEqual([expect.objectContaining({ description: "ci", prefix: aliceToken.slice(0, 8), lastUsed: expect.any(String) })]);
+    expect(list.data).toEqual([
+      expect.objectContaining({ description: "ci", prefix: aliceToken.slice(0, 8), lastUsed: expect.any(String) }),
+    ]);
 
     const bad = await callTrpc("jobs.list", { input: {}, headers: { authorization: "Token not-a-real-token-at-all" } });
     expect(bad.status).toBe(401);
@@ -146,7 +164,11 @@ describe("accounts: login page, sessions, API tokens", () => {
     expect(malformed.status).toBe(401);
 
     // a token created on the account page works once and can be revoked
-    const created = await callTrpc("auth.createToken", { mutation: true, input: { description: "laptop" }, headers: { authorization: `Token ${aliceToken}` } });
+    const created = await callTrpc("auth.createToken", {
+      mutation: true,
+      input: { description: "laptop" },
+      headers: { authorization: `Token ${aliceToken}` },
+    });
     const { token, summary } = created.data as { token: string; summary: { id: number } };
     expect((await callTrpc("auth.me", { headers: { authorization: `Token ${token}` } })).data).toMatchObject({ username: "alice" });
     await callTrpc("auth.revokeToken", { mutation: true, input: { id: summary.id }, headers: { authorization: `Token ${aliceToken}` } });
@@ -178,7 +200,10 @@ describe("accounts: seed file (the demo's)", () => {
     );
     expect(await cli("seed", file)).toEqual([`seeded 1 group(s), 2 user(s) from ${file}`]);
     expect(await cli("seed", file)).toEqual([`seeded 1 group(s), 2 user(s) from ${file}`]);
-    expect((await callTrpc("auth.me", { headers: { authorization: "Token chosen-demo-token-0001" } })).data).toMatchObject({ username: "sadmin", isSuperuser: true });
+    expect((await callTrpc("auth.me", { headers: { authorization: "Token chosen-demo-token-0001" } })).data).toMatchObject({
+      username: "sadmin",
+      isSuperuser: true,
+    });
     expect((await loginForm("salice", "seed-pass-1")).headers.get("location")).toBe("/submit");
     expect(await cli("list")).toContain("group team-s  members: salice  labs: lab-b");
     writeFileSync(file, "users: [{username: x, colour: red}]");
@@ -196,14 +221,28 @@ describe("accounts: admin page API", () => {
     const [adminToken] = await cli("tokens", "create", "admin");
     const h = { authorization: `Token ${adminToken}` };
     expect((await callTrpc("admin.addGroup", { mutation: true, input: { name: "team-b" }, headers: h })).status).toBe(200);
-    expect((await callTrpc("admin.addUser", { mutation: true, input: { username: "erin", password: "erin-pass-1", groups: ["team-b"] }, headers: h })).status).toBe(200);
-    expect((await callTrpc("admin.addMember", { mutation: true, input: { group: "team-b", username: "alice" }, headers: h })).status).toBe(200);
+    expect(
+      (
+        await callTrpc("admin.addUser", {
+          mutation: true,
+          input: { username: "erin", password: "erin-pass-1", groups: ["team-b"] },
+          headers: h,
+        })
+      ).status,
+    ).toBe(200);
+    expect((await callTrpc("admin.addMember", { mutation: true, input: { group: "team-b", username: "alice" }, headers: h })).status).toBe(
+      200,
+    );
     expect((await callTrpc("admin.grantLab", { mutation: true, input: { group: "team-b", lab: "lab-b" }, headers: h })).status).toBe(200);
     const dup = await callTrpc("admin.addUser", { mutation: true, input: { username: "erin" }, headers: h });
     expect(dup.status).toBe(409);
     expect(dup.error?.message).toBe('user "erin" already exists');
 
-    const o = (await callTrpc("admin.overview", { headers: h })).data as { users: { username: string; groups: string[] }[]; groups: { name: string; members: string[]; labs: string[] }[]; labs: string[] };
+    const o = (await callTrpc("admin.overview", { headers: h })).data as {
+      users: { username: string; groups: string[] }[];
+      groups: { name: string; members: string[]; labs: string[] }[];
+      labs: string[];
+    };
     expect(o.labs).toEqual(["lab-a", "lab-b"]);
     expect(o.groups).toEqual(
       expect.arrayContaining([
@@ -211,15 +250,23 @@ describe("accounts: admin page API", () => {
         expect.objectContaining({ name: "team-b", members: ["alice", "erin"], labs: ["lab-b"] }),
       ]),
     );
-    expect((await callTrpc("auth.me", { headers: { authorization: `Token ${aliceToken}` } })).data).toMatchObject({ submitLabs: ["lab-a", "lab-b"] });
+    expect((await callTrpc("auth.me", { headers: { authorization: `Token ${aliceToken}` } })).data).toMatchObject({
+      submitLabs: ["lab-a", "lab-b"],
+    });
     expect((await callTrpc("auth.me", { headers: h })).data).toMatchObject({ isSuperuser: true, submitLabs: ["lab-a", "lab-b"] });
 
     // and takes away again: a member, a lab grant, superuser status, a user (whose token then stops working)
-    expect((await callTrpc("admin.removeMember", { mutation: true, input: { group: "team-b", username: "alice" }, headers: h })).status).toBe(200);
+    expect(
+      (await callTrpc("admin.removeMember", { mutation: true, input: { group: "team-b", username: "alice" }, headers: h })).status,
+    ).toBe(200);
     expect((await callTrpc("admin.revokeLab", { mutation: true, input: { group: "team-b", lab: "lab-b" }, headers: h })).status).toBe(200);
-    expect((await callTrpc("auth.me", { headers: { authorization: `Token ${aliceToken}` } })).data).toMatchObject({ submitLabs: ["lab-a"] });
+    expect((await callTrpc("auth.me", { headers: { authorization: `Token ${aliceToken}` } })).data).toMatchObject({
+      submitLabs: ["lab-a"],
+    });
     const [erinToken] = await cli("tokens", "create", "erin");
-    expect((await callTrpc("admin.setSuperuser", { mutation: true, input: { username: "erin", superuser: true }, headers: h })).status).toBe(200);
+    expect(
+      (await callTrpc("admin.setSuperuser", { mutation: true, input: { username: "erin", superuser: true }, headers: h })).status,
+    ).toBe(200);
     expect((await callTrpc("auth.me", { headers: { authorization: `Token ${erinToken}` } })).data).toMatchObject({ isSuperuser: true });
     const self = await callTrpc("admin.removeUser", { mutation: true, input: { username: "admin" }, headers: h });
     expect(self.status).toBe(400);

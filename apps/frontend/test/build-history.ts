@@ -39,15 +39,87 @@ const F = "fail" as const;
 /** The jobs of the history, in commit order. */
 export function historyJobs(): THistoryJob[] {
   return [
-    { lab: "lab-a", id: 101, commit: 1, cases: [["0_smoke", "code-break", P], ["0_smoke", "lab-break", P], ["0_smoke", "fixed", F], ["0_smoke", "flaky", P], ["0_smoke", "lab-a-only", P], ["0_smoke", "late", P], ["1_boot", "mount", P, "s1"]] },
-    { lab: "lab-b", id: 201, commit: 1, cases: [["0_smoke", "code-break", P], ["0_smoke", "lab-break", P], ["0_smoke", "fixed", F], ["0_smoke", "flaky", P], ["0_smoke", "infra", P], ["1_boot", "mount", P, "s1"]] },
-    { lab: "lab-a", id: 102, commit: 2, cases: [["0_smoke", "code-break", F], ["0_smoke", "lab-break", F], ["0_smoke", "fixed", F], ["0_smoke", "flaky", P], ["0_smoke", "lab-a-only", F], ["1_boot", "mount", P, "s1"]] },
+    {
+      lab: "lab-a",
+      id: 101,
+      commit: 1,
+      cases: [
+        ["0_smoke", "code-break", P],
+        ["0_smoke", "lab-break", P],
+        ["0_smoke", "fixed", F],
+        ["0_smoke", "flaky", P],
+        ["0_smoke", "lab-a-only", P],
+        ["0_smoke", "late", P],
+        ["1_boot", "mount", P, "s1"],
+      ],
+    },
+    {
+      lab: "lab-b",
+      id: 201,
+      commit: 1,
+      cases: [
+        ["0_smoke", "code-break", P],
+        ["0_smoke", "lab-break", P],
+        ["0_smoke", "fixed", F],
+        ["0_smoke", "flaky", P],
+        ["0_smoke", "infra", P],
+        ["1_boot", "mount", P, "s1"],
+      ],
+    },
+    {
+      lab: "lab-a",
+      id: 102,
+      commit: 2,
+      cases: [
+        ["0_smoke", "code-break", F],
+        ["0_smoke", "lab-break", F],
+        ["0_smoke", "fixed", F],
+        ["0_smoke", "flaky", P],
+        ["0_smoke", "lab-a-only", F],
+        ["1_boot", "mount", P, "s1"],
+      ],
+    },
     { lab: "lab-a", id: 103, commit: 2, cases: [["0_smoke", "flaky", F]] },
     { lab: "lab-a", id: 104, commit: 2, cases: [["0_smoke", "late", F]], late: true },
-    { lab: "lab-b", id: 202, commit: 2, cases: [["0_smoke", "code-break", F], ["0_smoke", "lab-break", P], ["0_smoke", "fixed", F], ["0_smoke", "flaky", P], ["1_boot", "mount", P, "s1"]] },
+    {
+      lab: "lab-b",
+      id: 202,
+      commit: 2,
+      cases: [
+        ["0_smoke", "code-break", F],
+        ["0_smoke", "lab-break", P],
+        ["0_smoke", "fixed", F],
+        ["0_smoke", "flaky", P],
+        ["1_boot", "mount", P, "s1"],
+      ],
+    },
     { lab: "lab-b", id: 203, commit: 2, cases: [["0_smoke", "infra", F]], infra: true },
-    { lab: "lab-a", id: 105, commit: 3, cases: [["0_smoke", "code-break", F], ["0_smoke", "lab-break", F], ["0_smoke", "fixed", P], ["0_smoke", "flaky", P], ["0_smoke", "late", F], ["1_boot", "mount", F, "s1"]] },
-    { lab: "lab-b", id: 204, commit: 3, cases: [["0_smoke", "code-break", F], ["0_smoke", "lab-break", P], ["0_smoke", "fixed", P], ["0_smoke", "flaky", P], ["0_smoke", "infra", P], ["1_boot", "mount", F, "s1"]] },
+    {
+      lab: "lab-a",
+      id: 105,
+      commit: 3,
+      cases: [
+        ["0_smoke", "code-break", F],
+        ["0_smoke", "lab-break", F],
+        ["0_smoke", "fixed", P],
+        ["0_smoke", "flaky", P],
+        ["0_smoke", "late", F],
+        ["1_boot", "mount", F, "s1"],
+      ],
+    },
+    {
+      lab: "lab-b",
+      id: 204,
+      commit: 3,
+      cases: [
+        ["0_smoke", "code-break", F],
+        ["0_smoke", "lab-break", P],
+        ["0_smoke", "fixed", P],
+        ["0_smoke", "flaky", P],
+        ["0_smoke", "infra", P],
+        ["1_boot", "mount", F, "s1"],
+      ],
+    },
     { lab: "lab-b", id: 205, commit: 4, cases: [["0_smoke", "code-break", F]] },
     { lab: "lab-b", id: 206, commit: 5, cases: [["0_smoke", "code-break", P]] },
   ];
@@ -65,7 +137,17 @@ export function historyPayload(job: THistoryJob, tree = "mainline", idOffset = 0
   j.cases.forEach(([suite, name, result, set], i) => {
     const list = bySuite.get(suite) ?? [];
     // log_start_line as LAVA exports it: text; case i was recorded on log line 40 + i
-    list.push({ id: String(j.id * 1000 + i), job: String(j.id), name, suite, result, measurement: "None", unit: "", log_start_line: String(40 + i), metadata: set ? { set } : {} });
+    list.push({
+      id: String(j.id * 1000 + i),
+      job: String(j.id),
+      name,
+      suite,
+      result,
+      measurement: "None",
+      unit: "",
+      log_start_line: String(40 + i),
+      metadata: set ? { set } : {},
+    });
     bySuite.set(suite, list);
   });
   const submit = `2026-11-2${j.commit} 0${j.commit}:00:00.000000+00:00`;

@@ -18,14 +18,21 @@ const db = async () => (await import("../src/server/db.ts")).db();
 
 const OFFSETS: Record<string, number> = { mainline: 0, "late-tree": 1000, reversed: 2000, concurrent: 3000, race: 0, backfill: 6000 };
 async function deliver(j: THistoryJob, tree: string) {
-  return ingest.ingestCallback({ db: await db(), job: { instance: j.lab, receivedAt: new Date().toISOString(), payload: historyPayload(j, tree, OFFSETS[tree]) }, log });
+  return ingest.ingestCallback({
+    db: await db(),
+    job: { instance: j.lab, receivedAt: new Date().toISOString(), payload: historyPayload(j, tree, OFFSETS[tree]) },
+    log,
+  });
 }
 
 /** Regressions of a tree as comparable lines `kind test from→to suspect labs`. */
 async function regressionLines(tree: string, extra: Partial<TRegressionFilter> = {}) {
   const page = await listRegressions(await db(), { tree, branch: "master", ...extra }, 1000, null);
   return page.results
-    .map((r) => `${r.kind} ${r.test} ${r.from_commit.slice(0, 1)}→${r.to_commit.slice(0, 1)} ${r.suspect} ${r.labs.join(",")} jobs=${r.jobs.map((x) => `${x.lab}#${x.id % 1000}`).join(",")}`)
+    .map(
+      (r) =>
+        `${r.kind} ${r.test} ${r.from_commit.slice(0, 1)}→${r.to_commit.slice(0, 1)} ${r.suspect} ${r.labs.join(",")} jobs=${r.jobs.map((x) => `${x.lab}#${x.id % 1000}`).join(",")}`,
+    )
     .sort();
 }
 
@@ -53,7 +60,9 @@ afterAll(async () => {
 
 describe("build model", () => {
   it("reads KernelCI's keys with fallbacks, and a configured mapping", () => {
-    expect(buildFromMetadata({ "kernel.tree": "next", "kernel.branch": "master", "kernel.commit": "abc", "kernel.version": "6.8" })).toEqual({
+    expect(
+      buildFromMetadata({ "kernel.tree": "next", "kernel.branch": "master", "kernel.commit": "abc", "kernel.version": "6.8" }),
+    ).toEqual({
       tree: "next",
       branch: "master",
       commit: "abc",
@@ -63,12 +72,19 @@ describe("build model", () => {
     });
     expect(buildFromMetadata({ "kernel.tree": "next", "git.branch": "b", "kernel.branch": "x", "git.commit": "c" })?.branch).toBe("b");
     expect(buildFromMetadata({ "kernel.tree": "next", "git.branch": "b" })).toBeNull();
-    expect(buildFromMetadata({ tree_name: "t", branch: "b", sha: "s" }, { ...DEFAULT_BUILD_KEYS, tree: ["tree_name"], branch: ["branch"], commit: ["sha"] })?.commit).toBe("s");
+    expect(
+      buildFromMetadata(
+        { tree_name: "t", branch: "b", sha: "s" },
+        { ...DEFAULT_BUILD_KEYS, tree: ["tree_name"], branch: ["branch"], commit: ["sha"] },
+      )?.commit,
+    ).toBe("s");
   });
 
   it("orders by git describe naturally (rc before release, commits since tag), else by first-seen time", () => {
     const t = new Date();
-    const keys = ["v6.7-rc1", "v6.7-rc1-3-gabc", "v6.7-rc2", "v6.7", "v6.7-12-g0123abc", "v6.10-rc1", "v6.10"].map((d) => buildOrderKey(d, t));
+    const keys = ["v6.7-rc1", "v6.7-rc1-3-gabc", "v6.7-rc2", "v6.7", "v6.7-12-g0123abc", "v6.10-rc1", "v6.10"].map((d) =>
+      buildOrderKey(d, t),
+    );
     expect([...keys].sort()).toEqual(keys);
     expect(buildOrderKey(null, new Date("2026-01-02T00:00:00Z")) > buildOrderKey(null, new Date("2026-01-01T00:00:00Z"))).toBe(true);
   });
@@ -93,8 +109,13 @@ describe("regressions and fixes at ingest", () => {
     for (const j of jobs.filter((x) => !x.late)) await deliver(j, "late-tree");
     const before = await regressionLines("late-tree", { test: "0_smoke.late" });
     expect(before).toEqual(["regression 0_smoke.late 1→3 unknown lab-a jobs=lab-a#105"]);
-    await deliver(jobs.find((x) => x.late)!, "late-tree");
-    expect(await regressionLines("late-tree", { test: "0_smoke.late" })).toEqual(["regression 0_smoke.late 1→2 unknown lab-a jobs=lab-a#104"]);
+    await deliver(
+      jobs.find((x) => x.late)!,
+      "late-tree",
+    );
+    expect(await regressionLines("late-tree", { test: "0_smoke.late" })).toEqual([
+      "regression 0_smoke.late 1→2 unknown lab-a jobs=lab-a#104",
+    ]);
   });
 
   it("reversed and duplicated delivery gives the same result", async () => {
@@ -126,19 +147,32 @@ describe("regressions and fixes at ingest", () => {
     const names = Array.from({ length: 100 }, (_, i) => `t${i}`);
     const jobs = [1, 2, 3, 4, 5, 6].flatMap((c) => {
       const cases = names.map((n): TCase => ["0_smoke", n, c % 2 ? "pass" : "fail"]);
-      return [{ lab: "lab-a", id: 4000 + c, commit: c, cases }, { lab: "lab-b", id: 5000 + c, commit: c, cases }] satisfies THistoryJob[];
+      return [
+        { lab: "lab-a", id: 4000 + c, commit: c, cases },
+        { lab: "lab-b", id: 5000 + c, commit: c, cases },
+      ] satisfies THistoryJob[];
     });
     await Promise.all(jobs.map((j) => deliver(j, "race")));
     const rows = (await listRegressions(await db(), { tree: "race", branch: "master" }, 1000, null)).results;
     expect(rows.length).toBe(5 * names.length);
-    expect(rows.filter((r) => r.suspect !== "code" || r.labs.join(",") !== "lab-a,lab-b" || Number(r.to_commit[0]) !== Number(r.from_commit[0]) + 1)).toEqual([]);
+    expect(
+      rows.filter(
+        (r) => r.suspect !== "code" || r.labs.join(",") !== "lab-a,lab-b" || Number(r.to_commit[0]) !== Number(r.from_commit[0]) + 1,
+      ),
+    ).toEqual([]);
   });
 
   it("builds: newest first with per-lab jobs, counts, infrastructure failures, regressions and fixes", async () => {
     const page = await listBuilds(await db(), { tree: "mainline", branch: "master" }, 10, null);
     expect(page.results.map((b) => b.commit)).toEqual([5, 4, 3, 2, 1].map(commitSha));
     const c2 = page.results[3]!;
-    expect(c2).toMatchObject({ jobs: 5, regressions: 4, fixes: 0, kernel_version: "6.2.0", url: "https://git.kernel.org/torvalds/linux.git" });
+    expect(c2).toMatchObject({
+      jobs: 5,
+      regressions: 4,
+      fixes: 0,
+      kernel_version: "6.2.0",
+      url: "https://git.kernel.org/torvalds/linux.git",
+    });
     const b = c2.labs.find((l) => l.lab === "lab-b")!;
     expect(b).toMatchObject({ jobs: 2, infrastructure_failures: 1, regressions: 1, pass: 3, fail: 2 });
     expect(c2.labs.find((l) => l.lab === "lab-a")).toMatchObject({ jobs: 3, infrastructure_failures: 0, regressions: 4 });
@@ -160,7 +194,12 @@ describe("regressions and fixes at ingest", () => {
   it("jobs stored before their metadata named a build are linked at startup, with the same regressions", async () => {
     const keys = { ...DEFAULT_BUILD_KEYS, tree: ["no.such.key"] };
     for (const j of historyJobs()) {
-      const r = await ingest.ingestCallback({ db: await db(), job: { instance: j.lab, receivedAt: new Date().toISOString(), payload: historyPayload(j, "backfill", 6000) }, log, buildKeys: keys });
+      const r = await ingest.ingestCallback({
+        db: await db(),
+        job: { instance: j.lab, receivedAt: new Date().toISOString(), payload: historyPayload(j, "backfill", 6000) },
+        log,
+        buildKeys: keys,
+      });
       expect(r.buildId).toBeNull();
     }
     expect(await regressionLines("backfill")).toEqual([]);
@@ -174,7 +213,11 @@ describe("regressions and fixes at ingest", () => {
   it("a job without build metadata is stored and linked to no build", async () => {
     const r = await ingest.ingestCallback({
       db: await db(),
-      job: { instance: "lab-a", receivedAt: new Date().toISOString(), payload: { ...historyPayload(historyJobs()[0]!), id: 999, metadata: { "kernel.tree": "x" } } },
+      job: {
+        instance: "lab-a",
+        receivedAt: new Date().toISOString(),
+        payload: { ...historyPayload(historyJobs()[0]!), id: 999, metadata: { "kernel.tree": "x" } },
+      },
       log,
     });
     expect(r).toMatchObject({ created: true, buildId: null, transitions: 0 });

@@ -14,9 +14,16 @@ type Route = typeof import("../src/app/api/callbacks/[lab]/route.ts");
 let route: Route;
 
 const call = (lab: string, body: unknown, headers: Record<string, string> = { "x-magma-token": "secret-a-123" }) =>
-  route.POST(new Request(`http://frontend/api/callbacks/${lab}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: typeof body === "string" ? body : JSON.stringify(body) }), {
-    params: Promise.resolve({ lab }),
-  });
+  route.POST(
+    new Request(`http://frontend/api/callbacks/${lab}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body: typeof body === "string" ? body : JSON.stringify(body),
+    }),
+    {
+      params: Promise.resolve({ lab }),
+    },
+  );
 
 beforeAll(async () => {
   envCtl = await setupTestEnv();
@@ -99,7 +106,11 @@ describe("callback consumer ingest", () => {
 
     // a re-delivery after the queue job is gone (new queue job id) must not double-count
     const { ingestCallback } = await import("../src/server/services/ingest-callback.ts");
-    const r = await ingestCallback({ db: db(), job: { instance: "lab-a", receivedAt: new Date().toISOString(), payload: notifyPayload({ id: 10 }) }, log: pino({ level: "silent" }) });
+    const r = await ingestCallback({
+      db: db(),
+      job: { instance: "lab-a", receivedAt: new Date().toISOString(), payload: notifyPayload({ id: 10 }) },
+      log: pino({ level: "silent" }),
+    });
     expect(r.casesInserted).toBe(0);
     const again = await getFederatedJob(db(), null, "lab-a", 10);
     expect(again!.suites.reduce((n, s) => n + s.cases.length, 0)).toBe(4);
@@ -107,7 +118,17 @@ describe("callback consumer ingest", () => {
 
   it("does not regress: a Running callback after Finished changes nothing", async () => {
     const { db } = await import("../src/server/db.ts");
-    const running = notifyPayload({ id: 10, state: 3, state_string: "Running", health: 0, health_string: "Unknown", status: 1, status_string: "running", end_time: "None", results: {} });
+    const running = notifyPayload({
+      id: 10,
+      state: 3,
+      state_string: "Running",
+      health: 0,
+      health_string: "Unknown",
+      status: 1,
+      status_string: "running",
+      end_time: "None",
+      results: {},
+    });
     const res = await call("lab-a", running);
     expect(res.status).toBe(202);
     const id = callbackJobId("lab-a", 10, "Running", "Unknown");
@@ -120,10 +141,22 @@ describe("callback consumer ingest", () => {
 
   it("moves forward: Running first, then Finished fills the job and its results", async () => {
     const { db } = await import("../src/server/db.ts");
-    await call("lab-a", notifyPayload({ id: 11, state: 3, state_string: "Running", health: 0, health_string: "Unknown", end_time: "None", results: {} }));
+    await call(
+      "lab-a",
+      notifyPayload({ id: 11, state: 3, state_string: "Running", health: 0, health_string: "Unknown", end_time: "None", results: {} }),
+    );
     const running = await waitFor(() => getFederatedJob(db(), null, "lab-a", 11), 10_000, "job 11 running");
     expect(running.state).toBe("Running");
-    await call("lab-a", notifyPayload({ id: 11, health: 2, health_string: "Incomplete", failure_comment: "boot timed out", magma: { instance: "lab-a", device_type: "qemu", error_type: "Infrastructure", health_check: false } }));
+    await call(
+      "lab-a",
+      notifyPayload({
+        id: 11,
+        health: 2,
+        health_string: "Incomplete",
+        failure_comment: "boot timed out",
+        magma: { instance: "lab-a", device_type: "qemu", error_type: "Infrastructure", health_check: false },
+      }),
+    );
     const done = await waitFor(async () => {
       const j = await getFederatedJob(db(), null, "lab-a", 11);
       return j?.state === "Finished" ? j : null;

@@ -123,11 +123,21 @@ export async function callTrpc(
   const { GET, POST } = await import("../src/app/api/trpc/[trpc]/route.ts");
   const base = `http://127.0.0.1:3000/api/trpc/${procedure}`;
   const req = opts.mutation
-    ? new Request(base, { method: "POST", headers: { "content-type": "application/json", ...opts.headers }, body: JSON.stringify(opts.input ?? null) })
-    : new Request(opts.input === undefined ? base : `${base}?input=${encodeURIComponent(JSON.stringify(opts.input))}`, { headers: opts.headers });
+    ? new Request(base, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...opts.headers },
+        body: JSON.stringify(opts.input ?? null),
+      })
+    : new Request(opts.input === undefined ? base : `${base}?input=${encodeURIComponent(JSON.stringify(opts.input))}`, {
+        headers: opts.headers,
+      });
   const res = await (opts.mutation ? POST : GET)(req);
   const body = (await res.json()) as { result?: { data: unknown }; error?: { message: string; data?: { code: string } } };
-  return { status: res.status, data: body.result?.data ?? null, error: body.error ? { message: body.error.message, code: body.error.data?.code ?? "" } : null };
+  return {
+    status: res.status,
+    data: body.result?.data ?? null,
+    error: body.error ? { message: body.error.message, code: body.error.data?.code ?? "" } : null,
+  };
 }
 
 /** The `magma_session=…` pair of a response's Set-Cookie, for a Cookie header, or null. */

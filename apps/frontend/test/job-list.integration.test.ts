@@ -96,7 +96,9 @@ describe("federated job list", () => {
     const body = await res.json();
     expect(body.results).toHaveLength(2);
     expect(body.results[0]).toMatchObject({ lab: "lab-a", id: 5, device_type: "qemu", metadata: { "kernel.branch": "master" } });
-    const res2 = await route.GET(new Request(`http://f/api/v1/jobs?lab=lab-a&metadata.kernel.branch=master&limit=2&cursor=${body.next_cursor}`));
+    const res2 = await route.GET(
+      new Request(`http://f/api/v1/jobs?lab=lab-a&metadata.kernel.branch=master&limit=2&cursor=${body.next_cursor}`),
+    );
     const body2 = await res2.json();
     expect(body2.results.map((j: { id: number }) => j.id)).toEqual([1]);
     expect(body2.next_cursor).toBeNull();

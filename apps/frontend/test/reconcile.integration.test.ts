@@ -60,13 +60,34 @@ const db = async () => (await import("../src/server/db.ts")).db();
 describe("reconcileInstance", () => {
   it("re-ingests finished jobs the frontend lacks or holds stale, and leaves complete ones alone", async () => {
     // job 1 arrived by callback; job 2 only its Running callback; job 3 Finished but missing cases
-    await ingest.ingestCallback({ db: await db(), job: { instance: "lab-a", receivedAt: new Date().toISOString(), payload: payloadOf(1) }, log });
-    await ingest.ingestCallback({ db: await db(), job: { instance: "lab-a", receivedAt: new Date().toISOString(), payload: notifyPayload({ id: 2, state: 3, state_string: "Running", health: 0, health_string: "Unknown", results: {} }) }, log });
-    await ingest.ingestCallback({ db: await db(), job: { instance: "lab-a", receivedAt: new Date().toISOString(), payload: notifyPayload({ id: 3 }, 2) }, log });
+    await ingest.ingestCallback({
+      db: await db(),
+      job: { instance: "lab-a", receivedAt: new Date().toISOString(), payload: payloadOf(1) },
+      log,
+    });
+    await ingest.ingestCallback({
+      db: await db(),
+      job: {
+        instance: "lab-a",
+        receivedAt: new Date().toISOString(),
+        payload: notifyPayload({ id: 2, state: 3, state_string: "Running", health: 0, health_string: "Unknown", results: {} }),
+      },
+      log,
+    });
+    await ingest.ingestCallback({
+      db: await db(),
+      job: { instance: "lab-a", receivedAt: new Date().toISOString(), payload: notifyPayload({ id: 3 }, 2) },
+      log,
+    });
     requests.length = 0;
     const r = await svc.reconcileInstance({ db: await db(), lab: record, log, timeoutMs: 2000, pageSize: 2 });
     expect(r).toEqual({ lab: "lab-a", checked: 5, repaired: 4, error: null });
-    expect(requests.filter((u) => u.includes("/federation/"))).toEqual(["/api/v0.2/magma/jobs/2/federation/", "/api/v0.2/magma/jobs/3/federation/", "/api/v0.2/magma/jobs/4/federation/", "/api/v0.2/magma/jobs/5/federation/"]);
+    expect(requests.filter((u) => u.includes("/federation/"))).toEqual([
+      "/api/v0.2/magma/jobs/2/federation/",
+      "/api/v0.2/magma/jobs/3/federation/",
+      "/api/v0.2/magma/jobs/4/federation/",
+      "/api/v0.2/magma/jobs/5/federation/",
+    ]);
     for (const id of [1, 2, 3, 4, 5]) {
       const j = await getFederatedJob(await db(), null, "lab-a", id);
       expect(j?.state).toBe("Finished");

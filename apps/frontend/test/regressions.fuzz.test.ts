@@ -53,7 +53,8 @@ function oracle(jobs: (TJob & { id: number })[]): string[] {
       agg.set(k, a);
     }
   }
-  for (const [k, a] of agg) st.set(k, { status: a.pass && a.fail ? "flaky" : a.fail ? "fail" : a.pass ? "pass" : "skip", jobIds: a.jobIds.sort((x, y) => x - y) });
+  for (const [k, a] of agg)
+    st.set(k, { status: a.pass && a.fail ? "flaky" : a.fail ? "fail" : a.pass ? "pass" : "skip", jobIds: a.jobIds.sort((x, y) => x - y) });
   const out: string[] = [];
   for (const dt of DTS)
     for (const t of TESTS.map((x) => `0_s.${x}`))
@@ -66,16 +67,35 @@ function oracle(jobs: (TJob & { id: number })[]): string[] {
             const s = st.get(`${p}|${lab}|${dt}|${t}`);
             if (s && (s.status === "pass" || s.status === "fail")) prev = { b: p, s };
           }
-          return [{ test: t, build_id: x, order_key: String(x), suite: "0_s", name: t.slice(4), test_set: null, lab, status: cur.status, job_ids: cur.jobIds, prev_build: prev?.b ?? null, prev_order: prev ? String(prev.b) : null, prev_status: prev?.s.status ?? null }];
+          return [
+            {
+              test: t,
+              build_id: x,
+              order_key: String(x),
+              suite: "0_s",
+              name: t.slice(4),
+              test_set: null,
+              lab,
+              status: cur.status,
+              job_ids: cur.jobIds,
+              prev_build: prev?.b ?? null,
+              prev_order: prev ? String(prev.b) : null,
+              prev_status: prev?.s.status ?? null,
+            },
+          ];
         });
-        for (const r of computeTransitions(rows)) out.push(`${r.kind} ${r.test} ${dt} ${r.fromBuildId}→${r.toBuildId} ${r.suspect} ${r.labs.join(",")} ${r.jobIds.join(",")}`);
+        for (const r of computeTransitions(rows))
+          out.push(`${r.kind} ${r.test} ${dt} ${r.fromBuildId}→${r.toBuildId} ${r.suspect} ${r.labs.join(",")} ${r.jobIds.join(",")}`);
       }
   return out.sort();
 }
 
 beforeAll(async () => {
   envCtl = await setupTestEnv();
-  await upsertInstances(await db(), LABS.map((name) => ({ name, url: "http://127.0.0.1:9", api_token: name, callback_token: name })));
+  await upsertInstances(
+    await db(),
+    LABS.map((name) => ({ name, url: "http://127.0.0.1:9", api_token: name, callback_token: name })),
+  );
   const rows = await (await db()).instance.findMany();
   instanceIds = Object.fromEntries(rows.map((r) => [r.name, r.id]));
 });
@@ -86,56 +106,81 @@ afterAll(async () => {
 describe("regressions at ingest (property-based, real PostgreSQL)", () => {
   let run = 0;
   let nextId = 1;
-  it("any delivery order, with duplicates, gives the regressions of the whole history", { timeout: Math.max(120_000, DB_RUNS * 4000) }, async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.array(ZJob, { minLength: 1, maxLength: 24 }), fc.infiniteStream(fc.nat()), fc.boolean(), async (model, rnd, parallel) => {
-        const tree = `fuzz-${++run}`;
-        const jobs = model.map((j) => ({ ...j, id: nextId++ }));
-        const deliveries = [...jobs, ...jobs.filter(() => rnd.next().value % 4 === 0)];
-        for (let i = deliveries.length - 1; i > 0; i--) {
-          const k = rnd.next().value % (i + 1);
-          [deliveries[i], deliveries[k]] = [deliveries[k]!, deliveries[i]!];
-        }
-        const d = await db();
-        const deliver = async (j: (typeof deliveries)[number]) => {
-          const input: TIngestJobInput = {
-            instanceId: instanceIds[j.lab]!,
-            remoteId: j.id,
-            name: "fuzz",
-            deviceType: j.dt,
-            submitter: "fuzz",
-            state: "Finished",
-            health: j.complete ? "Complete" : "Incomplete",
-            stateRank: 51,
-            priority: 50,
-            metadata: {},
-            actualDevice: null,
-            submitTime: new Date(Date.UTC(2026, 0, 1, 0, j.commit)),
-            startTime: null,
-            endTime: null,
-            errorType: j.complete ? null : "Infrastructure",
-            failureComment: null,
-            definition: "",
-            healthCheck: false,
-            receivedAt: new Date(),
-            cases: Object.entries(j.results).map(([t, r], i) => ({ remoteCaseId: String(i), suite: "0_s", name: t, result: r, measurement: null, units: "", testSet: null })),
-            build: { tree, branch: "master", commit: `c${j.commit}`, describe: null, url: null, kernelVersion: null },
-          };
-          await ingestFederatedJob(d, input);
-        };
-        if (parallel) {
-          // the consumer's concurrency: 4 deliveries at a time
-          const queue = [...deliveries];
-          await Promise.all(Array.from({ length: 4 }, async () => { for (let j = queue.shift(); j; j = queue.shift()) await deliver(j); }));
-        } else {
-          for (const j of deliveries) await deliver(j);
-        }
-        const stored = (await listRegressions(d, { tree, branch: "master" }, 1000, null)).results.map(
-          (r) => `${r.kind} ${r.test} ${r.device_type} ${r.from_commit.slice(1)}→${r.to_commit.slice(1)} ${r.suspect} ${r.labs.join(",")} ${r.jobs.map((x) => x.id).sort((a, b) => a - b).join(",")}`,
-        );
-        expect(stored.sort()).toEqual(oracle(jobs));
-      }),
-      { numRuns: DB_RUNS },
-    );
-  });
+  it(
+    "any delivery order, with duplicates, gives the regressions of the whole history",
+    { timeout: Math.max(120_000, DB_RUNS * 4000) },
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(ZJob, { minLength: 1, maxLength: 24 }),
+          fc.infiniteStream(fc.nat()),
+          fc.boolean(),
+          async (model, rnd, parallel) => {
+            const tree = `fuzz-${++run}`;
+            const jobs = model.map((j) => ({ ...j, id: nextId++ }));
+            const deliveries = [...jobs, ...jobs.filter(() => rnd.next().value % 4 === 0)];
+            for (let i = deliveries.length - 1; i > 0; i--) {
+              const k = rnd.next().value % (i + 1);
+              [deliveries[i], deliveries[k]] = [deliveries[k]!, deliveries[i]!];
+            }
+            const d = await db();
+            const deliver = async (j: (typeof deliveries)[number]) => {
+              const input: TIngestJobInput = {
+                instanceId: instanceIds[j.lab]!,
+                remoteId: j.id,
+                name: "fuzz",
+                deviceType: j.dt,
+                submitter: "fuzz",
+                state: "Finished",
+                health: j.complete ? "Complete" : "Incomplete",
+                stateRank: 51,
+                priority: 50,
+                metadata: {},
+                actualDevice: null,
+                submitTime: new Date(Date.UTC(2026, 0, 1, 0, j.commit)),
+                startTime: null,
+                endTime: null,
+                errorType: j.complete ? null : "Infrastructure",
+                failureComment: null,
+                definition: "",
+                healthCheck: false,
+                receivedAt: new Date(),
+                cases: Object.entries(j.results).map(([t, r], i) => ({
+                  remoteCaseId: String(i),
+                  suite: "0_s",
+                  name: t,
+                  result: r,
+                  measurement: null,
+                  units: "",
+                  testSet: null,
+                })),
+                build: { tree, branch: "master", commit: `c${j.commit}`, describe: null, url: null, kernelVersion: null },
+              };
+              await ingestFederatedJob(d, input);
+            };
+            if (parallel) {
+              // the consumer's concurrency: 4 deliveries at a time
+              const queue = [...deliveries];
+              await Promise.all(
+                Array.from({ length: 4 }, async () => {
+                  for (let j = queue.shift(); j; j = queue.shift()) await deliver(j);
+                }),
+              );
+            } else {
+              for (const j of deliveries) await deliver(j);
+            }
+            const stored = (await listRegressions(d, { tree, branch: "master" }, 1000, null)).results.map(
+              (r) =>
+                `${r.kind} ${r.test} ${r.device_type} ${r.from_commit.slice(1)}→${r.to_commit.slice(1)} ${r.suspect} ${r.labs.join(",")} ${r.jobs
+                  .map((x) => x.id)
+                  .sort((a, b) => a - b)
+                  .join(",")}`,
+            );
+            expect(stored.sort()).toEqual(oracle(jobs));
+          },
+        ),
+        { numRuns: DB_RUNS },
+      );
+    },
+  );
 });

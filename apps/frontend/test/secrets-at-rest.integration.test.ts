@@ -26,7 +26,14 @@ beforeAll(async () => {
   envCtl = await setupTestEnv();
   lab = await fakeLab((req, _b, res) => {
     seenAuth.push(String(req.headers["authorization"]));
-    json(res, 200, { name: "lab-a", version: "t", workers: [], devices: [], device_types: ["qemu"], queue: { submitted: 0, scheduled: 0, running: 0 } });
+    json(res, 200, {
+      name: "lab-a",
+      version: "t",
+      workers: [],
+      devices: [],
+      device_types: ["qemu"],
+      queue: { submitted: 0, scheduled: 0, running: 0 },
+    });
   });
   const dir = mkdtempSync(`${tmpdir()}/magma-secrets-`);
   writeFileSync(
@@ -52,7 +59,13 @@ describe("secrets at rest", () => {
     await runUsersCli(["tokens", "create", "alice"], (l) => out.push(l));
     const userToken = out[1]!;
     const { POST } = await import("../src/app/api/auth/login/route.ts");
-    const login = await POST(new Request("http://f/api/auth/login", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: "alice", password: PASSWORD }) }));
+    const login = await POST(
+      new Request("http://f/api/auth/login", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ username: "alice", password: PASSWORD }),
+      }),
+    );
     const cookie = sessionCookieOf(login)!;
     const sessionToken = cookie.split("=")[1]!;
 
@@ -67,17 +80,27 @@ describe("secrets at rest", () => {
     const body = JSON.stringify(notifyPayload({ id: 1 }));
     const ts = String(Math.floor(Date.now() / 1000));
     const signed = await route.POST(
-      new Request("http://f/api/callbacks/lab-a", { method: "POST", headers: { "x-magma-timestamp": ts, "x-magma-delivery": "d1", "x-magma-signature": signCallback(LAB_SECRET, ts, body) }, body }),
+      new Request("http://f/api/callbacks/lab-a", {
+        method: "POST",
+        headers: { "x-magma-timestamp": ts, "x-magma-delivery": "d1", "x-magma-signature": signCallback(LAB_SECRET, ts, body) },
+        body,
+      }),
       { params: Promise.resolve({ lab: "lab-a" }) },
     );
     expect(signed.status).toBe(202);
-    const byToken = await route.POST(new Request("http://f/api/callbacks/lab-b", { method: "POST", headers: { "x-magma-token": `${LAB_CALLBACK_TOKEN}b` }, body }), {
-      params: Promise.resolve({ lab: "lab-b" }),
-    });
+    const byToken = await route.POST(
+      new Request("http://f/api/callbacks/lab-b", { method: "POST", headers: { "x-magma-token": `${LAB_CALLBACK_TOKEN}b` }, body }),
+      {
+        params: Promise.resolve({ lab: "lab-b" }),
+      },
+    );
     expect(byToken.status).toBe(202);
-    const wrong = await route.POST(new Request("http://f/api/callbacks/lab-b", { method: "POST", headers: { "x-magma-token": LAB_CALLBACK_TOKEN }, body }), {
-      params: Promise.resolve({ lab: "lab-b" }),
-    });
+    const wrong = await route.POST(
+      new Request("http://f/api/callbacks/lab-b", { method: "POST", headers: { "x-magma-token": LAB_CALLBACK_TOKEN }, body }),
+      {
+        params: Promise.resolve({ lab: "lab-b" }),
+      },
+    );
     expect(wrong.status).toBe(403);
 
     const { stdout: dump } = await run("pg_dump", ["--data-only", envCtl.database.url], { maxBuffer: 64 * 1024 * 1024 });

@@ -25,7 +25,11 @@ const post = async (lab: string, body: string | ReadableStream<Uint8Array>, head
 
 const signedHeaders = async (body: string, over: Partial<Record<"ts" | "delivery" | "secret", string>> = {}) => {
   const ts = over.ts ?? now();
-  return { "x-magma-timestamp": ts, "x-magma-delivery": over.delivery ?? `d-${Math.random().toString(36).slice(2)}`, "x-magma-signature": await sign(ts, body, over.secret) };
+  return {
+    "x-magma-timestamp": ts,
+    "x-magma-delivery": over.delivery ?? `d-${Math.random().toString(36).slice(2)}`,
+    "x-magma-signature": await sign(ts, body, over.secret),
+  };
 };
 
 const queued = async () => (await queue.getJobs(["waiting", "delayed", "active", "completed", "failed"])).length;

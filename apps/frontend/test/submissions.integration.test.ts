@@ -83,7 +83,16 @@ describe("submissions", () => {
   it("refuses an invalid definition with its YAML path", async () => {
     const { createSubmission } = await import("../src/server/services/create-submission.ts");
     const { db } = await import("../src/server/db.ts");
-    await expect(createSubmission({ db: db(), clientRequestId: "req-invalid-1", definition: "job_name: x\n", labs: ["lab-a"], viewer: sam, timeoutMs: 2000 })).rejects.toMatchObject({
+    await expect(
+      createSubmission({
+        db: db(),
+        clientRequestId: "req-invalid-1",
+        definition: "job_name: x\n",
+        labs: ["lab-a"],
+        viewer: sam,
+        timeoutMs: 2000,
+      }),
+    ).rejects.toMatchObject({
       code: "INVALID_JOB_DEFINITION",
       message: expect.stringContaining("data['device_type']"),
     });
@@ -92,7 +101,16 @@ describe("submissions", () => {
   it("refuses a lab that lacks the device type, naming what it offers", async () => {
     const { createSubmission } = await import("../src/server/services/create-submission.ts");
     const { db } = await import("../src/server/db.ts");
-    await expect(createSubmission({ db: db(), clientRequestId: "req-wrong-lab", definition: DEFINITION, labs: ["lab-d"], viewer: sam, timeoutMs: 2000 })).rejects.toMatchObject({
+    await expect(
+      createSubmission({
+        db: db(),
+        clientRequestId: "req-wrong-lab",
+        definition: DEFINITION,
+        labs: ["lab-d"],
+        viewer: sam,
+        timeoutMs: 2000,
+      }),
+    ).rejects.toMatchObject({
       code: "INVALID_REQUEST",
       message: 'Lab "lab-d" has no device type "qemu" (it offers: bbb)',
     });
@@ -102,7 +120,14 @@ describe("submissions", () => {
     const { createSubmission } = await import("../src/server/services/create-submission.ts");
     const { getSubmission } = await import("../src/server/services/get-submission.ts");
     const { db } = await import("../src/server/db.ts");
-    const input = { db: db(), clientRequestId: "req-double-click-1", definition: DEFINITION, labs: ["lab-a", "lab-b", "lab-c"], viewer: sam, timeoutMs: 2000 };
+    const input = {
+      db: db(),
+      clientRequestId: "req-double-click-1",
+      definition: DEFINITION,
+      labs: ["lab-a", "lab-b", "lab-c"],
+      viewer: sam,
+      timeoutMs: 2000,
+    };
     const [first, second] = await Promise.all([createSubmission(input), createSubmission(input)]);
     const third = await createSubmission(input);
     expect(second.submission.id).toBe(first.submission.id);
@@ -140,7 +165,14 @@ describe("submissions", () => {
     const { createSubmission } = await import("../src/server/services/create-submission.ts");
     const { getSubmission } = await import("../src/server/services/get-submission.ts");
     const { db } = await import("../src/server/db.ts");
-    const { submission } = await createSubmission({ db: db(), clientRequestId: "req-secrets-1", definition: SECRET_DEFINITION, labs: ["lab-a"], viewer: sam, timeoutMs: 2000 });
+    const { submission } = await createSubmission({
+      db: db(),
+      clientRequestId: "req-secrets-1",
+      definition: SECRET_DEFINITION,
+      labs: ["lab-a"],
+      viewer: sam,
+      timeoutMs: 2000,
+    });
     // the consumer started by the previous test delivers it
     const done = await waitFor(
       async () => {

@@ -29,7 +29,14 @@ async function startLab(name: string) {
   posted[name] = [];
   const lab = await fakeLab((req, _body, res) => {
     if (req.url === "/api/v0.2/magma/overview/") {
-      return json(res, 200, { name, version: "t", workers: [], devices: [], device_types: ["qemu"], queue: { submitted: 0, scheduled: 0, running: 0 } });
+      return json(res, 200, {
+        name,
+        version: "t",
+        workers: [],
+        devices: [],
+        device_types: ["qemu"],
+        queue: { submitted: 0, scheduled: 0, running: 0 },
+      });
     }
     if (req.method === "POST" && req.url === "/api/v0.2/jobs/") {
       posted[name]!.push(String(req.headers["x-magma-submitter"]));
@@ -45,7 +52,9 @@ async function startLab(name: string) {
 async function queuedAnything(): Promise<number> {
   const c = new pg.Client({ connectionString: envCtl.database.url });
   await c.connect();
-  const rows = Number((await c.query(`SELECT (SELECT count(*) FROM submission) + (SELECT count(*) FROM submission_target) AS n`)).rows[0].n);
+  const rows = Number(
+    (await c.query(`SELECT (SELECT count(*) FROM submission) + (SELECT count(*) FROM submission_target) AS n`)).rows[0].n,
+  );
   await c.end();
   const connection = new Redis("redis://127.0.0.1:6379", { maxRetriesPerRequest: null });
   const q = new Queue(QUEUE_NAMES.submissions, { connection, prefix: envCtl.prefix });
@@ -96,23 +105,38 @@ afterAll(async () => {
 
 describe("submitting needs a login", () => {
   it("refuses anonymous submissions on tRPC and /api/v1 with 401, and nothing is stored or queued", async () => {
-    const t = await callTrpc("submissions.create", { mutation: true, input: { clientRequestId: "anon-request-1", definition: DEFINITION, labs: ["lab-a"] } });
+    const t = await callTrpc("submissions.create", {
+      mutation: true,
+      input: { clientRequestId: "anon-request-1", definition: DEFINITION, labs: ["lab-a"] },
+    });
     expect(t.status).toBe(401);
     expect(t.error?.message).toMatch(/^Log in/);
     const a = await api("POST", "/api/v1/submissions", { body: { definition: DEFINITION, labs: ["lab-a"] } });
     expect(a.status).toBe(401);
     expect(a.body).toMatchObject({ code: "UNAUTHENTICATED" });
-    const forged = await api("POST", "/api/v1/submissions", { token: "forged-token-000000", body: { definition: DEFINITION, labs: ["lab-a"] } });
+    const forged = await api("POST", "/api/v1/submissions", {
+      token: "forged-token-000000",
+      body: { definition: DEFINITION, labs: ["lab-a"] },
+    });
     expect(forged.status).toBe(401);
     expect(await queuedAnything()).toBe(0);
     expect(posted["lab-a"]).toEqual([]);
   });
 
   it("refuses a lab outside the user's groups with 403 naming it, and nothing is stored or queued", async () => {
-    const a = await api("POST", "/api/v1/submissions", { token: tokens["alice"], body: { definition: DEFINITION, labs: ["lab-a", "lab-b"] } });
+    const a = await api("POST", "/api/v1/submissions", {
+      token: tokens["alice"],
+      body: { definition: DEFINITION, labs: ["lab-a", "lab-b"] },
+    });
     expect(a.status).toBe(403);
-    expect(a.body["message"]).toBe('You may not submit to lab "lab-b": none of your groups (team-a) may use it (ask a superuser to grant it)');
-    const b = await callTrpc("submissions.create", { mutation: true, input: { clientRequestId: "bob-request-1", definition: DEFINITION, labs: ["lab-a"] }, headers: { authorization: `Token ${tokens["bob"]}` } });
+    expect(a.body["message"]).toBe(
+      'You may not submit to lab "lab-b": none of your groups (team-a) may use it (ask a superuser to grant it)',
+    );
+    const b = await callTrpc("submissions.create", {
+      mutation: true,
+      input: { clientRequestId: "bob-request-1", definition: DEFINITION, labs: ["lab-a"] },
+      headers: { authorization: `Token ${tokens["bob"]}` },
+    });
     expect(b.status).toBe(403);
     expect(b.error?.message).toMatch(/lab "lab-a": you are in no group/);
     expect(await queuedAnything()).toBe(0);
@@ -124,7 +148,10 @@ describe("submitting needs a login", () => {
     expect(notJson.body["message"]).toMatch(/^body is not JSON/);
     const noLabs = await api("POST", "/api/v1/submissions", { token: tokens["alice"], body: { definition: DEFINITION, labs: [] } });
     expect(noLabs.body["message"]).toBe("labs: choose at least one lab");
-    const badDef = await api("POST", "/api/v1/submissions", { token: tokens["alice"], body: { definition: "job_name: x\n", labs: ["lab-a"] } });
+    const badDef = await api("POST", "/api/v1/submissions", {
+      token: tokens["alice"],
+      body: { definition: "job_name: x\n", labs: ["lab-a"] },
+    });
     expect(badDef.status).toBe(400);
     expect(badDef.body["message"]).toContain("data['device_type']");
     expect(await queuedAnything()).toBe(0);
@@ -159,7 +186,10 @@ describe("submitting needs a login", () => {
   });
 
   it("a superuser may submit to every lab", async () => {
-    const r = await api("POST", "/api/v1/submissions", { token: tokens["root"], body: { definition: DEFINITION, labs: ["lab-a", "lab-b"] } });
+    const r = await api("POST", "/api/v1/submissions", {
+      token: tokens["root"],
+      body: { definition: DEFINITION, labs: ["lab-a", "lab-b"] },
+    });
     expect(r.status).toBe(201);
     expect((r.body["targets"] as { lab: string }[]).map((t) => t.lab)).toEqual(["lab-a", "lab-b"]);
     await waitFor(async () => posted["lab-b"]!.length === 1, 20_000, "lab-b got the job");

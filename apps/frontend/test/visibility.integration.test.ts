@@ -22,12 +22,29 @@ const def = (name: string, visibility: string) => `job_name: ${name}\ndevice_typ
 /** The federation's jobs: id → payload overrides. */
 const JOBS = {
   1: { description: "public job", definition: def("public job", "public"), submitter_username: "admin", visibility: "public" },
-  2: { description: "alice private", definition: def("alice private", "personal"), submitter_username: "alice", visibility: "personal", submitter: "alice", metadata: { "secret.key": "s1" } },
-  3: { description: "team-a job", definition: def("team-a job", "{group: [team-a]}"), submitter_username: "dave", visibility: { group: ["team-a"] } },
+  2: {
+    description: "alice private",
+    definition: def("alice private", "personal"),
+    submitter_username: "alice",
+    visibility: "personal",
+    submitter: "alice",
+    metadata: { "secret.key": "s1" },
+  },
+  3: {
+    description: "team-a job",
+    definition: def("team-a job", "{group: [team-a]}"),
+    submitter_username: "dave",
+    visibility: { group: ["team-a"] },
+  },
   // a plain LAVA lab: no `visibility` key in the payload, the definition says personal
   4: { description: "legacy personal", definition: def("legacy personal", "personal"), submitter_username: "alice" },
   // a value this frontend cannot read: superusers only
-  5: { description: "odd visibility", definition: def("odd visibility", "public"), submitter_username: "admin", visibility: { nonsense: true } },
+  5: {
+    description: "odd visibility",
+    definition: def("odd visibility", "public"),
+    submitter_username: "admin",
+    visibility: { nonsense: true },
+  },
 } as const;
 
 type Who = "anon" | "alice" | "bob" | "carol" | "root";
@@ -49,7 +66,9 @@ beforeAll(async () => {
       logFetches.push(Number(m[1]));
       if (m[2]) {
         res.writeHead(200, { "content-type": "text/event-stream" });
-        return res.end(`event: line\ndata: {"line":0,"dt":"2026-12-01T00:00:00Z","lvl":"info","msg":"job ${m[1]}"}\n\nevent: end\ndata: {}\n\n`);
+        return res.end(
+          `event: line\ndata: {"line":0,"dt":"2026-12-01T00:00:00Z","lvl":"info","msg":"job ${m[1]}"}\n\nevent: end\ndata: {}\n\n`,
+        );
       }
       return json(res, 200, [{ line: 0, dt: "2026-12-01T00:00:00Z", lvl: "info", msg: `job ${m[1]}` }]);
     }
@@ -75,14 +94,22 @@ beforeAll(async () => {
   for (const [id, over] of Object.entries(JOBS)) {
     const body = JSON.stringify(notifyPayload({ id: Number(id), ...over } as Parameters<typeof notifyPayload>[0]));
     const res = await route.POST(
-      new Request("http://frontend/api/callbacks/lab-a", { method: "POST", headers: { "content-type": "application/json", "x-magma-token": "secret-a-123" }, body }),
+      new Request("http://frontend/api/callbacks/lab-a", {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-magma-token": "secret-a-123" },
+        body,
+      }),
       { params: Promise.resolve({ lab: "lab-a" }) },
     );
     expect(res.status, `callback of job ${id}`).toBe(202);
   }
   const { startCallbackConsumer } = await import("../src/server/queues/callback-consumer.ts");
   consumer = startCallbackConsumer({ db: db(), prefix: envCtl.prefix, log: pino({ level: "silent" }) });
-  await waitFor(async () => ((await callTrpc("jobs.counts", { input: {}, headers: headersOf("root") })).data as { total: number }).total === 5, 15_000, "5 jobs ingested");
+  await waitFor(
+    async () => ((await callTrpc("jobs.counts", { input: {}, headers: headersOf("root") })).data as { total: number }).total === 5,
+    15_000,
+    "5 jobs ingested",
+  );
 });
 
 afterAll(async () => {
@@ -94,7 +121,10 @@ afterAll(async () => {
 describe("job visibility on every surface", () => {
   it("stores visibility and the real submitter from the callback", async () => {
     const { db } = await import("../src/server/db.ts");
-    const rows = await db().federatedJob.findMany({ orderBy: { remote_id: "asc" }, select: { remote_id: true, visibility: true, visibility_groups: true, submitter: true } });
+    const rows = await db().federatedJob.findMany({
+      orderBy: { remote_id: "asc" },
+      select: { remote_id: true, visibility: true, visibility_groups: true, submitter: true },
+    });
     expect(rows).toEqual([
       { remote_id: 1, visibility: "public", visibility_groups: [], submitter: "admin" },
       { remote_id: 2, visibility: "personal", visibility_groups: [], submitter: "alice" },
@@ -120,10 +150,15 @@ describe("job visibility on every surface", () => {
         const log = await callTrpc("jobs.log", { input: { lab: "lab-a", id }, headers: h });
         expect(log.status, `jobs.log ${id}`).toBe(want.includes(id) ? 200 : 404);
       }
-      const matrix = (await callTrpc("results.matrix", { input: { groupBy: "kernel.tree" }, headers: h })).data as { keys: string[]; rows: { jobs: number }[] };
+      const matrix = (await callTrpc("results.matrix", { input: { groupBy: "kernel.tree" }, headers: h })).data as {
+        keys: string[];
+        rows: { jobs: number }[];
+      };
       expect(matrix.rows.reduce((n, r) => n + r.jobs, 0)).toBe(want.length);
       expect(matrix.keys.includes("secret.key")).toBe(want.includes(2));
-      const trend = (await callTrpc("results.trend", { input: { by: "day", days: 365 }, headers: h })).data as { points: { jobs: number }[] };
+      const trend = (await callTrpc("results.trend", { input: { by: "day", days: 365 }, headers: h })).data as {
+        points: { jobs: number }[];
+      };
       expect(trend.points.reduce((n, p) => n + p.jobs, 0)).toBe(want.length);
     });
 
@@ -133,14 +168,19 @@ describe("job visibility on every surface", () => {
       const { GET: listRoute } = await import("../src/app/api/v1/jobs/route.ts");
       const { GET: jobRoute } = await import("../src/app/api/v1/jobs/[lab]/[id]/route.ts");
       const { GET: streamRoute } = await import("../src/app/api/labs/[lab]/jobs/[id]/logs/stream/route.ts");
-      const all = (await (await listRoute(new Request("http://frontend/api/v1/jobs?limit=100", { headers: h }))).json()) as { results: { id: number }[] };
+      const all = (await (await listRoute(new Request("http://frontend/api/v1/jobs?limit=100", { headers: h }))).json()) as {
+        results: { id: number }[];
+      };
       expect(all.results.map((j) => j.id).sort()).toEqual(want);
       for (const id of [1, 2, 3, 4, 5]) {
         const params = { params: Promise.resolve({ lab: "lab-a", id: String(id) }) };
         const one = await jobRoute(new Request(`http://frontend/api/v1/jobs/lab-a/${id}`, { headers: h }), params);
         expect(one.status, `/api/v1/jobs/lab-a/${id}`).toBe(want.includes(id) ? 200 : 404);
         const before = logFetches.length;
-        const stream = await streamRoute(new Request(`http://frontend/api/labs/lab-a/jobs/${id}/logs/stream?start=0`, { headers: h }), params);
+        const stream = await streamRoute(
+          new Request(`http://frontend/api/labs/lab-a/jobs/${id}/logs/stream?start=0`, { headers: h }),
+          params,
+        );
         expect(stream.status, `log stream ${id}`).toBe(want.includes(id) ? 200 : 404);
         if (want.includes(id)) expect(await stream.text()).toContain(`job ${id}`);
         else expect(logFetches.length, `the lab was not asked for job ${id}'s log`).toBe(before);
@@ -151,9 +191,18 @@ describe("job visibility on every surface", () => {
   it("takes a Magma lab's magma.visibility over the definition's (as the consumer and reconciliation ingest it)", async () => {
     const { ingestCallback } = await import("../src/server/services/ingest-callback.ts");
     const { db } = await import("../src/server/db.ts");
-    const payload = notifyPayload({ id: 6, description: "magma says group", definition: def("magma says group", "public"), submitter_username: "erin" });
+    const payload = notifyPayload({
+      id: 6,
+      description: "magma says group",
+      definition: def("magma says group", "public"),
+      submitter_username: "erin",
+    });
     payload.magma = { ...payload.magma!, visibility: { group: ["team-b", "team-a"] } } as typeof payload.magma;
-    await ingestCallback({ db: db(), job: { instance: "lab-a", receivedAt: new Date().toISOString(), payload }, log: pino({ level: "silent" }) });
+    await ingestCallback({
+      db: db(),
+      job: { instance: "lab-a", receivedAt: new Date().toISOString(), payload },
+      log: pino({ level: "silent" }),
+    });
     const row = await db().federatedJob.findFirst({ where: { remote_id: 6 }, select: { visibility: true, visibility_groups: true } });
     expect(row).toEqual({ visibility: "group", visibility_groups: ["team-a", "team-b"] });
     expect((await callTrpc("jobs.get", { input: { lab: "lab-a", id: 6 }, headers: headersOf("carol") })).status).toBe(200);

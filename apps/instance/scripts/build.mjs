@@ -40,7 +40,10 @@ writeFileSync(cli, readFileSync(cli, "utf8").replace(/^#!.*\n/, "#!/usr/bin/env 
 // every source file of the bundle with its content hash (and package-lock.json's, for the dependencies),
 // so a starter can tell whether the bundle still matches the sources (mtimes change on every
 // `prisma generate`, contents do not)
-const sha = (f) => createHash("sha256").update(readFileSync(path.resolve(root, f))).digest("hex");
+const sha = (f) =>
+  createHash("sha256")
+    .update(readFileSync(path.resolve(root, f)))
+    .digest("hex");
 const inputs = Object.keys(result.metafile.inputs).filter((f) => !f.includes("node_modules/"));
 inputs.push("../../package-lock.json");
 writeFileSync(path.join(root, "dist/inputs.json"), JSON.stringify(Object.fromEntries(inputs.map((f) => [f, sha(f)])), null, 1));

@@ -44,7 +44,10 @@ describe("admin CLI (a real process on a real database)", () => {
     await cli("user", "add", "dave");
     await cli("group", "add", "team-c", "carol", "dave");
     await cli("group", "remove-member", "team-a", "carol");
-    const users = (await cli("user", "list")).trim().split("\n").map((l) => l.split("\t"));
+    const users = (await cli("user", "list"))
+      .trim()
+      .split("\n")
+      .map((l) => l.split("\t"));
     expect(users).toContainEqual(["carol", "-", "team-b,team-c"]);
     expect(users).toContainEqual(["dave", "-", "team-c"]);
     expect(users.find((u) => u[0] === "admin")?.[1]).toBe("superuser");
@@ -54,14 +57,21 @@ describe("admin CLI (a real process on a real database)", () => {
     const token = await db.apiToken.findUniqueOrThrow({ where: { secretDigest: digestSecret(secret) }, include: { user: true } });
     expect([token.user.username, token.user.isSuperuser, token.description, token.federation]).toEqual(["erin", false, "ci", true]);
 
-    const devices = (await cli("devices", "list")).trim().split("\n").map((l) => l.split("\t"));
+    const devices = (await cli("devices", "list"))
+      .trim()
+      .split("\n")
+      .map((l) => l.split("\t"));
     expect(devices.length).toBeGreaterThan(0);
     expect(devices[0]).toHaveLength(6);
   }, 120_000);
 
   it("names the problem of a bad argument", async () => {
-    await expect(cli("token", "add", "erin", "--secret", "short")).rejects.toMatchObject({ stderr: expect.stringContaining("--secret: a token secret needs at least 16 characters") });
+    await expect(cli("token", "add", "erin", "--secret", "short")).rejects.toMatchObject({
+      stderr: expect.stringContaining("--secret: a token secret needs at least 16 characters"),
+    });
     await expect(cli("user", "add", "bad name")).rejects.toMatchObject({ stderr: expect.stringContaining("<name>: 'bad name'") });
-    await expect(cli("group", "remove-member", "no-such-group", "dave")).rejects.toMatchObject({ stderr: expect.stringContaining("group 'no-such-group' does not exist") });
+    await expect(cli("group", "remove-member", "no-such-group", "dave")).rejects.toMatchObject({
+      stderr: expect.stringContaining("group 'no-such-group' does not exist"),
+    });
   }, 120_000);
 });

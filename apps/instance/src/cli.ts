@@ -35,7 +35,11 @@ program
   .action(async (file: string) => {
     const lab = parseLabFile(await readFile(file, "utf8"));
     const counts = await withDb((db) => seedLab(db, lab, { secretKey: loadConfig().secretKey }));
-    console.log(`seeded ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(", ")}`);
+    console.log(
+      `seeded ${Object.entries(counts)
+        .map(([k, v]) => `${v} ${k}`)
+        .join(", ")}`,
+    );
   });
 
 const token = program.command("token").description("API tokens");
@@ -47,7 +51,9 @@ token
   .option("--federation", "the token may act for other users (X-Magma-Submitter): the frontend's lab token", false)
   .action(async (username: string, opts: { secret?: string; description: string; federation: boolean }) => {
     const secret = opts.secret ?? randomToken();
-    await withDb((db) => addApiToken(db, username, { secret, description: opts.description, federation: opts.federation, secretKey: loadConfig().secretKey }));
+    await withDb((db) =>
+      addApiToken(db, username, { secret, description: opts.description, federation: opts.federation, secretKey: loadConfig().secretKey }),
+    );
     console.log(secret);
   });
 
@@ -70,7 +76,9 @@ user
     for (const u of rows) console.log([u.username, u.isSuperuser ? "superuser" : "-", u.groups.join(",") || "-"].join("\t"));
   });
 
-const group = program.command("group").description("groups (LAVA: a job with visibility {group: [..]} is visible to members of every listed group)");
+const group = program
+  .command("group")
+  .description("groups (LAVA: a job with visibility {group: [..]} is visible to members of every listed group)");
 group
   .command("add")
   .argument("<group>", "group name")

@@ -28,7 +28,10 @@ export interface InstanceContext {
 export async function inTransaction<T>(ctx: InstanceContext, fn: (t: TransitionContext) => Promise<T>): Promise<T> {
   const effects = new Effects();
   const federation = ctx.config.federationCallbackUrl ? { url: ctx.config.federationCallbackUrl } : null;
-  const result = await ctx.db.$transaction((tx) => fn({ tx, effects, instanceName: ctx.config.name, federation }), { timeout: 30_000, maxWait: 10_000 });
+  const result = await ctx.db.$transaction((tx) => fn({ tx, effects, instanceName: ctx.config.name, federation }), {
+    timeout: 30_000,
+    maxWait: 10_000,
+  });
   applyEffects(effects, ctx);
   return result;
 }

@@ -29,7 +29,10 @@ export interface InstanceConfig {
 }
 
 const ZEnv = z.object({
-  MAGMA_INSTANCE_NAME: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "must be letters, digits, '_', '.', '-'").default("lab-a"),
+  MAGMA_INSTANCE_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "must be letters, digits, '_', '.', '-'")
+    .default("lab-a"),
   MAGMA_INSTANCE_HOST: z.string().min(1).default("127.0.0.1"),
   MAGMA_INSTANCE_PORT: z.coerce.number().int().min(0).max(65535).default(4001),
   MAGMA_INSTANCE_DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default("postgresql://postgres@127.0.0.1:5432/magma_lab_a"),

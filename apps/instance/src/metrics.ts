@@ -32,7 +32,11 @@ export class InstanceMetrics {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     });
-    this.logLinesIngested = new Counter({ name: "magma_instance_log_lines_ingested_total", help: "Job log lines stored from worker uploads", registers });
+    this.logLinesIngested = new Counter({
+      name: "magma_instance_log_lines_ingested_total",
+      help: "Job log lines stored from worker uploads",
+      registers,
+    });
     new Gauge({
       name: "magma_instance_jobs",
       help: "Test jobs per state",

@@ -7,7 +7,14 @@ import { parseLabFile } from "./seed/lab-file.ts";
 
 describe("env", () => {
   it("has local defaults", () => {
-    expect(loadConfig({})).toMatchObject({ name: "lab-a", host: "127.0.0.1", port: 4001, publicUrl: "http://127.0.0.1:4001", federationCallbackUrl: null, workerOfflineAfterMs: 60_000 });
+    expect(loadConfig({})).toMatchObject({
+      name: "lab-a",
+      host: "127.0.0.1",
+      port: 4001,
+      publicUrl: "http://127.0.0.1:4001",
+      federationCallbackUrl: null,
+      workerOfflineAfterMs: 60_000,
+    });
   });
   it("names the bad variable", () => {
     expect(() => loadConfig({ MAGMA_INSTANCE_PORT: "99999" })).toThrow(/MAGMA_INSTANCE_PORT/);
@@ -17,26 +24,55 @@ describe("env", () => {
 
 describe("extractResult", () => {
   it("reads a LAVA results record", () => {
-    expect(extractResult({ case: "boot-time", definition: "0_smoke", result: "pass", measurement: 1.83, units: "seconds", starttc: 1, endtc: 2 })).toMatchObject({
-      suite: "0_smoke", name: "boot-time", result: "pass", measurement: "1.83", units: "seconds", startLogLine: 1, endLogLine: 2,
+    expect(
+      extractResult({
+        case: "boot-time",
+        definition: "0_smoke",
+        result: "pass",
+        measurement: 1.83,
+        units: "seconds",
+        starttc: 1,
+        endtc: 2,
+      }),
+    ).toMatchObject({
+      suite: "0_smoke",
+      name: "boot-time",
+      result: "pass",
+      measurement: "1.83",
+      units: "seconds",
+      startLogLine: 1,
+      endLogLine: 2,
     });
   });
   it("stores a lava-suite action's duration as its measurement in seconds, as LAVA does", () => {
     expect(extractResult({ case: "execute-qemu", definition: "lava", result: "pass", level: "2.1", duration: "4.52" })).toMatchObject({
-      suite: "lava", name: "execute-qemu", measurement: "4.52", units: "seconds",
+      suite: "lava",
+      name: "execute-qemu",
+      measurement: "4.52",
+      units: "seconds",
     });
-    expect(extractResult({ case: "x", definition: "0_smoke", result: "pass", duration: "4.52" })).toMatchObject({ measurement: null, units: "" });
+    expect(extractResult({ case: "x", definition: "0_smoke", result: "pass", duration: "4.52" })).toMatchObject({
+      measurement: null,
+      units: "",
+    });
   });
   it("refuses bad results and bad measurements with a reason", () => {
     expect(extractResult({ case: "x", definition: "d", result: "maybe" })).toHaveProperty("error");
-    expect(extractResult({ case: "x", definition: "d", result: "pass", measurement: "fast" })).toEqual({ error: "measurement: 'fast' is not a decimal number" });
+    expect(extractResult({ case: "x", definition: "d", result: "pass", measurement: "fast" })).toEqual({
+      error: "measurement: 'fast' is not a decimal number",
+    });
     expect(extractResult("text")).toHaveProperty("error");
   });
 });
 
 describe("device dictionary", () => {
   it("deep-merges device overrides over type defaults and adds hostname/device_type", () => {
-    const y = renderDeviceDictionary({ hostname: "q1", deviceType: "qemu", defaults: { qemu: { memory_mb: 256, smp: 1 }, a: [1] }, overrides: { qemu: { memory_mb: 512 }, a: [2] } });
+    const y = renderDeviceDictionary({
+      hostname: "q1",
+      deviceType: "qemu",
+      defaults: { qemu: { memory_mb: 256, smp: 1 }, a: [1] },
+      overrides: { qemu: { memory_mb: 512 }, a: [2] },
+    });
     expect(parse(y)).toEqual({ qemu: { memory_mb: 512, smp: 1 }, a: [2], hostname: "q1", device_type: "qemu" });
   });
 });

@@ -24,7 +24,10 @@ import { MAX_PING_WAIT_MS } from "@magma/protocol";
  */
 const ZWorkerEnv = z.object({
   MAGMA_WORKER_NAME: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "must be a hostname-like name (letters, digits, '.', '_', '-')"),
-  MAGMA_INSTANCE_URL: z.url({ protocol: /^https?$/ }).default("http://127.0.0.1:4001").transform((u) => u.replace(/\/+$/, "")),
+  MAGMA_INSTANCE_URL: z
+    .url({ protocol: /^https?$/ })
+    .default("http://127.0.0.1:4001")
+    .transform((u) => u.replace(/\/+$/, "")),
   MAGMA_WORKER_TOKEN: z.string().min(1, "must not be empty"),
   MAGMA_WORKER_DIR: z.string().min(1).optional(),
   MAGMA_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -34,7 +37,11 @@ const ZWorkerEnv = z.object({
   /** Port of the worker's /metrics, /healthz and /readyz server (unset: no server; 0: any free port). */
   MAGMA_WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   MAGMA_WORKER_METRICS_HOST: z.string().min(1).default("127.0.0.1"),
-  MAGMA_WORKER_MAX_DOWNLOAD_BYTES: z.coerce.number().int().positive().default(8 * 1024 ** 3),
+  MAGMA_WORKER_MAX_DOWNLOAD_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(8 * 1024 ** 3),
   MAGMA_WORKER_MAX_LOG_LINES: z.coerce.number().int().positive().default(2_000_000),
   MAGMA_WORKER_MAX_TEST_CASES: z.coerce.number().int().positive().default(100_000),
 });
@@ -60,5 +67,8 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
     throw new WorkerEnvError(`Invalid worker configuration:\n  ${lines.join("\n  ")}`);
   }
   const env = parsed.data;
-  return { ...env, MAGMA_WORKER_DIR: path.resolve(env.MAGMA_WORKER_DIR ?? path.join(os.tmpdir(), `magma-worker-${env.MAGMA_WORKER_NAME}`)) };
+  return {
+    ...env,
+    MAGMA_WORKER_DIR: path.resolve(env.MAGMA_WORKER_DIR ?? path.join(os.tmpdir(), `magma-worker-${env.MAGMA_WORKER_NAME}`)),
+  };
 }

@@ -25,7 +25,10 @@ export interface JobFailure {
  */
 export function jobResult(failure: JobFailure | undefined, description: string): { record: TResultMessage; outcome: JobOutcome } {
   if (!failure) {
-    return { record: { definition: "lava", case: "job", result: "pass" }, outcome: { result: "pass", error_type: "", errors: "", description } };
+    return {
+      record: { definition: "lava", case: "job", result: "pass" },
+      outcome: { result: "pass", error_type: "", errors: "", description },
+    };
   }
   return {
     record: { definition: "lava", case: "job", result: "fail", error_type: failure.errorType, error_msg: failure.message },

@@ -111,7 +111,11 @@ export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
     if (problems.length) throw new JobError(`Invalid job data: ${JSON.stringify(problems)}`);
 
     const cancel = AbortSignal.any([limitCtrl.signal, ...(options.signal ? [options.signal] : [])]);
-    const { signal, dispose } = deadlineSignal(ctx.jobDeadlineMs, cancel, () => new ActionTimeoutError(`job timed out after ${Math.round(jobTimeoutMs / 1000)} seconds`));
+    const { signal, dispose } = deadlineSignal(
+      ctx.jobDeadlineMs,
+      cancel,
+      () => new ActionTimeoutError(`job timed out after ${Math.round(jobTimeoutMs / 1000)} seconds`),
+    );
     try {
       let conn = undefined;
       for (const action of pipeline.actions.slice(0, -1)) conn = await runAction(action, ctx, conn, ctx.jobDeadlineMs, signal);

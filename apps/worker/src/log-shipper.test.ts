@@ -13,7 +13,13 @@ async function fakeInstance(behave: (n: number) => "ok" | "500" | "store-then-50
   const stored: TLogRecord[] = [];
   let requests = 0;
   const server: Server = createServer(async (req: IncomingMessage, res) => {
-    const body = JSON.parse(await new Promise<string>((r) => { let b = ""; req.on("data", (d) => (b += d)); req.on("end", () => r(b)); })) as TLogUpload;
+    const body = JSON.parse(
+      await new Promise<string>((r) => {
+        let b = "";
+        req.on("data", (d) => (b += d));
+        req.on("end", () => r(b));
+      }),
+    ) as TLogUpload;
     const mode = behave(++requests);
     if (req.headers["lava-token"] !== "job-token") return void res.writeHead(403).end("{}");
     if (mode === "500") return void res.writeHead(500).end("oops");

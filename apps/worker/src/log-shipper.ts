@@ -118,7 +118,9 @@ export class LogShipper {
     this.closed = true;
     while (this.queue.length || this.inFlight) {
       if (Date.now() >= deadlineMs) {
-        throw new Error(`log upload of job ${this.options.jobId} incomplete: ${this.queue.length} line(s) not acknowledged by the deadline`);
+        throw new Error(
+          `log upload of job ${this.options.jobId} incomplete: ${this.queue.length} line(s) not acknowledged by the deadline`,
+        );
       }
       if (!this.inFlight) this.schedule(0);
       const idle = new Promise<void>((r) => this.idleWaiters.push(r));

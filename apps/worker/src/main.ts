@@ -37,7 +37,13 @@ async function main(): Promise<void> {
   const ops =
     env.MAGMA_WORKER_METRICS_PORT === undefined
       ? null
-      : await startMetricsServer({ worker: env.MAGMA_WORKER_NAME, status: daemon, host: env.MAGMA_WORKER_METRICS_HOST, port: env.MAGMA_WORKER_METRICS_PORT, readyWithinMs: env.MAGMA_PING_WAIT_MS + 30_000 });
+      : await startMetricsServer({
+          worker: env.MAGMA_WORKER_NAME,
+          status: daemon,
+          host: env.MAGMA_WORKER_METRICS_HOST,
+          port: env.MAGMA_WORKER_METRICS_PORT,
+          readyWithinMs: env.MAGMA_PING_WAIT_MS + 30_000,
+        });
   if (ops) logger.info({ url: ops.url }, "metrics, healthz and readyz served");
   let stopping = false;
   const shutdown = (signal: NodeJS.Signals) => {

@@ -21,16 +21,50 @@ export interface WorkerStatus {
  * Anything else answers 404. Labels: `worker` = the worker's name.
  * @returns the listening server and its URL; `close()` stops it
  */
-export async function startMetricsServer(opts: { worker: string; status: WorkerStatus; host: string; port: number; readyWithinMs: number }): Promise<{ url: string; close(): Promise<void> }> {
+export async function startMetricsServer(opts: {
+  worker: string;
+  status: WorkerStatus;
+  host: string;
+  port: number;
+  readyWithinMs: number;
+}): Promise<{ url: string; close(): Promise<void> }> {
   const registry = new Registry();
   registry.setDefaultLabels({ worker: opts.worker });
   collectDefaultMetrics({ register: registry, prefix: "magma_worker_" });
   const registers = [registry];
   const { status } = opts;
-  new Gauge({ name: "magma_worker_running_jobs", help: "Test jobs running in this worker process", registers, collect() { this.set(status.runningJobs.length); } });
-  new Gauge({ name: "magma_worker_log_backlog_lines", help: "Log records queued for upload and not yet acknowledged by the instance", registers, collect() { this.set(status.logBacklog); } });
-  new Gauge({ name: "magma_worker_qemu_processes", help: "QEMU processes started by this worker and still running", registers, collect() { this.set(QemuProcess.live); } });
-  new Gauge({ name: "magma_worker_last_ping_ok_timestamp_seconds", help: "When the instance last answered a ping, unix seconds (0: never)", registers, collect() { this.set(status.lastPingOk / 1000); } });
+  new Gauge({
+    name: "magma_worker_running_jobs",
+    help: "Test jobs running in this worker process",
+    registers,
+    collect() {
+      this.set(status.runningJobs.length);
+    },
+  });
+  new Gauge({
+    name: "magma_worker_log_backlog_lines",
+    help: "Log records queued for upload and not yet acknowledged by the instance",
+    registers,
+    collect() {
+      this.set(status.logBacklog);
+    },
+  });
+  new Gauge({
+    name: "magma_worker_qemu_processes",
+    help: "QEMU processes started by this worker and still running",
+    registers,
+    collect() {
+      this.set(QemuProcess.live);
+    },
+  });
+  new Gauge({
+    name: "magma_worker_last_ping_ok_timestamp_seconds",
+    help: "When the instance last answered a ping, unix seconds (0: never)",
+    registers,
+    collect() {
+      this.set(status.lastPingOk / 1000);
+    },
+  });
 
   const server: Server = createServer((req, res) => {
     const json = (code: number, body: unknown) => {
@@ -43,7 +77,12 @@ export async function startMetricsServer(opts: { worker: string; status: WorkerS
     if (path === "/readyz") {
       const last = status.lastPingOk;
       if (last && Date.now() - last <= opts.readyWithinMs) return json(200, { status: "ready" });
-      return json(503, { status: "unready", reason: last ? `instance last answered a ping ${Math.round((Date.now() - last) / 1000)} s ago` : "the instance has not answered a ping yet" });
+      return json(503, {
+        status: "unready",
+        reason: last
+          ? `instance last answered a ping ${Math.round((Date.now() - last) / 1000)} s ago`
+          : "the instance has not answered a ping yet",
+      });
     }
     if (path === "/metrics") {
       registry.metrics().then(

@@ -71,8 +71,13 @@ describe("job patterns on a worker (RE2)", () => {
       // device A: `(a+)+b` against 'aaa…ac' is exponential for a backtracking engine
       const waitA = ca
         .expect([promptRegExp("(a+)+b")], Date.now() + 1500, new AbortController().signal, () => new Error("A timed out"))
-        .then(() => ({ error: "matched", ms: Date.now() - t0 }), (e: Error) => ({ error: e.message, ms: Date.now() - t0 }));
-      const waitB = cb.expect([promptRegExp("magma-dut:/# ")], Date.now() + 10_000, new AbortController().signal).then(() => Date.now() - t0);
+        .then(
+          () => ({ error: "matched", ms: Date.now() - t0 }),
+          (e: Error) => ({ error: e.message, ms: Date.now() - t0 }),
+        );
+      const waitB = cb
+        .expect([promptRegExp("magma-dut:/# ")], Date.now() + 10_000, new AbortController().signal)
+        .then(() => Date.now() - t0);
       for (let i = 0; i < 8; i++) sa.write("a".repeat(8 * 1024));
       sa.write("c");
       setTimeout(() => sb.write("booting\r\nmagma-dut:/# "), 200);

@@ -90,7 +90,10 @@ describe("worker deploy confinement (submission checks bypassed)", () => {
     const log: TLogRecord[] = [];
     const ctx = context(jobDir, log);
     const before = tree(sandbox);
-    const params: TDeployTmpfs = { to: "tmpfs", images: { "../../../escaped": { url: `${base}/vmlinuz` }, kernel: { url: `${base}/vmlinuz` } } };
+    const params: TDeployTmpfs = {
+      to: "tmpfs",
+      images: { "../../../escaped": { url: `${base}/vmlinuz` }, kernel: { url: `${base}/vmlinuz` } },
+    };
     const deploy = new DeployImagesAction(params, []);
     new Pipeline().add(deploy, { job: { minutes: 1 }, action: { minutes: 1 } });
     // validate (what runJob does first) names the problem
@@ -109,8 +112,12 @@ describe("worker deploy confinement (submission checks bypassed)", () => {
     const jobDir = path.join(sandbox, "jobs", "1");
     const ctx = context(jobDir, []);
     const outside = path.join(sandbox, "abs-target");
-    await expect(run(new HttpDownloadAction(outside, { url: `${base}/vmlinuz` }), ctx)).rejects.toThrow(/would write outside the job directory/);
-    await expect(run(new HttpDownloadAction("kernel", { url: `${base}/vmlinuz` }, "../.."), ctx)).rejects.toThrow(/would write outside the job directory/);
+    await expect(run(new HttpDownloadAction(outside, { url: `${base}/vmlinuz` }), ctx)).rejects.toThrow(
+      /would write outside the job directory/,
+    );
+    await expect(run(new HttpDownloadAction("kernel", { url: `${base}/vmlinuz` }, "../.."), ctx)).rejects.toThrow(
+      /would write outside the job directory/,
+    );
     expect(existsSync(outside)).toBe(false);
     expect(tree(sandbox)).toEqual(["jobs", path.join("jobs", "1")]);
     // a plain name still lands inside
@@ -120,9 +127,15 @@ describe("worker deploy confinement (submission checks bypassed)", () => {
 
   it("caps downloads (declared size, streamed size, decompressed size) with a JobError naming the limit", async () => {
     const ctx = context(path.join(root, "t3", "jobs", "1"), [], 5000);
-    await expect(run(new HttpDownloadAction("kernel", { url: `${base}/big` }), ctx)).rejects.toThrow(/is 10000 bytes, over the worker's limit of 5000 bytes \(MAGMA_WORKER_MAX_DOWNLOAD_BYTES\)/);
-    await expect(run(new HttpDownloadAction("kernel", { url: `${base}/stream` }), ctx)).rejects.toThrow(/is larger than the worker's limit of 5000 bytes/);
-    await expect(run(new HttpDownloadAction("rootfs", { url: `${base}/bomb.gz`, compression: "gz" }), ctx)).rejects.toThrow(/image 'rootfs'.* is larger than the worker's limit of 5000 bytes/);
+    await expect(run(new HttpDownloadAction("kernel", { url: `${base}/big` }), ctx)).rejects.toThrow(
+      /is 10000 bytes, over the worker's limit of 5000 bytes \(MAGMA_WORKER_MAX_DOWNLOAD_BYTES\)/,
+    );
+    await expect(run(new HttpDownloadAction("kernel", { url: `${base}/stream` }), ctx)).rejects.toThrow(
+      /is larger than the worker's limit of 5000 bytes/,
+    );
+    await expect(run(new HttpDownloadAction("rootfs", { url: `${base}/bomb.gz`, compression: "gz" }), ctx)).rejects.toThrow(
+      /image 'rootfs'.* is larger than the worker's limit of 5000 bytes/,
+    );
     await run(new HttpDownloadAction("kernel", { url: `${base}/vmlinuz` }), ctx);
   });
 
@@ -130,8 +143,12 @@ describe("worker deploy confinement (submission checks bypassed)", () => {
     const ctx = context(path.join(root, "t4", "jobs", "1"), []);
     const err = await run(new HttpDownloadAction("kernel", { url: `${base}/to-file` }), ctx).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(JobError);
-    expect((err as Error).message).toContain(`'${base}/to-file' redirects to 'file:///etc/passwd': only http and https redirects are followed`);
-    expect(await new HttpDownloadAction("kernel", { url: `${base}/to-file` }).validate(ctx)).toEqual([expect.stringContaining("only http and https redirects are followed")]);
+    expect((err as Error).message).toContain(
+      `'${base}/to-file' redirects to 'file:///etc/passwd': only http and https redirects are followed`,
+    );
+    expect(await new HttpDownloadAction("kernel", { url: `${base}/to-file` }).validate(ctx)).toEqual([
+      expect.stringContaining("only http and https redirects are followed"),
+    ]);
     await expect(run(new HttpDownloadAction("kernel", { url: `${base}/loop` }), ctx)).rejects.toThrow(/redirects more than 10 times/);
     await run(new HttpDownloadAction("kernel", { url: `${base}/to-image` }), ctx);
     // the file keeps the name of the URL the job gave, as LAVA does

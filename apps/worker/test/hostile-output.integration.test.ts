@@ -76,7 +76,11 @@ describe("console output bounds", () => {
     const b = await dut();
     const lines: string[] = [];
     const events: string[] = [];
-    const ca = await consoleTo(a.port, (l) => lines.push(l), (m) => events.push(m));
+    const ca = await consoleTo(
+      a.port,
+      (l) => lines.push(l),
+      (m) => events.push(m),
+    );
     const cb = await consoleTo(b.port, () => {});
     const sa = await a.socket;
     const sb = await b.socket;
@@ -84,7 +88,9 @@ describe("console output bounds", () => {
       const started = performance.now();
       const flood = writeAll(sa, "x".repeat(5 * 1024 * 1024));
       setTimeout(() => sb.write("magma-dut:/# "), 100);
-      const bMatched = await cb.expect([promptRegExp("magma-dut:/# ")], Date.now() + 10_000, new AbortController().signal).then(() => performance.now() - started);
+      const bMatched = await cb
+        .expect([promptRegExp("magma-dut:/# ")], Date.now() + 10_000, new AbortController().signal)
+        .then(() => performance.now() - started);
       await flood;
       sa.write("\nafter the long line\n");
       await ca.expect([/after the long line\n/], Date.now() + 20_000, new AbortController().signal);
@@ -93,7 +99,9 @@ describe("console output bounds", () => {
     expect(lines[0]).toBe("x".repeat(MAX_LINE_CHARS) + LINE_CUT_MARKER);
     expect(lines[1]).toBe("after the long line");
     expect(lines).toHaveLength(2);
-    expect(events).toContain(`dropped ${5 * 1024 * 1024 - MAX_LINE_CHARS} characters of a console line longer than ${MAX_LINE_CHARS} characters`);
+    expect(events).toContain(
+      `dropped ${5 * 1024 * 1024 - MAX_LINE_CHARS} characters of a console line longer than ${MAX_LINE_CHARS} characters`,
+    );
     expect(lagMs).toBeLessThan(1000);
   });
 
@@ -109,7 +117,9 @@ describe("console output bounds", () => {
       const started = performance.now();
       const flood = writeAll(sa, Array.from({ length: 200_000 }, (_, i) => `line ${i}\n`).join(""));
       setTimeout(() => sb.write("magma-dut:/# "), 50);
-      const bMs = await cb.expect([promptRegExp("magma-dut:/# ")], Date.now() + 10_000, new AbortController().signal).then(() => performance.now() - started);
+      const bMs = await cb
+        .expect([promptRegExp("magma-dut:/# ")], Date.now() + 10_000, new AbortController().signal)
+        .then(() => performance.now() - started);
       await flood;
       sa.write("END-OF-BURST\n");
       await ca.expect([promptRegExp("END-OF-BURST")], Date.now() + 30_000, new AbortController().signal);
@@ -144,7 +154,9 @@ describe("the worker's HTTP and TFTP servers against malformed requests", () => 
     expect(await rawHttp(server.port, "GET /%ZZ HTTP/1.0\r\n\r\n")).toBe("HTTP/1.1 400 Bad Request");
     expect(await rawHttp(server.port, "GET /tmp/1/../../../etc/passwd HTTP/1.0\r\n\r\n")).toBe("HTTP/1.1 404 Not Found");
     expect(await rawHttp(server.port, "GET /tmp/1/%2e%2e/%2e%2e/etc/passwd HTTP/1.0\r\n\r\n")).toBe("HTTP/1.1 404 Not Found");
-    expect(messages).toContainEqual(expect.stringMatching(/^refused a malformed request target from 127\.0\.0\.1:\d+ \(400 URI malformed\)$/));
+    expect(messages).toContainEqual(
+      expect.stringMatching(/^refused a malformed request target from 127\.0\.0\.1:\d+ \(400 URI malformed\)$/),
+    );
     const res = await fetch(`http://127.0.0.1:${server.port}/tmp/1/overlay.tar.gz`);
     expect(await res.text()).toBe("overlay");
   });

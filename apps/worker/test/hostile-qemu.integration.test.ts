@@ -35,7 +35,20 @@ function hostileJob(arg: string): string {
 describe("QEMU options from a job (submission checks bypassed)", () => {
   it("the same -chardev a job could ask for does write a host file when QEMU runs it unchecked (the threat is real)", async () => {
     const target = path.join(root, "control-written");
-    await promisify(execFile)("qemu-system-x86_64", ["-machine", "none", "-display", "none", "-S", "-chardev", `file,path=${target},id=c0`, "-serial", "chardev:c0", "-daemonize", "-pidfile", path.join(root, "control.pid")]).catch(() => undefined);
+    await promisify(execFile)("qemu-system-x86_64", [
+      "-machine",
+      "none",
+      "-display",
+      "none",
+      "-S",
+      "-chardev",
+      `file,path=${target},id=c0`,
+      "-serial",
+      "chardev:c0",
+      "-daemonize",
+      "-pidfile",
+      path.join(root, "control.pid"),
+    ]).catch(() => undefined);
     const pidFile = path.join(root, "control.pid");
     if (existsSync(pidFile)) process.kill(Number(readFileSync(pidFile, "utf8").trim()), "SIGKILL");
     expect(existsSync(target)).toBe(true);
@@ -74,13 +87,18 @@ describe("QEMU options from a job (submission checks bypassed)", () => {
     const log: TLogRecord[] = [];
     const outcome = await runJob({
       jobId: 2,
-      bundle: { definition: hostileJob(`-kernel {kernel} -netdev user,id=n0,guestfwd=tcp:10.0.2.100:1234-cmd:touch ${target}`), device: DEVICE },
+      bundle: {
+        definition: hostileJob(`-kernel {kernel} -netdev user,id=n0,guestfwd=tcp:10.0.2.100:1234-cmd:touch ${target}`),
+        device: DEVICE,
+      },
       workerDir: path.join(root, "worker"),
       workerName: "w",
       sink: (r) => log.push(r),
     });
     expect(outcome).toMatchObject({ result: "fail", error_type: "Job" });
-    expect(outcome.errors).toMatch(/^Job invalid: QEMU option '-netdev' is not allowed in image_arg \(allowed: [^)]*\) @ data\['actions'\]\[0\]\['deploy'\]\['images'\]\['kernel'\]\['image_arg'\]$/);
+    expect(outcome.errors).toMatch(
+      /^Job invalid: QEMU option '-netdev' is not allowed in image_arg \(allowed: [^)]*\) @ data\['actions'\]\[0\]\['deploy'\]\['images'\]\['kernel'\]\['image_arg'\]$/,
+    );
     expect(existsSync(target)).toBe(false);
     expect(qemuPidsMentioning(target)).toEqual([]);
   });

@@ -39,7 +39,9 @@ afterAll(async () => {
 
 const pathy = fc.oneof(
   fc.string({ maxLength: 30 }),
-  fc.array(fc.constantFrom("..", ".", "/", "a", "kernel", "\\", "%2e%2e", "~", "-", " ", "//", "\0"), { maxLength: 8 }).map((a) => a.join("")),
+  fc
+    .array(fc.constantFrom("..", ".", "/", "a", "kernel", "\\", "%2e%2e", "~", "-", " ", "//", "\0"), { maxLength: 8 })
+    .map((a) => a.join("")),
 );
 
 function tree(dir: string): string[] {
@@ -83,61 +85,104 @@ describe("worker against hostile jobs (property-based)", () => {
         } as JobContext;
         const action = new HttpDownloadAction(name, { url: `${base}/image` }, subdir);
         new Pipeline().add(action, { job: { minutes: 1 } });
-        await runAction(action, ctx, undefined, Date.now() + 10_000, new AbortController().signal).catch((e: unknown) => expect(e).toBeInstanceOf(JobError));
-        for (const p of tree(sandbox)) expect(path.join(sandbox, p) === path.join(sandbox, "worker") || path.join(sandbox, p) === path.join(sandbox, "worker", "jobs") || path.join(sandbox, p).startsWith(jobDir)).toBe(true);
+        await runAction(action, ctx, undefined, Date.now() + 10_000, new AbortController().signal).catch((e: unknown) =>
+          expect(e).toBeInstanceOf(JobError),
+        );
+        for (const p of tree(sandbox))
+          expect(
+            path.join(sandbox, p) === path.join(sandbox, "worker") ||
+              path.join(sandbox, p) === path.join(sandbox, "worker", "jobs") ||
+              path.join(sandbox, p).startsWith(jobDir),
+          ).toBe(true);
       }),
       { numRuns: RUNS },
     );
   });
 
-  it("hostile console output: never a throw, lines bounded, and the console still matches afterwards", { timeout: TIMEOUT_MS }, async () => {
-    const chunk = fc.oneof(
-      fc.uint8Array({ maxLength: 2000 }).map((a) => Buffer.from(a)),
-      fc.array(fc.constantFrom("\x1b[", "\x1b]", "\x1b", "\x07", "31m", "6n", "\r", "\n", "\r\n", "\0", "é", "\ud83d", "<LAVA_SIGNAL_", "x".repeat(5000)), { maxLength: 50 }).map((a) => Buffer.from(a.join(""))),
-      fc.constant(Buffer.alloc(70_000, 0x61)),
-    );
-    await fc.assert(
-      fc.asyncProperty(fc.array(chunk, { maxLength: 20 }), async (chunks) => {
-        const lines: string[] = [];
-        let handlers!: TransportHandlers;
-        const c = await ConsoleSession.create("fuzz", async (h) => {
+  it(
+    "hostile console output: never a throw, lines bounded, and the console still matches afterwards",
+    { timeout: TIMEOUT_MS },
+    async () => {
+      const chunk = fc.oneof(
+        fc.uint8Array({ maxLength: 2000 }).map((a) => Buffer.from(a)),
+        fc
+          .array(
+            fc.constantFrom(
+              "\x1b[",
+              "\x1b]",
+              "\x1b",
+              "\x07",
+              "31m",
+              "6n",
+              "\r",
+              "\n",
+              "\r\n",
+              "\0",
+              "é",
+              "\ud83d",
+              "<LAVA_SIGNAL_",
+              "x".repeat(5000),
+            ),
+            { maxLength: 50 },
+          )
+          .map((a) => Buffer.from(a.join(""))),
+        fc.constant(Buffer.alloc(70_000, 0x61)),
+      );
+      await fc.assert(
+        fc.asyncProperty(fc.array(chunk, { maxLength: 20 }), async (chunks) => {
+          const lines: string[] = [];
+          let handlers!: TransportHandlers;
+          const c = await ConsoleSession.create(
+            "fuzz",
+            async (h) => {
+              handlers = h;
+              return { write: async () => {}, close: async () => {} };
+            },
+            { onLine: (l) => lines.push(l) },
+          );
+          for (const b of chunks) handlers.onData(b);
+          handlers.onData(Buffer.from("\nEND-OF-FUZZ\n"));
+          await c.expect([/END-OF-FUZZ/], Date.now() + 5000, new AbortController().signal);
+          for (const l of lines) expect(l.length).toBeLessThanOrEqual(MAX_LINE_CHARS + LINE_CUT_MARKER.length);
+          expect(lines.at(-1)).toBe("END-OF-FUZZ");
+          await c.close();
+        }),
+        { numRuns: RUNS },
+      );
+    },
+  );
+
+  it(
+    "an endless line without a newline keeps the worker's memory bounded (RSS grows far less than the output)",
+    { timeout: TIMEOUT_MS },
+    async () => {
+      let handlers!: TransportHandlers;
+      let cut = 0;
+      const c = await ConsoleSession.create(
+        "rss",
+        async (h) => {
           handlers = h;
           return { write: async () => {}, close: async () => {} };
-        }, { onLine: (l) => lines.push(l) });
-        for (const b of chunks) handlers.onData(b);
-        handlers.onData(Buffer.from("\nEND-OF-FUZZ\n"));
-        await c.expect([/END-OF-FUZZ/], Date.now() + 5000, new AbortController().signal);
-        for (const l of lines) expect(l.length).toBeLessThanOrEqual(MAX_LINE_CHARS + LINE_CUT_MARKER.length);
-        expect(lines.at(-1)).toBe("END-OF-FUZZ");
-        await c.close();
-      }),
-      { numRuns: RUNS },
-    );
-  });
-
-  it("an endless line without a newline keeps the worker's memory bounded (RSS grows far less than the output)", { timeout: TIMEOUT_MS }, async () => {
-    let handlers!: TransportHandlers;
-    let cut = 0;
-    const c = await ConsoleSession.create("rss", async (h) => {
-      handlers = h;
-      return { write: async () => {}, close: async () => {} };
-    }, { onLine: (l) => (cut += l.endsWith(LINE_CUT_MARKER) ? 1 : 0) });
-    const chunk = Buffer.alloc(64 * 1024, 0x61);
-    const feed = async (mb: number) => {
-      for (let i = 0; i < mb * 16; i++) {
-        handlers.onData(chunk);
-        if (i % 64 === 0) await new Promise((r) => setImmediate(r));
-      }
-    };
-    await feed(16); // warm up: buffers and code paths reach their steady size
-    const before = process.memoryUsage().rss;
-    await feed(256); // 256 MB of one line, no newline
-    const grown = process.memoryUsage().rss - before;
-    handlers.onData(Buffer.from("\nEND\n"));
-    await c.expect([/END/], Date.now() + 5000, new AbortController().signal);
-    await c.close();
-    // an unbounded buffer would hold all 256 MB (more as UTF-16 strings)
-    expect(grown).toBeLessThan(64 * 1024 * 1024);
-    expect(cut).toBeGreaterThan(0);
-  });
+        },
+        { onLine: (l) => (cut += l.endsWith(LINE_CUT_MARKER) ? 1 : 0) },
+      );
+      const chunk = Buffer.alloc(64 * 1024, 0x61);
+      const feed = async (mb: number) => {
+        for (let i = 0; i < mb * 16; i++) {
+          handlers.onData(chunk);
+          if (i % 64 === 0) await new Promise((r) => setImmediate(r));
+        }
+      };
+      await feed(16); // warm up: buffers and code paths reach their steady size
+      const before = process.memoryUsage().rss;
+      await feed(256); // 256 MB of one line, no newline
+      const grown = process.memoryUsage().rss - before;
+      handlers.onData(Buffer.from("\nEND\n"));
+      await c.expect([/END/], Date.now() + 5000, new AbortController().signal);
+      await c.close();
+      // an unbounded buffer would hold all 256 MB (more as UTF-16 strings)
+      expect(grown).toBeLessThan(64 * 1024 * 1024);
+      expect(cut).toBeGreaterThan(0);
+    },
+  );
 });

@@ -46,7 +46,13 @@ describe("per-job log cap", () => {
     const outcome = await runJob({
       jobId: 601,
       bundle: {
-        definition: stringify({ job_name: "chatty", device_type: "chatty", visibility: "public", timeouts: { job: { minutes: 2 } }, actions: [{ boot: { method: "minimal", prompts: ["never-printed# "], timeout: { seconds: 90 } } }] }),
+        definition: stringify({
+          job_name: "chatty",
+          device_type: "chatty",
+          visibility: "public",
+          timeouts: { job: { minutes: 2 } },
+          actions: [{ boot: { method: "minimal", prompts: ["never-printed# "], timeout: { seconds: 90 } } }],
+        }),
         device: stringify({ device_type: "chatty", hostname: "chatty-01", connection_command: `telnet 127.0.0.1 ${port}` }),
       },
       workerDir,
@@ -55,11 +61,16 @@ describe("per-job log cap", () => {
       maxLogLines: 2000,
     });
     expect(outcome).toMatchObject({ result: "fail", error_type: "Job" });
-    expect(outcome.errors).toBe("the job log reached 2000 lines, the worker's limit (MAGMA_WORKER_MAX_LOG_LINES): DUT output is no longer logged");
+    expect(outcome.errors).toBe(
+      "the job log reached 2000 lines, the worker's limit (MAGMA_WORKER_MAX_LOG_LINES): DUT output is no longer logged",
+    );
     expect(Date.now() - t0).toBeLessThan(30_000);
     expect(log.filter((r) => r.lvl === "target").length).toBeLessThan(2000);
     expect(log.length).toBeLessThan(2100);
-    const job = log.filter((r) => r.lvl === "results").map((r) => r.msg as Record<string, unknown>).find((m) => m["case"] === "job");
+    const job = log
+      .filter((r) => r.lvl === "results")
+      .map((r) => r.msg as Record<string, unknown>)
+      .find((m) => m["case"] === "job");
     expect(job).toMatchObject({ result: "fail", error_type: "Job" });
   });
 });

@@ -45,15 +45,41 @@ beforeAll(async () => {
     cables[d] = await startSerialCable(dir, d);
     ports[d] = await freePort();
   }
-  ser2net = await startSer2net(dir, SHARED.map((d) => ({ name: d, port: ports[d]!, device: cables[d]!.deviceTty })));
+  ser2net = await startSer2net(
+    dir,
+    SHARED.map((d) => ({ name: d, port: ports[d]!, device: cables[d]!.deviceTty })),
+  );
   ser2netB = await startSer2net(dir, [{ name: "bbb-03", port: ports["bbb-03"]!, device: cables["bbb-03"]!.deviceTty }], "ser2net-bbb-03");
-  writePowerConfig(dir, "bbb-01", { kind: "uboot-sim", boardTty: cables["bbb-01"]!.boardTty, simArgs: ["--bootdelay", "2", "--login", "root"] });
-  writePowerConfig(dir, "bbb-02", { kind: "uboot-sim", boardTty: cables["bbb-02"]!.boardTty, simArgs: ["--bootdelay", "1", "--kernel-seconds", "4"] });
-  writePowerConfig(dir, "bbb-03", { kind: "uboot-sim", boardTty: cables["bbb-03"]!.boardTty, simArgs: ["--bootdelay", "1", "--kernel-seconds", "4"] });
+  writePowerConfig(dir, "bbb-01", {
+    kind: "uboot-sim",
+    boardTty: cables["bbb-01"]!.boardTty,
+    simArgs: ["--bootdelay", "2", "--login", "root"],
+  });
+  writePowerConfig(dir, "bbb-02", {
+    kind: "uboot-sim",
+    boardTty: cables["bbb-02"]!.boardTty,
+    simArgs: ["--bootdelay", "1", "--kernel-seconds", "4"],
+  });
+  writePowerConfig(dir, "bbb-03", {
+    kind: "uboot-sim",
+    boardTty: cables["bbb-03"]!.boardTty,
+    simArgs: ["--bootdelay", "1", "--kernel-seconds", "4"],
+  });
   writePowerConfig(dir, "qemu-ser-01", {
     kind: "qemu",
     boardTty: cables["qemu-ser-01"]!.boardTty,
-    qemuArgs: ["-machine", "pc,accel=tcg", "-m", "256M", "-kernel", path.join(dutDir, "vmlinuz"), "-initrd", path.join(dutDir, "initramfs.cpio.gz"), "-append", "console=ttyS0,115200 quiet"],
+    qemuArgs: [
+      "-machine",
+      "pc,accel=tcg",
+      "-m",
+      "256M",
+      "-kernel",
+      path.join(dutDir, "vmlinuz"),
+      "-initrd",
+      path.join(dutDir, "initramfs.cpio.gz"),
+      "-append",
+      "console=ttyS0,115200 quiet",
+    ],
   });
   // a QEMU DUT with a NIC on QEMU user networking (the worker is 10.0.2.2 from inside); its /init
   // waits for the DHCP lease before the shell (magma.net=wait), as transfer_overlay downloads at once
@@ -61,8 +87,20 @@ beforeAll(async () => {
     kind: "qemu",
     boardTty: cables["qemu-net-01"]!.boardTty,
     qemuArgs: [
-      "-machine", "pc,accel=tcg", "-m", "256M", "-kernel", path.join(dutDir, "vmlinuz"), "-initrd", path.join(dutDir, "initramfs.cpio.gz"),
-      "-append", "console=ttyS0,115200 quiet magma.net=wait", "-netdev", "user,id=n0", "-device", "e1000,netdev=n0",
+      "-machine",
+      "pc,accel=tcg",
+      "-m",
+      "256M",
+      "-kernel",
+      path.join(dutDir, "vmlinuz"),
+      "-initrd",
+      path.join(dutDir, "initramfs.cpio.gz"),
+      "-append",
+      "console=ttyS0,115200 quiet magma.net=wait",
+      "-netdev",
+      "user,id=n0",
+      "-device",
+      "e1000,netdev=n0",
     ],
   });
 }, 120_000);
@@ -96,7 +134,9 @@ function device(hostname: string, extra: Record<string, unknown> = {}): string {
     hostname,
     connection_command: `telnet 127.0.0.1 ${ports[hostname]}`,
     ...powerCommands(dir, hostname),
-    ...(hostname.startsWith("bbb") ? { bootloader_prompt: "=> ", interrupt_prompt: "Hit any key to stop autoboot", interrupt_char: " ", boot_commands: BBB_COMMANDS } : {}),
+    ...(hostname.startsWith("bbb")
+      ? { bootloader_prompt: "=> ", interrupt_prompt: "Hit any key to stop autoboot", interrupt_char: " ", boot_commands: BBB_COMMANDS }
+      : {}),
     ...extra,
   });
 }
@@ -108,7 +148,13 @@ function ubootJob(opts: { commands?: string | string[]; login?: boolean } = {}):
     visibility: "public",
     timeouts: { job: { minutes: 3 }, action: { minutes: 1 } },
     actions: [
-      { deploy: { to: "tftp", kernel: { url: `${server.url}/vmlinuz`, type: "zimage" }, ramdisk: { url: `${server.url}/initramfs.cpio.gz` } } },
+      {
+        deploy: {
+          to: "tftp",
+          kernel: { url: `${server.url}/vmlinuz`, type: "zimage" },
+          ramdisk: { url: `${server.url}/initramfs.cpio.gz` },
+        },
+      },
       {
         boot: {
           method: "u-boot",
@@ -125,13 +171,22 @@ function ubootJob(opts: { commands?: string | string[]; login?: boolean } = {}):
 const status = (d: string) => execFileSync("bash", [POWER_CONTROLLER, "--dir", dir, "status", d], { encoding: "utf8" }).trim();
 const texts = (log: TLogRecord[], lvl: string) => log.filter((r) => r.lvl === lvl).map((r) => String(r.msg));
 function dump(log: TLogRecord[]): string {
-  return log.slice(-50).map((r) => `${r.lvl}: ${typeof r.msg === "string" ? r.msg : JSON.stringify(r.msg)}`).join("\n");
+  return log
+    .slice(-50)
+    .map((r) => `${r.lvl}: ${typeof r.msg === "string" ? r.msg : JSON.stringify(r.msg)}`)
+    .join("\n");
 }
 
 describe("lab devices behind ser2net with power control", () => {
   it("boots the simulated U-Boot board through u-boot: power on, interrupt, TFTP, bootz, auto-login, prompt", async () => {
     const log: TLogRecord[] = [];
-    const outcome = await runJob({ jobId: 401, bundle: { definition: ubootJob({ login: true }), device: device("bbb-01") }, workerDir, workerName: "lab-worker", sink: (r) => log.push(r) });
+    const outcome = await runJob({
+      jobId: 401,
+      bundle: { definition: ubootJob({ login: true }), device: device("bbb-01") },
+      workerDir,
+      workerName: "lab-worker",
+      sink: (r) => log.push(r),
+    });
     if (outcome.result !== "pass") console.error(dump(log));
     expect(outcome).toMatchObject({ result: "pass", error_type: "" });
     const target = texts(log, "target");
@@ -142,14 +197,26 @@ describe("lab devices behind ser2net with power control", () => {
     expect(info.some((l) => /^tftp: sent kernel\/vmlinuz \(\d+ bytes\)/.test(l))).toBe(true);
     expect(info.some((l) => l.startsWith("Calling hard_reset_command: "))).toBe(true);
     expect(info.some((l) => l.startsWith("Calling power_off_command: "))).toBe(true);
-    expect(texts(log, "input")).toEqual(expect.arrayContaining([expect.stringMatching(/^setenv serverip 127\.0\.0\.1$/), expect.stringMatching(/^bootz 0x82000000 0x83000000$/), "root"]));
+    expect(texts(log, "input")).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^setenv serverip 127\.0\.0\.1$/),
+        expect.stringMatching(/^bootz 0x82000000 0x83000000$/),
+        "root",
+      ]),
+    );
     expect(status("bbb-01")).toBe("bbb-01: off");
   }, 90_000);
 
   it("a U-Boot error (TFTP File not found) fails the job at once with error_type Job, naming U-Boot's answer", async () => {
     const log: TLogRecord[] = [];
     const commands = ["setenv serverip {SERVER_IP}", "setenv tftpdstp {TFTP_PORT}", "tftp {KERNEL_ADDR} no/such/zImage", "{BOOTX}"];
-    const outcome = await runJob({ jobId: 402, bundle: { definition: ubootJob({ commands }), device: device("bbb-01") }, workerDir, workerName: "lab-worker", sink: (r) => log.push(r) });
+    const outcome = await runJob({
+      jobId: 402,
+      bundle: { definition: ubootJob({ commands }), device: device("bbb-01") },
+      workerDir,
+      workerName: "lab-worker",
+      sink: (r) => log.push(r),
+    });
     expect(outcome.result).toBe("fail");
     expect(outcome.error_type).toBe("Job");
     expect(outcome.errors).toBe("U-Boot answered 'TFTP error: 'File not found' (1)' to 'tftp 0x82000000 no/such/zImage'");
@@ -158,7 +225,13 @@ describe("lab devices behind ser2net with power control", () => {
 
   it("bootm with nothing loaded is refused by U-Boot: error_type Job", async () => {
     const log: TLogRecord[] = [];
-    const outcome = await runJob({ jobId: 403, bundle: { definition: ubootJob({ commands: ["bootm 0x82000000"] }), device: device("bbb-01") }, workerDir, workerName: "lab-worker", sink: (r) => log.push(r) });
+    const outcome = await runJob({
+      jobId: 403,
+      bundle: { definition: ubootJob({ commands: ["bootm 0x82000000"] }), device: device("bbb-01") },
+      workerDir,
+      workerName: "lab-worker",
+      sink: (r) => log.push(r),
+    });
     expect(outcome).toMatchObject({ result: "fail", error_type: "Job" });
     expect(outcome.errors).toContain("U-Boot answered 'Wrong Image Format for bootm command' to 'bootm 0x82000000'");
   }, 60_000);
@@ -166,7 +239,13 @@ describe("lab devices behind ser2net with power control", () => {
   it("a failing power command is an Infrastructure error carrying the command's output", async () => {
     const log: TLogRecord[] = [];
     const dev = device("bbb-01", { hard_reset_command: "echo 'pdu: outlet 7 does not answer' >&2; exit 3" });
-    const outcome = await runJob({ jobId: 404, bundle: { definition: ubootJob(), device: dev }, workerDir, workerName: "lab-worker", sink: (r) => log.push(r) });
+    const outcome = await runJob({
+      jobId: 404,
+      bundle: { definition: ubootJob(), device: dev },
+      workerDir,
+      workerName: "lab-worker",
+      sink: (r) => log.push(r),
+    });
     expect(outcome.result).toBe("fail");
     expect(outcome.error_type).toBe("Infrastructure");
     expect(outcome.errors).toMatch(/^hard_reset_command failed \(exit code 3\): .*; output: pdu: outlet 7 does not answer$/);
@@ -182,7 +261,13 @@ describe("lab devices behind ser2net with power control", () => {
       timeouts: { job: { minutes: 3 } },
       actions: [{ boot: { method: "minimal", prompts: ["magma-dut:/# "], timeout: { minutes: 2 } } }],
     });
-    const outcome = await runJob({ jobId: 405, bundle: { definition: job, device: device("qemu-ser-01") }, workerDir, workerName: "lab-worker", sink: (r) => log.push(r) });
+    const outcome = await runJob({
+      jobId: 405,
+      bundle: { definition: job, device: device("qemu-ser-01") },
+      workerDir,
+      workerName: "lab-worker",
+      sink: (r) => log.push(r),
+    });
     if (outcome.result !== "pass") console.error(dump(log));
     expect(outcome).toMatchObject({ result: "pass", error_type: "" });
     expect(texts(log, "target").some((l) => l.includes("magma-dut: ready"))).toBe(true);
@@ -220,7 +305,7 @@ describe("lab devices behind ser2net with power control", () => {
                       "lava-test-case kernel --shell test -d /proc/1",
                       "lava-test-case no-such-file --shell test -e /no/such/file",
                       "lava-test-case boot-time --result pass --measurement 1.5 --units seconds",
-                      "lava-test-case overlay-server --shell test -n \"$LAVA_DISPATCHER_IP\"",
+                      'lava-test-case overlay-server --shell test -n "$LAVA_DISPATCHER_IP"',
                     ],
                   },
                 },
@@ -249,7 +334,9 @@ describe("lab devices behind ser2net with power control", () => {
         "/lava-409/bin/lava-test-runner /lava-409/0",
       ]),
     );
-    expect(texts(log, "info").some((l) => /^http: sent \/tmp\/409\/overlay\.tar\.gz \(\d+ bytes\) to 127\.0\.0\.1:\d+$/.test(l))).toBe(true);
+    expect(texts(log, "info").some((l) => /^http: sent \/tmp\/409\/overlay\.tar\.gz \(\d+ bytes\) to 127\.0\.0\.1:\d+$/.test(l))).toBe(
+      true,
+    );
     expect(texts(log, "info")).toContain("Overlay unpacked: /lava-409");
     const results = log.filter((r) => r.lvl === "results").map((r) => r.msg as Record<string, unknown>);
     const byCase = (c: string) => results.find((r) => r.definition === "0_smoke" && r.case === c);
@@ -269,15 +356,43 @@ describe("lab devices behind ser2net with power control", () => {
       visibility: "public",
       timeouts: { job: { minutes: 3 } },
       actions: [
-        { boot: { method: "minimal", prompts: ["magma-dut:/# "], timeout: { minutes: 2 }, transfer_overlay: { download_command: "wget -q -T 3", unpack_command: "tar -C / -xzf" } } },
-        { test: { timeout: { minutes: 1 }, definitions: [{ from: "inline", name: "x", path: "inline/x.yaml", repository: { metadata: { format: "Lava-Test Test Definition 1.0", name: "x" }, run: { steps: ["true"] } } }] } },
+        {
+          boot: {
+            method: "minimal",
+            prompts: ["magma-dut:/# "],
+            timeout: { minutes: 2 },
+            transfer_overlay: { download_command: "wget -q -T 3", unpack_command: "tar -C / -xzf" },
+          },
+        },
+        {
+          test: {
+            timeout: { minutes: 1 },
+            definitions: [
+              {
+                from: "inline",
+                name: "x",
+                path: "inline/x.yaml",
+                repository: { metadata: { format: "Lava-Test Test Definition 1.0", name: "x" }, run: { steps: ["true"] } },
+              },
+            ],
+          },
+        },
       ],
     });
     // qemu-ser-01 has no NIC configured by the test (QEMU's default NIC is not waited for)
-    const outcome = await runJob({ jobId: 410, bundle: { definition: job, device: device("qemu-ser-01") }, workerDir, workerName: "lab-worker", sink: (r) => log.push(r), overlayHttp: { ip: "10.0.2.99", bind: "127.0.0.1" } });
+    const outcome = await runJob({
+      jobId: 410,
+      bundle: { definition: job, device: device("qemu-ser-01") },
+      workerDir,
+      workerName: "lab-worker",
+      sink: (r) => log.push(r),
+      overlayHttp: { ip: "10.0.2.99", bind: "127.0.0.1" },
+    });
     expect(outcome.result).toBe("fail");
     expect(outcome.error_type).toBe("Infrastructure");
-    expect(outcome.errors).toMatch(/^the DUT did not download the overlay from http:\/\/10\.0\.2\.99:\d+\/tmp\/410\/overlay\.tar\.gz \(no request reached the worker's HTTP server\)/);
+    expect(outcome.errors).toMatch(
+      /^the DUT did not download the overlay from http:\/\/10\.0\.2\.99:\d+\/tmp\/410\/overlay\.tar\.gz \(no request reached the worker's HTTP server\)/,
+    );
     expect(status("qemu-ser-01")).toBe("qemu-ser-01: off");
   }, 200_000);
 
@@ -294,7 +409,11 @@ describe("lab devices behind ser2net with power control", () => {
         if (!restarted && r.lvl === "target" && String(r.msg).includes("Starting kernel")) {
           restarted = (async () => {
             await ser2netB!.stop();
-            ser2netB = await startSer2net(dir, [{ name: "bbb-03", port: ports["bbb-03"]!, device: cables["bbb-03"]!.deviceTty }], "ser2net-bbb-03");
+            ser2netB = await startSer2net(
+              dir,
+              [{ name: "bbb-03", port: ports["bbb-03"]!, device: cables["bbb-03"]!.deviceTty }],
+              "ser2net-bbb-03",
+            );
           })();
         }
       },
@@ -305,7 +424,9 @@ describe("lab devices behind ser2net with power control", () => {
     expect(outcome).toMatchObject({ result: "pass", error_type: "" });
     const port = ports["bbb-03"];
     expect(texts(log, "warning").some((l) => l.startsWith(`connection to telnet 127.0.0.1:${port} lost (`))).toBe(true);
-    expect(texts(log, "info").some((l) => new RegExp(`^reconnected to telnet 127\\.0\\.0\\.1:${port} after \\d+ attempt`).test(l))).toBe(true);
+    expect(texts(log, "info").some((l) => new RegExp(`^reconnected to telnet 127\\.0\\.0\\.1:${port} after \\d+ attempt`).test(l))).toBe(
+      true,
+    );
     expect(status("bbb-03")).toBe("bbb-03: off");
   }, 60_000);
 
@@ -347,7 +468,9 @@ describe("lab devices behind ser2net with power control", () => {
     expect(pulled).toBe(true);
     expect(outcome.result).toBe("fail");
     expect(outcome.error_type).toBe("Infrastructure");
-    expect(outcome.errors).toMatch(new RegExp(`^connection to telnet 127\\.0\\.0\\.1:${ports["bbb-02"]} lost \\(.+\\) and not re-established within 3 seconds`));
+    expect(outcome.errors).toMatch(
+      new RegExp(`^connection to telnet 127\\.0\\.0\\.1:${ports["bbb-02"]} lost \\(.+\\) and not re-established within 3 seconds`),
+    );
     expect(texts(log, "warning").some((l) => l.includes(`connection to telnet 127.0.0.1:${ports["bbb-02"]} lost`))).toBe(true);
     expect(existsSync(cables["bbb-02"]!.deviceTty)).toBe(false);
   }, 60_000);

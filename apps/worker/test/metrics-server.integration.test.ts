@@ -82,7 +82,7 @@ describe("worker operations server (real worker process)", () => {
     expect(before.status).toBe(503);
     expect(JSON.parse(before.text)).toEqual({ status: "unready", reason: "the instance has not answered a ping yet" });
     instanceUp = true;
-    expect((await until(async () => ((await get("/readyz")).status === 200 ? "ready" : "")))).toBe("ready");
+    expect(await until(async () => ((await get("/readyz")).status === 200 ? "ready" : ""))).toBe("ready");
   });
 
   it("metrics names the worker and reports running jobs, log backlog, QEMU processes and the last ping", async () => {

@@ -60,7 +60,10 @@ afterAll(async () => {
 
 describe("a noisy, hostile device beside a healthy one on the same worker", () => {
   it("the hostile job ends on its own timeout, the QEMU job completes, the worker stays responsive", async () => {
-    const qemuJob = readFileSync(path.join(repoRoot, "infra/demo/jobs/qemu-inline-tests.yaml"), "utf8").replaceAll("http://127.0.0.1:4100", server.url);
+    const qemuJob = readFileSync(path.join(repoRoot, "infra/demo/jobs/qemu-inline-tests.yaml"), "utf8").replaceAll(
+      "http://127.0.0.1:4100",
+      server.url,
+    );
     const hostileJob = stringify({
       job_name: "noisy board",
       device_type: "noisy",
@@ -82,10 +85,28 @@ describe("a noisy, hostile device beside a healthy one on the same worker", () =
     const t0 = Date.now();
     try {
       const [qemu, hostile] = await Promise.all([
-        runJob({ jobId: 501, bundle: { definition: qemuJob, device: QEMU_DEVICE }, workerDir, workerName: "w", sink: (r) => qemuLog.push(r) }),
-        runJob({ jobId: 502, bundle: { definition: hostileJob, device: hostileDevice }, workerDir, workerName: "w", sink: (r) => hostileLog.push(r) }).then((o) => ({ ...o, ms: Date.now() - t0 })),
+        runJob({
+          jobId: 501,
+          bundle: { definition: qemuJob, device: QEMU_DEVICE },
+          workerDir,
+          workerName: "w",
+          sink: (r) => qemuLog.push(r),
+        }),
+        runJob({
+          jobId: 502,
+          bundle: { definition: hostileJob, device: hostileDevice },
+          workerDir,
+          workerName: "w",
+          sink: (r) => hostileLog.push(r),
+        }).then((o) => ({ ...o, ms: Date.now() - t0 })),
       ]);
-      if (qemu.result !== "pass") console.error(qemuLog.slice(-40).map((r) => `${r.lvl}: ${JSON.stringify(r.msg)}`).join("\n"));
+      if (qemu.result !== "pass")
+        console.error(
+          qemuLog
+            .slice(-40)
+            .map((r) => `${r.lvl}: ${JSON.stringify(r.msg)}`)
+            .join("\n"),
+        );
       expect(qemu).toMatchObject({ result: "pass", error_type: "" });
       expect(hostile).toMatchObject({ result: "fail", error_type: "LAVATimeout" });
       expect(hostile.ms).toBeLessThan(40_000);

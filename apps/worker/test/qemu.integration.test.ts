@@ -35,10 +35,22 @@ function results(log: TLogRecord[]): TResultMessage[] {
 describe("job-runner against a real QEMU DUT", () => {
   it("runs the inline-tests sample: deploy, boot, test signals, lava.job pass", async () => {
     const log: TLogRecord[] = [];
-    const outcome = await runJob({ jobId: 101, bundle: { definition: sampleJob(server.url), device: DEVICE }, workerDir, workerName: "it-worker", sink: (r) => log.push(r) });
+    const outcome = await runJob({
+      jobId: 101,
+      bundle: { definition: sampleJob(server.url), device: DEVICE },
+      workerDir,
+      workerName: "it-worker",
+      sink: (r) => log.push(r),
+    });
     const res = results(log);
     const find = (def: string, name: string) => res.find((r) => r.definition === def && r.case === name);
-    if (outcome.result !== "pass") console.error(log.slice(-60).map((r) => `${r.lvl}: ${JSON.stringify(r.msg)}`).join("\n"));
+    if (outcome.result !== "pass")
+      console.error(
+        log
+          .slice(-60)
+          .map((r) => `${r.lvl}: ${JSON.stringify(r.msg)}`)
+          .join("\n"),
+      );
     expect(outcome).toMatchObject({ result: "pass", error_type: "" });
     expect(find("0_smoke", "always-pass")?.result).toBe("pass");
     expect(find("0_smoke", "always-fail")?.result).toBe("fail");
@@ -67,7 +79,13 @@ describe("job-runner against a real QEMU DUT", () => {
   it("a 404 image URL fails validation with error_type Job, as LAVA's job 8", async () => {
     const log: TLogRecord[] = [];
     const def = sampleJob(server.url).replace(`${server.url}/vmlinuz`, `${server.url}/does-not-exist/vmlinuz-missing`);
-    const outcome = await runJob({ jobId: 102, bundle: { definition: def, device: DEVICE }, workerDir, workerName: "it-worker", sink: (r) => log.push(r) });
+    const outcome = await runJob({
+      jobId: 102,
+      bundle: { definition: def, device: DEVICE },
+      workerDir,
+      workerName: "it-worker",
+      sink: (r) => log.push(r),
+    });
     expect(outcome.result).toBe("fail");
     expect(outcome.error_type).toBe("Job");
     expect(outcome.errors).toBe(`Invalid job data: ["Resource unavailable at '${server.url}/does-not-exist/vmlinuz-missing' (404)"]`);
@@ -101,7 +119,13 @@ describe("job-runner against a real QEMU DUT", () => {
   it("QEMU dying during boot is an Infrastructure error carrying its stderr", async () => {
     const log: TLogRecord[] = [];
     const device = DEVICE + "  extra_options:\n    - -device no-such-device-model\n";
-    const outcome = await runJob({ jobId: 104, bundle: { definition: sampleJob(server.url), device }, workerDir, workerName: "it-worker", sink: (r) => log.push(r) });
+    const outcome = await runJob({
+      jobId: 104,
+      bundle: { definition: sampleJob(server.url), device },
+      workerDir,
+      workerName: "it-worker",
+      sink: (r) => log.push(r),
+    });
     expect(outcome.result).toBe("fail");
     expect(outcome.error_type).toBe("Infrastructure");
     expect(outcome.errors).toMatch(/QEMU exited unexpectedly.*no-such-device-model/s);

@@ -26,21 +26,38 @@ afterAll(async () => {
 });
 
 function job(): string {
-  const demo = readFileSync(path.join(repoRoot, "infra/demo/jobs/qemu-inline-tests.yaml"), "utf8").replaceAll("http://127.0.0.1:4100", server.url);
+  const demo = readFileSync(path.join(repoRoot, "infra/demo/jobs/qemu-inline-tests.yaml"), "utf8").replaceAll(
+    "http://127.0.0.1:4100",
+    server.url,
+  );
   const steps = [
     "          - . /lava-$LAVA_JOB_ID/secrets",
     `          - lava-test-case secret-value --shell test "$API_TOKEN" = "${SECRET}"`,
-    "          - lava-test-case secret-mode --shell test \"$(stat -c %a /lava-$LAVA_JOB_ID/secrets)\" = 600",
+    '          - lava-test-case secret-mode --shell test "$(stat -c %a /lava-$LAVA_JOB_ID/secrets)" = 600',
   ].join("\n");
-  return demo.replace(/          steps:\n(          - .*\n)+/, `          steps:\n${steps}\n`).replace("priority: medium\n", `priority: medium\nsecrets:\n  API_TOKEN: ${SECRET}\n`);
+  return demo
+    .replace(/          steps:\n(          - .*\n)+/, `          steps:\n${steps}\n`)
+    .replace("priority: medium\n", `priority: medium\nsecrets:\n  API_TOKEN: ${SECRET}\n`);
 }
 
 describe("secrets on a real DUT", () => {
   it("the test sources /lava-<id>/secrets and sees the value; the log never shows it", async () => {
     const log: TLogRecord[] = [];
-    const outcome = await runJob({ jobId: 311, bundle: { definition: job(), device: DEVICE }, workerDir, workerName: "it-worker", sink: (r) => log.push(r) });
+    const outcome = await runJob({
+      jobId: 311,
+      bundle: { definition: job(), device: DEVICE },
+      workerDir,
+      workerName: "it-worker",
+      sink: (r) => log.push(r),
+    });
     const results = log.filter((r) => r.lvl === "results").map((r) => r.msg as TResultMessage);
-    if (outcome.result !== "pass") console.error(log.slice(-40).map((r) => `${r.lvl}: ${JSON.stringify(r.msg)}`).join("\n"));
+    if (outcome.result !== "pass")
+      console.error(
+        log
+          .slice(-40)
+          .map((r) => `${r.lvl}: ${JSON.stringify(r.msg)}`)
+          .join("\n"),
+      );
     expect(outcome).toMatchObject({ result: "pass" });
     expect(results.find((r) => r.definition === "0_smoke" && r.case === "secret-value")?.result).toBe("pass");
     expect(results.find((r) => r.definition === "0_smoke" && r.case === "secret-mode")?.result).toBe("pass");

@@ -38,7 +38,11 @@ afterAll(async () => {
 
 /** Unpacks one gzip'd newc archive with the real cpio tool into `root`. */
 function cpioUnpack(gz: Buffer, root: string): void {
-  execFileSync("cpio", ["-idm", "--quiet", "--no-absolute-filenames"], { cwd: root, input: gunzipSync(gz), stdio: ["pipe", "ignore", "pipe"] });
+  execFileSync("cpio", ["-idm", "--quiet", "--no-absolute-filenames"], {
+    cwd: root,
+    input: gunzipSync(gz),
+    stdio: ["pipe", "ignore", "pipe"],
+  });
 }
 
 describe("deploy to: tftp appends the test overlay to the ramdisk", () => {
@@ -50,7 +54,13 @@ describe("deploy to: tftp appends the test overlay to the ramdisk", () => {
       visibility: "public",
       timeouts: { job: { minutes: 2 } },
       actions: [
-        { deploy: { to: "tftp", kernel: { url: `${server.url}/vmlinuz`, type: "zimage" }, ramdisk: { url: `${server.url}/initramfs.cpio.gz` } } },
+        {
+          deploy: {
+            to: "tftp",
+            kernel: { url: `${server.url}/vmlinuz`, type: "zimage" },
+            ramdisk: { url: `${server.url}/initramfs.cpio.gz` },
+          },
+        },
         { boot: { method: "u-boot", commands: ["tftp {RAMDISK_ADDR} {RAMDISK}", "{BOOTX}"], prompts: ["/ # "] } },
         {
           test: {
@@ -59,7 +69,10 @@ describe("deploy to: tftp appends the test overlay to the ramdisk", () => {
                 from: "inline",
                 name: "smoke",
                 path: "inline/smoke.yaml",
-                repository: { metadata: { format: "Lava-Test Test Definition 1.0", name: "smoke" }, run: { steps: ["lava-test-case uname --shell uname -a"] } },
+                repository: {
+                  metadata: { format: "Lava-Test Test Definition 1.0", name: "smoke" },
+                  run: { steps: ["lava-test-case uname --shell uname -a"] },
+                },
               },
             ],
           },
@@ -68,7 +81,11 @@ describe("deploy to: tftp appends the test overlay to the ramdisk", () => {
     });
     const parsed = parseJobDefinition(text);
     if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
-    const device = ZDeviceDictionary.parse({ device_type: "beaglebone-black", hostname: "bbb-09", connection_command: "telnet 127.0.0.1 1" });
+    const device = ZDeviceDictionary.parse({
+      device_type: "beaglebone-black",
+      hostname: "bbb-09",
+      connection_command: "telnet 127.0.0.1 1",
+    });
     const pipeline = buildPipeline(jobId, parsed.definition, device);
     const log: TLogRecord[] = [];
     const ctx: JobContext = {
@@ -93,7 +110,16 @@ describe("deploy to: tftp appends the test overlay to the ramdisk", () => {
       expect(rel).toBe("ramdisk-overlay/initramfs.cpio.gz");
       const served = path.join(dir, "served.cpio.gz");
       // asynchronously: the TFTP server runs in this process
-      await promisify(execFile)("curl", ["-sS", "--tftp-blksize", "1468", "--max-time", "30", "-o", served, `tftp://127.0.0.1:${ctx.tftp!.port}/${rel}`]);
+      await promisify(execFile)("curl", [
+        "-sS",
+        "--tftp-blksize",
+        "1468",
+        "--max-time",
+        "30",
+        "-o",
+        served,
+        `tftp://127.0.0.1:${ctx.tftp!.port}/${rel}`,
+      ]);
       const bytes = readFileSync(served);
       // what http-download fetched (not the shared DUT cache, which another run may rebuild meanwhile)
       const original = readFileSync(path.join(ctx.jobDir, "tftp", "ramdisk", "initramfs.cpio.gz"));
@@ -115,7 +141,13 @@ describe("deploy to: tftp appends the test overlay to the ramdisk", () => {
       expect(readFileSync(path.join(lava, "0/tests/0_smoke/run.sh"), "utf8")).toContain("lava-test-case uname --shell uname -a");
       expect(log.some((r) => r.lvl === "info" && String(r.msg).startsWith("Overlay: appended "))).toBe(true);
       // logged when the last ACK arrives, which may be just after curl exited
-      await vi.waitFor(() => expect(log.some((r) => r.lvl === "info" && /^tftp: sent ramdisk-overlay\/initramfs\.cpio\.gz \(\d+ bytes\)/.test(String(r.msg)))).toBe(true), { timeout: 5000 });
+      await vi.waitFor(
+        () =>
+          expect(
+            log.some((r) => r.lvl === "info" && /^tftp: sent ramdisk-overlay\/initramfs\.cpio\.gz \(\d+ bytes\)/.test(String(r.msg))),
+          ).toBe(true),
+        { timeout: 5000 },
+      );
     } finally {
       await ctx.tftp?.close();
     }

@@ -40,7 +40,10 @@ if (schemaName !== "instance" && schemaName !== "frontend") {
   process.exit(64);
 }
 const url = process.env.DATABASE_URL;
-if (!url) { console.error("DATABASE_URL is not set: it names the database to migrate"); process.exit(64); }
+if (!url) {
+  console.error("DATABASE_URL is not set: it names the database to migrate");
+  process.exit(64);
+}
 
 const schemaPath = path.join(root, "prisma", schemaName, "schema.prisma");
 const migrationsDir = path.join(root, "prisma", schemaName, "migrations");
@@ -56,10 +59,21 @@ if (opt["create-db"]) {
 
 const files = [{ path: path.relative(root, schemaPath), content: fs.readFileSync(schemaPath, "utf8") }];
 const migrations = () => readMigrationsList(migrationsDir);
-const { engine } = await loadSchemaEngine({ url, shadowUrl: process.env.SHADOW_DATABASE_URL, schemaFiles: files, debug: !!process.env.DEBUG_SCHEMA_ENGINE });
+const { engine } = await loadSchemaEngine({
+  url,
+  shadowUrl: process.env.SHADOW_DATABASE_URL,
+  schemaFiles: files,
+  debug: !!process.env.DEBUG_SCHEMA_ENGINE,
+});
 
 async function diffFromMigrations() {
-  return engine.diff({ from: { tag: "migrations", ...migrations() }, to: { tag: "schemaDatamodel", files }, script: true, exitCode: true, filters: noFilter });
+  return engine.diff({
+    from: { tag: "migrations", ...migrations() },
+    to: { tag: "schemaDatamodel", files },
+    script: true,
+    exitCode: true,
+    filters: noFilter,
+  });
 }
 
 let code = 0;
@@ -67,7 +81,9 @@ try {
   switch (cmd) {
     case "deploy": {
       const { appliedMigrationNames: a } = await engine.applyMigrations({ migrationsList: migrations(), filters: noFilter });
-      console.log(a.length ? `[${schemaName}] Applied ${a.length} migration(s): ${a.join(", ")}` : `[${schemaName}] No pending migrations to apply.`);
+      console.log(
+        a.length ? `[${schemaName}] Applied ${a.length} migration(s): ${a.join(", ")}` : `[${schemaName}] No pending migrations to apply.`,
+      );
       break;
     }
     case "dev": {
@@ -76,13 +92,20 @@ try {
         fs.writeFileSync(path.join(migrationsDir, "migration_lock.toml"), LOCK);
       }
       const diag = await engine.devDiagnostic({ migrationsList: migrations(), filters: noFilter });
-      if (diag.action.tag === "reset") { console.error(`Drift or edited history, a reset is needed: ${diag.action.reason}`); code = 3; break; }
+      if (diag.action.tag === "reset") {
+        console.error(`Drift or edited history, a reset is needed: ${diag.action.reason}`);
+        code = 3;
+        break;
+      }
       if (!opt["create-only"]) {
         const { appliedMigrationNames: a } = await engine.applyMigrations({ migrationsList: migrations(), filters: noFilter });
         if (a.length) console.log(`Applied pending: ${a.join(", ")}`);
       }
       const d = await diffFromMigrations();
-      if (d.exitCode === 0) { console.log("Already in sync, no schema change or pending migration was found."); break; }
+      if (d.exitCode === 0) {
+        console.log("Already in sync, no schema change or pending migration was found.");
+        break;
+      }
       const stamp = new Date().toISOString().replace(/\D/g, "").slice(0, 14);
       const dir = path.join(migrationsDir, `${stamp}_${(opt.name ?? "migration").replace(/\W/g, "_")}`);
       fs.mkdirSync(dir, { recursive: true });
@@ -101,7 +124,13 @@ try {
       break;
     }
     case "drift": {
-      const db = await engine.diff({ from: { tag: "schemaDatasource", files, configDir: root }, to: { tag: "schemaDatamodel", files }, script: true, exitCode: true, filters: noFilter });
+      const db = await engine.diff({
+        from: { tag: "schemaDatasource", files, configDir: root },
+        to: { tag: "schemaDatamodel", files },
+        script: true,
+        exitCode: true,
+        filters: noFilter,
+      });
       const mig = await diffFromMigrations();
       console.log(`database   -> schema.prisma: ${db.exitCode ? "DRIFT" : "in sync"}`);
       if (db.exitCode) process.stdout.write(db.stdout ?? "");
@@ -125,11 +154,15 @@ try {
     case "resolve": {
       if (opt.applied) await engine.markMigrationApplied({ migrationsList: migrations(), migrationName: opt.applied });
       else if (opt["rolled-back"]) await engine.markMigrationRolledBack({ migrationName: opt["rolled-back"] });
-      else { console.error("resolve needs --applied NAME or --rolled-back NAME"); code = 64; }
+      else {
+        console.error("resolve needs --applied NAME or --rolled-back NAME");
+        code = 64;
+      }
       break;
     }
     default:
-      console.error(`unknown command: ${cmd ?? "(none)"} (deploy | dev | diff | drift | status | resolve)`); code = 64;
+      console.error(`unknown command: ${cmd ?? "(none)"} (deploy | dev | diff | drift | status | resolve)`);
+      code = 64;
   }
 } catch (e) {
   console.error(`[${schemaName}] ${e?.message ?? e}`);

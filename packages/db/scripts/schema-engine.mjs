@@ -15,8 +15,10 @@ const require = createRequire(import.meta.url);
 export function pgConfig(url) {
   const u = new URL(url);
   return {
-    host: u.hostname, port: Number(u.port || 5432),
-    user: decodeURIComponent(u.username), password: decodeURIComponent(u.password),
+    host: u.hostname,
+    port: Number(u.port || 5432),
+    user: decodeURIComponent(u.username),
+    password: decodeURIComponent(u.password),
     database: decodeURIComponent(u.pathname.slice(1)),
   };
 }
@@ -44,7 +46,11 @@ const pool = (cfg) => new pg.Pool({ ...cfg, Client: CharAsTextClient, max: 4 });
  *  (PostgreSQL runs a multi-statement simple query as one implicit transaction). */
 function wholeScript(adapter) {
   adapter.executeScript = async (script) => {
-    try { await adapter.underlyingDriver().query(script); } catch (e) { adapter.onError(e); }
+    try {
+      await adapter.underlyingDriver().query(script);
+    } catch (e) {
+      adapter.onError(e);
+    }
   };
   return adapter;
 }
@@ -105,7 +111,9 @@ export async function loadSchemaEngine({ url, shadowUrl, schemaFiles, debug }) {
   const adapter = bindMigrationAwareSqlAdapterFactory(migrationFactory(url, shadowUrl));
   const engine = await runtime.SchemaEngine.new(
     { datamodels: schemaFiles?.length ? schemaFiles.map((f) => [f.path, f.content]) : undefined },
-    (msg) => { if (debug) process.stderr.write(`[schema-engine] ${msg}\n`); },
+    (msg) => {
+      if (debug) process.stderr.write(`[schema-engine] ${msg}\n`);
+    },
     adapter,
   );
   return { engine, adapter, version: runtime.version() };
@@ -114,7 +122,11 @@ export async function loadSchemaEngine({ url, shadowUrl, schemaFiles, debug }) {
 export function readMigrationsList(migrationsDir) {
   const lockPath = path.join(migrationsDir, "migration_lock.toml");
   const dirs = fs.existsSync(migrationsDir)
-    ? fs.readdirSync(migrationsDir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort()
+    ? fs
+        .readdirSync(migrationsDir, { withFileTypes: true })
+        .filter((d) => d.isDirectory())
+        .map((d) => d.name)
+        .sort()
     : [];
   return {
     baseDir: path.resolve(migrationsDir),
@@ -123,7 +135,11 @@ export function readMigrationsList(migrationsDir) {
     migrationDirectories: dirs.map((d) => {
       const p = path.join(migrationsDir, d, "migration.sql");
       let content;
-      try { content = { tag: "ok", value: fs.readFileSync(p, "utf8") }; } catch (e) { content = { tag: "error", value: String(e) }; }
+      try {
+        content = { tag: "ok", value: fs.readFileSync(p, "utf8") };
+      } catch (e) {
+        content = { tag: "error", value: String(e) };
+      }
       return { path: d, migrationFile: { path: "migration.sql", content } };
     }),
   };

@@ -27,24 +27,63 @@ beforeAll(async () => {
   tdb = await createTestDatabase("instance");
   db = createInstanceDb(tdb.url, 2);
   const dt = await db.deviceType.create({ data: { name: "qemu" } });
-  for (const [name, su] of [["admin", true], ["alice", false], ["bob", false], ["carol", false]] as const) {
+  for (const [name, su] of [
+    ["admin", true],
+    ["alice", false],
+    ["bob", false],
+    ["carol", false],
+  ] as const) {
     const u = await db.user.create({ data: { username: name, isSuperuser: su } });
     viewers[name] = { id: u.id, username: u.username, isSuperuser: u.isSuperuser };
   }
   const ga = await db.group.create({ data: { name: "team-a" } });
   const gb = await db.group.create({ data: { name: "team-b" } });
   // bob is in both groups, carol only in team-a
-  await db.groupMembership.createMany({ data: [{ userId: viewers["bob"]!.id, groupId: ga.id }, { userId: viewers["bob"]!.id, groupId: gb.id }, { userId: viewers["carol"]!.id, groupId: ga.id }] });
-  for (const [name, visibility] of [["public", "public"], ["personal", "personal"], ["group", "group:team-a,team-b"]] as const) {
+  await db.groupMembership.createMany({
+    data: [
+      { userId: viewers["bob"]!.id, groupId: ga.id },
+      { userId: viewers["bob"]!.id, groupId: gb.id },
+      { userId: viewers["carol"]!.id, groupId: ga.id },
+    ],
+  });
+  for (const [name, visibility] of [
+    ["public", "public"],
+    ["personal", "personal"],
+    ["group", "group:team-a,team-b"],
+  ] as const) {
     const j = await db.testJob.create({
-      data: { submitterId: viewers["alice"]!.id, description: name, requestedDeviceTypeId: dt.id, visibility, definition: "job_name: x\n", originalDefinition: "job_name: x # as sent\n", tokenNonce: "n", metadata: { k: "v" } },
+      data: {
+        submitterId: viewers["alice"]!.id,
+        description: name,
+        requestedDeviceTypeId: dt.id,
+        visibility,
+        definition: "job_name: x\n",
+        originalDefinition: "job_name: x # as sent\n",
+        tokenNonce: "n",
+        metadata: { k: "v" },
+      },
     });
     jobs[name] = j.id;
   }
   const suite = await db.testSuite.create({ data: { jobId: jobs["public"]!, name: "0_smoke" } });
-  await db.testCase.create({ data: { jobId: jobs["public"]!, suiteId: suite.id, name: "always-pass", result: "pass", measurement: "1.8300000000", units: "s", logLineIndex: 0 } });
-  await db.logLine.createMany({ data: [0, 1, 2].map((i) => ({ jobId: jobs["public"]!, index: i, dt: "2026-12-01T00:00:00", lvl: "info", msg: `line ${i}` })) });
-  await db.testJob.updateMany({ where: {}, data: { state: "Finished", health: "Complete", endTime: new Date("2026-12-01T00:00:00.000Z") } });
+  await db.testCase.create({
+    data: {
+      jobId: jobs["public"]!,
+      suiteId: suite.id,
+      name: "always-pass",
+      result: "pass",
+      measurement: "1.8300000000",
+      units: "s",
+      logLineIndex: 0,
+    },
+  });
+  await db.logLine.createMany({
+    data: [0, 1, 2].map((i) => ({ jobId: jobs["public"]!, index: i, dt: "2026-12-01T00:00:00", lvl: "info", msg: `line ${i}` })),
+  });
+  await db.testJob.updateMany({
+    where: {},
+    data: { state: "Finished", health: "Complete", endTime: new Date("2026-12-01T00:00:00.000Z") },
+  });
 });
 afterAll(async () => {
   await db?.$disconnect();
@@ -74,28 +113,59 @@ describe("instance repositories: one visibility policy for every read", () => {
       expect(perJob.sort(), who).toEqual(want);
       expect([...(await visibleJobIds(db, Object.values(jobs), viewer))].sort(), who).toEqual(want);
       const page = await listJobRecords(db, viewer, { limit: 10, offset: 0, ordering: "id" });
-      expect(page.results.map((j) => j.id), who).toEqual(want);
+      expect(
+        page.results.map((j) => j.id),
+        who,
+      ).toEqual(want);
       expect(page.count, who).toBe(want.length);
-      expect((await listFinishedJobRows(db, viewer, null, 10)).map((j) => j.id), who).toEqual(want);
+      expect(
+        (await listFinishedJobRows(db, viewer, null, 10)).map((j) => j.id),
+        who,
+      ).toEqual(want);
     }
   });
 
   it("administration is for superusers only; a job may be changed by its submitter and superusers", async () => {
-    expect(Object.entries(viewers).filter(([, v]) => canAdminister(v)).map(([k]) => k)).toEqual(["admin"]);
+    expect(
+      Object.entries(viewers)
+        .filter(([, v]) => canAdminister(v))
+        .map(([k]) => k),
+    ).toEqual(["admin"]);
     const job = (await findVisibleJob(db, jobs["personal"]!, viewers["admin"]!))!;
     expect(["admin", "alice", "bob", "carol"].filter((k) => canChangeJob(job, viewers[k]!))).toEqual(["admin", "alice"]);
   });
 
   it("returns plain DTOs: names resolved, definitions, metadata, decimal measurement as text, log lines", async () => {
     const job = await findVisibleJob(db, jobs["public"]!, null);
-    expect(job).toMatchObject({ submitter: "alice", requestedDeviceType: "qemu", actualDevice: null, state: "Finished", health: "Complete", metadata: { k: "v" }, originalDefinition: "job_name: x # as sent\n" });
+    expect(job).toMatchObject({
+      submitter: "alice",
+      requestedDeviceType: "qemu",
+      actualDevice: null,
+      state: "Finished",
+      health: "Complete",
+      metadata: { k: "v" },
+      originalDefinition: "job_name: x # as sent\n",
+    });
     expect(job!.submitTime).toBeInstanceOf(Date);
     const cases = await listCasesForExport(db, { jobId: jobs["public"]! });
-    expect(cases.map((c) => [c.suite, c.name, c.result, c.measurement, c.units])).toEqual([["0_smoke", "always-pass", "pass", "1.83", "s"]]);
+    expect(cases.map((c) => [c.suite, c.name, c.result, c.measurement, c.units])).toEqual([
+      ["0_smoke", "always-pass", "pass", "1.83", "s"],
+    ]);
     expect(await pageSuites(db, jobs["public"]!, 10, 0)).toMatchObject({ count: 1, results: [{ name: "0_smoke", caseCount: 1 }] });
-    expect((await readLogLines(db, jobs["public"]!, 1)).map((l) => [l.line, l.msg])).toEqual([[1, "line 1"], [2, "line 2"]]);
+    expect((await readLogLines(db, jobs["public"]!, 1)).map((l) => [l.line, l.msg])).toEqual([
+      [1, "line 1"],
+      [2, "line 2"],
+    ]);
     const [feed] = await listFinishedJobRows(db, null, null, 1);
-    expect(feed).toEqual({ id: jobs["public"], end_time: "2026-12-01T00:00:00.000000Z", health: "Complete", test_case_count: 1, log_line_count: 0, visibility: "public", submitter: "alice" });
+    expect(feed).toEqual({
+      id: jobs["public"],
+      end_time: "2026-12-01T00:00:00.000000Z",
+      health: "Complete",
+      test_case_count: 1,
+      log_line_count: 0,
+      visibility: "public",
+      submitter: "alice",
+    });
   });
 
   it("events about a hidden job are dropped (testjob) or lose their job field (device)", async () => {

@@ -41,7 +41,13 @@ describe.each(["instance", "frontend"] as const)("offline migrations of the %s s
   });
 
   it("refuses to run without a database URL or with an unknown schema, naming the problem", async () => {
-    expect(await migrate("", "deploy", "--schema", schema)).toMatchObject({ code: 64, out: expect.stringContaining("DATABASE_URL is not set") });
-    expect(await migrate("postgresql://x@127.0.0.1/x", "deploy", "--schema", "nope")).toMatchObject({ code: 64, out: expect.stringContaining('--schema must be "instance" or "frontend"') });
+    expect(await migrate("", "deploy", "--schema", schema)).toMatchObject({
+      code: 64,
+      out: expect.stringContaining("DATABASE_URL is not set"),
+    });
+    expect(await migrate("postgresql://x@127.0.0.1/x", "deploy", "--schema", "nope")).toMatchObject({
+      code: 64,
+      out: expect.stringContaining('--schema must be "instance" or "frontend"'),
+    });
   });
 });

@@ -65,7 +65,9 @@ export async function startFaultStack(o: FaultStackOptions = {}): Promise<FaultS
       if (e.event !== "started") log(`${e.name} ${e.event} (code ${e.code ?? "-"}, signal ${e.signal ?? "-"})`);
     },
   });
-  log(`stack up: frontend ${stack.frontendUrl}, ${stack.labs.map((l) => `${l.name} ${l.url}`).join(", ")}, redis ${redis.url}, pg ${pgUrl}; logs in ${stateDir}/logs`);
+  log(
+    `stack up: frontend ${stack.frontendUrl}, ${stack.labs.map((l) => `${l.name} ${l.url}`).join(", ")}, redis ${redis.url}, pg ${pgUrl}; logs in ${stateDir}/logs`,
+  );
   const db: Record<string, pg.Pool> = {};
   for (const [name, url] of Object.entries(stack.databases)) {
     const pool = new pg.Pool({ connectionString: url, max: 3 });
@@ -98,7 +100,8 @@ export async function startFaultStack(o: FaultStackOptions = {}): Promise<FaultS
       if (!postgres) {
         const admin = new pg.Client({ connectionString: pgUrl });
         await admin.connect();
-        for (const url of Object.values(stack.databases)) await admin.query(`DROP DATABASE IF EXISTS "${new URL(url).pathname.slice(1)}" WITH (FORCE)`);
+        for (const url of Object.values(stack.databases))
+          await admin.query(`DROP DATABASE IF EXISTS "${new URL(url).pathname.slice(1)}" WITH (FORCE)`);
         await admin.end();
       }
       await postgres?.stop();
@@ -109,9 +112,23 @@ export async function startFaultStack(o: FaultStackOptions = {}): Promise<FaultS
 }
 
 /** GET /api/v0.2/jobs/<id>/ of a lab. */
-export async function labJob(f: FaultStack, lab: string, id: number): Promise<{ id: number; state: string; health: string; error_type: string | null; failure_comment: string | null; actual_device: string | null }> {
+export async function labJob(
+  f: FaultStack,
+  lab: string,
+  id: number,
+): Promise<{
+  id: number;
+  state: string;
+  health: string;
+  error_type: string | null;
+  failure_comment: string | null;
+  actual_device: string | null;
+}> {
   const l = f.lab(lab);
-  const r = await fetch(`${l.url}/api/v0.2/jobs/${id}/`, { headers: { authorization: `Token ${f.stack.adminToken}` }, signal: AbortSignal.timeout(5000) });
+  const r = await fetch(`${l.url}/api/v0.2/jobs/${id}/`, {
+    headers: { authorization: `Token ${f.stack.adminToken}` },
+    signal: AbortSignal.timeout(5000),
+  });
   if (!r.ok) throw new Error(`GET job ${lab}/${id}: HTTP ${r.status}`);
   return (await r.json()) as never;
 }
@@ -122,11 +139,23 @@ export async function submit(f: FaultStack, lab: string, definition: string): Pr
 }
 
 /** Waits until the lab's job satisfies `pred` (the lab may be down meanwhile). */
-export async function waitJob(f: FaultStack, lab: string, id: number, what: string, pred: (j: Awaited<ReturnType<typeof labJob>>) => boolean, timeoutMs = 240_000) {
-  return waitFor(`${lab} job ${id} ${what}`, timeoutMs, async () => {
-    const j = await labJob(f, lab, id);
-    return pred(j) ? j : undefined;
-  }, 500);
+export async function waitJob(
+  f: FaultStack,
+  lab: string,
+  id: number,
+  what: string,
+  pred: (j: Awaited<ReturnType<typeof labJob>>) => boolean,
+  timeoutMs = 240_000,
+) {
+  return waitFor(
+    `${lab} job ${id} ${what}`,
+    timeoutMs,
+    async () => {
+      const j = await labJob(f, lab, id);
+      return pred(j) ? j : undefined;
+    },
+    500,
+  );
 }
 
 /** Rows of a query on one of the stack's databases. */

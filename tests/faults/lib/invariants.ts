@@ -37,7 +37,17 @@ export async function checkInvariants(f: FaultStack, opts: { allowActive?: boole
   );
   const feByKey = new Map(fe.map((x) => [`${x.lab}/${x.remote_id}`, x]));
   for (const l of f.stack.labs) {
-    const jobs = await q<{ id: number; state: string; health: string; log_line_count: number; lines: number; min_idx: number | null; max_idx: number | null; cases: number; dup_cases: number }>(
+    const jobs = await q<{
+      id: number;
+      state: string;
+      health: string;
+      log_line_count: number;
+      lines: number;
+      min_idx: number | null;
+      max_idx: number | null;
+      cases: number;
+      dup_cases: number;
+    }>(
       f,
       l.name,
       `SELECT j.id, j.state::text, j.health::text, j.log_line_count,
@@ -54,7 +64,8 @@ export async function checkInvariants(f: FaultStack, opts: { allowActive?: boole
       r.jobs++;
       r.logLines += j.lines;
       if (j.lines !== j.log_line_count) r.lost.push(`${key}: ${j.lines} log lines stored, log_line_count ${j.log_line_count}`);
-      if (j.lines > 0 && (j.min_idx !== 0 || j.max_idx !== j.lines - 1)) r.lost.push(`${key}: log line indexes ${j.min_idx}..${j.max_idx} for ${j.lines} lines (not contiguous)`);
+      if (j.lines > 0 && (j.min_idx !== 0 || j.max_idx !== j.lines - 1))
+        r.lost.push(`${key}: log line indexes ${j.min_idx}..${j.max_idx} for ${j.lines} lines (not contiguous)`);
       if (j.dup_cases > 0) r.duplicated.push(`${key}: ${j.dup_cases} test case name(s) stored twice on the lab`);
       if (ACTIVE.includes(j.state)) {
         if (!opts.allowActive) r.stuck.push(`${key}: still ${j.state}`);
@@ -66,17 +77,25 @@ export async function checkInvariants(f: FaultStack, opts: { allowActive?: boole
         r.lost.push(`${key}: finished (${j.health}) on the lab, missing in the frontend`);
         continue;
       }
-      if (mine.state !== "Finished" || mine.health !== j.health) r.lost.push(`${key}: frontend has ${mine.state}/${mine.health}, lab Finished/${j.health}`);
+      if (mine.state !== "Finished" || mine.health !== j.health)
+        r.lost.push(`${key}: frontend has ${mine.state}/${mine.health}, lab Finished/${j.health}`);
       r.results += j.cases;
       if (mine.cases < j.cases) r.lost.push(`${key}: frontend has ${mine.cases} of the lab's ${j.cases} test cases`);
       if (mine.cases > j.cases) r.duplicated.push(`${key}: frontend has ${mine.cases} test cases, the lab ${j.cases}`);
       if (mine.dup_cases > 0) r.duplicated.push(`${key}: ${mine.dup_cases} test case name(s) twice in the frontend`);
     }
     const ids = new Set(jobs.map((j) => j.id));
-    for (const x of fe) if (x.lab === l.name && !ids.has(x.remote_id)) r.duplicated.push(`${l.name}/${x.remote_id}: in the frontend but not on the lab`);
+    for (const x of fe)
+      if (x.lab === l.name && !ids.has(x.remote_id)) r.duplicated.push(`${l.name}/${x.remote_id}: in the frontend but not on the lab`);
     if (!opts.allowActive) {
-      const devices = await q<{ hostname: string; state: string; current_job_id: number | null }>(f, l.name, "SELECT hostname, state::text, current_job_id FROM devices");
-      for (const d of devices) if (d.state !== "Idle" || d.current_job_id !== null) r.stuck.push(`${l.name} device ${d.hostname}: ${d.state} (job ${d.current_job_id ?? "-"})`);
+      const devices = await q<{ hostname: string; state: string; current_job_id: number | null }>(
+        f,
+        l.name,
+        "SELECT hostname, state::text, current_job_id FROM devices",
+      );
+      for (const d of devices)
+        if (d.state !== "Idle" || d.current_job_id !== null)
+          r.stuck.push(`${l.name} device ${d.hostname}: ${d.state} (job ${d.current_job_id ?? "-"})`);
       const qemu = f.qemuPids(l.name);
       if (qemu.length) r.stuck.push(`${l.name}: QEMU still running (pids ${qemu.join(", ")}) with no active job`);
     }
@@ -93,11 +112,18 @@ const clean = (r: InvariantReport) => r.lost.length === 0 && r.duplicated.length
 export async function waitConsistent(f: FaultStack, timeoutMs = 60_000, opts: { allowActive?: boolean } = {}): Promise<InvariantReport> {
   let last: InvariantReport | undefined;
   try {
-    return await waitFor("federation consistent", timeoutMs, async () => {
-      last = await checkInvariants(f, opts);
-      return clean(last) ? last : undefined;
-    }, 1000);
+    return await waitFor(
+      "federation consistent",
+      timeoutMs,
+      async () => {
+        last = await checkInvariants(f, opts);
+        return clean(last) ? last : undefined;
+      },
+      1000,
+    );
   } catch (e) {
-    throw new Error(`${(e as Error).message}: ${JSON.stringify({ lost: last?.lost, duplicated: last?.duplicated, stuck: last?.stuck }, null, 1)}`);
+    throw new Error(
+      `${(e as Error).message}: ${JSON.stringify({ lost: last?.lost, duplicated: last?.duplicated, stuck: last?.stuck }, null, 1)}`,
+    );
   }
 }

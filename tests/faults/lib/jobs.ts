@@ -40,7 +40,10 @@ export function faultJob(o: FaultJobOptions): string {
           timeout: { seconds: o.testTimeoutS ?? 300 },
           definitions: [
             {
-              repository: { metadata: { format: "Lava-Test Test Definition 1.0", name: "faults", description: "fault suite" }, run: { steps: o.steps } },
+              repository: {
+                metadata: { format: "Lava-Test Test Definition 1.0", name: "faults", description: "fault suite" },
+                run: { steps: o.steps },
+              },
               from: "inline",
               name: "faults",
               path: "inline/faults.yaml",
@@ -54,10 +57,17 @@ export function faultJob(o: FaultJobOptions): string {
 
 /** `n` test cases, one per `intervalS` seconds, each after a log line: a job that runs long enough to be hit. */
 export function tickSteps(n: number, intervalS = 1): string[] {
-  return [`for i in $(seq 1 ${n}); do echo "tick $i of ${n}"; lava-test-case tick-$i --result pass; sleep ${intervalS}; done`, "lava-test-case done --result pass"];
+  return [
+    `for i in $(seq 1 ${n}); do echo "tick $i of ${n}"; lava-test-case tick-$i --result pass; sleep ${intervalS}; done`,
+    "lava-test-case done --result pass",
+  ];
 }
 
 /** A short job: three cases. */
 export function quickSteps(): string[] {
-  return ["lava-test-case quick-pass --result pass", "lava-test-case quick-fail --shell false", "lava-test-case quick-measure --result pass --measurement 2.5 --units seconds"];
+  return [
+    "lava-test-case quick-pass --result pass",
+    "lava-test-case quick-fail --shell false",
+    "lava-test-case quick-measure --result pass --measurement 2.5 --units seconds",
+  ];
 }

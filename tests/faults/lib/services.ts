@@ -10,7 +10,6 @@ import path from "node:path";
 import { freePort } from "../../tools/free-port.ts";
 export { freePort };
 
-
 /** Resolves once 127.0.0.1:port accepts TCP connections. @throws Error after `timeoutMs` */
 export async function waitForPort(port: number, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -37,7 +36,15 @@ export interface ManagedServer {
   stop(): Promise<void>;
 }
 
-function managed(name: string, port: number, url: string, logFile: string, cmd: () => { bin: string; args: string[] }, ready: () => Promise<void>, stopSignal: NodeJS.Signals): ManagedServer {
+function managed(
+  name: string,
+  port: number,
+  url: string,
+  logFile: string,
+  cmd: () => { bin: string; args: string[] },
+  ready: () => Promise<void>,
+  stopSignal: NodeJS.Signals,
+): ManagedServer {
   let child: ChildProcess | null = null;
   const out = createWriteStream(logFile, { flags: "a" });
   const kill = async (signal: NodeJS.Signals = "SIGKILL") => {
@@ -80,7 +87,10 @@ export async function startPrivateRedis(dir: string): Promise<ManagedServer> {
     port,
     `redis://127.0.0.1:${port}`,
     path.join(dir, "redis.log"),
-    () => ({ bin: "redis-server", args: ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, "--protected-mode", "no"] }),
+    () => ({
+      bin: "redis-server",
+      args: ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, "--protected-mode", "no"],
+    }),
     () => waitForPort(port, 10_000, "redis-server"),
     "SIGTERM",
   );
@@ -97,7 +107,9 @@ function pgBin(name: string): string {
 
 /** Runs a command as the `postgres` user when we are root (initdb/postgres refuse root). */
 function asPostgres(bin: string, args: string[]): { bin: string; args: string[] } {
-  return process.getuid?.() === 0 ? { bin: "setpriv", args: ["--reuid=postgres", "--regid=postgres", "--init-groups", bin, ...args] } : { bin, args };
+  return process.getuid?.() === 0
+    ? { bin: "setpriv", args: ["--reuid=postgres", "--regid=postgres", "--init-groups", bin, ...args] }
+    : { bin, args };
 }
 
 /**
@@ -129,7 +141,20 @@ export async function startPrivatePostgres(dir: string): Promise<ManagedServer> 
     `postgresql://postgres@127.0.0.1:${port}/postgres`,
     path.join(dir, "postgres.log"),
     () =>
-      asPostgres(pgBin("postgres"), ["-D", data, "-p", String(port), "-k", dir, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "max_connections=200"]),
+      asPostgres(pgBin("postgres"), [
+        "-D",
+        data,
+        "-p",
+        String(port),
+        "-k",
+        dir,
+        "-c",
+        "listen_addresses=127.0.0.1",
+        "-c",
+        "fsync=off",
+        "-c",
+        "max_connections=200",
+      ]),
     async () => {
       await waitForPort(port, 30_000, "postgres");
       // accepting TCP is not accepting queries during recovery: wait for a real query

@@ -65,7 +65,9 @@ export async function runUsersCli(argv: string[], out: (line: string) => void): 
     case "add": {
       const [name] = need(rest, 1, "NAME");
       await addUser(d, { username: name!, password: values.password ?? null, superuser: values.superuser, groups: values.group });
-      return out(`user ${name} created${values.superuser ? " (superuser)" : ""}${values.group.length ? ` in ${values.group.join(", ")}` : ""}${values.password ? "" : " without a password (API tokens only)"}`);
+      return out(
+        `user ${name} created${values.superuser ? " (superuser)" : ""}${values.group.length ? ` in ${values.group.join(", ")}` : ""}${values.password ? "" : " without a password (API tokens only)"}`,
+      );
     }
     case "passwd": {
       const [name] = need(rest, 1, "NAME");
@@ -85,8 +87,10 @@ export async function runUsersCli(argv: string[], out: (line: string) => void): 
       return out(`user ${name} deleted`);
     }
     case "list": {
-      for (const u of await listUsers(d)) out(`user  ${u.username}${u.isSuperuser ? " [superuser]" : ""}  groups: ${u.groups.join(", ") || "-"}`);
-      for (const g of await listGroups(d)) out(`group ${g.name}  members: ${g.members.join(", ") || "-"}  labs: ${g.labs.join(", ") || "-"}`);
+      for (const u of await listUsers(d))
+        out(`user  ${u.username}${u.isSuperuser ? " [superuser]" : ""}  groups: ${u.groups.join(", ") || "-"}`);
+      for (const g of await listGroups(d))
+        out(`group ${g.name}  members: ${g.members.join(", ") || "-"}  labs: ${g.labs.join(", ") || "-"}`);
       return;
     }
     case "groups": {
@@ -151,7 +155,10 @@ async function seedAccounts(d: FrontendDb, file: string, out: (line: string) => 
     throw new AppError("INVALID_REQUEST", { message: `${file}: ${(e as Error).message}` });
   }
   const parsed = ZAccountSeed.safeParse(raw ?? {});
-  if (!parsed.success) throw new AppError("INVALID_REQUEST", { message: `${file}: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}` });
+  if (!parsed.success)
+    throw new AppError("INVALID_REQUEST", {
+      message: `${file}: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+    });
   const configPath = env().MAGMA_FRONTEND_CONFIG;
   if (configPath) {
     const { syncInstances } = await import("../server/services/sync-instances.ts");

@@ -17,7 +17,8 @@ export function Nav() {
   const path = usePathname();
   const trpc = useTRPC();
   const me = useQuery({ ...trpc.auth.me.queryOptions(), staleTime: 60_000 });
-  const active = (href: string) => (href === "/" ? path === "/" : path.startsWith(href) || (href === "/submit" && path.startsWith("/submissions")));
+  const active = (href: string) =>
+    href === "/" ? path === "/" : path.startsWith(href) || (href === "/submit" && path.startsWith("/submissions"));
   const links = me.data?.isSuperuser ? [...LINKS, { href: "/admin", label: "Admin" }] : LINKS;
   return (
     <header className="topbar">

@@ -80,8 +80,17 @@ function create(): FrontendMetrics {
       registers,
     }),
     callbacksIngested: new Counter({ name: "magma_frontend_callbacks_ingested_total", help: "Notify callbacks ingested", registers }),
-    testCasesIngested: new Counter({ name: "magma_frontend_test_cases_ingested_total", help: "Test cases inserted by callback ingest", registers }),
-    reconcileRepaired: new Counter({ name: "magma_frontend_reconcile_repaired_total", help: "Jobs repaired by reconciliation", labelNames: ["lab"], registers }),
+    testCasesIngested: new Counter({
+      name: "magma_frontend_test_cases_ingested_total",
+      help: "Test cases inserted by callback ingest",
+      registers,
+    }),
+    reconcileRepaired: new Counter({
+      name: "magma_frontend_reconcile_repaired_total",
+      help: "Jobs repaired by reconciliation",
+      labelNames: ["lab"],
+      registers,
+    }),
     submissionFailures: new Counter({
       name: "magma_frontend_submission_delivery_failures_total",
       help: "Submission deliveries to a lab that failed (rejected: final; retry: retried)",

@@ -1,5 +1,16 @@
 import { ZLabUsername } from "@magma/protocol";
-import { addToGroups, ensureGroup, listDeviceRecords, listUsersWithGroups, setGroupMembership, storeApiToken, upsertUser, type InstanceDb, type TDeviceRecord, type TUserWithGroups } from "@magma/db/instance";
+import {
+  addToGroups,
+  ensureGroup,
+  listDeviceRecords,
+  listUsersWithGroups,
+  setGroupMembership,
+  storeApiToken,
+  upsertUser,
+  type InstanceDb,
+  type TDeviceRecord,
+  type TUserWithGroups,
+} from "@magma/db/instance";
 
 /**
  * The admin CLI's services (cli.ts parses arguments and prints; these read and write through the
@@ -10,10 +21,20 @@ import { addToGroups, ensureGroup, listDeviceRecords, listUsersWithGroups, setGr
  * Stores API token `secret` for `username` (created as a plain user when missing).
  * @throws Error when the secret is shorter than 16 characters
  */
-export async function addApiToken(db: InstanceDb, username: string, opts: { secret: string; description: string; federation: boolean; secretKey: string | null }): Promise<void> {
+export async function addApiToken(
+  db: InstanceDb,
+  username: string,
+  opts: { secret: string; description: string; federation: boolean; secretKey: string | null },
+): Promise<void> {
   if (opts.secret.length < 16) throw new Error("--secret: a token secret needs at least 16 characters");
   const user = await upsertUser(db, username);
-  await storeApiToken(db, { userId: user.id, secret: opts.secret, description: opts.description, secretKey: opts.secretKey, federation: opts.federation });
+  await storeApiToken(db, {
+    userId: user.id,
+    secret: opts.secret,
+    description: opts.description,
+    secretKey: opts.secretKey,
+    federation: opts.federation,
+  });
 }
 
 /**

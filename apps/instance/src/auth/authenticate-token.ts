@@ -43,7 +43,10 @@ export async function actingUser(db: InstanceDb, owner: TokenOwner, name: string
   if (!ok.success) throw new AppError("INVALID_REQUEST", `${SUBMITTER_HEADER}: '${name.slice(0, 200)}' ${ok.error.issues[0]!.message}`);
   const user = await upsertUser(db, name);
   if (user.isSuperuser && !owner.user.isSuperuser) {
-    throw new AppError("FORBIDDEN", `Permission denied: ${SUBMITTER_HEADER} names superuser '${name}', but the token's user '${owner.user.username}' is not a superuser`);
+    throw new AppError(
+      "FORBIDDEN",
+      `Permission denied: ${SUBMITTER_HEADER} names superuser '${name}', but the token's user '${owner.user.username}' is not a superuser`,
+    );
   }
   return user;
 }
@@ -61,7 +64,8 @@ export async function authenticateToken(db: InstanceDb, headers: IncomingHttpHea
   const header = headers.authorization;
   const actFor = headers[SUBMITTER_HEADER];
   if (!header) {
-    if (actFor !== undefined) throw new AppError("UNAUTHENTICATED", `${SUBMITTER_HEADER} needs an 'Authorization: Token <secret>' with the federation capability.`);
+    if (actFor !== undefined)
+      throw new AppError("UNAUTHENTICATED", `${SUBMITTER_HEADER} needs an 'Authorization: Token <secret>' with the federation capability.`);
     return null;
   }
   const m = /^Token\s+(\S+)\s*$/i.exec(header);
@@ -69,7 +73,11 @@ export async function authenticateToken(db: InstanceDb, headers: IncomingHttpHea
   const owner = await tokenOwner(db, m[1]!);
   if (!owner) throw new AppError("UNAUTHENTICATED", "Invalid token.");
   if (actFor === undefined) return owner.user;
-  if (!owner.federation) throw new AppError("FORBIDDEN", `Permission denied: this token may not act for other users (${SUBMITTER_HEADER} needs a token with the federation capability).`);
+  if (!owner.federation)
+    throw new AppError(
+      "FORBIDDEN",
+      `Permission denied: this token may not act for other users (${SUBMITTER_HEADER} needs a token with the federation capability).`,
+    );
   if (Array.isArray(actFor)) throw new AppError("INVALID_REQUEST", `${SUBMITTER_HEADER}: send one user name, not ${actFor.length}`);
   return actingUser(db, owner, actFor);
 }

@@ -5,7 +5,19 @@ import { ZNotifyPayload, ZPingResponse } from "@magma/protocol";
 import { digestSecret } from "@magma/db/secrets";
 import { createTestDatabaseBefore } from "@magma/db/testing";
 import { startReceiver } from "../testing/receiver.ts";
-import { ADMIN_TOKEN, BOB_TOKEN, WORKER_TOKEN, api, jobCall, jobYaml, ping, startHarness, submit, waitUntil, type Harness } from "../testing/harness.ts";
+import {
+  ADMIN_TOKEN,
+  BOB_TOKEN,
+  WORKER_TOKEN,
+  api,
+  jobCall,
+  jobYaml,
+  ping,
+  startHarness,
+  submit,
+  waitUntil,
+  type Harness,
+} from "../testing/harness.ts";
 
 const run = promisify(execFile);
 const FEDERATION_TOKEN = "federation-token-0123456789abcdef";
@@ -24,7 +36,11 @@ afterAll(async () => {
 /** Plays the worker through one job; returns the job token the ping handed out. */
 async function runJob(definition: string, token = ADMIN_TOKEN): Promise<{ jobId: number; jobToken: string }> {
   const jobId = await submit(h, definition, token);
-  const { token: jobToken } = await waitUntil(async () => ZPingResponse.parse((await ping(h, { waitMs: 1000 })).json).start.find((s) => s.id === jobId), 5000, "job start");
+  const { token: jobToken } = await waitUntil(
+    async () => ZPingResponse.parse((await ping(h, { waitMs: 1000 })).json).start.find((s) => s.id === jobId),
+    5000,
+    "job start",
+  );
   expect((await jobCall(h, "POST", `${jobId}/`, jobToken, { state: "RUNNING" })).status).toBe(200);
   // the same token is handed out again by the next ping (derived, not stored)
   const again = ZPingResponse.parse((await ping(h)).json).running.find((r) => r.id === jobId);
@@ -42,10 +58,14 @@ describe("secrets at rest", () => {
   it("stores only digests: no live token in a pg_dump after jobs, callbacks and authenticated calls", async () => {
     const { jobId, jobToken } = await runJob(jobYaml({ name: "dump", extra: notifyYaml(rx.url, "admin") }));
     // both callbacks (Running frozen, Finished built at delivery) carried the secret
-    const cbs = await waitUntil(() => {
-      const r = rx.received.filter((x) => x.url.startsWith(`/cb/${jobId}/`));
-      return r.length === 2 ? r : null;
-    }, 15_000, "two notify callbacks");
+    const cbs = await waitUntil(
+      () => {
+        const r = rx.received.filter((x) => x.url.startsWith(`/cb/${jobId}/`));
+        return r.length === 2 ? r : null;
+      },
+      15_000,
+      "two notify callbacks",
+    );
     for (const c of cbs) {
       expect(c.headers["x-callback-token"]).toBe(ADMIN_TOKEN);
       expect(ZNotifyPayload.parse(JSON.parse(c.body)).token).toBe(ADMIN_TOKEN);
@@ -54,15 +74,27 @@ describe("secrets at rest", () => {
       expect(keys.indexOf("token")).toBe(keys.indexOf("metadata") + 1);
     }
     expect(cbs.map((c) => JSON.parse(c.body).state_string).sort()).toEqual(["Finished", "Running"]);
-    const fed = await waitUntil(() => {
-      const r = rx.received.filter((x) => x.url === "/federation/lab-a" && JSON.parse(x.body).id === jobId);
-      return r.length === 2 ? r : null;
-    }, 15_000, "two federation callbacks");
+    const fed = await waitUntil(
+      () => {
+        const r = rx.received.filter((x) => x.url === "/federation/lab-a" && JSON.parse(x.body).id === jobId);
+        return r.length === 2 ? r : null;
+      },
+      15_000,
+      "two federation callbacks",
+    );
     expect(fed.every((f) => f.headers["x-magma-token"] === FEDERATION_TOKEN)).toBe(true);
-    await waitUntil(() => h.db.callbackOutbox.count({ where: { jobId, state: "delivered" } }).then((n) => n === 4), 10_000, "all rows delivered");
+    await waitUntil(
+      () => h.db.callbackOutbox.count({ where: { jobId, state: "delivered" } }).then((n) => n === 4),
+      10_000,
+      "all rows delivered",
+    );
     // a pending row too (its receiver is not there), so the dump sees a row waiting with its token
     const pendingJob = await runJob(jobYaml({ name: "pending", extra: notifyYaml("http://127.0.0.1:9", "admin", "finished") }));
-    await waitUntil(() => h.db.callbackOutbox.findFirst({ where: { jobId: pendingJob.jobId, callbackIndex: 0, attempts: { gte: 1 } } }), 10_000, "a failed attempt");
+    await waitUntil(
+      () => h.db.callbackOutbox.findFirst({ where: { jobId: pendingJob.jobId, callbackIndex: 0, attempts: { gte: 1 } } }),
+      10_000,
+      "a failed attempt",
+    );
     expect((await api(h, "GET", "/api/v0.2/system/whoami/", { token: BOB_TOKEN })).status).toBe(200);
 
     const { stdout: dump } = await run("pg_dump", ["--data-only", "--inserts", h.testDb.url], { maxBuffer: 64 * 1024 * 1024 });
@@ -97,7 +129,11 @@ describe("secrets at rest", () => {
   it("refuses wrong worker and job tokens", async () => {
     expect((await ping(h, { token: "wrong-worker-token-0123456789" })).status).toBe(401);
     const jobId = await submit(h, jobYaml({ name: "wrong-token" }));
-    await waitUntil(async () => ZPingResponse.parse((await ping(h, { waitMs: 1000 })).json).start.find((s) => s.id === jobId), 5000, "job start");
+    await waitUntil(
+      async () => ZPingResponse.parse((await ping(h, { waitMs: 1000 })).json).start.find((s) => s.id === jobId),
+      5000,
+      "job start",
+    );
     expect((await jobCall(h, "POST", `${jobId}/`, "not-the-job-token-0123456789abcdef", { state: "RUNNING" })).status).toBe(401);
     await api(h, "POST", `/api/v0.2/jobs/${jobId}/cancel/`, { token: ADMIN_TOKEN });
   });
@@ -118,14 +154,22 @@ describe("migration hashed_secrets", () => {
                              (1, 'Finished', -1, 'http://x', 'POST', '{"x-magma-token": "old-fed-token"}', NULL, NULL, 'delivered')`);
       await db.applyTarget();
 
-      expect((await db.query(`SELECT secret_digest FROM api_tokens`))[0]).toEqual({ secret_digest: digestSecret("old-plaintext-token-0123456789") });
-      expect((await db.query(`SELECT token_digest FROM workers`))[0]).toEqual({ token_digest: digestSecret("old-worker-token-0123456789") });
-      expect((await db.query(`SELECT token_digest FROM test_jobs`))[0]).toEqual({ token_digest: digestSecret("old-job-token-0123456789abcdef") });
+      expect((await db.query(`SELECT secret_digest FROM api_tokens`))[0]).toEqual({
+        secret_digest: digestSecret("old-plaintext-token-0123456789"),
+      });
+      expect((await db.query(`SELECT token_digest FROM workers`))[0]).toEqual({
+        token_digest: digestSecret("old-worker-token-0123456789"),
+      });
+      expect((await db.query(`SELECT token_digest FROM test_jobs`))[0]).toEqual({
+        token_digest: digestSecret("old-job-token-0123456789abcdef"),
+      });
       expect(await db.query(`SELECT callback_index, token, token_id, body, headers FROM callback_outbox ORDER BY callback_index`)).toEqual([
         { callback_index: -1, token: null, token_id: null, body: null, headers: {} },
         { callback_index: 0, token: null, token_id: 1, body: null, headers: {} },
       ]);
-      const cols = await db.query(`SELECT table_name FROM information_schema.columns WHERE table_schema = 'public' AND column_name IN ('secret', 'token') AND table_name IN ('api_tokens', 'workers', 'test_jobs')`);
+      const cols = await db.query(
+        `SELECT table_name FROM information_schema.columns WHERE table_schema = 'public' AND column_name IN ('secret', 'token') AND table_name IN ('api_tokens', 'workers', 'test_jobs')`,
+      );
       expect(cols).toEqual([]);
       const { stdout: dump } = await run("pg_dump", ["--data-only", "--inserts", db.url]);
       expect(dump).not.toMatch(/old-(plaintext|worker|fed|job)-token/);

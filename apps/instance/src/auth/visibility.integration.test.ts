@@ -2,7 +2,19 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SUBMITTER_HEADER, ZFinishedJobsPage, ZNotifyPayload, ZPingResponse } from "@magma/protocol";
 import { readStream, type Frame } from "../testing/sse.ts";
 import { startReceiver } from "../testing/receiver.ts";
-import { ADMIN_TOKEN, BOB_TOKEN, WORKER_TOKEN, api, jobCall, jobYaml, ping, startHarness, submit, waitUntil, type Harness } from "../testing/harness.ts";
+import {
+  ADMIN_TOKEN,
+  BOB_TOKEN,
+  WORKER_TOKEN,
+  api,
+  jobCall,
+  jobYaml,
+  ping,
+  startHarness,
+  submit,
+  waitUntil,
+  type Harness,
+} from "../testing/harness.ts";
 
 const CAROL_TOKEN = "carol-token-0123456789abcdef";
 const DAVE_TOKEN = "dave-token-0123456789abcdefg";
@@ -29,9 +41,16 @@ let rx: Awaited<ReturnType<typeof startReceiver>>;
 const ids: Record<"public" | "personal" | "teamA" | "teamAB", number> = { public: 0, personal: 0, teamA: 0, teamAB: 0 };
 
 async function runToEnd(jobId: number): Promise<void> {
-  const { token } = await waitUntil(async () => ZPingResponse.parse((await ping(h, { waitMs: 1000 })).json).start.find((s) => s.id === jobId), 5000, `job ${jobId} start`);
+  const { token } = await waitUntil(
+    async () => ZPingResponse.parse((await ping(h, { waitMs: 1000 })).json).start.find((s) => s.id === jobId),
+    5000,
+    `job ${jobId} start`,
+  );
   await jobCall(h, "POST", `${jobId}/`, token, { state: "RUNNING" });
-  await jobCall(h, "POST", `${jobId}/logs/`, token, { index: 0, lines: [{ dt: "2026-12-01T10:00:00.000000", lvl: "results", msg: { case: "c1", definition: "0_t", result: "pass" } }] });
+  await jobCall(h, "POST", `${jobId}/logs/`, token, {
+    index: 0,
+    lines: [{ dt: "2026-12-01T10:00:00.000000", lvl: "results", msg: { case: "c1", definition: "0_t", result: "pass" } }],
+  });
   await jobCall(h, "POST", `${jobId}/`, token, { state: "FINISHED", result: "pass" });
 }
 
@@ -67,7 +86,11 @@ const SEES: Record<Who, (keyof typeof ids)[]> = {
 const rpc = async (method: string, params: string, token?: [string, string]) => {
   const headers: Record<string, string> = { "content-type": "text/xml" };
   if (token) headers["authorization"] = `Basic ${Buffer.from(`${token[0]}:${token[1]}`).toString("base64")}`;
-  const r = await fetch(`${h.baseUrl}/RPC2`, { method: "POST", headers, body: `<?xml version="1.0"?><methodCall><methodName>${method}</methodName><params>${params}</params></methodCall>` });
+  const r = await fetch(`${h.baseUrl}/RPC2`, {
+    method: "POST",
+    headers,
+    body: `<?xml version="1.0"?><methodCall><methodName>${method}</methodName><params>${params}</params></methodCall>`,
+  });
   return r.text();
 };
 
@@ -85,7 +108,17 @@ describe("job visibility on every instance surface (one policy: packages/db inst
       for (const [k, id] of Object.entries(ids)) {
         const visible = SEES[who].includes(k as keyof typeof ids);
         const expected = visible ? 200 : 404;
-        for (const path of [`jobs/${id}/`, `jobs/${id}/logs/`, `jobs/${id}/suites/`, `jobs/${id}/tests/`, `jobs/${id}/results/`, `jobs/${id}/csv/`, `jobs/${id}/yaml/`, `jobs/${id}/junit/`, `magma/jobs/${id}/federation/`]) {
+        for (const path of [
+          `jobs/${id}/`,
+          `jobs/${id}/logs/`,
+          `jobs/${id}/suites/`,
+          `jobs/${id}/tests/`,
+          `jobs/${id}/results/`,
+          `jobs/${id}/csv/`,
+          `jobs/${id}/yaml/`,
+          `jobs/${id}/junit/`,
+          `magma/jobs/${id}/federation/`,
+        ]) {
           expect((await api(h, "GET", `/api/v0.2/${path}`, { token })).status, `${who} GET ${path} (${k})`).toBe(expected);
         }
         if (who !== "anonymous") {
@@ -105,10 +138,17 @@ describe("job visibility on every instance surface (one policy: packages/db inst
   });
 
   it("the events stream: anonymous readers get public jobs only; members get their group jobs; a hidden job id never leaks", async () => {
-    const lastPublicDone = (f: Frame[]) => f.some((x) => x.event === "org.lavasoftware.testjob" && JSON.parse(x.frames[4]).job === ids.public && JSON.parse(x.frames[4]).state === "Finished");
+    const lastPublicDone = (f: Frame[]) =>
+      f.some(
+        (x) =>
+          x.event === "org.lavasoftware.testjob" &&
+          JSON.parse(x.frames[4]).job === ids.public &&
+          JSON.parse(x.frames[4]).state === "Finished",
+      );
     const jobsIn = (frames: Frame[]) => new Set(frames.map((f) => JSON.parse(f.frames[4]).job).filter((j) => typeof j === "number"));
     // every event is already stored, so one read holds them all; compare with what REST lists
-    const restIds = async (token?: string) => new Set(((await api(h, "GET", "/api/v0.2/jobs/?limit=100", { token })).json.results as { id: number }[]).map((j) => j.id));
+    const restIds = async (token?: string) =>
+      new Set(((await api(h, "GET", "/api/v0.2/jobs/?limit=100", { token })).json.results as { id: number }[]).map((j) => j.id));
     const anon = await readStream(`${h.baseUrl}/api/v0.2/events/`, lastPublicDone);
     expect(jobsIn(anon)).toEqual(new Set([ids.public]));
     expect(jobsIn(anon)).toEqual(await restIds());
@@ -116,11 +156,15 @@ describe("job visibility on every instance surface (one policy: packages/db inst
     expect(jobsIn(carol)).toEqual(await restIds(CAROL_TOKEN));
     expect(jobsIn(carol).has(ids.teamA) && !jobsIn(carol).has(ids.teamAB) && !jobsIn(carol).has(ids.personal)).toBe(true);
     // device events are still there (without the hidden job's id)
-    expect(anon.filter((f) => f.event === "org.lavasoftware.device").length).toBe(carol.filter((f) => f.event === "org.lavasoftware.device").length);
+    expect(anon.filter((f) => f.event === "org.lavasoftware.device").length).toBe(
+      carol.filter((f) => f.event === "org.lavasoftware.device").length,
+    );
     const admin = await readStream(`${h.baseUrl}/api/v0.2/events/`, lastPublicDone, { authorization: `Token ${ADMIN_TOKEN}` });
     expect(jobsIn(admin)).toEqual(await restIds(ADMIN_TOKEN));
     for (const id of Object.values(ids)) expect(jobsIn(admin).has(id)).toBe(true);
-    expect((await fetch(`${h.baseUrl}/api/v0.2/events/`, { headers: { authorization: "Token not-a-valid-token-0123456789" } })).status).toBe(401);
+    expect(
+      (await fetch(`${h.baseUrl}/api/v0.2/events/`, { headers: { authorization: "Token not-a-valid-token-0123456789" } })).status,
+    ).toBe(401);
   });
 });
 
@@ -129,7 +173,14 @@ describe("visibility and submitter travel with the federation data", () => {
 
   it("the federation callback (a real POST to a real receiver) carries magma.visibility and submitter_username", async () => {
     for (const [k, id] of Object.entries(ids)) {
-      const got = await waitUntil(() => rx.received.find((r) => r.url === "/federation/lab-a" && JSON.parse(r.body).id === id && JSON.parse(r.body).state_string === "Finished"), 10_000, `callback of ${k}`);
+      const got = await waitUntil(
+        () =>
+          rx.received.find(
+            (r) => r.url === "/federation/lab-a" && JSON.parse(r.body).id === id && JSON.parse(r.body).state_string === "Finished",
+          ),
+        10_000,
+        `callback of ${k}`,
+      );
       const p = ZNotifyPayload.parse(JSON.parse(got.body));
       expect(p.magma?.visibility, k).toEqual(WIRE[k as keyof typeof WIRE]);
       expect(p.submitter_username).toBe("bob");
@@ -148,16 +199,24 @@ describe("visibility and submitter travel with the federation data", () => {
   });
 
   it("old receivers still parse: the new fields are optional", () => {
-    expect(ZFinishedJobsPage.parse({ results: [{ id: 1, end_time: "2026-12-01T10:00:00.000000Z", health: "Complete", test_case_count: 0, log_line_count: 0 }], next: null }).results[0]!.visibility).toBeUndefined();
+    expect(
+      ZFinishedJobsPage.parse({
+        results: [{ id: 1, end_time: "2026-12-01T10:00:00.000000Z", health: "Complete", test_case_count: 0, log_line_count: 0 }],
+        next: null,
+      }).results[0]!.visibility,
+    ).toBeUndefined();
   });
 });
 
 describe(`acting for a named user (${SUBMITTER_HEADER})`, () => {
-  const asUser = (token: string | undefined, name: string, method: string, path: string, body?: unknown) => api(h, method, path, { token, body, headers: { [SUBMITTER_HEADER]: name } });
+  const asUser = (token: string | undefined, name: string, method: string, path: string, body?: unknown) =>
+    api(h, method, path, { token, body, headers: { [SUBMITTER_HEADER]: name } });
 
   it("a federation token submits as alice: alice is created (not a superuser) and recorded as the submitter", async () => {
     expect(await h.db.user.findUnique({ where: { username: "alice" } })).toBeNull();
-    const r = await asUser(ADMIN_TOKEN, "alice", "POST", "/api/v0.2/jobs/", { definition: jobYaml({ name: "by-alice", visibility: "personal" }) });
+    const r = await asUser(ADMIN_TOKEN, "alice", "POST", "/api/v0.2/jobs/", {
+      definition: jobYaml({ name: "by-alice", visibility: "personal" }),
+    });
     expect(r.status).toBe(201);
     const id = r.json.job_ids[0] as number;
     expect(await h.db.user.findUniqueOrThrow({ where: { username: "alice" } })).toMatchObject({ isSuperuser: false });

@@ -1,7 +1,16 @@
 import { parse as parseYaml, stringify } from "yaml";
 import { ZDeviceDictionaryOverrides } from "@magma/protocol";
 import type { TDeviceHealth } from "@magma/protocol";
-import { ensureTag, findDeviceDetail, findWorkerDetail, listDeviceDetails, setDeviceTags, updateDeviceFields, type InstanceDb, type TDeviceDetail } from "@magma/db/instance";
+import {
+  ensureTag,
+  findDeviceDetail,
+  findWorkerDetail,
+  listDeviceDetails,
+  setDeviceTags,
+  updateDeviceFields,
+  type InstanceDb,
+  type TDeviceDetail,
+} from "@magma/db/instance";
 import { AppError } from "../app-error.ts";
 import type { InstanceContext } from "../context.ts";
 import { renderDeviceDictionary } from "./render-device-dictionary.ts";
@@ -25,7 +34,13 @@ export async function getDevice(db: InstanceDb, hostname: string): Promise<TDevi
  */
 export async function getDeviceDictionaryText(db: InstanceDb, hostname: string, render: boolean): Promise<string> {
   const d = await getDevice(db, hostname);
-  if (render) return renderDeviceDictionary({ hostname: d.hostname, deviceType: d.deviceType, defaults: d.deviceTypeDictionary, overrides: d.dictionary });
+  if (render)
+    return renderDeviceDictionary({
+      hostname: d.hostname,
+      deviceType: d.deviceType,
+      defaults: d.deviceTypeDictionary,
+      overrides: d.dictionary,
+    });
   const own = d.dictionary;
   return Object.keys(own).length ? stringify(own, { lineWidth: 0, sortMapEntries: true }) : "";
 }
@@ -38,7 +53,10 @@ export async function getDeviceDictionaryText(db: InstanceDb, hostname: string, 
  */
 export function parseDictionaryYaml(text: string, what: string): Record<string, unknown> {
   if (/\{%|\{\{/.test(text)) {
-    throw new AppError("INVALID_REQUEST", `${what}: jinja2 templates are not supported by Magma; send the dictionary as a YAML mapping (e.g. "qemu: {memory_mb: 512}")`);
+    throw new AppError(
+      "INVALID_REQUEST",
+      `${what}: jinja2 templates are not supported by Magma; send the dictionary as a YAML mapping (e.g. "qemu: {memory_mb: 512}")`,
+    );
   }
   let v: unknown;
   try {
@@ -49,7 +67,11 @@ export function parseDictionaryYaml(text: string, what: string): Record<string, 
   if (v === null || v === undefined) v = {};
   if (typeof v !== "object" || Array.isArray(v)) throw new AppError("INVALID_REQUEST", `${what}: expected a YAML mapping`);
   const r = ZDeviceDictionaryOverrides.safeParse(v);
-  if (!r.success) throw new AppError("INVALID_REQUEST", `${what}: ${r.error.issues.map((i) => `${i.path.join(".") || "dictionary"}: ${i.message}`).join("; ")}`);
+  if (!r.success)
+    throw new AppError(
+      "INVALID_REQUEST",
+      `${what}: ${r.error.issues.map((i) => `${i.path.join(".") || "dictionary"}: ${i.message}`).join("; ")}`,
+    );
   return v as Record<string, unknown>;
 }
 
@@ -65,7 +87,11 @@ export async function addDeviceTag(ctx: InstanceContext, hostname: string, tag: 
 export async function deleteDeviceTag(ctx: InstanceContext, hostname: string, tag: string): Promise<void> {
   const d = await getDevice(ctx.db, hostname);
   if (!d.tags.includes(tag)) throw new AppError("NOT_FOUND", `Tag '${tag}' was not found on device '${hostname}'.`);
-  await setDeviceTags(ctx.db, hostname, d.tags.filter((t) => t !== tag));
+  await setDeviceTags(
+    ctx.db,
+    hostname,
+    d.tags.filter((t) => t !== tag),
+  );
 }
 
 export interface UpdateDeviceOptions {
@@ -88,7 +114,11 @@ export async function updateDevice(ctx: InstanceContext, hostname: string, o: Up
     if (!w) throw new AppError("NOT_FOUND", `Worker '${o.workerHostname}' was not found.`);
     workerId = w.id;
   }
-  await updateDeviceFields(ctx.db, d.id, { ...(o.health ? { health: o.health } : {}), ...(o.description != null ? { description: o.description } : {}), ...(workerId ? { workerId } : {}) });
+  await updateDeviceFields(ctx.db, d.id, {
+    ...(o.health ? { health: o.health } : {}),
+    ...(o.description != null ? { description: o.description } : {}),
+    ...(workerId ? { workerId } : {}),
+  });
   ctx.logger.info({ deviceHostname: hostname, ...o }, "device updated");
   ctx.scheduler?.trigger();
 }

@@ -7,7 +7,19 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { ZDeviceDictionary, ZJobBundle, ZPingResponse } from "@magma/protocol";
-import { ADMIN_TOKEN, BOB_TOKEN, WORKER_TOKEN, api, jobCall, jobYaml, ping, startHarness, submit, waitUntil, type Harness } from "../testing/harness.ts";
+import {
+  ADMIN_TOKEN,
+  BOB_TOKEN,
+  WORKER_TOKEN,
+  api,
+  jobCall,
+  jobYaml,
+  ping,
+  startHarness,
+  submit,
+  waitUntil,
+  type Harness,
+} from "../testing/harness.ts";
 import { schedule } from "../scheduler/scheduler.ts";
 import { checkWorkers } from "../scheduler/check-workers.ts";
 
@@ -50,17 +62,26 @@ afterAll(async () => {
 
 /** Plays the worker: takes the next started job on bbb-01 and finishes it with `result`. */
 async function runNext(result: "pass" | "fail" = "pass", errorType?: string): Promise<{ id: number; healthCheck: boolean }> {
-  const answer = await waitUntil(async () => {
-    const a = ZPingResponse.parse((await ping(h, { waitMs: 500 })).json);
-    return a.start[0] ?? null;
-  }, 5000, "a started job");
+  const answer = await waitUntil(
+    async () => {
+      const a = ZPingResponse.parse((await ping(h, { waitMs: 500 })).json);
+      return a.start[0] ?? null;
+    },
+    5000,
+    "a started job",
+  );
   const job = await h.db.testJob.findUniqueOrThrow({ where: { id: answer.id } });
   await jobCall(h, "POST", `${answer.id}/`, answer.token, { state: "RUNNING" });
-  await jobCall(h, "POST", `${answer.id}/`, answer.token, { state: "FINISHED", result, ...(errorType ? { error_type: errorType, errors: "boom" } : {}) });
+  await jobCall(h, "POST", `${answer.id}/`, answer.token, {
+    state: "FINISHED",
+    result,
+    ...(errorType ? { error_type: errorType, errors: "boom" } : {}),
+  });
   return { id: answer.id, healthCheck: job.healthCheck };
 }
 const health = async () => (await h.db.device.findUniqueOrThrow({ where: { hostname: "bbb-01" } })).health;
-const setHealth = (value: string, token = ADMIN_TOKEN) => api(h, "POST", "/api/v0.2/devices/bbb-01/set_health/", { token, body: { health: value, reason: "test" } });
+const setHealth = (value: string, token = ADMIN_TOKEN) =>
+  api(h, "POST", "/api/v0.2/devices/bbb-01/set_health/", { token, body: { health: value, reason: "test" } });
 const bbbJob = (name: string) => jobYaml({ name, deviceType: "beaglebone-black" });
 
 describe("device dictionary REST", () => {
@@ -69,25 +90,46 @@ describe("device dictionary REST", () => {
     expect(got.status).toBe(200);
     expect(got.json.dictionary).toEqual({ connection_command: "telnet 127.0.0.1 7001" });
     expect(got.json.device_type_defaults.bootloader_prompt).toBe("=> ");
-    const dict = { connection_command: "telnet 127.0.0.1 7002", power_on_command: "pdu on 7", hard_reset_command: ["pdu off 7", "pdu on 7"], boot_commands: { ramdisk: ["{BOOTX}"] } };
+    const dict = {
+      connection_command: "telnet 127.0.0.1 7002",
+      power_on_command: "pdu on 7",
+      hard_reset_command: ["pdu off 7", "pdu on 7"],
+      boot_commands: { ramdisk: ["{BOOTX}"] },
+    };
     const put = await api(h, "PUT", "/api/v0.2/devices/bbb-01/dictionary/", { token: ADMIN_TOKEN, body: { dictionary: dict } });
     expect(put.status).toBe(200);
     const rendered = ZDeviceDictionary.parse(parse(put.json.rendered));
     // device keys win, type defaults fill the rest (deep merge; a device list replaces the type's)
-    expect(rendered).toMatchObject({ hostname: "bbb-01", device_type: "beaglebone-black", connection_command: "telnet 127.0.0.1 7002", bootloader_prompt: "=> ", power_command_timeout_seconds: 20, boot_commands: { ramdisk: ["{BOOTX}"] } });
+    expect(rendered).toMatchObject({
+      hostname: "bbb-01",
+      device_type: "beaglebone-black",
+      connection_command: "telnet 127.0.0.1 7002",
+      bootloader_prompt: "=> ",
+      power_command_timeout_seconds: 20,
+      boot_commands: { ramdisk: ["{BOOTX}"] },
+    });
     // YAML text, as lavacli sends
-    const yaml = await api(h, "PUT", "/api/v0.2/devices/bbb-01/dictionary/", { token: ADMIN_TOKEN, body: "connection_command: telnet 127.0.0.1 7001\nserial: {path: /dev/ttyUSB0}\n", headers: { "content-type": "application/yaml" } });
+    const yaml = await api(h, "PUT", "/api/v0.2/devices/bbb-01/dictionary/", {
+      token: ADMIN_TOKEN,
+      body: "connection_command: telnet 127.0.0.1 7001\nserial: {path: /dev/ttyUSB0}\n",
+      headers: { "content-type": "application/yaml" },
+    });
     expect(yaml.status).toBe(200);
     expect(yaml.json.dictionary).toEqual({ connection_command: "telnet 127.0.0.1 7001", serial: { path: "/dev/ttyUSB0" } });
     expect(ZDeviceDictionary.parse(parse(yaml.json.rendered)).serial).toEqual({ path: "/dev/ttyUSB0", baud: 115200 });
   });
 
   it("refuses bad keys (naming them), non-admins and unknown devices", async () => {
-    const bad = await api(h, "PUT", "/api/v0.2/devices/bbb-01/dictionary/", { token: ADMIN_TOKEN, body: { dictionary: { power_on_command: 7, serial: { baud: 9600 } } } });
+    const bad = await api(h, "PUT", "/api/v0.2/devices/bbb-01/dictionary/", {
+      token: ADMIN_TOKEN,
+      body: { dictionary: { power_on_command: 7, serial: { baud: 9600 } } },
+    });
     expect(bad.status).toBe(400);
     expect(bad.json.message).toContain("dictionary.power_on_command");
     expect(bad.json.message).toContain("dictionary.serial.path");
-    expect((await api(h, "PUT", "/api/v0.2/devices/bbb-01/dictionary/", { token: ADMIN_TOKEN, body: { dictionary: { hostname: "x" } } })).status).toBe(400);
+    expect(
+      (await api(h, "PUT", "/api/v0.2/devices/bbb-01/dictionary/", { token: ADMIN_TOKEN, body: { dictionary: { hostname: "x" } } })).status,
+    ).toBe(400);
     expect((await api(h, "PUT", "/api/v0.2/devices/bbb-01/dictionary/", { token: BOB_TOKEN, body: { dictionary: {} } })).status).toBe(403);
     expect((await api(h, "GET", "/api/v0.2/devices/bbb-01/dictionary/", {})).status).toBe(401);
     expect((await api(h, "GET", "/api/v0.2/devices/nope/dictionary/", { token: ADMIN_TOKEN })).status).toBe(404);
@@ -99,9 +141,16 @@ describe("device dictionary REST", () => {
 describe("device health and health checks", () => {
   it("runs the health check first on an Unknown device; the rendered dictionary reaches the worker", async () => {
     const user = await submit(h, bbbJob("user-1"));
-    const hc = await waitUntil(async () => ZPingResponse.parse((await ping(h, { waitMs: 500 })).json).start[0] ?? null, 5000, "health check");
+    const hc = await waitUntil(
+      async () => ZPingResponse.parse((await ping(h, { waitMs: 500 })).json).start[0] ?? null,
+      5000,
+      "health check",
+    );
     const bundle = ZJobBundle.parse((await jobCall(h, "GET", `${hc.id}/`, hc.token)).json);
-    expect(ZDeviceDictionary.parse(parse(bundle.device))).toMatchObject({ connection_command: "telnet 127.0.0.1 7001", interrupt_prompt: "Hit any key to stop autoboot" });
+    expect(ZDeviceDictionary.parse(parse(bundle.device))).toMatchObject({
+      connection_command: "telnet 127.0.0.1 7001",
+      interrupt_prompt: "Hit any key to stop autoboot",
+    });
     await jobCall(h, "POST", `${hc.id}/`, hc.token, { state: "RUNNING" });
     await jobCall(h, "POST", `${hc.id}/`, hc.token, { state: "FINISHED", result: "pass" });
     expect((await h.db.testJob.findUniqueOrThrow({ where: { id: hc.id } })).healthCheck).toBe(true);

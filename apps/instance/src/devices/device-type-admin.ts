@@ -1,10 +1,15 @@
 import { stringify } from "yaml";
-import { findDeviceTypeDetail, listDeviceTypeDetails, updateDeviceTypeFields, type InstanceDb, type TDeviceTypeDetail } from "@magma/db/instance";
+import {
+  findDeviceTypeDetail,
+  listDeviceTypeDetails,
+  updateDeviceTypeFields,
+  type InstanceDb,
+  type TDeviceTypeDetail,
+} from "@magma/db/instance";
 import { AppError } from "../app-error.ts";
 import type { InstanceContext } from "../context.ts";
 import { validateDefinition } from "../jobs/submit-job.ts";
 import { parseDictionaryYaml } from "./device-admin.ts";
-
 
 /** Device types by name; hidden ones (`display` false) only when `showAll` (LAVA `device_types.list`). */
 export async function listDeviceTypesWithDevices(db: InstanceDb, showAll: boolean): Promise<TDeviceTypeDetail[]> {

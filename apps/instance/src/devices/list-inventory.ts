@@ -56,7 +56,14 @@ export async function getOverview(db: InstanceDb, name: string): Promise<TInstan
     name,
     version: INSTANCE_VERSION,
     workers: workers.map((w) => ({ hostname: w.hostname, state: w.state, health: w.health, last_ping: w.last_ping })),
-    devices: devices.map((d) => ({ hostname: d.hostname, device_type: d.device_type, state: d.state, health: d.health, worker_host: d.worker_host, current_job: d.current_job })),
+    devices: devices.map((d) => ({
+      hostname: d.hostname,
+      device_type: d.device_type,
+      state: d.state,
+      health: d.health,
+      worker_host: d.worker_host,
+      current_job: d.current_job,
+    })),
     device_types: types.map((t) => t.name),
     queue: { submitted: counts["Submitted"] ?? 0, scheduled: counts["Scheduled"] ?? 0, running: counts["Running"] ?? 0 },
   };

@@ -17,6 +17,9 @@ export function deepMerge(base: unknown, over: unknown): unknown {
  * @returns the YAML text of the job bundle's `device` string
  */
 export function renderDeviceDictionary(opts: { hostname: string; deviceType: string; defaults: unknown; overrides: unknown }): string {
-  const merged = deepMerge(isPlainObject(opts.defaults) ? opts.defaults : {}, isPlainObject(opts.overrides) ? opts.overrides : {}) as Record<string, unknown>;
+  const merged = deepMerge(
+    isPlainObject(opts.defaults) ? opts.defaults : {},
+    isPlainObject(opts.overrides) ? opts.overrides : {},
+  ) as Record<string, unknown>;
   return stringify({ ...merged, hostname: opts.hostname, device_type: opts.deviceType }, { lineWidth: 0 });
 }

@@ -31,33 +31,61 @@ export interface SetDeviceDictionaryOptions {
  * @throws AppError FORBIDDEN (not a superuser), NOT_FOUND (unknown device), INVALID_REQUEST naming
  *   each bad key (`dictionary.power_on_command: …`), a YAML syntax error or a jinja2 template
  */
-export async function setDeviceDictionary({ db, logger, user, hostname, dictionary }: SetDeviceDictionaryOptions): Promise<TDeviceDictionaryResponse> {
-  if (!canAdminister(user)) throw new AppError("FORBIDDEN", `Permission denied: user '${user.username}' cannot change device '${hostname}'`);
+export async function setDeviceDictionary({
+  db,
+  logger,
+  user,
+  hostname,
+  dictionary,
+}: SetDeviceDictionaryOptions): Promise<TDeviceDictionaryResponse> {
+  if (!canAdminister(user))
+    throw new AppError("FORBIDDEN", `Permission denied: user '${user.username}' cannot change device '${hostname}'`);
   let raw: unknown = dictionary;
   if (typeof dictionary === "string") {
     if (/\{%|\{\{/.test(dictionary)) {
       // LAVA device dictionaries are jinja2 templates; Magma's are the rendered YAML mapping itself
-      throw new AppError("INVALID_REQUEST", `Invalid device dictionary for '${hostname}': jinja2 templates are not supported by Magma; send the dictionary as a YAML mapping (e.g. "qemu: {memory_mb: 512}")`);
+      throw new AppError(
+        "INVALID_REQUEST",
+        `Invalid device dictionary for '${hostname}': jinja2 templates are not supported by Magma; send the dictionary as a YAML mapping (e.g. "qemu: {memory_mb: 512}")`,
+      );
     }
     try {
       raw = parse(dictionary) ?? {};
     } catch (e) {
-      throw new AppError("INVALID_REQUEST", `Invalid device dictionary for '${hostname}': not valid YAML: ${(e as Error).message.split("\n")[0]}`);
+      throw new AppError(
+        "INVALID_REQUEST",
+        `Invalid device dictionary for '${hostname}': not valid YAML: ${(e as Error).message.split("\n")[0]}`,
+      );
     }
   }
-  if (!raw || typeof raw !== "object" || Array.isArray(raw)) throw new AppError("INVALID_REQUEST", `Invalid device dictionary for '${hostname}': expected a mapping`);
+  if (!raw || typeof raw !== "object" || Array.isArray(raw))
+    throw new AppError("INVALID_REQUEST", `Invalid device dictionary for '${hostname}': expected a mapping`);
   const keys = raw as Record<string, unknown>;
   for (const k of ["hostname", "device_type"]) {
-    if (k in keys) throw new AppError("INVALID_REQUEST", `Invalid device dictionary for '${hostname}': dictionary.${k} is set by the instance and may not be given`);
+    if (k in keys)
+      throw new AppError(
+        "INVALID_REQUEST",
+        `Invalid device dictionary for '${hostname}': dictionary.${k} is set by the instance and may not be given`,
+      );
   }
-  const describe = (issues: { path: PropertyKey[]; message: string }[]) => issues.map((i) => `dictionary.${i.path.map(String).join(".")}: ${i.message}`).join("; ");
+  const describe = (issues: { path: PropertyKey[]; message: string }[]) =>
+    issues.map((i) => `dictionary.${i.path.map(String).join(".")}: ${i.message}`).join("; ");
   const own = ZDeviceDictionaryOverrides.safeParse(keys);
   if (!own.success) throw new AppError("INVALID_REQUEST", `Invalid device dictionary for '${hostname}': ${describe(own.error.issues)}`);
   const device = await findDeviceDetail(db, hostname);
   if (!device) throw new AppError("NOT_FOUND", `Device '${hostname}' not found`);
-  const rendered = renderDeviceDictionary({ hostname, deviceType: device.deviceType, defaults: device.deviceTypeDictionary, overrides: keys });
+  const rendered = renderDeviceDictionary({
+    hostname,
+    deviceType: device.deviceType,
+    defaults: device.deviceTypeDictionary,
+    overrides: keys,
+  });
   const merged = ZDeviceDictionary.safeParse(parse(rendered));
-  if (!merged.success) throw new AppError("INVALID_REQUEST", `Invalid device dictionary for '${hostname}' once merged with device type '${device.deviceType}': ${describe(merged.error.issues)}`);
+  if (!merged.success)
+    throw new AppError(
+      "INVALID_REQUEST",
+      `Invalid device dictionary for '${hostname}' once merged with device type '${device.deviceType}': ${describe(merged.error.issues)}`,
+    );
   await setDeviceDictionaryKeys(db, device.id, keys);
   logger.info({ device: hostname, by: user.username, keys: Object.keys(keys) }, "device dictionary set");
   return getDeviceDictionary(db, hostname);

@@ -31,7 +31,8 @@ export interface SetDeviceHealthResult {
  * @throws AppError FORBIDDEN (not a superuser), NOT_FOUND (unknown device)
  */
 export async function setDeviceHealth({ ctx, user, hostname, health, reason }: SetDeviceHealthOptions): Promise<SetDeviceHealthResult> {
-  if (!canAdminister(user)) throw new AppError("FORBIDDEN", `Permission denied: user '${user.username}' cannot change the health of device '${hostname}'`);
+  if (!canAdminister(user))
+    throw new AppError("FORBIDDEN", `Permission denied: user '${user.username}' cannot change the health of device '${hostname}'`);
   const previous = await setDeviceHealthLocked(ctx.db, hostname, health);
   if (previous === null) throw new AppError("NOT_FOUND", `Device '${hostname}' not found`);
   const changed = previous !== health;

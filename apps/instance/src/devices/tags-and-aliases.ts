@@ -1,4 +1,16 @@
-import { createAlias, createTag, deleteAliasByName, deleteTagEverywhere, deviceHostnamesWithTag, findAlias, findDeviceTypeDetail, findTag, listAliasNames, listTagRecords, type InstanceDb } from "@magma/db/instance";
+import {
+  createAlias,
+  createTag,
+  deleteAliasByName,
+  deleteTagEverywhere,
+  deviceHostnamesWithTag,
+  findAlias,
+  findDeviceTypeDetail,
+  findTag,
+  listAliasNames,
+  listTagRecords,
+  type InstanceDb,
+} from "@magma/db/instance";
 import { AppError } from "../app-error.ts";
 
 /** The tag catalogue by name (LAVA `tags.list`). */

@@ -30,7 +30,11 @@ export async function streamEvents(ctx: InstanceContext, opts: EventStreamOption
     const batch = await readEvents(ctx.db, cursor);
     if (batch.length) {
       idleMs = 0;
-      const shown = await visibleEvents(ctx.db, batch.filter((e) => !opts.topics || opts.topics.has(e.topic)), opts.user);
+      const shown = await visibleEvents(
+        ctx.db,
+        batch.filter((e) => !opts.topics || opts.topics.has(e.topic)),
+        opts.user,
+      );
       sink.send(shown.map((e) => ({ id: e.id, event: e.topic, data: JSON.stringify(toLavaFrames(e, ctx.config.name)) })));
       cursor = batch[batch.length - 1]!.id;
       continue;

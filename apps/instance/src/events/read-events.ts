@@ -6,6 +6,7 @@ import type { TStoredEvent } from "@magma/db/instance";
  * username the job's submitter for testjob events and `lavaserver` otherwise, as LAVA.
  */
 export function toLavaFrames(e: TStoredEvent, instanceName: string): [string, string, string, string, string] {
-  const user = e.topic === "org.lavasoftware.testjob" && typeof e.data["submitter"] === "string" ? (e.data["submitter"] as string) : "lavaserver";
+  const user =
+    e.topic === "org.lavasoftware.testjob" && typeof e.data["submitter"] === "string" ? (e.data["submitter"] as string) : "lavaserver";
   return [e.topic, `${instanceName}-${e.id}`, `${e.createdAt.toISOString().slice(0, 23)}000`, user, JSON.stringify(e.data)];
 }

@@ -19,7 +19,12 @@ export const EXPORT_FORMATS = {
 export type TExportFormat = keyof typeof EXPORT_FORMATS;
 
 /** Every test case of the job as CSV, YAML (LAVA's export_testcase list) or JUnit XML (stamped with the job's end time). */
-export async function exportJobResults(db: InstanceDb, user: TInstanceViewer | null, jobId: number, format: TExportFormat): Promise<string> {
+export async function exportJobResults(
+  db: InstanceDb,
+  user: TInstanceViewer | null,
+  jobId: number,
+  format: TExportFormat,
+): Promise<string> {
   const job = await getVisibleJob(db, jobId, user);
   if (format === "junit") return jobToJunit(db, jobId, job.endTime);
   const rows = await listCasesForExport(db, { jobId });
@@ -41,14 +46,21 @@ export interface CaseExportQuery {
  * the named case's), in LAVA's export order.
  * @throws JobNotFound; AppError NOT_FOUND naming the missing suite or case
  */
-export async function exportCases(db: InstanceDb, user: TInstanceViewer | null, jobId: number, q: CaseExportQuery, format: "yaml" | "csv"): Promise<string> {
+export async function exportCases(
+  db: InstanceDb,
+  user: TInstanceViewer | null,
+  jobId: number,
+  q: CaseExportQuery,
+  format: "yaml" | "csv",
+): Promise<string> {
   await getVisibleJob(db, jobId, user);
   if (q.suite !== undefined && q.caseName === undefined) {
     const suites = await listSuiteNames(db, jobId);
     if (!suites.some((s) => s.name === q.suite)) throw new AppError("NOT_FOUND", `Suite '${q.suite}' was not found in job ${jobId}.`);
   }
   const rows = await listCasesForExport(db, { jobId, ...q });
-  if (q.caseName !== undefined && !rows.length) throw new AppError("NOT_FOUND", `Test case '${q.caseName}' was not found in suite '${q.suite}' of job ${jobId}.`);
+  if (q.caseName !== undefined && !rows.length)
+    throw new AppError("NOT_FOUND", `Test case '${q.caseName}' was not found in suite '${q.suite}' of job ${jobId}.`);
   return format === "yaml" ? casesToYaml(rows) : casesToCsv(rows);
 }
 

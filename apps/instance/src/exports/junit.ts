@@ -36,13 +36,22 @@ export async function jobToJunit(db: InstanceDb, jobId: number, endTime: Date | 
     failures += f;
     total += list.length;
     totalTime += t;
-    body.push(`\t<testsuite disabled="0" errors="0" failures="${f}" name="${attr(name)}" skipped="${s}" tests="${list.length}" time="${t}" timestamp="${stamp}">`);
+    body.push(
+      `\t<testsuite disabled="0" errors="0" failures="${f}" name="${attr(name)}" skipped="${s}" tests="${list.length}" time="${t}" timestamp="${stamp}">`,
+    );
     for (const c of list) {
       const d = durationSeconds(c.metadata);
       const head = `\t\t<testcase name="${attr(c.name)}"${d ? ` time="${d.toFixed(6)}"` : ""} timestamp="${pyIso(c.logged)}" classname="${attr(name)}"`;
       if (c.result === "fail") {
-        const lines = c.startLogLine !== null && c.endLogLine !== null ? await readLogLines(db, jobId, c.startLogLine, Math.max(c.endLogLine, c.startLogLine + 1)) : [];
-        body.push(`${head}>`, `\t\t\t<failure type="failure" message="failed">${text(lines.map((l) => formatLogLine(l) + "\n").join(""))}</failure>`, `\t\t</testcase>`);
+        const lines =
+          c.startLogLine !== null && c.endLogLine !== null
+            ? await readLogLines(db, jobId, c.startLogLine, Math.max(c.endLogLine, c.startLogLine + 1))
+            : [];
+        body.push(
+          `${head}>`,
+          `\t\t\t<failure type="failure" message="failed">${text(lines.map((l) => formatLogLine(l) + "\n").join(""))}</failure>`,
+          `\t\t</testcase>`,
+        );
       } else if (c.result === "skip") {
         body.push(`${head}>`, `\t\t\t<skipped type="skipped" message="skipped"/>`, `\t\t</testcase>`);
       } else {
@@ -51,5 +60,11 @@ export async function jobToJunit(db: InstanceDb, jobId: number, endTime: Date | 
     }
     body.push("\t</testsuite>");
   }
-  return [`<?xml version="1.0" encoding="utf-8"?>`, `<testsuites disabled="0" errors="0" failures="${failures}" tests="${total}" time="${totalTime}">`, ...body, "</testsuites>", ""].join("\n");
+  return [
+    `<?xml version="1.0" encoding="utf-8"?>`,
+    `<testsuites disabled="0" errors="0" failures="${failures}" tests="${total}" time="${totalTime}">`,
+    ...body,
+    "</testsuites>",
+    "",
+  ].join("\n");
 }

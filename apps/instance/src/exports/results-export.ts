@@ -23,7 +23,23 @@ export function casesToYaml(rows: CaseRow[]): string {
 }
 
 /** LAVA's CSV export columns, in order (`lava_results_app.utils.testcase_export_fields`). */
-export const CSV_COLUMNS = ["job", "suite", "result", "measurement", "unit", "duration", "timeout", "logged", "level", "metadata", "url", "name", "id", "log_start_line", "log_end_line"] as const;
+export const CSV_COLUMNS = [
+  "job",
+  "suite",
+  "result",
+  "measurement",
+  "unit",
+  "duration",
+  "timeout",
+  "logged",
+  "level",
+  "metadata",
+  "url",
+  "name",
+  "id",
+  "log_start_line",
+  "log_end_line",
+] as const;
 
 const csvCell = (s: string) => `"${s.replace(/"/g, '""')}"`;
 
@@ -40,7 +56,9 @@ export function casesToCsv(rows: CaseRow[]): string {
   let out = csvRow(CSV_COLUMNS);
   for (const c of rows) {
     const e = toLavaTestCaseExport(c) as Record<string, unknown>;
-    out += csvRow(CSV_COLUMNS.map((k) => (k === "metadata" ? pyRepr(e["metadata"]) : k === "duration" || k === "timeout" ? "" : String(e[k] ?? ""))));
+    out += csvRow(
+      CSV_COLUMNS.map((k) => (k === "metadata" ? pyRepr(e["metadata"]) : k === "duration" || k === "timeout" ? "" : String(e[k] ?? ""))),
+    );
   }
   return out;
 }

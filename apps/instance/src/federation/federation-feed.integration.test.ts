@@ -12,9 +12,13 @@ beforeAll(async () => {
   const ends = [t0 + 3000, t0 + 1000, t0 + 2000, t0 + 2000];
   for (const [k, end] of ends.entries()) {
     const id = ids[k]!;
-    await h.db.testJob.update({ where: { id }, data: { state: "Finished", health: k === 1 ? "Incomplete" : "Complete", endTime: new Date(end), logLineCount: 10 + k } });
+    await h.db.testJob.update({
+      where: { id },
+      data: { state: "Finished", health: k === 1 ? "Incomplete" : "Complete", endTime: new Date(end), logLineCount: 10 + k },
+    });
     const suite = await h.db.testSuite.create({ data: { jobId: id, name: "lava" } });
-    for (let c = 0; c <= k; c++) await h.db.testCase.create({ data: { jobId: id, suiteId: suite.id, name: `case-${c}`, result: "pass", logLineIndex: c } });
+    for (let c = 0; c <= k; c++)
+      await h.db.testCase.create({ data: { jobId: id, suiteId: suite.id, name: `case-${c}`, result: "pass", logLineIndex: c } });
   }
   // sub-millisecond end times must survive the cursor exactly
   await h.db.$executeRaw`UPDATE test_jobs SET end_time = end_time + interval '123 microseconds' WHERE id = ${ids[2]!} OR id = ${ids[3]!}`;

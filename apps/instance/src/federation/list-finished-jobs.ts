@@ -21,7 +21,8 @@ export interface ListFinishedJobsOptions {
  * @throws AppError INVALID_REQUEST when `since` is not a timestamp
  */
 export async function listFinishedJobs({ db, user, after, limit }: ListFinishedJobsOptions): Promise<TFinishedJobsPage> {
-  if (after && Number.isNaN(Date.parse(after.since))) throw new AppError("INVALID_REQUEST", `since '${after.since}' is not an ISO 8601 timestamp`);
+  if (after && Number.isNaN(Date.parse(after.since)))
+    throw new AppError("INVALID_REQUEST", `since '${after.since}' is not an ISO 8601 timestamp`);
   const rows = await listFinishedJobRows(db, user, after ? { since: after.since, afterId: after.after_id } : null, limit);
   const results = rows.map((r) => ({ ...r, visibility: wireVisibility(r.visibility) }));
   const last = results.at(-1);

@@ -45,11 +45,25 @@ describe("operations endpoints", () => {
     expect(sample(m, "magma_instance_jobs", { state: "Submitted" })! + sample(m, "magma_instance_jobs", { state: "Scheduled" })!).toBe(1);
 
     // the worker comes: the job is handed over, runs, uploads 3 log lines and finishes
-    const start = await waitUntil(async () => ZPingResponse.parse((await ping(h, { waitMs: 500 })).json).start.find((s) => s.id === waiting), 15_000, "the job to start");
+    const start = await waitUntil(
+      async () => ZPingResponse.parse((await ping(h, { waitMs: 500 })).json).start.find((s) => s.id === waiting),
+      15_000,
+      "the job to start",
+    );
     expect((await jobCall(h, "POST", `${waiting}/`, start.token, { state: "RUNNING" })).status).toBe(200);
     const lines = [0, 1, 2].map((i) => ({ dt: "2026-12-01T10:00:00.000000", lvl: "info", msg: `line ${i}` }));
     expect((await jobCall(h, "POST", `${waiting}/logs/`, start.token, { index: 0, lines })).json).toEqual({ line_count: 3 });
-    expect((await jobCall(h, "POST", `${waiting}/`, start.token, { state: "FINISHED", result: "pass", error_type: "", errors: "", description: "" })).status).toBe(200);
+    expect(
+      (
+        await jobCall(h, "POST", `${waiting}/`, start.token, {
+          state: "FINISHED",
+          result: "pass",
+          error_type: "",
+          errors: "",
+          description: "",
+        })
+      ).status,
+    ).toBe(200);
 
     m = (await api(h, "GET", "/metrics")).text;
     expect(sample(m, "magma_instance_jobs", { state: "Finished" })).toBe(1);

@@ -19,7 +19,10 @@ export function pagingQuery(q: unknown): { limit: number; offset: number } {
 export function parseOr400<T extends z.ZodType>(schema: T, value: unknown, what = "request"): z.infer<T> {
   const r = schema.safeParse(value);
   if (!r.success) {
-    throw new AppError("INVALID_REQUEST", `Invalid ${what}: ${r.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ")}`);
+    throw new AppError(
+      "INVALID_REQUEST",
+      `Invalid ${what}: ${r.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ")}`,
+    );
   }
   return r.data;
 }

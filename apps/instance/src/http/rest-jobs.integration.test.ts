@@ -30,7 +30,16 @@ describe("POST /api/v0.2/jobs/ (submit)", () => {
     const d = await api(h, "GET", `/api/v0.2/jobs/${id}/`);
     expect(d.status).toBe(200);
     const job = ZJobDetail.parse(d.json);
-    expect(job).toMatchObject({ id, submitter: "admin", description: "first", priority: 100, state: "Submitted", health: "Unknown", requested_device_type: "qemu", actual_device: null });
+    expect(job).toMatchObject({
+      id,
+      submitter: "admin",
+      description: "first",
+      priority: 100,
+      state: "Submitted",
+      health: "Unknown",
+      requested_device_type: "qemu",
+      actual_device: null,
+    });
     expect(job.original_definition).toBe(text);
     expect(job.definition).not.toContain("# my comment");
     expect(job.definition.indexOf("actions:")).toBeLessThan(job.definition.indexOf("device_type:"));
@@ -60,7 +69,11 @@ describe("POST /api/v0.2/jobs/ (submit)", () => {
   });
 
   it("answers 400 (never 500) for malformed bodies and 413 for oversize ones", async () => {
-    const notJson = await api(h, "POST", "/api/v0.2/jobs/", { token: ADMIN_TOKEN, body: "{not json", headers: { "content-type": "application/json" } });
+    const notJson = await api(h, "POST", "/api/v0.2/jobs/", {
+      token: ADMIN_TOKEN,
+      body: "{not json",
+      headers: { "content-type": "application/json" },
+    });
     expect(notJson.status).toBe(400);
     expect(notJson.json.code).toBe("INVALID_REQUEST");
     const noDef = await api(h, "POST", "/api/v0.2/jobs/", { token: ADMIN_TOKEN, body: { definition: 3 } });
@@ -88,7 +101,11 @@ describe("POST /api/v0.2/jobs/ (submit)", () => {
     expect(c.json.job_ids).not.toEqual(a.json.job_ids);
     expect(await h.db.testJob.count({ where: { idempotencyKey: "k-1" } })).toBe(2);
     // concurrent duplicates still make one job
-    const many = await Promise.all(Array.from({ length: 5 }, () => api(h, "POST", "/api/v0.2/jobs/", { token: ADMIN_TOKEN, body: { definition: jobYaml() }, headers: { "idempotency-key": "k-2" } })));
+    const many = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        api(h, "POST", "/api/v0.2/jobs/", { token: ADMIN_TOKEN, body: { definition: jobYaml() }, headers: { "idempotency-key": "k-2" } }),
+      ),
+    );
     expect(new Set(many.map((m) => m.json.job_ids[0])).size).toBe(1);
   });
 });
@@ -126,7 +143,13 @@ describe("reads", () => {
     expect((await api(h, "GET", "/api/v0.2/system/version/")).json.version).toMatch(/magma/);
     const o = ZInstanceOverview.parse((await api(h, "GET", "/api/v0.2/magma/overview/")).json);
     expect(o.name).toBe("lab-a");
-    expect(o.devices[0]).toMatchObject({ hostname: "qemu-01", device_type: "qemu", state: "Idle", health: "Good", worker_host: "worker-a" });
+    expect(o.devices[0]).toMatchObject({
+      hostname: "qemu-01",
+      device_type: "qemu",
+      state: "Idle",
+      health: "Good",
+      worker_host: "worker-a",
+    });
     expect(o.queue.submitted).toBeGreaterThan(0);
     const workers = await api(h, "GET", "/api/v0.2/workers/");
     expect(workers.json.results[0]).not.toHaveProperty("token");

@@ -1,4 +1,11 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from "fastify";
 import formbody from "@fastify/formbody";
 import { ERROR_CODES, type TErrorBody } from "@magma/protocol";
 import { AppError } from "../app-error.ts";
@@ -25,7 +32,11 @@ export const DEFAULT_BODY_LIMIT_BYTES = 2 * 1024 * 1024;
 class AccessLogController extends LogController {
   override incomingRequest(): void {}
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
-    if (error) reply.log.error({ method: request.method, url: request.url, res: reply, err: error, responseTime: reply.elapsedTime }, "request errored");
+    if (error)
+      reply.log.error(
+        { method: request.method, url: request.url, res: reply, err: error, responseTime: reply.elapsedTime },
+        "request errored",
+      );
     else reply.log.info({ method: request.method, url: request.url, res: reply, responseTime: reply.elapsedTime }, "request completed");
   }
 }

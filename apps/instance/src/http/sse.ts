@@ -1,7 +1,12 @@
 import type { FastifyReply } from "fastify";
 import type { SseEvent, SseSink } from "../streams.ts";
 
-const HEADERS = { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive", "x-accel-buffering": "no" };
+const HEADERS = {
+  "content-type": "text/event-stream; charset=utf-8",
+  "cache-control": "no-cache",
+  connection: "keep-alive",
+  "x-accel-buffering": "no",
+};
 
 /** One event's lines, its fields in the order the object lists them (each stream keeps its own order). */
 function frame(e: SseEvent): string {

@@ -33,6 +33,10 @@ export async function getJobDetail(db: InstanceDb, jobId: number, user: TInstanc
 }
 
 /** REST `jobs/<id>/metadata/`: `{metadata}`, the job's `metadata:` mapping. @throws JobNotFound */
-export async function getJobMetadata(db: InstanceDb, jobId: number, user: TInstanceViewer | null): Promise<{ metadata: Record<string, string> }> {
+export async function getJobMetadata(
+  db: InstanceDb,
+  jobId: number,
+  user: TInstanceViewer | null,
+): Promise<{ metadata: Record<string, string> }> {
   return { metadata: (await getVisibleJob(db, jobId, user)).metadata };
 }

@@ -26,11 +26,24 @@ export interface ListJobsFilter {
  * link; a page shorter than `limit` always gives the exact total.
  * @throws AppError INVALID_REQUEST naming the bad filter value (`state 'Done' is not one of …`)
  */
-export async function listJobs(db: InstanceDb, user: TInstanceViewer | null, f: ListJobsFilter, buildUrl: (offset: number) => string): Promise<TPage<TJobSummary>> {
-  for (const s of f.states ?? []) if (!(JOB_STATES as readonly string[]).includes(s)) throw new AppError("INVALID_REQUEST", `state '${s}' is not one of ${JOB_STATES.join(", ")}`);
-  for (const h of f.healths ?? []) if (!(JOB_HEALTHS as readonly string[]).includes(h)) throw new AppError("INVALID_REQUEST", `health '${h}' is not one of ${JOB_HEALTHS.join(", ")}`);
+export async function listJobs(
+  db: InstanceDb,
+  user: TInstanceViewer | null,
+  f: ListJobsFilter,
+  buildUrl: (offset: number) => string,
+): Promise<TPage<TJobSummary>> {
+  for (const s of f.states ?? [])
+    if (!(JOB_STATES as readonly string[]).includes(s))
+      throw new AppError("INVALID_REQUEST", `state '${s}' is not one of ${JOB_STATES.join(", ")}`);
+  for (const h of f.healths ?? [])
+    if (!(JOB_HEALTHS as readonly string[]).includes(h))
+      throw new AppError("INVALID_REQUEST", `health '${h}' is not one of ${JOB_HEALTHS.join(", ")}`);
   const ordering = f.ordering ?? "-id";
-  if (!JOB_ORDER_COLUMNS[ordering.replace(/^-/, "")]) throw new AppError("INVALID_REQUEST", `ordering '${ordering}' is not one of ${Object.keys(JOB_ORDER_COLUMNS).join(", ")} (prefix - for descending)`);
+  if (!JOB_ORDER_COLUMNS[ordering.replace(/^-/, "")])
+    throw new AppError(
+      "INVALID_REQUEST",
+      `ordering '${ordering}' is not one of ${Object.keys(JOB_ORDER_COLUMNS).join(", ")} (prefix - for descending)`,
+    );
   const page = await listJobRecords(db, user, {
     limit: f.limit,
     offset: f.offset,

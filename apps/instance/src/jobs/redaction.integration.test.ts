@@ -46,8 +46,14 @@ function secretJob(): string {
       `  callbacks: [{url: "${receiverUrl}/cb/{ID}", method: POST, dataset: all, content-type: json, token: callback-token-value}]`,
     ].join("\n"),
   })
-    .replace('{kernel: {url: "http://example.com/vmlinuz"}}', '{kernel: {url: "http://example.com/vmlinuz", headers: {Authorization: "Bearer header-secret-xyz"}}}')
-    .replace('{method: qemu, prompts: ["/ #"]}', '{method: qemu, prompts: ["/ #"], auto_login: {login_prompt: "login:", username: root, password_prompt: "Password:", password: dut-root-password}}');
+    .replace(
+      '{kernel: {url: "http://example.com/vmlinuz"}}',
+      '{kernel: {url: "http://example.com/vmlinuz", headers: {Authorization: "Bearer header-secret-xyz"}}}',
+    )
+    .replace(
+      '{method: qemu, prompts: ["/ #"]}',
+      '{method: qemu, prompts: ["/ #"], auto_login: {login_prompt: "login:", username: root, password_prompt: "Password:", password: dut-root-password}}',
+    );
 }
 
 function expectMasked(text: string, where: string): void {
@@ -77,7 +83,10 @@ describe("secrets in job outputs", () => {
     expect(parse(detail.original_definition)).toMatchObject({
       secrets: { API_KEY: MASKED },
       notify: { callbacks: [{ token: MASKED }] },
-      actions: [{ deploy: { images: { kernel: { headers: { Authorization: MASKED } } } } }, { boot: { auto_login: { username: "root", password: MASKED } } }],
+      actions: [
+        { deploy: { images: { kernel: { headers: { Authorization: MASKED } } } } },
+        { boot: { auto_login: { username: "root", password: MASKED } } },
+      ],
     });
 
     const rpc = await xmlrpc("scheduler.jobs.definition", id);
@@ -85,16 +94,34 @@ describe("secrets in job outputs", () => {
     expectMasked(rpc, "XML-RPC scheduler.jobs.definition");
 
     // the worker runs the job with the real values
-    const { token } = await waitUntil(async () => ZPingResponse.parse((await ping(h, { waitMs: 1000 })).json).start.find((s) => s.id === id), 5000, "job start");
+    const { token } = await waitUntil(
+      async () => ZPingResponse.parse((await ping(h, { waitMs: 1000 })).json).start.find((s) => s.id === id),
+      5000,
+      "job start",
+    );
     const bundle = ZJobBundle.parse((await jobCall(h, "GET", `${id}/`, token)).json);
-    expect(parse(bundle.definition)).toMatchObject({ secrets: { API_KEY: "s3cret-api-key-value" }, actions: [{ deploy: { images: { kernel: { headers: { Authorization: "Bearer header-secret-xyz" } } } } }, { boot: { auto_login: { password: "dut-root-password" } } }] });
+    expect(parse(bundle.definition)).toMatchObject({
+      secrets: { API_KEY: "s3cret-api-key-value" },
+      actions: [
+        { deploy: { images: { kernel: { headers: { Authorization: "Bearer header-secret-xyz" } } } } },
+        { boot: { auto_login: { password: "dut-root-password" } } },
+      ],
+    });
 
     await jobCall(h, "POST", `${id}/`, token, { state: "RUNNING" });
     await jobCall(h, "POST", `${id}/`, token, { state: "FINISHED", result: "pass" });
     const cb = await waitUntil(() => received.find((r) => r.url === `/cb/${id}`), 15_000, "the notify callback");
     const payload = JSON.parse(cb.body) as { definition: string };
     expectMasked(payload.definition, "notify callback definition");
-    const fed = await waitUntil(() => received.filter((r) => r.url === "/federation/lab-a").map((r) => JSON.parse(r.body) as { id: number; definition: string }).find((p) => p.id === id), 15_000, "the federation callback");
+    const fed = await waitUntil(
+      () =>
+        received
+          .filter((r) => r.url === "/federation/lab-a")
+          .map((r) => JSON.parse(r.body) as { id: number; definition: string })
+          .find((p) => p.id === id),
+      15_000,
+      "the federation callback",
+    );
     expectMasked(fed.definition, "federation callback definition");
 
     const fedPayload = await api(h, "GET", `/api/v0.2/magma/jobs/${id}/federation/`, { token: ADMIN_TOKEN });

@@ -22,7 +22,6 @@ export function normaliseDefinition(raw: Record<string, unknown>): string {
   return stringify(raw, { sortMapEntries: true, lineWidth: 0 });
 }
 
-
 /**
  * Validates a job definition as LAVA's `jobs/validate/` and submit do.
  * @returns the validated definition and the raw parsed mapping
@@ -54,11 +53,20 @@ export interface SubmitJobOptions {
  * @throws AppError INVALID_JOB_DEFINITION (bad YAML, unknown device type, naming it),
  *   INVALID_REQUEST (idempotency key over 200 chars)
  */
-export async function submitJob({ ctx, submitter, text, idempotencyKey, validated }: SubmitJobOptions): Promise<{ jobIds: number[]; created: boolean }> {
+export async function submitJob({
+  ctx,
+  submitter,
+  text,
+  idempotencyKey,
+  validated,
+}: SubmitJobOptions): Promise<{ jobIds: number[]; created: boolean }> {
   const key = idempotencyKey?.trim() || null;
   if (key && key.length > 200) throw new AppError("INVALID_REQUEST", "Idempotency-Key is longer than 200 characters");
   if (key) {
-    const existing = await ctx.db.testJob.findUnique({ where: { submitterId_idempotencyKey: { submitterId: submitter.id, idempotencyKey: key } }, select: { id: true } });
+    const existing = await ctx.db.testJob.findUnique({
+      where: { submitterId_idempotencyKey: { submitterId: submitter.id, idempotencyKey: key } },
+      select: { id: true },
+    });
     if (existing) return { jobIds: [existing.id], created: false };
   }
   const { definition, raw } = validated ?? validateDefinition(text);
@@ -78,7 +86,8 @@ export async function submitJob({ ctx, submitter, text, idempotencyKey, validate
   };
   const insert = async () => {
     const typeId = await deviceTypeIdByName(ctx.db, typeName);
-    if (typeId === null) throw new AppError("INVALID_JOB_DEFINITION", `Job invalid: device type '${typeName}' does not exist @ data['device_type']`);
+    if (typeId === null)
+      throw new AppError("INVALID_JOB_DEFINITION", `Job invalid: device type '${typeName}' does not exist @ data['device_type']`);
     const job = await ctx.db.testJob.create({ data: { ...data, requestedDeviceTypeId: typeId }, select: { id: true } });
     return { id: job.id, typeId };
   };
@@ -98,7 +107,10 @@ export async function submitJob({ ctx, submitter, text, idempotencyKey, validate
   } catch (e) {
     // two concurrent submits with one key: the loser returns the winner's job
     if (key && (e as { code?: string }).code === "P2002") {
-      const existing = await ctx.db.testJob.findUnique({ where: { submitterId_idempotencyKey: { submitterId: submitter.id, idempotencyKey: key } }, select: { id: true } });
+      const existing = await ctx.db.testJob.findUnique({
+        where: { submitterId_idempotencyKey: { submitterId: submitter.id, idempotencyKey: key } },
+        select: { id: true },
+      });
       if (existing) return { jobIds: [existing.id], created: false };
     }
     throw e;

@@ -12,7 +12,9 @@ export interface IngestLogsOptions {
 }
 
 const cut = (msg: TLogRecord["msg"]) =>
-  typeof msg === "string" && msg.length > MAX_LOG_MSG_CHARS ? `${msg.slice(0, MAX_LOG_MSG_CHARS)}… [truncated ${msg.length - MAX_LOG_MSG_CHARS} chars]` : msg;
+  typeof msg === "string" && msg.length > MAX_LOG_MSG_CHARS
+    ? `${msg.slice(0, MAX_LOG_MSG_CHARS)}… [truncated ${msg.length - MAX_LOG_MSG_CHARS} chars]`
+    : msg;
 
 /**
  * Stores a log batch exactly once, LAVA's `internal_v1_jobs_logs`, in ONE transaction with the job
@@ -55,7 +57,11 @@ export async function ingestLogs({ ctx, jobId, index, lines }: IngestLogsOptions
       }
       let suiteId = suiteIds.get(res.suite);
       if (suiteId === undefined) {
-        const s = await t.tx.testSuite.upsert({ where: { jobId_name: { jobId, name: res.suite } }, create: { jobId, name: res.suite }, update: {} });
+        const s = await t.tx.testSuite.upsert({
+          where: { jobId_name: { jobId, name: res.suite } },
+          create: { jobId, name: res.suite },
+          update: {},
+        });
         suiteId = s.id;
         suiteIds.set(res.suite, suiteId);
       }

@@ -12,7 +12,13 @@ const STREAM_CHUNK = 1000;
  * end exclusive, absent = to the end; at most 50 000 lines per call).
  * @throws AppError NOT_FOUND `Job N not found` (unknown or invisible job)
  */
-export async function readJobLog(db: InstanceDb, user: TInstanceViewer | null, jobId: number, start: number, end?: number): Promise<TLogLine[]> {
+export async function readJobLog(
+  db: InstanceDb,
+  user: TInstanceViewer | null,
+  jobId: number,
+  start: number,
+  end?: number,
+): Promise<TLogLine[]> {
   await getVisibleJob(db, jobId, user);
   return readLogLines(db, jobId, start, end);
 }
@@ -24,7 +30,13 @@ export async function readJobLog(db: InstanceDb, user: TInstanceViewer | null, j
  * and never misses the last lines.
  * @throws AppError NOT_FOUND (unknown or invisible job; see jobs/get-job.ts `JobNotFound`)
  */
-export async function readJobLogChunk(db: InstanceDb, user: TInstanceViewer | null, jobId: number, start: number, end: number | null): Promise<{ finished: boolean; lines: TLogLine[] }> {
+export async function readJobLogChunk(
+  db: InstanceDb,
+  user: TInstanceViewer | null,
+  jobId: number,
+  start: number,
+  end: number | null,
+): Promise<{ finished: boolean; lines: TLogLine[] }> {
   const job = await getVisibleJob(db, jobId, user);
   const finished = job.state === "Finished";
   const lines = end !== null && end <= start ? [] : await readLogLines(db, jobId, start, end ?? undefined);
@@ -41,7 +53,12 @@ export async function readJobLogChunk(db: InstanceDb, user: TInstanceViewer | nu
  * @param from first line to send (`start`, or the line after `Last-Event-ID`)
  * @throws AppError NOT_FOUND (unknown or invisible job), before anything is streamed
  */
-export async function openJobLogStream(ctx: InstanceContext, user: TInstanceViewer | null, jobId: number, from: number): Promise<(sink: SseSink, closed: AbortSignal) => Promise<void>> {
+export async function openJobLogStream(
+  ctx: InstanceContext,
+  user: TInstanceViewer | null,
+  jobId: number,
+  from: number,
+): Promise<(sink: SseSink, closed: AbortSignal) => Promise<void>> {
   await getVisibleJob(ctx.db, jobId, user);
   return async (sink, closed) => {
     let next = from;

@@ -51,7 +51,7 @@ export async function buildNotifyPayload({ db, jobId, dataset, token, instanceNa
     definition: redactDefinition(job.definition),
     metadata: job.metadata,
   };
-  if (token !== null) payload.token = token;  // right after metadata, as withToken() puts it
+  if (token !== null) payload.token = token; // right after metadata, as withToken() puts it
   if (dataset === "logs" || dataset === "all") {
     const lines = await readAllLogLines(db, jobId);
     payload.log = lines.map((l) => formatLogLine(l) + "\n").join("");
@@ -64,7 +64,9 @@ export async function buildNotifyPayload({ db, jobId, dataset, token, instanceNa
       list.push(toLavaTestCaseExport(c));
       bySuite.set(c.suite, list);
     }
-    payload.results = Object.fromEntries([...bySuite].map(([suite, list]) => [suite, stringify(list, { singleQuote: true, lineWidth: 0 })]));
+    payload.results = Object.fromEntries(
+      [...bySuite].map(([suite, list]) => [suite, stringify(list, { singleQuote: true, lineWidth: 0 })]),
+    );
   }
   payload.magma = {
     instance: instanceName,

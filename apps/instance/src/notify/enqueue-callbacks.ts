@@ -71,7 +71,11 @@ export async function enqueueCallbacks({ tx, job, instanceName, federation }: En
       let token: string | null = cb.token ?? null;
       let tokenId: number | null = null;
       if (token !== null) {
-        const named = await tx.apiToken.findFirst({ where: { userId: job.submitterId, description: token, secretSealed: { not: null } }, select: { id: true }, orderBy: { id: "asc" } });
+        const named = await tx.apiToken.findFirst({
+          where: { userId: job.submitterId, description: token, secretSealed: { not: null } },
+          select: { id: true },
+          orderBy: { id: "asc" },
+        });
         if (named) {
           tokenId = named.id;
           token = null;
@@ -90,7 +94,16 @@ export async function enqueueCallbacks({ tx, job, instanceName, federation }: En
     }
   }
   if (federation) {
-    rows.push({ callbackIndex: FEDERATION_CALLBACK_INDEX, url: federation.url, method: "POST", contentType: "json", dataset: "all", token: null, tokenId: null, tokenHeader: null });
+    rows.push({
+      callbackIndex: FEDERATION_CALLBACK_INDEX,
+      url: federation.url,
+      method: "POST",
+      contentType: "json",
+      dataset: "all",
+      token: null,
+      tokenId: null,
+      tokenHeader: null,
+    });
   }
   if (rows.length === 0) return 0;
 

@@ -18,7 +18,13 @@ export function pyJson(v: unknown): string {
   if (v === null || v === undefined) return "null";
   if (Array.isArray(v)) return "[" + v.map(pyJson).join(", ") + "]";
   if (typeof v === "object") {
-    return "{" + Object.entries(v as Record<string, unknown>).map(([k, x]) => `${JSON.stringify(k)}: ${pyJson(x)}`).join(", ") + "}";
+    return (
+      "{" +
+      Object.entries(v as Record<string, unknown>)
+        .map(([k, x]) => `${JSON.stringify(k)}: ${pyJson(x)}`)
+        .join(", ") +
+      "}"
+    );
   }
   if (typeof v === "number" && !Number.isFinite(v)) return "null";
   return JSON.stringify(v);

@@ -20,9 +20,21 @@ describe("python formats", () => {
 });
 
 describe("callback URL and criteria", () => {
-  const job = { id: 7, state: "Finished", health: "Complete", priority: 50, description: "a b", submitTime: new Date(0), startTime: null, endTime: null, healthCheck: false } as const;
+  const job = {
+    id: 7,
+    state: "Finished",
+    health: "Complete",
+    priority: 50,
+    description: "a b",
+    submitTime: new Date(0),
+    startTime: null,
+    endTime: null,
+    healthCheck: false,
+  } as const;
   it("substitutes LAVA placeholders, leaves unknown ones", () => {
-    expect(substituteUrl("http://x/{ID}/{STATUS}/{STATUS_STRING}/{ STATE }/{HEALTH}/{NOPE}/{DESCRIPTION}", job)).toBe("http://x/7/2/complete/5/1/{NOPE}/a%20b");
+    expect(substituteUrl("http://x/{ID}/{STATUS}/{STATUS_STRING}/{ STATE }/{HEALTH}/{NOPE}/{DESCRIPTION}", job)).toBe(
+      "http://x/7/2/complete/5/1/{NOPE}/a%20b",
+    );
   });
   it("matches criteria.status as LAVA", () => {
     expect(criteriaMatches("running", { state: "Running", health: "Unknown" })).toBe(true);
@@ -33,7 +45,9 @@ describe("callback URL and criteria", () => {
     expect(criteriaMatches("canceled", { state: "Finished", health: "Canceled" })).toBe(true);
   });
   it("urlencodes like python-requests data=dict", () => {
-    expect(urlencodePayload({ id: 1, failure_comment: null, metadata: [], results: { lava: "-", "0_a": "-" } })).toBe("id=1&results=lava&results=0_a");
+    expect(urlencodePayload({ id: 1, failure_comment: null, metadata: [], results: { lava: "-", "0_a": "-" } })).toBe(
+      "id=1&results=lava&results=0_a",
+    );
   });
 });
 

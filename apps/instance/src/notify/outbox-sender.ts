@@ -1,4 +1,10 @@
-import { CALLBACK_DELIVERY_HEADER, CALLBACK_SIGNATURE_HEADER, CALLBACK_TIMESTAMP_HEADER, FEDERATION_TOKEN_HEADER, type TNotifyPayload } from "@magma/protocol";
+import {
+  CALLBACK_DELIVERY_HEADER,
+  CALLBACK_SIGNATURE_HEADER,
+  CALLBACK_TIMESTAMP_HEADER,
+  FEDERATION_TOKEN_HEADER,
+  type TNotifyPayload,
+} from "@magma/protocol";
 import type { CallbackOutbox } from "@magma/db/instance";
 import { openSealedSecret, signPayload } from "@magma/db/secrets";
 import type { InstanceContext } from "../context.ts";
@@ -73,7 +79,11 @@ export class OutboxSender {
         const rows = await this.claim();
         await Promise.all(rows.map((r) => this.deliver(r)));
         if (rows.length === BATCH) continue;
-        const next = await this.ctx.db.callbackOutbox.findFirst({ where: { state: "pending" }, orderBy: { nextAttemptAt: "asc" }, select: { nextAttemptAt: true } });
+        const next = await this.ctx.db.callbackOutbox.findFirst({
+          where: { state: "pending" },
+          orderBy: { nextAttemptAt: "asc" },
+          select: { nextAttemptAt: true },
+        });
         if (next) nextDueMs = Math.min(IDLE_POLL_MS, Math.max(0, next.nextAttemptAt.getTime() - Date.now()));
       } catch (e) {
         if (!this.stopped) this.ctx.logger.error({ err: e }, "outbox pass failed");
@@ -117,7 +127,8 @@ export class OutboxSender {
     const t = await this.ctx.db.apiToken.findUnique({ where: { id: row.tokenId }, select: { secretSealed: true, description: true } });
     if (!t) return null;
     const secret = this.ctx.config.secretKey && t.secretSealed ? openSealedSecret(this.ctx.config.secretKey, t.secretSealed) : null;
-    if (secret === null) log.warn({ tokenId: row.tokenId }, "callback token cannot be unsealed (MAGMA_SECRET_KEY unset or changed): sending its description");
+    if (secret === null)
+      log.warn({ tokenId: row.tokenId }, "callback token cannot be unsealed (MAGMA_SECRET_KEY unset or changed): sending its description");
     return secret ?? t.description;
   }
 
@@ -128,14 +139,22 @@ export class OutboxSender {
       const headers: Record<string, string> = { "user-agent": "magma-instance", ...(row.headers as Record<string, string>) };
       const token = await this.rowToken(row, log);
       if (token !== null && row.tokenHeader !== null) headers[row.tokenHeader] = token;
-      if (row.callbackIndex === FEDERATION_CALLBACK_INDEX && this.ctx.config.federationToken) headers[FEDERATION_TOKEN_HEADER] = this.ctx.config.federationToken;
+      if (row.callbackIndex === FEDERATION_CALLBACK_INDEX && this.ctx.config.federationToken)
+        headers[FEDERATION_TOKEN_HEADER] = this.ctx.config.federationToken;
       let body: string | undefined;
       if (row.method === "POST") {
         if (row.body !== null) body = row.body;
         else {
-          const p = row.frozenPayload !== null
-            ? withToken(row.frozenPayload as TNotifyPayload, token)
-            : await buildNotifyPayload({ db: this.ctx.db, jobId: row.jobId, dataset: row.dataset as TDataset, token, instanceName: this.ctx.config.name });
+          const p =
+            row.frozenPayload !== null
+              ? withToken(row.frozenPayload as TNotifyPayload, token)
+              : await buildNotifyPayload({
+                  db: this.ctx.db,
+                  jobId: row.jobId,
+                  dataset: row.dataset as TDataset,
+                  token,
+                  instanceName: this.ctx.config.name,
+                });
           body = row.contentType === "json" ? JSON.stringify(p) : urlencodePayload(p);
         }
         headers["content-type"] = row.contentType === "json" ? "application/json" : "application/x-www-form-urlencoded";
@@ -157,14 +176,23 @@ export class OutboxSender {
       // whose answer was lost): that delivery is done
       const alreadyReceived = res.status === 409 && row.callbackIndex === FEDERATION_CALLBACK_INDEX;
       if (res.ok || alreadyReceived) {
-        await this.ctx.db.callbackOutbox.update({ where: { id: row.id }, data: { state: "delivered", deliveredAt: new Date(), attempts: { increment: 1 }, lastError: null } });
-        log.info({ status: res.status, attempts: row.attempts + 1 }, alreadyReceived ? "callback already received by the frontend (replayed delivery id): delivered" : "callback delivered");
+        await this.ctx.db.callbackOutbox.update({
+          where: { id: row.id },
+          data: { state: "delivered", deliveredAt: new Date(), attempts: { increment: 1 }, lastError: null },
+        });
+        log.info(
+          { status: res.status, attempts: row.attempts + 1 },
+          alreadyReceived ? "callback already received by the frontend (replayed delivery id): delivered" : "callback delivered",
+        );
         return;
       }
       error = `HTTP ${res.status} ${res.statusText}`.trim();
     } catch (e) {
       const err = e as Error & { cause?: { code?: string; message?: string } };
-      error = err.name === "TimeoutError" ? `timed out after ${CALLBACK_TIMEOUT_MS / 1000} seconds` : `${err.message}${err.cause?.code ? ` (${err.cause.code})` : ""}`;
+      error =
+        err.name === "TimeoutError"
+          ? `timed out after ${CALLBACK_TIMEOUT_MS / 1000} seconds`
+          : `${err.message}${err.cause?.code ? ` (${err.cause.code})` : ""}`;
     }
     if (this.stopped) {
       // shutting down: give the row back at once for the next process
@@ -173,7 +201,10 @@ export class OutboxSender {
     }
     const attempts = row.attempts + 1;
     const delay = backoffMs(attempts);
-    await this.ctx.db.callbackOutbox.update({ where: { id: row.id }, data: { attempts, lastError: error.slice(0, 2000), nextAttemptAt: new Date(Date.now() + delay) } });
+    await this.ctx.db.callbackOutbox.update({
+      where: { id: row.id },
+      data: { attempts, lastError: error.slice(0, 2000), nextAttemptAt: new Date(Date.now() + delay) },
+    });
     log.warn({ attempts, error, retryInMs: delay }, "callback failed, will retry");
   }
 }

@@ -4,7 +4,25 @@ import { ZNotifyPayload, ZNotifyTestCase, ZPingResponse } from "@magma/protocol"
 import { startReceiver } from "../testing/receiver.ts";
 import { ADMIN_TOKEN, jobCall, jobYaml, ping, startHarness, submit, waitUntil, type Harness } from "../testing/harness.ts";
 
-const MINIMAL_KEYS = ["id", "status", "status_string", "state", "state_string", "health", "health_string", "submit_time", "start_time", "end_time", "submitter_username", "failure_comment", "priority", "description", "actual_device_id", "definition", "metadata"];
+const MINIMAL_KEYS = [
+  "id",
+  "status",
+  "status_string",
+  "state",
+  "state_string",
+  "health",
+  "health_string",
+  "submit_time",
+  "start_time",
+  "end_time",
+  "submitter_username",
+  "failure_comment",
+  "priority",
+  "description",
+  "actual_device_id",
+  "definition",
+  "metadata",
+];
 
 let h: Harness;
 let rx: Awaited<ReturnType<typeof startReceiver>>;
@@ -25,7 +43,11 @@ afterAll(async () => {
 
 async function runJob(extra: string, logs: unknown[] = []): Promise<number> {
   const jobId = await submit(h, jobYaml({ name: "notify", extra }));
-  const { token } = await waitUntil(async () => ZPingResponse.parse((await ping(h, { waitMs: 1000 })).json).start.find((s) => s.id === jobId), 5000, "job start");
+  const { token } = await waitUntil(
+    async () => ZPingResponse.parse((await ping(h, { waitMs: 1000 })).json).start.find((s) => s.id === jobId),
+    5000,
+    "job start",
+  );
   await jobCall(h, "POST", `${jobId}/`, token, { state: "RUNNING" });
   if (logs.length) await jobCall(h, "POST", `${jobId}/logs/`, token, { index: 0, lines: logs });
   await jobCall(h, "POST", `${jobId}/`, token, { state: "FINISHED", result: "pass" });
@@ -44,27 +66,64 @@ metadata: {source: ci, build: 42}`;
     const logs = [
       { dt: "2026-11-23T06:55:15.451656", lvl: "info", msg: "lava-dispatcher, installed at version: magma" },
       { dt: "2026-11-23T06:55:15.488296", lvl: "results", msg: { case: "validate", definition: "lava", result: "pass" } },
-      { dt: "2026-11-23T06:55:16.000000", lvl: "results", msg: { case: "items", definition: "0_cb", result: "pass", measurement: 3, units: "items", starttc: 0, endtc: 1 } },
+      {
+        dt: "2026-11-23T06:55:16.000000",
+        lvl: "results",
+        msg: { case: "items", definition: "0_cb", result: "pass", measurement: 3, units: "items", starttc: 0, endtc: 1 },
+      },
     ];
     const jobId = await runJob(notify, logs);
-    const accepted = await waitUntil(() => rx.received.find((r) => r.url === `/cb/${jobId}/complete` && r.status === 200), 15_000, "the accepted callback");
+    const accepted = await waitUntil(
+      () => rx.received.find((r) => r.url === `/cb/${jobId}/complete` && r.status === 200),
+      15_000,
+      "the accepted callback",
+    );
     const attempts = rx.received.filter((r) => r.url === `/cb/${jobId}/complete`);
     expect(attempts.map((a) => a.status)).toEqual([500, 500, 200]);
-    const row = await waitUntil(() => h.db.callbackOutbox.findFirst({ where: { jobId, callbackIndex: 0, state: "delivered" } }), 5000, "delivered row");
+    const row = await waitUntil(
+      () => h.db.callbackOutbox.findFirst({ where: { jobId, callbackIndex: 0, state: "delivered" } }),
+      5000,
+      "delivered row",
+    );
     expect(row.attempts).toBe(3);
 
     expect(accepted.headers["content-type"]).toBe("application/json");
     expect(accepted.headers["x-callback-token"]).toBe(ADMIN_TOKEN);
     const payload = ZNotifyPayload.parse(JSON.parse(accepted.body));
     for (const k of MINIMAL_KEYS) expect(payload).toHaveProperty(k);
-    expect(payload).toMatchObject({ id: jobId, status: 2, status_string: "complete", state: 5, state_string: "Finished", health: 1, health_string: "Complete", submitter_username: "admin", actual_device_id: "qemu-01", priority: 50, failure_comment: null, token: ADMIN_TOKEN, metadata: { source: "ci", build: "42" } });
+    expect(payload).toMatchObject({
+      id: jobId,
+      status: 2,
+      status_string: "complete",
+      state: 5,
+      state_string: "Finished",
+      health: 1,
+      health_string: "Complete",
+      submitter_username: "admin",
+      actual_device_id: "qemu-01",
+      priority: 50,
+      failure_comment: null,
+      token: ADMIN_TOKEN,
+      metadata: { source: "ci", build: "42" },
+    });
     expect(payload.submit_time).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{6})?\+00:00$/);
     expect(payload.end_time).not.toBe("None");
     expect(payload.magma).toEqual({ instance: "lab-a", device_type: "qemu", error_type: null, health_check: false, visibility: "public" });
-    expect(payload.log!.split("\n")[1]).toBe('- {"dt": "2026-11-23T06:55:15.488296", "lvl": "results", "msg": {"case": "validate", "definition": "lava", "result": "pass"}}');
+    expect(payload.log!.split("\n")[1]).toBe(
+      '- {"dt": "2026-11-23T06:55:15.488296", "lvl": "results", "msg": {"case": "validate", "definition": "lava", "result": "pass"}}',
+    );
     expect(Object.keys(payload.results!).sort()).toEqual(["0_cb", "lava"]);
     const cases = (parse(payload.results!["0_cb"]!) as unknown[]).map((c) => ZNotifyTestCase.parse(c));
-    expect(cases[0]).toMatchObject({ job: String(jobId), name: "items", suite: "0_cb", result: "pass", measurement: "3", unit: "items", log_start_line: "0", log_end_line: "1" });
+    expect(cases[0]).toMatchObject({
+      job: String(jobId),
+      name: "items",
+      suite: "0_cb",
+      result: "pass",
+      measurement: "3",
+      unit: "items",
+      log_start_line: "0",
+      log_end_line: "1",
+    });
 
     const get = await waitUntil(() => rx.received.find((r) => r.url === `/get/${jobId}/2`), 5000, "GET callback");
     expect(get.method).toBe("GET");
@@ -78,10 +137,14 @@ metadata: {source: ci, build: 42}`;
     expect(fields.has("failure_comment")).toBe(false);
 
     // federation: Running and Finished, POST json dataset all, x-magma-token
-    const fed = await waitUntil(() => {
-      const f = rx.received.filter((r) => r.url === "/federation/lab-a" && JSON.parse(r.body).id === jobId);
-      return f.length === 2 ? f : null;
-    }, 5000, "two federation callbacks");
+    const fed = await waitUntil(
+      () => {
+        const f = rx.received.filter((r) => r.url === "/federation/lab-a" && JSON.parse(r.body).id === jobId);
+        return f.length === 2 ? f : null;
+      },
+      5000,
+      "two federation callbacks",
+    );
     expect(fed.map((f) => JSON.parse(f.body).state_string).sort()).toEqual(["Finished", "Running"]);
     expect(fed.every((f) => f.headers["x-magma-token"] === "fed-secret")).toBe(true);
     const running = JSON.parse(fed.find((f) => JSON.parse(f.body).state === 3)!.body);
@@ -92,13 +155,23 @@ metadata: {source: ci, build: 42}`;
 
   it("pending rows survive a restart and are delivered by the new process", async () => {
     receiverUp = false;
-    const jobId = await runJob(`notify: {criteria: {status: complete}, callbacks: [{url: "${rx.url}/after-restart/{ID}", method: POST, content-type: json}]}`);
-    await waitUntil(() => h.db.callbackOutbox.findFirst({ where: { jobId, callbackIndex: 0, attempts: { gte: 1 } } }), 10_000, "a failed attempt");
+    const jobId = await runJob(
+      `notify: {criteria: {status: complete}, callbacks: [{url: "${rx.url}/after-restart/{ID}", method: POST, content-type: json}]}`,
+    );
+    await waitUntil(
+      () => h.db.callbackOutbox.findFirst({ where: { jobId, callbackIndex: 0, attempts: { gte: 1 } } }),
+      10_000,
+      "a failed attempt",
+    );
     await h.app.close();
     expect((await h.db.callbackOutbox.findFirstOrThrow({ where: { jobId, callbackIndex: 0 } })).state).toBe("pending");
     receiverUp = true;
     await h.restart();
-    const row = await waitUntil(() => h.db.callbackOutbox.findFirst({ where: { jobId, callbackIndex: 0, state: "delivered" } }), 15_000, "delivery after restart");
+    const row = await waitUntil(
+      () => h.db.callbackOutbox.findFirst({ where: { jobId, callbackIndex: 0, state: "delivered" } }),
+      15_000,
+      "delivery after restart",
+    );
     expect(row.lastError).toBeNull();
     expect(rx.received.filter((r) => r.url === `/after-restart/${jobId}` && r.status === 200)).toHaveLength(1);
   });

@@ -38,7 +38,5 @@ export function substituteUrl(url: string, job: UrlJobFields): string {
     END_TIME: pyDatetime(job.endTime),
     HEALTH_CHECK: job.healthCheck ? "True" : "False",
   };
-  return url.replace(/\{\s*([A-Z_]+)\s*\}/g, (whole, name: string) =>
-    name in values ? encodeURIComponent(values[name]!) : whole,
-  );
+  return url.replace(/\{\s*([A-Z_]+)\s*\}/g, (whole, name: string) => (name in values ? encodeURIComponent(values[name]!) : whole));
 }

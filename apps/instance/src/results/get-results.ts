@@ -16,14 +16,26 @@ export async function getJobResults(db: InstanceDb, user: TInstanceViewer | null
 }
 
 /** Suites of a job (LAVA `jobs/<id>/suites/`), one page and the total. */
-export async function listSuites(db: InstanceDb, user: TInstanceViewer | null, jobId: number, limit: number, offset: number): Promise<{ count: number; results: TTestSuite[] }> {
+export async function listSuites(
+  db: InstanceDb,
+  user: TInstanceViewer | null,
+  jobId: number,
+  limit: number,
+  offset: number,
+): Promise<{ count: number; results: TTestSuite[] }> {
   await getVisibleJob(db, jobId, user);
   const r = await pageSuites(db, jobId, limit, offset);
   return { count: r.count, results: r.results.map(toTestSuiteDto) };
 }
 
 /** Test cases of a job, all suites (LAVA `jobs/<id>/tests/`), one page and the total. */
-export async function listTestCases(db: InstanceDb, user: TInstanceViewer | null, jobId: number, limit: number, offset: number): Promise<{ count: number; results: TTestCase[] }> {
+export async function listTestCases(
+  db: InstanceDb,
+  user: TInstanceViewer | null,
+  jobId: number,
+  limit: number,
+  offset: number,
+): Promise<{ count: number; results: TTestCase[] }> {
   await getVisibleJob(db, jobId, user);
   const r = await pageTestCases(db, jobId, limit, offset);
   return { count: r.count, results: r.results.map(toTestCaseDto) };

@@ -20,10 +20,14 @@ describe("scheduleJobs (set-based pass)", () => {
     // the app's own (event-driven) pass may hold the device lock right now: ours then skips it
     await schedule(h.app.ctx);
     h.app.scheduler.trigger();
-    const job = await waitUntil(async () => {
-      const j = await h.db.testJob.findUniqueOrThrow({ where: { id: plain }, include: { actualDevice: true } });
-      return j.state === "Scheduled" ? j : null;
-    }, 5000, "the untagged job scheduled");
+    const job = await waitUntil(
+      async () => {
+        const j = await h.db.testJob.findUniqueOrThrow({ where: { id: plain }, include: { actualDevice: true } });
+        return j.state === "Scheduled" ? j : null;
+      },
+      5000,
+      "the untagged job scheduled",
+    );
     expect(job.actualDevice?.hostname).toBe("qemu-01");
     expect((await h.db.device.findUniqueOrThrow({ where: { hostname: "qemu-01" } })).currentJobId).toBe(plain);
     expect(await h.db.testJob.count({ where: { id: { in: tagged }, state: "Submitted" } })).toBe(40);

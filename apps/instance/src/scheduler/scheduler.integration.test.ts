@@ -34,14 +34,18 @@ afterAll(async () => {
 
 /** Plays the worker: takes the next started job on `device`, runs it to FINISHED with `result`. */
 async function runNext(device: string, result: "pass" | "fail" = "pass"): Promise<{ id: number; healthCheck: boolean }> {
-  const answer = await waitUntil(async () => {
-    const a = ZPingResponse.parse((await ping(h, { waitMs: 1000 })).json);
-    for (const s of a.start) {
-      const j = await h.db.testJob.findUniqueOrThrow({ where: { id: s.id }, include: { actualDevice: true } });
-      if (j.actualDevice?.hostname === device) return { ...s, healthCheck: j.healthCheck };
-    }
-    return null;
-  }, 5000, `a job on ${device}`);
+  const answer = await waitUntil(
+    async () => {
+      const a = ZPingResponse.parse((await ping(h, { waitMs: 1000 })).json);
+      for (const s of a.start) {
+        const j = await h.db.testJob.findUniqueOrThrow({ where: { id: s.id }, include: { actualDevice: true } });
+        if (j.actualDevice?.hostname === device) return { ...s, healthCheck: j.healthCheck };
+      }
+      return null;
+    },
+    5000,
+    `a job on ${device}`,
+  );
   await jobCall(h, "POST", `${answer.id}/`, answer.token, { state: "RUNNING" });
   await jobCall(h, "POST", `${answer.id}/`, answer.token, { state: "FINISHED", result });
   return { id: answer.id, healthCheck: answer.healthCheck };

@@ -9,10 +9,14 @@ const name = (what: string) => z.string().min(1, `${what} must not be empty`);
  * `ZDeviceDictionaryOverrides` (so `power_on_command: 7` is refused naming the key) but stored as
  * written — defaults are applied when the dictionary is rendered, not baked into a device's keys.
  */
-const dictionary = z.record(z.string(), z.unknown()).default({}).superRefine((d, ctx) => {
-  const r = ZDeviceDictionaryOverrides.safeParse(d);
-  if (!r.success) for (const i of r.error.issues) ctx.addIssue({ code: "custom", path: i.path as (string | number)[], message: i.message });
-});
+const dictionary = z
+  .record(z.string(), z.unknown())
+  .default({})
+  .superRefine((d, ctx) => {
+    const r = ZDeviceDictionaryOverrides.safeParse(d);
+    if (!r.success)
+      for (const i of r.error.issues) ctx.addIssue({ code: "custom", path: i.path as (string | number)[], message: i.message });
+  });
 
 /**
  * One lab file (YAML): users with API tokens and groups, workers, device types, devices. A token with
@@ -25,7 +29,13 @@ export const ZLabFile = z.strictObject({
         username: name("username"),
         superuser: z.boolean().default(false),
         tokens: z
-          .array(z.strictObject({ secret: z.string().min(16, "a token secret needs at least 16 characters"), description: z.string().default(""), federation: z.boolean().default(false) }))
+          .array(
+            z.strictObject({
+              secret: z.string().min(16, "a token secret needs at least 16 characters"),
+              description: z.string().default(""),
+              federation: z.boolean().default(false),
+            }),
+          )
           .default([]),
         groups: z.array(name("group")).default([]),
       }),

@@ -94,7 +94,9 @@ export async function waitUntil<T>(check: () => Promise<T> | T, timeoutMs = 10_0
 }
 
 /** A minimal valid job definition for device type `qemu`. */
-export function jobYaml(opts: { name?: string; priority?: number | string; tags?: string[]; extra?: string; deviceType?: string; visibility?: string } = {}): string {
+export function jobYaml(
+  opts: { name?: string; priority?: number | string; tags?: string[]; extra?: string; deviceType?: string; visibility?: string } = {},
+): string {
   return [
     `job_name: ${opts.name ?? "smoke"}`,
     `device_type: ${opts.deviceType ?? "qemu"}`,
@@ -112,11 +114,20 @@ export function jobYaml(opts: { name?: string; priority?: number | string; tags?
 }
 
 /** Small HTTP client for the REST API. */
-export async function api(h: Harness, method: string, path: string, opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {}) {
+export async function api(
+  h: Harness,
+  method: string,
+  path: string,
+  opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+) {
   const headers: Record<string, string> = { ...opts.headers };
   if (opts.token) headers["authorization"] = `Token ${opts.token}`;
   if (opts.body !== undefined) headers["content-type"] ??= "application/json";
-  const res = await fetch(h.baseUrl + path, { method, headers, body: opts.body === undefined ? undefined : typeof opts.body === "string" ? opts.body : JSON.stringify(opts.body) });
+  const res = await fetch(h.baseUrl + path, {
+    method,
+    headers,
+    body: opts.body === undefined ? undefined : typeof opts.body === "string" ? opts.body : JSON.stringify(opts.body),
+  });
   const text = await res.text();
   let json: any = undefined;
   try {
@@ -137,7 +148,9 @@ export async function submit(h: Harness, definition: string, token = ADMIN_TOKEN
 /** Plays the worker: ping with the worker token. */
 export async function ping(h: Harness, opts: { waitMs?: number; hostname?: string; token?: string; version?: string } = {}) {
   const q = new URLSearchParams({ version: opts.version ?? WORKER_PROTOCOL_VERSION, wait_ms: String(opts.waitMs ?? 0) });
-  return api(h, "GET", `/scheduler/internal/v1/workers/${opts.hostname ?? "worker-a"}/?${q}`, { headers: { "lava-token": opts.token ?? WORKER_TOKEN } });
+  return api(h, "GET", `/scheduler/internal/v1/workers/${opts.hostname ?? "worker-a"}/?${q}`, {
+    headers: { "lava-token": opts.token ?? WORKER_TOKEN },
+  });
 }
 
 /** Plays the worker: a job call with the job token. */

@@ -25,7 +25,12 @@ export function startReceiver(respond: (r: Omit<Received, "status">, n: number) 
   return new Promise<{ server: Server; url: string; received: Received[]; close(): Promise<void> }>((resolve) =>
     server.listen(0, "127.0.0.1", () => {
       const a = server.address();
-      resolve({ server, url: `http://127.0.0.1:${typeof a === "object" && a ? a.port : 0}`, received, close: () => new Promise((r) => server.close(() => r())) });
+      resolve({
+        server,
+        url: `http://127.0.0.1:${typeof a === "object" && a ? a.port : 0}`,
+        received,
+        close: () => new Promise((r) => server.close(() => r())),
+      });
     }),
   );
 }

@@ -22,11 +22,15 @@ export async function readStream(url: string, enough: (f: Frame[]) => boolean, h
     while ((i = text.indexOf("\n\n")) >= 0) {
       const block = text.slice(0, i);
       text = text.slice(i + 2);
-      const f = Object.fromEntries(block.split("\n").filter((l) => !l.startsWith(":")).map((l) => [l.slice(0, l.indexOf(":")), l.slice(l.indexOf(":") + 2)]));
+      const f = Object.fromEntries(
+        block
+          .split("\n")
+          .filter((l) => !l.startsWith(":"))
+          .map((l) => [l.slice(0, l.indexOf(":")), l.slice(l.indexOf(":") + 2)]),
+      );
       if (f["id"]) frames.push({ id: Number(f["id"]), event: f["event"]!, frames: JSON.parse(f["data"]!) });
     }
   }
   ac.abort();
   return frames;
 }
-

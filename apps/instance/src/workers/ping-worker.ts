@@ -1,6 +1,14 @@
 import { deriveJobToken, digestSecret, secretMatchesDigest } from "@magma/db/secrets";
 import { MAX_PING_WAIT_MS, WORKER_PROTOCOL_VERSION, type TPingResponse } from "@magma/protocol";
-import { countBusyJobsOfWorker, findWorkerCredentials, listActiveJobsOfWorker, recordWorkerPing, setWorkerOffline, storeJobTokenDigestOnce, type InstanceDb } from "@magma/db/instance";
+import {
+  countBusyJobsOfWorker,
+  findWorkerCredentials,
+  listActiveJobsOfWorker,
+  recordWorkerPing,
+  setWorkerOffline,
+  storeJobTokenDigestOnce,
+  type InstanceDb,
+} from "@magma/db/instance";
 import { AppError } from "../app-error.ts";
 import type { InstanceContext } from "../context.ts";
 

@@ -1,5 +1,11 @@
 import type { TWorkerHealth } from "@magma/protocol";
-import { findWorkerDetail, listWorkerHostnames as listHostnames, updateWorkerFields, type InstanceDb, type TWorkerDetail } from "@magma/db/instance";
+import {
+  findWorkerDetail,
+  listWorkerHostnames as listHostnames,
+  updateWorkerFields,
+  type InstanceDb,
+  type TWorkerDetail,
+} from "@magma/db/instance";
 import { AppError } from "../app-error.ts";
 import type { InstanceContext } from "../context.ts";
 
@@ -28,8 +34,13 @@ export interface UpdateWorkerOptions {
  */
 export async function updateWorker(ctx: InstanceContext, hostname: string, o: UpdateWorkerOptions): Promise<void> {
   const w = await getWorker(ctx.db, hostname);
-  if (o.jobLimit != null && o.jobLimit < 0) throw new AppError("INVALID_REQUEST", `job_limit must be a positive integer, got ${o.jobLimit}`);
-  await updateWorkerFields(ctx.db, w.id, { ...(o.description != null ? { description: o.description } : {}), ...(o.health ? { health: o.health } : {}), ...(o.jobLimit != null ? { jobLimit: o.jobLimit } : {}) });
+  if (o.jobLimit != null && o.jobLimit < 0)
+    throw new AppError("INVALID_REQUEST", `job_limit must be a positive integer, got ${o.jobLimit}`);
+  await updateWorkerFields(ctx.db, w.id, {
+    ...(o.description != null ? { description: o.description } : {}),
+    ...(o.health ? { health: o.health } : {}),
+    ...(o.jobLimit != null ? { jobLimit: o.jobLimit } : {}),
+  });
   ctx.logger.info({ worker: hostname, ...o }, "worker updated");
   ctx.scheduler?.trigger();
 }

@@ -1,7 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { ZDeviceDictionary, ZJobBundle, ZJobResults, ZPingResponse, type TLogRecord } from "@magma/protocol";
-import { ADMIN_TOKEN, api, jobCall, jobYaml, ping, startHarness, submit, waitUntil, WORKER_TOKEN, type Harness } from "../testing/harness.ts";
+import {
+  ADMIN_TOKEN,
+  api,
+  jobCall,
+  jobYaml,
+  ping,
+  startHarness,
+  submit,
+  waitUntil,
+  WORKER_TOKEN,
+  type Harness,
+} from "../testing/harness.ts";
 
 let h: Harness;
 beforeAll(async () => {
@@ -13,7 +24,11 @@ afterAll(async () => {
   await h?.close();
 });
 
-const rec = (i: number, msg: TLogRecord["msg"] = `line ${i}`, lvl: TLogRecord["lvl"] = "info"): TLogRecord => ({ dt: `2026-11-23T06:55:15.${String(i).padStart(6, "0")}`, lvl, msg });
+const rec = (i: number, msg: TLogRecord["msg"] = `line ${i}`, lvl: TLogRecord["lvl"] = "info"): TLogRecord => ({
+  dt: `2026-11-23T06:55:15.${String(i).padStart(6, "0")}`,
+  lvl,
+  msg,
+});
 
 describe("worker ping errors (as LAVA)", () => {
   it("404 unknown worker, 400 missing token, 401 bad token, 409 version mismatch", async () => {
@@ -52,7 +67,11 @@ describe("a job end to end with a scripted worker", () => {
     const bundle = ZJobBundle.parse((await jobCall(h, "GET", `${id}/`, token)).json);
     expect(parse(bundle.definition)).toMatchObject({ job_name: "e2e", device_type: "qemu" });
     const dict = ZDeviceDictionary.parse(parse(bundle.device));
-    expect(dict).toMatchObject({ hostname: "qemu-01", device_type: "qemu", qemu: { binary: "qemu-system-x86_64", memory_mb: 512, smp: 1 } });
+    expect(dict).toMatchObject({
+      hostname: "qemu-01",
+      device_type: "qemu",
+      qemu: { binary: "qemu-system-x86_64", memory_mb: 512, smp: 1 },
+    });
 
     // RUNNING twice: one transition, device Running
     expect((await jobCall(h, "POST", `${id}/`, token, { state: "RUNNING" })).status).toBe(200);
@@ -70,7 +89,20 @@ describe("a job end to end with a scripted worker", () => {
     expect((await post(3, lines.slice(3, 8))).json).toEqual({ line_count: 5 });
     const results = [
       rec(8, { case: "validate", definition: "lava", result: "pass" }, "results"),
-      rec(9, { case: "boot-time", definition: "0_smoke", result: "pass", measurement: 1.83, units: "seconds", starttc: 3, endtc: 5, set: "boot" }, "results"),
+      rec(
+        9,
+        {
+          case: "boot-time",
+          definition: "0_smoke",
+          result: "pass",
+          measurement: 1.83,
+          units: "seconds",
+          starttc: 3,
+          endtc: 5,
+          set: "boot",
+        },
+        "results",
+      ),
       rec(10, { case: "always-fail", definition: "0_smoke", result: "fail" }, "results"),
       rec(11, { case: "broken", definition: "0_smoke", result: "maybe" }, "results"),
       rec(12, { case: "job", definition: "lava", result: "pass" }, "results"),
@@ -88,7 +120,14 @@ describe("a job end to end with a scripted worker", () => {
     expect(res.suites.map((s) => s.name).sort()).toEqual(["0_smoke", "lava"]);
     const smoke = res.suites.find((s) => s.name === "0_smoke")!;
     expect(smoke.tests).toBe(2);
-    expect(smoke.cases.find((c) => c.name === "boot-time")).toMatchObject({ result: "pass", measurement: "1.83", unit: "seconds", test_set: "boot", start_log_line: 3, end_log_line: 5 });
+    expect(smoke.cases.find((c) => c.name === "boot-time")).toMatchObject({
+      result: "pass",
+      measurement: "1.83",
+      unit: "seconds",
+      test_set: "boot",
+      start_log_line: 3,
+      end_log_line: 5,
+    });
     expect(res.suites.find((s) => s.name === "lava")!.cases.map((c) => c.name)).toEqual(["validate", "job"]);
     const tests = await api(h, "GET", `/api/v0.2/jobs/${id}/tests/?limit=2`);
     expect(tests.json.count).toBe(4);
@@ -102,7 +141,10 @@ describe("a job end to end with a scripted worker", () => {
         '- {"dt": "2026-11-23T06:55:15.000009", "lvl": "results", "msg": {"case": "boot-time", "definition": "0_smoke", "result": "pass", "measurement": 1.83, "units": "seconds", "starttc": 3, "endtc": 5, "set": "boot"}}\n',
     );
     const jsonLog = await api(h, "GET", `/api/v0.2/jobs/${id}/logs/?start=1&end=3`, { headers: { accept: "application/json" } });
-    expect(jsonLog.json).toEqual([{ line: 1, ...lines[1] }, { line: 2, ...lines[2] }]);
+    expect(jsonLog.json).toEqual([
+      { line: 1, ...lines[1] },
+      { line: 2, ...lines[2] },
+    ]);
 
     // FINISHED twice: one transition, device Idle
     const fin = { state: "FINISHED", result: "pass", error_type: "", errors: "", description: "" };
@@ -159,17 +201,21 @@ describe("log ingest under concurrency and LAVA's form encoding", () => {
     const jobId = await submit(h, jobYaml({ name: "concurrent-logs" }));
     const { token } = ZPingResponse.parse((await ping(h, { waitMs: 2000 })).json).start[0]!;
     const lines = Array.from({ length: 50 }, (_, i) => rec(i));
-    const uploads = await Promise.all(
-      Array.from({ length: 8 }, () => jobCall(h, "POST", `${jobId}/logs/`, token, { index: 0, lines })),
-    );
+    const uploads = await Promise.all(Array.from({ length: 8 }, () => jobCall(h, "POST", `${jobId}/logs/`, token, { index: 0, lines })));
     expect(uploads.every((u) => u.json.line_count === 50)).toBe(true);
     const form = new URLSearchParams({ index: "50", lines: '- {"dt": "2026-11-23T06:55:16.000000", "lvl": "target", "msg": "/ # "}\n' });
-    const r = await api(h, "POST", `/scheduler/internal/v1/jobs/${jobId}/logs/`, { headers: { "lava-token": token, "content-type": "application/x-www-form-urlencoded" }, body: form.toString() });
+    const r = await api(h, "POST", `/scheduler/internal/v1/jobs/${jobId}/logs/`, {
+      headers: { "lava-token": token, "content-type": "application/x-www-form-urlencoded" },
+      body: form.toString(),
+    });
     expect(r.json).toEqual({ line_count: 1 });
     expect(await h.db.logLine.count({ where: { jobId } })).toBe(51);
     expect((await h.db.testJob.findUniqueOrThrow({ where: { id: jobId } })).logLineCount).toBe(51);
     const fin = new URLSearchParams({ state: "FINISHED", result: "pass", error_type: "", errors: "", description: "" });
-    const f = await api(h, "POST", `/scheduler/internal/v1/jobs/${jobId}/`, { headers: { "lava-token": token, "content-type": "application/x-www-form-urlencoded" }, body: fin.toString() });
+    const f = await api(h, "POST", `/scheduler/internal/v1/jobs/${jobId}/`, {
+      headers: { "lava-token": token, "content-type": "application/x-www-form-urlencoded" },
+      body: fin.toString(),
+    });
     expect(f.status).toBe(200);
     expect((await h.db.testJob.findUniqueOrThrow({ where: { id: jobId } })).health).toBe("Complete");
     const bad = await jobCall(h, "POST", `${jobId}/`, token, { state: "DONE" });
@@ -213,7 +259,12 @@ describe("cancel", () => {
     const jobId = await submit(h, jobYaml({ name: "infra" }));
     const { token } = ZPingResponse.parse((await ping(h, { waitMs: 2000 })).json).start[0]!;
     await jobCall(h, "POST", `${jobId}/`, token, { state: "RUNNING" });
-    await jobCall(h, "POST", `${jobId}/`, token, { state: "FINISHED", result: "fail", error_type: "Infrastructure", errors: "power cycle failed" });
+    await jobCall(h, "POST", `${jobId}/`, token, {
+      state: "FINISHED",
+      result: "fail",
+      error_type: "Infrastructure",
+      errors: "power cycle failed",
+    });
     const done = await h.db.testJob.findUniqueOrThrow({ where: { id: jobId }, include: { actualDevice: true } });
     expect(done).toMatchObject({ health: "Incomplete", errorType: "Infrastructure", failureComment: "power cycle failed" });
     expect(done.actualDevice?.health).toBe("Unknown");

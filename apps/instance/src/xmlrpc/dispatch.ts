@@ -21,22 +21,31 @@ export const RPC_METHODS: RpcMethods = {
   ...schedulerTagsMethods,
   ...resultsMethods,
 };
-Object.assign(RPC_METHODS, systemMethods(() => RPC_METHODS), {
-  "system.multicall": {
-    help: "Call multiple methods with one request: an array of `{methodName, params}`; the answer holds, per call,\n`[value]` or a fault struct `{faultCode, faultString}`.",
-    async handler(call) {
-      const calls = call.params[0];
-      if (!Array.isArray(calls)) throw new RpcFault(400, "system.multicall expects an array of {methodName, params}");
-      const out: RpcValue[] = [];
-      for (const c of calls as Record<string, unknown>[]) {
-        const name = typeof c?.["methodName"] === "string" ? (c["methodName"] as string) : "";
-        const r = await invoke(call.ctx, call.user, name === "system.multicall" ? "" : name, Array.isArray(c?.["params"]) ? (c["params"] as unknown[]) : []);
-        out.push("fault" in r ? { faultCode: r.fault.code, faultString: r.fault.message } : [r.value]);
-      }
-      return out;
+Object.assign(
+  RPC_METHODS,
+  systemMethods(() => RPC_METHODS),
+  {
+    "system.multicall": {
+      help: "Call multiple methods with one request: an array of `{methodName, params}`; the answer holds, per call,\n`[value]` or a fault struct `{faultCode, faultString}`.",
+      async handler(call) {
+        const calls = call.params[0];
+        if (!Array.isArray(calls)) throw new RpcFault(400, "system.multicall expects an array of {methodName, params}");
+        const out: RpcValue[] = [];
+        for (const c of calls as Record<string, unknown>[]) {
+          const name = typeof c?.["methodName"] === "string" ? (c["methodName"] as string) : "";
+          const r = await invoke(
+            call.ctx,
+            call.user,
+            name === "system.multicall" ? "" : name,
+            Array.isArray(c?.["params"]) ? (c["params"] as unknown[]) : [],
+          );
+          out.push("fault" in r ? { faultCode: r.fault.code, faultString: r.fault.message } : [r.value]);
+        }
+        return out;
+      },
     },
-  },
-} satisfies RpcMethods);
+  } satisfies RpcMethods,
+);
 
 /** The caller of an XML-RPC request: the user, or null for anonymous; `invalid` when credentials were sent but are wrong. */
 export type RpcCaller = { user: User | null } | { invalid: string };
@@ -71,7 +80,12 @@ export async function authenticateBasic(db: InstanceDb, header: string | undefin
   return { user };
 }
 
-async function invoke(ctx: InstanceContext, user: User | null, name: string, params: unknown[]): Promise<{ value: RpcValue } | { fault: { code: number; message: string } }> {
+async function invoke(
+  ctx: InstanceContext,
+  user: User | null,
+  name: string,
+  params: unknown[],
+): Promise<{ value: RpcValue } | { fault: { code: number; message: string } }> {
   const method = RPC_METHODS[name];
   // SimpleXMLRPCDispatcher's answer for an unknown method (LAVA keeps it)
   if (!method) return { fault: { code: -32601, message: `method "${name}" is not supported` } };
@@ -90,13 +104,21 @@ async function invoke(ctx: InstanceContext, user: User | null, name: string, par
  * Outcomes: 1. unparseable XML → fault -32700; 2. unknown method → fault -32601; 3. a method error →
  * its fault (RpcFault code, or the AppError status: 400/401/403/404/409); 4. a bug → fault 500.
  */
-export async function handleRpcBody(ctx: InstanceContext, user: User | null, body: string): Promise<{ xml: string; method: string; faultCode?: number }> {
+export async function handleRpcBody(
+  ctx: InstanceContext,
+  user: User | null,
+  body: string,
+): Promise<{ xml: string; method: string; faultCode?: number }> {
   let name: string;
   let params: unknown[];
   try {
     [name, params] = (await new xmlrpc.Deserializer().deserializeMethodCall(body)) as [string, unknown[]];
   } catch (e) {
-    return { xml: serializeFault(-32700, `parse error. not well formed: ${(e as Error).message.split("\n")[0]}`), method: "", faultCode: -32700 };
+    return {
+      xml: serializeFault(-32700, `parse error. not well formed: ${(e as Error).message.split("\n")[0]}`),
+      method: "",
+      faultCode: -32700,
+    };
   }
   const r = await invoke(ctx, user, name, params);
   if ("fault" in r) return { xml: serializeFault(r.fault.code, r.fault.message), method: name, faultCode: r.fault.code };

@@ -18,7 +18,13 @@ const data = (f: string) => readFileSync(join(import.meta.dirname, "testdata", f
 let h: Harness;
 let home: string;
 // PYTHONUNBUFFERED: a following `jobs logs` prints each batch as it comes, as on a terminal
-const env = () => ({ PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: home, XDG_CONFIG_HOME: join(home, ".config"), LC_ALL: "C.UTF-8", PYTHONUNBUFFERED: "1" });
+const env = () => ({
+  PATH: process.env["PATH"] ?? "/usr/bin:/bin",
+  HOME: home,
+  XDG_CONFIG_HOME: join(home, ".config"),
+  LC_ALL: "C.UTF-8",
+  PYTHONUNBUFFERED: "1",
+});
 
 /** Runs lavacli (async: the server lives in this process); never throws on a non-zero exit. */
 async function lavacli(...args: string[]): Promise<{ code: number; out: string }> {
@@ -47,10 +53,14 @@ const JOB3_RECORDS: TLogRecord[] = data("inline-tests-output.yaml")
 
 /** Plays the worker for the next scheduled job: start, RUNNING, returns its token. */
 async function startNextJob(jobId: number): Promise<string> {
-  const answer = await waitUntil(async () => {
-    const r = ZPingResponse.parse((await ping(h, { waitMs: 1000 })).json);
-    return r.start.find((s) => s.id === jobId);
-  }, 15_000, `job ${jobId} to be handed to the worker`);
+  const answer = await waitUntil(
+    async () => {
+      const r = ZPingResponse.parse((await ping(h, { waitMs: 1000 })).json);
+      return r.start.find((s) => s.id === jobId);
+    },
+    15_000,
+    `job ${jobId} to be handed to the worker`,
+  );
   expect((await jobCall(h, "POST", `${jobId}/`, answer.token, { state: "RUNNING" })).status).toBe(200);
   return answer.token;
 }
@@ -59,14 +69,20 @@ async function settle(): Promise<void> {
   for (const j of await h.db.testJob.findMany({ where: { state: { not: "Finished" } }, select: { id: true } })) {
     await api(h, "POST", `/api/v0.2/jobs/${j.id}/cancel/`, { token: ADMIN_TOKEN });
   }
-  await waitUntil(async () => {
-    const r = ZPingResponse.parse((await ping(h)).json);
-    for (const c of [...r.cancel, ...r.running]) await finish(c.id, c.token);
-    return (await h.db.testJob.count({ where: { state: { not: "Finished" } } })) === 0;
-  }, 10_000, "every job to be finished");
+  await waitUntil(
+    async () => {
+      const r = ZPingResponse.parse((await ping(h)).json);
+      for (const c of [...r.cancel, ...r.running]) await finish(c.id, c.token);
+      return (await h.db.testJob.count({ where: { state: { not: "Finished" } } })) === 0;
+    },
+    10_000,
+    "every job to be finished",
+  );
 }
-const upload = (jobId: number, token: string, index: number, lines: TLogRecord[]) => jobCall(h, "POST", `${jobId}/logs/`, token, { index, lines });
-const finish = (jobId: number, token: string) => jobCall(h, "POST", `${jobId}/`, token, { state: "FINISHED", result: "pass", error_type: "", errors: "", description: "" });
+const upload = (jobId: number, token: string, index: number, lines: TLogRecord[]) =>
+  jobCall(h, "POST", `${jobId}/logs/`, token, { index, lines });
+const finish = (jobId: number, token: string) =>
+  jobCall(h, "POST", `${jobId}/`, token, { state: "FINISHED", result: "pass", error_type: "", errors: "", description: "" });
 
 let job3: number;
 
@@ -81,7 +97,10 @@ beforeAll(async () => {
   expect(submitted.code).toBe(0);
   job3 = Number(submitted.out.trim());
   const token = await startNextJob(job3);
-  for (let i = 0; i < JOB3_RECORDS.length; i += 200) expect((await upload(job3, token, i, JOB3_RECORDS.slice(i, i + 200))).text).toBe(`{"line_count":${JOB3_RECORDS.slice(i, i + 200).length}}`);
+  for (let i = 0; i < JOB3_RECORDS.length; i += 200)
+    expect((await upload(job3, token, i, JOB3_RECORDS.slice(i, i + 200))).text).toBe(
+      `{"line_count":${JOB3_RECORDS.slice(i, i + 200).length}}`,
+    );
   expect((await finish(job3, token)).status).toBe(200);
 }, 60_000);
 
@@ -125,13 +144,25 @@ describe("lavacli jobs on a finished job (the inline-tests log replayed)", () =>
   it("results, results SUITE, results SUITE CASE (+ --yaml) as LAVA", async () => {
     expect(await lavacli("results", String(job3))).toEqual({ code: 0, out: data("inline-tests-lavacli-results.txt") });
     const suite = await lavacli("results", String(job3), "0_smoke");
-    expect(suite.out).toBe("Results:\n* 0_smoke.always-pass [pass]\n* 0_smoke.always-fail [fail]\n* 0_smoke.explicit-skip [skip]\n* 0_smoke.boot-time [pass]\n* 0_smoke.loopback-up [pass]\n* 0_smoke.kernel-version [pass]\n");
+    expect(suite.out).toBe(
+      "Results:\n* 0_smoke.always-pass [pass]\n* 0_smoke.always-fail [fail]\n* 0_smoke.explicit-skip [skip]\n* 0_smoke.boot-time [pass]\n* 0_smoke.loopback-up [pass]\n* 0_smoke.kernel-version [pass]\n",
+    );
     expect(await lavacli("results", String(job3), "0_smoke", "always-fail")).toEqual({ code: 0, out: "fail\n" });
     const y = await lavacli("results", "--yaml", String(job3), "0_smoke", "boot-time");
     expect(y.code).toBe(0);
     const [c] = parse(y.out) as Record<string, unknown>[];
     // as LAVA: log_start_line/log_end_line from the result's starttc/endtc, measurement '1.83…', every value a string
-    expect(c).toMatchObject({ job: String(job3), level: "", log_end_line: "61", log_start_line: "61", name: "boot-time", result: "pass", suite: "0_smoke", unit: "seconds", metadata: { case: "boot-time", definition: "0_smoke", measurement: 1.83, result: "pass", units: "seconds" } });
+    expect(c).toMatchObject({
+      job: String(job3),
+      level: "",
+      log_end_line: "61",
+      log_start_line: "61",
+      name: "boot-time",
+      result: "pass",
+      suite: "0_smoke",
+      unit: "seconds",
+      metadata: { case: "boot-time", definition: "0_smoke", measurement: 1.83, result: "pass", units: "seconds" },
+    });
     expect(Number(c!["measurement"])).toBeCloseTo(1.83);
     expect(String(c!["url"])).toMatch(/^\/results\/testcase\/\d+$/);
     const missing = await lavacli("results", String(job3), "0_smoke", "nope");
@@ -157,8 +188,31 @@ describe("lavacli jobs on a finished job (the inline-tests log replayed)", () =>
       expect.stringMatching(/^submit time : \d{8}T\d\d:\d\d:\d\d$/),
     ]);
     const y = parse((await lavacli("jobs", "show", "--yaml", String(job3))).out) as Record<string, unknown>;
-    expect(Object.keys(y).sort()).toEqual(["description", "device", "device_type", "end_time", "failure_comment", "health", "health_check", "id", "pipeline", "start_time", "state", "submit_time", "submitter", "tags", "visibility"]);
-    expect(y).toMatchObject({ id: job3, state: "Finished", health: "Complete", failure_comment: null, visibility: "Public", pipeline: true });
+    expect(Object.keys(y).sort()).toEqual([
+      "description",
+      "device",
+      "device_type",
+      "end_time",
+      "failure_comment",
+      "health",
+      "health_check",
+      "id",
+      "pipeline",
+      "start_time",
+      "state",
+      "submit_time",
+      "submitter",
+      "tags",
+      "visibility",
+    ]);
+    expect(y).toMatchObject({
+      id: job3,
+      state: "Finished",
+      health: "Complete",
+      failure_comment: null,
+      visibility: "Public",
+      pipeline: true,
+    });
     expect(String(y["end_time"])).toMatch(/^\d{8}T\d\d:\d\d:\d\d$/);
     const def = await lavacli("jobs", "definition", String(job3));
     expect(def).toEqual({ code: 0, out: data("qemu-inline-tests.yaml") + "\n" });
@@ -179,14 +233,26 @@ describe("lavacli jobs submit/validate/list/queue/cancel/resubmit/wait", () => {
 
   it("submit several files; an invalid one prints LAVA's fault and the others still go in", async () => {
     const bad = file("bad.yaml", data("qemu-boot-only.yaml").replace("visibility: public\n", ""));
-    const r = await lavacli("jobs", "submit", file("a.yaml", data("qemu-boot-only.yaml")), bad, file("b.yaml", data("qemu-boot-only.yaml")));
+    const r = await lavacli(
+      "jobs",
+      "submit",
+      file("a.yaml", data("qemu-boot-only.yaml")),
+      bad,
+      file("b.yaml", data("qemu-boot-only.yaml")),
+    );
     expect(r.code).toBe(0); // lavacli itself exits 0 here, against LAVA too
     const lines = r.out.trimEnd().split("\n");
     expect(lines).toHaveLength(3);
     expect(lines[0]).toMatch(/^\d+$/);
-    expect(lines[1]).toBe(`Unable to submit ${bad}: <Fault 400: "Problem with submitted job data: required key not provided @ data['visibility']">`);
+    expect(lines[1]).toBe(
+      `Unable to submit ${bad}: <Fault 400: "Problem with submitted job data: required key not provided @ data['visibility']">`,
+    );
     expect(lines[2]).toMatch(/^\d+$/);
-    const unknownType = await lavacli("jobs", "submit", file("x.yaml", data("qemu-boot-only.yaml").replace("device_type: qemu", "device_type: qemu-x")));
+    const unknownType = await lavacli(
+      "jobs",
+      "submit",
+      file("x.yaml", data("qemu-boot-only.yaml").replace("device_type: qemu", "device_type: qemu-x")),
+    );
     expect(unknownType.out).toContain("<Fault 404: 'Specified device or device type not found.'>");
   });
 
@@ -262,7 +328,10 @@ describe("lavacli devices, device-types, workers, tags, aliases", () => {
     expect(await lavacli("devices", "dict", "get", "qemu-01")).toEqual({ code: 0, out: "qemu:\n  memory_mb: 512\n" });
     const rendered = await lavacli("devices", "dict", "get", "--render", "qemu-01", "qemu.memory_mb");
     expect(rendered).toEqual({ code: 0, out: "512\n" });
-    expect(await lavacli("devices", "dict", "set", "qemu-01", file("dict.yaml", "qemu:\n  memory_mb: 1024\n"))).toEqual({ code: 0, out: "" });
+    expect(await lavacli("devices", "dict", "set", "qemu-01", file("dict.yaml", "qemu:\n  memory_mb: 1024\n"))).toEqual({
+      code: 0,
+      out: "",
+    });
     expect((await lavacli("devices", "dict", "get", "qemu-01")).out).toBe("qemu:\n  memory_mb: 1024\n");
     const jinja = await lavacli("devices", "dict", "set", "qemu-01", file("dict.jinja2", "{% extends 'qemu.jinja2' %}\n"));
     expect(jinja.out).toContain("Fault 400");
@@ -274,9 +343,15 @@ describe("lavacli devices, device-types, workers, tags, aliases", () => {
 
   it("device-types list/show/template get|set/health-check get|set", async () => {
     expect(await lavacli("device-types", "list")).toEqual({ code: 0, out: "Device-Types:\n* qemu (1)\n" });
-    expect((await lavacli("device-types", "show", "qemu")).out).toBe("name            : qemu\ndescription     : None\ndisplay         : True\nhealth disabled : False\naliases         : []\ndevices         : ['qemu-01']\n");
-    expect((await lavacli("device-types", "template", "get", "qemu")).out).toBe("qemu:\n  binary: qemu-system-x86_64\n  memory_mb: 256\n  smp: 1\n");
-    expect(await lavacli("device-types", "template", "set", "qemu", file("t.yaml", "qemu: {binary: qemu-system-x86_64, memory_mb: 384}\n"))).toEqual({ code: 0, out: "" });
+    expect((await lavacli("device-types", "show", "qemu")).out).toBe(
+      "name            : qemu\ndescription     : None\ndisplay         : True\nhealth disabled : False\naliases         : []\ndevices         : ['qemu-01']\n",
+    );
+    expect((await lavacli("device-types", "template", "get", "qemu")).out).toBe(
+      "qemu:\n  binary: qemu-system-x86_64\n  memory_mb: 256\n  smp: 1\n",
+    );
+    expect(
+      await lavacli("device-types", "template", "set", "qemu", file("t.yaml", "qemu: {binary: qemu-system-x86_64, memory_mb: 384}\n")),
+    ).toEqual({ code: 0, out: "" });
     expect((await lavacli("device-types", "template", "get", "qemu")).out).toBe("qemu:\n  binary: qemu-system-x86_64\n  memory_mb: 384\n");
     expect((await lavacli("device-types", "health-check", "get", "qemu")).out).toContain("Fault 404");
     const hc = data("qemu-boot-only.yaml").replace("job_name: fixture qemu boot only", "job_name: qemu health check");
@@ -292,13 +367,21 @@ describe("lavacli devices, device-types, workers, tags, aliases", () => {
     await settle();
     expect(await lavacli("workers", "list")).toEqual({ code: 0, out: "Workers:\n* worker-a\n" });
     const show = await lavacli("workers", "show", "worker-a");
-    expect(show.out).toMatch(/^hostname    : worker-a\ndescription : None\nstate       : Online\nhealth      : Active\ndevices     : qemu-01\nlast ping   : \d{8}T\d\d:\d\d:\d\d\njob limit   : 0\nversion     : .+\n$/);
+    expect(show.out).toMatch(
+      /^hostname    : worker-a\ndescription : None\nstate       : Online\nhealth      : Active\ndevices     : qemu-01\nlast ping   : \d{8}T\d\d:\d\d:\d\d\njob limit   : 0\nversion     : .+\n$/,
+    );
     // no token line: the instance keeps only the worker token's digest (LAVA prints the token to superusers)
     expect(show.out).not.toContain(WORKER_TOKEN);
     expect(await lavacli("workers", "maintenance", "worker-a")).toEqual({ code: 0, out: "" });
     expect((parse((await lavacli("workers", "show", "--yaml", "worker-a")).out) as Record<string, unknown>)["health"]).toBe("Maintenance");
-    expect(await lavacli("workers", "update", "worker-a", "--health", "ACTIVE", "--description", "QEMU worker", "--job-limit", "2")).toEqual({ code: 0, out: "" });
-    expect((parse((await lavacli("workers", "show", "--yaml", "worker-a")).out) as Record<string, unknown>)).toMatchObject({ health: "Active", description: "QEMU worker", job_limit: 2 });
+    expect(
+      await lavacli("workers", "update", "worker-a", "--health", "ACTIVE", "--description", "QEMU worker", "--job-limit", "2"),
+    ).toEqual({ code: 0, out: "" });
+    expect(parse((await lavacli("workers", "show", "--yaml", "worker-a")).out) as Record<string, unknown>).toMatchObject({
+      health: "Active",
+      description: "QEMU worker",
+      job_limit: 2,
+    });
   });
 
   it("tags list/add and aliases list", async () => {
@@ -317,9 +400,13 @@ describe("REST api/v0.2 LAVA exports of the same job, resubmit, OpenAPI", () => 
     expect(csv.headers.get("content-type")).toContain("application/csv");
     expect(csv.headers.get("content-disposition")).toBe(`attachment; filename=job_${job3}.csv`);
     const rows = csv.text.split("\r\n");
-    expect(rows[0]).toBe('"job","suite","result","measurement","unit","duration","timeout","logged","level","metadata","url","name","id","log_start_line","log_end_line"');
+    expect(rows[0]).toBe(
+      '"job","suite","result","measurement","unit","duration","timeout","logged","level","metadata","url","name","id","log_start_line","log_end_line"',
+    );
     expect(rows.find((r) => r.includes('"explicit-skip"'))).toMatch(
-      new RegExp(`^"${job3}","0_smoke","skip","None","","","","\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d(\\.\\d+)?\\+00:00","","\\{'case': 'explicit-skip', 'definition': '0_smoke', 'endtc': 58, 'result': 'skip', 'starttc': 58\\}","/results/testcase/\\d+","explicit-skip","\\d+","58","58"$`),
+      new RegExp(
+        `^"${job3}","0_smoke","skip","None","","","","\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d(\\.\\d+)?\\+00:00","","\\{'case': 'explicit-skip', 'definition': '0_smoke', 'endtc': 58, 'result': 'skip', 'starttc': 58\\}","/results/testcase/\\d+","explicit-skip","\\d+","58","58"$`,
+      ),
     );
     expect(rows.filter(Boolean)).toHaveLength(18);
     const yaml = await api(h, "GET", `/api/v0.2/jobs/${job3}/yaml/`);
@@ -328,10 +415,13 @@ describe("REST api/v0.2 LAVA exports of the same job, resubmit, OpenAPI", () => 
     if (viaCli.code !== 0) throw new Error(viaCli.out);
     expect(parse(yaml.text)).toEqual(JSON.parse(viaCli.out));
     const junit = await api(h, "GET", `/api/v0.2/jobs/${job3}/junit/`);
-    expect(junit.text).toMatch(/^<\?xml version="1.0" encoding="utf-8"\?>\n<testsuites disabled="0" errors="0" failures="1" tests="17" time="[\d.]+">/);
+    expect(junit.text).toMatch(
+      /^<\?xml version="1.0" encoding="utf-8"\?>\n<testsuites disabled="0" errors="0" failures="1" tests="17" time="[\d.]+">/,
+    );
     expect(junit.text).toContain('<testsuite disabled="0" errors="0" failures="1" name="0_smoke" skipped="1" tests="6"');
     // as LAVA: the failure's text is the log between the case's starttc and endtc lines
-    const at = (n: number) => `- {&quot;dt&quot;: &quot;${JOB3_RECORDS[n]!.dt}&quot;, &quot;lvl&quot;: &quot;${JOB3_RECORDS[n]!.lvl}&quot;, &quot;msg&quot;: &quot;${String(JOB3_RECORDS[n]!.msg).replace("<", "&lt;").replace(">", "&gt;")}&quot;}\n`;
+    const at = (n: number) =>
+      `- {&quot;dt&quot;: &quot;${JOB3_RECORDS[n]!.dt}&quot;, &quot;lvl&quot;: &quot;${JOB3_RECORDS[n]!.lvl}&quot;, &quot;msg&quot;: &quot;${String(JOB3_RECORDS[n]!.msg).replace("<", "&lt;").replace(">", "&gt;")}&quot;}\n`;
     expect(junit.text).toContain(`<failure type="failure" message="failed">${at(51)}${at(52)}</failure>`);
     expect(at(51)).toContain("Received signal: &lt;STARTTC&gt; always-fail");
     expect(junit.text).toContain('<testcase name="login-action" time="3.100000"');
@@ -344,7 +434,9 @@ describe("REST api/v0.2 LAVA exports of the same job, resubmit, OpenAPI", () => 
     expect(r.json).toEqual({ message: "job(s) successfully submitted", job_ids: [expect.any(Number)] });
     const doc = await api(h, "GET", "/api/v0.2/openapi.json");
     expect(doc.json.openapi).toBe("3.1.0");
-    expect(Object.keys(doc.json.paths)).toEqual(expect.arrayContaining(["/api/v0.2/jobs/", "/api/v0.2/jobs/{id}/resubmit/", "/api/v0.2/jobs/{id}/junit/"]));
+    expect(Object.keys(doc.json.paths)).toEqual(
+      expect.arrayContaining(["/api/v0.2/jobs/", "/api/v0.2/jobs/{id}/resubmit/", "/api/v0.2/jobs/{id}/junit/"]),
+    );
     expect(doc.json.components.schemas.JobDetail.properties).toHaveProperty("original_definition");
     await settle();
   });

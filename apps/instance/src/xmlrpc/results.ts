@@ -23,9 +23,18 @@ const suiteCases = (call: RpcCall, format: "yaml" | "csv") =>
   });
 
 const oneCase = (call: RpcCall, format: "yaml" | "csv") =>
-  withJob(call, (id) => exportCases(call.ctx.db, call.user, id, { suite: str(call.params, 1, "suite_name"), caseName: str(call.params, 2, "case_name") }, format));
+  withJob(call, (id) =>
+    exportCases(
+      call.ctx.db,
+      call.user,
+      id,
+      { suite: str(call.params, 1, "suite_name"), caseName: str(call.params, 2, "case_name") },
+      format,
+    ),
+  );
 
-const h = (sig: string, what: string) => `\`${sig}\`\n\n${what}\nRequires a user and token (fault 401 otherwise); fault 404 for an unknown job, suite or case.`;
+const h = (sig: string, what: string) =>
+  `\`${sig}\`\n\n${what}\nRequires a user and token (fault 401 otherwise); fault 404 for an unknown job, suite or case.`;
 
 /** `results.*`: LAVA's results exports as YAML/CSV strings (columns and value shapes of LAVA's export_testcase). */
 export const resultsMethods: RpcMethods = {
@@ -37,10 +46,22 @@ export const resultsMethods: RpcMethods = {
     help: h("get_testjob_results_csv (job_id)", "Every test case of the job as CSV."),
     handler: (call) => withJob(call, (id) => exportCases(call.ctx.db, call.user, id, {}, "csv")),
   },
-  "results.get_testsuite_results_yaml": { help: h("get_testsuite_results_yaml (job_id, suite_name, limit=None, offset=None)", "The suite's cases as YAML."), handler: (c) => suiteCases(c, "yaml") },
-  "results.get_testsuite_results_csv": { help: h("get_testsuite_results_csv (job_id, suite_name, limit=None, offset=None)", "The suite's cases as CSV."), handler: (c) => suiteCases(c, "csv") },
-  "results.get_testcase_results_yaml": { help: h("get_testcase_results_yaml (job_id, suite_name, case_name)", "The named case(s) as YAML."), handler: (c) => oneCase(c, "yaml") },
-  "results.get_testcase_results_csv": { help: h("get_testcase_results_csv (job_id, suite_name, case_name)", "The named case(s) as CSV."), handler: (c) => oneCase(c, "csv") },
+  "results.get_testsuite_results_yaml": {
+    help: h("get_testsuite_results_yaml (job_id, suite_name, limit=None, offset=None)", "The suite's cases as YAML."),
+    handler: (c) => suiteCases(c, "yaml"),
+  },
+  "results.get_testsuite_results_csv": {
+    help: h("get_testsuite_results_csv (job_id, suite_name, limit=None, offset=None)", "The suite's cases as CSV."),
+    handler: (c) => suiteCases(c, "csv"),
+  },
+  "results.get_testcase_results_yaml": {
+    help: h("get_testcase_results_yaml (job_id, suite_name, case_name)", "The named case(s) as YAML."),
+    handler: (c) => oneCase(c, "yaml"),
+  },
+  "results.get_testcase_results_csv": {
+    help: h("get_testcase_results_csv (job_id, suite_name, case_name)", "The named case(s) as CSV."),
+    handler: (c) => oneCase(c, "csv"),
+  },
   "results.get_testjob_suites_list_yaml": {
     help: h("get_testjob_suites_list_yaml (job_id)", "The job's suites `{id, job, name}` as YAML."),
     handler: (call) => withJob(call, (id) => exportSuites(call.ctx.db, call.user, id, "yaml")),
@@ -58,7 +79,9 @@ export const resultsMethods: RpcMethods = {
     handler: (call) =>
       withJob(call, async (id) => {
         const { metadata } = await getJobMetadata(call.ctx.db, id, call.user);
-        return Object.entries(metadata as Record<string, unknown>).map(([k, v]) => ({ [k]: typeof v === "string" ? v : JSON.stringify(v) }));
+        return Object.entries(metadata as Record<string, unknown>).map(([k, v]) => ({
+          [k]: typeof v === "string" ? v : JSON.stringify(v),
+        }));
       }),
   },
 };

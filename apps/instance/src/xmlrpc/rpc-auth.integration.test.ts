@@ -12,7 +12,11 @@ afterAll(async () => {
 const WHOAMI = `<?xml version="1.0"?><methodCall><methodName>system.whoami</methodName><params></params></methodCall>`;
 const basic = (raw: string) => `Basic ${Buffer.from(raw, "utf8").toString("base64")}`;
 const rpc = (authorization?: string) =>
-  fetch(`${h.baseUrl}/RPC2`, { method: "POST", headers: { "content-type": "text/xml", ...(authorization !== undefined ? { authorization } : {}) }, body: WHOAMI });
+  fetch(`${h.baseUrl}/RPC2`, {
+    method: "POST",
+    headers: { "content-type": "text/xml", ...(authorization !== undefined ? { authorization } : {}) },
+    body: WHOAMI,
+  });
 
 describe("/RPC2 HTTP Basic credentials", () => {
   it("answers 401 (never 500) to malformed credentials", async () => {

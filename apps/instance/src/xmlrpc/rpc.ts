@@ -104,6 +104,7 @@ export function jobIdArg(params: unknown[], i = 0): number {
   const raw = params[i];
   const s = typeof raw === "number" ? String(raw) : typeof raw === "string" ? raw.trim() : "";
   const n = /^\d{1,10}$/.test(s) ? Number(s) : NaN;
-  if (!Number.isSafeInteger(n) || n <= 0 || n > 2_147_483_647) throw new RpcFault(404, `Job '${typeof raw === "string" ? raw : describe(raw)}' was not found.`);
+  if (!Number.isSafeInteger(n) || n <= 0 || n > 2_147_483_647)
+    throw new RpcFault(404, `Job '${typeof raw === "string" ? raw : describe(raw)}' was not found.`);
   return n;
 }

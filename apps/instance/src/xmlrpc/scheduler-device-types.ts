@@ -1,4 +1,12 @@
-import { getDeviceType, getDeviceTypeTemplate, getHealthCheck, listDeviceTypesWithDevices, setDeviceTypeTemplate, setHealthCheck, updateDeviceType } from "../devices/device-type-admin.ts";
+import {
+  getDeviceType,
+  getDeviceTypeTemplate,
+  getHealthCheck,
+  listDeviceTypesWithDevices,
+  setDeviceTypeTemplate,
+  setHealthCheck,
+  updateDeviceType,
+} from "../devices/device-type-admin.ts";
 import { optBool, optInt, optStr, requireSuperuser, RpcFault, str, type RpcMethods } from "./rpc.ts";
 
 /**
@@ -10,7 +18,12 @@ export const schedulerDeviceTypesMethods: RpcMethods = {
     help: "`scheduler.device_types.list` (`show_all=False`)\n\nDevice types: name, devices (non-retired count), installed, template.",
     async handler(call) {
       const rows = await listDeviceTypesWithDevices(call.ctx.db, optBool(call.params, 0, "show_all", false));
-      return rows.map((t) => ({ name: t.name, devices: t.devices.filter((d) => d.health !== "Retired").length, installed: true, template: true }));
+      return rows.map((t) => ({
+        name: t.name,
+        devices: t.devices.filter((d) => d.health !== "Retired").length,
+        installed: true,
+        template: true,
+      }));
     },
   },
   "scheduler.device_types.show": {
@@ -60,7 +73,8 @@ export const schedulerDeviceTypesMethods: RpcMethods = {
       requireSuperuser(call);
       const p = call.params;
       const den = optStr(p, 5, "health_denominator");
-      if (den !== null && den !== "hours" && den !== "jobs") throw new RpcFault(400, `Invalid health_denominator '${den}': expected hours or jobs`);
+      if (den !== null && den !== "hours" && den !== "jobs")
+        throw new RpcFault(400, `Invalid health_denominator '${den}': expected hours or jobs`);
       await updateDeviceType(call.ctx, str(p, 0, "name"), {
         description: optStr(p, 1, "description"),
         display: p[2] === undefined || p[2] === null ? null : optBool(p, 2, "display", true),

@@ -1,4 +1,11 @@
-import { addDeviceTag, deleteDeviceTag, getDevice, getDeviceDictionaryText, listDevicesWithNames, updateDevice } from "../devices/device-admin.ts";
+import {
+  addDeviceTag,
+  deleteDeviceTag,
+  getDevice,
+  getDeviceDictionaryText,
+  listDevicesWithNames,
+  updateDevice,
+} from "../devices/device-admin.ts";
 import { setDeviceDictionary } from "../devices/set-device-dictionary.ts";
 import { optBool, optStr, requireSuperuser, RpcFault, str, type RpcMethods } from "./rpc.ts";
 
@@ -22,7 +29,14 @@ export const schedulerDevicesMethods: RpcMethods = {
     help: "`scheduler.devices.list` (`show_all=False`, `offline_info=False`)\n\nDevices: hostname, type, health, state, current_job, pipeline (Retired only with show_all).",
     async handler(call) {
       const rows = await listDevicesWithNames(call.ctx.db, optBool(call.params, 0, "show_all", false));
-      return rows.map((d) => ({ hostname: d.hostname, type: d.deviceType, health: d.health, state: d.state, current_job: d.currentJobId, pipeline: true }));
+      return rows.map((d) => ({
+        hostname: d.hostname,
+        type: d.deviceType,
+        health: d.health,
+        state: d.state,
+        current_job: d.currentJobId,
+        pipeline: true,
+      }));
     },
   },
   "scheduler.devices.show": {
@@ -55,7 +69,13 @@ export const schedulerDevicesMethods: RpcMethods = {
     help: "`scheduler.devices.set_dictionary` (`hostname`, `dictionary`)\n\n[superuser only] Replace the device's dictionary keys with a YAML mapping. Returns True.",
     async handler(call) {
       const user = requireSuperuser(call);
-      await setDeviceDictionary({ db: call.ctx.db, logger: call.ctx.logger, user, hostname: str(call.params, 0, "hostname"), dictionary: str(call.params, 1, "dictionary") });
+      await setDeviceDictionary({
+        db: call.ctx.db,
+        logger: call.ctx.logger,
+        user,
+        hostname: str(call.params, 0, "hostname"),
+        dictionary: str(call.params, 1, "dictionary"),
+      });
       return true;
     },
   },
@@ -64,7 +84,11 @@ export const schedulerDevicesMethods: RpcMethods = {
     async handler(call) {
       requireSuperuser(call);
       const p = call.params;
-      await updateDevice(call.ctx, str(p, 0, "hostname"), { workerHostname: optStr(p, 1, "worker_hostname"), health: healthArg(optStr(p, 5, "health"), DEVICE_HEALTHS), description: optStr(p, 6, "description") });
+      await updateDevice(call.ctx, str(p, 0, "hostname"), {
+        workerHostname: optStr(p, 1, "worker_hostname"),
+        health: healthArg(optStr(p, 5, "health"), DEVICE_HEALTHS),
+        description: optStr(p, 6, "description"),
+      });
       return null;
     },
   },

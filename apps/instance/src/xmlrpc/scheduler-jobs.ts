@@ -70,7 +70,8 @@ async function submit(call: RpcCall): Promise<RpcValue> {
   }
 }
 
-const HELP_SUBMIT = "`scheduler.jobs.submit` (`definition`)\n\nSubmit the given job data which is in LAVA job YAML format as a new job.\nReturns the new job's id (an integer). Faults: 401 anonymous; 400 `Problem with submitted job data: <problem> @ data['path']`;\n404 `Specified device or device type not found.`";
+const HELP_SUBMIT =
+  "`scheduler.jobs.submit` (`definition`)\n\nSubmit the given job data which is in LAVA job YAML format as a new job.\nReturns the new job's id (an integer). Faults: 401 anonymous; 400 `Problem with submitted job data: <problem> @ data['path']`;\n404 `Specified device or device type not found.`";
 
 /** `scheduler.jobs.*` plus the legacy `scheduler.submit_job|cancel_job|resubmit_job|job_state|job_health`. */
 export const schedulerJobsMethods: RpcMethods = {
@@ -131,7 +132,12 @@ export const schedulerJobsMethods: RpcMethods = {
       const since = optInt(p, 4, "since", 0)!;
       const verbose = optBool(p, 5, "verbose", false);
       if (limit === 0) return [];
-      const page = await listJobs(call.ctx.db, call.user, { limit, offset: start, states, healths, endedAfter: since > 0 ? new Date(Date.now() - since * 60_000) : undefined }, () => "");
+      const page = await listJobs(
+        call.ctx.db,
+        call.user,
+        { limit, offset: start, states, healths, endedAfter: since > 0 ? new Date(Date.now() - since * 60_000) : undefined },
+        () => "",
+      );
       return page.results.map((j) => ({
         id: j.id,
         description: j.description,
@@ -160,8 +166,18 @@ export const schedulerJobsMethods: RpcMethods = {
       const start = Math.max(0, optInt(p, 1, "start", 0)!);
       const limit = Math.min(100, Math.max(0, optInt(p, 2, "limit", 25)!));
       if (limit === 0) return [];
-      const page = await listJobs(call.ctx.db, call.user, { limit, offset: start, states: ["Submitted"], requestedDeviceTypes: dts }, () => "");
-      return page.results.map((j) => ({ id: j.id, description: j.description, requested_device_type: j.requested_device_type, submitter: j.submitter }));
+      const page = await listJobs(
+        call.ctx.db,
+        call.user,
+        { limit, offset: start, states: ["Submitted"], requestedDeviceTypes: dts },
+        () => "",
+      );
+      return page.results.map((j) => ({
+        id: j.id,
+        description: j.description,
+        requested_device_type: j.requested_device_type,
+        submitter: j.submitter,
+      }));
     },
   },
 
@@ -178,7 +194,10 @@ export const schedulerJobsMethods: RpcMethods = {
   "scheduler.jobs.cancel": { help: "`scheduler.jobs.cancel` (`job_id`)\n\nCancel the job. Returns None.", handler: cancel },
   "scheduler.cancel_job": { help: "`cancel_job` (`job_id`)\n\nCancel the job. Returns None.", handler: cancel },
 
-  "scheduler.jobs.resubmit": { help: "`scheduler.jobs.resubmit` (`job_id`)\n\nResubmit the job; returns the new job's id.", handler: resubmit },
+  "scheduler.jobs.resubmit": {
+    help: "`scheduler.jobs.resubmit` (`job_id`)\n\nResubmit the job; returns the new job's id.",
+    handler: resubmit,
+  },
   "scheduler.resubmit_job": { help: "`resubmit_job` (`job_id`)\n\nResubmit the job; returns the new job's id.", handler: resubmit },
 
   "scheduler.job_state": {
@@ -203,7 +222,8 @@ async function cancel(call: RpcCall): Promise<RpcValue> {
     try {
       await cancelJob(call.ctx, id, user);
     } catch (e) {
-      if (e instanceof AppError && e.code === "FORBIDDEN") throw new RpcFault(403, `Job '${id}' cannot be canceled by user '${user.username}'.`);
+      if (e instanceof AppError && e.code === "FORBIDDEN")
+        throw new RpcFault(403, `Job '${id}' cannot be canceled by user '${user.username}'.`);
       throw e;
     }
   });

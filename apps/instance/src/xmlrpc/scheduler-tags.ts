@@ -3,8 +3,14 @@ import { optStr, requireSuperuser, str, type RpcMethods } from "./rpc.ts";
 
 /** `scheduler.tags.*` and `scheduler.aliases.*`. */
 export const schedulerTagsMethods: RpcMethods = {
-  "scheduler.tags.list": { help: "`scheduler.tags.list` ()\n\nTags: `{name, description}`.", handler: async (call) => listTags(call.ctx.db) },
-  "scheduler.tags.show": { help: "`scheduler.tags.show` (`name`)\n\n`{name, description, devices}`.", handler: async (call) => showTag(call.ctx.db, str(call.params, 0, "name")) },
+  "scheduler.tags.list": {
+    help: "`scheduler.tags.list` ()\n\nTags: `{name, description}`.",
+    handler: async (call) => listTags(call.ctx.db),
+  },
+  "scheduler.tags.show": {
+    help: "`scheduler.tags.show` (`name`)\n\n`{name, description, devices}`.",
+    handler: async (call) => showTag(call.ctx.db, str(call.params, 0, "name")),
+  },
   "scheduler.tags.add": {
     help: "`scheduler.tags.add` (`name`, `description=None`)\n\n[superuser only] Create a device tag.",
     async handler(call) {
@@ -22,7 +28,10 @@ export const schedulerTagsMethods: RpcMethods = {
     },
   },
   "scheduler.aliases.list": { help: "`scheduler.aliases.list` ()\n\nAlias names.", handler: async (call) => listAliases(call.ctx.db) },
-  "scheduler.aliases.show": { help: "`scheduler.aliases.show` (`name`)\n\n`{name, device_type}`.", handler: async (call) => showAlias(call.ctx.db, str(call.params, 0, "name")) },
+  "scheduler.aliases.show": {
+    help: "`scheduler.aliases.show` (`name`)\n\n`{name, device_type}`.",
+    handler: async (call) => showAlias(call.ctx.db, str(call.params, 0, "name")),
+  },
   "scheduler.aliases.add": {
     help: "`scheduler.aliases.add` (`name`, `device_type_name`)\n\n[superuser only] Create a device-type alias.",
     async handler(call) {

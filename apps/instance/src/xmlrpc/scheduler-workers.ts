@@ -28,7 +28,6 @@ export const schedulerWorkersMethods: RpcMethods = {
         default_env: true,
         default_env_dut: true,
         // LAVA shows superusers the worker's token; Magma stores only its digest, so there is none to show
-
       };
     },
   },
@@ -37,7 +36,11 @@ export const schedulerWorkersMethods: RpcMethods = {
     async handler(call) {
       requireSuperuser(call);
       const p = call.params;
-      await updateWorker(call.ctx, str(p, 0, "hostname"), { description: optStr(p, 1, "description"), health: healthArg(optStr(p, 2, "health"), WORKER_HEALTHS), jobLimit: optInt(p, 3, "job_limit", null) });
+      await updateWorker(call.ctx, str(p, 0, "hostname"), {
+        description: optStr(p, 1, "description"),
+        health: healthArg(optStr(p, 2, "health"), WORKER_HEALTHS),
+        jobLimit: optInt(p, 3, "job_limit", null),
+      });
       return null;
     },
   },

@@ -12,8 +12,9 @@
 export type RpcValue = null | undefined | boolean | number | bigint | string | Date | Buffer | RpcValue[] | { [key: string]: RpcValue };
 
 // XML 1.0 cannot carry these at all (Python's client would refuse the document): drop them.
-// eslint-disable-next-line no-control-regex
-const XML_INVALID = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const XML_INVALID =
+  // eslint-disable-next-line no-control-regex
+  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /** Escapes text for an XML element body, as `xmlrpc.client.escape` (& < >), dropping XML-invalid chars. */
 export function escapeXml(s: string): string {

@@ -29,7 +29,9 @@ export function consoleSpec(device: TDeviceDictionary): ConsoleSpec {
     return { kind: "command", command: device.connection_command, name: `'${maskCommandCredentials(device.connection_command)}'` };
   }
   if (device.serial) return { kind: "serial", path: device.serial.path, baud: device.serial.baud, name: device.serial.path };
-  throw new ConfigurationError(`device ${device.hostname} has neither connection_command nor serial in its device dictionary: no way to reach its console`);
+  throw new ConfigurationError(
+    `device ${device.hostname} has neither connection_command nor serial in its device dictionary: no way to reach its console`,
+  );
 }
 
 /**
@@ -40,15 +42,27 @@ function openCommandTransport(command: string, handlers: TransportHandlers): Pro
   return new Promise((resolve, reject) => {
     const child = spawn("sh", ["-c", command], { stdio: ["pipe", "pipe", "pipe"], detached: true });
     let closing = false;
-    child.once("error", (e) => reject(new InfrastructureError(`cannot run connection command '${maskCommandCredentials(command)}': ${e.message}`)));
+    child.once("error", (e) =>
+      reject(new InfrastructureError(`cannot run connection command '${maskCommandCredentials(command)}': ${e.message}`)),
+    );
     child.stdout.on("data", (d: Buffer) => handlers.onData(d));
     child.stderr.on("data", (d: Buffer) => handlers.onData(d));
     child.once("exit", (code, sig) => {
-      if (!closing) handlers.onClose(new InfrastructureError(`connection command '${maskCommandCredentials(command)}' exited (${sig ? `signal ${sig}` : `code ${code}`})`));
+      if (!closing)
+        handlers.onClose(
+          new InfrastructureError(
+            `connection command '${maskCommandCredentials(command)}' exited (${sig ? `signal ${sig}` : `code ${code}`})`,
+          ),
+        );
     });
     child.once("spawn", () =>
       resolve({
-        write: (data) => new Promise((res, rej) => child.stdin.write(data, (e) => (e ? rej(new InfrastructureError(`write to '${maskCommandCredentials(command)}' failed: ${e.message}`)) : res()))),
+        write: (data) =>
+          new Promise((res, rej) =>
+            child.stdin.write(data, (e) =>
+              e ? rej(new InfrastructureError(`write to '${maskCommandCredentials(command)}' failed: ${e.message}`)) : res(),
+            ),
+          ),
         close: async () => {
           closing = true;
           if (child.exitCode !== null || child.signalCode !== null) return;
@@ -72,7 +86,10 @@ function openCommandTransport(command: string, handlers: TransportHandlers): Pro
  */
 export async function connectDevice(device: TDeviceDictionary, options: ConsoleSessionOptions = {}): Promise<ConsoleSession> {
   const spec = consoleSpec(device);
-  const opts: ConsoleSessionOptions = { reconnectWindowMs: (device.connection_reconnect_seconds ?? DEFAULT_RECONNECT_SECONDS) * 1000, ...options };
+  const opts: ConsoleSessionOptions = {
+    reconnectWindowMs: (device.connection_reconnect_seconds ?? DEFAULT_RECONNECT_SECONDS) * 1000,
+    ...options,
+  };
   switch (spec.kind) {
     case "telnet":
       return ConsoleSession.create(spec.name, (h) => openTelnetTransport(spec, h), opts);

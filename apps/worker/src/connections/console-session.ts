@@ -48,7 +48,10 @@ export interface ExpectMatch {
  * `RegExp.prototype.exec` (index, groups as array entries, UTF-16 offsets).
  */
 export class LinearPattern {
-  constructor(private readonly re: RE2JS, readonly source: string) {}
+  constructor(
+    private readonly re: RE2JS,
+    readonly source: string,
+  ) {}
 
   exec(text: string): RegExpExecArray | null {
     const m = this.re.matcher(text);
@@ -135,7 +138,11 @@ export class ConsoleSession {
   private readonly reconnectWindowMs: number;
 
   /** Use {@link ConsoleSession.create} (or a subclass's `open`). */
-  protected constructor(readonly name: string, private readonly connect: TransportFactory, options: ConsoleSessionOptions) {
+  protected constructor(
+    readonly name: string,
+    private readonly connect: TransportFactory,
+    options: ConsoleSessionOptions,
+  ) {
     this.onLine = options.onLine ?? (() => {});
     this.onEvent = options.onEvent ?? (() => {});
     this.reconnectWindowMs = options.reconnectWindowMs ?? 0;
@@ -185,7 +192,10 @@ export class ConsoleSession {
     if (this.lostSinceMs === undefined) {
       this.lostSinceMs = Date.now();
       this.lostReason = error.message;
-      this.onEvent(`connection to ${this.name} lost (${error.message}); reconnecting for up to ${Math.round(this.reconnectWindowMs / 1000)} s`, "warning");
+      this.onEvent(
+        `connection to ${this.name} lost (${error.message}); reconnecting for up to ${Math.round(this.reconnectWindowMs / 1000)} s`,
+        "warning",
+      );
     }
     this.reconnecting = this.reconnect(this.lostSinceMs + this.reconnectWindowMs).finally(() => {
       this.reconnecting = undefined;
@@ -357,10 +367,15 @@ export class ConsoleSession {
         w.cleanup();
         reject(this.lostError() ?? signal.reason);
       };
-      const timer = setTimeout(() => {
-        w.cleanup();
-        reject(this.lostError() ?? (onTimeout ? onTimeout() : new Error(`no match for ${patterns.map(String).join(", ")} on ${this.name}`)));
-      }, Math.max(0, deadlineMs - Date.now()));
+      const timer = setTimeout(
+        () => {
+          w.cleanup();
+          reject(
+            this.lostError() ?? (onTimeout ? onTimeout() : new Error(`no match for ${patterns.map(String).join(", ")} on ${this.name}`)),
+          );
+        },
+        Math.max(0, deadlineMs - Date.now()),
+      );
       const w: Waiter = {
         patterns,
         resolve,

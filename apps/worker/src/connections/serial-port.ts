@@ -52,7 +52,11 @@ export function openSerialTransport(path: string, baudRate: number, handlers: Tr
  * matching, logging and reconnection (off unless `reconnectWindowMs` is set).
  */
 export class SerialConsole extends ConsoleSession {
-  private constructor(readonly path: string, baudRate: number, options: ConsoleSessionOptions) {
+  private constructor(
+    readonly path: string,
+    baudRate: number,
+    options: ConsoleSessionOptions,
+  ) {
     super(path, (h) => openSerialTransport(path, baudRate, h), options);
   }
 

@@ -3,7 +3,13 @@ import { describe, expect, it } from "vitest";
 import { ConsoleSession } from "./console-session.ts";
 import { openTelnetTransport, parseTelnetCommand, TelnetCodec } from "./telnet.ts";
 
-const IAC = 255, DO = 253, DONT = 254, WILL = 251, WONT = 252, SB = 250, SE = 240;
+const IAC = 255,
+  DO = 253,
+  DONT = 254,
+  WILL = 251,
+  WONT = 252,
+  SB = 250,
+  SE = 240;
 
 describe("TelnetCodec", () => {
   it("answers ser2net's negotiation once, strips IAC sequences and keeps escaped 0xFF bytes", () => {
@@ -17,7 +23,9 @@ describe("TelnetCodec", () => {
     // refused options: DO TERMINAL-TYPE → WONT, WILL STATUS → DONT
     expect([...c.decode(Buffer.from([IAC, DO, 24, IAC, WILL, 5])).reply]).toEqual([IAC, WONT, 24, IAC, DONT, 5]);
     // subnegotiation skipped, IAC IAC is a data byte, CR NUL is CR
-    expect([...c.decode(Buffer.from([0x61, IAC, SB, 44, 1, 2, IAC, SE, 0x62, IAC, IAC, 13, 0, 0x63])).data]).toEqual([0x61, 0x62, 0xff, 13, 0x63]);
+    expect([...c.decode(Buffer.from([0x61, IAC, SB, 44, 1, 2, IAC, SE, 0x62, IAC, IAC, 13, 0, 0x63])).data]).toEqual([
+      0x61, 0x62, 0xff, 13, 0x63,
+    ]);
   });
 
   it("keeps its state across chunk boundaries and escapes 0xFF on the way out", () => {
@@ -64,7 +72,9 @@ describe("ConsoleSession over telnet", () => {
     const m = await c.expect([/root@dut:~# /], Date.now() + 5000, new AbortController().signal);
     expect(m.index).toBe(0);
     expect(lines).toContain("booting...");
-    expect(events[0]).toMatch(/^connection to telnet 127\.0\.0\.1:\d+ lost \(telnet 127\.0\.0\.1:\d+ closed by the remote end\); reconnecting for up to 5 s$/);
+    expect(events[0]).toMatch(
+      /^connection to telnet 127\.0\.0\.1:\d+ lost \(telnet 127\.0\.0\.1:\d+ closed by the remote end\); reconnecting for up to 5 s$/,
+    );
     await c.close();
     for (const s of sockets) s.destroy();
     await new Promise<void>((r) => server.close(() => r()));

@@ -166,7 +166,8 @@ export function openTelnetTransport(target: TelnetTarget, handlers: TransportHan
     });
     socket.on("close", (hadError) => {
       clearTimeout(timer);
-      if (connected && !closing) handlers.onClose(new InfrastructureError(`telnet ${where} closed by the remote end${hadError ? " (socket error)" : ""}`));
+      if (connected && !closing)
+        handlers.onClose(new InfrastructureError(`telnet ${where} closed by the remote end${hadError ? " (socket error)" : ""}`));
     });
     socket.on("connect", () => {
       clearTimeout(timer);
@@ -175,7 +176,9 @@ export function openTelnetTransport(target: TelnetTarget, handlers: TransportHan
         write: (data) =>
           new Promise((res, rej) => {
             if (socket.destroyed) return rej(new InfrastructureError(`telnet ${where} is closed`));
-            socket.write(codec.encode(data), (e) => (e ? rej(new InfrastructureError(`write to telnet ${where} failed: ${e.message}`)) : res()));
+            socket.write(codec.encode(data), (e) =>
+              e ? rej(new InfrastructureError(`write to telnet ${where} failed: ${e.message}`)) : res(),
+            );
           }),
         close: () =>
           new Promise<void>((res) => {

@@ -135,7 +135,10 @@ export class WorkerDaemon {
         if (err.status === 409) {
           mismatches++;
           if (mismatches === 1 || mismatches % 10 === 0) {
-            this.log.error({ failures: mismatches }, `instance refuses this worker's protocol version: ${err.message}; retrying every ${Math.round(Math.max(pingWaitMs, 1000) / 1000)} s`);
+            this.log.error(
+              { failures: mismatches },
+              `instance refuses this worker's protocol version: ${err.message}; retrying every ${Math.round(Math.max(pingWaitMs, 1000) / 1000)} s`,
+            );
           }
           await pause(Math.max(pingWaitMs, 1000), stop);
           continue;
@@ -220,15 +223,35 @@ export class WorkerDaemon {
     let outcome: JobOutcome;
     try {
       const bundle = await this.withRetries(log, `fetch job ${id}`, () => this.client.jobBundle(id, token, ctrl.signal), ctrl.signal);
-      await this.withRetries(log, `report job ${id} RUNNING`, () => this.client.postState(id, token, { state: "RUNNING" }, ctrl.signal), ctrl.signal).catch((e) => {
+      await this.withRetries(
+        log,
+        `report job ${id} RUNNING`,
+        () => this.client.postState(id, token, { state: "RUNNING" }, ctrl.signal),
+        ctrl.signal,
+      ).catch((e) => {
         if (ctrl.signal.aborted) throw e;
         log.warn(`could not report RUNNING (${(e as Error).message}); running the job anyway`);
       });
-      outcome = await this.runJobImpl({ jobId: id, bundle: bundle as TJobBundle, workerDir: this.options.workerDir, workerName: this.options.name, sink: (r) => shipper.push(r), signal: ctrl.signal, ...(this.options.tftp ? { tftp: this.options.tftp } : {}), ...(this.options.maxDownloadBytes ? { maxDownloadBytes: this.options.maxDownloadBytes } : {}), ...(this.options.maxLogLines ? { maxLogLines: this.options.maxLogLines } : {}), ...(this.options.maxTestCases ? { maxTestCases: this.options.maxTestCases } : {}) });
+      outcome = await this.runJobImpl({
+        jobId: id,
+        bundle: bundle as TJobBundle,
+        workerDir: this.options.workerDir,
+        workerName: this.options.name,
+        sink: (r) => shipper.push(r),
+        signal: ctrl.signal,
+        ...(this.options.tftp ? { tftp: this.options.tftp } : {}),
+        ...(this.options.maxDownloadBytes ? { maxDownloadBytes: this.options.maxDownloadBytes } : {}),
+        ...(this.options.maxLogLines ? { maxLogLines: this.options.maxLogLines } : {}),
+        ...(this.options.maxTestCases ? { maxTestCases: this.options.maxTestCases } : {}),
+      });
     } catch (e) {
       const reason = ctrl.signal.aborted ? ctrl.signal.reason : e;
       const canceled = reason instanceof JobCanceled;
-      const msg = canceled ? "The job was canceled" : reason instanceof InfrastructureError ? reason.message : `could not start job ${id}: ${(reason as Error).message}`;
+      const msg = canceled
+        ? "The job was canceled"
+        : reason instanceof InfrastructureError
+          ? reason.message
+          : `could not start job ${id}: ${(reason as Error).message}`;
       const ended = jobResult({ errorType: canceled ? "Canceled" : "Infrastructure", message: msg }, "");
       shipper.push({ dt: lavaNow(), lvl: "error", msg });
       shipper.push({ dt: lavaNow(), lvl: "results", msg: ended.record });
@@ -285,7 +308,8 @@ export class WorkerDaemon {
             await this.journal.remove(job.id);
             return;
           }
-          if (attempt === 1 || attempt % 10 === 0) log.warn({ attempts: attempt }, `FINISHED not acknowledged: ${(e as Error).message}; retrying`);
+          if (attempt === 1 || attempt % 10 === 0)
+            log.warn({ attempts: attempt }, `FINISHED not acknowledged: ${(e as Error).message}; retrying`);
           await pause(Math.min(MAX_FINISH_BACKOFF_MS, 1000 * 2 ** Math.min(attempt - 1, 5)), this.hardStop.signal);
         }
       }

@@ -17,7 +17,10 @@ const REQUEST_TIMEOUT_MS = 30_000;
 
 /** An HTTP answer outside 2xx: `status` 0 for a network error or timeout. */
 export class InstanceHttpError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
     this.name = "InstanceHttpError";
   }
@@ -37,11 +40,17 @@ export class InstanceClient {
   private readonly baseUrl: string;
 
   /** @param baseUrl the instance, e.g. http://127.0.0.1:4001 (a trailing slash is dropped) */
-  constructor(baseUrl: string, private readonly fetchImpl: typeof fetch = fetch) {
+  constructor(
+    baseUrl: string,
+    private readonly fetchImpl: typeof fetch = fetch,
+  ) {
     this.baseUrl = baseUrl.replace(/\/+$/, "");
   }
 
-  private async call(path: string, init: RequestInit & { token: string; timeoutMs: number; signal?: AbortSignal | undefined }): Promise<unknown> {
+  private async call(
+    path: string,
+    init: RequestInit & { token: string; timeoutMs: number; signal?: AbortSignal | undefined },
+  ): Promise<unknown> {
     const url = `${this.baseUrl}${WORKER_API_PREFIX}${path}`;
     const signal = AbortSignal.any([AbortSignal.timeout(init.timeoutMs), ...(init.signal ? [init.signal] : [])]);
     let res: Response;
@@ -72,7 +81,11 @@ export class InstanceClient {
    */
   async ping(name: string, workerToken: string, waitMs: number, signal?: AbortSignal): Promise<TPingResponse> {
     const q = new URLSearchParams({ version: WORKER_PROTOCOL_VERSION, wait_ms: String(waitMs) });
-    const body = await this.call(`/workers/${encodeURIComponent(name)}/?${q}`, { token: workerToken, timeoutMs: waitMs + REQUEST_TIMEOUT_MS, signal });
+    const body = await this.call(`/workers/${encodeURIComponent(name)}/?${q}`, {
+      token: workerToken,
+      timeoutMs: waitMs + REQUEST_TIMEOUT_MS,
+      signal,
+    });
     return ZPingResponse.parse(body);
   }
 
@@ -83,7 +96,13 @@ export class InstanceClient {
 
   /** `POST /jobs/<id>/` with a state update (idempotent on the instance side). */
   async postState(jobId: number, jobToken: string, update: TJobStateUpdate, signal?: AbortSignal): Promise<void> {
-    await this.call(`/jobs/${jobId}/`, { method: "POST", token: jobToken, body: JSON.stringify(update), timeoutMs: REQUEST_TIMEOUT_MS, signal });
+    await this.call(`/jobs/${jobId}/`, {
+      method: "POST",
+      token: jobToken,
+      body: JSON.stringify(update),
+      timeoutMs: REQUEST_TIMEOUT_MS,
+      signal,
+    });
   }
 
   /**
@@ -92,7 +111,13 @@ export class InstanceClient {
    * @throws InstanceHttpError on a network error, a timeout, a non-2xx answer or a body that is not JSON; a ZodError when the answer is not a TLogUploadResponse.
    */
   async uploadLogs(jobId: number, jobToken: string, upload: TLogUpload, signal?: AbortSignal): Promise<TLogUploadResponse> {
-    const body = await this.call(`/jobs/${jobId}/logs/`, { method: "POST", token: jobToken, body: JSON.stringify(upload), timeoutMs: REQUEST_TIMEOUT_MS, signal });
+    const body = await this.call(`/jobs/${jobId}/logs/`, {
+      method: "POST",
+      token: jobToken,
+      body: JSON.stringify(upload),
+      timeoutMs: REQUEST_TIMEOUT_MS,
+      signal,
+    });
     return ZLogUploadResponse.parse(body);
   }
 }

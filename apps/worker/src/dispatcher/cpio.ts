@@ -1,7 +1,5 @@
 /** One entry of a cpio archive: a directory or a regular file. Paths are relative ("lava-5/bin"). */
-export type CpioEntry =
-  | { type: "dir"; path: string; mode: number }
-  | { type: "file"; path: string; mode: number; data: Buffer | string };
+export type CpioEntry = { type: "dir"; path: string; mode: number } | { type: "file"; path: string; mode: number; data: Buffer | string };
 
 const S_IFDIR = 0o040000;
 const S_IFREG = 0o100000;
@@ -13,7 +11,8 @@ function pad4(n: number): number {
 function header(fields: { ino: number; mode: number; nlink: number; mtime: number; size: number; nameSize: number }): Buffer {
   const hex = (n: number) => (n >>> 0).toString(16).padStart(8, "0");
   // c_magic ino mode uid gid nlink mtime filesize devmajor devminor rdevmajor rdevminor namesize check
-  const s = "070701" + [fields.ino, fields.mode, 0, 0, fields.nlink, fields.mtime, fields.size, 0, 0, 0, 0, fields.nameSize, 0].map(hex).join("");
+  const s =
+    "070701" + [fields.ino, fields.mode, 0, 0, fields.nlink, fields.mtime, fields.size, 0, 0, 0, 0, fields.nameSize, 0].map(hex).join("");
   return Buffer.from(s, "ascii");
 }
 

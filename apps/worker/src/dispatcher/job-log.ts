@@ -36,7 +36,9 @@ export class JobLog {
    * MIN_COPIED_SECRET_CHARS are not masked (masking "root" everywhere would garble the log).
    */
   mask(values: readonly string[]): void {
-    this.secrets = [...new Set([...this.secrets, ...values.filter((v) => v.length >= MIN_COPIED_SECRET_CHARS)])].sort((a, b) => b.length - a.length);
+    this.secrets = [...new Set([...this.secrets, ...values.filter((v) => v.length >= MIN_COPIED_SECRET_CHARS)])].sort(
+      (a, b) => b.length - a.length,
+    );
   }
 
   private masked<T>(v: T): T {
@@ -73,13 +75,31 @@ export class JobLog {
   get nextLine(): number {
     return this.lines;
   }
-  debug(msg: string): number { return this.record("debug", msg); }
-  info(msg: string): number { return this.record("info", msg); }
-  warning(msg: string): number { return this.record("warning", msg); }
-  error(msg: string): number { return this.record("error", msg); }
-  exception(msg: string): number { return this.record("exception", msg); }
-  target(msg: string): number { return this.record("target", msg); }
-  input(msg: string): number { return this.record("input", msg); }
-  event(msg: string): number { return this.record("event", msg); }
-  results(msg: TResultMessage | Record<string, unknown>): number { return this.record("results", msg as Record<string, unknown>); }
+  debug(msg: string): number {
+    return this.record("debug", msg);
+  }
+  info(msg: string): number {
+    return this.record("info", msg);
+  }
+  warning(msg: string): number {
+    return this.record("warning", msg);
+  }
+  error(msg: string): number {
+    return this.record("error", msg);
+  }
+  exception(msg: string): number {
+    return this.record("exception", msg);
+  }
+  target(msg: string): number {
+    return this.record("target", msg);
+  }
+  input(msg: string): number {
+    return this.record("input", msg);
+  }
+  event(msg: string): number {
+    return this.record("event", msg);
+  }
+  results(msg: TResultMessage | Record<string, unknown>): number {
+    return this.record("results", msg as Record<string, unknown>);
+  }
 }

@@ -279,10 +279,16 @@ export function overlayEntries(options: OverlayOptions): CpioEntry[] {
   entries.push({ type: "file", path: `${root}/bin/lava-test-runner`, mode: 0o755, data: runnerScript(jobId) });
   const env = { LAVA_JOB_ID: String(jobId), ...(options.environment ?? {}) };
   entries.push({ type: "file", path: `${root}/environment`, mode: 0o644, data: exportLines(env, "environment").join("\n") + "\n" });
-  if (options.secrets && Object.keys(options.secrets).length) entries.push({ type: "file", path: `${root}/secrets`, mode: 0o600, data: secretsFile(options.secrets) });
+  if (options.secrets && Object.keys(options.secrets).length)
+    entries.push({ type: "file", path: `${root}/secrets`, mode: 0o600, data: secretsFile(options.secrets) });
   for (const s of stages) {
     entries.push({ type: "dir", path: `${root}/${s.stage}`, mode: 0o755 }, { type: "dir", path: `${root}/${s.stage}/tests`, mode: 0o755 });
-    entries.push({ type: "file", path: `${root}/${s.stage}/lava-test-runner.conf`, mode: 0o644, data: s.definitions.map((d) => suiteName(d) + "\n").join("") });
+    entries.push({
+      type: "file",
+      path: `${root}/${s.stage}/lava-test-runner.conf`,
+      mode: 0o644,
+      data: s.definitions.map((d) => suiteName(d) + "\n").join(""),
+    });
     for (const d of s.definitions) {
       const dir = `${root}/${s.stage}/tests/${suiteName(d)}`;
       entries.push(

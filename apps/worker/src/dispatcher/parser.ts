@@ -46,7 +46,12 @@ export function buildPipeline(jobId: number, definition: TJobDefinition, device?
     if ("deploy" in a) action = a.deploy.to === "tftp" ? new TftpDeployAction(a.deploy, stages) : new DeployImagesAction(a.deploy, stages);
     else if ("boot" in a) {
       const b = a.boot;
-      action = b.method === "u-boot" ? new UBootAction(b, stages) : b.method === "minimal" ? new MinimalBootAction(b, powered, stages) : new BootQemuRetry(b);
+      action =
+        b.method === "u-boot"
+          ? new UBootAction(b, stages)
+          : b.method === "minimal"
+            ? new MinimalBootAction(b, powered, stages)
+            : new BootQemuRetry(b);
     } else action = new TestShellRetry(a.test, stages[stage++]!);
     pipeline.add(action, definition.timeouts);
   }

@@ -84,7 +84,13 @@ export class Pipeline {
 const reported = new WeakSet<Error>();
 
 /** Runs one action with its deadline, start/end lines and results record. */
-export async function runAction(action: Action, ctx: JobContext, connection: Connection, parentDeadlineMs: number, signal: AbortSignal): Promise<Connection> {
+export async function runAction(
+  action: Action,
+  ctx: JobContext,
+  connection: Connection,
+  parentDeadlineMs: number,
+  signal: AbortSignal,
+): Promise<Connection> {
   const start = Date.now();
   const deadlineMs = Math.min(parentDeadlineMs, start + action.timeoutMs);
   const effectiveMs = deadlineMs - start;
@@ -113,7 +119,9 @@ export async function runAction(action: Action, ctx: JobContext, connection: Con
       level: action.level,
       duration: formatSeconds(ms),
       namespace: NAMESPACE,
-      ...(Object.keys(action.results).length || failure ? { extra: { ...action.results, ...(failure ? { fail: failure.message } : {}) } } : {}),
+      ...(Object.keys(action.results).length || failure
+        ? { extra: { ...action.results, ...(failure ? { fail: failure.message } : {}) } }
+        : {}),
     });
   }
 }

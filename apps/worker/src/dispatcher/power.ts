@@ -29,8 +29,10 @@ export async function resetDevice(ctx: JobContext, signal: AbortSignal): Promise
     await runPowerCommand({ log: ctx.log, what: "hard_reset_command", command: d.hard_reset_command, timeoutMs, signal });
     return;
   }
-  if (!d.power_on_command) throw new ConfigurationError(`device ${d.hostname} has neither hard_reset_command nor power_on_command: it cannot be reset`);
-  if (d.power_off_command) await runPowerCommand({ log: ctx.log, what: "power_off_command", command: d.power_off_command, timeoutMs, signal });
+  if (!d.power_on_command)
+    throw new ConfigurationError(`device ${d.hostname} has neither hard_reset_command nor power_on_command: it cannot be reset`);
+  if (d.power_off_command)
+    await runPowerCommand({ log: ctx.log, what: "power_off_command", command: d.power_off_command, timeoutMs, signal });
   await runPowerCommand({ log: ctx.log, what: "power_on_command", command: d.power_on_command, timeoutMs, signal });
 }
 
@@ -41,7 +43,9 @@ export class ResetDeviceAction extends Action {
   static readonly summary = "reboot the device";
 
   override async validate(ctx: JobContext): Promise<string[]> {
-    return hasPowerControl(ctx) ? [] : [`device ${ctx.device.hostname} has no hard_reset_command or power_on_command in its device dictionary`];
+    return hasPowerControl(ctx)
+      ? []
+      : [`device ${ctx.device.hostname} has no hard_reset_command or power_on_command in its device dictionary`];
   }
 
   async run({ ctx, connection, signal }: ActionRunOptions): Promise<Connection> {

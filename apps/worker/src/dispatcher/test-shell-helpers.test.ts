@@ -39,7 +39,10 @@ function sh(script: string, env: Record<string, string> = {}): { code: number; o
 describe("lava-test-case", () => {
   it("--shell with one argument evaluates it: pipes, redirects and && work (as LAVA's eval)", () => {
     const r = sh(`lava-test-case piped --shell 'echo abc | grep -q b && echo done > piped.txt'`);
-    expect(r).toEqual({ code: 0, out: "<LAVA_SIGNAL_STARTTC piped>\n<LAVA_SIGNAL_ENDTC piped>\n<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=piped RESULT=pass>\n" });
+    expect(r).toEqual({
+      code: 0,
+      out: "<LAVA_SIGNAL_STARTTC piped>\n<LAVA_SIGNAL_ENDTC piped>\n<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=piped RESULT=pass>\n",
+    });
     expect(readFileSync(path.join(dir, "piped.txt"), "utf8")).toBe("done\n");
     expect(readFileSync(path.join(dir, "res/results/piped/result"), "utf8")).toBe("pass\n");
   });
@@ -62,7 +65,9 @@ describe("lava-test-case", () => {
   });
 
   it("--result with --units and --measurement signals RESULT, UNITS, MEASUREMENT in LAVA's order and writes the files", () => {
-    expect(sh(`lava-test-case boot --result pass --measurement 1.5 --units s`).out).toBe("<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=boot RESULT=pass UNITS=s MEASUREMENT=1.5>\n");
+    expect(sh(`lava-test-case boot --result pass --measurement 1.5 --units s`).out).toBe(
+      "<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=boot RESULT=pass UNITS=s MEASUREMENT=1.5>\n",
+    );
     expect(readFileSync(path.join(dir, "res/results/boot/measurement"), "utf8")).toBe("1.5\n");
     expect(readFileSync(path.join(dir, "res/results/boot/units"), "utf8")).toBe("s\n");
   });
@@ -103,7 +108,10 @@ describe("the other helpers", () => {
   });
 
   it("lava-test-reference needs --result and --reference", () => {
-    expect(sh(`lava-test-reference docs --result pass --reference http://example.com/x`)).toEqual({ code: 0, out: "<LAVA_SIGNAL_TESTREFERENCE docs pass http://example.com/x>\n" });
+    expect(sh(`lava-test-reference docs --result pass --reference http://example.com/x`)).toEqual({
+      code: 0,
+      out: "<LAVA_SIGNAL_TESTREFERENCE docs pass http://example.com/x>\n",
+    });
     expect(sh(`lava-test-reference docs --result pass`)).toEqual({ code: 1, out: "--reference must be specified\n" });
   });
 

@@ -17,7 +17,9 @@ describe("resolveTimeoutMs (LAVA precedence)", () => {
     expect(resolveTimeoutMs({ name: "deployimages", timeouts })).toBe(300_000);
     expect(resolveTimeoutMs({ name: "deployimages", timeouts: { job: { minutes: 1 } } })).toBe(DEFAULT_ACTION_TIMEOUT_MS);
     expect(resolveTimeoutMs({ name: "power-off", inheritedMs: 300_000, timeouts, fixedDefaultMs: 10_000 })).toBe(10_000);
-    expect(resolveTimeoutMs({ name: "power-off", timeouts: { ...timeouts, actions: { "power-off": { seconds: 3 } } }, fixedDefaultMs: 10_000 })).toBe(3000);
+    expect(
+      resolveTimeoutMs({ name: "power-off", timeouts: { ...timeouts, actions: { "power-off": { seconds: 3 } } }, fixedDefaultMs: 10_000 }),
+    ).toBe(3000);
   });
   it("formats HH:MM:SS", () => {
     expect(formatHms(0)).toBe("00:00:00");
@@ -38,7 +40,16 @@ class Sleepy extends Action {
 }
 
 function ctx(records: unknown[]): JobContext {
-  return { jobId: 1, jobDir: "/nonexistent", log: new JobLog((r) => records.push(r)), images: new Map(), imageArgs: new Map(), lineListeners: new Set(), jobDeadlineMs: Date.now() + 60_000, workerName: "w" } as unknown as JobContext;
+  return {
+    jobId: 1,
+    jobDir: "/nonexistent",
+    log: new JobLog((r) => records.push(r)),
+    images: new Map(),
+    imageArgs: new Map(),
+    lineListeners: new Set(),
+    jobDeadlineMs: Date.now() + 60_000,
+    workerName: "w",
+  } as unknown as JobContext;
 }
 
 describe("Pipeline deadlines", () => {
@@ -50,7 +61,13 @@ describe("Pipeline deadlines", () => {
     expect(err.message).toBe("sleepy timed out after 1 seconds");
     expect(err.errorType).toBe("LAVATimeout");
     expect(records.some((r) => r.msg === "start: 1 sleepy (timeout 00:00:01) [common]")).toBe(true);
-    expect(records.find((r) => r.lvl === "results")?.msg).toMatchObject({ definition: "lava", case: "sleepy", result: "fail", level: "1", namespace: "common" });
+    expect(records.find((r) => r.lvl === "results")?.msg).toMatchObject({
+      definition: "lava",
+      case: "sleepy",
+      result: "fail",
+      level: "1",
+      namespace: "common",
+    });
   });
   it("caps an action by its parent's deadline and keeps the parent's error", async () => {
     const records: { lvl: string; msg: unknown }[] = [];
@@ -59,6 +76,10 @@ describe("Pipeline deadlines", () => {
     setTimeout(() => parent.abort(new ActionTimeoutError("job timed out after 1 seconds")), 200);
     const err = await p.run(ctx(records), undefined, Date.now() + 1000, parent.signal).catch((e) => e);
     expect(err.message).toBe("job timed out after 1 seconds");
-    expect(records.some((r) => r.msg === "start: 1 sleepy (timeout 00:00:01) [common]" || r.msg === "start: 1 sleepy (timeout 00:00:00) [common]")).toBe(true);
+    expect(
+      records.some(
+        (r) => r.msg === "start: 1 sleepy (timeout 00:00:01) [common]" || r.msg === "start: 1 sleepy (timeout 00:00:00) [common]",
+      ),
+    ).toBe(true);
   });
 });

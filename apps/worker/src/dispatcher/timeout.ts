@@ -44,7 +44,11 @@ export function formatSeconds(ms: number): string {
  * reason, or when `parent` aborts (with the parent's reason). Replaces LAVA's SIGALRM timeouts.
  * Call `dispose()` once done so the timer does not outlive the action.
  */
-export function deadlineSignal(deadlineMs: number, parent: AbortSignal, makeError: () => LavaError): { signal: AbortSignal; dispose: () => void } {
+export function deadlineSignal(
+  deadlineMs: number,
+  parent: AbortSignal,
+  makeError: () => LavaError,
+): { signal: AbortSignal; dispose: () => void } {
   const ctrl = new AbortController();
   if (parent.aborted) {
     ctrl.abort(parent.reason);
@@ -78,8 +82,14 @@ export function raceSignal<T>(promise: Promise<T>, signal: AbortSignal): Promise
     const onAbort = () => reject(signal.reason);
     signal.addEventListener("abort", onAbort, { once: true });
     promise.then(
-      (v) => { signal.removeEventListener("abort", onAbort); resolve(v); },
-      (e) => { signal.removeEventListener("abort", onAbort); reject(e); },
+      (v) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(e);
+      },
     );
   });
 }

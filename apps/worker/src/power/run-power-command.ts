@@ -89,8 +89,18 @@ function runOne(log: PowerCommandLog, what: string, cmd: string, timeoutMs: numb
       if (partial) log.debug(`${what}: ${partial}`);
       const tail = output.trim().slice(-OUTPUT_TAIL_CHARS) || "(no output)";
       if (signal.aborted) return reject(signal.reason);
-      if (timedOut) return reject(new InfrastructureError(`${what} timed out after ${Math.round(timeoutMs / 1000)} seconds: ${maskCommandCredentials(cmd)}; output: ${tail}`));
-      if (code !== 0) return reject(new InfrastructureError(`${what} failed (${sig ? `signal ${sig}` : `exit code ${code}`}): ${maskCommandCredentials(cmd)}; output: ${tail}`));
+      if (timedOut)
+        return reject(
+          new InfrastructureError(
+            `${what} timed out after ${Math.round(timeoutMs / 1000)} seconds: ${maskCommandCredentials(cmd)}; output: ${tail}`,
+          ),
+        );
+      if (code !== 0)
+        return reject(
+          new InfrastructureError(
+            `${what} failed (${sig ? `signal ${sig}` : `exit code ${code}`}): ${maskCommandCredentials(cmd)}; output: ${tail}`,
+          ),
+        );
       log.debug(`${what} returned 0`);
       resolve();
     });

@@ -23,7 +23,11 @@ export class HttpFileServer {
   private readonly served = new Map<string, number>();
   private readonly sockets = new Set<Socket>();
 
-  private constructor(private readonly server: Server, readonly host: string, readonly port: number) {}
+  private constructor(
+    private readonly server: Server,
+    readonly host: string,
+    readonly port: number,
+  ) {}
 
   /**
    * Binds the server.

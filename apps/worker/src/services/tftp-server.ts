@@ -168,12 +168,24 @@ export class TftpServer {
   }
 
   /** Lock-step transfer on a fresh socket: DATA n, wait for ACK n, retransmit on silence. */
-  private async send(fh: FileHandle, size: number, name: string, peer: dgram.RemoteInfo, blockSize: number, retransmitMs: number, oack: string[]): Promise<void> {
+  private async send(
+    fh: FileHandle,
+    size: number,
+    name: string,
+    peer: dgram.RemoteInfo,
+    blockSize: number,
+    retransmitMs: number,
+    oack: string[],
+  ): Promise<void> {
     const sock = dgram.createSocket("udp4");
     this.transfers.add(sock);
     const finish = async (message: string) => {
       this.transfers.delete(sock);
-      try { sock.close(); } catch { /* closed by close() */ }
+      try {
+        sock.close();
+      } catch {
+        /* closed by close() */
+      }
       await fh.close();
       this.options.onTransfer?.(message);
     };
@@ -203,7 +215,9 @@ export class TftpServer {
         sock.send(buf, peer.port, peer.address);
         timer = setTimeout(() => {
           if (++retries > MAX_RETRIES) {
-            void finish(`sending ${name} to ${peer.address}:${peer.port} abandoned: no ACK for block ${block} after ${MAX_RETRIES} retries`).then(resolve);
+            void finish(
+              `sending ${name} to ${peer.address}:${peer.port} abandoned: no ACK for block ${block} after ${MAX_RETRIES} retries`,
+            ).then(resolve);
             return;
           }
           void transmit();
@@ -219,7 +233,9 @@ export class TftpServer {
         if (op === ERROR) {
           clearTimeout(timer);
           // a client refusing our OACK (option error) or giving up
-          void finish(`sending ${name} to ${peer.address}:${peer.port} stopped by the client: ${strings(msg.subarray(4))[0] ?? ""}`).then(resolve);
+          void finish(`sending ${name} to ${peer.address}:${peer.port} stopped by the client: ${strings(msg.subarray(4))[0] ?? ""}`).then(
+            resolve,
+          );
           return;
         }
         if (op !== ACK || msg.readUInt16BE(2) !== (block & 0xffff)) return; // duplicate or stale ACK: wait

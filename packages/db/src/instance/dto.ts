@@ -1,4 +1,13 @@
-import type { TDeviceHealth, TDeviceState, TJobHealth, TJobState, TLogLine, TTestResult, TWorkerHealth, TWorkerState } from "@magma/protocol";
+import type {
+  TDeviceHealth,
+  TDeviceState,
+  TJobHealth,
+  TJobState,
+  TLogLine,
+  TTestResult,
+  TWorkerHealth,
+  TWorkerState,
+} from "@magma/protocol";
 /**
  * Plain data shapes the instance repositories return: Prisma types never leave packages/db. Times
  * stay `Date` (UTC instants): the instance renders them itself, as ISO 8601 for REST, as Python's
@@ -147,7 +156,12 @@ export interface TUserWithGroups {
  * copy of API tokens when a key is given).
  */
 export interface TLabSeed {
-  users: { username: string; superuser: boolean; tokens: { secret: string; description: string; federation: boolean }[]; groups: string[] }[];
+  users: {
+    username: string;
+    superuser: boolean;
+    tokens: { secret: string; description: string; federation: boolean }[];
+    groups: string[];
+  }[];
   workers: { hostname: string; token: string; description?: string; job_limit: number }[];
   device_types: {
     name: string;
@@ -158,7 +172,15 @@ export interface TLabSeed {
     disable_health_check: boolean;
     dictionary: Record<string, unknown>;
   }[];
-  devices: { hostname: string; device_type: string; worker: string; description?: string; tags: string[]; health: TDeviceHealth; dictionary: Record<string, unknown> }[];
+  devices: {
+    hostname: string;
+    device_type: string;
+    worker: string;
+    description?: string;
+    tags: string[];
+    health: TDeviceHealth;
+    dictionary: Record<string, unknown>;
+  }[];
 }
 
 /** A device with its type's and worker's names (inventory). */

@@ -103,7 +103,11 @@ export function signPayload(secret: string, timestamp: number | string, body: st
 /** Outcome of {@link verifySignature}; `reason` says why a callback is refused. */
 export type TSignatureCheck =
   | { ok: true; timestamp: number }
-  | { ok: false; reason: "missing signature" | "missing timestamp" | "malformed signature" | "malformed timestamp" | "stale timestamp" | "bad signature" };
+  | {
+      ok: false;
+      reason:
+        "missing signature" | "missing timestamp" | "malformed signature" | "malformed timestamp" | "stale timestamp" | "bad signature";
+    };
 
 /**
  * Checks a signed callback (the receiver side of {@link signPayload}): the timestamp must be unix
@@ -112,7 +116,14 @@ export type TSignatureCheck =
  * @param o.timestamp / o.signature the raw header values (undefined when absent)
  * @param o.body the exact body bytes received
  */
-export function verifySignature(o: { secret: string; timestamp: string | undefined; signature: string | undefined; body: string | Uint8Array; nowS?: number; toleranceS?: number }): TSignatureCheck {
+export function verifySignature(o: {
+  secret: string;
+  timestamp: string | undefined;
+  signature: string | undefined;
+  body: string | Uint8Array;
+  nowS?: number;
+  toleranceS?: number;
+}): TSignatureCheck {
   if (o.signature === undefined || o.signature === "") return { ok: false, reason: "missing signature" };
   if (o.timestamp === undefined || o.timestamp === "") return { ok: false, reason: "missing timestamp" };
   if (!/^\d{1,12}$/.test(o.timestamp)) return { ok: false, reason: "malformed timestamp" };

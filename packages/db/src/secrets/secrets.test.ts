@@ -1,6 +1,16 @@
 import { createHash, createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { constantTimeEqual, deriveJobToken, digestSecret, openSealedSecret, randomSecret, sealSecret, secretMatchesDigest, signPayload, verifySignature } from "./index.ts";
+import {
+  constantTimeEqual,
+  deriveJobToken,
+  digestSecret,
+  openSealedSecret,
+  randomSecret,
+  sealSecret,
+  secretMatchesDigest,
+  signPayload,
+  verifySignature,
+} from "./index.ts";
 
 const KEY = "a-secret-key-of-at-least-32-characters";
 
@@ -41,7 +51,13 @@ describe("@magma/db/secrets", () => {
     const sig = signPayload("s3cret-0123456789", 1_800_000_000, body);
     // computed with node:crypto directly, independent of signPayload
     expect(sig).toBe("sha256=" + createHmac("sha256", "s3cret-0123456789").update(`1800000000.${body}`, "utf8").digest("hex"));
-    expect(verifySignature({ secret: "s3cret-0123456789", timestamp: "1800000000", signature: sig, body, nowS: 1_800_000_300 })).toEqual({ ok: true, timestamp: 1_800_000_000 });
-    expect(verifySignature({ secret: "s3cret-0123456789", timestamp: "1800000000", signature: sig, body, nowS: 1_800_000_301 })).toEqual({ ok: false, reason: "stale timestamp" });
+    expect(verifySignature({ secret: "s3cret-0123456789", timestamp: "1800000000", signature: sig, body, nowS: 1_800_000_300 })).toEqual({
+      ok: true,
+      timestamp: 1_800_000_000,
+    });
+    expect(verifySignature({ secret: "s3cret-0123456789", timestamp: "1800000000", signature: sig, body, nowS: 1_800_000_301 })).toEqual({
+      ok: false,
+      reason: "stale timestamp",
+    });
   });
 });

@@ -42,7 +42,9 @@ export async function createTestDatabase(schema: "instance" | "frontend", server
   u.pathname = `/${name}`;
   const url = u.toString();
   try {
-    await run(process.execPath, [path.join(root, "scripts/migrate.mjs"), "deploy", "--schema", schema], { env: { ...process.env, DATABASE_URL: url } });
+    await run(process.execPath, [path.join(root, "scripts/migrate.mjs"), "deploy", "--schema", schema], {
+      env: { ...process.env, DATABASE_URL: url },
+    });
   } catch (e) {
     const err = e as { stderr?: string; stdout?: string; message: string };
     throw new Error(`migrating test database ${name} (${schema}) failed: ${err.stderr || err.stdout || err.message}`);
@@ -77,7 +79,11 @@ export interface PartlyMigratedDatabase extends TestDatabase {
  * rows in the old shape and then apply the target migration.
  * @throws Error when no migration folder ends in `_<targetName>`
  */
-export async function createTestDatabaseBefore(schema: "instance" | "frontend", targetName: string, serverUrl = testServerUrl()): Promise<PartlyMigratedDatabase> {
+export async function createTestDatabaseBefore(
+  schema: "instance" | "frontend",
+  targetName: string,
+  serverUrl = testServerUrl(),
+): Promise<PartlyMigratedDatabase> {
   const dir = path.join(root, "prisma", schema, "migrations");
   const folders = (await readdir(dir)).filter((d) => /^\d+_/.test(d)).sort();
   const target = folders.findIndex((d) => d.endsWith(`_${targetName}`));

@@ -271,7 +271,10 @@ const ZBuildName = z.string().min(1).max(500);
 /** One branch of one tree. */
 export const ZBranchRef = z.object({ tree: ZBuildName, branch: ZBuildName });
 /** A branch's builds, newest first, keyset-paged. */
-export const ZBuildListInput = ZBranchRef.extend({ limit: z.number().int().min(1).max(200).default(30), cursor: z.string().max(4000).nullish() });
+export const ZBuildListInput = ZBranchRef.extend({
+  limit: z.number().int().min(1).max(200).default(30),
+  cursor: z.string().max(4000).nullish(),
+});
 /** One build of a branch. */
 export const ZBuildRefInput = ZBranchRef.extend({ commit: ZBuildName });
 /** A branch's regressions and fixes, filtered and keyset-paged. */
@@ -286,8 +289,17 @@ export const ZRegressionListInput = ZBranchRef.extend({
   cursor: z.string().max(4000).nullish(),
 });
 /** One test's history across builds and labs. */
-export const ZTestHistoryInput = ZBranchRef.extend({ test: ZBuildName, deviceType: ZBuildName.optional(), limit: z.number().int().min(1).max(200).default(50), cursor: z.string().max(4000).nullish() });
+export const ZTestHistoryInput = ZBranchRef.extend({
+  test: ZBuildName,
+  deviceType: ZBuildName.optional(),
+  limit: z.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(4000).nullish(),
+});
 /** Two builds of a branch to compare. */
-export const ZBuildCompareInput = ZBranchRef.extend({ from: ZBuildName, to: ZBuildName, limit: z.number().int().min(1).max(5000).default(1000) });
+export const ZBuildCompareInput = ZBranchRef.extend({
+  from: ZBuildName,
+  to: ZBuildName,
+  limit: z.number().int().min(1).max(5000).default(1000),
+});
 /** `GET /api/v1/trees` takes no parameter. */
 export const ZNoQuery = z.object({});

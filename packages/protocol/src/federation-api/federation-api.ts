@@ -75,7 +75,14 @@ export const ZApiSubmission = z.object({
   job_name: z.string(),
   device_type: z.string(),
   created_at: isoTime,
-  targets: z.array(z.object({ lab: z.string(), status: z.enum(["queued", "submitted", "failed"]), job_id: z.number().int().nullable(), error: z.string().nullable() })),
+  targets: z.array(
+    z.object({
+      lab: z.string(),
+      status: z.enum(["queued", "submitted", "failed"]),
+      job_id: z.number().int().nullable(),
+      error: z.string().nullable(),
+    }),
+  ),
 });
 export type TApiSubmission = z.infer<typeof ZApiSubmission>;
 

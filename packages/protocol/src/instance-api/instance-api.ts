@@ -81,7 +81,16 @@ export const ZInstanceOverview = z.object({
   name: z.string(),
   version: z.string(),
   workers: z.array(z.object({ hostname: z.string(), state: z.string(), health: z.string(), last_ping: z.string().nullable() })),
-  devices: z.array(z.object({ hostname: z.string(), device_type: z.string(), state: z.string(), health: z.string(), worker_host: z.string().nullable(), current_job: z.number().int().nullable() })),
+  devices: z.array(
+    z.object({
+      hostname: z.string(),
+      device_type: z.string(),
+      state: z.string(),
+      health: z.string(),
+      worker_host: z.string().nullable(),
+      current_job: z.number().int().nullable(),
+    }),
+  ),
   device_types: z.array(z.string()),
   queue: z.object({ submitted: z.number().int(), scheduled: z.number().int(), running: z.number().int() }),
 });

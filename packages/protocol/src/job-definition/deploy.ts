@@ -5,7 +5,10 @@ import { ZTimeout } from "./timeout.ts";
 export const ZDeployImage = z.strictObject({
   url: z.string().min(1, "url must not be empty"),
   image_arg: z.string().optional(),
-  sha256sum: z.string().regex(/^[0-9a-fA-F]{64}$/, "sha256sum must be 64 hex digits").optional(),
+  sha256sum: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/, "sha256sum must be 64 hex digits")
+    .optional(),
   md5sum: z.string().optional(),
   sha512sum: z.string().optional(),
   compression: z.enum(["gz", "xz", "bz2", "zstd", "zip"]).optional(),

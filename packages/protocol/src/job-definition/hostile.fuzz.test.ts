@@ -20,16 +20,80 @@ const demo = parse(readFileSync(path.resolve(import.meta.dirname, "../../../../i
 
 const pathy = fc.oneof(
   fc.string(),
-  fc.array(fc.constantFrom("..", ".", "/", "a", "kernel", "\\", "%2e", "\0", "~", "-", "_", " ", "\n", "C:"), { maxLength: 8 }).map((a) => a.join("")),
+  fc
+    .array(fc.constantFrom("..", ".", "/", "a", "kernel", "\\", "%2e", "\0", "~", "-", "_", " ", "\n", "C:"), { maxLength: 8 })
+    .map((a) => a.join("")),
 );
 const qemuWord = fc.oneof(
-  fc.constantFrom(...Object.keys(QEMU_JOB_OPTIONS), "-chardev", "-netdev", "-device", "-object", "-monitor", "-serial", "-fw_cfg", "-plugin", "--kernel", "--chardev", "-machine", "-L", "-drive"),
-  fc.constantFrom("{kernel}", "{initrd}", "{nope}", "/etc/passwd", "file=/tmp/x", "file={kernel},format=raw", "file={kernel},,file=/etc/passwd,format=raw", "user,guestfwd=tcp:1.2.3.4:1-cmd:touch /tmp/x", "console=ttyS0", ";", "|", "$(id)", "`id`", "'a b'", '"c d"', "> /tmp/x", "*", "#"),
+  fc.constantFrom(
+    ...Object.keys(QEMU_JOB_OPTIONS),
+    "-chardev",
+    "-netdev",
+    "-device",
+    "-object",
+    "-monitor",
+    "-serial",
+    "-fw_cfg",
+    "-plugin",
+    "--kernel",
+    "--chardev",
+    "-machine",
+    "-L",
+    "-drive",
+  ),
+  fc.constantFrom(
+    "{kernel}",
+    "{initrd}",
+    "{nope}",
+    "/etc/passwd",
+    "file=/tmp/x",
+    "file={kernel},format=raw",
+    "file={kernel},,file=/etc/passwd,format=raw",
+    "user,guestfwd=tcp:1.2.3.4:1-cmd:touch /tmp/x",
+    "console=ttyS0",
+    ";",
+    "|",
+    "$(id)",
+    "`id`",
+    "'a b'",
+    '"c d"',
+    "> /tmp/x",
+    "*",
+    "#",
+  ),
   fc.string({ maxLength: 12 }),
 );
 const qemuArg = fc.array(qemuWord, { maxLength: 8 }).map((a) => a.join(" "));
 const regexy = fc.oneof(
-  fc.array(fc.constantFrom("(", ")", "a", "+", "*", "?", "|", "\\1", "(?=", "(?!", "(?<=", "[", "]", "{2,}", "$", "^", ".", "\\", "#", " ", "(?P<x>", "\\k<x>"), { maxLength: 12 }).map((a) => a.join("")),
+  fc
+    .array(
+      fc.constantFrom(
+        "(",
+        ")",
+        "a",
+        "+",
+        "*",
+        "?",
+        "|",
+        "\\1",
+        "(?=",
+        "(?!",
+        "(?<=",
+        "[",
+        "]",
+        "{2,}",
+        "$",
+        "^",
+        ".",
+        "\\",
+        "#",
+        " ",
+        "(?P<x>",
+        "\\k<x>",
+      ),
+      { maxLength: 12 },
+    )
+    .map((a) => a.join("")),
   fc.string({ maxLength: 20 }),
 );
 
@@ -54,7 +118,9 @@ describe("hostile job definitions (property-based)", () => {
           for (const e of r.errors) expect(e.path).toMatch(/^data/);
           return;
         }
-        for (const [key, image] of Object.entries((r.definition.actions[0] as any).deploy.images as Record<string, { image_arg?: string }>)) {
+        for (const [key, image] of Object.entries(
+          (r.definition.actions[0] as any).deploy.images as Record<string, { image_arg?: string }>,
+        )) {
           expect(key).toMatch(IMAGE_NAME_RE);
           expect(path.resolve("/job", key).startsWith("/job/")).toBe(true);
           if (image.image_arg !== undefined) expect(checkQemuJobArgs(image.image_arg).ok).toBe(true);

@@ -38,7 +38,8 @@ function setAt(obj: unknown, keys: (string | number)[], value: unknown): unknown
     copy[i] = setAt(copy[i], rest, value);
     return copy;
   }
-  if (obj && typeof obj === "object") return { ...(obj as Record<string, unknown>), [String(k)]: setAt((obj as Record<string, unknown>)[String(k)], rest, value) };
+  if (obj && typeof obj === "object")
+    return { ...(obj as Record<string, unknown>), [String(k)]: setAt((obj as Record<string, unknown>)[String(k)], rest, value) };
   return { [String(k)]: setAt(undefined, rest, value) };
 }
 
@@ -55,32 +56,56 @@ describe("parseJobDefinition (property-based)", () => {
   it("never throws on arbitrary text, binary, JSON or YAML", { timeout: TIMEOUT_MS }, () => {
     fc.assert(
       fc.property(
-        fc.oneof(fc.string(), fc.string({ unit: "binary" }), fc.string({ unit: "grapheme" }), fc.jsonValue().map((v) => JSON.stringify(v)), fc.jsonValue().map((v) => stringify(v))),
+        fc.oneof(
+          fc.string(),
+          fc.string({ unit: "binary" }),
+          fc.string({ unit: "grapheme" }),
+          fc.jsonValue().map((v) => JSON.stringify(v)),
+          fc.jsonValue().map((v) => stringify(v)),
+        ),
         (text) => void wellFormed(text),
       ),
       { numRuns: RUNS },
     );
   });
 
-  it("a valid job with one value replaced by anything of any type: an error naming a path, or a valid job — never a throw", { timeout: TIMEOUT_MS }, () => {
-    fc.assert(
-      fc.property(fc.constantFrom(...demoPaths), fc.oneof(fc.anything(), fc.string(), fc.integer(), fc.constant(null), fc.array(fc.string())), (p, value) => {
-        const mutated = setAt(demoObj, p, value);
-        let text: string;
-        try {
-          text = stringify(mutated);
-        } catch {
-          return; // not representable as YAML (e.g. symbols): nothing to submit
-        }
-        const r = wellFormed(text);
-        if (r.ok) expect(r.definition.job_name.length).toBeGreaterThan(0);
-      }),
-      { numRuns: RUNS },
-    );
-  });
+  it(
+    "a valid job with one value replaced by anything of any type: an error naming a path, or a valid job — never a throw",
+    { timeout: TIMEOUT_MS },
+    () => {
+      fc.assert(
+        fc.property(
+          fc.constantFrom(...demoPaths),
+          fc.oneof(fc.anything(), fc.string(), fc.integer(), fc.constant(null), fc.array(fc.string())),
+          (p, value) => {
+            const mutated = setAt(demoObj, p, value);
+            let text: string;
+            try {
+              text = stringify(mutated);
+            } catch {
+              return; // not representable as YAML (e.g. symbols): nothing to submit
+            }
+            const r = wellFormed(text);
+            if (r.ok) expect(r.definition.job_name.length).toBeGreaterThan(0);
+          },
+        ),
+        { numRuns: RUNS },
+      );
+    },
+  );
 
   it("names and metadata with SQL, HTML, ANSI and any Unicode are kept byte for byte", { timeout: TIMEOUT_MS }, () => {
-    const nasty = fc.oneof(fc.string({ unit: "grapheme", minLength: 1 }), fc.constantFrom(`'; DROP TABLE test_jobs; --`, `<script>alert(1)</script>`, "\u001b[31mred\u001b[0m", "a\u0000b", "\ud83d\ude00", "\u202eevil"));
+    const nasty = fc.oneof(
+      fc.string({ unit: "grapheme", minLength: 1 }),
+      fc.constantFrom(
+        `'; DROP TABLE test_jobs; --`,
+        `<script>alert(1)</script>`,
+        "\u001b[31mred\u001b[0m",
+        "a\u0000b",
+        "\ud83d\ude00",
+        "\u202eevil",
+      ),
+    );
     fc.assert(
       fc.property(nasty, fc.dictionary(fc.string({ minLength: 1, maxLength: 20 }), nasty, { maxKeys: 4 }), (name, metadata) => {
         const r = wellFormed(stringify({ ...demoObj, job_name: name, metadata }));
@@ -97,7 +122,12 @@ describe("parseJobDefinition (property-based)", () => {
     fc.assert(
       fc.property(fc.integer({ min: 2, max: 12 }), fc.integer({ min: 2, max: 12 }), (depth, width) => {
         const lines = [`l0: &l0 [${Array(width).fill("lol").join(", ")}]`];
-        for (let i = 1; i <= depth; i++) lines.push(`l${i}: &l${i} [${Array(width).fill(`*l${i - 1}`).join(", ")}]`);
+        for (let i = 1; i <= depth; i++)
+          lines.push(
+            `l${i}: &l${i} [${Array(width)
+              .fill(`*l${i - 1}`)
+              .join(", ")}]`,
+          );
         const t0 = Date.now();
         const r = wellFormed(`${demo}\n${lines.join("\n")}\n`);
         expect(Date.now() - t0).toBeLessThan(2000);

@@ -40,7 +40,9 @@ describe("parseJobDefinition", () => {
       const r = parseJobDefinition(readFileSync(path.join(samples, f), "utf8"));
       if (f.startsWith("git-")) {
         expect(r.ok).toBe(false);
-        expect(formatDefinitionErrors((r as unknown as { errors: never[] }).errors)).toContain("test definition source 'git' is not supported");
+        expect(formatDefinitionErrors((r as unknown as { errors: never[] }).errors)).toContain(
+          "test definition source 'git' is not supported",
+        );
       } else expect(r.ok, f).toBe(true);
     }
   });
@@ -62,8 +64,12 @@ describe("parseJobDefinition", () => {
     expect(msg).toContain("extra keys not allowed @ data['foo']");
     expect(errorsOf(minimal.replace("{minutes: 5}", "{minutes: five}"))).toContain("data['timeouts']['job']['minutes']");
     expect(errorsOf(minimal + "priority: 101\n")).toContain("data['priority']");
-    expect(errorsOf(minimal.replace("method: qemu, ", ""))).toBe("Job invalid: required key not provided @ data['actions'][0]['boot']['method']");
-    expect(errorsOf(minimal.replace("- boot:", "- deploy: {images: {}}\n- boot:"))).toBe("Job invalid: required key not provided @ data['actions'][0]['deploy']['to']");
+    expect(errorsOf(minimal.replace("method: qemu, ", ""))).toBe(
+      "Job invalid: required key not provided @ data['actions'][0]['boot']['method']",
+    );
+    expect(errorsOf(minimal.replace("- boot:", "- deploy: {images: {}}\n- boot:"))).toBe(
+      "Job invalid: required key not provided @ data['actions'][0]['deploy']['to']",
+    );
   });
 
   it("refuses unsupported methods at submission, naming the method and its path", () => {
@@ -88,8 +94,12 @@ describe("parseJobDefinition", () => {
     expect(r.ok, r.ok ? "" : formatDefinitionErrors(r.errors)).toBe(true);
     const minimalBoot = parseJobDefinition(minimal.replace("method: qemu", "method: minimal, reset: false"));
     expect(minimalBoot.ok, minimalBoot.ok ? "" : formatDefinitionErrors(minimalBoot.errors)).toBe(true);
-    expect(errorsOf(uboot.replace("commands: ramdisk, ", ""))).toContain("required key not provided @ data['actions'][1]['boot']['commands']");
-    expect(errorsOf(uboot.replace("kernel: {url: 'http://x/zImage', type: zimage}, ", ""))).toContain("data['actions'][0]['deploy']['kernel']");
+    expect(errorsOf(uboot.replace("commands: ramdisk, ", ""))).toContain(
+      "required key not provided @ data['actions'][1]['boot']['commands']",
+    );
+    expect(errorsOf(uboot.replace("kernel: {url: 'http://x/zImage', type: zimage}, ", ""))).toContain(
+      "data['actions'][0]['deploy']['kernel']",
+    );
   });
 
   it("accepts LAVA's transfer_overlay on u-boot and minimal boots; both commands are required, qemu has none", () => {
@@ -98,17 +108,24 @@ describe("parseJobDefinition", () => {
     expect(r.ok, r.ok ? "" : formatDefinitionErrors(r.errors)).toBe(true);
     if (r.ok) {
       const boot = r.definition.actions[0]!;
-      expect("boot" in boot && boot.boot.method === "minimal" ? boot.boot.transfer_overlay : undefined).toEqual({ download_command: "cd /tmp; wget -q", unpack_command: "tar -C / -xzf" });
+      expect("boot" in boot && boot.boot.method === "minimal" ? boot.boot.transfer_overlay : undefined).toEqual({
+        download_command: "cd /tmp; wget -q",
+        unpack_command: "tar -C / -xzf",
+      });
     }
     const uboot = parseJobDefinition(minimal.replace("method: qemu", `method: u-boot, commands: ramdisk, ${transfer}`));
     expect(uboot.ok, uboot.ok ? "" : formatDefinitionErrors(uboot.errors)).toBe(true);
     expect(errorsOf(minimal.replace("method: qemu", "method: minimal, transfer_overlay: {download_command: wget}"))).toContain(
       "required key not provided @ data['actions'][0]['boot']['transfer_overlay']['unpack_command']",
     );
-    expect(errorsOf(minimal.replace("method: qemu", "method: minimal, transfer_overlay: {download_command: wget, unpack_command: tar, method: x}"))).toContain(
+    expect(
+      errorsOf(
+        minimal.replace("method: qemu", "method: minimal, transfer_overlay: {download_command: wget, unpack_command: tar, method: x}"),
+      ),
+    ).toContain("data['actions'][0]['boot']['transfer_overlay']");
+    expect(errorsOf(minimal.replace("method: qemu", `method: qemu, ${transfer}`))).toContain(
       "data['actions'][0]['boot']['transfer_overlay']",
     );
-    expect(errorsOf(minimal.replace("method: qemu", `method: qemu, ${transfer}`))).toContain("data['actions'][0]['boot']['transfer_overlay']");
   });
 
   it("refuses YAML syntax errors, duplicate keys, non-mappings, alias bombs and oversize text", () => {
@@ -116,7 +133,13 @@ describe("parseJobDefinition", () => {
     expect(errorsOf("job_name: a\njob_name: b\n")).toContain("YAML syntax error");
     expect(errorsOf("- a\n- b\n")).toContain("expected a dictionary");
     const bomb = ["a: &a [x,x,x,x,x,x,x,x,x]"];
-    for (const [n, p] of [["b", "a"], ["c", "b"], ["d", "c"], ["e", "d"]] as const) bomb.push(`${n}: &${n} [${Array(9).fill(`*${p}`).join(",")}]`);
+    for (const [n, p] of [
+      ["b", "a"],
+      ["c", "b"],
+      ["d", "c"],
+      ["e", "d"],
+    ] as const)
+      bomb.push(`${n}: &${n} [${Array(9).fill(`*${p}`).join(",")}]`);
     expect(errorsOf(bomb.join("\n"))).toContain("alias");
     expect(errorsOf("x".repeat(MAX_DEFINITION_BYTES + 1))).toContain("over the limit");
   });
@@ -124,10 +147,17 @@ describe("parseJobDefinition", () => {
   // 300 parses: well under a second alone, but CI shares 2 cores with QEMU boots
   it("never throws, whatever the input (fuzz)", { timeout: 60_000 }, () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.string({ unit: "binary" }), fc.jsonValue().map((v) => JSON.stringify(v))), (text) => {
-        const r = parseJobDefinition(text);
-        if (!r.ok) expect(r.errors.length).toBeGreaterThan(0);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.string({ unit: "binary" }),
+          fc.jsonValue().map((v) => JSON.stringify(v)),
+        ),
+        (text) => {
+          const r = parseJobDefinition(text);
+          if (!r.ok) expect(r.errors.length).toBeGreaterThan(0);
+        },
+      ),
       { numRuns: 300 },
     );
   });

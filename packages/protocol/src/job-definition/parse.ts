@@ -30,7 +30,8 @@ export function yamlNestingProblem(text: string): string | undefined {
       if (++flow > MAX_YAML_NESTING) return `YAML nesting deeper than ${MAX_YAML_NESTING} levels ('[' / '{')`;
     } else if (token === "]" || token === "}") flow = Math.max(0, flow - 1);
     else if (token === "\n") items = 0;
-    else if ((token === "-" || token === "?") && flow === 0 && ++items > MAX_YAML_NESTING) return `YAML nesting deeper than ${MAX_YAML_NESTING} levels ('- ' items on one line)`;
+    else if ((token === "-" || token === "?") && flow === 0 && ++items > MAX_YAML_NESTING)
+      return `YAML nesting deeper than ${MAX_YAML_NESTING} levels ('- ' items on one line)`;
   }
   return undefined;
 }
@@ -42,8 +43,7 @@ export interface TDefinitionError {
 }
 
 export type TParseResult =
-  | { ok: true; definition: TJobDefinition; raw: Record<string, unknown> }
-  | { ok: false; errors: TDefinitionError[] };
+  { ok: true; definition: TJobDefinition; raw: Record<string, unknown> } | { ok: false; errors: TDefinitionError[] };
 
 /** Formats a path array as voluptuous does: `data['actions'][0]['deploy']`. */
 export function formatPath(path: readonly PropertyKey[]): string {
@@ -75,7 +75,8 @@ function unwrapUnions(issues: readonly Issue[], prefix: PropertyKey[] = []): Iss
   return issues.flatMap((i): Issue[] => {
     const path = [...prefix, ...i.path];
     if (i.code !== "invalid_union" || !i.errors.length) return [{ ...i, path } as Issue];
-    const depth = (branch: readonly Issue[]) => Math.min(...branch.map((b) => (b.code === "unrecognized_keys" && b.path.length === 0 ? -1 : b.path.length)));
+    const depth = (branch: readonly Issue[]) =>
+      Math.min(...branch.map((b) => (b.code === "unrecognized_keys" && b.path.length === 0 ? -1 : b.path.length)));
     const best = [...i.errors].sort((a, b) => depth(b) - depth(a))[0]!;
     if (depth(best) <= 0) return [{ ...i, path } as Issue];
     return unwrapUnions(best, path);
@@ -107,13 +108,19 @@ function unsupportedMethods(raw: Record<string, unknown>): TDefinitionError[] {
     }
     const keys = Object.keys(item);
     if (keys.length !== 1) {
-      out.push({ path: formatPath(["actions", i]), message: `an action must have exactly one key (deploy, boot or test), got: ${keys.join(", ") || "none"}` });
+      out.push({
+        path: formatPath(["actions", i]),
+        message: `an action must have exactly one key (deploy, boot or test), got: ${keys.join(", ") || "none"}`,
+      });
       return;
     }
     const kind = keys[0]!;
     const body = (item as Record<string, unknown>)[kind] as Record<string, unknown> | null;
     if (!["deploy", "boot", "test"].includes(kind)) {
-      out.push({ path: formatPath(["actions", i, kind]), message: `action '${kind}' is not supported by Magma (supported: deploy, boot, test)` });
+      out.push({
+        path: formatPath(["actions", i, kind]),
+        message: `action '${kind}' is not supported by Magma (supported: deploy, boot, test)`,
+      });
       return;
     }
     if (!body || typeof body !== "object") return;
@@ -124,16 +131,25 @@ function unsupportedMethods(raw: Record<string, unknown>): TDefinitionError[] {
       return;
     }
     if (kind === "deploy" && typeof body["to"] === "string" && !(SUPPORTED_DEPLOY_METHODS as readonly string[]).includes(body["to"])) {
-      out.push({ path: formatPath(["actions", i, "deploy", "to"]), message: `deploy method '${body["to"]}' is not supported by Magma (supported: ${SUPPORTED_DEPLOY_METHODS.join(", ")})` });
+      out.push({
+        path: formatPath(["actions", i, "deploy", "to"]),
+        message: `deploy method '${body["to"]}' is not supported by Magma (supported: ${SUPPORTED_DEPLOY_METHODS.join(", ")})`,
+      });
     }
     if (kind === "boot" && typeof body["method"] === "string" && !(SUPPORTED_BOOT_METHODS as readonly string[]).includes(body["method"])) {
-      out.push({ path: formatPath(["actions", i, "boot", "method"]), message: `boot method '${body["method"]}' is not supported by Magma (supported: ${SUPPORTED_BOOT_METHODS.join(", ")})` });
+      out.push({
+        path: formatPath(["actions", i, "boot", "method"]),
+        message: `boot method '${body["method"]}' is not supported by Magma (supported: ${SUPPORTED_BOOT_METHODS.join(", ")})`,
+      });
     }
     if (kind === "test" && Array.isArray(body["definitions"])) {
       (body["definitions"] as unknown[]).forEach((d, j) => {
         const from = d && typeof d === "object" ? (d as Record<string, unknown>)["from"] : undefined;
         if (typeof from === "string" && !(SUPPORTED_TEST_SOURCES as readonly string[]).includes(from)) {
-          out.push({ path: formatPath(["actions", i, "test", "definitions", j, "from"]), message: `test definition source '${from}' is not supported by Magma (supported: ${SUPPORTED_TEST_SOURCES.join(", ")})` });
+          out.push({
+            path: formatPath(["actions", i, "test", "definitions", j, "from"]),
+            message: `test definition source '${from}' is not supported by Magma (supported: ${SUPPORTED_TEST_SOURCES.join(", ")})`,
+          });
         }
       });
     }
@@ -153,7 +169,9 @@ export function hostileInputErrors(d: TJobDefinition): TDefinitionError[] {
   const out: TDefinitionError[] = [];
   const err = (path: PropertyKey[], message: string) => out.push({ path: formatPath(path), message });
   const shellNames = (o: Record<string, unknown> | undefined, path: PropertyKey[], what: string) => {
-    for (const k of Object.keys(o ?? {})) if (!SHELL_NAME_RE.test(k)) err([...path, k], `${what} name '${k}' must be a shell variable name (letters, digits and '_', not starting with a digit)`);
+    for (const k of Object.keys(o ?? {}))
+      if (!SHELL_NAME_RE.test(k))
+        err([...path, k], `${what} name '${k}' must be a shell variable name (letters, digits and '_', not starting with a digit)`);
   };
   shellNames(d.secrets, ["secrets"], "secret");
   const pattern = (p: string | undefined, path: PropertyKey[]) => {
@@ -165,7 +183,10 @@ export function hostileInputErrors(d: TJobDefinition): TDefinitionError[] {
     if ("deploy" in a) {
       const dep = a.deploy;
       const base: PropertyKey[] = dep.to === "tmpfs" ? ["actions", i, "deploy", "images"] : ["actions", i, "deploy"];
-      const images = dep.to === "tmpfs" ? Object.entries(dep.images) : (["kernel", "ramdisk", "dtb"] as const).flatMap((k) => (dep[k] ? [[k, dep[k]] as const] : []));
+      const images =
+        dep.to === "tmpfs"
+          ? Object.entries(dep.images)
+          : (["kernel", "ramdisk", "dtb"] as const).flatMap((k) => (dep[k] ? [[k, dep[k]] as const] : []));
       for (const [name, image] of images) {
         const problem = imageNameProblem(name);
         if (problem) {
@@ -177,7 +198,10 @@ export function hostileInputErrors(d: TJobDefinition): TDefinitionError[] {
         if (image.image_arg !== undefined) {
           const checked = checkQemuJobArgs(image.image_arg);
           if (!checked.ok) err([...base, name, "image_arg"], checked.message);
-          else for (const p of checked.placeholders) if (!images.some(([n]) => n === p)) err([...base, name, "image_arg"], `image_arg refers to {${p}}, which is not an image of this deploy`);
+          else
+            for (const p of checked.placeholders)
+              if (!images.some(([n]) => n === p))
+                err([...base, name, "image_arg"], `image_arg refers to {${p}}, which is not an image of this deploy`);
         }
       }
     } else if ("boot" in a) {
@@ -217,13 +241,22 @@ export function hostileInputErrors(d: TJobDefinition): TDefinitionError[] {
 export function parseJobDefinition(text: string): TParseResult {
   const bytes = new TextEncoder().encode(text).length;
   if (bytes > MAX_DEFINITION_BYTES) {
-    return { ok: false, errors: [{ path: "data", message: `definition is ${bytes} bytes, over the limit of ${MAX_DEFINITION_BYTES} bytes` }] };
+    return {
+      ok: false,
+      errors: [{ path: "data", message: `definition is ${bytes} bytes, over the limit of ${MAX_DEFINITION_BYTES} bytes` }],
+    };
   }
   const nesting = yamlNestingProblem(text);
   if (nesting) return { ok: false, errors: [{ path: "data", message: nesting }] };
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, strict: true });
   if (doc.errors.length) {
-    return { ok: false, errors: doc.errors.map((e) => ({ path: "data", message: `YAML syntax error: ${e.message.split("\n")[0]} (line ${(e.linePos?.[0]?.line ?? 0)})` })) };
+    return {
+      ok: false,
+      errors: doc.errors.map((e) => ({
+        path: "data",
+        message: `YAML syntax error: ${e.message.split("\n")[0]} (line ${e.linePos?.[0]?.line ?? 0})`,
+      })),
+    };
   }
   let raw: unknown;
   try {

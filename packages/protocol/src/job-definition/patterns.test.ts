@@ -5,7 +5,10 @@ import { parse, stringify } from "yaml";
 import { formatDefinitionErrors, parseJobDefinition } from "./parse.ts";
 import { compileJobPattern } from "./patterns.ts";
 
-const demo = parse(readFileSync(path.resolve(import.meta.dirname, "../../../../infra/demo/jobs/qemu-inline-tests.yaml"), "utf8")) as Record<string, unknown>;
+const demo = parse(readFileSync(path.resolve(import.meta.dirname, "../../../../infra/demo/jobs/qemu-inline-tests.yaml"), "utf8")) as Record<
+  string,
+  unknown
+>;
 
 function demoWith(edit: (d: any) => void): string {
   const copy = structuredClone(demo);
@@ -27,7 +30,9 @@ describe("job patterns run on RE2 (linear time)", () => {
     expect(errorsOf(demoWith((d) => (d.actions[1].boot.auto_login = { login_prompt: "login:(?!x)", username: "root" })))).toContain(
       "uses lookaround ((?=, (?!, (?<=, (?<!), which the worker's linear-time regex engine (RE2) does not support @ data['actions'][1]['boot']['auto_login']['login_prompt']",
     );
-    expect(errorsOf(demoWith((d) => (d.actions[2].test.definitions[0].repository.parse = { pattern: "(?<=x)pass" })))).toContain("@ data['actions'][2]['test']['definitions'][0]['repository']['parse']['pattern']");
+    expect(errorsOf(demoWith((d) => (d.actions[2].test.definitions[0].repository.parse = { pattern: "(?<=x)pass" })))).toContain(
+      "@ data['actions'][2]['test']['definitions'][0]['repository']['parse']['pattern']",
+    );
     expect(errorsOf(demoWith((d) => (d.actions[1].boot.prompts = ["x".repeat(1001)])))).toContain("over the limit of 1000");
   });
 

@@ -26,7 +26,8 @@ export type TJobPattern = { ok: true; re: RE2JS; literal: boolean } | { ok: fals
  * Never throws.
  */
 export function compileJobPattern(pattern: string): TJobPattern {
-  if (pattern.length > MAX_JOB_PATTERN_CHARS) return { ok: false, message: `pattern is ${pattern.length} characters long, over the limit of ${MAX_JOB_PATTERN_CHARS}` };
+  if (pattern.length > MAX_JOB_PATTERN_CHARS)
+    return { ok: false, message: `pattern is ${pattern.length} characters long, over the limit of ${MAX_JOB_PATTERN_CHARS}` };
   try {
     return { ok: true, re: RE2JS.compile(pattern), literal: false };
   } catch (e) {
@@ -37,7 +38,11 @@ export function compileJobPattern(pattern: string): TJobPattern {
       validForJs = false;
     }
     if (!validForJs) return { ok: true, re: RE2JS.compile(RE2JS.quote(pattern)), literal: true };
-    const feature = /\(\?<?[=!]/.test(pattern) ? "lookaround ((?=, (?!, (?<=, (?<!)" : /\\[1-9]|\\k</.test(pattern) ? "backreferences (\\1, \\k<name>)" : undefined;
+    const feature = /\(\?<?[=!]/.test(pattern)
+      ? "lookaround ((?=, (?!, (?<=, (?<!)"
+      : /\\[1-9]|\\k</.test(pattern)
+        ? "backreferences (\\1, \\k<name>)"
+        : undefined;
     const detail = (e as Error).message.replace(/^error parsing regexp: /, "");
     return {
       ok: false,

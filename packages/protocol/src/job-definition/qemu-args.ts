@@ -96,7 +96,8 @@ function driveProblem(v: string): string | undefined {
   for (const { key, value } of pairs) {
     const check = DRIVE_KEYS[key];
     if (!check) return `key '${key}' is not allowed (allowed: ${Object.keys(DRIVE_KEYS).join(", ")})`;
-    if (value === undefined || !check.test(value)) return key === "file" ? "file= must be an image placeholder such as {rootfs}, not a path" : `${key}=${value ?? ""} is not allowed`;
+    if (value === undefined || !check.test(value))
+      return key === "file" ? "file= must be an image placeholder such as {rootfs}, not a path" : `${key}=${value ?? ""} is not allowed`;
     if (key === "file") hasFile = true;
     if (key === "format") raw = true;
   }
@@ -124,9 +125,17 @@ export function checkQemuJobArgs(text: string, what = "image_arg"): TQemuArgsChe
   for (let i = 0; i < words.length; i++) {
     const word = words[i]!;
     const option = word.startsWith("--") ? word.slice(1) : word;
-    if (!option.startsWith("-")) return { ok: false, message: `unexpected argument '${word}' in ${what}: every argument must follow an allowed QEMU option (QEMU takes a bare word as a disk image path)` };
+    if (!option.startsWith("-"))
+      return {
+        ok: false,
+        message: `unexpected argument '${word}' in ${what}: every argument must follow an allowed QEMU option (QEMU takes a bare word as a disk image path)`,
+      };
     const check = QEMU_JOB_OPTIONS[option];
-    if (!check) return { ok: false, message: `QEMU option '${option}' is not allowed in ${what} (allowed: ${Object.keys(QEMU_JOB_OPTIONS).join(", ")})` };
+    if (!check)
+      return {
+        ok: false,
+        message: `QEMU option '${option}' is not allowed in ${what} (allowed: ${Object.keys(QEMU_JOB_OPTIONS).join(", ")})`,
+      };
     const value = words[i + 1];
     if (value === undefined) return { ok: false, message: `QEMU option '${option}' in ${what} needs a value` };
     const problem = check(value);

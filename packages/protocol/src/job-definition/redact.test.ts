@@ -67,7 +67,10 @@ describe("redactDefinition", () => {
     expect(parse(redactDefinition('{"job_name":"x","secrets":{"A":"supersecret"}}'))).toEqual({ job_name: "x", secrets: { A: MASKED } });
     expect(redactDefinition("secrets: {A: verysecret1}\n# verysecret1 again\n")).not.toContain("verysecret1");
     // a key that happens to contain a secret's text stays a key
-    expect(parse(redactDefinition("secrets: {A: device}\nmetadata: {device_type: device}\n"))).toEqual({ secrets: { A: MASKED }, metadata: { device_type: MASKED } });
+    expect(parse(redactDefinition("secrets: {A: device}\nmetadata: {device_type: device}\n"))).toEqual({
+      secrets: { A: MASKED },
+      metadata: { device_type: MASKED },
+    });
     const broken = "secrets: {A: leaked-if-echoed\n";
     expect(redactDefinition(broken)).not.toContain("leaked-if-echoed");
   });

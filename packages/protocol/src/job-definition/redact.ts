@@ -23,7 +23,8 @@ function secretPaths(raw: unknown): Path[] {
   const notify = obj["notify"] as Record<string, unknown> | undefined;
   if (notify && typeof notify === "object") {
     if (keysOf(notify["callback"]).includes("token")) out.push(["notify", "callback", "token"]);
-    if (Array.isArray(notify["callbacks"])) notify["callbacks"].forEach((c, j) => keysOf(c).includes("token") && out.push(["notify", "callbacks", j, "token"]));
+    if (Array.isArray(notify["callbacks"]))
+      notify["callbacks"].forEach((c, j) => keysOf(c).includes("token") && out.push(["notify", "callbacks", j, "token"]));
   }
   const actions = obj["actions"];
   if (!Array.isArray(actions)) return out;
@@ -31,7 +32,10 @@ function secretPaths(raw: unknown): Path[] {
     if (!a || typeof a !== "object") return;
     const deploy = (a as Record<string, unknown>)["deploy"] as Record<string, unknown> | undefined;
     if (deploy && typeof deploy === "object") {
-      const images: [Path, unknown][] = keysOf(deploy["images"]).map((n) => [["actions", i, "deploy", "images", n], (deploy["images"] as Record<string, unknown>)[n]]);
+      const images: [Path, unknown][] = keysOf(deploy["images"]).map((n) => [
+        ["actions", i, "deploy", "images", n],
+        (deploy["images"] as Record<string, unknown>)[n],
+      ]);
       for (const n of ["kernel", "ramdisk", "dtb"]) if (deploy[n]) images.push([["actions", i, "deploy", n], deploy[n]]);
       for (const [p, image] of images) {
         const headers = image && typeof image === "object" ? (image as Record<string, unknown>)["headers"] : undefined;
@@ -39,7 +43,8 @@ function secretPaths(raw: unknown): Path[] {
       }
     }
     const boot = (a as Record<string, unknown>)["boot"] as Record<string, unknown> | undefined;
-    if (boot && typeof boot === "object" && keysOf(boot["auto_login"]).includes("password")) out.push(["actions", i, "boot", "auto_login", "password"]);
+    if (boot && typeof boot === "object" && keysOf(boot["auto_login"]).includes("password"))
+      out.push(["actions", i, "boot", "auto_login", "password"]);
   });
   return out;
 }
@@ -97,13 +102,16 @@ function replaceAll(text: string, secrets: readonly string[]): string {
  */
 export function redactDefinition(text: string): string {
   try {
-    if (text.length > 2 * MAX_DEFINITION_BYTES || yamlNestingProblem(text)) return "# definition hidden: too large or too deeply nested to mask its secrets\n";
+    if (text.length > 2 * MAX_DEFINITION_BYTES || yamlNestingProblem(text))
+      return "# definition hidden: too large or too deeply nested to mask its secrets\n";
     const doc = parseDocument(text, { uniqueKeys: false, prettyErrors: false });
     if (doc.errors.length) return "# definition hidden: it is not valid YAML, so its secrets could not be masked\n";
     const paths = secretPaths(doc.toJS({ maxAliasCount: MAX_YAML_ALIASES }));
     if (!paths.length) return text;
     const found = paths.flatMap((p) => maskAt(doc, p));
-    const copied = [...new Set(found)].filter((s) => s.length >= MIN_COPIED_SECRET_CHARS && s !== MASKED).sort((a, b) => b.length - a.length);
+    const copied = [...new Set(found)]
+      .filter((s) => s.length >= MIN_COPIED_SECRET_CHARS && s !== MASKED)
+      .sort((a, b) => b.length - a.length);
     if (copied.length) {
       visit(doc, (key, n) => {
         // values only: a mapping key is structure, never a secret (masking it would rename the key)

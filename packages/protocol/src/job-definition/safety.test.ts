@@ -5,7 +5,10 @@ import { parse, stringify } from "yaml";
 import { formatDefinitionErrors, parseJobDefinition } from "./parse.ts";
 import { downloadUrlProblem, imageNameProblem, testDefinitionPathProblem } from "./safety.ts";
 
-const demo = parse(readFileSync(path.resolve(import.meta.dirname, "../../../../infra/demo/jobs/qemu-inline-tests.yaml"), "utf8")) as Record<string, unknown>;
+const demo = parse(readFileSync(path.resolve(import.meta.dirname, "../../../../infra/demo/jobs/qemu-inline-tests.yaml"), "utf8")) as Record<
+  string,
+  unknown
+>;
 
 /** The demo job with `edit` applied to a deep copy. */
 function demoWith(edit: (d: any) => void): string {
@@ -43,31 +46,43 @@ describe("names and paths from a job (submission checks)", () => {
       "- deploy: {to: tftp, kernel: {url: 'file:///etc/shadow'}}",
       "- boot: {method: u-boot, commands: ramdisk, prompts: ['/ #']}",
     ].join("\n");
-    expect(errorsOf(tftp)).toBe("Job invalid: URL scheme 'file' is not supported (supported: http, https) @ data['actions'][0]['deploy']['kernel']['url']");
+    expect(errorsOf(tftp)).toBe(
+      "Job invalid: URL scheme 'file' is not supported (supported: http, https) @ data['actions'][0]['deploy']['kernel']['url']",
+    );
   });
 
   it("refuses non-http(s) and malformed download URLs", () => {
     expect(errorsOf(demoWith((d) => (d.actions[0].deploy.images.kernel.url = "file:///etc/passwd")))).toContain(
       "URL scheme 'file' is not supported (supported: http, https) @ data['actions'][0]['deploy']['images']['kernel']['url']",
     );
-    expect(errorsOf(demoWith((d) => (d.actions[0].deploy.images.initrd.url = "not a url")))).toContain("'not a url' is not a valid URL @ data['actions'][0]['deploy']['images']['initrd']['url']");
+    expect(errorsOf(demoWith((d) => (d.actions[0].deploy.images.initrd.url = "not a url")))).toContain(
+      "'not a url' is not a valid URL @ data['actions'][0]['deploy']['images']['initrd']['url']",
+    );
   });
 
   it("refuses test definition paths with '..', absolute paths and control characters", () => {
     expect(errorsOf(demoWith((d) => (d.actions[2].test.definitions[1].path = "../../etc/passwd")))).toBe(
       "Job invalid: path '../../etc/passwd' must not contain '..' @ data['actions'][2]['test']['definitions'][1]['path']",
     );
-    expect(errorsOf(demoWith((d) => (d.actions[2].test.definitions[0].path = "/abs.yaml")))).toContain("must be relative @ data['actions'][2]['test']['definitions'][0]['path']");
+    expect(errorsOf(demoWith((d) => (d.actions[2].test.definitions[0].path = "/abs.yaml")))).toContain(
+      "must be relative @ data['actions'][2]['test']['definitions'][0]['path']",
+    );
     expect(errorsOf(demoWith((d) => (d.actions[2].test.definitions[0].path = "x\nrm -rf /")))).toContain("control characters");
-    expect(errorsOf(demoWith((d) => (d.actions[2].test.definitions[0].name = "../x")))).toContain("data['actions'][2]['test']['definitions'][0]['name']");
+    expect(errorsOf(demoWith((d) => (d.actions[2].test.definitions[0].name = "../x")))).toContain(
+      "data['actions'][2]['test']['definitions'][0]['name']",
+    );
   });
 
   it("refuses secrets and test parameter names that are not shell variable names", () => {
     expect(errorsOf(demoWith((d) => (d.secrets = { GOOD: "x", "BAD;rm -rf /": "y" })))).toBe(
       "Job invalid: secret name 'BAD;rm -rf /' must be a shell variable name (letters, digits and '_', not starting with a digit) @ data['secrets']['BAD;rm -rf /']",
     );
-    expect(errorsOf(demoWith((d) => (d.actions[2].test.definitions[0].parameters = { "1X": "y" })))).toContain("@ data['actions'][2]['test']['definitions'][0]['parameters']['1X']");
-    expect(errorsOf(demoWith((d) => (d.actions[2].test.definitions[0].repository.params = { "A-B": "y" })))).toContain("['repository']['params']['A-B']");
+    expect(errorsOf(demoWith((d) => (d.actions[2].test.definitions[0].parameters = { "1X": "y" })))).toContain(
+      "@ data['actions'][2]['test']['definitions'][0]['parameters']['1X']",
+    );
+    expect(errorsOf(demoWith((d) => (d.actions[2].test.definitions[0].repository.params = { "A-B": "y" })))).toContain(
+      "['repository']['params']['A-B']",
+    );
   });
 
   it("accepts the names real jobs use", () => {

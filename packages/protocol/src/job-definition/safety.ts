@@ -45,7 +45,7 @@ export function downloadUrlProblem(url: string): string | undefined {
   } catch {
     return `'${url}' is not a valid URL`;
   }
-  if (!(DOWNLOAD_SCHEMES as readonly string[]).includes(parsed.protocol)) return `URL scheme '${parsed.protocol.replace(/:$/, "")}' is not supported (supported: http, https)`;
+  if (!(DOWNLOAD_SCHEMES as readonly string[]).includes(parsed.protocol))
+    return `URL scheme '${parsed.protocol.replace(/:$/, "")}' is not supported (supported: http, https)`;
   return undefined;
 }
-

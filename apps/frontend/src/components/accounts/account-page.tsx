@@ -30,14 +30,16 @@ export function AccountPage() {
         <div>
           <h1>{me.data.username}</h1>
           <p className="subtitle">
-            {me.data.isSuperuser ? "Superuser. " : ""}Groups: {me.data.groups.join(", ") || "none"}. May submit to: {me.data.submitLabs.join(", ") || "no lab"}.
+            {me.data.isSuperuser ? "Superuser. " : ""}Groups: {me.data.groups.join(", ") || "none"}. May submit to:{" "}
+            {me.data.submitLabs.join(", ") || "no lab"}.
           </p>
         </div>
       </div>
       <section className="panel">
         <h3>API tokens</h3>
         <p className="hint">
-          Scripts send <code>Authorization: Token &lt;token&gt;</code> to <code>/api/v1</code>. A token is shown once, when created; only its digest is stored.
+          Scripts send <code>Authorization: Token &lt;token&gt;</code> to <code>/api/v1</code>. A token is shown once, when created; only
+          its digest is stored.
         </p>
         <form
           className="admin-form"
@@ -55,7 +57,10 @@ export function AccountPage() {
         </form>
         {create.data && (
           <p>
-            New token (copy it now, it is not shown again): <span className="token-once" data-testid="new-token">{create.data.token}</span>
+            New token (copy it now, it is not shown again):{" "}
+            <span className="token-once" data-testid="new-token">
+              {create.data.token}
+            </span>
           </p>
         )}
         {create.error && <ErrorBox title="Token not created" error={create.error} />}

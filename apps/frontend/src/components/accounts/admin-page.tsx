@@ -6,7 +6,15 @@ import { useTRPC } from "~/trpc/react";
 import { ErrorBox, Loading } from "../status";
 
 /** A small form: its fields by name, submitted to `onSubmit`; resets on success. */
-function AdminForm({ label, children, onSubmit }: { label: string; children: React.ReactNode; onSubmit: (f: FormData) => Promise<unknown> }) {
+function AdminForm({
+  label,
+  children,
+  onSubmit,
+}: {
+  label: string;
+  children: React.ReactNode;
+  onSubmit: (f: FormData) => Promise<unknown>;
+}) {
   const [error, setError] = useState<{ message: string } | null>(null);
   const [busy, setBusy] = useState(false);
   const submit = async (e: FormEvent<HTMLFormElement>) => {
@@ -91,7 +99,11 @@ export function AdminPage() {
                   <td>{u.groups.join(", ") || "—"}</td>
                   <td>{u.isSuperuser ? "yes" : ""}</td>
                   <td className="row-actions">
-                    <button className="btn btn-small" type="button" onClick={() => setSuperuser.mutate({ username: u.username, superuser: !u.isSuperuser })}>
+                    <button
+                      className="btn btn-small"
+                      type="button"
+                      onClick={() => setSuperuser.mutate({ username: u.username, superuser: !u.isSuperuser })}
+                    >
                       {u.isSuperuser ? "Drop superuser" : "Make superuser"}
                     </button>{" "}
                     <button
@@ -99,7 +111,8 @@ export function AdminPage() {
                       type="button"
                       aria-label={`Delete user ${u.username}`}
                       onClick={() => {
-                        if (window.confirm(`Delete user ${u.username}? Their sessions and API tokens stop working at once.`)) removeUser.mutate({ username: u.username });
+                        if (window.confirm(`Delete user ${u.username}? Their sessions and API tokens stop working at once.`))
+                          removeUser.mutate({ username: u.username });
                       }}
                     >
                       Delete
@@ -117,7 +130,10 @@ export function AdminPage() {
                 username: field(f, "username"),
                 password: field(f, "password") || undefined,
                 superuser: f.get("superuser") === "on",
-                groups: field(f, "groups").split(",").map((g) => g.trim()).filter(Boolean),
+                groups: field(f, "groups")
+                  .split(",")
+                  .map((g) => g.trim())
+                  .filter(Boolean),
               })
             }
           >
@@ -162,7 +178,10 @@ export function AdminPage() {
               Group name <input name="name" type="text" required />
             </label>
           </AdminForm>
-          <AdminForm label="Add member" onSubmit={(f) => addMember.mutateAsync({ group: field(f, "group"), username: field(f, "username") })}>
+          <AdminForm
+            label="Add member"
+            onSubmit={(f) => addMember.mutateAsync({ group: field(f, "group"), username: field(f, "username") })}
+          >
             <label className="field">
               Group
               <select name="group" required>
@@ -180,7 +199,10 @@ export function AdminPage() {
               </select>
             </label>
           </AdminForm>
-          <AdminForm label="Remove member" onSubmit={(f) => removeMember.mutateAsync({ group: field(f, "group"), username: field(f, "username") })}>
+          <AdminForm
+            label="Remove member"
+            onSubmit={(f) => removeMember.mutateAsync({ group: field(f, "group"), username: field(f, "username") })}
+          >
             <label className="field">
               Group
               <select name="group" required>

@@ -34,7 +34,13 @@ export function BuildComparePage() {
           </p>
         </div>
       </div>
-      {!(tree && branch && from && to) && <ErrorBox title="Two builds are needed" error={{ message: "tree, branch, from and to must be in the address" }} hint={<Link href="/builds">Pick a branch</Link>} />}
+      {!(tree && branch && from && to) && (
+        <ErrorBox
+          title="Two builds are needed"
+          error={{ message: "tree, branch, from and to must be in the address" }}
+          hint={<Link href="/builds">Pick a branch</Link>}
+        />
+      )}
       {q.isPending && tree && branch && from && to && <Loading what="comparison" />}
       {q.error && <ErrorBox title="Could not compare" error={q.error} hint="Pick the builds again from a build page." />}
       {q.data && q.data.results.length === 0 && <Empty>No test changed status between these builds.</Empty>}

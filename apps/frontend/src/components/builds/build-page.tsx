@@ -23,11 +23,33 @@ export function BuildPage() {
   const commit = get("commit") ?? "";
   const kind = get("kind");
   const suspect = get("suspect");
-  const q = useQuery({ ...trpc.builds.build.queryOptions({ tree, branch, commit }), enabled: !!(tree && branch && commit), refetchInterval: 15_000 });
+  const q = useQuery({
+    ...trpc.builds.build.queryOptions({ tree, branch, commit }),
+    enabled: !!(tree && branch && commit),
+    refetchInterval: 15_000,
+  });
   const others = useQuery({ ...trpc.builds.list.queryOptions({ tree, branch, limit: 50 }), enabled: !!(tree && branch) });
-  if (!tree || !branch || !commit) return <ErrorBox title="No build chosen" error={{ message: "tree, branch and commit are needed in the address" }} hint={<Link href="/builds">Pick a branch</Link>} />;
+  if (!tree || !branch || !commit)
+    return (
+      <ErrorBox
+        title="No build chosen"
+        error={{ message: "tree, branch and commit are needed in the address" }}
+        hint={<Link href="/builds">Pick a branch</Link>}
+      />
+    );
   if (q.isPending) return <Loading what="build" />;
-  if (q.error) return <ErrorBox title="Could not load the build" error={q.error} hint={<Link href={`/builds?${qs({ tree, branch })}`}>See the builds of {tree}/{branch}</Link>} />;
+  if (q.error)
+    return (
+      <ErrorBox
+        title="Could not load the build"
+        error={q.error}
+        hint={
+          <Link href={`/builds?${qs({ tree, branch })}`}>
+            See the builds of {tree}/{branch}
+          </Link>
+        }
+      />
+    );
   const { build, matrix, failures, jobs, regressions } = q.data;
   const columns = [...new Set(matrix.map((m) => `${m.lab}\u0000${m.deviceType}`))].sort();
   const suites = [...new Set(matrix.map((m) => m.suite))].sort();
@@ -94,7 +116,9 @@ export function BuildPage() {
                 <td style={{ color: "var(--ok)" }}>{l.pass}</td>
                 <td style={{ color: "var(--bad)" }}>{l.fail}</td>
                 <td>{l.skip}</td>
-                <td title="Incomplete or Infrastructure-error jobs: counted against the lab, never regressions">{l.infrastructure_failures}</td>
+                <td title="Incomplete or Infrastructure-error jobs: counted against the lab, never regressions">
+                  {l.infrastructure_failures}
+                </td>
                 <td>{l.regressions}</td>
                 <td>{l.fixes}</td>
               </tr>
@@ -115,7 +139,11 @@ export function BuildPage() {
       </p>
       <h2>Regressions and fixes</h2>
       <RegressionFilters />
-      {shown.length === 0 ? <Empty>No regressions or fixes on this build{kind || suspect ? " match the filters" : ""}.</Empty> : <RegressionTable rows={shown} tree={tree} branch={branch} showBuilds={false} />}
+      {shown.length === 0 ? (
+        <Empty>No regressions or fixes on this build{kind || suspect ? " match the filters" : ""}.</Empty>
+      ) : (
+        <RegressionTable rows={shown} tree={tree} branch={branch} showBuilds={false} />
+      )}
 
       <h2>Tests by suite, lab and device type</h2>
       {suites.length === 0 ? (
@@ -144,9 +172,19 @@ export function BuildPage() {
                   <td className="mono">{s}</td>
                   {columns.map((c) => {
                     const m = cell.get(`${s}\u0001${c}`);
-                    if (!m) return <td key={c} className="hint">—</td>;
+                    if (!m)
+                      return (
+                        <td key={c} className="hint">
+                          —
+                        </td>
+                      );
                     return (
-                      <td key={c} className="mono" style={{ fontSize: 12 }} title={`${m.pass} pass, ${m.fail} fail, ${m.flaky} flaky, ${m.skip} skip (tests)`}>
+                      <td
+                        key={c}
+                        className="mono"
+                        style={{ fontSize: 12 }}
+                        title={`${m.pass} pass, ${m.fail} fail, ${m.flaky} flaky, ${m.skip} skip (tests)`}
+                      >
                         <span style={{ color: "var(--ok)" }}>{m.pass}</span>/<span style={{ color: "var(--bad)" }}>{m.fail}</span>
                         {m.flaky > 0 && <span style={{ color: "var(--warn)" }}> ~{m.flaky}</span>}
                       </td>
@@ -189,7 +227,12 @@ export function BuildPage() {
                   <td>
                     <span className="chips">
                       {f.jobs.map((j) => (
-                        <Link key={`${j.lab}/${j.id}`} href={j.url} className="chip mono" title={j.line !== null ? `log line ${j.line}` : "job page"}>
+                        <Link
+                          key={`${j.lab}/${j.id}`}
+                          href={j.url}
+                          className="chip mono"
+                          title={j.line !== null ? `log line ${j.line}` : "job page"}
+                        >
                           {j.lab}#{j.id}
                           {j.line !== null && <> · log L{j.line}</>}
                         </Link>

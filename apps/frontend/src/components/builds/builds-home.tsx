@@ -26,14 +26,17 @@ function TreeList() {
       <div className="page-head">
         <div>
           <h1>Builds</h1>
-          <p className="subtitle">Kernel trees and branches the labs have tested, from the jobs&apos; metadata (kernel.tree, git.branch, git.commit).</p>
+          <p className="subtitle">
+            Kernel trees and branches the labs have tested, from the jobs&apos; metadata (kernel.tree, git.branch, git.commit).
+          </p>
         </div>
       </div>
       {q.isPending && <Loading what="trees" />}
       {q.error && <ErrorBox title="Could not load the trees" error={q.error} hint="Reload the page." />}
       {q.data && q.data.results.length === 0 && (
         <Empty>
-          No builds yet. A job appears here once its metadata names a tree, a branch and a commit (see the README, &quot;Builds, regressions and test history&quot;).
+          No builds yet. A job appears here once its metadata names a tree, a branch and a commit (see the README, &quot;Builds, regressions
+          and test history&quot;).
         </Empty>
       )}
       {q.data && q.data.results.length > 0 && (
@@ -57,7 +60,9 @@ function TreeList() {
                   </td>
                   <td>{r.builds}</td>
                   <td>
-                    <Link href={buildHref(r.tree, r.branch, r.latest.commit)}>{r.latest.describe ?? <ShortCommit commit={r.latest.commit} />}</Link>
+                    <Link href={buildHref(r.tree, r.branch, r.latest.commit)}>
+                      {r.latest.describe ?? <ShortCommit commit={r.latest.commit} />}
+                    </Link>
                   </td>
                   <td>
                     <Time iso={r.latest.first_seen} />
@@ -75,7 +80,11 @@ function TreeList() {
 function BranchTimeline({ tree, branch, cursor }: { tree: string; branch: string; cursor?: string }) {
   const trpc = useTRPC();
   const { set } = useUrlParams();
-  const q = useQuery({ ...trpc.builds.list.queryOptions({ tree, branch, cursor, limit: 30 }), placeholderData: keepPreviousData, refetchInterval: 15_000 });
+  const q = useQuery({
+    ...trpc.builds.list.queryOptions({ tree, branch, cursor, limit: 30 }),
+    placeholderData: keepPreviousData,
+    refetchInterval: 15_000,
+  });
   const labs = [...new Set((q.data?.results ?? []).flatMap((b) => b.labs.map((l) => l.lab)))].sort();
   return (
     <>
@@ -85,14 +94,22 @@ function BranchTimeline({ tree, branch, cursor }: { tree: string; branch: string
           <h1>
             {tree}/{branch}
           </h1>
-          <p className="subtitle">Builds newest first. Per lab: pass/fail test cases, infrastructure failures (never regressions), regressions and fixes.</p>
+          <p className="subtitle">
+            Builds newest first. Per lab: pass/fail test cases, infrastructure failures (never regressions), regressions and fixes.
+          </p>
         </div>
         <Link className="btn btn-link" href={`/builds/regressions?tree=${encodeURIComponent(tree)}&branch=${encodeURIComponent(branch)}`}>
           All regressions of this branch
         </Link>
       </div>
       {q.isPending && <Loading what="builds" />}
-      {q.error && <ErrorBox title="Could not load the builds" error={q.error} hint="Check the tree and branch in the address bar, or go back to the list of trees." />}
+      {q.error && (
+        <ErrorBox
+          title="Could not load the builds"
+          error={q.error}
+          hint="Check the tree and branch in the address bar, or go back to the list of trees."
+        />
+      )}
       {q.data && q.data.results.length === 0 && (
         <Empty>
           No builds on {tree}/{branch}. <Link href="/builds">See every tree</Link>
@@ -123,7 +140,9 @@ function BranchTimeline({ tree, branch, cursor }: { tree: string; branch: string
                       <Time iso={b.first_seen} />
                     </td>
                     <td>
-                      <span style={{ color: b.regressions ? "var(--bad)" : undefined }}>{b.regressions} regression{b.regressions === 1 ? "" : "s"}</span>
+                      <span style={{ color: b.regressions ? "var(--bad)" : undefined }}>
+                        {b.regressions} regression{b.regressions === 1 ? "" : "s"}
+                      </span>
                       {" · "}
                       <span style={{ color: b.fixes ? "var(--ok)" : undefined }}>
                         {b.fixes} fix{b.fixes === 1 ? "" : "es"}
@@ -131,7 +150,12 @@ function BranchTimeline({ tree, branch, cursor }: { tree: string; branch: string
                     </td>
                     {labs.map((name) => {
                       const l = b.labs.find((x) => x.lab === name);
-                      if (!l) return <td key={name} className="hint">—</td>;
+                      if (!l)
+                        return (
+                          <td key={name} className="hint">
+                            —
+                          </td>
+                        );
                       return (
                         <td key={name} className="mono" style={{ fontSize: 12 }}>
                           <span style={{ color: "var(--ok)" }}>{l.pass}</span>/<span style={{ color: "var(--bad)" }}>{l.fail}</span>

@@ -40,7 +40,8 @@ export function qs(params: Record<string, string | undefined | null>): string {
 }
 
 export const buildHref = (tree: string, branch: string, commit: string) => `/builds/build?${qs({ tree, branch, commit })}`;
-export const testHref = (tree: string, branch: string, test: string, deviceType?: string) => `/builds/test?${qs({ tree, branch, test, device_type: deviceType })}`;
+export const testHref = (tree: string, branch: string, test: string, deviceType?: string) =>
+  `/builds/test?${qs({ tree, branch, test, device_type: deviceType })}`;
 export const branchHref = (tree: string, branch: string) => `/builds?${qs({ tree, branch })}`;
 
 /** The page's URL parameters and a setter that keeps the others (empty value = removed). */

@@ -7,7 +7,17 @@ import { Empty, ErrorBox, Loading } from "../status";
 import { Crumbs, JobLinks, KindBadge, ShortCommit, SuspectBadge, buildHref, qs, testHref, useUrlParams } from "./common";
 
 /** Regressions and fixes as a table: kind, test (→ its history), device type, from → to, labs, suspect, jobs. */
-export function RegressionTable({ rows, tree, branch, showBuilds = true }: { rows: TRegression[]; tree: string; branch: string; showBuilds?: boolean }) {
+export function RegressionTable({
+  rows,
+  tree,
+  branch,
+  showBuilds = true,
+}: {
+  rows: TRegression[];
+  tree: string;
+  branch: string;
+  showBuilds?: boolean;
+}) {
   return (
     <div className="table-wrap">
       <table className="grid" data-testid="regressions">
@@ -25,7 +35,12 @@ export function RegressionTable({ rows, tree, branch, showBuilds = true }: { row
         </thead>
         <tbody>
           {rows.map((r) => (
-            <tr key={`${r.kind}/${r.to_commit}/${r.device_type}/${r.test}`} data-testid="regression-row" data-kind={r.kind} data-suspect={r.suspect}>
+            <tr
+              key={`${r.kind}/${r.to_commit}/${r.device_type}/${r.test}`}
+              data-testid="regression-row"
+              data-kind={r.kind}
+              data-suspect={r.suspect}
+            >
               <td>
                 <KindBadge kind={r.kind} />
               </td>
@@ -98,7 +113,14 @@ export function RegressionsPage() {
   const branch = get("branch") ?? "";
   const cursor = get("cursor");
   const q = useQuery({
-    ...trpc.builds.regressions.queryOptions({ tree, branch, kind: asKind(get("kind")), suspect: asSuspect(get("suspect")), cursor, limit: 100 }),
+    ...trpc.builds.regressions.queryOptions({
+      tree,
+      branch,
+      kind: asKind(get("kind")),
+      suspect: asSuspect(get("suspect")),
+      cursor,
+      limit: 100,
+    }),
     enabled: !!tree && !!branch,
     placeholderData: keepPreviousData,
     refetchInterval: 15_000,
@@ -112,14 +134,25 @@ export function RegressionsPage() {
         <div>
           <h1>Regressions and fixes</h1>
           <p className="subtitle">
-            {tree}/{branch}: pass → fail (regression) or fail → pass (fix) against the previous build that ran the test on the same lab and device type.
+            {tree}/{branch}: pass → fail (regression) or fail → pass (fix) against the previous build that ran the test on the same lab and
+            device type.
           </p>
         </div>
-        <a className="btn btn-link" href={`/api/v1/regressions?${qs({ tree, branch, kind: get("kind"), suspect: get("suspect"), cursor, limit: "1000", format: "csv" })}`} download>
+        <a
+          className="btn btn-link"
+          href={`/api/v1/regressions?${qs({ tree, branch, kind: get("kind"), suspect: get("suspect"), cursor, limit: "1000", format: "csv" })}`}
+          download
+        >
           Download CSV
         </a>
       </div>
-      {(!tree || !branch) && <ErrorBox title="No branch chosen" error={{ message: "tree and branch are missing from the address" }} hint={<Link href="/builds">Pick a branch</Link>} />}
+      {(!tree || !branch) && (
+        <ErrorBox
+          title="No branch chosen"
+          error={{ message: "tree and branch are missing from the address" }}
+          hint={<Link href="/builds">Pick a branch</Link>}
+        />
+      )}
       <RegressionFilters />
       {q.isPending && tree && branch && <Loading what="regressions" />}
       {q.error && <ErrorBox title="Could not load the regressions" error={q.error} hint="Remove filters from the address bar." />}

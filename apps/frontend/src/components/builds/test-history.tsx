@@ -71,7 +71,11 @@ export function TestHistoryPage() {
         </div>
         <span>
           <Sparkline rates={rates} />{" "}
-          <a className="btn btn-link" href={`/api/v1/tests/history?${qs({ test, tree, branch, device_type: deviceType, cursor, limit: "200", format: "csv" })}`} download>
+          <a
+            className="btn btn-link"
+            href={`/api/v1/tests/history?${qs({ test, tree, branch, device_type: deviceType, cursor, limit: "200", format: "csv" })}`}
+            download
+          >
             Download CSV
           </a>
         </span>
@@ -88,10 +92,23 @@ export function TestHistoryPage() {
           </select>
         </label>
       </div>
-      {(!tree || !branch || !test) && <ErrorBox title="No test chosen" error={{ message: "tree, branch and test are needed in the address" }} hint={<Link href="/builds">Pick a branch</Link>} />}
+      {(!tree || !branch || !test) && (
+        <ErrorBox
+          title="No test chosen"
+          error={{ message: "tree, branch and test are needed in the address" }}
+          hint={<Link href="/builds">Pick a branch</Link>}
+        />
+      )}
       {q.isPending && tree && branch && test && <Loading what="history" />}
-      {q.error && <ErrorBox title="Could not load the history" error={q.error} hint="Check the test name (suite.case) in the address bar." />}
-      {q.data && rows.length === 0 && <Empty>No build of {tree}/{branch} ran {test}{deviceType ? ` on ${deviceType}` : ""}.</Empty>}
+      {q.error && (
+        <ErrorBox title="Could not load the history" error={q.error} hint="Check the test name (suite.case) in the address bar." />
+      )}
+      {q.data && rows.length === 0 && (
+        <Empty>
+          No build of {tree}/{branch} ran {test}
+          {deviceType ? ` on ${deviceType}` : ""}.
+        </Empty>
+      )}
       {rows.length > 0 && (
         <div className="table-wrap">
           <table className="grid" data-testid="test-history">
@@ -122,7 +139,12 @@ export function TestHistoryPage() {
                   </td>
                   {columns.map((c) => {
                     const cell = b.labs.find((x) => `${x.lab}\u0000${x.device_type}` === c);
-                    if (!cell) return <td key={c} className="hint">—</td>;
+                    if (!cell)
+                      return (
+                        <td key={c} className="hint">
+                          —
+                        </td>
+                      );
                     return (
                       <td key={c} data-testid="history-cell" data-result={cell.result}>
                         {cell.jobs[0] ? (

@@ -31,7 +31,11 @@ const columns = [
     cell: (c) => (
       <Link href={`/jobs/${encodeURIComponent(c.row.original.lab)}/${c.row.original.id}`} className="job-name">
         {c.getValue()}
-        {c.row.original.healthCheck && <span className="chip" style={{ marginLeft: 6 }}>health check</span>}
+        {c.row.original.healthCheck && (
+          <span className="chip" style={{ marginLeft: 6 }}>
+            health check
+          </span>
+        )}
       </Link>
     ),
   }),
@@ -68,7 +72,12 @@ export function JobList() {
   const [history, setHistory] = useState<string[]>([]);
   const [draft, setDraft] = useState({ lab: "", deviceType: "", jobName: "", metadata: "" });
   useEffect(() => {
-    setDraft({ lab: filters.lab ?? "", deviceType: filters.deviceType ?? "", jobName: filters.jobName ?? "", metadata: metadataText(filters.metadata) });
+    setDraft({
+      lab: filters.lab ?? "",
+      deviceType: filters.deviceType ?? "",
+      jobName: filters.jobName ?? "",
+      metadata: metadataText(filters.metadata),
+    });
   }, [filters.lab, filters.deviceType, filters.jobName, filters.metadata]);
 
   const labs = useQuery({ ...trpc.labs.overview.queryOptions(), staleTime: 60_000 });
@@ -85,7 +94,11 @@ export function JobList() {
     for (const c of counts.data?.counts ?? []) {
       const finished = c.state === "Finished";
       const k = finished ? `h:${c.health}` : `s:${c.state}`;
-      const e = m.get(k) ?? (finished ? { label: c.health, tone: healthTone(c.health), jobs: 0, state: c.state, health: c.health } : { label: c.state, tone: stateTone(c.state), jobs: 0, state: c.state });
+      const e =
+        m.get(k) ??
+        (finished
+          ? { label: c.health, tone: healthTone(c.health), jobs: 0, state: c.state, health: c.health }
+          : { label: c.state, tone: stateTone(c.state), jobs: 0, state: c.state });
       e.jobs += c.jobs;
       m.set(k, e);
     }
@@ -101,7 +114,14 @@ export function JobList() {
   };
   const apply = (e: FormEvent) => {
     e.preventDefault();
-    go({ ...filters, cursor: undefined, lab: draft.lab || undefined, deviceType: draft.deviceType || undefined, jobName: draft.jobName || undefined, metadata: parseMetadataText(draft.metadata) });
+    go({
+      ...filters,
+      cursor: undefined,
+      lab: draft.lab || undefined,
+      deviceType: draft.deviceType || undefined,
+      jobName: draft.jobName || undefined,
+      metadata: parseMetadataText(draft.metadata),
+    });
   };
   const active = Object.entries(filters).filter(([k, v]) => k !== "cursor" && v).length > 0;
 
@@ -128,7 +148,11 @@ export function JobList() {
         </label>
         <label className="field">
           State
-          <select value={filters.state ?? ""} onChange={(e) => go({ ...filters, cursor: undefined, state: (e.target.value || undefined) as TJobFilters["state"] })} name="state">
+          <select
+            value={filters.state ?? ""}
+            onChange={(e) => go({ ...filters, cursor: undefined, state: (e.target.value || undefined) as TJobFilters["state"] })}
+            name="state"
+          >
             <option value="">any state</option>
             {JOB_STATES.map((s) => (
               <option key={s}>{s}</option>
@@ -137,7 +161,11 @@ export function JobList() {
         </label>
         <label className="field">
           Health
-          <select value={filters.health ?? ""} onChange={(e) => go({ ...filters, cursor: undefined, health: (e.target.value || undefined) as TJobFilters["health"] })} name="health">
+          <select
+            value={filters.health ?? ""}
+            onChange={(e) => go({ ...filters, cursor: undefined, health: (e.target.value || undefined) as TJobFilters["health"] })}
+            name="health"
+          >
             <option value="">any health</option>
             {JOB_HEALTHS.map((h) => (
               <option key={h}>{h}</option>
@@ -146,15 +174,31 @@ export function JobList() {
         </label>
         <label className="field">
           Device type
-          <input value={draft.deviceType} onChange={(e) => setDraft({ ...draft, deviceType: e.target.value })} placeholder="qemu" name="device_type" />
+          <input
+            value={draft.deviceType}
+            onChange={(e) => setDraft({ ...draft, deviceType: e.target.value })}
+            placeholder="qemu"
+            name="device_type"
+          />
         </label>
         <label className="field">
           Job name contains
-          <input value={draft.jobName} onChange={(e) => setDraft({ ...draft, jobName: e.target.value })} placeholder="smoke" name="job_name" />
+          <input
+            value={draft.jobName}
+            onChange={(e) => setDraft({ ...draft, jobName: e.target.value })}
+            placeholder="smoke"
+            name="job_name"
+          />
         </label>
         <label className="field">
           Metadata (key=value, …)
-          <input value={draft.metadata} onChange={(e) => setDraft({ ...draft, metadata: e.target.value })} placeholder="kernel.branch=master" name="metadata" style={{ minWidth: 220 }} />
+          <input
+            value={draft.metadata}
+            onChange={(e) => setDraft({ ...draft, metadata: e.target.value })}
+            placeholder="kernel.branch=master"
+            name="metadata"
+            style={{ minWidth: 220 }}
+          />
         </label>
         <button className="btn btn-primary" type="submit">
           Apply
@@ -168,7 +212,8 @@ export function JobList() {
 
       {down.map((l) => (
         <div key={l.name} className="warn-box" role="status">
-          <strong>Lab {l.name} is unreachable</strong> ({l.error ?? "no answer"}). Its jobs below are as of its last callback and may be out of date.
+          <strong>Lab {l.name} is unreachable</strong> ({l.error ?? "no answer"}). Its jobs below are as of its last callback and may be out
+          of date.
         </div>
       ))}
       {counts.data && counts.data.total > 0 && (
@@ -224,8 +269,7 @@ export function JobList() {
             </>
           ) : (
             <>
-              No jobs yet. Jobs appear here when a lab sends its first notify callback:{" "}
-              <Link href="/submit">submit a job</Link> to see one.
+              No jobs yet. Jobs appear here when a lab sends its first notify callback: <Link href="/submit">submit a job</Link> to see one.
             </>
           )}
         </Empty>
@@ -261,7 +305,12 @@ export function JobList() {
             {counts.data ? ` of ${counts.data.total}` : ""} · newest first
           </span>
           <span className="pager-buttons">
-            <button className="btn" disabled={!filters.cursor} onClick={() => go({ ...filters, cursor: undefined })} title="First page (newest jobs)">
+            <button
+              className="btn"
+              disabled={!filters.cursor}
+              onClick={() => go({ ...filters, cursor: undefined })}
+              title="First page (newest jobs)"
+            >
               ⇤ Newest
             </button>
             <button

@@ -146,7 +146,13 @@ export function JobLog({ lab, id, live, onEnd }: { lab: string; id: number; live
           ))}
         </span>
       </div>
-      {error && <ErrorBox title="Could not read the log from the lab" error={error} hint="The lab may be restarting or unreachable: the log resumes by itself when it answers; the labs page shows its status." />}
+      {error && (
+        <ErrorBox
+          title="Could not read the log from the lab"
+          error={error}
+          hint="The lab may be restarting or unreachable: the log resumes by itself when it answers; the labs page shows its status."
+        />
+      )}
       {!live && fetchAll.isPending && <Loading what="log" />}
       <div
         className="log"
@@ -158,7 +164,11 @@ export function JobLog({ lab, id, live, onEnd }: { lab: string; id: number; live
           if (atEnd !== stick.current && mode !== "done") setFollow(atEnd);
         }}
       >
-        {visible.length === 0 && <div className="log-line"><span className="ln" /> <span>{mode === "stream" ? "waiting for output…" : "no log lines"}</span></div>}
+        {visible.length === 0 && (
+          <div className="log-line">
+            <span className="ln" /> <span>{mode === "stream" ? "waiting for output…" : "no log lines"}</span>
+          </div>
+        )}
         {visible.map((l) => (
           <div key={l.line} id={`L${l.line}`} className={`log-line lvl-${l.lvl}${l.line === target ? " log-target" : ""}`}>
             <span className="ln">{l.line}</span>

@@ -34,7 +34,11 @@ export function JobPage({ lab, id }: { lab: string; id: string }) {
       </>
     );
   const j = job.data;
-  const total = j.suites.reduce((a, s) => ({ pass: a.pass + s.counts.pass, fail: a.fail + s.counts.fail, skip: a.skip + s.counts.skip }), { pass: 0, fail: 0, skip: 0 });
+  const total = j.suites.reduce((a, s) => ({ pass: a.pass + s.counts.pass, fail: a.fail + s.counts.fail, skip: a.skip + s.counts.skip }), {
+    pass: 0,
+    fail: 0,
+    skip: 0,
+  });
   return (
     <>
       <div className="crumbs">
@@ -48,7 +52,9 @@ export function JobPage({ lab, id }: { lab: string; id: string }) {
         <HealthBadge health={j.health} testId="job-health" />
         {j.healthCheck && <Badge tone="info">health check</Badge>}
       </div>
-      {j.failureComment && <ErrorBox title={`Failure${j.errorType ? ` (${j.errorType} error)` : ""}`} error={{ message: j.failureComment }} />}
+      {j.failureComment && (
+        <ErrorBox title={`Failure${j.errorType ? ` (${j.errorType} error)` : ""}`} error={{ message: j.failureComment }} />
+      )}
 
       <div className="two-col" style={{ marginTop: 16 }}>
         <section className="panel">
@@ -112,7 +118,9 @@ export function JobPage({ lab, id }: { lab: string; id: string }) {
         </span>
       </h2>
       {j.suites.length === 0 ? (
-        <Empty>{j.state === "Finished" ? "This job reported no test results." : "No results yet: they arrive with the job's Finished callback."}</Empty>
+        <Empty>
+          {j.state === "Finished" ? "This job reported no test results." : "No results yet: they arrive with the job's Finished callback."}
+        </Empty>
       ) : (
         <div className="table-wrap">
           <table className="grid">
@@ -131,7 +139,8 @@ export function JobPage({ lab, id }: { lab: string; id: string }) {
                   <td colSpan={5} className="suite-row">
                     <strong>{s.name}</strong>{" "}
                     <span className="hint">
-                      {s.counts.pass} pass · {s.counts.fail} fail · {s.counts.skip} skip{s.counts.unknown ? ` · ${s.counts.unknown} unknown` : ""}
+                      {s.counts.pass} pass · {s.counts.fail} fail · {s.counts.skip} skip
+                      {s.counts.unknown ? ` · ${s.counts.unknown} unknown` : ""}
                     </span>
                   </td>
                 </tr>

@@ -20,7 +20,9 @@ export function LabsOverview() {
         {labs.data && <span className="hint">checked {formatTime(labs.data[0]?.checkedAt)} · refreshes every 10 s</span>}
       </div>
       {labs.isPending && <Loading what="labs" />}
-      {labs.error && <ErrorBox title="Could not load the labs" error={labs.error} hint="Check that the frontend reaches its database, then reload." />}
+      {labs.error && (
+        <ErrorBox title="Could not load the labs" error={labs.error} hint="Check that the frontend reaches its database, then reload." />
+      )}
       {labs.data && labs.data.length === 0 && (
         <Empty>
           No labs configured. List them in the YAML file named by <code>MAGMA_FRONTEND_CONFIG</code> and restart the frontend.
@@ -38,7 +40,13 @@ export function LabsOverview() {
               {lab.version && <> · version {lab.version}</>}
               <span data-testid={`lab-callbacks-${lab.name}`}> · callbacks {lab.signedCallbacks ? "signed" : "unsigned (token only)"}</span>
             </div>
-            {!lab.reachable && <ErrorBox title="Lab did not answer" error={{ message: lab.error ?? "unknown error" }} hint="Its jobs and results stay visible here; check that the lab instance runs and that its URL in the frontend configuration is right." />}
+            {!lab.reachable && (
+              <ErrorBox
+                title="Lab did not answer"
+                error={{ message: lab.error ?? "unknown error" }}
+                hint="Its jobs and results stay visible here; check that the lab instance runs and that its URL in the frontend configuration is right."
+              />
+            )}
             {lab.reachable && (
               <>
                 <div className="stats">
@@ -64,7 +72,13 @@ export function LabsOverview() {
                 <dl className="kv">
                   <dt>Device types</dt>
                   <dd className="chips">
-                    {lab.deviceTypes.length ? lab.deviceTypes.map((t) => <span key={t} className="chip">{t}</span>) : "none"}
+                    {lab.deviceTypes.length
+                      ? lab.deviceTypes.map((t) => (
+                          <span key={t} className="chip">
+                            {t}
+                          </span>
+                        ))
+                      : "none"}
                   </dd>
                   <dt>Device states</dt>
                   <dd className="chips">
@@ -86,33 +100,35 @@ export function LabsOverview() {
                   <dd>{lab.queue?.scheduled ?? 0}</dd>
                 </dl>
                 {lab.deviceList.length > 0 && (
-                  <div className="device-table"><table className="grid compact">
-                    <thead>
-                      <tr>
-                        <th>Device</th>
-                        <th>State</th>
-                        <th>Health</th>
-                        <th>Job</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {lab.deviceList.map((d) => (
-                        <tr key={d.hostname}>
-                          <td>
-                            <span className="mono nowrap">{d.hostname}</span>
-                            <div className="hint">{d.device_type}</div>
-                          </td>
-                          <td>
-                            <StateBadge state={d.state} />
-                          </td>
-                          <td>
-                            <HealthBadge health={d.health} />
-                          </td>
-                          <td>{d.current_job ? <Link href={`/jobs/${lab.name}/${d.current_job}`}>#{d.current_job}</Link> : "—"}</td>
+                  <div className="device-table">
+                    <table className="grid compact">
+                      <thead>
+                        <tr>
+                          <th>Device</th>
+                          <th>State</th>
+                          <th>Health</th>
+                          <th>Job</th>
                         </tr>
-                      ))}
-                    </tbody>
-                  </table></div>
+                      </thead>
+                      <tbody>
+                        {lab.deviceList.map((d) => (
+                          <tr key={d.hostname}>
+                            <td>
+                              <span className="mono nowrap">{d.hostname}</span>
+                              <div className="hint">{d.device_type}</div>
+                            </td>
+                            <td>
+                              <StateBadge state={d.state} />
+                            </td>
+                            <td>
+                              <HealthBadge health={d.health} />
+                            </td>
+                            <td>{d.current_job ? <Link href={`/jobs/${lab.name}/${d.current_job}`}>#{d.current_job}</Link> : "—"}</td>
+                          </tr>
+                        ))}
+                      </tbody>
+                    </table>
+                  </div>
                 )}
               </>
             )}

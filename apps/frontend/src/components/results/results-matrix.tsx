@@ -23,10 +23,19 @@ export function ResultsMatrix() {
   const trendParam = params.get("trend");
   const trendBy = trendParam === "group" || trendParam === "hour" ? trendParam : "day";
   const filter = { lab, deviceType };
-  const q = useQuery({ ...trpc.results.matrix.queryOptions({ groupBy: groupBy || undefined, ...filter }), placeholderData: keepPreviousData, refetchInterval: 15_000 });
+  const q = useQuery({
+    ...trpc.results.matrix.queryOptions({ groupBy: groupBy || undefined, ...filter }),
+    placeholderData: keepPreviousData,
+    refetchInterval: 15_000,
+  });
   const key = q.data?.groupBy ?? groupBy;
   const trend = useQuery({
-    ...trpc.results.trend.queryOptions({ by: trendBy, groupBy: trendBy === "group" ? key : "", days: trendBy === "hour" ? 2 : 30, ...filter }),
+    ...trpc.results.trend.queryOptions({
+      by: trendBy,
+      groupBy: trendBy === "group" ? key : "",
+      days: trendBy === "hour" ? 2 : 30,
+      ...filter,
+    }),
     // time buckets need no group key: load them alongside the matrix
     enabled: trendBy !== "group" || !!q.data,
     placeholderData: keepPreviousData,
@@ -69,7 +78,9 @@ export function ResultsMatrix() {
       <div className="page-head">
         <div>
           <h1>Results</h1>
-          <p className="subtitle">Test case results of every lab, grouped by a job metadata key (LAVA&apos;s own &quot;lava&quot; suite not counted).</p>
+          <p className="subtitle">
+            Test case results of every lab, grouped by a job metadata key (LAVA&apos;s own &quot;lava&quot; suite not counted).
+          </p>
         </div>
       </div>
       <div className="filters" role="group" aria-label="Results filters">
@@ -109,7 +120,13 @@ export function ResultsMatrix() {
         )}
       </div>
       {q.isPending && <Loading what="results" />}
-      {q.error && <ErrorBox title="Could not load results" error={q.error} hint="Reload the page; if it persists, remove filters from the address bar." />}
+      {q.error && (
+        <ErrorBox
+          title="Could not load results"
+          error={q.error}
+          hint="Reload the page; if it persists, remove filters from the address bar."
+        />
+      )}
       {q.data && q.data.rows.length === 0 && (
         <Empty>
           {filtered ? (
@@ -131,21 +148,49 @@ export function ResultsMatrix() {
               <div className="panel-head">
                 <h3>
                   Pass rate per lab{" "}
-                  {trendBy === "day" ? "per day (last 30 days, UTC)" : trendBy === "hour" ? "per hour (last 48 h, UTC)" : <>by {key} (newest 20 values)</>}
+                  {trendBy === "day" ? (
+                    "per day (last 30 days, UTC)"
+                  ) : trendBy === "hour" ? (
+                    "per hour (last 48 h, UTC)"
+                  ) : (
+                    <>by {key} (newest 20 values)</>
+                  )}
                 </h3>
                 <span className="seg" role="group" aria-label="Trend buckets">
-                  <button type="button" className={trendBy === "day" ? "on" : ""} aria-pressed={trendBy === "day"} onClick={() => setParams({ trend: undefined })}>
+                  <button
+                    type="button"
+                    className={trendBy === "day" ? "on" : ""}
+                    aria-pressed={trendBy === "day"}
+                    onClick={() => setParams({ trend: undefined })}
+                  >
                     per day
                   </button>
-                  <button type="button" className={trendBy === "hour" ? "on" : ""} aria-pressed={trendBy === "hour"} onClick={() => setParams({ trend: "hour" })}>
+                  <button
+                    type="button"
+                    className={trendBy === "hour" ? "on" : ""}
+                    aria-pressed={trendBy === "hour"}
+                    onClick={() => setParams({ trend: "hour" })}
+                  >
                     per hour
                   </button>
-                  <button type="button" className={trendBy === "group" ? "on" : ""} aria-pressed={trendBy === "group"} onClick={() => setParams({ trend: "group" })} disabled={!key}>
+                  <button
+                    type="button"
+                    className={trendBy === "group" ? "on" : ""}
+                    aria-pressed={trendBy === "group"}
+                    onClick={() => setParams({ trend: "group" })}
+                    disabled={!key}
+                  >
                     per {key || "metadata value"}
                   </button>
                 </span>
               </div>
-              {trend.error && <ErrorBox title="Could not load the trend" error={trend.error} hint="The table above is still current; reload to try the chart again." />}
+              {trend.error && (
+                <ErrorBox
+                  title="Could not load the trend"
+                  error={trend.error}
+                  hint="The table above is still current; reload to try the chart again."
+                />
+              )}
               {trend.isPending && !trend.error && <Loading what="trend" />}
               {trend.data && trend.data.points.length === 0 && <p className="hint">No results in this range.</p>}
               {trend.data && trend.data.points.length > 0 && <ResultsTrendChart points={trend.data.points} labs={trendLabs} by={trendBy} />}
@@ -173,10 +218,25 @@ export function ResultsMatrix() {
               <tbody>
                 {view.groups.map((g) => (
                   <tr key={g}>
-                    <td className="mono">{g ? <Link href={`/jobs?metadata.${encodeURIComponent(key)}=${encodeURIComponent(g)}${lab ? `&lab=${encodeURIComponent(lab)}` : ""}${deviceType ? `&device_type=${encodeURIComponent(deviceType)}` : ""}`}>{g}</Link> : <span className="hint">(not set)</span>}</td>
+                    <td className="mono">
+                      {g ? (
+                        <Link
+                          href={`/jobs?metadata.${encodeURIComponent(key)}=${encodeURIComponent(g)}${lab ? `&lab=${encodeURIComponent(lab)}` : ""}${deviceType ? `&device_type=${encodeURIComponent(deviceType)}` : ""}`}
+                        >
+                          {g}
+                        </Link>
+                      ) : (
+                        <span className="hint">(not set)</span>
+                      )}
+                    </td>
                     {view.columns.map((c) => {
                       const r = view.cell.get(`${g}\u0001${c.key}`);
-                      if (!r) return <td key={c.key} className="hint">—</td>;
+                      if (!r)
+                        return (
+                          <td key={c.key} className="hint">
+                            —
+                          </td>
+                        );
                       const n = r.counts.pass + r.counts.fail + r.counts.skip || 1;
                       return (
                         <td key={c.key}>
@@ -187,7 +247,8 @@ export function ResultsMatrix() {
                               <span className="s" style={{ width: `${(100 * r.counts.skip) / n}%` }} />
                             </div>
                             <span className="mono" style={{ fontSize: 12 }}>
-                              <span style={{ color: "var(--ok)" }}>{r.counts.pass}</span>/<span style={{ color: "var(--bad)" }}>{r.counts.fail}</span>/
+                              <span style={{ color: "var(--ok)" }}>{r.counts.pass}</span>/
+                              <span style={{ color: "var(--bad)" }}>{r.counts.fail}</span>/
                               <span style={{ color: "var(--warn)" }}>{r.counts.skip}</span>
                             </span>
                           </div>

@@ -18,12 +18,29 @@ export function ResultsTrendChart({ points, labs, by }: { points: TTrendPoint[];
       <ResponsiveContainer>
         <LineChart data={data} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
           <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#e3e6eb" />
-          <XAxis dataKey="bucket" tick={{ fontSize: 11 }} tickFormatter={tick(by)} interval="preserveStartEnd" minTickGap={12} padding={{ left: 24, right: 24 }} />
+          <XAxis
+            dataKey="bucket"
+            tick={{ fontSize: 11 }}
+            tickFormatter={tick(by)}
+            interval="preserveStartEnd"
+            minTickGap={12}
+            padding={{ left: 24, right: 24 }}
+          />
           <YAxis domain={[0, 100]} unit="%" tick={{ fontSize: 12 }} width={48} />
           <Tooltip content={(p) => <TrendTooltip active={p.active} payload={p.payload} label={p.label} labs={labs} />} />
           <Legend wrapperStyle={{ fontSize: 12 }} />
           {labs.map((lab, i) => (
-            <Line key={lab} dataKey={lab} name={lab} stroke={COLORS[i % COLORS.length]} strokeWidth={2} strokeDasharray={i % 2 ? "6 3" : undefined} dot={{ r: i % 2 ? 4 : 3 }} connectNulls isAnimationActive={false} />
+            <Line
+              key={lab}
+              dataKey={lab}
+              name={lab}
+              stroke={COLORS[i % COLORS.length]}
+              strokeWidth={2}
+              strokeDasharray={i % 2 ? "6 3" : undefined}
+              dot={{ r: i % 2 ? 4 : 3 }}
+              connectNulls
+              isAnimationActive={false}
+            />
           ))}
         </LineChart>
       </ResponsiveContainer>
@@ -31,19 +48,32 @@ export function ResultsTrendChart({ points, labs, by }: { points: TTrendPoint[];
   );
 }
 
-function TrendTooltip({ active, payload, label, labs }: { active?: boolean; payload?: ReadonlyArray<{ payload?: unknown }>; label?: unknown; labs: string[] }) {
+function TrendTooltip({
+  active,
+  payload,
+  label,
+  labs,
+}: {
+  active?: boolean;
+  payload?: ReadonlyArray<{ payload?: unknown }>;
+  label?: unknown;
+  labs: string[];
+}) {
   if (!active || !payload?.length) return null;
   const row = payload[0]?.payload as Record<string, unknown> | undefined;
   return (
     <div className="chart-tip">
-      <div className="mono" style={{ fontWeight: 600 }}>{String(label) || "(not set)"}</div>
+      <div className="mono" style={{ fontWeight: 600 }}>
+        {String(label) || "(not set)"}
+      </div>
       {labs.map((lab) => {
         const d = row?.[detailKey(lab)] as TTrendPoint | undefined;
         if (!d) return null;
         const r = passRate(d.counts);
         return (
           <div key={lab}>
-            <b>{lab}</b>: {r === null ? "no pass/fail" : `${r}% pass`} · {d.counts.pass} pass / {d.counts.fail} fail / {d.counts.skip} skip · {d.jobs} job
+            <b>{lab}</b>: {r === null ? "no pass/fail" : `${r}% pass`} · {d.counts.pass} pass / {d.counts.fail} fail / {d.counts.skip} skip
+            · {d.jobs} job
             {d.jobs === 1 ? "" : "s"}
           </div>
         );

@@ -6,7 +6,8 @@ export interface TTrendPoint {
 }
 
 /** Pass rate in % (one decimal) = pass / (pass + fail); skips not counted; null when nothing ran. */
-export const passRate = (c: { pass: number; fail: number }) => (c.pass + c.fail ? Math.round((1000 * c.pass) / (c.pass + c.fail)) / 10 : null);
+export const passRate = (c: { pass: number; fail: number }) =>
+  c.pass + c.fail ? Math.round((1000 * c.pass) / (c.pass + c.fail)) / 10 : null;
 
 /** Key of a lab's point in a pivoted row (kept apart from the lab's own rate key). */
 export const detailKey = (lab: string) => `${lab}\u0000detail`;

@@ -14,7 +14,14 @@ export function SubmissionStatus({ id }: { id: string }) {
     refetchInterval: (query) => (query.state.data?.targets.some((t) => t.status === "queued") ? 2000 : false),
   });
   if (q.isPending) return <Loading what="submission" />;
-  if (q.error) return <ErrorBox title="Could not load the submission" error={q.error} hint="Reload the page; if the submission id is wrong, start again from the submit page." />;
+  if (q.error)
+    return (
+      <ErrorBox
+        title="Could not load the submission"
+        error={q.error}
+        hint="Reload the page; if the submission id is wrong, start again from the submit page."
+      />
+    );
   const s = q.data;
   const pending = s.targets.filter((t) => t.status === "queued").length;
   return (
@@ -26,7 +33,8 @@ export function SubmissionStatus({ id }: { id: string }) {
         <div>
           <h1>{s.jobName}</h1>
           <p className="subtitle">
-            Device type <code>{s.deviceType}</code> · submitted {formatTime(s.createdAt)} to {s.targets.length} lab{s.targets.length > 1 ? "s" : ""}
+            Device type <code>{s.deviceType}</code> · submitted {formatTime(s.createdAt)} to {s.targets.length} lab
+            {s.targets.length > 1 ? "s" : ""}
             {pending > 0 && ` · waiting for ${pending}`}
           </p>
         </div>

@@ -9,7 +9,9 @@ import { ErrorBox, Loading } from "../status";
 import { exampleDefinition } from "./example-definition";
 
 const newRequestId = () =>
-  typeof crypto !== "undefined" && "randomUUID" in crypto ? crypto.randomUUID() : `req-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+  typeof crypto !== "undefined" && "randomUUID" in crypto
+    ? crypto.randomUUID()
+    : `req-${Date.now()}-${Math.random().toString(36).slice(2)}`;
 
 /**
  * Cross-lab submission form: the definition is validated in the browser with the same parser the
@@ -77,7 +79,8 @@ export function SubmitForm({ imagesUrl }: { imagesUrl: string }) {
           />
           {parsed.ok ? (
             <div className="def-ok" data-testid="definition-valid">
-              ✓ Valid definition: <strong>{parsed.definition.job_name}</strong> for device type <strong>{parsed.definition.device_type}</strong>
+              ✓ Valid definition: <strong>{parsed.definition.job_name}</strong> for device type{" "}
+              <strong>{parsed.definition.device_type}</strong>
             </div>
           ) : (
             <ul className="def-errors" data-testid="definition-errors">
@@ -93,7 +96,13 @@ export function SubmitForm({ imagesUrl }: { imagesUrl: string }) {
           <h3>Labs</h3>
           {!deviceType && <p className="hint">Fix the definition to see which labs can run it.</p>}
           {deviceType && labs.isPending && <Loading what="labs" />}
-          {labs.error && <ErrorBox title="Could not load the labs" error={labs.error} hint="The frontend cannot read its lab list: check that it is running with its database, then reload." />}
+          {labs.error && (
+            <ErrorBox
+              title="Could not load the labs"
+              error={labs.error}
+              hint="The frontend cannot read its lab list: check that it is running with its database, then reload."
+            />
+          )}
           {deviceType && labs.data && (
             <>
               <p className="hint">
@@ -136,10 +145,22 @@ export function SubmitForm({ imagesUrl }: { imagesUrl: string }) {
               {offered.length === 0 && <p className="hint">No reachable lab offers this device type.</p>}
             </>
           )}
-          <button className="btn btn-primary" type="submit" disabled={!canSubmit} data-testid="submit-button" style={{ width: "100%", marginTop: 8 }}>
+          <button
+            className="btn btn-primary"
+            type="submit"
+            disabled={!canSubmit}
+            data-testid="submit-button"
+            style={{ width: "100%", marginTop: 8 }}
+          >
             {busy ? "Submitting…" : selected.length ? `Submit to ${selected.length} lab${selected.length > 1 ? "s" : ""}` : "Submit"}
           </button>
-          {create.error && <ErrorBox title="Submission refused" error={create.error} hint="Fix what the message names in the definition (the path after @ points at the field) and submit again." />}
+          {create.error && (
+            <ErrorBox
+              title="Submission refused"
+              error={create.error}
+              hint="Fix what the message names in the definition (the path after @ points at the field) and submit again."
+            />
+          )}
         </section>
       </form>
     </>

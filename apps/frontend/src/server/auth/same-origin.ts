@@ -15,7 +15,8 @@ export function assertSameOrigin(req: Request): void {
   } catch {
     throw new AppError("FORBIDDEN", { message: `Origin "${origin.slice(0, 100)}" is not a URL` });
   }
-  if (host && originHost !== host) throw new AppError("FORBIDDEN", { message: `Cross-site request from "${origin.slice(0, 100)}" refused` });
+  if (host && originHost !== host)
+    throw new AppError("FORBIDDEN", { message: `Cross-site request from "${origin.slice(0, 100)}" refused` });
 }
 
 /** A local path to go back to after login (`/jobs?x=1`), never another site (`//evil`, `https://…`). */

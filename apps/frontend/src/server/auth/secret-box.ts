@@ -49,7 +49,9 @@ export function openSecret(stored: string): string {
     d.setAuthTag(Buffer.from(tag ?? "", "base64url"));
     return Buffer.concat([d.update(Buffer.from(ct ?? "", "base64url")), d.final()]).toString("utf8");
   } catch {
-    throw new Error("a lab secret could not be decrypted: MAGMA_FRONTEND_SECRET_KEY differs from the one it was stored with (restart the frontend to re-sync MAGMA_FRONTEND_CONFIG)");
+    throw new Error(
+      "a lab secret could not be decrypted: MAGMA_FRONTEND_SECRET_KEY differs from the one it was stored with (restart the frontend to re-sync MAGMA_FRONTEND_CONFIG)",
+    );
   }
 }
 

@@ -1,5 +1,13 @@
 import { parseCookie, stringifySetCookie } from "cookie";
-import { createSession, deleteSession, findSession, findUserCredentials, authenticateApiToken, type FrontendDb, type TViewer } from "@magma/db/frontend";
+import {
+  createSession,
+  deleteSession,
+  findSession,
+  findUserCredentials,
+  authenticateApiToken,
+  type FrontendDb,
+  type TViewer,
+} from "@magma/db/frontend";
 import { AppError } from "../app-error.ts";
 import { dummyPasswordHash, generateSecretToken, tokenDigest, verifyPassword } from "./secrets.ts";
 

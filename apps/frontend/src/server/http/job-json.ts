@@ -32,7 +32,14 @@ export function jobDetailToJson(j: TFederatedJobDetail): TApiJobDetail {
     suites: j.suites.map((s) => ({
       name: s.name,
       counts: s.counts,
-      tests: s.cases.map((c) => ({ id: c.id, name: c.name, result: c.result, measurement: c.measurement, unit: c.units, test_set: c.testSet })),
+      tests: s.cases.map((c) => ({
+        id: c.id,
+        name: c.name,
+        result: c.result,
+        measurement: c.measurement,
+        unit: c.units,
+        test_set: c.testSet,
+      })),
     })),
   };
 }

@@ -20,14 +20,19 @@ export interface StartCallbackConsumerOptions {
  * DB errors are thrown so BullMQ retries with the producer's backoff.
  * @returns the Worker and a `close()` that stops it, then its Redis connection
  */
-export function startCallbackConsumer({ db, prefix, log, concurrency = 4 }: StartCallbackConsumerOptions): { worker: Worker; close(): Promise<void> } {
+export function startCallbackConsumer({ db, prefix, log, concurrency = 4 }: StartCallbackConsumerOptions): {
+  worker: Worker;
+  close(): Promise<void>;
+} {
   const connection = workerConnection();
   const worker = new Worker(
     QUEUE_NAMES.callbacks,
     async (job) => {
       const parsed = ZCallbackQueueJob.safeParse(job.data);
       if (!parsed.success) {
-        throw new UnrecoverableError(`bad ${QUEUE_NAMES.callbacks} job ${job.id}: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+        throw new UnrecoverableError(
+          `bad ${QUEUE_NAMES.callbacks} job ${job.id}: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+        );
       }
       const jlog = log.child({ queueJobId: job.id, lab: parsed.data.instance, remoteJobId: parsed.data.payload.id });
       try {
@@ -46,7 +51,9 @@ export function startCallbackConsumer({ db, prefix, log, concurrency = 4 }: Star
     { connection, prefix, concurrency },
   );
   worker.on("error", (err) => log.error({ err: err.message }, "callback consumer error"));
-  worker.on("failed", (job, err) => log.warn({ queueJobId: job?.id, attemptsMade: job?.attemptsMade, err: err.message }, "callback ingest failed"));
+  worker.on("failed", (job, err) =>
+    log.warn({ queueJobId: job?.id, attemptsMade: job?.attemptsMade, err: err.message }, "callback ingest failed"),
+  );
   return {
     worker,
     async close() {

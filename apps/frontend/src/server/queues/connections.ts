@@ -55,7 +55,11 @@ export function producerQueue(name: QueueName): Queue {
   const queues = (g.magmaQueues ??= new Map());
   let q = queues.get(name);
   if (!q) {
-    q = new Queue(name, { connection: producerConnection(), prefix: env().MAGMA_QUEUE_PREFIX, defaultJobOptions: DEFAULT_JOB_OPTIONS[name] });
+    q = new Queue(name, {
+      connection: producerConnection(),
+      prefix: env().MAGMA_QUEUE_PREFIX,
+      defaultJobOptions: DEFAULT_JOB_OPTIONS[name],
+    });
     q.on("error", (err: Error) => logger().warn({ err: err.message, queue: name }, "queue error"));
     queues.set(name, q);
   }

@@ -19,7 +19,10 @@ export interface StartReconcilerOptions {
  * down for long dropped, within about one interval of the lab being reachable.
  * @returns `close()`, which stops the loop and waits for a running pass
  */
-export function startReconciler({ db, log, intervalMs, timeoutMs }: StartReconcilerOptions): { close(): Promise<void>; runOnce(): Promise<TReconcileResult[]> } {
+export function startReconciler({ db, log, intervalMs, timeoutMs }: StartReconcilerOptions): {
+  close(): Promise<void>;
+  runOnce(): Promise<TReconcileResult[]>;
+} {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<TReconcileResult[]> | null = null;

@@ -26,8 +26,12 @@ export async function startConsumers(): Promise<void> {
   const log = logger();
   if (e.MAGMA_FRONTEND_CONFIG) {
     const labs = await syncInstances({ db: db(), configPath: e.MAGMA_FRONTEND_CONFIG });
-    log.info({ labs: labs.map((l) => `${l.name}=${l.url}`), signedCallbacks: labs.filter((l) => l.callbackSecret).map((l) => l.name) }, "labs synced from MAGMA_FRONTEND_CONFIG");
-    if (!secretsEncrypted()) log.warn("MAGMA_FRONTEND_SECRET_KEY is not set: the labs' API tokens are stored in clear in the frontend database");
+    log.info(
+      { labs: labs.map((l) => `${l.name}=${l.url}`), signedCallbacks: labs.filter((l) => l.callbackSecret).map((l) => l.name) },
+      "labs synced from MAGMA_FRONTEND_CONFIG",
+    );
+    if (!secretsEncrypted())
+      log.warn("MAGMA_FRONTEND_SECRET_KEY is not set: the labs' API tokens are stored in clear in the frontend database");
   }
   const callbacks = startCallbackConsumer({ db: db(), prefix: e.MAGMA_QUEUE_PREFIX, log: log.child({ consumer: "callbacks" }) });
   const submissions = startSubmissionConsumer({ db: db(), prefix: e.MAGMA_QUEUE_PREFIX, log: log.child({ consumer: "submissions" }) });
@@ -38,7 +42,12 @@ export async function startConsumers(): Promise<void> {
   );
   const reconciler =
     e.MAGMA_RECONCILE_INTERVAL_MS > 0
-      ? startReconciler({ db: db(), log: log.child({ consumer: "reconciler" }), intervalMs: e.MAGMA_RECONCILE_INTERVAL_MS, timeoutMs: Math.max(e.MAGMA_LAB_TIMEOUT_MS, 10_000) })
+      ? startReconciler({
+          db: db(),
+          log: log.child({ consumer: "reconciler" }),
+          intervalMs: e.MAGMA_RECONCILE_INTERVAL_MS,
+          timeoutMs: Math.max(e.MAGMA_LAB_TIMEOUT_MS, 10_000),
+        })
       : null;
 
   let stopping = false;

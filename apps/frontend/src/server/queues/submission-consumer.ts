@@ -21,14 +21,19 @@ export interface StartSubmissionConsumerOptions {
  * thrown so BullMQ retries with exponential backoff + jitter (attempts 8); the job's progress
  * holds the last outcome (BullMQ's step-job pattern).
  */
-export function startSubmissionConsumer({ db, prefix, log, timeoutMs = 15_000, concurrency = 4 }: StartSubmissionConsumerOptions): { worker: Worker; close(): Promise<void> } {
+export function startSubmissionConsumer({ db, prefix, log, timeoutMs = 15_000, concurrency = 4 }: StartSubmissionConsumerOptions): {
+  worker: Worker;
+  close(): Promise<void>;
+} {
   const connection = workerConnection();
   const worker = new Worker(
     QUEUE_NAMES.submissions,
     async (job) => {
       const parsed = ZSubmissionQueueJob.safeParse(job.data);
       if (!parsed.success) {
-        throw new UnrecoverableError(`bad ${QUEUE_NAMES.submissions} job ${job.id}: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+        throw new UnrecoverableError(
+          `bad ${QUEUE_NAMES.submissions} job ${job.id}: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+        );
       }
       const attempts = job.opts.attempts ?? 1;
       const outcome = await deliverSubmissionTarget({

@@ -46,7 +46,10 @@ export const ZPassword = z.string().min(8, "password must be at least 8 characte
 
 function check<T>(schema: z.ZodType<T>, value: unknown, field: string): T {
   const r = schema.safeParse(value);
-  if (!r.success) throw new AppError("INVALID_REQUEST", { message: `${field} "${String(value).slice(0, 60)}": ${r.error.issues.map((i) => i.message).join("; ")}` });
+  if (!r.success)
+    throw new AppError("INVALID_REQUEST", {
+      message: `${field} "${String(value).slice(0, 60)}": ${r.error.issues.map((i) => i.message).join("; ")}`,
+    });
   return r.data;
 }
 
@@ -64,7 +67,10 @@ async function mapped<T>(f: () => Promise<T>): Promise<T> {
  * Creates a user, optionally with a password and group memberships.
  * @throws AppError INVALID_REQUEST (bad name/password), CONFLICT (name taken), NOT_FOUND (group)
  */
-export async function addUser(db: FrontendDb, input: { username: string; password?: string | null; superuser?: boolean; groups?: string[] }): Promise<void> {
+export async function addUser(
+  db: FrontendDb,
+  input: { username: string; password?: string | null; superuser?: boolean; groups?: string[] },
+): Promise<void> {
   const username = check(ZUsername, input.username, "username");
   const password = input.password ? check(ZPassword, input.password, "password") : null;
   const groups = (input.groups ?? []).map((g) => check(ZGroupName, g, "group"));
@@ -125,12 +131,19 @@ export async function revokeLab(db: FrontendDb, group: string, lab: string): Pro
  * @param value a chosen token (the demo's MAGMA_DEMO_TOKEN), else a random one
  * @throws AppError NOT_FOUND (user), INVALID_REQUEST (chosen value shorter than 16), CONFLICT
  */
-export async function createToken(db: FrontendDb, username: string, description = "", value?: string): Promise<{ token: string; summary: TApiTokenSummary }> {
+export async function createToken(
+  db: FrontendDb,
+  username: string,
+  description = "",
+  value?: string,
+): Promise<{ token: string; summary: TApiTokenSummary }> {
   if (value !== undefined && (value.length < 16 || /\s/.test(value))) {
     throw new AppError("INVALID_REQUEST", { message: "token: a chosen token must be at least 16 characters without spaces" });
   }
   const token = value ?? generateSecretToken();
-  const summary = await mapped(() => createApiToken(db, { username, digest: tokenDigest(token), prefix: token.slice(0, 8), description: description.slice(0, 200) }));
+  const summary = await mapped(() =>
+    createApiToken(db, { username, digest: tokenDigest(token), prefix: token.slice(0, 8), description: description.slice(0, 200) }),
+  );
   return { token, summary };
 }
 

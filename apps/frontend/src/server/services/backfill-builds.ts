@@ -18,7 +18,12 @@ export interface BackfillBuildsOptions {
  * Jobs without build metadata are read and skipped: the cost is one pass over them.
  * @returns jobs scanned, jobs linked and regressions/fixes (re)computed
  */
-export async function backfillBuilds({ db, log, keys, batch = 500 }: BackfillBuildsOptions): Promise<{ scanned: number; linked: number; transitions: number }> {
+export async function backfillBuilds({
+  db,
+  log,
+  keys,
+  batch = 500,
+}: BackfillBuildsOptions): Promise<{ scanned: number; linked: number; transitions: number }> {
   let after = 0;
   let scanned = 0;
   let linked = 0;

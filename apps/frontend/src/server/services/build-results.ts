@@ -68,7 +68,8 @@ export function parseQuery<S extends z.ZodObject>(params: URLSearchParams, schem
   const allowed = Object.keys(schema.shape);
   const q: Record<string, string> = {};
   for (const [k, v] of params) {
-    if (!allowed.includes(k)) throw new AppError("INVALID_REQUEST", { message: `unknown parameter "${k}" (allowed: ${allowed.join(", ")})` });
+    if (!allowed.includes(k))
+      throw new AppError("INVALID_REQUEST", { message: `unknown parameter "${k}" (allowed: ${allowed.join(", ")})` });
     if (k in q) throw new AppError("INVALID_REQUEST", { message: `parameter "${k}" is given more than once` });
     if (v !== "") q[k] = v;
   }
@@ -94,10 +95,14 @@ export function encodeKeyCursor(c: { orderKey: string; rowId: number } | null): 
 export function decodeKeyCursor(s: string | undefined): { orderKey: string; rowId: number } | null {
   if (!s) return null;
   try {
-    const o = z.object({ k: z.string().regex(/^[0-9a-f]{1,2000}$/), i: z.number().int().positive() }).parse(JSON.parse(Buffer.from(s, "base64url").toString("utf8")));
+    const o = z
+      .object({ k: z.string().regex(/^[0-9a-f]{1,2000}$/), i: z.number().int().positive() })
+      .parse(JSON.parse(Buffer.from(s, "base64url").toString("utf8")));
     return { orderKey: o.k, rowId: o.i };
   } catch {
-    throw new AppError("INVALID_REQUEST", { message: `cursor "${s.slice(0, 40)}" is not valid: pass next_cursor from the previous page unchanged` });
+    throw new AppError("INVALID_REQUEST", {
+      message: `cursor "${s.slice(0, 40)}" is not valid: pass next_cursor from the previous page unchanged`,
+    });
   }
 }
 
@@ -130,16 +135,33 @@ export const ZCompareQuery = z.object({ tree: ZName, branch: ZName, from: ZName,
 export const ZBuildQuery = z.object({ tree: ZName, branch: ZName, commit: ZName });
 
 /** `GET /api/v1/builds`: a branch's builds, newest first, keyset-paged. */
-export async function getBuilds(db: FrontendDb, q: z.output<typeof ZBuildsQuery>, visibility: TResultsVisibility): Promise<TBuildListResponse> {
+export async function getBuilds(
+  db: FrontendDb,
+  q: z.output<typeof ZBuildsQuery>,
+  visibility: TResultsVisibility,
+): Promise<TBuildListResponse> {
   const page = await listBuilds(db, { tree: q.tree, branch: q.branch }, q.limit, decodeKeyCursor(q.cursor), visibility);
   return { results: page.results, next_cursor: encodeKeyCursor(page.nextCursor) };
 }
 
 /** `GET /api/v1/regressions`: a branch's regressions and fixes, newest build first, keyset-paged. */
-export async function getRegressions(db: FrontendDb, q: Omit<z.output<typeof ZRegressionsQuery>, "format">, visibility: TResultsVisibility): Promise<TRegressionListResponse> {
+export async function getRegressions(
+  db: FrontendDb,
+  q: Omit<z.output<typeof ZRegressionsQuery>, "format">,
+  visibility: TResultsVisibility,
+): Promise<TRegressionListResponse> {
   const page = await listRegressions(
     db,
-    { tree: q.tree, branch: q.branch, commit: q.commit, kind: q.kind, suspect: q.suspect, deviceType: q.device_type, lab: q.lab, test: q.test },
+    {
+      tree: q.tree,
+      branch: q.branch,
+      commit: q.commit,
+      kind: q.kind,
+      suspect: q.suspect,
+      deviceType: q.device_type,
+      lab: q.lab,
+      test: q.test,
+    },
     q.limit,
     decodeKeyCursor(q.cursor),
     visibility,
@@ -148,8 +170,18 @@ export async function getRegressions(db: FrontendDb, q: Omit<z.output<typeof ZRe
 }
 
 /** `GET /api/v1/tests/history`: one test per build (newest first) and lab. */
-export async function getTestHistory(db: FrontendDb, q: Omit<z.output<typeof ZHistoryQuery>, "format">, visibility: TResultsVisibility): Promise<TTestHistoryResponse> {
-  const page = await testHistory(db, { test: q.test, tree: q.tree, branch: q.branch, deviceType: q.device_type }, q.limit, decodeKeyCursor(q.cursor), visibility);
+export async function getTestHistory(
+  db: FrontendDb,
+  q: Omit<z.output<typeof ZHistoryQuery>, "format">,
+  visibility: TResultsVisibility,
+): Promise<TTestHistoryResponse> {
+  const page = await testHistory(
+    db,
+    { test: q.test, tree: q.tree, branch: q.branch, deviceType: q.device_type },
+    q.limit,
+    decodeKeyCursor(q.cursor),
+    visibility,
+  );
   return { test: q.test, tree: q.tree, branch: q.branch, results: page.results, next_cursor: encodeKeyCursor(page.nextCursor) };
 }
 
@@ -157,8 +189,15 @@ export async function getTestHistory(db: FrontendDb, q: Omit<z.output<typeof ZHi
  * `GET /api/v1/builds/compare`: tests whose status differs between two builds of a branch.
  * @throws AppError NOT_FOUND naming the `from`/`to` commit that is not a build of the branch
  */
-export async function getBuildCompare(db: FrontendDb, q: z.output<typeof ZCompareQuery>, visibility: TResultsVisibility): Promise<TBuildCompareResponse> {
-  const [from, to] = await Promise.all([findBuild(db, q.tree, q.branch, q.from, visibility), findBuild(db, q.tree, q.branch, q.to, visibility)]);
+export async function getBuildCompare(
+  db: FrontendDb,
+  q: z.output<typeof ZCompareQuery>,
+  visibility: TResultsVisibility,
+): Promise<TBuildCompareResponse> {
+  const [from, to] = await Promise.all([
+    findBuild(db, q.tree, q.branch, q.from, visibility),
+    findBuild(db, q.tree, q.branch, q.to, visibility),
+  ]);
   for (const [name, b, commit] of [
     ["from", from, q.from],
     ["to", to, q.to],
@@ -181,7 +220,11 @@ export interface TBuildPageData {
  * One build with everything its page shows.
  * @throws AppError NOT_FOUND when the commit is not a build of the branch
  */
-export async function getBuildPage(db: FrontendDb, q: z.output<typeof ZBuildQuery>, visibility: TResultsVisibility): Promise<TBuildPageData> {
+export async function getBuildPage(
+  db: FrontendDb,
+  q: z.output<typeof ZBuildQuery>,
+  visibility: TResultsVisibility,
+): Promise<TBuildPageData> {
   const build = await findBuild(db, q.tree, q.branch, q.commit, visibility);
   if (!build) throw new AppError("NOT_FOUND", { message: `commit "${q.commit}" is not a build of ${q.tree}/${q.branch}` });
   const [summary, detail, regs] = await Promise.all([
@@ -196,7 +239,12 @@ export async function getBuildPage(db: FrontendDb, q: z.output<typeof ZBuildQuer
 export async function getTrees(db: FrontendDb, visibility: TResultsVisibility) {
   const rows = await listTrees(db, visibility);
   return {
-    results: rows.map((r) => ({ tree: r.tree, branch: r.branch, builds: r.builds, latest: { commit: r.latestCommit, describe: r.latestDescribe, first_seen: r.latestFirstSeen } })),
+    results: rows.map((r) => ({
+      tree: r.tree,
+      branch: r.branch,
+      builds: r.builds,
+      latest: { commit: r.latestCommit, describe: r.latestDescribe, first_seen: r.latestFirstSeen },
+    })),
   };
 }
 
@@ -208,7 +256,21 @@ const csv = (rows: (string | number | null)[][]) => rows.map((r) => r.map(csvCel
 export function regressionsCsv(r: TRegressionListResponse): string {
   return csv([
     ["kind", "test", "suite", "case", "set", "tree", "branch", "from_commit", "to_commit", "device_type", "labs", "suspect", "jobs"],
-    ...r.results.map((x) => [x.kind, x.test, x.suite, x.case, x.set, x.tree, x.branch, x.from_commit, x.to_commit, x.device_type, x.labs.join(" "), x.suspect, x.jobs.map((j) => j.url).join(" ")]),
+    ...r.results.map((x) => [
+      x.kind,
+      x.test,
+      x.suite,
+      x.case,
+      x.set,
+      x.tree,
+      x.branch,
+      x.from_commit,
+      x.to_commit,
+      x.device_type,
+      x.labs.join(" "),
+      x.suspect,
+      x.jobs.map((j) => j.url).join(" "),
+    ]),
   ]);
 }
 
@@ -216,7 +278,23 @@ export function regressionsCsv(r: TRegressionListResponse): string {
 export function historyCsv(h: TTestHistoryResponse): string {
   return csv([
     ["test", "tree", "branch", "commit", "describe", "first_seen", "lab", "device_type", "result", "pass", "fail", "skip", "jobs"],
-    ...h.results.flatMap((b) => b.labs.map((c) => [h.test, h.tree, h.branch, b.commit, b.describe, b.first_seen, c.lab, c.device_type, c.result, c.pass, c.fail, c.skip, c.jobs.map((j) => j.url).join(" ")])),
+    ...h.results.flatMap((b) =>
+      b.labs.map((c) => [
+        h.test,
+        h.tree,
+        h.branch,
+        b.commit,
+        b.describe,
+        b.first_seen,
+        c.lab,
+        c.device_type,
+        c.result,
+        c.pass,
+        c.fail,
+        c.skip,
+        c.jobs.map((j) => j.url).join(" "),
+      ]),
+    ),
   ]);
 }
 
@@ -239,20 +317,41 @@ const KCIDB_MAX_TESTS = 200_000;
  * @throws AppError INVALID_REQUEST naming the missing/bad parameter or a too-large window;
  *         NOT_FOUND for an unknown commit
  */
-export async function getKcidb(db: FrontendDb, q: z.output<typeof ZKcidbQuery>, visibility: TResultsVisibility, baseUrl: string): Promise<TKcidbExport> {
+export async function getKcidb(
+  db: FrontendDb,
+  q: z.output<typeof ZKcidbQuery>,
+  visibility: TResultsVisibility,
+  baseUrl: string,
+): Promise<TKcidbExport> {
   let builds: TBuildRecord[];
   if (q.commit) {
-    if (!q.tree || !q.branch) throw new AppError("INVALID_REQUEST", { message: `bad query parameter: ${!q.tree ? "tree" : "branch"}: required with commit` });
+    if (!q.tree || !q.branch)
+      throw new AppError("INVALID_REQUEST", { message: `bad query parameter: ${!q.tree ? "tree" : "branch"}: required with commit` });
     const b = await findBuild(db, q.tree, q.branch, q.commit, visibility);
     if (!b) throw new AppError("NOT_FOUND", { message: `commit "${q.commit}" is not a build of ${q.tree}/${q.branch}` });
     builds = [b];
   } else {
-    if (!q.since) throw new AppError("INVALID_REQUEST", { message: "bad query parameter: since: required without commit (a build or a time window)" });
-    builds = await listBuildsSeenBetween(db, { since: new Date(q.since), until: q.until ? new Date(q.until) : new Date(), tree: q.tree, branch: q.branch }, KCIDB_MAX_BUILDS + 1, visibility);
-    if (builds.length > KCIDB_MAX_BUILDS) throw new AppError("INVALID_REQUEST", { message: `since/until: more than ${KCIDB_MAX_BUILDS} builds in this window; narrow it` });
+    if (!q.since)
+      throw new AppError("INVALID_REQUEST", { message: "bad query parameter: since: required without commit (a build or a time window)" });
+    builds = await listBuildsSeenBetween(
+      db,
+      { since: new Date(q.since), until: q.until ? new Date(q.until) : new Date(), tree: q.tree, branch: q.branch },
+      KCIDB_MAX_BUILDS + 1,
+      visibility,
+    );
+    if (builds.length > KCIDB_MAX_BUILDS)
+      throw new AppError("INVALID_REQUEST", { message: `since/until: more than ${KCIDB_MAX_BUILDS} builds in this window; narrow it` });
   }
-  const cases = await listBuildCases(db, builds.map((b) => b.id), KCIDB_MAX_TESTS + 1, visibility);
-  if (cases.length > KCIDB_MAX_TESTS) throw new AppError("INVALID_REQUEST", { message: `more than ${KCIDB_MAX_TESTS} test cases to export; narrow the window or pick one commit` });
+  const cases = await listBuildCases(
+    db,
+    builds.map((b) => b.id),
+    KCIDB_MAX_TESTS + 1,
+    visibility,
+  );
+  if (cases.length > KCIDB_MAX_TESTS)
+    throw new AppError("INVALID_REQUEST", {
+      message: `more than ${KCIDB_MAX_TESTS} test cases to export; narrow the window or pick one commit`,
+    });
   const origin = "magma";
   const checkoutId = new Map(builds.map((b) => [b.id, `${origin}:${b.tree}:${b.branch}:${b.commit}`]));
   const kbuilds = new Map<string, TKcidbExport["builds"][number]>();
@@ -260,7 +359,8 @@ export async function getKcidb(db: FrontendDb, q: z.output<typeof ZKcidbQuery>, 
   for (const c of cases) {
     const checkout = checkoutId.get(c.buildId)!;
     const buildId = `${checkout}:${c.lab}:${c.deviceType}`;
-    if (!kbuilds.has(buildId)) kbuilds.set(buildId, { id: buildId, checkout_id: checkout, origin, comment: `tested on ${c.lab} (${c.deviceType})`, valid: true });
+    if (!kbuilds.has(buildId))
+      kbuilds.set(buildId, { id: buildId, checkout_id: checkout, origin, comment: `tested on ${c.lab} (${c.deviceType})`, valid: true });
     const infra = c.jobHealth !== "Complete" || c.jobErrorType === "Infrastructure";
     const status = infra ? "ERROR" : c.result === "pass" ? "PASS" : c.result === "fail" ? "FAIL" : c.result === "skip" ? "SKIP" : "ERROR";
     tests.push({

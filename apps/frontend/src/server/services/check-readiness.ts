@@ -6,9 +6,12 @@ const READY_TIMEOUT_MS = 2000;
 
 function within<T>(p: Promise<T>, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  return Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS)))]).finally(() =>
-    clearTimeout(timer),
-  );
+  return Promise.race([
+    p,
+    new Promise<never>(
+      (_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS)),
+    ),
+  ]).finally(() => clearTimeout(timer));
 }
 
 /**
@@ -20,12 +23,18 @@ export async function checkReadiness(): Promise<{ ready: true } | { ready: false
   try {
     await within(db().$queryRaw`SELECT 1`, "database");
   } catch (e) {
-    return { ready: false, reason: (e as Error).message.startsWith("database") ? (e as Error).message : `database: ${(e as Error).message.split("\n")[0]}` };
+    return {
+      ready: false,
+      reason: (e as Error).message.startsWith("database") ? (e as Error).message : `database: ${(e as Error).message.split("\n")[0]}`,
+    };
   }
   try {
     await within(pingRedis(), "redis");
   } catch (e) {
-    return { ready: false, reason: (e as Error).message.startsWith("redis") ? (e as Error).message : `redis: ${(e as Error).message.split("\n")[0]}` };
+    return {
+      ready: false,
+      reason: (e as Error).message.startsWith("redis") ? (e as Error).message : `redis: ${(e as Error).message.split("\n")[0]}`,
+    };
   }
   return { ready: true };
 }

@@ -8,7 +8,11 @@ export interface CountJobsByStateOptions {
 }
 
 /** How many federated jobs match the filter, by (state, health), and in total. */
-export async function countJobsByState({ db, filter, viewer }: CountJobsByStateOptions): Promise<{ total: number; counts: TJobStateCount[] }> {
+export async function countJobsByState({
+  db,
+  filter,
+  viewer,
+}: CountJobsByStateOptions): Promise<{ total: number; counts: TJobStateCount[] }> {
   const counts = await countFederatedJobsByState(db, viewer, filter);
   return { total: counts.reduce((n, c) => n + c.jobs, 0), counts };
 }

@@ -45,7 +45,14 @@ export async function enqueueSubmissionTargets(submission: TSubmission): Promise
  *   (a lab outside the user's groups, named), CONFLICT (the request id is another user's),
  *   UPSTREAM_UNAVAILABLE/503 (Redis down)
  */
-export async function createSubmission({ db, clientRequestId, definition, labs, viewer, timeoutMs }: CreateSubmissionOptions): Promise<{ submission: TSubmission; created: boolean }> {
+export async function createSubmission({
+  db,
+  clientRequestId,
+  definition,
+  labs,
+  viewer,
+  timeoutMs,
+}: CreateSubmissionOptions): Promise<{ submission: TSubmission; created: boolean }> {
   const parsed = parseJobDefinition(definition);
   if (!parsed.ok) throw new AppError("INVALID_JOB_DEFINITION", { message: formatDefinitionErrors(parsed.errors) });
   const deviceType = parsed.definition.device_type;
@@ -54,7 +61,8 @@ export async function createSubmission({ db, clientRequestId, definition, labs, 
 
   // the cheap path first: a retried request must not depend on the labs still answering
   const again = await findSubmissionByClientRequestId(db, clientRequestId);
-  if (again && again.userId !== viewer.userId) throw new AppError("CONFLICT", { message: `clientRequestId "${clientRequestId}" belongs to another submission: generate a new one` });
+  if (again && again.userId !== viewer.userId)
+    throw new AppError("CONFLICT", { message: `clientRequestId "${clientRequestId}" belongs to another submission: generate a new one` });
   if (again) {
     await enqueueSubmissionTargets(again);
     return { submission: again, created: false };
@@ -68,7 +76,9 @@ export async function createSubmission({ db, clientRequestId, definition, labs, 
   if (refused.length) {
     throw new AppError("FORBIDDEN", {
       message: `You may not submit to lab${refused.length > 1 ? "s" : ""} ${refused.map((n) => `"${n}"`).join(", ")}: ${
-        viewer.groups.length ? `none of your groups (${viewer.groups.join(", ")}) may use ${refused.length > 1 ? "them" : "it"}` : "you are in no group"
+        viewer.groups.length
+          ? `none of your groups (${viewer.groups.join(", ")}) may use ${refused.length > 1 ? "them" : "it"}`
+          : "you are in no group"
       } (ask a superuser to grant it)`,
     });
   }
@@ -79,7 +89,9 @@ export async function createSubmission({ db, clientRequestId, definition, labs, 
       try {
         types = (await fetchInstanceOverview(instance, timeoutMs)).device_types;
       } catch (e) {
-        throw new AppError("INVALID_REQUEST", { message: `Lab "${name}" is unreachable (${describeFetchError(e, timeoutMs)}): cannot check its device types` });
+        throw new AppError("INVALID_REQUEST", {
+          message: `Lab "${name}" is unreachable (${describeFetchError(e, timeoutMs)}): cannot check its device types`,
+        });
       }
       if (!types.includes(deviceType)) {
         throw new AppError("INVALID_REQUEST", {

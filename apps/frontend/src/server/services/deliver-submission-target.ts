@@ -37,7 +37,13 @@ export interface DeliverSubmissionTargetOptions {
  *  5. network error, timeout, 408/429/5xx → retry (error noted on the target); on the last
  *     attempt the target is marked failed
  */
-export async function deliverSubmissionTarget({ db, targetId, lastAttempt, timeoutMs, log }: DeliverSubmissionTargetOptions): Promise<TDeliveryOutcome> {
+export async function deliverSubmissionTarget({
+  db,
+  targetId,
+  lastAttempt,
+  timeoutMs,
+  log,
+}: DeliverSubmissionTargetOptions): Promise<TDeliveryOutcome> {
   const work = await findSubmissionTargetWork(db, targetId);
   if (!work) return { kind: "gone" };
   if (work.status === "submitted" && work.remoteJobId !== null) return { kind: "submitted", remoteJobId: work.remoteJobId, already: true };
@@ -50,7 +56,10 @@ export async function deliverSubmissionTarget({ db, targetId, lastAttempt, timeo
     return { kind: "submitted", remoteJobId: remoteJobId!, already: false };
   } catch (e) {
     const permanent = e instanceof LabHttpError && e.status >= 400 && e.status < 500 && e.status !== 408 && e.status !== 429;
-    const error = e instanceof LabHttpError ? `${work.instance.name} answered HTTP ${e.status}: ${e.message}` : `${work.instance.name} unreachable: ${describeFetchError(e, timeoutMs)}`;
+    const error =
+      e instanceof LabHttpError
+        ? `${work.instance.name} answered HTTP ${e.status}: ${e.message}`
+        : `${work.instance.name} unreachable: ${describeFetchError(e, timeoutMs)}`;
     await recordSubmissionAttempt(db, targetId, permanent || lastAttempt ? null : `retrying: ${error}`);
     if (permanent || lastAttempt) {
       await markTargetFailed(db, targetId, permanent ? (e as LabHttpError).message : `gave up after retries: ${error}`);

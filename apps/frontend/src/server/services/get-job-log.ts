@@ -21,16 +21,28 @@ export interface GetJobLogOptions {
  * @returns lines and `nextStart` (the line number to ask for next)
  * @throws AppError NOT_FOUND (unknown lab or job), UPSTREAM_UNAVAILABLE (lab unreachable)
  */
-export async function getJobLog({ db, lab, jobId, start, timeoutMs, viewer }: GetJobLogOptions): Promise<{ lines: TLogLine[]; nextStart: number }> {
+export async function getJobLog({
+  db,
+  lab,
+  jobId,
+  start,
+  timeoutMs,
+  viewer,
+}: GetJobLogOptions): Promise<{ lines: TLogLine[]; nextStart: number }> {
   const instance = await findInstanceByName(db, lab);
   if (!instance) throw new AppError("NOT_FOUND", { message: `Lab "${lab}" is not configured` });
-  if (!(await canViewFederatedJob(db, viewer, lab, jobId))) throw new AppError("NOT_FOUND", { message: `Job ${jobId} of lab "${lab}" not found` });
+  if (!(await canViewFederatedJob(db, viewer, lab, jobId)))
+    throw new AppError("NOT_FOUND", { message: `Job ${jobId} of lab "${lab}" not found` });
   try {
     const lines = await fetchJobLog(instance, jobId, start, timeoutMs);
     const last = lines[lines.length - 1];
     return { lines, nextStart: last ? last.line + 1 : start };
   } catch (e) {
-    if (e instanceof LabHttpError && e.status === 404) throw new AppError("NOT_FOUND", { message: `Lab "${lab}" has no log for job ${jobId}: ${e.message}` });
-    throw new AppError("UPSTREAM_UNAVAILABLE", { message: `Could not read the log of job ${jobId} from lab "${lab}": ${describeFetchError(e, timeoutMs)}`, cause: e });
+    if (e instanceof LabHttpError && e.status === 404)
+      throw new AppError("NOT_FOUND", { message: `Lab "${lab}" has no log for job ${jobId}: ${e.message}` });
+    throw new AppError("UPSTREAM_UNAVAILABLE", {
+      message: `Could not read the log of job ${jobId} from lab "${lab}": ${describeFetchError(e, timeoutMs)}`,
+      cause: e,
+    });
   }
 }

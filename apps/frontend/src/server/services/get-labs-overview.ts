@@ -19,7 +19,7 @@ export interface TLabOverview {
   deviceList: TInstanceOverview["devices"];
 }
 
-const countBy = <T,>(items: T[], key: (t: T) => string) =>
+const countBy = <T>(items: T[], key: (t: T) => string) =>
   items.reduce<Record<string, number>>((acc, t) => ((acc[key(t)] = (acc[key(t)] ?? 0) + 1), acc), {});
 
 export interface GetLabsOverviewOptions {

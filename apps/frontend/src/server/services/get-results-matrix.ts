@@ -1,4 +1,12 @@
-import { listJobFacets, listMetadataKeys, resultsMatrix, type FrontendDb, type TJobListFilter, type TResultMatrixRow, type TViewer } from "@magma/db/frontend";
+import {
+  listJobFacets,
+  listMetadataKeys,
+  resultsMatrix,
+  type FrontendDb,
+  type TJobListFilter,
+  type TResultMatrixRow,
+  type TViewer,
+} from "@magma/db/frontend";
 
 export interface GetResultsMatrixOptions {
   db: FrontendDb;

@@ -13,7 +13,15 @@ export interface GetResultsTrendOptions {
 }
 
 /** Pass/fail/skip counts per lab over time (days) or over the newest metadata values (e.g. commits). */
-export async function getResultsTrend({ db, by, groupKey, days = 30, limit = 20, filter, viewer }: GetResultsTrendOptions): Promise<{ by: "day" | "hour" | "group"; points: TResultTrendPoint[] }> {
+export async function getResultsTrend({
+  db,
+  by,
+  groupKey,
+  days = 30,
+  limit = 20,
+  filter,
+  viewer,
+}: GetResultsTrendOptions): Promise<{ by: "day" | "hour" | "group"; points: TResultTrendPoint[] }> {
   if (by === "group" && !groupKey) return { by, points: [] };
   const points = await resultsTrend(db, viewer, by !== "group" ? { kind: by, days } : { kind: "group", groupKey, limit }, filter);
   return { by, points };

@@ -20,10 +20,14 @@ export type TSubmissionView = Omit<TSubmission, "targets"> & { targets: Array<TS
  */
 export async function getSubmission({ db, submissionId, viewer }: GetSubmissionOptions): Promise<TSubmissionView> {
   const s = await findSubmission(db, submissionId);
-  if (!s || (!viewer.isSuperuser && s.userId !== viewer.userId)) throw new AppError("NOT_FOUND", { message: `Submission "${submissionId}" not found` });
+  if (!s || (!viewer.isSuperuser && s.userId !== viewer.userId))
+    throw new AppError("NOT_FOUND", { message: `Submission "${submissionId}" not found` });
   return {
     ...s,
     definition: redactDefinition(s.definition),
-    targets: s.targets.map((t) => ({ ...t, jobUrl: t.remoteJobId !== null ? `/jobs/${encodeURIComponent(t.lab)}/${t.remoteJobId}` : null })),
+    targets: s.targets.map((t) => ({
+      ...t,
+      jobUrl: t.remoteJobId !== null ? `/jobs/${encodeURIComponent(t.lab)}/${t.remoteJobId}` : null,
+    })),
   };
 }

@@ -12,7 +12,14 @@ import {
   type TJobState,
   type TNotifyPayload,
 } from "@magma/protocol";
-import { findInstanceByName, ingestFederatedJob, type FrontendDb, type TIngestJobInput, type TIngestJobResult, type TJobVisibilityInput } from "@magma/db/frontend";
+import {
+  findInstanceByName,
+  ingestFederatedJob,
+  type FrontendDb,
+  type TIngestJobInput,
+  type TIngestJobResult,
+  type TJobVisibilityInput,
+} from "@magma/db/frontend";
 import type { Logger } from "pino";
 import { AppError } from "../app-error.ts";
 import { env } from "../../env.ts";
@@ -142,7 +149,12 @@ export interface IngestCallbackOptions {
  * regressions/fixes around that build are recomputed in the same transaction.
  * @throws AppError NOT_FOUND when the lab is not configured (the caller makes that unrecoverable)
  */
-export async function ingestCallback({ db, job, log, buildKeys }: IngestCallbackOptions): Promise<TIngestJobResult & { skippedCases: number }> {
+export async function ingestCallback({
+  db,
+  job,
+  log,
+  buildKeys,
+}: IngestCallbackOptions): Promise<TIngestJobResult & { skippedCases: number }> {
   const lab = await findInstanceByName(db, job.instance);
   if (!lab) throw new AppError("NOT_FOUND", { message: `Lab "${job.instance}" is not configured` });
   const p = job.payload;
@@ -152,7 +164,8 @@ export async function ingestCallback({ db, job, log, buildKeys }: IngestCallback
   const metadata = !Array.isArray(p.metadata) && Object.keys(p.metadata).length ? p.metadata : (def.metadata ?? {});
   const receivedAt = parseLavaTime(job.receivedAt) ?? new Date();
   const { cases, skipped } = parseResults(p.results);
-  if (skipped.length) log.warn({ lab: lab.name, remoteJobId: p.id, skipped: skipped.slice(0, 20) }, `skipped ${skipped.length} unparsable test case(s)`);
+  if (skipped.length)
+    log.warn({ lab: lab.name, remoteJobId: p.id, skipped: skipped.slice(0, 20) }, `skipped ${skipped.length} unparsable test case(s)`);
   const result = await ingestFederatedJob(db, {
     instanceId: lab.id,
     remoteId: p.id,

@@ -107,7 +107,13 @@ export { SUBMITTER_HEADER };
  * @returns the lab's job ids (one per job; multinode is not supported, so one)
  * @throws LabHttpError on 4xx/5xx (400 carries LAVA's "Job invalid: …" message)
  */
-export async function submitJobToLab(lab: TInstanceRecord, definition: string, idempotencyKey: string, timeoutMs: number, submitter: string | null = null): Promise<number[]> {
+export async function submitJobToLab(
+  lab: TInstanceRecord,
+  definition: string,
+  idempotencyKey: string,
+  timeoutMs: number,
+  submitter: string | null = null,
+): Promise<number[]> {
   const res = await fetch(`${lab.url}${INSTANCE_API_PREFIX}/jobs/`, {
     method: "POST",
     headers: {
@@ -132,7 +138,12 @@ export async function submitJobToLab(lab: TInstanceRecord, definition: string, i
  * (end_time, id) order, with their test case counts (the reconciliation feed).
  * @param after null = from the lab's first finished job
  */
-export async function fetchFinishedJobs(lab: TInstanceRecord, after: TFinishedJobsCursor | null, limit: number, timeoutMs: number): Promise<TFinishedJobsPage> {
+export async function fetchFinishedJobs(
+  lab: TInstanceRecord,
+  after: TFinishedJobsCursor | null,
+  limit: number,
+  timeoutMs: number,
+): Promise<TFinishedJobsPage> {
   const q = new URLSearchParams({ limit: String(limit) });
   if (after) {
     q.set("since", after.since);

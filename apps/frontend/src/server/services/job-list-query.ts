@@ -17,7 +17,9 @@ export function decodeCursor(s: string): TJobCursor {
     const o = ZJobListCursor.parse(JSON.parse(Buffer.from(s, "base64url").toString("utf8")));
     return { submitTime: o.t, rowId: o.i };
   } catch {
-    throw new AppError("INVALID_REQUEST", { message: `cursor "${s.slice(0, 40)}" is not valid: pass next_cursor from the previous page unchanged` });
+    throw new AppError("INVALID_REQUEST", {
+      message: `cursor "${s.slice(0, 40)}" is not valid: pass next_cursor from the previous page unchanged`,
+    });
   }
 }
 

@@ -24,11 +24,15 @@ export async function openLabLogStream({ db, lab, jobId, start, signal, viewer }
   if (!/^\d{1,12}$/.test(start)) throw new AppError("INVALID_REQUEST", { message: `start "${start}" is not a line number` });
   const instance = await findInstanceByName(db, lab);
   if (!instance) throw new AppError("NOT_FOUND", { message: `Lab "${lab}" is not configured` });
-  if (!(await canViewFederatedJob(db, viewer, lab, Number(jobId)))) throw new AppError("NOT_FOUND", { message: `Lab "${lab}" has no job ${jobId}` });
+  if (!(await canViewFederatedJob(db, viewer, lab, Number(jobId))))
+    throw new AppError("NOT_FOUND", { message: `Lab "${lab}" has no job ${jobId}` });
   try {
     return await openJobLogStream(instance, Number(jobId), Number(start), signal);
   } catch (e) {
     if (e instanceof LabHttpError && e.status === 404) throw new AppError("NOT_FOUND", { message: `Lab "${lab}" has no job ${jobId}` });
-    throw new AppError("UPSTREAM_UNAVAILABLE", { message: `Log stream of job ${jobId} on lab "${lab}" unavailable: ${describeFetchError(e)}`, cause: e });
+    throw new AppError("UPSTREAM_UNAVAILABLE", {
+      message: `Log stream of job ${jobId} on lab "${lab}" unavailable: ${describeFetchError(e)}`,
+      cause: e,
+    });
   }
 }

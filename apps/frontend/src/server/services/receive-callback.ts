@@ -9,7 +9,13 @@ import {
   type TCallbackQueueJob,
 } from "@magma/protocol";
 import { constantTimeEqual, signPayload } from "@magma/db/secrets";
-import { findInstanceByName, forgetCallbackDelivery, recordCallbackDelivery, type FrontendDb, type TInstanceRecord } from "@magma/db/frontend";
+import {
+  findInstanceByName,
+  forgetCallbackDelivery,
+  recordCallbackDelivery,
+  type FrontendDb,
+  type TInstanceRecord,
+} from "@magma/db/frontend";
 import { AppError } from "../app-error.ts";
 import { comparableCallbackToken, openSecret } from "../auth/secret-box.ts";
 import { addJobOrFail } from "../queues/connections.ts";
@@ -58,17 +64,28 @@ export function signCallback(secret: string, timestamp: string, body: Buffer | s
  * @throws AppError UNAUTHENTICATED (headers missing, timestamp outside ±5 min), INVALID_REQUEST
  *   (malformed timestamp or delivery id), FORBIDDEN (signature does not match)
  */
-export function verifyCallbackSignature(lab: TInstanceRecord & { callbackSecret: string }, sig: TCallbackSignature, body: Buffer, now = Date.now()): string {
+export function verifyCallbackSignature(
+  lab: TInstanceRecord & { callbackSecret: string },
+  sig: TCallbackSignature,
+  body: Buffer,
+  now = Date.now(),
+): string {
   const H = CALLBACK_SIGNATURE_HEADERS;
   const missing = (Object.keys(H) as (keyof typeof H)[]).filter((k) => !sig[k]).map((k) => H[k]);
   if (missing.length) {
-    throw new AppError("UNAUTHENTICATED", { message: `Lab "${lab.name}" signs its callbacks: ${missing.join(", ")} missing (unsigned callbacks are refused)` });
+    throw new AppError("UNAUTHENTICATED", {
+      message: `Lab "${lab.name}" signs its callbacks: ${missing.join(", ")} missing (unsigned callbacks are refused)`,
+    });
   }
-  if (!/^\d{1,12}$/.test(sig.timestamp!)) throw new AppError("INVALID_REQUEST", { message: `${H.timestamp} "${sig.timestamp!.slice(0, 40)}" is not a Unix time in seconds` });
-  if (!/^[\x21-\x7e]{1,200}$/.test(sig.delivery!)) throw new AppError("INVALID_REQUEST", { message: `${H.delivery}: 1-200 printable characters` });
+  if (!/^\d{1,12}$/.test(sig.timestamp!))
+    throw new AppError("INVALID_REQUEST", { message: `${H.timestamp} "${sig.timestamp!.slice(0, 40)}" is not a Unix time in seconds` });
+  if (!/^[\x21-\x7e]{1,200}$/.test(sig.delivery!))
+    throw new AppError("INVALID_REQUEST", { message: `${H.delivery}: 1-200 printable characters` });
   const skew = Math.abs(now - Number(sig.timestamp) * 1000);
   if (skew > SIGNATURE_TOLERANCE_MS) {
-    throw new AppError("UNAUTHENTICATED", { message: `Callback signed ${Math.round(skew / 1000)} s away from now (more than ${SIGNATURE_TOLERANCE_MS / 1000} s): refused as stale` });
+    throw new AppError("UNAUTHENTICATED", {
+      message: `Callback signed ${Math.round(skew / 1000)} s away from now (more than ${SIGNATURE_TOLERANCE_MS / 1000} s): refused as stale`,
+    });
   }
   if (!safeEqual(sig.signature!, signCallback(openSecret(lab.callbackSecret), sig.timestamp!, body))) {
     throw new AppError("FORBIDDEN", { message: `${H.signature} does not match the body for lab "${lab.name}"` });
@@ -106,24 +123,42 @@ export interface ReceiveCallbackOptions {
  * The `log` and `token` keys are dropped before queueing: logs are read from the lab on demand,
  * and secrets do not belong in Redis.
  */
-export async function receiveCallback({ db, lab, token, body, signature, receivedAt = new Date() }: ReceiveCallbackOptions): Promise<{ jobId: string; signed: boolean }> {
+export async function receiveCallback({
+  db,
+  lab,
+  token,
+  body,
+  signature,
+  receivedAt = new Date(),
+}: ReceiveCallbackOptions): Promise<{ jobId: string; signed: boolean }> {
   const instance = await findInstanceByName(db, lab);
   if (!instance) throw new AppError("NOT_FOUND", { message: `Lab "${lab}" is not configured on this frontend` });
   let delivery: string | null = null;
   if (instance.callbackSecret) {
-    delivery = verifyCallbackSignature({ ...instance, callbackSecret: instance.callbackSecret }, signature ?? { timestamp: null, delivery: null, signature: null }, body, receivedAt.getTime());
-    if (token && !safeEqual(comparableCallbackToken(token, instance.callbackToken), instance.callbackToken)) throw new AppError("FORBIDDEN", { message: `Callback token for lab "${lab}" is wrong` });
+    delivery = verifyCallbackSignature(
+      { ...instance, callbackSecret: instance.callbackSecret },
+      signature ?? { timestamp: null, delivery: null, signature: null },
+      body,
+      receivedAt.getTime(),
+    );
+    if (token && !safeEqual(comparableCallbackToken(token, instance.callbackToken), instance.callbackToken))
+      throw new AppError("FORBIDDEN", { message: `Callback token for lab "${lab}" is wrong` });
   } else {
     if (!token) {
-      throw new AppError("UNAUTHENTICATED", { message: `Callback for lab "${lab}" has no token: send it in the x-magma-token or Authorization header` });
+      throw new AppError("UNAUTHENTICATED", {
+        message: `Callback for lab "${lab}" has no token: send it in the x-magma-token or Authorization header`,
+      });
     }
-    if (!safeEqual(comparableCallbackToken(token, instance.callbackToken), instance.callbackToken)) throw new AppError("FORBIDDEN", { message: `Callback token for lab "${lab}" is wrong` });
+    if (!safeEqual(comparableCallbackToken(token, instance.callbackToken), instance.callbackToken))
+      throw new AppError("FORBIDDEN", { message: `Callback token for lab "${lab}" is wrong` });
   }
   let json: unknown;
   try {
     json = JSON.parse(body.toString("utf8"));
   } catch (e) {
-    throw new AppError("INVALID_REQUEST", { message: `Callback body is not valid JSON: ${(e as Error).message} (use content-type: json in the notify callback)` });
+    throw new AppError("INVALID_REQUEST", {
+      message: `Callback body is not valid JSON: ${(e as Error).message} (use content-type: json in the notify callback)`,
+    });
   }
   const parsed = ZNotifyPayload.safeParse(json);
   if (!parsed.success) {

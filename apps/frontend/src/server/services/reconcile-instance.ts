@@ -1,4 +1,11 @@
-import { federatedJobSyncStates, getReconcileCursor, saveReconcileState, type FrontendDb, type TInstanceRecord, type TReconcileCursor } from "@magma/db/frontend";
+import {
+  federatedJobSyncStates,
+  getReconcileCursor,
+  saveReconcileState,
+  type FrontendDb,
+  type TInstanceRecord,
+  type TReconcileCursor,
+} from "@magma/db/frontend";
 import type { TFinishedJobRef, TFinishedJobsCursor } from "@magma/protocol";
 import type { Logger } from "pino";
 import { ingestCallback } from "./ingest-callback.ts";
@@ -48,9 +55,18 @@ export function needsRepair(ref: TFinishedJobRef, mine: { state: string; health:
  * before the first job not yet repaired.
  * @returns counts and the error that stopped the pass (never throws for lab/network errors)
  */
-export async function reconcileInstance({ db, lab, log, timeoutMs, pageSize = 200, maxPages = 20 }: ReconcileInstanceOptions): Promise<TReconcileResult> {
+export async function reconcileInstance({
+  db,
+  lab,
+  log,
+  timeoutMs,
+  pageSize = 200,
+  maxPages = 20,
+}: ReconcileInstanceOptions): Promise<TReconcileResult> {
   const stored = await getReconcileCursor(db, lab.id);
-  let request: TFinishedJobsCursor | null = stored ? { since: new Date(Date.parse(stored.endTime) - RECONCILE_OVERLAP_MS).toISOString(), after_id: 0 } : null;
+  let request: TFinishedJobsCursor | null = stored
+    ? { since: new Date(Date.parse(stored.endTime) - RECONCILE_OVERLAP_MS).toISOString(), after_id: 0 }
+    : null;
   let verified: TReconcileCursor | undefined;
   let checked = 0;
   let repaired = 0;
@@ -58,17 +74,25 @@ export async function reconcileInstance({ db, lab, log, timeoutMs, pageSize = 20
   try {
     for (let page = 0; page < maxPages; page++) {
       const feed = await fetchFinishedJobs(lab, request, pageSize, timeoutMs);
-      const mine = await federatedJobSyncStates(db, lab.id, feed.results.map((r) => r.id));
+      const mine = await federatedJobSyncStates(
+        db,
+        lab.id,
+        feed.results.map((r) => r.id),
+      );
       for (const ref of feed.results) {
         checked++;
         if (needsRepair(ref, mine.get(ref.id))) {
           const { log: _log, token: _token, ...payload } = await fetchFederationPayload(lab, ref.id, timeoutMs);
           const r = await ingestCallback({ db, job: { instance: lab.name, receivedAt: new Date().toISOString(), payload }, log });
           repaired++;
-          log.info({ lab: lab.name, remoteJobId: ref.id, had: mine.get(ref.id) ?? null, health: ref.health, cases: ref.test_case_count, ...r }, "reconciliation repaired a job");
+          log.info(
+            { lab: lab.name, remoteJobId: ref.id, had: mine.get(ref.id) ?? null, health: ref.health, cases: ref.test_case_count, ...r },
+            "reconciliation repaired a job",
+          );
         }
         // never move the stored cursor backwards (the overlap re-reads jobs before it)
-        if (!stored || ref.end_time > stored.endTime || (ref.end_time === stored.endTime && ref.id > stored.jobId)) verified = { endTime: ref.end_time, jobId: ref.id };
+        if (!stored || ref.end_time > stored.endTime || (ref.end_time === stored.endTime && ref.id > stored.jobId))
+          verified = { endTime: ref.end_time, jobId: ref.id };
       }
       if (!feed.next) break;
       request = feed.next;

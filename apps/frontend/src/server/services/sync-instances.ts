@@ -15,7 +15,10 @@ export const ZInstanceConfig = z.strictObject({
   callback_secret: z.string().min(16, "callback_secret must be at least 16 characters").optional(),
 });
 /** The config file: a list of labs, or `{instances: [...]}`. */
-export const ZFrontendConfig = z.union([z.array(ZInstanceConfig), z.object({ instances: z.array(ZInstanceConfig) }).transform((c) => c.instances)]);
+export const ZFrontendConfig = z.union([
+  z.array(ZInstanceConfig),
+  z.object({ instances: z.array(ZInstanceConfig) }).transform((c) => c.instances),
+]);
 
 export interface SyncInstancesOptions {
   db: FrontendDb;

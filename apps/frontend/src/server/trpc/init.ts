@@ -23,7 +23,13 @@ export async function createTRPCContext(opts: { headers: Headers }) {
     if (!(e instanceof AppError)) throw e;
     authError = e;
   }
-  return { db: db(), log: logger().child({ requestId, user: viewer?.username }), labTimeoutMs: env().MAGMA_LAB_TIMEOUT_MS, viewer, authError };
+  return {
+    db: db(),
+    log: logger().child({ requestId, user: viewer?.username }),
+    labTimeoutMs: env().MAGMA_LAB_TIMEOUT_MS,
+    viewer,
+    authError,
+  };
 }
 export type TRPCContext = Awaited<ReturnType<typeof createTRPCContext>>;
 
@@ -56,7 +62,11 @@ const appErrors = t.middleware(async ({ ctx, next, path }) => {
   if (!result.ok) {
     const cause = result.error.cause;
     if (cause instanceof AppError) {
-      result.error = new TRPCError({ code: STATUS_TO_TRPC[cause.statusCode] ?? "INTERNAL_SERVER_ERROR", message: cause.userMessage, cause });
+      result.error = new TRPCError({
+        code: STATUS_TO_TRPC[cause.statusCode] ?? "INTERNAL_SERVER_ERROR",
+        message: cause.userMessage,
+        cause,
+      });
       if (cause.statusCode >= 500) ctx.log.warn({ path, code: cause.code, err: cause.message }, "procedure failed");
     } else if (result.error.code === "INTERNAL_SERVER_ERROR") {
       ctx.log.error({ path, err: result.error.message, stack: (cause as Error | undefined)?.stack }, "procedure crashed");
@@ -75,7 +85,11 @@ const authCheck = t.middleware(({ ctx, next }) => {
 /** Open to anonymous visitors; what they see is narrowed by `ctx.viewer` (job visibility). */
 export const publicProcedure = t.procedure.use(appErrors).use(authCheck);
 /** Needs a logged-in user (session or API token): `ctx.user` is set. @throws 401 */
-export const authedProcedure = publicProcedure.use(({ ctx, next, path }) => next({ ctx: { user: requireViewer(ctx.viewer, `call ${path}`) } }));
+export const authedProcedure = publicProcedure.use(({ ctx, next, path }) =>
+  next({ ctx: { user: requireViewer(ctx.viewer, `call ${path}`) } }),
+);
 /** Needs a superuser. @throws 401 / 403 */
-export const superuserProcedure = publicProcedure.use(({ ctx, next, path }) => next({ ctx: { user: requireSuperuser(ctx.viewer, `call ${path}`) } }));
+export const superuserProcedure = publicProcedure.use(({ ctx, next, path }) =>
+  next({ ctx: { user: requireSuperuser(ctx.viewer, `call ${path}`) } }),
+);
 export const createCallerFactory = t.createCallerFactory;

@@ -22,7 +22,9 @@ export function registerOpsRoutes(app: FastifyInstance, ctx: InstanceContext, me
     try {
       await Promise.race([
         pingDatabase(ctx.db),
-        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${READY_DB_TIMEOUT_MS} ms`)), READY_DB_TIMEOUT_MS))),
+        new Promise(
+          (_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${READY_DB_TIMEOUT_MS} ms`)), READY_DB_TIMEOUT_MS)),
+        ),
       ]);
       return { status: "ready" };
     } catch (e) {

@@ -1,5 +1,12 @@
 import type { FastifyInstance } from "fastify";
-import { IDEMPOTENCY_HEADER, INSTANCE_API_PREFIX, MAX_DEFINITION_BYTES, ZJobListFilters, ZSubmitJobRequest, type TSubmitJobResponse } from "@magma/protocol";
+import {
+  IDEMPOTENCY_HEADER,
+  INSTANCE_API_PREFIX,
+  MAX_DEFINITION_BYTES,
+  ZJobListFilters,
+  ZSubmitJobRequest,
+  type TSubmitJobResponse,
+} from "@magma/protocol";
 import { AppError } from "../../app-error.ts";
 import { authenticateToken, requireUser } from "../../auth/authenticate-token.ts";
 import type { InstanceContext } from "../../context.ts";
@@ -12,7 +19,13 @@ import { headerValue, jobIdParam, pagingQuery, parseOr400 } from "../params.ts";
 const P = INSTANCE_API_PREFIX;
 // a 512 KiB definition may double when JSON-escaped
 const SUBMIT_BODY_LIMIT_BYTES = MAX_DEFINITION_BYTES * 2 + 64 * 1024;
-const list = (v: unknown) => (typeof v === "string" && v ? v.split(",").map((s) => s.trim()).filter(Boolean) : undefined);
+const list = (v: unknown) =>
+  typeof v === "string" && v
+    ? v
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : undefined;
 
 const ZListQuery = ZJobListFilters;
 
@@ -55,19 +68,25 @@ export function registerRestJobRoutes(app: FastifyInstance, ctx: InstanceContext
     const base = new URL(`${ctx.config.publicUrl}${P}/jobs/`);
     const buildUrl = (o: number) => {
       const u = new URL(base);
-      for (const [k, v] of Object.entries(req.query as Record<string, string>)) if (k !== "offset" && k !== "limit") u.searchParams.set(k, String(v));
+      for (const [k, v] of Object.entries(req.query as Record<string, string>))
+        if (k !== "offset" && k !== "limit") u.searchParams.set(k, String(v));
       u.searchParams.set("limit", String(limit));
       u.searchParams.set("offset", String(o));
       return u.toString();
     };
-    return listJobs(ctx.db, user, {
-      limit,
-      offset,
-      states: list(q.state__in) ?? list(q.state),
-      healths: list(q.health__in) ?? list(q.health),
-      requestedDeviceType: q.requested_device_type__name ?? q.requested_device_type,
-      ordering: q.ordering,
-    }, buildUrl);
+    return listJobs(
+      ctx.db,
+      user,
+      {
+        limit,
+        offset,
+        states: list(q.state__in) ?? list(q.state),
+        healths: list(q.health__in) ?? list(q.health),
+        requestedDeviceType: q.requested_device_type__name ?? q.requested_device_type,
+        ordering: q.ordering,
+      },
+      buildUrl,
+    );
   });
 
   app.get(`${P}/jobs/:id/`, async (req) => {
@@ -76,7 +95,11 @@ export function registerRestJobRoutes(app: FastifyInstance, ctx: InstanceContext
     return getJobDetail(ctx.db, id, user);
   });
 
-  const cancel = async (req: { headers: import("node:http").IncomingHttpHeaders; params: unknown; log: { info: (o: object, m: string) => void } }) => {
+  const cancel = async (req: {
+    headers: import("node:http").IncomingHttpHeaders;
+    params: unknown;
+    log: { info: (o: object, m: string) => void };
+  }) => {
     const user = await requireUser(ctx.db, req.headers);
     const id = jobIdParam((req.params as { id: string }).id);
     req.log.info({ jobId: id, by: user.username }, "cancel job");

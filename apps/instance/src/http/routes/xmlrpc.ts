@@ -19,7 +19,11 @@ export const XMLRPC_BODY_LIMIT_BYTES = MAX_DEFINITION_BYTES * 6 + 64 * 1024;
  */
 export function registerXmlRpcRoutes(app: FastifyInstance, ctx: InstanceContext): void {
   void app.register(async (scope) => {
-    scope.addContentTypeParser(["text/xml", "application/xml"], { parseAs: "string", bodyLimit: XMLRPC_BODY_LIMIT_BYTES }, (_req, body, done) => done(null, body));
+    scope.addContentTypeParser(
+      ["text/xml", "application/xml"],
+      { parseAs: "string", bodyLimit: XMLRPC_BODY_LIMIT_BYTES },
+      (_req, body, done) => done(null, body),
+    );
     const handler = async (req: import("fastify").FastifyRequest, reply: import("fastify").FastifyReply) => {
       const caller = await authenticateBasic(ctx.db, req.headers.authorization);
       if ("invalid" in caller) {

@@ -34,7 +34,10 @@ const toViewer = (u: ViewerRow): TViewer => ({
  * @param passwordHash argon2 PHC string, or null for an account without a password (token only)
  * @throws AccountError exists (username taken)
  */
-export async function createUser(db: FrontendDb, input: { username: string; passwordHash: string | null; isSuperuser: boolean }): Promise<TViewer> {
+export async function createUser(
+  db: FrontendDb,
+  input: { username: string; passwordHash: string | null; isSuperuser: boolean },
+): Promise<TViewer> {
   try {
     const u = await db.user.create({
       data: { username: input.username, password_hash: input.passwordHash, is_superuser: input.isSuperuser },
@@ -42,13 +45,18 @@ export async function createUser(db: FrontendDb, input: { username: string; pass
     });
     return toViewer(u);
   } catch (e) {
-    if (e instanceof Prisma.PrismaClientKnownRequestError && e.code === "P2002") throw new AccountError("exists", "username", `user "${input.username}" already exists`);
+    if (e instanceof Prisma.PrismaClientKnownRequestError && e.code === "P2002")
+      throw new AccountError("exists", "username", `user "${input.username}" already exists`);
     throw e;
   }
 }
 
 /** Sets (or clears) a user's password hash and/or superuser flag. @throws AccountError not_found */
-export async function updateUser(db: FrontendDb, username: string, data: { passwordHash?: string | null; isSuperuser?: boolean }): Promise<void> {
+export async function updateUser(
+  db: FrontendDb,
+  username: string,
+  data: { passwordHash?: string | null; isSuperuser?: boolean },
+): Promise<void> {
   const { count } = await db.user.updateMany({
     where: { username },
     data: {
@@ -66,7 +74,10 @@ export async function deleteUser(db: FrontendDb, username: string): Promise<void
 }
 
 /** A user's login data (id, password hash) by name, or null. */
-export async function findUserCredentials(db: FrontendDb, username: string): Promise<{ userId: number; passwordHash: string | null } | null> {
+export async function findUserCredentials(
+  db: FrontendDb,
+  username: string,
+): Promise<{ userId: number; passwordHash: string | null } | null> {
   const u = await db.user.findUnique({ where: { username }, select: { id: true, password_hash: true } });
   return u ? { userId: u.id, passwordHash: u.password_hash } : null;
 }
@@ -95,7 +106,8 @@ export async function createGroup(db: FrontendDb, name: string): Promise<void> {
   try {
     await db.group.create({ data: { name } });
   } catch (e) {
-    if (e instanceof Prisma.PrismaClientKnownRequestError && e.code === "P2002") throw new AccountError("exists", "group", `group "${name}" already exists`);
+    if (e instanceof Prisma.PrismaClientKnownRequestError && e.code === "P2002")
+      throw new AccountError("exists", "group", `group "${name}" already exists`);
     throw e;
   }
 }
@@ -138,7 +150,10 @@ export async function revokeGroupLab(db: FrontendDb, group: string, lab: string)
 export async function listGroups(db: FrontendDb): Promise<TGroupSummary[]> {
   const gs = await db.group.findMany({
     orderBy: { name: "asc" },
-    include: { members: { include: { user: { select: { username: true } } } }, labs: { include: { instance: { select: { name: true } } } } },
+    include: {
+      members: { include: { user: { select: { username: true } } } },
+      labs: { include: { instance: { select: { name: true } } } },
+    },
   });
   return gs.map((g) => ({
     id: g.id,
@@ -200,14 +215,20 @@ export async function pruneSessions(db: FrontendDb, now = new Date()): Promise<n
  * @param prefix the token's first characters, shown in listings
  * @throws AccountError not_found (user), exists (the same token already stored)
  */
-export async function createApiToken(db: FrontendDb, input: { username: string; digest: string; prefix: string; description: string }): Promise<TApiTokenSummary> {
+export async function createApiToken(
+  db: FrontendDb,
+  input: { username: string; digest: string; prefix: string; description: string },
+): Promise<TApiTokenSummary> {
   const u = await db.user.findUnique({ where: { username: input.username }, select: { id: true } });
   if (!u) throw new AccountError("not_found", "username", `user "${input.username}" does not exist`);
   try {
-    const t = await db.apiToken.create({ data: { user_id: u.id, digest: input.digest, prefix: input.prefix, description: input.description } });
+    const t = await db.apiToken.create({
+      data: { user_id: u.id, digest: input.digest, prefix: input.prefix, description: input.description },
+    });
     return { id: t.id, description: t.description, prefix: t.prefix, lastUsed: null, createdAt: t.created_at.toISOString() };
   } catch (e) {
-    if (e instanceof Prisma.PrismaClientKnownRequestError && e.code === "P2002") throw new AccountError("exists", "token", "this token is already stored");
+    if (e instanceof Prisma.PrismaClientKnownRequestError && e.code === "P2002")
+      throw new AccountError("exists", "token", "this token is already stored");
     throw e;
   }
 }
@@ -220,14 +241,21 @@ export async function createApiToken(db: FrontendDb, input: { username: string; 
 export async function authenticateApiToken(db: FrontendDb, digest: string, now = new Date()): Promise<TViewer | null> {
   const t = await db.apiToken.findUnique({ where: { digest }, include: { user: { include: viewerInclude } } });
   if (!t) return null;
-  if (!t.last_used || now.getTime() - t.last_used.getTime() > 60_000) await db.apiToken.updateMany({ where: { id: t.id }, data: { last_used: now } });
+  if (!t.last_used || now.getTime() - t.last_used.getTime() > 60_000)
+    await db.apiToken.updateMany({ where: { id: t.id }, data: { last_used: now } });
   return toViewer(t.user);
 }
 
 /** A user's tokens, newest first. */
 export async function listApiTokens(db: FrontendDb, userId: number): Promise<TApiTokenSummary[]> {
   const ts = await db.apiToken.findMany({ where: { user_id: userId }, orderBy: { id: "desc" } });
-  return ts.map((t) => ({ id: t.id, description: t.description, prefix: t.prefix, lastUsed: t.last_used?.toISOString() ?? null, createdAt: t.created_at.toISOString() }));
+  return ts.map((t) => ({
+    id: t.id,
+    description: t.description,
+    prefix: t.prefix,
+    lastUsed: t.last_used?.toISOString() ?? null,
+    createdAt: t.created_at.toISOString(),
+  }));
 }
 
 /** Revokes one of a user's tokens. @returns false when the user has no such token */

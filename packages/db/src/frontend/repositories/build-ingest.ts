@@ -45,7 +45,12 @@ export async function lockBranch(tx: FrontendTx, build: TBuildRef): Promise<void
  * fills its describe/url/kernel version when an earlier job lacked them; links the job to it.
  * @returns the build's id and order key
  */
-export async function upsertBuildForJob(tx: FrontendTx, jobId: number, build: TBuildRef, submitTime: Date): Promise<{ id: number; orderKey: string }> {
+export async function upsertBuildForJob(
+  tx: FrontendTx,
+  jobId: number,
+  build: TBuildRef,
+  submitTime: Date,
+): Promise<{ id: number; orderKey: string }> {
   const rows = await tx.$queryRaw<{ id: number; order_key: string }[]>`
     INSERT INTO build (tree, branch, commit, describe, url, kernel_version, first_seen, order_key)
     VALUES (${build.tree}, ${build.branch}, ${build.commit}, ${build.describe}, ${build.url}, ${build.kernelVersion},
@@ -107,7 +112,9 @@ export interface TComputedTransition {
 export function computeTransitions(rows: TTransitionRow[]): TComputedTransition[] {
   const first = rows[0];
   if (!first) return [];
-  const comparable = rows.filter((r) => (r.status === "pass" || r.status === "fail") && (r.prev_status === "pass" || r.prev_status === "fail"));
+  const comparable = rows.filter(
+    (r) => (r.status === "pass" || r.status === "fail") && (r.prev_status === "pass" || r.prev_status === "fail"),
+  );
   const out: TComputedTransition[] = [];
   for (const [kind, from, to] of [
     ["regression", "pass", "fail"],
@@ -116,7 +123,9 @@ export function computeTransitions(rows: TTransitionRow[]): TComputedTransition[
     const moving = comparable.filter((r) => r.prev_status === from && r.status === to);
     if (!moving.length) continue;
     const seeing = comparable.filter((r) => r.status === to);
-    const newestPrev = moving.reduce((a, b) => ((b.prev_order ?? "") > (a.prev_order ?? "") || (b.prev_order === a.prev_order && (b.prev_build ?? 0) > (a.prev_build ?? 0)) ? b : a));
+    const newestPrev = moving.reduce((a, b) =>
+      (b.prev_order ?? "") > (a.prev_order ?? "") || (b.prev_order === a.prev_order && (b.prev_build ?? 0) > (a.prev_build ?? 0)) ? b : a,
+    );
     out.push({
       kind,
       test: first.test,
@@ -187,7 +196,9 @@ export async function recomputeForJob(
   // status) and whether a regression/fix already ends on this build.
   const hood = new Map(
     (
-      await tx.$queryRaw<{ test: string; next_build: number | null; next_status: string | null; prev_status: string | null; has_row: boolean }[]>`
+      await tx.$queryRaw<
+        { test: string; next_build: number | null; next_status: string | null; prev_status: string | null; has_row: boolean }[]
+      >`
         SELECT t.test, n.build_id AS next_build, n.status AS next_status, pv.status AS prev_status,
                EXISTS (SELECT 1 FROM regression r WHERE r.to_build_id = ${build.id} AND r.device_type = ${job.deviceType} AND r.test = t.test) AS has_row
         FROM unnest(${names}::text[]) AS t(test)
@@ -297,7 +308,16 @@ export interface TUnlinkedJob {
 /** Jobs with no build, by id after `afterId` (keyset), `limit` at most. */
 export async function listJobsWithoutBuild(db: FrontendDb, afterId: number, limit: number): Promise<TUnlinkedJob[]> {
   const rows = await db.$queryRaw<
-    { id: number; instance_id: number; device_type: string; submit_time: Date; state: string; health: string; error_type: string | null; metadata: unknown }[]
+    {
+      id: number;
+      instance_id: number;
+      device_type: string;
+      submit_time: Date;
+      state: string;
+      health: string;
+      error_type: string | null;
+      metadata: unknown;
+    }[]
   >`
     SELECT id, instance_id, device_type, submit_time, state, health, error_type, metadata FROM federated_job
     WHERE build_id IS NULL AND id > ${afterId} ORDER BY id LIMIT ${limit}`;
@@ -319,7 +339,11 @@ export async function listJobsWithoutBuild(db: FrontendDb, afterId: number, limi
  * metadata mapping changed. Same locks as ingest, so it may run while callbacks are ingested.
  * @returns the build id and the regressions/fixes (re)computed
  */
-export async function linkJobToBuild(db: FrontendDb, job: TUnlinkedJob, build: TBuildRef): Promise<{ buildId: number; transitions: number }> {
+export async function linkJobToBuild(
+  db: FrontendDb,
+  job: TUnlinkedJob,
+  build: TBuildRef,
+): Promise<{ buildId: number; transitions: number }> {
   return db.$transaction(
     async (tx) => {
       // job row, then branch: the order ingest takes them in
@@ -328,7 +352,8 @@ export async function linkJobToBuild(db: FrontendDb, job: TUnlinkedJob, build: T
       const b = await upsertBuildForJob(tx, job.id, build, job.submitTime);
       let transitions = 0;
       if (job.state === "Finished" && job.health === "Complete" && job.errorType !== "Infrastructure") {
-        transitions = (await recomputeForJob(tx, job, { id: b.id, orderKey: b.orderKey, tree: build.tree, branch: build.branch })).transitions;
+        transitions = (await recomputeForJob(tx, job, { id: b.id, orderKey: b.orderKey, tree: build.tree, branch: build.branch }))
+          .transitions;
       }
       return { buildId: b.id, transitions };
     },

@@ -14,12 +14,14 @@ export type TResultsVisibility = Prisma.Sql | undefined;
 
 const visible = (v: TResultsVisibility) => v ?? Prisma.sql`TRUE`;
 /** `EXISTS` a visible job among an int[] of federated_job ids (TRUE when no visibility rule). */
-const anyVisible = (ids: Prisma.Sql, v: TResultsVisibility) => (v ? Prisma.sql`EXISTS (SELECT 1 FROM federated_job j WHERE j.id = ANY(${ids}) AND ${v})` : Prisma.sql`TRUE`);
+const anyVisible = (ids: Prisma.Sql, v: TResultsVisibility) =>
+  v ? Prisma.sql`EXISTS (SELECT 1 FROM federated_job j WHERE j.id = ANY(${ids}) AND ${v})` : Prisma.sql`TRUE`;
 /** JSON array of {lab, id} of the visible jobs among an int[] of federated_job ids. */
 const jobLinksSql = (ids: Prisma.Sql, v: TResultsVisibility) => Prisma.sql`(
   SELECT COALESCE(json_agg(json_build_object('lab', i.name, 'id', j.remote_id) ORDER BY i.name, j.remote_id), '[]'::json)
   FROM federated_job j JOIN instance i ON i.id = j.instance_id WHERE j.id = ANY(${ids}) AND ${visible(v)})`;
-const links = (a: { lab: string; id: number }[]): TJobLink[] => a.map((x) => ({ lab: x.lab, id: x.id, url: `/jobs/${encodeURIComponent(x.lab)}/${x.id}` }));
+const links = (a: { lab: string; id: number }[]): TJobLink[] =>
+  a.map((x) => ({ lab: x.lab, id: x.id, url: `/jobs/${encodeURIComponent(x.lab)}/${x.id}` }));
 
 /** Keyset position in a newest-first list of builds: the last row's order key and build id. */
 export interface TBuildCursor {
@@ -40,7 +42,17 @@ export interface TBuildRecord {
   orderKey: string;
 }
 
-type BuildRow = { id: number; tree: string; branch: string; commit: string; describe: string | null; url: string | null; kernel_version: string | null; first_seen: Date; order_key: string };
+type BuildRow = {
+  id: number;
+  tree: string;
+  branch: string;
+  commit: string;
+  describe: string | null;
+  url: string | null;
+  kernel_version: string | null;
+  first_seen: Date;
+  order_key: string;
+};
 const toRecord = (b: BuildRow): TBuildRecord => ({
   id: b.id,
   tree: b.tree,
@@ -54,7 +66,13 @@ const toRecord = (b: BuildRow): TBuildRecord => ({
 });
 
 /** A build by (tree, branch, commit), or null. */
-export async function findBuild(db: FrontendDb, tree: string, branch: string, commit: string, v?: TResultsVisibility): Promise<TBuildRecord | null> {
+export async function findBuild(
+  db: FrontendDb,
+  tree: string,
+  branch: string,
+  commit: string,
+  v?: TResultsVisibility,
+): Promise<TBuildRecord | null> {
   const rows = await db.$queryRaw<BuildRow[]>`
     SELECT b.* FROM build b WHERE b.tree = ${tree} AND b.branch = ${branch} AND b.commit = ${commit}
       AND (${v ? Prisma.sql`EXISTS (SELECT 1 FROM federated_job j WHERE j.build_id = b.id AND ${v})` : Prisma.sql`TRUE`})`;
@@ -66,8 +84,12 @@ export async function listTrees(
   db: FrontendDb,
   v?: TResultsVisibility,
   limit = 500,
-): Promise<{ tree: string; branch: string; builds: number; latestCommit: string; latestDescribe: string | null; latestFirstSeen: string }[]> {
-  const rows = await db.$queryRaw<{ tree: string; branch: string; builds: number; commit: string; describe: string | null; first_seen: Date }[]>`
+): Promise<
+  { tree: string; branch: string; builds: number; latestCommit: string; latestDescribe: string | null; latestFirstSeen: string }[]
+> {
+  const rows = await db.$queryRaw<
+    { tree: string; branch: string; builds: number; commit: string; describe: string | null; first_seen: Date }[]
+  >`
     WITH vb AS (
       SELECT b.* FROM build b
       WHERE ${v ? Prisma.sql`EXISTS (SELECT 1 FROM federated_job j WHERE j.build_id = b.id AND ${v})` : Prisma.sql`TRUE`}
@@ -76,7 +98,14 @@ export async function listTrees(
            vb.commit, vb.describe, vb.first_seen
     FROM vb ORDER BY vb.tree, vb.branch, vb.order_key DESC, vb.id DESC
     LIMIT ${limit}`;
-  return rows.map((r) => ({ tree: r.tree, branch: r.branch, builds: r.builds, latestCommit: r.commit, latestDescribe: r.describe, latestFirstSeen: r.first_seen.toISOString() }));
+  return rows.map((r) => ({
+    tree: r.tree,
+    branch: r.branch,
+    builds: r.builds,
+    latestCommit: r.commit,
+    latestDescribe: r.describe,
+    latestFirstSeen: r.first_seen.toISOString(),
+  }));
 }
 
 /**
@@ -116,7 +145,8 @@ export async function summariseBuilds(db: FrontendDb, builds: TBuildRecord[], v?
       if (!l) labs.set(name, (l = { lab: name, jobs: 0, pass: 0, fail: 0, skip: 0, infrastructure_failures: 0, regressions: 0, fixes: 0 }));
       return l;
     };
-    for (const r of jobs.filter((x) => x.build_id === b.id)) Object.assign(lab(r.lab), { jobs: r.jobs, pass: r.pass, fail: r.fail, skip: r.skip, infrastructure_failures: r.infra });
+    for (const r of jobs.filter((x) => x.build_id === b.id))
+      Object.assign(lab(r.lab), { jobs: r.jobs, pass: r.pass, fail: r.fail, skip: r.skip, infrastructure_failures: r.infra });
     for (const r of regs.filter((x) => x.build_id === b.id)) Object.assign(lab(r.lab), { regressions: r.regressions, fixes: r.fixes });
     const list = [...labs.values()].sort((x, y) => x.lab.localeCompare(y.lab));
     const t = totals.find((x) => x.build_id === b.id);
@@ -305,7 +335,15 @@ export async function testHistory(
       first_seen: b.first_seen.toISOString(),
       labs: cells
         .filter((c) => c.build_id === b.id)
-        .map((c) => ({ lab: c.lab, device_type: c.device_type, result: c.status, pass: c.pass, fail: c.fail, skip: c.skip, jobs: links(c.jobs) })),
+        .map((c) => ({
+          lab: c.lab,
+          device_type: c.device_type,
+          result: c.status,
+          pass: c.pass,
+          fail: c.fail,
+          skip: c.skip,
+          jobs: links(c.jobs),
+        })),
     })),
     nextCursor: builds.length > limit && last ? { orderKey: last.order_key, rowId: last.id } : null,
   };
@@ -316,9 +354,24 @@ export async function testHistory(
  * that build), by test, lab, device type.
  * @param limit most rows (1–5000)
  */
-export async function compareBuilds(db: FrontendDb, from: TBuildRecord, to: TBuildRecord, limit: number, v?: TResultsVisibility): Promise<TBuildCompareResponse["results"]> {
+export async function compareBuilds(
+  db: FrontendDb,
+  from: TBuildRecord,
+  to: TBuildRecord,
+  limit: number,
+  v?: TResultsVisibility,
+): Promise<TBuildCompareResponse["results"]> {
   const rows = await db.$queryRaw<
-    { test: string; suite: string; name: string; test_set: string | null; lab: string; device_type: string; from_status: string | null; to_status: string | null }[]
+    {
+      test: string;
+      suite: string;
+      name: string;
+      test_set: string | null;
+      lab: string;
+      device_type: string;
+      from_status: string | null;
+      to_status: string | null;
+    }[]
   >`
     WITH f AS (SELECT * FROM build_test_status s WHERE s.build_id = ${from.id} AND ${anyVisible(Prisma.sql`s.job_ids`, v)}),
          t AS (SELECT * FROM build_test_status s WHERE s.build_id = ${to.id} AND ${anyVisible(Prisma.sql`s.job_ids`, v)})
@@ -398,7 +451,17 @@ export async function buildDetail(
       FROM build_test_status s JOIN instance i ON i.id = s.instance_id
       WHERE s.build_id = ${build.id} AND ${vis}
       GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
-    db.$queryRaw<{ test: string; suite: string; name: string; lab: string; device_type: string; status: string; jobs: { lab: string; id: number; line: number | null }[] }[]>`
+    db.$queryRaw<
+      {
+        test: string;
+        suite: string;
+        name: string;
+        lab: string;
+        device_type: string;
+        status: string;
+        jobs: { lab: string; id: number; line: number | null }[];
+      }[]
+    >`
       SELECT s.test, s.suite, s.name, i.name AS lab, s.device_type, s.status, (
         SELECT COALESCE(json_agg(json_build_object('lab', ji.name, 'id', j.remote_id, 'line', (
           SELECT MIN(c.log_start_line) FROM federated_test_case c
@@ -409,14 +472,24 @@ export async function buildDetail(
       FROM build_test_status s JOIN instance i ON i.id = s.instance_id
       WHERE s.build_id = ${build.id} AND s.status IN ('fail', 'flaky') AND ${vis}
       ORDER BY s.test, i.name, s.device_type LIMIT ${limit}`,
-    db.$queryRaw<{ lab: string; remote_id: number; name: string; device_type: string; state: string; health: string; error_type: string | null }[]>`
+    db.$queryRaw<
+      { lab: string; remote_id: number; name: string; device_type: string; state: string; health: string; error_type: string | null }[]
+    >`
       SELECT i.name AS lab, j.remote_id, j.name, j.device_type, j.state, j.health, j.error_type
       FROM federated_job j JOIN instance i ON i.id = j.instance_id
       WHERE j.build_id = ${build.id} AND ${visible(v)}
       ORDER BY i.name, j.device_type, j.remote_id LIMIT ${limit}`,
   ]);
   return {
-    matrix: matrix.map((m) => ({ lab: m.lab, deviceType: m.device_type, suite: m.suite, pass: m.pass, fail: m.fail, skip: m.skip, flaky: m.flaky })),
+    matrix: matrix.map((m) => ({
+      lab: m.lab,
+      deviceType: m.device_type,
+      suite: m.suite,
+      pass: m.pass,
+      fail: m.fail,
+      skip: m.skip,
+      flaky: m.flaky,
+    })),
     failures: failures.map((f) => ({
       test: f.test,
       suite: f.suite,
@@ -429,7 +502,15 @@ export async function buildDetail(
         return { ...link!, url: j.line !== null ? `${link!.url}#L${j.line}` : link!.url, line: j.line };
       }),
     })),
-    jobs: jobs.map((j) => ({ lab: j.lab, id: j.remote_id, name: j.name, deviceType: j.device_type, state: j.state, health: j.health, errorType: j.error_type })),
+    jobs: jobs.map((j) => ({
+      lab: j.lab,
+      id: j.remote_id,
+      name: j.name,
+      deviceType: j.device_type,
+      state: j.state,
+      health: j.health,
+      errorType: j.error_type,
+    })),
   };
 }
 
@@ -457,7 +538,21 @@ export interface TBuildCaseRow {
 export async function listBuildCases(db: FrontendDb, buildIds: number[], limit: number, v?: TResultsVisibility): Promise<TBuildCaseRow[]> {
   if (!buildIds.length) return [];
   const rows = await db.$queryRaw<
-    { build_id: number; lab: string; device_type: string; remote_id: number; health: string; error_type: string | null; remote_case_id: string; suite: string; name: string; test_set: string | null; result: string; log_start_line: number | null; start_time: Date | null }[]
+    {
+      build_id: number;
+      lab: string;
+      device_type: string;
+      remote_id: number;
+      health: string;
+      error_type: string | null;
+      remote_case_id: string;
+      suite: string;
+      name: string;
+      test_set: string | null;
+      result: string;
+      log_start_line: number | null;
+      start_time: Date | null;
+    }[]
   >`
     SELECT j.build_id, i.name AS lab, j.device_type, j.remote_id, j.health, j.error_type, c.remote_case_id, c.suite, c.name, c.test_set, c.result, c.log_start_line, j.start_time
     FROM federated_job j JOIN instance i ON i.id = j.instance_id JOIN federated_test_case c ON c.job_id = j.id

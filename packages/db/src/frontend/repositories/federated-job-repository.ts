@@ -81,61 +81,63 @@ export interface TIngestJobResult {
  * and fixes around that build are recomputed in the same transaction (see recomputeForJob).
  */
 export async function ingestFederatedJob(db: FrontendDb, input: TIngestJobInput): Promise<TIngestJobResult> {
-  return db.$transaction(async (tx) => {
-    const fields = {
-      name: input.name,
-      device_type: input.deviceType,
-      submitter: input.submitter,
-      state: input.state,
-      health: input.health,
-      state_rank: input.stateRank,
-      priority: input.priority,
-      metadata: input.metadata,
-      actual_device: input.actualDevice,
-      submit_time: input.submitTime,
-      start_time: input.startTime,
-      end_time: input.endTime,
-      error_type: input.errorType,
-      failure_comment: input.failureComment,
-      definition: input.definition,
-      health_check: input.healthCheck,
-      visibility: input.visibility?.kind ?? "public",
-      visibility_groups: input.visibility?.kind === "group" ? input.visibility.groups : [],
-      last_callback_at: input.receivedAt,
-    };
-    const { count } = await tx.federatedJob.createMany({
-      data: [{ instance_id: input.instanceId, remote_id: input.remoteId, ...fields }],
-      skipDuplicates: true,
-    });
-    const rows = await tx.$queryRaw<{ id: number; state_rank: number }[]>`
-      SELECT id, state_rank FROM federated_job WHERE instance_id = ${input.instanceId} AND remote_id = ${input.remoteId} FOR UPDATE`;
-    const row = rows[0];
-    if (!row) throw new Error(`federated job ${input.instanceId}/${input.remoteId} vanished during ingest`);
-    const created = count === 1;
-    if (!created && input.stateRank < row.state_rank) return { created, updated: false, stale: true, casesInserted: 0, buildId: null, transitions: 0 };
-    let updated = false;
-    if (!created) {
-      const { start_time, end_time, actual_device, error_type, failure_comment, ...rest } = fields;
-      await tx.federatedJob.update({
-        where: { id: row.id },
-        data: {
-          ...rest,
-          // a later callback may lack what an earlier one had (LAVA sends "None" times): keep them
-          ...(start_time ? { start_time } : {}),
-          ...(end_time ? { end_time } : {}),
-          ...(actual_device ? { actual_device } : {}),
-          ...(error_type ? { error_type } : {}),
-          ...(failure_comment ? { failure_comment } : {}),
-        },
+  return db.$transaction(
+    async (tx) => {
+      const fields = {
+        name: input.name,
+        device_type: input.deviceType,
+        submitter: input.submitter,
+        state: input.state,
+        health: input.health,
+        state_rank: input.stateRank,
+        priority: input.priority,
+        metadata: input.metadata,
+        actual_device: input.actualDevice,
+        submit_time: input.submitTime,
+        start_time: input.startTime,
+        end_time: input.endTime,
+        error_type: input.errorType,
+        failure_comment: input.failureComment,
+        definition: input.definition,
+        health_check: input.healthCheck,
+        visibility: input.visibility?.kind ?? "public",
+        visibility_groups: input.visibility?.kind === "group" ? input.visibility.groups : [],
+        last_callback_at: input.receivedAt,
+      };
+      const { count } = await tx.federatedJob.createMany({
+        data: [{ instance_id: input.instanceId, remote_id: input.remoteId, ...fields }],
+        skipDuplicates: true,
       });
-      updated = true;
-    }
-    let casesInserted = 0;
-    if (input.cases.length) {
-      // One statement: insert the cases from arrays (ON CONFLICT DO NOTHING keeps re-deliveries
-      // exactly-once) and add only the rows really inserted to the job's result rollup.
-      const cs = input.cases;
-      const r = await tx.$queryRaw<{ n: number }[]>`
+      const rows = await tx.$queryRaw<{ id: number; state_rank: number }[]>`
+      SELECT id, state_rank FROM federated_job WHERE instance_id = ${input.instanceId} AND remote_id = ${input.remoteId} FOR UPDATE`;
+      const row = rows[0];
+      if (!row) throw new Error(`federated job ${input.instanceId}/${input.remoteId} vanished during ingest`);
+      const created = count === 1;
+      if (!created && input.stateRank < row.state_rank)
+        return { created, updated: false, stale: true, casesInserted: 0, buildId: null, transitions: 0 };
+      let updated = false;
+      if (!created) {
+        const { start_time, end_time, actual_device, error_type, failure_comment, ...rest } = fields;
+        await tx.federatedJob.update({
+          where: { id: row.id },
+          data: {
+            ...rest,
+            // a later callback may lack what an earlier one had (LAVA sends "None" times): keep them
+            ...(start_time ? { start_time } : {}),
+            ...(end_time ? { end_time } : {}),
+            ...(actual_device ? { actual_device } : {}),
+            ...(error_type ? { error_type } : {}),
+            ...(failure_comment ? { failure_comment } : {}),
+          },
+        });
+        updated = true;
+      }
+      let casesInserted = 0;
+      if (input.cases.length) {
+        // One statement: insert the cases from arrays (ON CONFLICT DO NOTHING keeps re-deliveries
+        // exactly-once) and add only the rows really inserted to the job's result rollup.
+        const cs = input.cases;
+        const r = await tx.$queryRaw<{ n: number }[]>`
         WITH ins AS (
           INSERT INTO federated_test_case (instance_id, job_id, remote_job_id, remote_case_id, suite, name, result, measurement, units, test_set, log_start_line)
           SELECT ${input.instanceId}, ${row.id}, ${input.remoteId}, c.remote_case_id, c.suite, c.name, c.result, c.measurement::numeric, c.units, c.test_set, c.log_start_line
@@ -158,30 +160,32 @@ export async function ingestFederatedJob(db: FrontendDb, input: TIngestJobInput)
           FROM counts WHERE id = ${row.id} AND counts.n > 0
         )
         SELECT n FROM counts`;
-      casesInserted = r[0]?.n ?? 0;
-    }
-    let buildId: number | null = null;
-    let transitions = 0;
-    if (input.build) {
-      // The branch lock only now, after the job row's: labs reporting one branch write their jobs
-      // and cases in parallel and take turns for the statuses and regressions. Every writer of
-      // builds locks the job row first, then the branch, so none deadlocks.
-      await lockBranch(tx, input.build);
-      const b = await upsertBuildForJob(tx, row.id, input.build, input.submitTime);
-      buildId = b.id;
-      // Only a Complete job's cases are test results; Incomplete/Infrastructure jobs count against the lab.
-      if (input.state === "Finished" && input.health === "Complete" && input.errorType !== "Infrastructure") {
-        const r = await recomputeForJob(
-          tx,
-          { id: row.id, instanceId: input.instanceId, deviceType: input.deviceType },
-          { id: b.id, orderKey: b.orderKey, tree: input.build.tree, branch: input.build.branch },
-        );
-        transitions = r.transitions;
+        casesInserted = r[0]?.n ?? 0;
       }
-    }
-    return { created, updated, stale: false, casesInserted, buildId, transitions };
-    // Waiting for the branch lock counts against the timeout: several labs may report one build at once.
-  }, { maxWait: 10_000, timeout: 60_000 });
+      let buildId: number | null = null;
+      let transitions = 0;
+      if (input.build) {
+        // The branch lock only now, after the job row's: labs reporting one branch write their jobs
+        // and cases in parallel and take turns for the statuses and regressions. Every writer of
+        // builds locks the job row first, then the branch, so none deadlocks.
+        await lockBranch(tx, input.build);
+        const b = await upsertBuildForJob(tx, row.id, input.build, input.submitTime);
+        buildId = b.id;
+        // Only a Complete job's cases are test results; Incomplete/Infrastructure jobs count against the lab.
+        if (input.state === "Finished" && input.health === "Complete" && input.errorType !== "Infrastructure") {
+          const r = await recomputeForJob(
+            tx,
+            { id: row.id, instanceId: input.instanceId, deviceType: input.deviceType },
+            { id: b.id, orderKey: b.orderKey, tree: input.build.tree, branch: input.build.branch },
+          );
+          transitions = r.transitions;
+        }
+      }
+      return { created, updated, stale: false, casesInserted, buildId, transitions };
+      // Waiting for the branch lock counts against the timeout: several labs may report one build at once.
+    },
+    { maxWait: 10_000, timeout: 60_000 },
+  );
 }
 
 type JobRow = Prisma.FederatedJobGetPayload<{ include: { instance: { select: { name: true } } } }>;
@@ -216,7 +220,13 @@ function toJob(j: JobRow): TFederatedJob {
  * @param limit rows per page (1–200)
  * @param cursor the previous page's `nextCursor`, or null for the first page
  */
-export async function listFederatedJobs(db: FrontendDb, viewer: TViewer | null, filter: TJobListFilter, limit: number, cursor: TJobCursor | null): Promise<TJobPage> {
+export async function listFederatedJobs(
+  db: FrontendDb,
+  viewer: TViewer | null,
+  filter: TJobListFilter,
+  limit: number,
+  cursor: TJobCursor | null,
+): Promise<TJobPage> {
   const where = jobFilterSql(filter, viewer);
   const after = cursor
     ? Prisma.sql`AND (j.submit_time, j.id) < ((${cursor.submitTime}::timestamptz AT TIME ZONE 'UTC'), ${cursor.rowId})`
@@ -249,7 +259,12 @@ const bump = (c: TResultCounts, result: string) => {
  * own test suites come first in the order they ran; LAVA's `lava` suite (the pipeline's actions)
  * comes last, where a kernel developer looks for it only when something broke.
  */
-export async function getFederatedJob(db: FrontendDb, viewer: TViewer | null, lab: string, remoteId: number): Promise<TFederatedJobDetail | null> {
+export async function getFederatedJob(
+  db: FrontendDb,
+  viewer: TViewer | null,
+  lab: string,
+  remoteId: number,
+): Promise<TFederatedJobDetail | null> {
   const j = await db.federatedJob.findFirst({
     where: { AND: [{ remote_id: remoteId, instance: { name: lab } }, visibleJobsWhere(viewer)] },
     include: { instance: { select: { name: true } }, test_cases: { orderBy: { id: "asc" } } },
@@ -281,7 +296,13 @@ export async function getFederatedJob(db: FrontendDb, viewer: TViewer | null, la
  * of jobs matched, not the number of test cases.
  * @param limit most rows returned (largest groups by name order)
  */
-export async function resultsMatrix(db: FrontendDb, viewer: TViewer | null, groupKey: string, filter: TJobListFilter, limit = 500): Promise<TResultMatrixRow[]> {
+export async function resultsMatrix(
+  db: FrontendDb,
+  viewer: TViewer | null,
+  groupKey: string,
+  filter: TJobListFilter,
+  limit = 500,
+): Promise<TResultMatrixRow[]> {
   const rows = await db.$queryRaw<
     { grp: string; lab: string; device_type: string; jobs: number; pass: number; fail: number; skip: number; unknown: number }[]
   >`
@@ -370,10 +391,16 @@ export async function countFederatedJobsByState(db: FrontendDb, viewer: TViewer 
 }
 
 /** Lab names, and device types seen on jobs `viewer` may read (the results page's filter choices), sorted. */
-export async function listJobFacets(db: FrontendDb, viewer: TViewer | null, limit = 200): Promise<{ labs: string[]; deviceTypes: string[] }> {
+export async function listJobFacets(
+  db: FrontendDb,
+  viewer: TViewer | null,
+  limit = 200,
+): Promise<{ labs: string[]; deviceTypes: string[] }> {
   const [labs, types] = await Promise.all([
     db.$queryRaw<{ v: string }[]>`SELECT name AS v FROM instance ORDER BY 1 LIMIT ${limit}`,
-    db.$queryRaw<{ v: string }[]>`SELECT DISTINCT j.device_type AS v FROM federated_job j WHERE ${visibleJobsSql(viewer)} ORDER BY 1 LIMIT ${limit}`,
+    db.$queryRaw<
+      { v: string }[]
+    >`SELECT DISTINCT j.device_type AS v FROM federated_job j WHERE ${visibleJobsSql(viewer)} ORDER BY 1 LIMIT ${limit}`,
   ]);
   return { labs: labs.map((r) => r.v), deviceTypes: types.map((r) => r.v) };
 }

@@ -1,7 +1,14 @@
 import type { FrontendDb } from "../client.ts";
 import type { TInstanceConfig, TInstanceRecord } from "../dto.ts";
 
-const toRecord = (i: { id: number; name: string; url: string; api_token: string; callback_token: string; callback_secret: string | null }): TInstanceRecord => ({
+const toRecord = (i: {
+  id: number;
+  name: string;
+  url: string;
+  api_token: string;
+  callback_token: string;
+  callback_secret: string | null;
+}): TInstanceRecord => ({
   id: i.id,
   name: i.name,
   url: i.url.replace(/\/+$/, ""),
@@ -18,7 +25,12 @@ const toRecord = (i: { id: number; name: string; url: string; api_token: string;
 export async function upsertInstances(db: FrontendDb, labs: readonly TInstanceConfig[]): Promise<TInstanceRecord[]> {
   const out: TInstanceRecord[] = [];
   for (const l of labs) {
-    const data = { url: l.url.replace(/\/+$/, ""), api_token: l.api_token, callback_token: l.callback_token, callback_secret: l.callback_secret ?? null };
+    const data = {
+      url: l.url.replace(/\/+$/, ""),
+      api_token: l.api_token,
+      callback_token: l.callback_token,
+      callback_secret: l.callback_secret ?? null,
+    };
     out.push(toRecord(await db.instance.upsert({ where: { name: l.name }, create: { name: l.name, ...data }, update: data })));
   }
   return out;
@@ -39,9 +51,18 @@ export async function findInstanceByName(db: FrontendDb, name: string): Promise<
  * Records a signed callback's delivery id for the replay window, pruning ids older than the window.
  * @returns false when the id was already recorded (a replay)
  */
-export async function recordCallbackDelivery(db: FrontendDb, instanceId: number, deliveryId: string, windowMs: number, now = new Date()): Promise<boolean> {
+export async function recordCallbackDelivery(
+  db: FrontendDb,
+  instanceId: number,
+  deliveryId: string,
+  windowMs: number,
+  now = new Date(),
+): Promise<boolean> {
   await db.callbackDelivery.deleteMany({ where: { received_at: { lt: new Date(now.getTime() - windowMs) } } });
-  const { count } = await db.callbackDelivery.createMany({ data: [{ instance_id: instanceId, delivery_id: deliveryId, received_at: now }], skipDuplicates: true });
+  const { count } = await db.callbackDelivery.createMany({
+    data: [{ instance_id: instanceId, delivery_id: deliveryId, received_at: now }],
+    skipDuplicates: true,
+  });
   return count === 1;
 }
 

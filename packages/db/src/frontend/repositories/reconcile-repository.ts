@@ -24,7 +24,12 @@ export async function getReconcileCursor(db: FrontendDb, instanceId: number): Pr
  * Records the outcome of a pass: the new cursor (unchanged when undefined) and the error that
  * stopped it (null = the pass reached the end of the feed).
  */
-export async function saveReconcileState(db: FrontendDb, instanceId: number, cursor: TReconcileCursor | undefined, error: string | null): Promise<void> {
+export async function saveReconcileState(
+  db: FrontendDb,
+  instanceId: number,
+  cursor: TReconcileCursor | undefined,
+  error: string | null,
+): Promise<void> {
   await db.instance.update({
     where: { id: instanceId },
     data: {
@@ -44,7 +49,11 @@ export async function resetReconcileCursor(db: FrontendDb, instanceId: number): 
  * State, health and number of stored test cases of the given remote jobs of one lab (jobs the
  * frontend does not know are absent from the map). One query for the whole page.
  */
-export async function federatedJobSyncStates(db: FrontendDb, instanceId: number, remoteIds: readonly number[]): Promise<Map<number, TFederatedJobSyncState>> {
+export async function federatedJobSyncStates(
+  db: FrontendDb,
+  instanceId: number,
+  remoteIds: readonly number[],
+): Promise<Map<number, TFederatedJobSyncState>> {
   if (remoteIds.length === 0) return new Map();
   const rows = await db.$queryRaw<{ remote_id: number; state: string; health: string; case_count: number }[]>`
     SELECT j.remote_id, j.state, j.health, (SELECT count(*)::int FROM federated_test_case c WHERE c.job_id = j.id) AS case_count

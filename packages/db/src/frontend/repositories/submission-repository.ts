@@ -43,7 +43,10 @@ export interface CreateSubmissionInput {
  * Creates a submission with one `queued` target per lab, or returns the one already stored under
  * `clientRequestId` (double-click / retried request: `created: false`, nothing new is written).
  */
-export async function createSubmissionRecord(db: FrontendDb, input: CreateSubmissionInput): Promise<{ submission: TSubmission; created: boolean }> {
+export async function createSubmissionRecord(
+  db: FrontendDb,
+  input: CreateSubmissionInput,
+): Promise<{ submission: TSubmission; created: boolean }> {
   const existing = await db.submission.findUnique({ where: { client_request_id: input.clientRequestId }, include });
   if (existing) return { submission: toSubmission(existing), created: false };
   try {
@@ -89,7 +92,10 @@ export interface TSubmissionTargetWork {
 
 /** Loads one target with its submission's definition and its lab, or null. */
 export async function findSubmissionTargetWork(db: FrontendDb, targetId: string): Promise<TSubmissionTargetWork | null> {
-  const t = await db.submissionTarget.findUnique({ where: { id: targetId }, include: { submission: { include: { user: { select: { username: true } } } }, instance: true } });
+  const t = await db.submissionTarget.findUnique({
+    where: { id: targetId },
+    include: { submission: { include: { user: { select: { username: true } } } }, instance: true },
+  });
   if (!t) return null;
   return {
     targetId: t.id,
@@ -111,7 +117,10 @@ export async function findSubmissionTargetWork(db: FrontendDb, targetId: string)
 
 /** Counts one more delivery attempt of a target (shown on the submission page). */
 export async function recordSubmissionAttempt(db: FrontendDb, targetId: string, lastError: string | null): Promise<void> {
-  await db.submissionTarget.update({ where: { id: targetId }, data: { attempts: { increment: 1 }, ...(lastError ? { error: lastError } : {}) } });
+  await db.submissionTarget.update({
+    where: { id: targetId },
+    data: { attempts: { increment: 1 }, ...(lastError ? { error: lastError } : {}) },
+  });
 }
 
 /** Marks a target submitted with the lab's job id (idempotent). */

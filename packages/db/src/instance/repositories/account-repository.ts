@@ -13,7 +13,12 @@ import type { TInstanceUser, TUserWithGroups } from "../dto.ts";
  * what `update` names (`isSuperuser` set to that value; omitted = left as it is).
  * @returns the user as stored after the call
  */
-export async function upsertUser(db: InstanceDb | InstanceTx, username: string, create: { isSuperuser: boolean } = { isSuperuser: false }, update: { isSuperuser?: boolean } = {}): Promise<TInstanceUser> {
+export async function upsertUser(
+  db: InstanceDb | InstanceTx,
+  username: string,
+  create: { isSuperuser: boolean } = { isSuperuser: false },
+  update: { isSuperuser?: boolean } = {},
+): Promise<TInstanceUser> {
   const u = await db.user.upsert({ where: { username }, create: { username, isSuperuser: create.isSuperuser }, update });
   return { id: u.id, username: u.username, isSuperuser: u.isSuperuser, createdAt: u.createdAt };
 }
@@ -36,13 +41,21 @@ export async function ensureGroup(db: InstanceDb | InstanceTx, name: string): Pr
  * whose `token:` names this token's description). The caller shows the secret once; it cannot be read
  * back afterwards. `federation` lets the token act for other users (X-Magma-Submitter).
  */
-export async function storeApiToken(db: InstanceDb | InstanceTx, opts: { userId: number; secret: string; description: string; secretKey: string | null; federation?: boolean }): Promise<void> {
+export async function storeApiToken(
+  db: InstanceDb | InstanceTx,
+  opts: { userId: number; secret: string; description: string; secretKey: string | null; federation?: boolean },
+): Promise<void> {
   const secretDigest = digestSecret(opts.secret);
   const secretSealed = opts.secretKey ? sealSecret(opts.secretKey, opts.secret) : null;
   await db.apiToken.upsert({
     where: { secretDigest },
     create: { userId: opts.userId, secretDigest, secretSealed, description: opts.description, federation: opts.federation ?? false },
-    update: { userId: opts.userId, description: opts.description, federation: opts.federation ?? false, ...(secretSealed ? { secretSealed } : {}) },
+    update: {
+      userId: opts.userId,
+      description: opts.description,
+      federation: opts.federation ?? false,
+      ...(secretSealed ? { secretSealed } : {}),
+    },
   });
 }
 
@@ -53,7 +66,11 @@ export async function storeApiToken(db: InstanceDb | InstanceTx, opts: { userId:
 export async function addToGroups(db: InstanceDb | InstanceTx, userId: number, groups: string[]): Promise<void> {
   for (const name of groups) {
     const g = await db.group.upsert({ where: { name }, create: { name }, update: {} });
-    await db.groupMembership.upsert({ where: { userId_groupId: { userId, groupId: g.id } }, create: { userId, groupId: g.id }, update: {} });
+    await db.groupMembership.upsert({
+      where: { userId_groupId: { userId, groupId: g.id } },
+      create: { userId, groupId: g.id },
+      update: {},
+    });
   }
 }
 
@@ -76,7 +93,10 @@ export async function setGroupMembership(db: InstanceDb | InstanceTx, group: str
  * The caller compares `digest` with the stored one again in constant time.
  * @returns the user, the stored digest and the token's federation capability, or null
  */
-export async function findTokenOwnerByDigest(db: InstanceDb | InstanceTx, digest: string): Promise<{ user: TInstanceUser; storedDigest: string; federation: boolean } | null> {
+export async function findTokenOwnerByDigest(
+  db: InstanceDb | InstanceTx,
+  digest: string,
+): Promise<{ user: TInstanceUser; storedDigest: string; federation: boolean } | null> {
   const rows = await db.$queryRaw<(TInstanceUser & { digest: string; federation: boolean })[]>`
     WITH tok AS (SELECT id, user_id, secret_digest, federation, last_used FROM api_tokens WHERE secret_digest = ${digest}),
     bump AS (

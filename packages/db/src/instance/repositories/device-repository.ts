@@ -11,7 +11,8 @@ const DEVICE_INCLUDE = {
 } as const;
 type DeviceRow = Prisma.DeviceGetPayload<{ include: typeof DEVICE_INCLUDE }>;
 
-const asRecord = (v: unknown): Record<string, unknown> => (v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+const asRecord = (v: unknown): Record<string, unknown> =>
+  v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 
 function fromDeviceRow(d: DeviceRow): TDeviceDetail {
   return {
@@ -34,7 +35,11 @@ function fromDeviceRow(d: DeviceRow): TDeviceDetail {
 
 /** Devices by hostname; Retired ones only when `showAll` (LAVA `devices.list(show_all)`). */
 export async function listDeviceDetails(db: InstanceDb | InstanceTx, showAll: boolean): Promise<TDeviceDetail[]> {
-  const rows = await db.device.findMany({ where: showAll ? {} : { health: { not: "Retired" } }, include: DEVICE_INCLUDE, orderBy: { hostname: "asc" } });
+  const rows = await db.device.findMany({
+    where: showAll ? {} : { health: { not: "Retired" } },
+    include: DEVICE_INCLUDE,
+    orderBy: { hostname: "asc" },
+  });
   return rows.map(fromDeviceRow);
 }
 
@@ -58,7 +63,11 @@ export async function setDeviceTags(db: InstanceDb | InstanceTx, hostname: strin
  * Changes what is given of device `deviceId`: health, description, worker (by id); omitted fields
  * stay as they are.
  */
-export async function updateDeviceFields(db: InstanceDb | InstanceTx, deviceId: number, f: { health?: TDeviceHealth; description?: string; workerId?: number }): Promise<void> {
+export async function updateDeviceFields(
+  db: InstanceDb | InstanceTx,
+  deviceId: number,
+  f: { health?: TDeviceHealth; description?: string; workerId?: number },
+): Promise<void> {
   await db.device.update({ where: { id: deviceId }, data: f });
 }
 
@@ -80,7 +89,9 @@ export async function findDeviceDetailById(db: InstanceDb | InstanceTx, deviceId
  */
 export async function setDeviceHealthLocked(db: InstanceDb, hostname: string, health: TDeviceHealth): Promise<TDeviceHealth | null> {
   return db.$transaction(async (tx) => {
-    const rows = await tx.$queryRaw<{ health: TDeviceHealth }[]>`SELECT health::text AS health FROM devices WHERE hostname = ${hostname} FOR UPDATE`;
+    const rows = await tx.$queryRaw<
+      { health: TDeviceHealth }[]
+    >`SELECT health::text AS health FROM devices WHERE hostname = ${hostname} FOR UPDATE`;
     const row = rows[0];
     if (!row) return null;
     if (row.health !== health) await tx.device.update({ where: { hostname }, data: { health } });

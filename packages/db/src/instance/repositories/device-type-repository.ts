@@ -22,7 +22,8 @@ function fromTypeRow(t: NonNullable<TypeRow>): TDeviceTypeDetail {
     healthDenominator: t.healthDenominator,
     disableHealthCheck: t.disableHealthCheck,
     healthCheckDefinition: t.healthCheckDefinition,
-    dictionary: t.dictionary && typeof t.dictionary === "object" && !Array.isArray(t.dictionary) ? (t.dictionary as Record<string, unknown>) : {},
+    dictionary:
+      t.dictionary && typeof t.dictionary === "object" && !Array.isArray(t.dictionary) ? (t.dictionary as Record<string, unknown>) : {},
     devices: t.devices.map((d) => ({ hostname: d.hostname, health: d.health as TDeviceHealth })),
     aliases: t.aliases.map((a) => a.name),
   };
@@ -47,10 +48,21 @@ export async function findDeviceTypeDetail(db: InstanceDb | InstanceTx, name: st
 export async function updateDeviceTypeFields(
   db: InstanceDb | InstanceTx,
   typeId: number,
-  f: { description?: string; display?: boolean; healthFrequency?: number; healthDenominator?: "hours" | "jobs"; disableHealthCheck?: boolean; healthCheckDefinition?: string; dictionary?: Record<string, unknown> },
+  f: {
+    description?: string;
+    display?: boolean;
+    healthFrequency?: number;
+    healthDenominator?: "hours" | "jobs";
+    disableHealthCheck?: boolean;
+    healthCheckDefinition?: string;
+    dictionary?: Record<string, unknown>;
+  },
 ): Promise<void> {
   const { dictionary, ...rest } = f;
-  await db.deviceType.update({ where: { id: typeId }, data: { ...rest, ...(dictionary !== undefined ? { dictionary: dictionary as object } : {}) } });
+  await db.deviceType.update({
+    where: { id: typeId },
+    data: { ...rest, ...(dictionary !== undefined ? { dictionary: dictionary as object } : {}) },
+  });
 }
 
 /** The id of the device type called `name`, or null (one indexed lookup; the submit path caches it). */

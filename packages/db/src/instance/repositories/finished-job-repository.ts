@@ -13,7 +13,12 @@ import { visibleJobsCondition } from "./job-visibility.ts";
  * @param limit rows per page
  * @throws Error from PostgreSQL when `after.since` is not a timestamp (callers validate first)
  */
-export async function listFinishedJobRows(db: InstanceDb | InstanceTx, viewer: TInstanceViewer | null, after: { since: string; afterId: number } | null, limit: number): Promise<TFinishedJobRow[]> {
+export async function listFinishedJobRows(
+  db: InstanceDb | InstanceTx,
+  viewer: TInstanceViewer | null,
+  after: { since: string; afterId: number } | null,
+  limit: number,
+): Promise<TFinishedJobRow[]> {
   const cursor = after ? Prisma.sql`AND (j.end_time, j.id) > (${after.since}::timestamptz, ${after.afterId})` : Prisma.empty;
   const visible = viewer?.isSuperuser ? Prisma.empty : Prisma.sql`AND ${visibleJobsCondition(viewer)}`;
   const rows = await db.$queryRaw<(Omit<TFinishedJobRow, "health"> & { health: string })[]>`

@@ -4,7 +4,10 @@ import type { TDeviceRecord, TDeviceTypeRecord, TWorkerRecord } from "../dto.ts"
 
 /** Devices by hostname, with their type's and worker's names. */
 export async function listDeviceRecords(db: InstanceDb | InstanceTx): Promise<TDeviceRecord[]> {
-  const rows = await db.device.findMany({ orderBy: { hostname: "asc" }, include: { deviceType: { select: { name: true } }, worker: { select: { hostname: true } } } });
+  const rows = await db.device.findMany({
+    orderBy: { hostname: "asc" },
+    include: { deviceType: { select: { name: true } }, worker: { select: { hostname: true } } },
+  });
   return rows.map((d) => ({
     hostname: d.hostname,
     deviceType: d.deviceType.name,

@@ -55,7 +55,11 @@ export async function groupNamesOf(db: InstanceDb | InstanceTx, userId: number):
  * May `viewer` (null = anonymous) see this job? Reads the viewer's groups only for a group job the
  * viewer did not submit.
  */
-export async function canViewJob(db: InstanceDb | InstanceTx, job: Pick<TJobRecord, "visibility" | "submitterId">, viewer: TInstanceViewer | null): Promise<boolean> {
+export async function canViewJob(
+  db: InstanceDb | InstanceTx,
+  job: Pick<TJobRecord, "visibility" | "submitterId">,
+  viewer: TInstanceViewer | null,
+): Promise<boolean> {
   if (job.visibility === "public") return true;
   if (!viewer) return false;
   if (viewer.isSuperuser || viewer.id === job.submitterId) return true;
@@ -81,6 +85,8 @@ export function canChangeJob(job: Pick<TJobRecord, "submitterId">, viewer: TInst
 /** The subset of `jobIds` that `viewer` may see, in one query (events stream). */
 export async function visibleJobIds(db: InstanceDb | InstanceTx, jobIds: number[], viewer: TInstanceViewer | null): Promise<Set<number>> {
   if (!jobIds.length) return new Set();
-  const rows = await db.$queryRaw<{ id: number }[]>`SELECT j.id FROM test_jobs j WHERE j.id = ANY(${jobIds}::int[]) AND ${visibleJobsCondition(viewer)}`;
+  const rows = await db.$queryRaw<
+    { id: number }[]
+  >`SELECT j.id FROM test_jobs j WHERE j.id = ANY(${jobIds}::int[]) AND ${visibleJobsCondition(viewer)}`;
   return new Set(rows.map((r) => r.id));
 }

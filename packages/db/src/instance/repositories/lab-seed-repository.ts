@@ -5,7 +5,10 @@ import { addToGroups, storeApiToken } from "./account-repository.ts";
 
 /** Names of the device types and workers stored now (a lab seed may name them without defining them). */
 export async function storedTypeAndWorkerNames(db: InstanceDb): Promise<{ deviceTypes: string[]; workers: string[] }> {
-  const [types, workers] = await Promise.all([db.deviceType.findMany({ select: { name: true } }), db.worker.findMany({ select: { hostname: true } })]);
+  const [types, workers] = await Promise.all([
+    db.deviceType.findMany({ select: { name: true } }),
+    db.worker.findMany({ select: { hostname: true } }),
+  ]);
   return { deviceTypes: types.map((t) => t.name), workers: workers.map((w) => w.hostname) };
 }
 
@@ -20,7 +23,11 @@ export async function storedTypeAndWorkerNames(db: InstanceDb): Promise<{ device
 export async function upsertLabSeed(db: InstanceDb, lab: TLabSeed, secretKey: string | null): Promise<void> {
   await db.$transaction(async (tx) => {
     for (const u of lab.users) {
-      const user = await tx.user.upsert({ where: { username: u.username }, create: { username: u.username, isSuperuser: u.superuser }, update: { isSuperuser: u.superuser } });
+      const user = await tx.user.upsert({
+        where: { username: u.username },
+        create: { username: u.username, isSuperuser: u.superuser },
+        update: { isSuperuser: u.superuser },
+      });
       for (const t of u.tokens) {
         await storeApiToken(tx, { userId: user.id, secret: t.secret, description: t.description, secretKey, federation: t.federation });
       }
@@ -47,8 +54,18 @@ export async function upsertLabSeed(db: InstanceDb, lab: TLabSeed, secretKey: st
     for (const d of lab.devices) {
       const deviceType = await tx.deviceType.findUniqueOrThrow({ where: { name: d.device_type } });
       const worker = await tx.worker.findUniqueOrThrow({ where: { hostname: d.worker } });
-      const data = { description: d.description ?? null, deviceTypeId: deviceType.id, workerId: worker.id, tags: d.tags, dictionary: d.dictionary as object };
-      await tx.device.upsert({ where: { hostname: d.hostname }, create: { hostname: d.hostname, health: d.health, ...data }, update: data });
+      const data = {
+        description: d.description ?? null,
+        deviceTypeId: deviceType.id,
+        workerId: worker.id,
+        tags: d.tags,
+        dictionary: d.dictionary as object,
+      };
+      await tx.device.upsert({
+        where: { hostname: d.hostname },
+        create: { hostname: d.hostname, health: d.health, ...data },
+        update: data,
+      });
     }
   });
 }

@@ -30,7 +30,10 @@ function fromCaseRow(c: CaseRow): TTestCaseRecord {
 }
 
 /** Every suite of a job with all its cases, suites and cases by id (Magma's `jobs/<id>/results/`). */
-export async function listSuitesWithCases(db: InstanceDb | InstanceTx, jobId: number): Promise<(TTestSuiteRecord & { cases: TTestCaseRecord[] })[]> {
+export async function listSuitesWithCases(
+  db: InstanceDb | InstanceTx,
+  jobId: number,
+): Promise<(TTestSuiteRecord & { cases: TTestCaseRecord[] })[]> {
   const suites = await db.testSuite.findMany({
     where: { jobId },
     orderBy: { id: "asc" },
@@ -40,16 +43,32 @@ export async function listSuitesWithCases(db: InstanceDb | InstanceTx, jobId: nu
 }
 
 /** One page of a job's suites by id (LAVA `jobs/<id>/suites/`) and their total. */
-export async function pageSuites(db: InstanceDb | InstanceTx, jobId: number, limit: number, offset: number): Promise<{ count: number; results: TTestSuiteRecord[] }> {
+export async function pageSuites(
+  db: InstanceDb | InstanceTx,
+  jobId: number,
+  limit: number,
+  offset: number,
+): Promise<{ count: number; results: TTestSuiteRecord[] }> {
   const [count, rows] = await Promise.all([
     db.testSuite.count({ where: { jobId } }),
-    db.testSuite.findMany({ where: { jobId }, orderBy: { id: "asc" }, skip: offset, take: limit, include: { _count: { select: { cases: true } } } }),
+    db.testSuite.findMany({
+      where: { jobId },
+      orderBy: { id: "asc" },
+      skip: offset,
+      take: limit,
+      include: { _count: { select: { cases: true } } },
+    }),
   ]);
   return { count, results: rows.map((s) => ({ id: s.id, jobId: s.jobId, name: s.name, caseCount: s._count.cases })) };
 }
 
 /** One page of a job's test cases, all suites, by id (LAVA `jobs/<id>/tests/`) and their total. */
-export async function pageTestCases(db: InstanceDb | InstanceTx, jobId: number, limit: number, offset: number): Promise<{ count: number; results: TTestCaseRecord[] }> {
+export async function pageTestCases(
+  db: InstanceDb | InstanceTx,
+  jobId: number,
+  limit: number,
+  offset: number,
+): Promise<{ count: number; results: TTestCaseRecord[] }> {
   const [count, rows] = await Promise.all([
     db.testCase.count({ where: { jobId } }),
     db.testCase.findMany({ where: { jobId }, orderBy: { id: "asc" }, skip: offset, take: limit, include: CASE_INCLUDE }),
@@ -63,7 +82,11 @@ export async function pageTestCases(db: InstanceDb | InstanceTx, jobId: number, 
  */
 export async function listCasesForExport(db: InstanceDb | InstanceTx, q: TCaseQuery): Promise<TTestCaseRecord[]> {
   const rows = await db.testCase.findMany({
-    where: { jobId: q.jobId, ...(q.suite !== undefined ? { suite: { name: q.suite } } : {}), ...(q.caseName !== undefined ? { name: q.caseName } : {}) },
+    where: {
+      jobId: q.jobId,
+      ...(q.suite !== undefined ? { suite: { name: q.suite } } : {}),
+      ...(q.caseName !== undefined ? { name: q.caseName } : {}),
+    },
     include: CASE_INCLUDE,
     orderBy: [{ suiteId: "asc" }, { id: "asc" }],
     ...(q.offset ? { skip: q.offset } : {}),

@@ -26,7 +26,28 @@ const COUNT_CACHE_MAX_KEYS = 256;
 
 /** the columns a list row needs: never the two definitions */
 const SUMMARY_COLUMNS = Prisma.raw(
-  ["id", "submitter_id", "description", "health_check", "requested_device_type_id", "tags", "actual_device_id", "submit_time", "start_time", "end_time", "state", "health", "priority", "visibility", "metadata", "failure_comment", "error_type", "log_line_count"].map((c) => `j.${c}`).join(", "),
+  [
+    "id",
+    "submitter_id",
+    "description",
+    "health_check",
+    "requested_device_type_id",
+    "tags",
+    "actual_device_id",
+    "submit_time",
+    "start_time",
+    "end_time",
+    "state",
+    "health",
+    "priority",
+    "visibility",
+    "metadata",
+    "failure_comment",
+    "error_type",
+    "log_line_count",
+  ]
+    .map((c) => `j.${c}`)
+    .join(", "),
 );
 
 interface CachedCount {
@@ -76,8 +97,10 @@ export async function listJobRecords(db: InstanceDb, viewer: TInstanceViewer | n
   const conds: Prisma.Sql[] = [];
   if (f.states?.length) conds.push(Prisma.sql`j.state = ANY(${f.states}::"JobState"[])`);
   if (f.healths?.length) conds.push(Prisma.sql`j.health = ANY(${f.healths}::"JobHealth"[])`);
-  if (f.requestedDeviceType) conds.push(Prisma.sql`j.requested_device_type_id IN (SELECT id FROM device_types WHERE name = ${f.requestedDeviceType})`);
-  if (f.requestedDeviceTypes) conds.push(Prisma.sql`j.requested_device_type_id IN (SELECT id FROM device_types WHERE name = ANY(${f.requestedDeviceTypes}::text[]))`);
+  if (f.requestedDeviceType)
+    conds.push(Prisma.sql`j.requested_device_type_id IN (SELECT id FROM device_types WHERE name = ${f.requestedDeviceType})`);
+  if (f.requestedDeviceTypes)
+    conds.push(Prisma.sql`j.requested_device_type_id IN (SELECT id FROM device_types WHERE name = ANY(${f.requestedDeviceTypes}::text[]))`);
   if (f.endedAfter) conds.push(Prisma.sql`j.end_time >= ${f.endedAfter}`);
   if (!viewer?.isSuperuser) conds.push(visibleJobsCondition(viewer));
   const where = conds.length ? Prisma.sql`WHERE ${Prisma.join(conds, " AND ")}` : Prisma.empty;
@@ -98,7 +121,8 @@ export async function listJobRecords(db: InstanceDb, viewer: TInstanceViewer | n
       ${orderBy}`,
   ]);
   // a short page ends the list: its total is known exactly whatever the cache said
-  const exact = rows.length < f.limit && (rows.length > 0 || f.offset === 0) ? f.offset + rows.length : Math.max(count, f.offset + rows.length);
+  const exact =
+    rows.length < f.limit && (rows.length > 0 || f.offset === 0) ? f.offset + rows.length : Math.max(count, f.offset + rows.length);
   return { count: exact, results: rows.map(fromSummaryRow) };
 }
 
@@ -208,13 +232,20 @@ export async function findJob(db: InstanceDb | InstanceTx, jobId: number): Promi
  * Job `jobId` if `viewer` (null = anonymous) may see it (job-visibility.ts), else null — the same
  * answer as for a job that does not exist, so callers leak no existence.
  */
-export async function findVisibleJob(db: InstanceDb | InstanceTx, jobId: number, viewer: TInstanceViewer | null): Promise<TJobWithDefinition | null> {
+export async function findVisibleJob(
+  db: InstanceDb | InstanceTx,
+  jobId: number,
+  viewer: TInstanceViewer | null,
+): Promise<TJobWithDefinition | null> {
   const job = await findJob(db, jobId);
   return job && (await canViewJob(db, job, viewer)) ? job : null;
 }
 
 /** A job's state and number of stored log lines (the log stream's progress check), or null. */
-export async function jobLogProgress(db: InstanceDb | InstanceTx, jobId: number): Promise<{ state: TJobState; logLineCount: number } | null> {
+export async function jobLogProgress(
+  db: InstanceDb | InstanceTx,
+  jobId: number,
+): Promise<{ state: TJobState; logLineCount: number } | null> {
   return db.testJob.findUnique({ where: { id: jobId }, select: { state: true, logLineCount: true } });
 }
 

@@ -6,13 +6,20 @@ import type { TWorkerDetail } from "../dto.ts";
 
 /** Worker hostnames; Retired ones only when `showAll` (LAVA `workers.list`). */
 export async function listWorkerHostnames(db: InstanceDb | InstanceTx, showAll: boolean): Promise<string[]> {
-  const rows = await db.worker.findMany({ where: showAll ? {} : { health: { not: "Retired" } }, select: { hostname: true }, orderBy: { hostname: "asc" } });
+  const rows = await db.worker.findMany({
+    where: showAll ? {} : { health: { not: "Retired" } },
+    select: { hostname: true },
+    orderBy: { hostname: "asc" },
+  });
   return rows.map((r) => r.hostname);
 }
 
 /** The worker called `hostname` with its devices' hostnames (sorted), or null. Never its token. */
 export async function findWorkerDetail(db: InstanceDb | InstanceTx, hostname: string): Promise<TWorkerDetail | null> {
-  const w = await db.worker.findUnique({ where: { hostname }, include: { devices: { select: { hostname: true }, orderBy: { hostname: "asc" } } } });
+  const w = await db.worker.findUnique({
+    where: { hostname },
+    include: { devices: { select: { hostname: true }, orderBy: { hostname: "asc" } } },
+  });
   if (!w) return null;
   return {
     id: w.id,
@@ -28,7 +35,11 @@ export async function findWorkerDetail(db: InstanceDb | InstanceTx, hostname: st
 }
 
 /** Changes what is given of worker `workerId` (description, health, job limit); omitted fields stay. */
-export async function updateWorkerFields(db: InstanceDb | InstanceTx, workerId: number, f: { description?: string; health?: TWorkerHealth; jobLimit?: number }): Promise<void> {
+export async function updateWorkerFields(
+  db: InstanceDb | InstanceTx,
+  workerId: number,
+  f: { description?: string; health?: TWorkerHealth; jobLimit?: number },
+): Promise<void> {
   await db.worker.update({ where: { id: workerId }, data: f });
 }
 
@@ -48,7 +59,10 @@ export async function markStaleWorkersOffline(db: InstanceDb | InstanceTx, cutof
 }
 
 /** What a ping is checked against: the worker's id, state and token digest; or null. */
-export async function findWorkerCredentials(db: InstanceDb | InstanceTx, hostname: string): Promise<{ id: number; state: TWorkerState; tokenDigest: string } | null> {
+export async function findWorkerCredentials(
+  db: InstanceDb | InstanceTx,
+  hostname: string,
+): Promise<{ id: number; state: TWorkerState; tokenDigest: string } | null> {
   return db.worker.findUnique({ where: { hostname }, select: { id: true, state: true, tokenDigest: true } });
 }
 
@@ -71,7 +85,10 @@ export async function countBusyJobsOfWorker(db: InstanceDb | InstanceTx, workerI
  * Scheduled, Running and Canceling jobs on the devices of worker `workerId`, by id, with each job's
  * token nonce and stored token digest (null until a ping first handed it out).
  */
-export async function listActiveJobsOfWorker(db: InstanceDb | InstanceTx, workerId: number): Promise<{ id: number; state: TJobState; tokenNonce: string; tokenDigest: string | null }[]> {
+export async function listActiveJobsOfWorker(
+  db: InstanceDb | InstanceTx,
+  workerId: number,
+): Promise<{ id: number; state: TJobState; tokenNonce: string; tokenDigest: string | null }[]> {
   return db.testJob.findMany({
     where: { state: { in: ["Scheduled", "Running", "Canceling"] }, actualDevice: { workerId } },
     select: { id: true, tokenNonce: true, tokenDigest: true, state: true },

@@ -28,7 +28,9 @@ export class ConnectDeviceAction extends Action {
   async run({ ctx }: ActionRunOptions): Promise<Connection> {
     await ctx.console?.close();
     const spec = consoleSpec(ctx.device);
-    ctx.log.info(`[common] connect-device Connecting to device using '${ctx.device.connection_command ? maskCommandCredentials(ctx.device.connection_command) : `serial ${spec.name}`}'`);
+    ctx.log.info(
+      `[common] connect-device Connecting to device using '${ctx.device.connection_command ? maskCommandCredentials(ctx.device.connection_command) : `serial ${spec.name}`}'`,
+    );
     const console = await connectDevice(ctx.device, {
       onLine: consoleLineSink(ctx),
       onEvent: (msg, level) => (level === "warning" ? ctx.log.warning(msg) : ctx.log.info(msg)),

@@ -20,7 +20,11 @@ export class MinimalBootAction extends RetryAction {
   static readonly description = "connect and reset device";
   static readonly summary = "connect and reset device";
 
-  constructor(private readonly params: TBootMinimal, private readonly powered: boolean, private readonly stages: OverlayStage[] = []) {
+  constructor(
+    private readonly params: TBootMinimal,
+    private readonly powered: boolean,
+    private readonly stages: OverlayStage[] = [],
+  ) {
     super(params.failure_retry ?? 1);
     if (params.timeout) this.ownTimeout = params.timeout;
   }
@@ -35,7 +39,8 @@ export class MinimalBootAction extends RetryAction {
 
   override async validate(ctx: JobContext): Promise<string[]> {
     const out = await this.pipeline!.validate(ctx);
-    if (this.params.reset === true && !hasPowerControl(ctx)) out.push(`boot minimal asks for reset: true but device ${ctx.device.hostname} has no power commands`);
+    if (this.params.reset === true && !hasPowerControl(ctx))
+      out.push(`boot minimal asks for reset: true but device ${ctx.device.hostname} has no power commands`);
     return out;
   }
 }

@@ -67,9 +67,13 @@ export class OverlayUnpackAction extends Action {
     await shell.expect(prompts);
     if (m.match[1] !== "OK") {
       if (!ctx.http.downloads(urlPath)) {
-        throw new InfrastructureError(`the DUT did not download the overlay from ${url} (no request reached the worker's HTTP server): check that it can reach ${where.ip} and the download_command`);
+        throw new InfrastructureError(
+          `the DUT did not download the overlay from ${url} (no request reached the worker's HTTP server): check that it can reach ${where.ip} and the download_command`,
+        );
       }
-      throw new JobError(`the overlay was downloaded from ${url} but ${runner} is missing after '${this.params.unpack_command} ${OVERLAY_TARBALL}'`);
+      throw new JobError(
+        `the overlay was downloaded from ${url} but ${runner} is missing after '${this.params.unpack_command} ${OVERLAY_TARBALL}'`,
+      );
     }
     ctx.log.info(`Overlay unpacked: ${lavaDir(ctx.jobId)}`);
     return connection;

@@ -30,7 +30,10 @@ export class QemuProcess {
   private readonly outputListeners = new Set<() => void>();
   exitCode: number | null = null;
 
-  private constructor(private readonly child: ChildProcess, readonly command: string[]) {
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly command: string[],
+  ) {
     // QEMU 7.2 prints "char device redirected to /dev/pts/N" on stdout, errors on stderr: keep both
     for (const stream of [child.stdout, child.stderr]) {
       stream?.setEncoding("utf8");
@@ -47,7 +50,11 @@ export class QemuProcess {
         counted = false;
         this.exitCode = code;
         if (!this.stopping) {
-          this.exitCtrl.abort(new InfrastructureError(`QEMU exited unexpectedly (${sig ? `signal ${sig}` : `code ${code}`}): ${this.stderrTail() || "no stderr output"}`));
+          this.exitCtrl.abort(
+            new InfrastructureError(
+              `QEMU exited unexpectedly (${sig ? `signal ${sig}` : `code ${code}`}): ${this.stderrTail() || "no stderr output"}`,
+            ),
+          );
         } else this.exitCtrl.abort(new InfrastructureError("QEMU was powered off"));
         resolve();
       };
@@ -134,7 +141,11 @@ export class QemuProcess {
       try {
         process.kill(-pid, sig);
       } catch {
-        try { this.child.kill(sig); } catch { /* already gone */ }
+        try {
+          this.child.kill(sig);
+        } catch {
+          /* already gone */
+        }
       }
     };
     kill("SIGTERM");

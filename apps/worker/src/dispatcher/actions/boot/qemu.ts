@@ -35,7 +35,11 @@ export function splitArgs(text: string, what: string): string[] {
  * @throws JobError naming the refused option (e.g. "QEMU option '-chardev' is not allowed in
  *   image_arg of 'kernel'"), or an image_arg naming an image that was not deployed.
  */
-export function buildQemuCommand(settings: TQemuSettings, images: ReadonlyMap<string, string>, imageArgs: ReadonlyMap<string, string>): string[] {
+export function buildQemuCommand(
+  settings: TQemuSettings,
+  images: ReadonlyMap<string, string>,
+  imageArgs: ReadonlyMap<string, string>,
+): string[] {
   const cmd = [settings.binary, "-machine", settings.machine, "-m", String(settings.memory_mb), "-smp", String(settings.smp)];
   if (settings.cpu) cmd.push("-cpu", settings.cpu);
   for (const opt of settings.extra_options) cmd.push(...splitArgs(opt, "qemu extra_options"));
@@ -80,7 +84,10 @@ export class ExecuteQemuAction extends Action {
 
   override async validate(ctx: JobContext): Promise<string[]> {
     const parsed = ZQemuSettings.safeParse(ctx.device.qemu ?? {});
-    if (!parsed.success) return [`device dictionary of ${ctx.device.hostname}: invalid qemu settings: ${parsed.error.issues.map((i) => i.message).join("; ")}`];
+    if (!parsed.success)
+      return [
+        `device dictionary of ${ctx.device.hostname}: invalid qemu settings: ${parsed.error.issues.map((i) => i.message).join("; ")}`,
+      ];
     const version = await qemuVersion(parsed.data.binary);
     if (!version) return [`QEMU binary '${parsed.data.binary}' cannot be run on worker ${ctx.workerName}`];
     ctx.log.info(`${version}, host architecture: ${process.arch}`);

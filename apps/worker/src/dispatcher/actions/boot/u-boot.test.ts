@@ -20,7 +20,9 @@ const device = ZDeviceDictionary.parse({
   connection_command: "telnet 127.0.0.1 7001",
   hard_reset_command: "pdu reset 7",
   kernel_addr: "0x81000000",
-  boot_commands: { ramdisk: ["setenv serverip {SERVER_IP}", "tftp {KERNEL_ADDR} {KERNEL}", "tftp {DTB_ADDR} {DTB}", "setenv x ${y}", "{BOOTX}"] },
+  boot_commands: {
+    ramdisk: ["setenv serverip {SERVER_IP}", "tftp {KERNEL_ADDR} {KERNEL}", "tftp {DTB_ADDR} {DTB}", "setenv x ${y}", "{BOOTX}"],
+  },
 });
 
 function definition(text = JOB): TJobDefinition {
@@ -49,7 +51,11 @@ function ctx(def: TJobDefinition, images: Record<string, string>, tftp = true): 
 describe("u-boot boot commands", () => {
   it("picks the named set and substitutes LAVA's placeholders, leaving U-Boot's own ${vars}", () => {
     const def = definition();
-    const c = ctx(def, { kernel: "/w/jobs/7/tftp/kernel/zImage", ramdisk: "/w/jobs/7/tftp/ramdisk-overlay/initrd.gz", dtb: "/w/jobs/7/tftp/dtb/am335x-boneblack.dtb" });
+    const c = ctx(def, {
+      kernel: "/w/jobs/7/tftp/kernel/zImage",
+      ramdisk: "/w/jobs/7/tftp/ramdisk-overlay/initrd.gz",
+      dtb: "/w/jobs/7/tftp/dtb/am335x-boneblack.dtb",
+    });
     const cmds = substituteBootCommands(c, selectBootCommands(device, "ramdisk"), undefined);
     expect(cmds).toEqual([
       "setenv serverip 10.0.0.5",
@@ -63,7 +69,9 @@ describe("u-boot boot commands", () => {
   it("names what is missing: an unknown command set, an image the job did not deploy", () => {
     expect(() => selectBootCommands(device, "nfs")).toThrow("device bbb-01 has no boot commands named 'nfs' (it has: ramdisk)");
     const c = ctx(definition(), { kernel: "/w/jobs/7/tftp/kernel/zImage" }, false);
-    expect(() => substituteBootCommands(c, ["tftp {RAMDISK_ADDR} {RAMDISK}"], undefined)).toThrow("uses {RAMDISK}, but the job deployed nothing for it");
+    expect(() => substituteBootCommands(c, ["tftp {RAMDISK_ADDR} {RAMDISK}"], undefined)).toThrow(
+      "uses {RAMDISK}, but the job deployed nothing for it",
+    );
     expect(() => substituteBootCommands(c, ["setenv serverip {SERVER_IP}"], undefined)).toThrow("uses {SERVER_IP}");
     expect(substituteBootCommands(c, ["{BOOTX}"], "bootm")).toEqual(["bootm 0x81000000 -"]);
   });
@@ -91,8 +99,12 @@ describe("u-boot boot commands", () => {
   });
 
   it("minimal boot resets only a device with power commands (and not with reset: false)", () => {
-    const job = (extra: string) => definition(JOB.replace(/- deploy:.*\n/, "").replace(/- boot:.*\n/, `- boot: {method: minimal, prompts: ["/ # "]${extra}}\n`));
-    const names = (def: TJobDefinition, d = device) => buildPipeline(7, def, d).describe().map((a) => a.name);
+    const job = (extra: string) =>
+      definition(JOB.replace(/- deploy:.*\n/, "").replace(/- boot:.*\n/, `- boot: {method: minimal, prompts: ["/ # "]${extra}}\n`));
+    const names = (def: TJobDefinition, d = device) =>
+      buildPipeline(7, def, d)
+        .describe()
+        .map((a) => a.name);
     expect(names(job(""))).toEqual(["minimal-boot", "connect-device", "reset-device", "expect-shell-connection", "finalize", "power-off"]);
     expect(names(job(", reset: false"))).not.toContain("reset-device");
     const unpowered = ZDeviceDictionary.parse({ device_type: "x", hostname: "x-01", serial: { path: "/dev/ttyUSB0" } });

@@ -62,10 +62,16 @@ export function ubootSettings(device: TDeviceDictionary, params: Pick<TBootUBoot
 export function selectBootCommands(device: TDeviceDictionary, commands: TBootUBoot["commands"]): string[] {
   if (Array.isArray(commands)) return commands;
   const sets = device.boot_commands;
-  if (!sets) throw new ConfigurationError(`device ${device.hostname} has no boot_commands in its device dictionary (the job asks for '${commands}')`);
+  if (!sets)
+    throw new ConfigurationError(
+      `device ${device.hostname} has no boot_commands in its device dictionary (the job asks for '${commands}')`,
+    );
   if (Array.isArray(sets)) return sets;
   const set = sets[commands];
-  if (!set) throw new ConfigurationError(`device ${device.hostname} has no boot commands named '${commands}' (it has: ${Object.keys(sets).join(", ") || "none"})`);
+  if (!set)
+    throw new ConfigurationError(
+      `device ${device.hostname} has no boot commands named '${commands}' (it has: ${Object.keys(sets).join(", ") || "none"})`,
+    );
   return set;
 }
 
@@ -91,7 +97,11 @@ function bootCommand(ctx: JobContext, type: TBootUBoot["type"]): string {
  */
 export function substituteBootCommands(ctx: JobContext, commands: string[], type: TBootUBoot["type"]): string[] {
   const d = ctx.device;
-  const addr = { KERNEL_ADDR: d.kernel_addr ?? UBOOT_DEFAULTS.kernel_addr, RAMDISK_ADDR: d.ramdisk_addr ?? UBOOT_DEFAULTS.ramdisk_addr, DTB_ADDR: d.dtb_addr ?? UBOOT_DEFAULTS.dtb_addr };
+  const addr = {
+    KERNEL_ADDR: d.kernel_addr ?? UBOOT_DEFAULTS.kernel_addr,
+    RAMDISK_ADDR: d.ramdisk_addr ?? UBOOT_DEFAULTS.ramdisk_addr,
+    DTB_ADDR: d.dtb_addr ?? UBOOT_DEFAULTS.dtb_addr,
+  };
   const ramdisk = tftpRelativePath(ctx, "ramdisk");
   const dtb = tftpRelativePath(ctx, "dtb");
   const values: Record<string, () => string | undefined> = {
@@ -108,7 +118,10 @@ export function substituteBootCommands(ctx: JobContext, commands: string[], type
       const get = values[key];
       if (!get) return whole;
       const v = get();
-      if (v === undefined) throw new JobError(`boot command '${cmd}' uses {${key}}, but the job deployed nothing for it (a 'deploy: to: tftp' with that image must come first)`);
+      if (v === undefined)
+        throw new JobError(
+          `boot command '${cmd}' uses {${key}}, but the job deployed nothing for it (a 'deploy: to: tftp' with that image must come first)`,
+        );
       return v;
     }),
   );
@@ -125,7 +138,10 @@ export class BootloaderCommandOverlayAction extends Action {
   static readonly description = "substitute job data into bootloader command list";
   static readonly summary = "replace placeholders with job data";
 
-  constructor(private readonly params: TBootUBoot, private readonly plan: CommandPlan) {
+  constructor(
+    private readonly params: TBootUBoot,
+    private readonly plan: CommandPlan,
+  ) {
     super();
   }
 
@@ -160,7 +176,10 @@ export class BootloaderInterruptAction extends Action {
 
   async run(options: ActionRunOptions): Promise<Connection> {
     const { ctx } = options;
-    const shell = ShellSession.forAction(this, options, { noConsole: "bootloader-interrupt has no console: connect-device must run first", watchQemu: false });
+    const shell = ShellSession.forAction(this, options, {
+      noConsole: "bootloader-interrupt has no console: connect-device must run first",
+      watchQemu: false,
+    });
     const s = ubootSettings(ctx.device, this.params);
     ctx.log.debug(`${this.name}: Wait for prompt ['${s.interruptPrompt}']`);
     await shell.expect([promptRegExp(s.interruptPrompt)]);
@@ -186,13 +205,19 @@ export class BootloaderCommandsAction extends Action {
   static readonly description = "send commands to bootloader";
   static readonly summary = "interactive bootloader";
 
-  constructor(private readonly params: TBootUBoot, private readonly plan: CommandPlan) {
+  constructor(
+    private readonly params: TBootUBoot,
+    private readonly plan: CommandPlan,
+  ) {
     super();
   }
 
   async run(options: ActionRunOptions): Promise<Connection> {
     const { ctx } = options;
-    const shell = ShellSession.forAction(this, options, { noConsole: "bootloader-commands has no console: connect-device must run first", watchQemu: false });
+    const shell = ShellSession.forAction(this, options, {
+      noConsole: "bootloader-commands has no console: connect-device must run first",
+      watchQemu: false,
+    });
     const s = ubootSettings(ctx.device, this.params);
     const prompt = promptRegExp(s.bootloaderPrompt);
     // RE2, so the error scan stays linear in the console text (a backtracking `[^\n]*X[^\n]*` is quadratic on a long line)
@@ -221,7 +246,10 @@ export class UBootCommandsRetry extends RetryAction {
   static readonly description = "interactive uboot commands action";
   static readonly summary = "uboot commands";
 
-  constructor(private readonly params: TBootUBoot, private readonly plan: CommandPlan) {
+  constructor(
+    private readonly params: TBootUBoot,
+    private readonly plan: CommandPlan,
+  ) {
     super(params.failure_retry ?? 1);
   }
 
@@ -247,7 +275,10 @@ export class UBootAction extends Action {
 
   private readonly plan: CommandPlan = { commands: [] };
 
-  constructor(private readonly params: TBootUBoot, private readonly stages: OverlayStage[] = []) {
+  constructor(
+    private readonly params: TBootUBoot,
+    private readonly stages: OverlayStage[] = [],
+  ) {
     super();
     if (params.timeout) this.ownTimeout = params.timeout;
   }

@@ -16,7 +16,10 @@ export class ApplyOverlayInitrdAction extends Action {
    * @param initrdName the image carrying the initramfs
    * @param subdir where under the job directory the copy is written (`boot`; a TFTP deploy keeps it under its TFTP root)
    */
-  constructor(private readonly initrdName: string, private readonly subdir = "boot") {
+  constructor(
+    private readonly initrdName: string,
+    private readonly subdir = "boot",
+  ) {
     super();
   }
 

@@ -27,7 +27,12 @@ export class CompressOverlayAction extends Action {
   }
 
   async run({ ctx, connection }: ActionRunOptions): Promise<Connection> {
-    const tarball = buildOverlayTarball({ jobId: ctx.jobId, stages: this.stages, environment: { LAVA_DISPATCHER_IP: overlayHttpAddress(ctx).ip }, ...(ctx.definition.secrets ? { secrets: ctx.definition.secrets } : {}) });
+    const tarball = buildOverlayTarball({
+      jobId: ctx.jobId,
+      stages: this.stages,
+      environment: { LAVA_DISPATCHER_IP: overlayHttpAddress(ctx).ip },
+      ...(ctx.definition.secrets ? { secrets: ctx.definition.secrets } : {}),
+    });
     const file = path.join(ctx.jobDir, OVERLAY_TARBALL);
     await writeFile(file, tarball);
     ctx.overlayTarballPath = file;

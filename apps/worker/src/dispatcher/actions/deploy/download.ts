@@ -62,7 +62,11 @@ export class HttpDownloadAction extends Action {
    * @param imageName the image's name in the job (`kernel`, `ramdisk`…)
    * @param subdir where under the job directory `<image name>/<basename>` is written (default: the job directory itself)
    */
-  constructor(private readonly imageName: string, private readonly image: TDeployImage, private readonly subdir = "") {
+  constructor(
+    private readonly imageName: string,
+    private readonly image: TDeployImage,
+    private readonly subdir = "",
+  ) {
     super();
   }
 
@@ -77,19 +81,29 @@ export class HttpDownloadAction extends Action {
     }
     const urlProblem = downloadUrlProblem(url);
     if (urlProblem) return [`image '${this.imageName}': ${urlProblem}`];
-    if (this.image.compression && this.image.compression !== "gz") return [`Unsupported compression '${this.image.compression}' for image '${this.imageName}' (supported: gz)`];
+    if (this.image.compression && this.image.compression !== "gz")
+      return [`Unsupported compression '${this.image.compression}' for image '${this.imageName}' (supported: gz)`];
     try {
-      let res = await fetchHttpOnly(url, { method: "HEAD", headers: this.image.headers, signal: AbortSignal.timeout(VALIDATE_URL_TIMEOUT_MS) });
+      let res = await fetchHttpOnly(url, {
+        method: "HEAD",
+        headers: this.image.headers,
+        signal: AbortSignal.timeout(VALIDATE_URL_TIMEOUT_MS),
+      });
       if (res.status === 405 || res.status === 501) {
         // "Using GET because HEAD is not supported properly" (LAVA)
         const ctrl = new AbortController();
-        res = await fetchHttpOnly(url, { headers: this.image.headers, signal: AbortSignal.any([ctrl.signal, AbortSignal.timeout(VALIDATE_URL_TIMEOUT_MS)]) });
+        res = await fetchHttpOnly(url, {
+          headers: this.image.headers,
+          signal: AbortSignal.any([ctrl.signal, AbortSignal.timeout(VALIDATE_URL_TIMEOUT_MS)]),
+        });
         ctrl.abort();
       }
       if (!res.ok) return [`Resource unavailable at '${url}' (${res.status})`];
     } catch (e) {
       if (e instanceof LavaError) return [e.message];
-      return [`Resource unavailable at '${url}' (${(e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message})`];
+      return [
+        `Resource unavailable at '${url}' (${(e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message})`,
+      ];
     }
     return [];
   }
@@ -118,7 +132,10 @@ export class HttpDownloadAction extends Action {
       throw res.status >= 400 && res.status < 500 ? new JobError(msg) : new InfrastructureError(msg);
     }
     const total = Number(res.headers.get("content-length") ?? 0);
-    const tooBig = (declared?: number) => new JobError(`image '${this.imageName}' from '${url}' is ${declared === undefined ? "larger than" : `${declared} bytes, over`} the worker's limit of ${cap} bytes (MAGMA_WORKER_MAX_DOWNLOAD_BYTES)`);
+    const tooBig = (declared?: number) =>
+      new JobError(
+        `image '${this.imageName}' from '${url}' is ${declared === undefined ? "larger than" : `${declared} bytes, over`} the worker's limit of ${cap} bytes (MAGMA_WORKER_MAX_DOWNLOAD_BYTES)`,
+      );
     if (total > cap) {
       await res.body.cancel();
       throw tooBig(total);
@@ -159,7 +176,8 @@ export class HttpDownloadAction extends Action {
       if (signal.aborted) throw signal.reason;
       if (e instanceof LavaError) throw e;
       const msg = (e as Error).message;
-      if (compression === "gz" && /header|gzip|zlib|unexpected end/i.test(msg)) throw new JobError(`Unable to decompress image '${this.imageName}' from '${url}': ${msg}`);
+      if (compression === "gz" && /header|gzip|zlib|unexpected end/i.test(msg))
+        throw new JobError(`Unable to decompress image '${this.imageName}' from '${url}': ${msg}`);
       throw new InfrastructureError(`Unable to download '${url}': ${msg}`);
     }
     const secs = Math.max(0.001, (Date.now() - started) / 1000);

@@ -17,7 +17,12 @@ export class LavaOverlayAction extends Action {
   }
 
   async run({ ctx, connection }: ActionRunOptions): Promise<Connection> {
-    const overlay = buildOverlay({ jobId: ctx.jobId, stages: this.stages, environment: { LAVA_DISPATCHER_IP: "127.0.0.1" }, ...(ctx.definition.secrets ? { secrets: ctx.definition.secrets } : {}) });
+    const overlay = buildOverlay({
+      jobId: ctx.jobId,
+      stages: this.stages,
+      environment: { LAVA_DISPATCHER_IP: "127.0.0.1" },
+      ...(ctx.definition.secrets ? { secrets: ctx.definition.secrets } : {}),
+    });
     const file = path.join(ctx.jobDir, "overlay.cpio.gz");
     await writeFile(file, overlay);
     ctx.log.debug(`Preparing overlay in ${file}`);

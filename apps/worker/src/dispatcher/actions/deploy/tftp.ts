@@ -40,7 +40,12 @@ export class TftpServeAction extends Action {
     await mkdir(root, { recursive: true });
     await ctx.tftp?.close();
     try {
-      ctx.tftp = await TftpServer.start({ root, host: ctx.tftpBind.ip, port: ctx.tftpBind.port, onTransfer: (m) => ctx.log.info(`tftp: ${m}`) });
+      ctx.tftp = await TftpServer.start({
+        root,
+        host: ctx.tftpBind.ip,
+        port: ctx.tftpBind.port,
+        onTransfer: (m) => ctx.log.info(`tftp: ${m}`),
+      });
     } catch (e) {
       throw new InfrastructureError(`cannot start the TFTP server on ${ctx.tftpBind.ip}:${ctx.tftpBind.port}: ${(e as Error).message}`);
     }
@@ -61,7 +66,10 @@ export class TftpDeployAction extends RetryAction {
   static readonly description = "download files and deploy using tftp";
   static readonly summary = "tftp deployment";
 
-  constructor(private readonly params: TDeployTftp, private readonly stages: OverlayStage[]) {
+  constructor(
+    private readonly params: TDeployTftp,
+    private readonly stages: OverlayStage[],
+  ) {
     super(params.failure_retry ?? 1);
     if (params.timeout) this.ownTimeout = params.timeout;
   }
@@ -80,7 +88,10 @@ export class TftpDeployAction extends RetryAction {
 
   override async validate(ctx: JobContext): Promise<string[]> {
     const out = await super.validate(ctx);
-    if (this.stages.length && !this.params.ramdisk && !usesTransferOverlay(ctx.definition.actions)) out.push("the job has test actions but the tftp deploy has no 'ramdisk' to carry the test overlay (nor a boot with 'transfer_overlay')");
+    if (this.stages.length && !this.params.ramdisk && !usesTransferOverlay(ctx.definition.actions))
+      out.push(
+        "the job has test actions but the tftp deploy has no 'ramdisk' to carry the test overlay (nor a boot with 'transfer_overlay')",
+      );
     return out;
   }
 

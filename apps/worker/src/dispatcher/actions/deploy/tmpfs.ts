@@ -9,7 +9,10 @@ import { LavaOverlayAction } from "./overlay.ts";
 
 /** Names under which an image carries the initramfs (and so the test overlay). */
 export function initrdImageName(images: Record<string, TDeployImage>): string | undefined {
-  return Object.keys(images).find((n) => n === "initrd" || n === "ramdisk") ?? Object.entries(images).find(([, i]) => /-initrd\b/.test(i.image_arg ?? ""))?.[0];
+  return (
+    Object.keys(images).find((n) => n === "initrd" || n === "ramdisk") ??
+    Object.entries(images).find(([, i]) => /-initrd\b/.test(i.image_arg ?? ""))?.[0]
+  );
 }
 
 /**
@@ -21,7 +24,10 @@ export class DeployImagesAction extends Action {
   static readonly description = "deploy images using guestfs";
   static readonly summary = "deploy images";
 
-  constructor(private readonly params: TDeployTmpfs, private readonly stages: OverlayStage[]) {
+  constructor(
+    private readonly params: TDeployTmpfs,
+    private readonly stages: OverlayStage[],
+  ) {
     super();
     if (params.timeout) this.ownTimeout = params.timeout;
   }

@@ -24,7 +24,9 @@ export class ExpectShellConnectionAction extends Action {
 
   async run(options: ActionRunOptions): Promise<Connection> {
     const { ctx, signal } = options;
-    const shell = ShellSession.forAction(this, options, { noConsole: "no console to wait for a shell prompt on: the boot did not open a connection" });
+    const shell = ShellSession.forAction(this, options, {
+      noConsole: "no console to wait for a shell prompt on: the boot did not open a connection",
+    });
     const prompts = this.prompts.map(promptRegExp);
     ctx.log.debug(`${this.name}: Wait for prompt ${JSON.stringify(this.prompts)} (timeout ${shell.secondsLeft}s)`);
     try {

@@ -35,7 +35,11 @@ export class LavaTestShellAction extends Action {
     const { ctx } = options;
     // lava-test-raise ends every wait of the session with a TestError
     const raise = new AbortController();
-    const shell = ShellSession.forAction(this, options, { noConsole: "lava-test-shell has no DUT console: the DUT was not booted", signals: [raise.signal], timeoutMs: this.timeoutMs });
+    const shell = ShellSession.forAction(this, options, {
+      noConsole: "lava-test-shell has no DUT console: the DUT was not booted",
+      signals: [raise.signal],
+      timeoutMs: this.timeoutMs,
+    });
     const { connection } = shell;
     const prompts = ctx.prompts;
     if (!prompts?.length) throw new JobError("lava-test-shell: no shell prompt known (boot action without prompts)");
@@ -73,7 +77,10 @@ export class TestShellRetry extends RetryAction {
   static readonly description = "Retry wrapper for lava-test-shell";
   static readonly summary = "Retry support for Lava Test Shell";
 
-  constructor(private readonly params: TTestAction, private readonly stage: OverlayStage) {
+  constructor(
+    private readonly params: TTestAction,
+    private readonly stage: OverlayStage,
+  ) {
     super(params.failure_retry ?? 1);
     if (params.timeout) this.ownTimeout = params.timeout;
   }

@@ -7,7 +7,9 @@ function setup() {
   const records: TLogRecord[] = [];
   const log = new JobLog((r) => records.push(r));
   const raised: string[] = [];
-  const handler = new SignalHandler(log, new Map([["0_smoke", { name: "smoke", path: "inline/smoke.yaml", uuid: "3_0.1" }]]), (m) => raised.push(m));
+  const handler = new SignalHandler(log, new Map([["0_smoke", { name: "smoke", path: "inline/smoke.yaml", uuid: "3_0.1" }]]), (m) =>
+    raised.push(m),
+  );
   const feed = (line: string) => handler.handleLine(line, log.target(line));
   const results = () => records.filter((r) => r.lvl === "results").map((r) => r.msg as Record<string, unknown>);
   return { records, handler, feed, results, raised };
@@ -15,12 +17,19 @@ function setup() {
 
 describe("parseSignals", () => {
   it("finds every signal in a line, with prompt and escape noise around it", () => {
-    expect(parseSignals("magma-dut:/# \x1b[6n<LAVA_SIGNAL_STARTRUN 0_smoke 3_1.1.3.1>")).toEqual([{ name: "STARTRUN", params: "0_smoke 3_1.1.3.1" }]);
+    expect(parseSignals("magma-dut:/# \x1b[6n<LAVA_SIGNAL_STARTRUN 0_smoke 3_1.1.3.1>")).toEqual([
+      { name: "STARTRUN", params: "0_smoke 3_1.1.3.1" },
+    ]);
     expect(parseSignals("<LAVA_SIGNAL_STARTTC a><LAVA_SIGNAL_ENDTC a>")).toHaveLength(2);
     expect(parseSignals("no signal here <LAVA_SIGNAL_>")).toEqual([]);
   });
   it("splits TESTCASE key=value params in any order", () => {
-    expect(parseKeyValues("TEST_CASE_ID=boot-time RESULT=pass UNITS=seconds MEASUREMENT=1.83")).toEqual({ TEST_CASE_ID: "boot-time", RESULT: "pass", UNITS: "seconds", MEASUREMENT: "1.83" });
+    expect(parseKeyValues("TEST_CASE_ID=boot-time RESULT=pass UNITS=seconds MEASUREMENT=1.83")).toEqual({
+      TEST_CASE_ID: "boot-time",
+      RESULT: "pass",
+      UNITS: "seconds",
+      MEASUREMENT: "1.83",
+    });
   });
 });
 
@@ -45,7 +54,12 @@ describe("SignalHandler", () => {
     expect(r.find((x) => x.case === "loopback-up")).toMatchObject({ set: "network" });
     expect(r.find((x) => x.case === "after-set")).toMatchObject({ result: "fail" });
     expect(r.find((x) => x.case === "after-set")).not.toHaveProperty("set");
-    expect(r.find((x) => x.case === "0_smoke")).toMatchObject({ definition: "lava", result: "pass", path: "inline/smoke.yaml", uuid: "3_0.1" });
+    expect(r.find((x) => x.case === "0_smoke")).toMatchObject({
+      definition: "lava",
+      result: "pass",
+      path: "inline/smoke.yaml",
+      uuid: "3_0.1",
+    });
     expect(typeof r.find((x) => x.case === "0_smoke")!.duration).toBe("string");
   });
 

@@ -27,7 +27,8 @@ export async function POST(req: Request): Promise<Response> {
   try {
     const viewer = requireViewer(await viewerOf(req), "submit jobs");
     const length = Number(req.headers.get("content-length") ?? "0");
-    if (length > MAX_DEFINITION_BYTES * 2) throw new AppError("PAYLOAD_TOO_LARGE", { message: `body is over ${MAX_DEFINITION_BYTES * 2} bytes` });
+    if (length > MAX_DEFINITION_BYTES * 2)
+      throw new AppError("PAYLOAD_TOO_LARGE", { message: `body is over ${MAX_DEFINITION_BYTES * 2} bytes` });
     let raw: unknown;
     try {
       raw = await req.json();
@@ -36,12 +37,21 @@ export async function POST(req: Request): Promise<Response> {
     }
     const parsed = ZApiSubmissionRequest.safeParse(raw);
     if (!parsed.success) {
-      throw new AppError("INVALID_REQUEST", { message: parsed.error.issues.map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`).join("; ") });
+      throw new AppError("INVALID_REQUEST", {
+        message: parsed.error.issues.map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`).join("; "),
+      });
     }
     const key = req.headers.get("idempotency-key");
-    if (key !== null && !/^[\x21-\x7e]{1,100}$/.test(key)) throw new AppError("INVALID_REQUEST", { message: "Idempotency-Key: 1-100 printable characters" });
+    if (key !== null && !/^[\x21-\x7e]{1,100}$/.test(key))
+      throw new AppError("INVALID_REQUEST", { message: "Idempotency-Key: 1-100 printable characters" });
     const clientRequestId = key ? `api-${viewer.userId}-${key}` : randomUUID();
-    const { submission, created } = await createSubmission({ db: db(), clientRequestId, ...parsed.data, viewer, timeoutMs: env().MAGMA_LAB_TIMEOUT_MS });
+    const { submission, created } = await createSubmission({
+      db: db(),
+      clientRequestId,
+      ...parsed.data,
+      viewer,
+      timeoutMs: env().MAGMA_LAB_TIMEOUT_MS,
+    });
     logger().info({ submissionId: submission.id, user: viewer.username, labs: parsed.data.labs, created }, "api submission");
     return Response.json(submissionToJson(submission), { status: created ? 201 : 200 });
   } catch (e) {

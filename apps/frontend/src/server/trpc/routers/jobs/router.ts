@@ -13,9 +13,18 @@ export const jobsRouter = createTRPCRouter({
     .input(ZJobListQuery.omit({ limit: true, cursor: true }))
     .query(({ ctx, input }) => countJobsByState({ db: ctx.db, filter: input, viewer: ctx.viewer })),
   /** One job with its suites and test cases. */
-  get: publicProcedure.input(ZJobRef).query(({ ctx, input }) => getJob({ db: ctx.db, lab: input.lab, jobId: input.id, viewer: ctx.viewer })),
+  get: publicProcedure
+    .input(ZJobRef)
+    .query(({ ctx, input }) => getJob({ db: ctx.db, lab: input.lab, jobId: input.id, viewer: ctx.viewer })),
   /** The job's log from line `start`, read from its lab. */
-  log: publicProcedure
-    .input(ZJobLogInput)
-    .query(({ ctx, input }) => getJobLog({ db: ctx.db, lab: input.lab, jobId: input.id, start: input.start, timeoutMs: Math.max(ctx.labTimeoutMs, 10_000), viewer: ctx.viewer })),
+  log: publicProcedure.input(ZJobLogInput).query(({ ctx, input }) =>
+    getJobLog({
+      db: ctx.db,
+      lab: input.lab,
+      jobId: input.id,
+      start: input.start,
+      timeoutMs: Math.max(ctx.labTimeoutMs, 10_000),
+      viewer: ctx.viewer,
+    }),
+  ),
 });

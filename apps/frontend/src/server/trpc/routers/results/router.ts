@@ -10,10 +10,8 @@ export const resultsRouter = createTRPCRouter({
     return getResultsMatrix({ db: ctx.db, groupBy, filter, viewer: ctx.viewer });
   }),
   /** Pass/fail/skip per lab per UTC day or hour, or per value of a metadata key (newest values). */
-  trend: publicProcedure
-    .input(ZResultsTrendInput)
-    .query(({ ctx, input }) => {
-      const { by, groupBy, days, limit, ...filter } = input;
-      return getResultsTrend({ db: ctx.db, by, groupKey: groupBy, days, limit, filter, viewer: ctx.viewer });
-    }),
+  trend: publicProcedure.input(ZResultsTrendInput).query(({ ctx, input }) => {
+    const { by, groupBy, days, limit, ...filter } = input;
+    return getResultsTrend({ db: ctx.db, by, groupKey: groupBy, days, limit, filter, viewer: ctx.viewer });
+  }),
 });

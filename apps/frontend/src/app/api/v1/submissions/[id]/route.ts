@@ -15,7 +15,8 @@ export async function GET(req: Request, ctx: { params: Promise<{ id: string }> }
   const { id } = await ctx.params;
   try {
     const viewer = requireViewer(await viewerOf(req), "read submissions");
-    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) throw new AppError("INVALID_REQUEST", { message: `submission id "${id.slice(0, 60)}" is not a UUID` });
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id))
+      throw new AppError("INVALID_REQUEST", { message: `submission id "${id.slice(0, 60)}" is not a UUID` });
     return Response.json(submissionToJson(await getSubmission({ db: db(), submissionId: id, viewer })));
   } catch (e) {
     return errorResponse(e);

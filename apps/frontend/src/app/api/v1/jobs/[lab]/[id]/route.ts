@@ -10,7 +10,8 @@ export const dynamic = "force-dynamic";
 export async function GET(req: Request, ctx: { params: Promise<{ lab: string; id: string }> }): Promise<Response> {
   const { lab, id } = await ctx.params;
   try {
-    if (!/^\d{1,12}$/.test(id) || Number(id) < 1) throw new AppError("INVALID_REQUEST", { message: `job id "${id}" is not a positive number` });
+    if (!/^\d{1,12}$/.test(id) || Number(id) < 1)
+      throw new AppError("INVALID_REQUEST", { message: `job id "${id}" is not a positive number` });
     return Response.json(jobDetailToJson(await getJob({ db: db(), lab, jobId: Number(id), viewer: await viewerOf(req) })));
   } catch (e) {
     return errorResponse(e);
