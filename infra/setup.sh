@@ -13,7 +13,7 @@ REDIS_PORT=${MAGMA_REDIS_PORT:-6379}
 
 # 1. Debian packages -----------------------------------------------------------------------
 need=()
-for pkg in qemu-system-x86 linux-image-amd64 busybox-static cpio socat ser2net telnet chromium fonts-dejavu-core lavacli curl; do
+for pkg in qemu-system-x86 linux-image-amd64 busybox-static cpio socat ser2net telnet chromium fonts-dejavu-core lavacli curl git; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 pg_ok() { (exec 3<>/dev/tcp/$PG_HOST/$PG_PORT) 2>/dev/null; }

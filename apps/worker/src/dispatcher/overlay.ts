@@ -1,5 +1,5 @@
 import { gzipSync } from "node:zlib";
-import type { TTestDefinitionRef } from "@magma/protocol";
+import type { TInlineTestDefinition, TTestDefinitionRef } from "@magma/protocol";
 import { stringify } from "yaml";
 import { writeCpioNewc, type CpioEntry } from "./cpio.ts";
 import { writeTar } from "./tar.ts";
@@ -12,6 +12,27 @@ export interface OverlayDefinition {
   index: number;
   ref: TTestDefinitionRef;
   uuid: string;
+  /** A `from: git` definition once fetched: its test definition, the clone's files, the commit. */
+  resolved?: TResolvedTestDefinition;
+}
+
+/** A fetched (git) test definition: the parsed YAML at `path`, the repository's files and commit. */
+export interface TResolvedTestDefinition {
+  testdef: TInlineTestDefinition;
+  /** files of the clone (no `.git`), paths relative to its root, placed in the test's directory */
+  files: { path: string; mode: number; data: Buffer }[];
+  /** `git rev-parse HEAD` of the clone (LAVA's `commit_id`) */
+  commitId: string;
+}
+
+/**
+ * The Lava-Test Test Definition of `d`: inline, or the one fetched from git.
+ * @throws JobError when a git definition was not fetched before the overlay is built
+ */
+export function testDefinitionOf(d: OverlayDefinition): TInlineTestDefinition {
+  if (d.ref.from === "inline") return d.ref.repository;
+  if (!d.resolved) throw new JobError(`test definition ${d.ref.name}: the git repository ${d.ref.repository} was not fetched`);
+  return d.resolved.testdef;
 }
 
 /** One test action's definitions: run by `lava-test-runner /lava-<id>/<stage>`. */
@@ -218,12 +239,13 @@ function exportLines(params: Record<string, unknown> | undefined, where: string)
 /** run.sh of one definition: cd into its dir, export params, run each step (a failing step does not stop it). */
 export function runScript(jobId: number, stage: number, d: OverlayDefinition): string {
   const dir = `${lavaDir(jobId)}/${stage}/tests/${suiteName(d)}`;
-  const steps = d.ref.repository.run?.steps ?? [];
+  const testdef = testDefinitionOf(d);
+  const steps = testdef.run?.steps ?? [];
   return [
     "#!/bin/sh",
     `# ${suiteName(d)}: ${d.ref.path}`,
     "###default parameters from test definition###",
-    ...exportLines(d.ref.repository.params, `definition ${d.ref.name}`),
+    ...exportLines(testdef.params, `definition ${d.ref.name}`),
     "###test parameters from job submission###",
     ...exportLines({ ...(d.ref.params ?? {}), ...(d.ref.parameters ?? {}) }, `definition ${d.ref.name}`),
     `export TESTRUN_ID=${suiteName(d)}`,
@@ -291,11 +313,24 @@ export function overlayEntries(options: OverlayOptions): CpioEntry[] {
     });
     for (const d of s.definitions) {
       const dir = `${root}/${s.stage}/tests/${suiteName(d)}`;
+      entries.push({ type: "dir", path: dir, mode: 0o755 });
+      // a git definition's directory is its clone, as in LAVA: scripts the steps call are there
+      const made = new Set<string>([dir]);
+      for (const f of d.resolved?.files ?? []) {
+        const parts = f.path.split("/");
+        for (let k = 1; k < parts.length; k++) {
+          const sub = `${dir}/${parts.slice(0, k).join("/")}`;
+          if (!made.has(sub)) {
+            made.add(sub);
+            entries.push({ type: "dir", path: sub, mode: 0o755 });
+          }
+        }
+        entries.push({ type: "file", path: `${dir}/${f.path}`, mode: f.mode, data: f.data });
+      }
       entries.push(
-        { type: "dir", path: dir, mode: 0o755 },
         { type: "file", path: `${dir}/run.sh`, mode: 0o755, data: runScript(jobId, s.stage, d) },
         { type: "file", path: `${dir}/uuid`, mode: 0o644, data: d.uuid + "\n" },
-        { type: "file", path: `${dir}/testdef.yaml`, mode: 0o644, data: stringify(d.ref.repository) },
+        { type: "file", path: `${dir}/testdef.yaml`, mode: 0o644, data: stringify(testDefinitionOf(d)) },
       );
     }
   }

@@ -33,18 +33,30 @@ describe("parseJobDefinition", () => {
     }
   });
 
-  it("accepts LAVA-format jobs that use methods Magma runs, and names the source it refuses", () => {
+  it("accepts LAVA-format jobs that use methods Magma runs, git test definitions included", () => {
     const files = readdirSync(samples).filter((f) => f.endsWith(".yaml"));
     expect(files.length).toBeGreaterThanOrEqual(6);
     for (const f of files) {
       const r = parseJobDefinition(readFileSync(path.join(samples, f), "utf8"));
-      if (f.startsWith("git-")) {
-        expect(r.ok).toBe(false);
-        expect(formatDefinitionErrors((r as unknown as { errors: never[] }).errors)).toContain(
-          "test definition source 'git' is not supported",
-        );
-      } else expect(r.ok, f).toBe(true);
+      expect(r.ok, `${f}: ${r.ok ? "" : formatDefinitionErrors(r.errors)}`).toBe(true);
     }
+  });
+
+  it("checks git test definitions: http(s)/git URLs only, refs that cannot be git options, not both revision and branch", () => {
+    const git = readFileSync(path.join(samples, "git-test-definition.yaml"), "utf8");
+    const url = "https://git.example.invalid/test-definitions.git";
+    const at = "@ data['actions'][2]['test']['definitions'][0]";
+    expect(errorsOf(git.replace(url, "file:///etc/secrets.git"))).toContain(
+      `repository must be an http://, https:// or git:// URL ${at}['repository']`,
+    );
+    expect(errorsOf(git.replace(url, "ext::sh -c touch% /tmp/x"))).toContain(`${at}['repository']`);
+    expect(errorsOf(git.replace("from: git", "from: git\n      revision: --upload-pack=touch"))).toContain(`${at}['revision']`);
+    expect(errorsOf(git.replace("from: git", "from: git\n      revision: v1.0\n      branch: main"))).toContain(
+      `give either revision or branch, not both ${at}['revision']`,
+    );
+    expect(errorsOf(git.replace("from: git", "from: url"))).toContain("test definition source 'url' is not supported");
+    const ok = parseJobDefinition(git.replace("from: git", "from: git\n      revision: 1a2b3c4d\n      shallow: false"));
+    expect(ok.ok, ok.ok ? "" : formatDefinitionErrors(ok.errors)).toBe(true);
   });
 
   it("normalises priority names and metadata values, and converts timeouts to ms", () => {

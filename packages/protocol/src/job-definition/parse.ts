@@ -218,8 +218,12 @@ export function hostileInputErrors(d: TJobDefinition): TDefinitionError[] {
         if (p) err([...path, "path"], p);
         shellNames(def.parameters, [...path, "parameters"], "parameter");
         shellNames(def.params, [...path, "params"], "parameter");
-        shellNames(def.repository.params, [...path, "repository", "params"], "parameter");
-        pattern(def.repository.parse?.pattern, [...path, "repository", "parse", "pattern"]);
+        if (def.from === "inline") {
+          shellNames(def.repository.params, [...path, "repository", "params"], "parameter");
+          pattern(def.repository.parse?.pattern, [...path, "repository", "parse", "pattern"]);
+        } else if (def.revision && def.branch) {
+          err([...path, "revision"], "give either revision or branch, not both");
+        }
       });
     }
   });

@@ -14,18 +14,52 @@ export const ZInlineTestDefinition = z.looseObject({
 });
 export type TInlineTestDefinition = z.infer<typeof ZInlineTestDefinition>;
 
-/** Test definition sources Magma runs; `git` and `url` are rejected at submission with their YAML path. */
-export const SUPPORTED_TEST_SOURCES = ["inline"] as const;
+/** Test definition sources Magma runs; `url` is rejected at submission with its YAML path. */
+export const SUPPORTED_TEST_SOURCES = ["inline", "git"] as const;
 
-/** One entry of `test: definitions:` (lava_common/schemas/test/definition.py), `from: inline`. */
-export const ZTestDefinitionRef = z.strictObject({
+const refName = z.string().regex(/^[-_a-zA-Z0-9.]+$/, "name may only hold letters, digits, '-', '_' and '.'");
+const refParams = z.record(z.string(), z.unknown()).optional();
+/** A git branch, tag or commit as the worker hands it to git: never an option (no leading '-'), no spaces. */
+const gitRef = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9_.][A-Za-z0-9_./-]{0,199}$/,
+    "must be a git branch, tag or commit (letters, digits, '_', '.', '/', '-'; not starting with '-')",
+  );
+
+/** `from: inline`: the Lava-Test Test Definition itself under `repository:`. */
+export const ZInlineTestDefinitionRef = z.strictObject({
   from: z.literal("inline"),
-  name: z.string().regex(/^[-_a-zA-Z0-9.]+$/, "name may only hold letters, digits, '-', '_' and '.'"),
+  name: refName,
   path: z.string().min(1, "path must not be empty"),
   repository: ZInlineTestDefinition,
-  parameters: z.record(z.string(), z.unknown()).optional(),
-  params: z.record(z.string(), z.unknown()).optional(),
+  parameters: refParams,
+  params: refParams,
 });
+export type TInlineTestDefinitionRef = z.infer<typeof ZInlineTestDefinitionRef>;
+
+/**
+ * `from: git` (LAVA's GitRepoAction): the worker clones `repository` — http, https or git URLs only,
+ * never `file://`, `ssh` or `ext::`, which would reach the worker host — shallow (`--depth=1`) unless
+ * `revision` is set or `shallow: false`, checks out `branch` or `revision`, and reads the test
+ * definition at `path` inside the clone; the clone becomes the test's directory on the DUT.
+ */
+export const ZGitTestDefinitionRef = z.strictObject({
+  from: z.literal("git"),
+  name: refName,
+  path: z.string().min(1, "path must not be empty"),
+  repository: z.string().regex(/^(https?|git):\/\/[^\s'"\\]+$/, "repository must be an http://, https:// or git:// URL"),
+  revision: gitRef.optional(),
+  branch: gitRef.optional(),
+  shallow: z.boolean().optional(),
+  history: z.boolean().optional(),
+  parameters: refParams,
+  params: refParams,
+});
+export type TGitTestDefinitionRef = z.infer<typeof ZGitTestDefinitionRef>;
+
+/** One entry of `test: definitions:` (lava_common/schemas/test/definition.py): `from: inline` or `from: git`. */
+export const ZTestDefinitionRef = z.discriminatedUnion("from", [ZInlineTestDefinitionRef, ZGitTestDefinitionRef]);
 export type TTestDefinitionRef = z.infer<typeof ZTestDefinitionRef>;
 
 /** `test:` action with `definitions:` (lava-test-shell). */

@@ -3,6 +3,7 @@ import path from "node:path";
 import { Action, type ActionRunOptions, type Connection } from "../../action.ts";
 import type { JobContext } from "../../job.ts";
 import { buildOverlayTarball, type OverlayStage } from "../../overlay.ts";
+import { fetchGitTestDefinitions } from "./git-repo.ts";
 
 /** File name of the overlay tarball: in the job directory, in its URL and on the DUT. */
 export const OVERLAY_TARBALL = "overlay.tar.gz";
@@ -26,7 +27,8 @@ export class CompressOverlayAction extends Action {
     super();
   }
 
-  async run({ ctx, connection }: ActionRunOptions): Promise<Connection> {
+  async run({ ctx, connection, deadlineMs, signal }: ActionRunOptions): Promise<Connection> {
+    await fetchGitTestDefinitions(this.stages, ctx.jobDir, { log: ctx.log, deadlineMs, signal });
     const tarball = buildOverlayTarball({
       jobId: ctx.jobId,
       stages: this.stages,

@@ -2,6 +2,7 @@ import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Action, type ActionRunOptions, type Connection } from "../../action.ts";
 import { buildOverlay, type OverlayStage } from "../../overlay.ts";
+import { fetchGitTestDefinitions } from "./git-repo.ts";
 
 /**
  * Builds the job's test overlay (LAVA's `lava-overlay`): every test action's definitions with the
@@ -16,7 +17,8 @@ export class LavaOverlayAction extends Action {
     super();
   }
 
-  async run({ ctx, connection }: ActionRunOptions): Promise<Connection> {
+  async run({ ctx, connection, deadlineMs, signal }: ActionRunOptions): Promise<Connection> {
+    await fetchGitTestDefinitions(this.stages, ctx.jobDir, { log: ctx.log, deadlineMs, signal });
     const overlay = buildOverlay({
       jobId: ctx.jobId,
       stages: this.stages,

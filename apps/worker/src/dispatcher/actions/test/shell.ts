@@ -45,7 +45,17 @@ export class LavaTestShellAction extends Action {
     if (!prompts?.length) throw new JobError("lava-test-shell: no shell prompt known (boot action without prompts)");
     const dir = lavaDir(ctx.jobId);
     const infos = new Map<string, DefinitionInfo>(
-      this.stage.definitions.map((d) => [suiteName(d), { name: d.ref.name, path: d.ref.path, uuid: d.uuid, repository: d.ref.repository }]),
+      this.stage.definitions.map((d) => [
+        suiteName(d),
+        {
+          name: d.ref.name,
+          path: d.ref.path,
+          uuid: d.uuid,
+          repository: d.ref.repository,
+          ...(d.resolved ? { commitId: d.resolved.commitId } : {}),
+          ...(d.ref.from === "git" && d.ref.revision ? { revision: d.ref.revision } : {}),
+        },
+      ]),
     );
     const handler = new SignalHandler(ctx.log, infos, (msg) => raise.abort(new TestError(msg)), ctx.caseBudget);
     const listener = (line: string, n: number) => handler.handleLine(line, n);

@@ -81,6 +81,10 @@ export interface DefinitionInfo {
   path: string;
   uuid: string;
   repository?: unknown;
+  /** git definitions: the commit the clone was at (LAVA's `commit_id`) */
+  commitId?: string;
+  /** git definitions: the `revision` the job asked for */
+  revision?: string;
 }
 
 /**
@@ -144,7 +148,8 @@ export class SignalHandler {
           result: "pass",
           duration: formatSeconds(ms),
           namespace: "common",
-          ...(info ? { path: info.path, uuid: info.uuid, repository: info.repository, revision: "unspecified" } : {}),
+          ...(info ? { path: info.path, uuid: info.uuid, repository: info.repository, revision: info.revision ?? "unspecified" } : {}),
+          ...(info?.commitId ? { commit_id: info.commitId } : {}),
         });
         this.finishedRuns.push(run);
         this.currentRun = undefined;
