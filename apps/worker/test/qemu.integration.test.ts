@@ -61,6 +61,10 @@ describe("job-runner against a real QEMU DUT", () => {
     // one --shell argument is evaluated by the DUT's shell, as LAVA does: a pipe, && and a redirect
     expect(find("0_smoke", "piped")?.result).toBe("pass");
     expect(find("0_smoke", "piped-file")?.result).toBe("pass");
+    // parse: pattern with a fixupdict turns the tool's output into cases, as LAVA's PatternFixup
+    expect(find("2_parsed", "alpha")?.result).toBe("pass");
+    expect(find("2_parsed", "beta")?.result).toBe("fail");
+    expect(find("2_parsed", "speed")).toMatchObject({ result: "pass", measurement: 3.5, units: "ms" });
     expect(find("1_second", "second-ok")?.result).toBe("pass");
     expect(find("lava", "0_smoke")?.result).toBe("pass");
     expect(find("lava", "1_second")?.result).toBe("pass");

@@ -3,7 +3,7 @@ import { stringify } from "yaml";
 import { Action, type ActionRunOptions, type Connection } from "../../action.ts";
 import { JobError, TestError } from "../../../errors.ts";
 import { lavaDir, type JobContext } from "../../job.ts";
-import { suiteName, type OverlayStage } from "../../overlay.ts";
+import { suiteName, testDefinitionOf, type OverlayStage } from "../../overlay.ts";
 import type { Pipeline } from "../../pipeline.ts";
 import { RetryAction } from "../../retry-action.ts";
 import { ShellSession } from "../shell/session.ts";
@@ -54,6 +54,7 @@ export class LavaTestShellAction extends Action {
           repository: d.ref.repository,
           ...(d.resolved ? { commitId: d.resolved.commitId } : {}),
           ...(d.ref.from === "git" && d.ref.revision ? { revision: d.ref.revision } : {}),
+          ...(testDefinitionOf(d).parse ? { parse: testDefinitionOf(d).parse } : {}),
         },
       ]),
     );

@@ -107,4 +107,49 @@ describe("SignalHandler test-case budget", () => {
     expect(records.filter((r) => r.lvl === "results").map((r) => (r.msg as Record<string, unknown>)["case"])).toEqual(["a0", "a1", "b0"]);
     expect(raised).toEqual(["the job reported more than 3 test cases, the worker's limit (MAGMA_WORKER_MAX_TEST_CASES)"]);
   });
+
+  it("turns output lines into test cases with the definition's parse pattern and fixupdict, as LAVA", () => {
+    const records: TLogRecord[] = [];
+    const log = new JobLog((r) => records.push(r));
+    const pattern = "^(?P<test_case_id>[\\w/.-]+):\\s+(?P<result>PASS|FAIL|SKIP|BROKEN)(\\s+(?P<measurement>[0-9.]+)\\s+(?P<units>\\S+))?";
+    const handler = new SignalHandler(
+      log,
+      new Map([
+        [
+          "0_tool",
+          {
+            name: "tool",
+            path: "inline/tool.yaml",
+            uuid: "3_0.1",
+            parse: { pattern, fixupdict: { PASS: "pass", FAIL: "fail", SKIP: "skip", BROKEN: "fail" } },
+          },
+        ],
+        ["1_plain", { name: "plain", path: "inline/plain.yaml", uuid: "3_0.2" }],
+      ]),
+    );
+    const feed = (line: string) => handler.handleLine(line, log.target(line));
+    feed("<LAVA_SIGNAL_STARTRUN 0_tool 3_0.1>");
+    feed("boot-check: PASS");
+    feed("net/ping: BROKEN");
+    feed("throughput: PASS 12.5 MB/s");
+    feed("two words: FAIL");
+    feed("not a result line");
+    feed("<LAVA_SIGNAL_ENDRUN 0_tool 3_0.1>");
+    feed("<LAVA_SIGNAL_STARTRUN 1_plain 3_0.2>");
+    feed("after-the-run: PASS");
+    feed("<LAVA_SIGNAL_ENDRUN 1_plain 3_0.2>");
+    const results = records.filter((r) => r.lvl === "results").map((r) => r.msg as Record<string, unknown>);
+    const cases = results
+      .filter((r) => r["definition"] === "0_tool")
+      .map(({ case: c, result, measurement, units }) => ({ c, result, measurement, units }));
+    expect(cases).toEqual([
+      { c: "boot-check", result: "pass", measurement: undefined, units: undefined },
+      { c: "net/ping", result: "fail", measurement: undefined, units: undefined },
+      { c: "throughput", result: "pass", measurement: 12.5, units: "MB/s" },
+    ]);
+    // a pattern belongs to its definition only
+    expect(results.some((r) => r["definition"] === "1_plain" && r["case"] === "after-the-run")).toBe(false);
+    expect(records.map((r) => r.msg)).toContain(`Enabling test definition pattern ${JSON.stringify(pattern)}`);
+    expect(records.map((r) => r.msg)).toContain("Skipping test definition patterns.");
+  });
 });

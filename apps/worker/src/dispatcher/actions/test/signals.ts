@@ -1,4 +1,5 @@
-import { TEST_RESULTS, type TTestResult } from "@magma/protocol";
+import { TEST_RESULTS, compileJobPattern, type TTestResult } from "@magma/protocol";
+import type { RE2JS } from "re2js";
 import type { JobLog } from "../../job-log.ts";
 import { formatSeconds } from "../../timeout.ts";
 
@@ -85,7 +86,12 @@ export interface DefinitionInfo {
   commitId?: string;
   /** git definitions: the `revision` the job asked for */
   revision?: string;
+  /** the definition's `parse:` block: a pattern turning output lines into test cases */
+  parse?: { pattern: string; fixupdict?: Record<string, string> };
 }
+
+/** LAVA's fixupdict when a definition's `parse:` gives none (PatternFixup's default). */
+export const DEFAULT_FIXUPDICT: Readonly<Record<string, string>> = { PASS: "pass", FAIL: "fail", SKIP: "skip", UNKNOWN: "unknown" };
 
 /**
  * Turns the signals of a running lava-test-shell into job log records, as LAVA's
@@ -96,6 +102,8 @@ export interface DefinitionInfo {
  */
 export class SignalHandler {
   private currentRun: string | undefined;
+  /** the running definition's `parse: pattern` (RE2) and fixupdict, while it runs */
+  private runPattern: { re: RE2JS; fixup: Record<string, string> } | undefined;
   private runStartedAt = 0;
   private testSet: string | undefined;
   private readonly startTc = new Map<string, number>();
@@ -123,7 +131,55 @@ export class SignalHandler {
 
   /** Handles every signal in a console line logged at job log line `logLine`. */
   handleLine(line: string, logLine: number): void {
-    for (const s of parseSignals(line)) this.handle(s, logLine);
+    const signals = parseSignals(line);
+    for (const s of signals) this.handle(s, logLine);
+    if (this.runPattern && !signals.length) this.matchPattern(line, logLine);
+  }
+
+  /**
+   * A line of output against the running definition's `parse: pattern`, as LAVA's
+   * `pattern_test_case_result`: the groups `test_case_id` and `result` make a test case (`result`
+   * mapped through the fixupdict), with `measurement` (a number) and `units` when the pattern has
+   * them; a test_case_id with whitespace is skipped, as LAVA does. Linear time (RE2).
+   */
+  private matchPattern(line: string, logLine: number): void {
+    const { re, fixup } = this.runPattern!;
+    const m = re.matcher(line);
+    if (!m.find()) return;
+    const group = (name: string): string | null => {
+      try {
+        return m.group(name);
+      } catch {
+        return null;
+      }
+    };
+    const id = group("test_case_id");
+    let result = group("result");
+    if (id === null || result === null) return;
+    if (result in fixup) result = fixup[result]!;
+    if (/\s/.test(id.trim())) {
+      this.log.debug(`Skipping invalid test_case_id '${id.trim()}'`);
+      return;
+    }
+    if (!isResult(result)) {
+      this.log.warning(
+        `parse pattern matched '${id}' with result '${result}', which is not pass, fail, skip or unknown (add it to fixupdict)`,
+      );
+      return;
+    }
+    const fields: { case: string; result: TTestResult } & Record<string, unknown> = { case: id, result };
+    const measurement = group("measurement");
+    if (measurement !== null && measurement !== "") {
+      const n = Number(measurement);
+      if (!Number.isFinite(n)) {
+        this.log.warning(`parse pattern: invalid measurement '${measurement}' for '${id}'`);
+        return;
+      }
+      fields["measurement"] = n;
+      const units = group("units");
+      if (units !== null) fields["units"] = units;
+    }
+    this.emitCase(fields, logLine, logLine);
   }
 
   private handle({ name, params }: Signal, logLine: number): void {
@@ -135,6 +191,16 @@ export class SignalHandler {
         this.runStartedAt = Date.now();
         this.testSet = undefined;
         this.log.info(`Starting test lava.${run} (${uuid ?? ""})`);
+        const parse = run ? this.definitions.get(run)?.parse : undefined;
+        this.runPattern = undefined;
+        if (parse) {
+          const compiled = compileJobPattern(parse.pattern);
+          if (compiled.ok) {
+            this.runPattern = { re: compiled.re, fixup: parse.fixupdict ?? { ...DEFAULT_FIXUPDICT } };
+            this.log.info(`Enabling test definition pattern ${JSON.stringify(parse.pattern)}`);
+            this.log.info(`Enabling test definition fixup ${JSON.stringify(this.runPattern.fixup)}`);
+          } else this.log.error(`test definition pattern refused: ${compiled.message}`);
+        } else this.log.info("Skipping test definition patterns.");
         break;
       }
       case "ENDRUN": {
@@ -153,6 +219,7 @@ export class SignalHandler {
         });
         this.finishedRuns.push(run);
         this.currentRun = undefined;
+        this.runPattern = undefined;
         this.testSet = undefined;
         break;
       }
