@@ -26,6 +26,39 @@ export const ZJobAction = z.union([
 ]);
 export type TJobAction = z.infer<typeof ZJobAction>;
 
+/** LAVA's `context: arch` values and the QEMU system emulator each needs (LAVA's qemu.jinja2 picks it by arch). */
+export const QEMU_ARCH_BINARY: Readonly<Record<string, string>> = {
+  amd64: "qemu-system-x86_64",
+  x86_64: "qemu-system-x86_64",
+  i386: "qemu-system-i386",
+  arm64: "qemu-system-aarch64",
+  aarch64: "qemu-system-aarch64",
+  arm: "qemu-system-arm",
+  armhf: "qemu-system-arm",
+  armel: "qemu-system-arm",
+  riscv64: "qemu-system-riscv64",
+};
+
+const qemuWord = z.string().regex(/^[A-Za-z0-9_.,=+-]{1,200}$/, "letters, digits and _.,=+- only");
+
+/**
+ * The job `context:` keys Magma applies to a QEMU DUT (LAVA's qemu.jinja2 context): `arch` must match
+ * the device's emulator, `machine`, `cpu`, `memory` (MB) and `cpus` replace the device dictionary's,
+ * `extra_options` are QEMU options under the same allow-list as `image_arg`, `netdevice` is `user`
+ * (user-mode networking; a host tap device is not a job's to ask for). Any other key is refused at
+ * submission, never silently ignored.
+ */
+export const ZJobContext = z.strictObject({
+  arch: z.enum(Object.keys(QEMU_ARCH_BINARY) as [string, ...string[]]).optional(),
+  machine: qemuWord.optional(),
+  cpu: qemuWord.optional(),
+  memory: z.number().int().min(16, "memory is in MB: at least 16").max(65536, "memory is in MB: at most 65536").optional(),
+  cpus: z.number().int().min(1).max(64).optional(),
+  netdevice: z.literal("user", { error: "netdevice: only 'user' (QEMU user-mode networking) is available to jobs" }).optional(),
+  extra_options: z.array(z.string().max(1000)).max(32).optional(),
+});
+export type TJobContext = z.infer<typeof ZJobContext>;
+
 /**
  * A LAVA job definition (lava_common/schemas/__init__.py `job()`), restricted to the methods Magma
  * runs: unknown top-level keys are rejected, as LAVA's voluptuous schema does ("extra keys not allowed").
@@ -36,7 +69,7 @@ export const ZJobDefinition = z.strictObject({
   timeouts: ZJobTimeouts,
   priority: ZPriority.optional(),
   visibility: ZVisibility,
-  context: z.record(z.string(), z.unknown()).optional(),
+  context: ZJobContext.optional(),
   metadata: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).optional(),
   tags: z.array(z.string()).optional(),
   notify: ZNotify.optional(),

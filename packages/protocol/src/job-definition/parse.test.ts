@@ -173,4 +173,19 @@ describe("parseJobDefinition", () => {
       { numRuns: 300 },
     );
   });
+
+  it("applies only the context keys Magma runs and names the others; notify recipients are refused", () => {
+    const ctx = (c: string) => minimal + "context:\n" + c;
+    expect(parseJobDefinition(ctx("  arch: amd64\n  memory: 512\n  cpus: 2\n  machine: q35\n  extra_options: ['-smp 2']\n")).ok).toBe(true);
+    expect(errorsOf(ctx("  guestfs_interface: virtio\n"))).toBe(
+      "Job invalid: context key 'guestfs_interface' is not applied by Magma (supported: arch, machine, cpu, memory, cpus, netdevice, extra_options) @ data['context']['guestfs_interface']",
+    );
+    expect(errorsOf(ctx("  netdevice: tap\n"))).toContain("@ data['context']['netdevice']");
+    expect(errorsOf(ctx("  extra_options: ['-netdev user,id=n,guestfwd=tcp:1.2.3.4:80-cmd:touch /tmp/x']\n"))).toContain(
+      "QEMU option '-netdev' is not allowed in context extra_options",
+    );
+    expect(
+      errorsOf(minimal + "notify:\n  criteria: {status: finished}\n  recipients:\n  - to: {method: email, email: a@example.org}\n"),
+    ).toContain("notify recipients (email, IRC) are not sent by Magma: use callbacks @ data['notify']['recipients']");
+  });
 });

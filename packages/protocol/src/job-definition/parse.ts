@@ -1,6 +1,6 @@
 import { Lexer, parseDocument } from "yaml";
 import type { z } from "zod";
-import { ZJobDefinition, type TJobDefinition } from "./job-definition.ts";
+import { ZJobContext, ZJobDefinition, type TJobDefinition } from "./job-definition.ts";
 import { SUPPORTED_DEPLOY_METHODS } from "./deploy.ts";
 import { SUPPORTED_BOOT_METHODS } from "./boot.ts";
 import { SUPPORTED_TEST_SOURCES } from "./test.ts";
@@ -99,6 +99,23 @@ function zodIssues(error: z.ZodError, raw: unknown): TDefinitionError[] {
  */
 function unsupportedMethods(raw: Record<string, unknown>): TDefinitionError[] {
   const out: TDefinitionError[] = [];
+  const context = raw["context"];
+  if (context && typeof context === "object" && !Array.isArray(context)) {
+    const known = Object.keys(ZJobContext.shape);
+    for (const k of Object.keys(context))
+      if (!known.includes(k))
+        out.push({
+          path: formatPath(["context", k]),
+          message: `context key '${k}' is not applied by Magma (supported: ${known.join(", ")})`,
+        });
+  }
+  const notify = raw["notify"];
+  if (notify && typeof notify === "object" && "recipients" in notify) {
+    out.push({
+      path: formatPath(["notify", "recipients"]),
+      message: "notify recipients (email, IRC) are not sent by Magma: use callbacks",
+    });
+  }
   const actions = raw["actions"];
   if (!Array.isArray(actions)) return out;
   actions.forEach((item, i) => {
@@ -174,6 +191,12 @@ export function hostileInputErrors(d: TJobDefinition): TDefinitionError[] {
         err([...path, k], `${what} name '${k}' must be a shell variable name (letters, digits and '_', not starting with a digit)`);
   };
   shellNames(d.secrets, ["secrets"], "secret");
+  (d.context?.extra_options ?? []).forEach((opt, k) => {
+    const checked = checkQemuJobArgs(opt, "context extra_options");
+    if (!checked.ok) err(["context", "extra_options", k], checked.message);
+    else if (checked.placeholders.length)
+      err(["context", "extra_options", k], "context extra_options cannot name images ({placeholders} belong in image_arg)");
+  });
   const pattern = (p: string | undefined, path: PropertyKey[]) => {
     if (p === undefined) return;
     const c = compileJobPattern(p);

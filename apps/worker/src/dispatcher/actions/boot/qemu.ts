@@ -1,6 +1,15 @@
 import { execFile } from "node:child_process";
+import path from "node:path";
 import { parse as shellParse } from "shell-quote";
-import { checkQemuJobArgs, ZQemuSettings, type TBootQemu, type TJobTimeouts, type TQemuSettings } from "@magma/protocol";
+import {
+  checkQemuJobArgs,
+  QEMU_ARCH_BINARY,
+  ZQemuSettings,
+  type TBootQemu,
+  type TJobContext,
+  type TJobTimeouts,
+  type TQemuSettings,
+} from "@magma/protocol";
 import { Action, type ActionRunOptions, type Connection } from "../../action.ts";
 import { ConfigurationError, JobError } from "../../../errors.ts";
 import type { JobContext } from "../../job.ts";
@@ -23,6 +32,37 @@ export function splitArgs(text: string, what: string): string[] {
     if (typeof t !== "string") throw new JobError(`${what} must be plain arguments, got shell syntax in: ${text}`);
     return t;
   });
+}
+
+/**
+ * The device dictionary's QEMU settings with the job's `context:` applied, as LAVA's qemu.jinja2
+ * does: `machine`, `cpu`, `memory` (MB), `cpus` replace the dictionary's values; `extra_options`
+ * (checked against the job allow-list again) come after the dictionary's own; `arch` must be what
+ * the device's emulator runs (LAVA picks `qemu-system-<arch>`; here the lab's dictionary names the
+ * binary, so another arch is the job's mistake).
+ * @throws JobError naming the context key that cannot be applied
+ */
+export function applyJobContext(settings: TQemuSettings, context: TJobContext | undefined, hostname: string): TQemuSettings {
+  if (!context) return settings;
+  if (context.arch) {
+    const want = QEMU_ARCH_BINARY[context.arch]!;
+    if (path.basename(settings.binary) !== want) {
+      throw new JobError(`context arch '${context.arch}' needs ${want}, but device ${hostname} runs ${path.basename(settings.binary)}`);
+    }
+  }
+  const extra = (context.extra_options ?? []).map((opt, k) => {
+    const checked = checkQemuJobArgs(opt, `context extra_options[${k}]`);
+    if (!checked.ok) throw new JobError(checked.message);
+    return opt;
+  });
+  return {
+    ...settings,
+    ...(context.machine ? { machine: context.machine } : {}),
+    ...(context.cpu ? { cpu: context.cpu } : {}),
+    ...(context.memory ? { memory_mb: context.memory } : {}),
+    ...(context.cpus ? { smp: context.cpus } : {}),
+    extra_options: [...settings.extra_options, ...extra],
+  };
 }
 
 /**
@@ -97,7 +137,7 @@ export class ExecuteQemuAction extends Action {
   async run({ ctx, signal }: ActionRunOptions): Promise<Connection> {
     const parsed = ZQemuSettings.safeParse(ctx.device.qemu ?? {});
     if (!parsed.success) throw new ConfigurationError(`invalid qemu settings in the device dictionary of ${ctx.device.hostname}`);
-    const cmd = buildQemuCommand(parsed.data, ctx.images, ctx.imageArgs);
+    const cmd = buildQemuCommand(applyJobContext(parsed.data, ctx.definition.context, ctx.device.hostname), ctx.images, ctx.imageArgs);
     ctx.log.info(`Boot command: ${displayCommand(cmd)}`);
     const qemu = QemuProcess.spawn(cmd);
     ctx.qemu = qemu;
