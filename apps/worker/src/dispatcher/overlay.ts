@@ -258,6 +258,20 @@ export function runScript(jobId: number, stage: number, d: OverlayDefinition): s
   ].join("\n");
 }
 
+/**
+ * The job definition's `environment:` as the overlay's `environment` file exports it (values as
+ * strings; the names were checked to be shell variable names at submission and are checked again
+ * when the file is written).
+ */
+export function jobEnvironment(environment: Record<string, unknown> | undefined): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(environment ?? {}).map(([k, v]) => [
+      k,
+      v === null || v === undefined ? "" : typeof v === "object" ? JSON.stringify(v) : String(v),
+    ]),
+  );
+}
+
 /** What an overlay is built from: the job id, each test action's definitions, extra `environment` variables, the job's `secrets`. */
 export interface OverlayOptions {
   jobId: number;

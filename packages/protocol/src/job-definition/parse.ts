@@ -191,6 +191,7 @@ export function hostileInputErrors(d: TJobDefinition): TDefinitionError[] {
         err([...path, k], `${what} name '${k}' must be a shell variable name (letters, digits and '_', not starting with a digit)`);
   };
   shellNames(d.secrets, ["secrets"], "secret");
+  shellNames(d.environment, ["environment"], "environment variable");
   (d.context?.extra_options ?? []).forEach((opt, k) => {
     const checked = checkQemuJobArgs(opt, "context extra_options");
     if (!checked.ok) err(["context", "extra_options", k], checked.message);
