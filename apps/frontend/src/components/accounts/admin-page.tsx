@@ -44,6 +44,45 @@ function AdminForm({
 
 const field = (f: FormData, k: string) => String(f.get(k) ?? "").trim();
 
+/**
+ * A group and one other thing (a user or a lab) picked from lists, then `run(group, other)`: the
+ * shape of adding/removing members and granting/revoking labs.
+ * @param second [form field name, label, choices]
+ */
+function GroupPairForm({
+  label,
+  groups,
+  second,
+  run,
+}: {
+  label: string;
+  groups: { id: number; name: string }[];
+  second: [name: string, label: string, choices: string[]];
+  run: (group: string, other: string) => Promise<unknown>;
+}) {
+  const [name, title, choices] = second;
+  return (
+    <AdminForm label={label} onSubmit={(f) => run(field(f, "group"), field(f, name))}>
+      <label className="field">
+        Group
+        <select name="group" required>
+          {groups.map((g) => (
+            <option key={g.id}>{g.name}</option>
+          ))}
+        </select>
+      </label>
+      <label className="field">
+        {title}
+        <select name={name} required>
+          {choices.map((c) => (
+            <option key={c}>{c}</option>
+          ))}
+        </select>
+      </label>
+    </AdminForm>
+  );
+}
+
 /** /admin: users, groups and lab grants, with forms to add and remove them (superusers only). */
 export function AdminPage() {
   const trpc = useTRPC();
@@ -178,84 +217,30 @@ export function AdminPage() {
               Group name <input name="name" type="text" required />
             </label>
           </AdminForm>
-          <AdminForm
+          <GroupPairForm
             label="Add member"
-            onSubmit={(f) => addMember.mutateAsync({ group: field(f, "group"), username: field(f, "username") })}
-          >
-            <label className="field">
-              Group
-              <select name="group" required>
-                {groups.map((g) => (
-                  <option key={g.id}>{g.name}</option>
-                ))}
-              </select>
-            </label>
-            <label className="field">
-              User
-              <select name="username" required>
-                {users.map((u) => (
-                  <option key={u.id}>{u.username}</option>
-                ))}
-              </select>
-            </label>
-          </AdminForm>
-          <AdminForm
+            second={["username", "User", users.map((u) => u.username)]}
+            groups={groups}
+            run={(g, u) => addMember.mutateAsync({ group: g, username: u })}
+          />
+          <GroupPairForm
             label="Remove member"
-            onSubmit={(f) => removeMember.mutateAsync({ group: field(f, "group"), username: field(f, "username") })}
-          >
-            <label className="field">
-              Group
-              <select name="group" required>
-                {groups.map((g) => (
-                  <option key={g.id}>{g.name}</option>
-                ))}
-              </select>
-            </label>
-            <label className="field">
-              User
-              <select name="username" required>
-                {users.map((u) => (
-                  <option key={u.id}>{u.username}</option>
-                ))}
-              </select>
-            </label>
-          </AdminForm>
-          <AdminForm label="Revoke lab" onSubmit={(f) => revokeLab.mutateAsync({ group: field(f, "group"), lab: field(f, "lab") })}>
-            <label className="field">
-              Group
-              <select name="group" required>
-                {groups.map((g) => (
-                  <option key={g.id}>{g.name}</option>
-                ))}
-              </select>
-            </label>
-            <label className="field">
-              Lab
-              <select name="lab" required>
-                {labs.map((l) => (
-                  <option key={l}>{l}</option>
-                ))}
-              </select>
-            </label>
-          </AdminForm>
-          <AdminForm label="Grant lab" onSubmit={(f) => grantLab.mutateAsync({ group: field(f, "group"), lab: field(f, "lab") })}>
-            <label className="field">
-              Group
-              <select name="group" required>
-                {groups.map((g) => (
-                  <option key={g.id}>{g.name}</option>
-                ))}
-              </select>
-            </label>
-            <label className="field">
-              Lab
-              <select name="lab" required>
-                {labs.map((l) => (
-                  <option key={l}>{l}</option>
-                ))}
-              </select>
-            </label>
-          </AdminForm>
+            second={["username", "User", users.map((u) => u.username)]}
+            groups={groups}
+            run={(g, u) => removeMember.mutateAsync({ group: g, username: u })}
+          />
+          <GroupPairForm
+            label="Grant lab"
+            second={["lab", "Lab", labs]}
+            groups={groups}
+            run={(g, l) => grantLab.mutateAsync({ group: g, lab: l })}
+          />
+          <GroupPairForm
+            label="Revoke lab"
+            second={["lab", "Lab", labs]}
+            groups={groups}
+            run={(g, l) => revokeLab.mutateAsync({ group: g, lab: l })}
+          />
         </section>
       </div>
     </>
