@@ -68,6 +68,13 @@ describe("job-runner against a real QEMU DUT", () => {
     expect(find("2_parsed", "beta")?.result).toBe("fail");
     expect(find("2_parsed", "speed")).toMatchObject({ result: "pass", measurement: 3.5, units: "ms" });
     expect(find("1_second", "second-ok")?.result).toBe("pass");
+    // the definition's install: steps ran before it (deps skipped with a note: busybox has no package manager)
+    expect(find("1_second", "install-ran")?.result).toBe("pass");
+    expect(
+      log.some(
+        (r) => r.lvl === "target" && String(r.msg).includes("install deps skipped (this DUT has no package manager Magma drives): curl"),
+      ),
+    ).toBe(true);
     expect(find("lava", "0_smoke")?.result).toBe("pass");
     expect(find("lava", "1_second")?.result).toBe("pass");
     expect(find("lava", "job")?.result).toBe("pass");

@@ -216,9 +216,18 @@ export PATH="${lavaDir(jobId)}/bin:$PATH"
 while read -r TESTRUN_ID; do
     [ -n "$TESTRUN_ID" ] || continue
     UUID=$(cat "$STAGE_DIR/tests/$TESTRUN_ID/uuid")
-    echo "<LAVA_SIGNAL_STARTRUN $TESTRUN_ID $UUID>"
     export LAVA_RESULT_DIR="$STAGE_DIR/results/$TESTRUN_ID"
     mkdir -p "$LAVA_RESULT_DIR"
+    if [ -f "$STAGE_DIR/tests/$TESTRUN_ID/install.sh" ]; then
+        (cd "$STAGE_DIR/tests/$TESTRUN_ID" && /bin/sh ./install.sh) < /dev/null
+        R=$?
+        echo $R > "$LAVA_RESULT_DIR/install_return_code"
+        if [ $R -ne 0 ]; then
+            echo "<LAVA_TEST_RUNNER INSTALL_FAIL>"
+            continue
+        fi
+    fi
+    echo "<LAVA_SIGNAL_STARTRUN $TESTRUN_ID $UUID>"
     (cd "$STAGE_DIR/tests/$TESTRUN_ID" && /bin/sh ./run.sh) < /dev/null
     echo "<LAVA_SIGNAL_ENDRUN $TESTRUN_ID $UUID>"
 done < "$STAGE_DIR/lava-test-runner.conf"
@@ -270,6 +279,30 @@ export function jobEnvironment(environment: Record<string, unknown> | undefined)
       v === null || v === undefined ? "" : typeof v === "object" ? JSON.stringify(v) : String(v),
     ]),
   );
+}
+
+/**
+ * install.sh of a definition with an `install:` section (LAVA's TestInstallAction), or undefined:
+ * its parameters, the `deps` (skipped with a note — the busybox DUTs have no package manager Magma
+ * drives, as LAVA skips deps for an unknown distro), then `cd` into the test's directory and the
+ * `steps`. lava-test-runner runs it before run.sh; a non-zero exit skips the definition.
+ */
+export function installScript(jobId: number, stage: number, d: OverlayDefinition): string | undefined {
+  const install = testDefinitionOf(d).install;
+  if (!install) return undefined;
+  const dir = `${lavaDir(jobId)}/${stage}/tests/${suiteName(d)}`;
+  const deps = install.deps ?? [];
+  return [
+    "#!/bin/sh",
+    `# ${suiteName(d)}: install`,
+    ...exportLines(testDefinitionOf(d).params, `definition ${d.ref.name}`),
+    ...exportLines({ ...(d.ref.params ?? {}), ...(d.ref.parameters ?? {}) }, `definition ${d.ref.name}`),
+    `export PATH="${lavaDir(jobId)}/bin:$PATH"`,
+    ...(deps.length ? [`echo ${shQuote(`install deps skipped (this DUT has no package manager Magma drives): ${deps.join(" ")}`)}`] : []),
+    `cd ${shQuote(dir)} || exit 1`,
+    ...(install.steps ?? []),
+    "",
+  ].join("\n");
 }
 
 /** What an overlay is built from: the job id, each test action's definitions, extra `environment` variables, the job's `secrets`. */
@@ -343,6 +376,9 @@ export function overlayEntries(options: OverlayOptions): CpioEntry[] {
       }
       entries.push(
         { type: "file", path: `${dir}/run.sh`, mode: 0o755, data: runScript(jobId, s.stage, d) },
+        ...(installScript(jobId, s.stage, d) !== undefined
+          ? [{ type: "file" as const, path: `${dir}/install.sh`, mode: 0o755, data: installScript(jobId, s.stage, d)! }]
+          : []),
         { type: "file", path: `${dir}/uuid`, mode: 0o644, data: d.uuid + "\n" },
         { type: "file", path: `${dir}/testdef.yaml`, mode: 0o644, data: stringify(testDefinitionOf(d)) },
       );

@@ -11,6 +11,13 @@ export const ZInlineTestDefinition = z.looseObject({
   run: z.looseObject({ steps: z.array(z.union([z.string(), z.number()]).transform(String)) }).optional(),
   params: z.record(z.string(), z.unknown()).optional(),
   parse: z.looseObject({ pattern: z.string(), fixupdict: z.record(z.string(), z.string()).optional() }).optional(),
+  /** LAVA's install section: `deps` (packages; skipped on DUTs without a package manager Magma drives), `steps` (shell lines run before the test) */
+  install: z
+    .looseObject({
+      deps: z.array(z.union([z.string(), z.number()]).transform(String)).optional(),
+      steps: z.array(z.union([z.string(), z.number()]).transform(String)).optional(),
+    })
+    .optional(),
 });
 export type TInlineTestDefinition = z.infer<typeof ZInlineTestDefinition>;
 

@@ -152,4 +152,12 @@ describe("SignalHandler test-case budget", () => {
     expect(records.map((r) => r.msg)).toContain(`Enabling test definition pattern ${JSON.stringify(pattern)}`);
     expect(records.map((r) => r.msg)).toContain("Skipping test definition patterns.");
   });
+
+  it("logs an error when lava-test-runner reports a failed install (the definition is skipped)", () => {
+    const { feed, records } = setup();
+    feed("<LAVA_TEST_RUNNER INSTALL_FAIL>");
+    expect(records.filter((r) => r.lvl === "error").map((r) => r.msg)).toEqual([
+      "lava-test-runner: a test definition's install steps failed; that definition was skipped",
+    ]);
+  });
 });

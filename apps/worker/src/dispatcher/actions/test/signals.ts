@@ -7,6 +7,8 @@ import { formatSeconds } from "../../timeout.ts";
 export const SIGNAL_PATTERN = /<LAVA_SIGNAL_(\S+) ([^>]+)>/g;
 /** Printed by lava-test-runner once every definition ran. */
 export const RUNNER_END_SENTINEL = "<LAVA_TEST_RUNNER EXIT>";
+/** What lava-test-runner prints when a definition's install.sh fails (LAVA's marker; the definition is skipped). */
+export const RUNNER_INSTALL_FAIL = "<LAVA_TEST_RUNNER INSTALL_FAIL>";
 
 /** One signal found in a console line. */
 export interface Signal {
@@ -133,6 +135,8 @@ export class SignalHandler {
   handleLine(line: string, logLine: number): void {
     const signals = parseSignals(line);
     for (const s of signals) this.handle(s, logLine);
+    if (line.includes(RUNNER_INSTALL_FAIL))
+      this.log.error("lava-test-runner: a test definition's install steps failed; that definition was skipped");
     if (this.runPattern && !signals.length) this.matchPattern(line, logLine);
   }
 
