@@ -63,6 +63,7 @@ describe("job-runner against a real QEMU DUT", () => {
     expect(find("0_smoke", "piped-file")?.result).toBe("pass");
     // the job's environment: is exported in the test shell
     expect(find("0_smoke", "env-var")?.result).toBe("pass");
+    expect(find("0_smoke", "device-vars")?.result).toBe("pass");
     // parse: pattern with a fixupdict turns the tool's output into cases, as LAVA's PatternFixup
     expect(find("2_parsed", "alpha")?.result).toBe("pass");
     expect(find("2_parsed", "beta")?.result).toBe("fail");

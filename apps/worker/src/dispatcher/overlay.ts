@@ -305,6 +305,11 @@ export function installScript(jobId: number, stage: number, d: OverlayDefinition
   ].join("\n");
 }
 
+/** The device's names for the test shell, as LAVA exports them (`LAVA_DEVICE_HOSTNAME`, `LAVA_DEVICE_TYPE`). */
+export function deviceEnvironment(device: { hostname: string; device_type: string }): Record<string, string> {
+  return { LAVA_DEVICE_HOSTNAME: device.hostname, LAVA_DEVICE_TYPE: device.device_type };
+}
+
 /** What an overlay is built from: the job id, each test action's definitions, extra `environment` variables, the job's `secrets`. */
 export interface OverlayOptions {
   jobId: number;

@@ -2,7 +2,7 @@ import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Action, type ActionRunOptions, type Connection } from "../../action.ts";
 import type { JobContext } from "../../job.ts";
-import { buildOverlayTarball, jobEnvironment, type OverlayStage } from "../../overlay.ts";
+import { buildOverlayTarball, deviceEnvironment, jobEnvironment, type OverlayStage } from "../../overlay.ts";
 import { fetchGitTestDefinitions } from "./git-repo.ts";
 
 /** File name of the overlay tarball: in the job directory, in its URL and on the DUT. */
@@ -32,7 +32,11 @@ export class CompressOverlayAction extends Action {
     const tarball = buildOverlayTarball({
       jobId: ctx.jobId,
       stages: this.stages,
-      environment: { ...jobEnvironment(ctx.definition.environment), LAVA_DISPATCHER_IP: overlayHttpAddress(ctx).ip },
+      environment: {
+        ...jobEnvironment(ctx.definition.environment),
+        ...deviceEnvironment(ctx.device),
+        LAVA_DISPATCHER_IP: overlayHttpAddress(ctx).ip,
+      },
       ...(ctx.definition.secrets ? { secrets: ctx.definition.secrets } : {}),
     });
     const file = path.join(ctx.jobDir, OVERLAY_TARBALL);

@@ -1,7 +1,7 @@
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Action, type ActionRunOptions, type Connection } from "../../action.ts";
-import { buildOverlay, jobEnvironment, type OverlayStage } from "../../overlay.ts";
+import { buildOverlay, deviceEnvironment, jobEnvironment, type OverlayStage } from "../../overlay.ts";
 import { fetchGitTestDefinitions } from "./git-repo.ts";
 
 /**
@@ -22,7 +22,7 @@ export class LavaOverlayAction extends Action {
     const overlay = buildOverlay({
       jobId: ctx.jobId,
       stages: this.stages,
-      environment: { ...jobEnvironment(ctx.definition.environment), LAVA_DISPATCHER_IP: "127.0.0.1" },
+      environment: { ...jobEnvironment(ctx.definition.environment), ...deviceEnvironment(ctx.device), LAVA_DISPATCHER_IP: "127.0.0.1" },
       ...(ctx.definition.secrets ? { secrets: ctx.definition.secrets } : {}),
     });
     const file = path.join(ctx.jobDir, "overlay.cpio.gz");
