@@ -171,3 +171,41 @@ describe("reads", () => {
     expect((await api(h, "POST", `/api/v0.2/jobs/${id}/cancel/`, { token: ADMIN_TOKEN })).status).toBe(200);
   });
 });
+
+describe("POST /api/v0.2/jobs/batch_cancel/ (LAVA 2025+)", () => {
+  it("cancels the caller's jobs and lists the unknown and the others' as invalid", async () => {
+    const mine = await submit(h, jobYaml({ name: "batch-a" }), BOB_TOKEN);
+    const mine2 = await submit(h, jobYaml({ name: "batch-b" }), BOB_TOKEN);
+    const admins = await submit(h, jobYaml({ name: "batch-admin" }), ADMIN_TOKEN);
+    const r = await api(h, "POST", "/api/v0.2/jobs/batch_cancel/", { token: BOB_TOKEN, body: { job_ids: [mine, admins, 987654, mine2] } });
+    expect(r.status).toBe(200);
+    expect(r.json).toEqual({ message: "Job cancel signal sent for job ids.", job_ids: [mine, mine2], invalid_job_ids: [admins, 987654] });
+    for (const id of [mine, mine2])
+      expect((await api(h, "GET", `/api/v0.2/jobs/${id}/`, { token: BOB_TOKEN })).json.state).toMatch(/Canceling|Finished/);
+    expect((await api(h, "GET", `/api/v0.2/jobs/${admins}/`, { token: ADMIN_TOKEN })).json.state).not.toMatch(/Canceling|Finished/);
+    expect((await api(h, "POST", "/api/v0.2/jobs/batch_cancel/", { body: { job_ids: [mine] } })).status).toBe(401);
+    const bad = await api(h, "POST", "/api/v0.2/jobs/batch_cancel/", { token: BOB_TOKEN, body: { job_ids: [] } });
+    expect(bad.status).toBe(400);
+    expect(bad.json.message).toContain("job_ids must list at least one job id");
+  });
+});
+
+describe("POST /api/v0.2/workers/<hostname>/set_health/ (LAVA 2025+)", () => {
+  it("lets a superuser set a worker's health, refuses others, names bad values", async () => {
+    const set = (token: string | undefined, body: unknown, host = "worker-a") =>
+      api(h, "POST", `/api/v0.2/workers/${host}/set_health/`, { ...(token ? { token } : {}), body });
+    expect(await set(ADMIN_TOKEN, { health: "maintenance", reason: "cabling" })).toMatchObject({ status: 202, json: { message: "OK" } });
+    expect(
+      (await api(h, "GET", "/api/v0.2/workers/", { token: ADMIN_TOKEN })).json.results.find(
+        (w: { hostname: string }) => w.hostname === "worker-a",
+      ),
+    ).toMatchObject({ health: "Maintenance" });
+    expect((await set(BOB_TOKEN, { health: "Active" })).status).toBe(403);
+    expect((await set(undefined, { health: "Active" })).status).toBe(401);
+    const bad = await set(ADMIN_TOKEN, { health: "Sleeping" });
+    expect(bad.status).toBe(400);
+    expect(bad.json.message).toContain("health must be Active, Maintenance or Retired");
+    expect((await set(ADMIN_TOKEN, { health: "Active" }, "no-such-worker")).status).toBe(404);
+    expect((await set(ADMIN_TOKEN, { health: "Active" })).status).toBe(202);
+  });
+});

@@ -18,3 +18,27 @@ export async function cancelJob(ctx: InstanceContext, jobId: number, user: User)
   if (r.changed) ctx.logger.info({ jobId, by: user.username, state: r.job.state }, "job canceled");
   return { state: r.job.state, changed: r.changed };
 }
+
+/**
+ * Cancels several jobs, each on its own (LAVA 2025's REST `jobs/batch_cancel/`): a job the caller may
+ * not see or change, or that does not exist, is listed as invalid instead of failing the batch.
+ * @returns the ids a cancel signal was sent to and the invalid ones, in the order given
+ */
+export async function batchCancelJobs(
+  ctx: InstanceContext,
+  jobIds: number[],
+  user: User,
+): Promise<{ canceled: number[]; invalid: number[] }> {
+  const canceled: number[] = [];
+  const invalid: number[] = [];
+  for (const id of jobIds) {
+    try {
+      await cancelJob(ctx, id, user);
+      canceled.push(id);
+    } catch (e) {
+      if (e instanceof AppError && (e.code === "NOT_FOUND" || e.code === "FORBIDDEN")) invalid.push(id);
+      else throw e;
+    }
+  }
+  return { canceled, invalid };
+}

@@ -170,3 +170,24 @@ export const ZFinishedJobsQuery = z
     limit: z.coerce.number().int().min(1, "limit must be at least 1").max(1000, "limit must be at most 1000").default(200),
   })
   .refine((q) => q.since !== undefined || q.after_id === 0, { message: "after_id needs since", path: ["after_id"] });
+
+/** `POST jobs/batch_cancel/` (LAVA 2025+): jobs to cancel, by id. */
+export const ZBatchCancelRequest = z.object({
+  job_ids: z.array(z.number().int().positive()).min(1, "job_ids must list at least one job id").max(1000),
+});
+/** The answer: the ids a cancel signal was sent to, and those unknown, invisible or not the caller's to cancel. */
+export const ZBatchCancelResponse = z.object({
+  message: z.string(),
+  job_ids: z.array(z.number().int()),
+  invalid_job_ids: z.array(z.number().int()),
+});
+export type TBatchCancelResponse = z.infer<typeof ZBatchCancelResponse>;
+
+/** `POST workers/<hostname>/set_health/` (LAVA 2025+): `health` Active | Maintenance | Retired (any case), optional `reason`. */
+export const ZSetWorkerHealthRequest = z.object({
+  health: z
+    .string()
+    .transform((h) => h.charAt(0).toUpperCase() + h.slice(1).toLowerCase())
+    .pipe(z.enum(["Active", "Maintenance", "Retired"], { error: "health must be Active, Maintenance or Retired" })),
+  reason: z.string().max(500).optional(),
+});

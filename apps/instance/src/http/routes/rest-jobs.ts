@@ -3,14 +3,16 @@ import {
   IDEMPOTENCY_HEADER,
   INSTANCE_API_PREFIX,
   MAX_DEFINITION_BYTES,
+  ZBatchCancelRequest,
   ZJobListFilters,
   ZSubmitJobRequest,
+  type TBatchCancelResponse,
   type TSubmitJobResponse,
 } from "@magma/protocol";
 import { AppError } from "../../app-error.ts";
 import { authenticateToken, requireUser } from "../../auth/authenticate-token.ts";
 import type { InstanceContext } from "../../context.ts";
-import { cancelJob } from "../../jobs/cancel-job.ts";
+import { batchCancelJobs, cancelJob } from "../../jobs/cancel-job.ts";
 import { getJobDetail } from "../../jobs/get-job.ts";
 import { listJobs } from "../../jobs/list-jobs.ts";
 import { submitJob, validateDefinition } from "../../jobs/submit-job.ts";
@@ -38,6 +40,7 @@ const ZListQuery = ZJobListFilters;
  *   GET  jobs/            DRF page of jobs visible to the caller, filters state/health/requested_device_type/ordering
  *   GET  jobs/<id>/       job detail (404 when not visible)
  *   POST|GET jobs/<id>/cancel/ → {message: "Job cancel signal sent."}
+ *   POST jobs/batch_cancel/ {job_ids} → {message, job_ids (canceled), invalid_job_ids} (LAVA 2025+)
  */
 export function registerRestJobRoutes(app: FastifyInstance, ctx: InstanceContext): void {
   app.post(`${P}/jobs/`, { bodyLimit: SUBMIT_BODY_LIMIT_BYTES }, async (req, reply) => {
@@ -106,6 +109,13 @@ export function registerRestJobRoutes(app: FastifyInstance, ctx: InstanceContext
     await cancelJob(ctx, id, user);
     return { message: "Job cancel signal sent." };
   };
+  app.post(`${P}/jobs/batch_cancel/`, async (req): Promise<TBatchCancelResponse> => {
+    const user = await requireUser(ctx.db, req.headers);
+    const body = parseOr400(ZBatchCancelRequest, req.body, "body");
+    const r = await batchCancelJobs(ctx, body.job_ids, user);
+    req.log.info({ canceled: r.canceled, invalid: r.invalid, by: user.username }, "batch cancel");
+    return { message: "Job cancel signal sent for job ids.", job_ids: r.canceled, invalid_job_ids: r.invalid };
+  });
   app.post(`${P}/jobs/:id/cancel/`, cancel);
   app.get(`${P}/jobs/:id/cancel/`, cancel);
 }
