@@ -193,6 +193,8 @@ describe("lavacli jobs on a finished job (the inline-tests log replayed)", () =>
       "device",
       "device_type",
       "end_time",
+      "error_msg",
+      "error_type",
       "failure_comment",
       "health",
       "health_check",

@@ -91,7 +91,7 @@ export const schedulerJobsMethods: RpcMethods = {
   },
 
   "scheduler.jobs.show": {
-    help: "`scheduler.jobs.show` (`job_id`)\n\nShow job details: id, description, device, device_type, health_check, pipeline, health, state,\nsubmitter, submit_time, start_time, end_time, tags, visibility, failure_comment.",
+    help: "`scheduler.jobs.show` (`job_id`)\n\nShow job details: id, description, device, device_type, health_check, pipeline, health, state,\nsubmitter, submit_time, start_time, end_time, tags, visibility, failure_comment, error_msg, error_type (the last two as LAVA 2025+ adds them).",
     async handler(call) {
       const j = await visibleJob(call, call.params[0]);
       return {
@@ -110,6 +110,9 @@ export const schedulerJobsMethods: RpcMethods = {
         tags: j.tags,
         visibility: visibilityDisplay(j.visibility),
         failure_comment: j.failureComment,
+        // LAVA 2025+: the lava.job result's error message and type (None while the job runs or passed)
+        error_msg: j.failureComment,
+        error_type: j.errorType,
       };
     },
   },
