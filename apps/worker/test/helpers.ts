@@ -41,3 +41,23 @@ export function qemuPidsMentioning(needle: string): number[] {
     .filter((l) => l.includes("qemu-system") && l.includes(needle))
     .map((l) => Number(l.trim().split(/\s+/)[0]));
 }
+
+/**
+ * Runs `during` while a 20 ms interval timer samples the event loop: `lagMs` is the worst delay of a
+ * tick beyond its 20 ms, i.e. how long the worker's event loop was blocked.
+ */
+export async function maxLoopLag<T>(during: () => Promise<T>): Promise<{ lagMs: number; value: T }> {
+  let last = performance.now();
+  let lagMs = 0;
+  const t = setInterval(() => {
+    const now = performance.now();
+    lagMs = Math.max(lagMs, now - last - 20);
+    last = now;
+  }, 20);
+  try {
+    const value = await during();
+    return { lagMs, value };
+  } finally {
+    clearInterval(t);
+  }
+}

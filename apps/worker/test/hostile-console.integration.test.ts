@@ -4,6 +4,7 @@ import { ConsoleSession, promptRegExp } from "../src/connections/console-session
 import { openTelnetTransport } from "../src/connections/telnet.ts";
 import { JobError } from "../src/errors.ts";
 import { parseSignals, SIGNAL_PATTERN } from "../src/dispatcher/actions/test/signals.ts";
+import { maxLoopLag } from "./helpers.ts";
 
 /**
  * Hostile patterns and hostile DUT output against the worker's console layer, over real TCP
@@ -39,23 +40,6 @@ async function consoleTo(d: Dut, onLine: (l: string) => void = () => {}): Promis
   const c = await ConsoleSession.create(`dut:${d.port}`, (h) => openTelnetTransport({ host: "127.0.0.1", port: d.port }, h), { onLine });
   cleanups.unshift(() => c.close());
   return c;
-}
-
-/** Largest delay of a 20 ms interval timer while `during` runs: how long the event loop was blocked. */
-async function maxLoopLag<T>(during: () => Promise<T>): Promise<{ lagMs: number; value: T }> {
-  let last = performance.now();
-  let lagMs = 0;
-  const t = setInterval(() => {
-    const now = performance.now();
-    lagMs = Math.max(lagMs, now - last - 20);
-    last = now;
-  }, 20);
-  try {
-    const value = await during();
-    return { lagMs, value };
-  } finally {
-    clearInterval(t);
-  }
 }
 
 describe("job patterns on a worker (RE2)", () => {

@@ -8,6 +8,7 @@ import { ConsoleSession, LINE_CUT_MARKER, MAX_LINE_CHARS, promptRegExp } from ".
 import { openTelnetTransport } from "../src/connections/telnet.ts";
 import { HttpFileServer } from "../src/services/http-file-server.ts";
 import { TftpServer } from "../src/services/tftp-server.ts";
+import { maxLoopLag } from "./helpers.ts";
 
 /**
  * A noisy or malicious DUT cannot take the worker down: over-long console lines are cut, floods of
@@ -46,23 +47,6 @@ async function consoleTo(port: number, onLine: (l: string) => void, onEvent: (m:
   return c;
 }
 
-/** Runs `during` while sampling event-loop delay (20 ms timer): the worst delay, in ms. */
-async function withLoopLag<T>(during: () => Promise<T>): Promise<{ lagMs: number; value: T }> {
-  let last = performance.now();
-  let lagMs = 0;
-  const t = setInterval(() => {
-    const now = performance.now();
-    lagMs = Math.max(lagMs, now - last - 20);
-    last = now;
-  }, 20);
-  try {
-    const value = await during();
-    return { lagMs, value };
-  } finally {
-    clearInterval(t);
-  }
-}
-
 /** Writes `data` to a socket in `chunk`-sized writes, respecting back-pressure. */
 async function writeAll(s: net.Socket, data: string, chunk = 16 * 1024): Promise<void> {
   for (let i = 0; i < data.length; i += chunk) {
@@ -84,7 +68,7 @@ describe("console output bounds", () => {
     const cb = await consoleTo(b.port, () => {});
     const sa = await a.socket;
     const sb = await b.socket;
-    const { lagMs } = await withLoopLag(async () => {
+    const { lagMs } = await maxLoopLag(async () => {
       const started = performance.now();
       const flood = writeAll(sa, "x".repeat(5 * 1024 * 1024));
       setTimeout(() => sb.write("magma-dut:/# "), 100);
@@ -113,7 +97,7 @@ describe("console output bounds", () => {
     const cb = await consoleTo(b.port, () => {});
     const sa = await a.socket;
     const sb = await b.socket;
-    const { lagMs, value } = await withLoopLag(async () => {
+    const { lagMs, value } = await maxLoopLag(async () => {
       const started = performance.now();
       const flood = writeAll(sa, Array.from({ length: 200_000 }, (_, i) => `line ${i}\n`).join(""));
       setTimeout(() => sb.write("magma-dut:/# "), 50);

@@ -6,7 +6,7 @@ import { useTRPC } from "~/trpc/react";
 import { HealthBadge } from "../badges";
 import { Empty, ErrorBox, Loading } from "../status";
 import { Time } from "../time";
-import { Crumbs, JobLinks, ShortCommit, StatusBadge, qs, testHref, useUrlParams } from "./common";
+import { Crumbs, JobLinks, LabDeviceTypeHeader, ShortCommit, StatusBadge, qs, testHref, useUrlParams } from "./common";
 import { RegressionFilters, RegressionTable } from "./regressions";
 
 /**
@@ -154,16 +154,9 @@ export function BuildPage() {
             <thead>
               <tr>
                 <th>Suite</th>
-                {columns.map((c) => {
-                  const [lab, dt] = c.split("\u0000");
-                  return (
-                    <th key={c}>
-                      {lab}
-                      <br />
-                      <span style={{ textTransform: "none", fontWeight: 400 }}>{dt}</span>
-                    </th>
-                  );
-                })}
+                {columns.map((c) => (
+                  <LabDeviceTypeHeader key={c} column={c} />
+                ))}
               </tr>
             </thead>
             <tbody>

@@ -3,6 +3,18 @@ import Link from "next/link";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { Badge } from "../badges";
 
+/** Header cell of a lab × device type column; `column` is `lab\u0000deviceType`. */
+export function LabDeviceTypeHeader({ column }: { column: string }) {
+  const [lab, deviceType] = column.split("\u0000");
+  return (
+    <th>
+      {lab}
+      <br />
+      <span style={{ textTransform: "none", fontWeight: 400 }}>{deviceType}</span>
+    </th>
+  );
+}
+
 /** First 12 characters of a commit (full commit in the title). */
 export const ShortCommit = ({ commit }: { commit: string }) => (
   <span className="mono" title={commit}>

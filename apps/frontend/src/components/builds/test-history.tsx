@@ -4,7 +4,7 @@ import Link from "next/link";
 import { useTRPC } from "~/trpc/react";
 import { Empty, ErrorBox, Loading } from "../status";
 import { Time } from "../time";
-import { Crumbs, ShortCommit, StatusBadge, buildHref, qs, useUrlParams } from "./common";
+import { Crumbs, LabDeviceTypeHeader, ShortCommit, StatusBadge, buildHref, qs, useUrlParams } from "./common";
 
 /**
  * Pass rate per build (oldest left) as an inline SVG line: passing / (passing + failing) lab cells,
@@ -116,16 +116,9 @@ export function TestHistoryPage() {
               <tr>
                 <th>Build</th>
                 <th>First seen</th>
-                {columns.map((c) => {
-                  const [lab, dt] = c.split("\u0000");
-                  return (
-                    <th key={c}>
-                      {lab}
-                      <br />
-                      <span style={{ textTransform: "none", fontWeight: 400 }}>{dt}</span>
-                    </th>
-                  );
-                })}
+                {columns.map((c) => (
+                  <LabDeviceTypeHeader key={c} column={c} />
+                ))}
               </tr>
             </thead>
             <tbody>
