@@ -1,5 +1,12 @@
 import type { TDeviceSummary, TDeviceTypeSummary, TInstanceOverview, TWorkerSummary } from "@magma/protocol";
-import { countJobsByState, listDeviceRecords, listDeviceTypeRecords, listWorkerRecords, type InstanceDb } from "@magma/db/instance";
+import {
+  countJobsByState,
+  countQueuedJobsByDeviceType,
+  listDeviceRecords,
+  listDeviceTypeRecords,
+  listWorkerRecords,
+  type InstanceDb,
+} from "@magma/db/instance";
 
 /** Version string of this instance (`system/version/`). */
 export const INSTANCE_VERSION = "2023.01+magma.0";
@@ -44,13 +51,14 @@ export async function listWorkers(db: InstanceDb): Promise<TWorkerSummary[]> {
   }));
 }
 
-/** The frontend's labs overview of this instance (protocol ZInstanceOverview). */
+/** The frontend's labs overview of this instance (protocol ZInstanceOverview), with the Submitted jobs per device type (placement of `labs: "any"`). */
 export async function getOverview(db: InstanceDb, name: string): Promise<TInstanceOverview> {
-  const [workers, devices, types, counts] = await Promise.all([
+  const [workers, devices, types, counts, queued] = await Promise.all([
     listWorkers(db),
     listDevices(db),
     listDeviceTypeRecords(db),
     countJobsByState(db, ["Submitted", "Scheduled", "Running"]),
+    countQueuedJobsByDeviceType(db),
   ]);
   return {
     name,
@@ -66,5 +74,6 @@ export async function getOverview(db: InstanceDb, name: string): Promise<TInstan
     })),
     device_types: types.map((t) => t.name),
     queue: { submitted: counts["Submitted"] ?? 0, scheduled: counts["Scheduled"] ?? 0, running: counts["Running"] ?? 0 },
+    queue_by_device_type: Object.fromEntries(types.map((t) => [t.name, queued[t.name] ?? 0])),
   };
 }

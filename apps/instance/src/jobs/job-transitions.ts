@@ -108,7 +108,8 @@ export async function goStateFinished(ctx: TransitionContext, jobId: number, opt
 /**
  * Cancel, as LAVA's `go_state_canceling`: a Submitted job goes straight to Finished/Canceled (no
  * device touched); a Scheduled or Running job becomes Canceling and its worker is woken so the next
- * ping answer lists it in `cancel`. Canceling/Finished jobs are returned unchanged.
+ * ping answer lists it in `cancel`; the federation callback of Canceling is enqueued in the same
+ * transaction. Canceling/Finished jobs are returned unchanged.
  */
 export async function goStateCanceling(ctx: TransitionContext, jobId: number): Promise<TransitionResult> {
   const job = await lockJob(ctx.tx, jobId);
@@ -117,6 +118,8 @@ export async function goStateCanceling(ctx: TransitionContext, jobId: number): P
   }
   if (atOrPast(job.state, "Canceling")) return { changed: false, job };
   const updated = await ctx.tx.testJob.update({ where: { id: jobId }, data: { state: "Canceling" } });
+  if (await enqueueCallbacks({ tx: ctx.tx, job: updated, instanceName: ctx.instanceName, federation: ctx.federation }))
+    ctx.effects.wakeOutbox();
   ctx.effects.wakeWorker(await workerOf(ctx.tx, job.actualDeviceId)).jobChanged(jobId);
   return { changed: true, job: updated };
 }

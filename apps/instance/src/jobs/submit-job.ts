@@ -5,6 +5,7 @@ import type { User } from "@magma/db/instance";
 import { AppError } from "../app-error.ts";
 import { storedVisibility } from "@magma/db/instance";
 import type { InstanceContext } from "../context.ts";
+import { federationOutboxRow } from "../notify/enqueue-callbacks.ts";
 import { deviceTypeIdByName, forgetDeviceTypeId } from "../devices/device-type-ids.ts";
 
 const TOKEN_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -47,8 +48,9 @@ export interface SubmitJobOptions {
 /**
  * Submits a job, as LAVA's `TestJob.from_yaml_and_user`: validates the YAML, checks the device type
  * exists, stores the normalised and the original definition with a fresh 32-char job token, state
- * Submitted (one INSERT … RETURNING; the device type's id comes from a cache), then asks the
- * scheduler for a pass for that device type.
+ * Submitted (one INSERT … RETURNING; the device type's id comes from a cache) together with the
+ * federation callback of Submitted when the instance is federated, then asks the scheduler for a
+ * pass for that device type.
  * @returns `{jobIds, created}`; `created` false when the idempotency key matched an earlier job
  * @throws AppError INVALID_JOB_DEFINITION (bad YAML, unknown device type, naming it),
  *   INVALID_REQUEST (idempotency key over 200 chars)
@@ -84,11 +86,17 @@ export async function submitJob({
     tokenNonce: randomToken(),
     idempotencyKey: key,
   };
+  // the federation callback of Submitted, inserted with the job (one nested create, atomic)
+  const federationUrl = ctx.config.federationCallbackUrl;
+  const federationRow = federationOutboxRow("Submitted", federationUrl ? { url: federationUrl } : null);
   const insert = async () => {
     const typeId = await deviceTypeIdByName(ctx.db, typeName);
     if (typeId === null)
       throw new AppError("INVALID_JOB_DEFINITION", `Job invalid: device type '${typeName}' does not exist @ data['device_type']`);
-    const job = await ctx.db.testJob.create({ data: { ...data, requestedDeviceTypeId: typeId }, select: { id: true } });
+    const job = await ctx.db.testJob.create({
+      data: { ...data, requestedDeviceTypeId: typeId, ...(federationRow ? { callbacks: { create: [federationRow] } } : {}) },
+      select: { id: true },
+    });
     return { id: job.id, typeId };
   };
   try {
@@ -103,6 +111,7 @@ export async function submitJob({
     }
     ctx.logger.info({ jobId: job.id, submitter: submitter.username, deviceType: typeName }, "job submitted");
     ctx.scheduler?.trigger(job.typeId);
+    if (federationRow) ctx.outbox?.wake();
     return { jobIds: [job.id], created: true };
   } catch (e) {
     // two concurrent submits with one key: the loser returns the winner's job

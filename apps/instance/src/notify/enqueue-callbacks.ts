@@ -6,9 +6,16 @@ import { substituteUrl } from "./substitute-url.ts";
 /** Outbox `callbackIndex` of the federation callback (job callbacks use their 0-based position). */
 export const FEDERATION_CALLBACK_INDEX = -1;
 
+/**
+ * Job states pushed to the federation frontend: every state a job can be seen in, so the federated
+ * job list shows queued and running jobs (LAVA itself only fires `notify` callbacks on Running and
+ * Finished; those keep LAVA's rule). Scheduling is a transient state inside one scheduler pass.
+ */
+export const FEDERATED_TRANSITIONS = ["Submitted", "Scheduled", "Running", "Canceling", "Finished"] as const;
+
 export interface EnqueueCallbacksOptions {
   tx: InstanceTx;
-  /** the job AFTER the transition (state Running or Finished) */
+  /** the job AFTER the transition (any state of FEDERATED_TRANSITIONS; notify callbacks fire on Running and Finished only) */
   job: TestJob;
   instanceName: string;
   federation: { url: string } | null;
@@ -45,13 +52,14 @@ export function criteriaMatches(status: TNotify["criteria"]["status"], job: Pick
  *   has no MAGMA_SECRET_KEY) the value is sent literally. The token goes in header `header` (default
  *   Authorization) and in the body;
  * - the federation callback (POST, json, dataset all; its `x-magma-token` header and signature are
- *   added at delivery from the configuration) on Running and Finished.
- * Running payloads are frozen now without the token (the job will move on); Finished bodies are built
- * at delivery.
+ *   added at delivery from the configuration) on every state of {@link FEDERATED_TRANSITIONS}.
+ * Running payloads are frozen now without the token (the job will move on); the other bodies are built
+ * at delivery, so a Submitted/Scheduled/Canceling row delivered late reports the job's current state
+ * (never older than the transition; the frontend ingests monotonically, so order does not matter).
  * @returns the number of rows inserted
  */
 export async function enqueueCallbacks({ tx, job, instanceName, federation }: EnqueueCallbacksOptions): Promise<number> {
-  if (job.state !== "Running" && job.state !== "Finished") return 0;
+  if (!(FEDERATED_TRANSITIONS as readonly string[]).includes(job.state)) return 0;
   const transition = job.state;
   const rows: {
     callbackIndex: number;
@@ -116,5 +124,40 @@ export async function enqueueCallbacks({ tx, job, instanceName, federation }: En
     data.push({ jobId: job.id, transition, ...r, headers: {}, frozenPayload: frozenPayload as object | undefined });
   }
   const { count } = await tx.callbackOutbox.createMany({ data, skipDuplicates: true });
+  return count;
+}
+
+/**
+ * The federation callback outbox row of one job transition, for writers that change many jobs in
+ * one statement (the scheduler) or insert the job itself (submission): POST json dataset `all`, body
+ * built at delivery. Null when the instance has no federation callback URL.
+ */
+export function federationOutboxRow(transition: (typeof FEDERATED_TRANSITIONS)[number], federation: { url: string } | null) {
+  if (!federation) return null;
+  return {
+    transition,
+    callbackIndex: FEDERATION_CALLBACK_INDEX,
+    url: federation.url,
+    method: "POST",
+    contentType: "json",
+    dataset: "all",
+    headers: {},
+  };
+}
+
+/**
+ * Inserts the federation callback rows of jobs that all made the same transition in one statement
+ * (inside its transaction; duplicates are skipped by the outbox's unique key).
+ * @returns the number of rows inserted (0 without a federation URL)
+ */
+export async function enqueueFederationCallbacks(
+  tx: InstanceTx,
+  jobIds: number[],
+  transition: (typeof FEDERATED_TRANSITIONS)[number],
+  federation: { url: string } | null,
+): Promise<number> {
+  const row = federationOutboxRow(transition, federation);
+  if (!row || !jobIds.length) return 0;
+  const { count } = await tx.callbackOutbox.createMany({ data: jobIds.map((jobId) => ({ jobId, ...row })), skipDuplicates: true });
   return count;
 }

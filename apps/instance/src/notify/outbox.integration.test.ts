@@ -136,21 +136,68 @@ metadata: {source: ci, build: 42}`;
     expect(fields.getAll("results").sort()).toEqual(["0_cb", "lava"]);
     expect(fields.has("failure_comment")).toBe(false);
 
-    // federation: Running and Finished, POST json dataset all, x-magma-token
+    // federation: every state change (Submitted, Scheduled, Running, Finished), POST json dataset all, x-magma-token
     const fed = await waitUntil(
       () => {
         const f = rx.received.filter((r) => r.url === "/federation/lab-a" && JSON.parse(r.body).id === jobId);
-        return f.length === 2 ? f : null;
+        return f.length === 4 ? f : null;
       },
       5000,
-      "two federation callbacks",
+      "four federation callbacks",
     );
-    expect(fed.map((f) => JSON.parse(f.body).state_string).sort()).toEqual(["Finished", "Running"]);
+    const rows = await h.db.callbackOutbox.findMany({ where: { jobId, callbackIndex: -1 }, orderBy: { id: "asc" } });
+    expect(rows.map((r) => r.transition)).toEqual(["Submitted", "Scheduled", "Running", "Finished"]);
+    // bodies of Submitted/Scheduled are built at delivery: never older than their transition
+    expect(fed.map((f) => JSON.parse(f.body).state_string)).toContain("Running");
+    expect(fed.map((f) => JSON.parse(f.body).state_string)).toContain("Finished");
     expect(fed.every((f) => f.headers["x-magma-token"] === "fed-secret")).toBe(true);
     const running = JSON.parse(fed.find((f) => JSON.parse(f.body).state === 3)!.body);
     expect(running).toMatchObject({ status: 1, status_string: "running", health: 0 });
     // the frozen Running payload keeps LAVA's key order
     expect(Object.keys(running).slice(0, MINIMAL_KEYS.length)).toEqual(MINIMAL_KEYS);
+  });
+
+  it("pushes a queued job as Submitted before any device takes it, and a canceled running job as Canceling", async () => {
+    const queued = await submit(h, jobYaml({ name: "queued", tags: ["no-device-has-this-tag"] }));
+    const first = await waitUntil(
+      () => rx.received.find((r) => r.url === "/federation/lab-a" && JSON.parse(r.body).id === queued),
+      5000,
+      "the Submitted callback of a queued job",
+    );
+    expect(JSON.parse(first.body)).toMatchObject({ state_string: "Submitted", health_string: "Unknown", description: "queued" });
+    expect(first.headers["x-magma-token"]).toBe("fed-secret");
+
+    const running = await submit(h, jobYaml({ name: "to-cancel" }));
+    const { token } = await waitUntil(
+      async () => ZPingResponse.parse((await ping(h, { waitMs: 1000 })).json).start.find((s) => s.id === running),
+      5000,
+      "job start",
+    );
+    await jobCall(h, "POST", `${running}/`, token, { state: "RUNNING" });
+    const cancel = await fetch(`${h.baseUrl}/api/v0.2/jobs/${running}/cancel/`, {
+      method: "POST",
+      headers: { authorization: `Token ${ADMIN_TOKEN}` },
+    });
+    expect(cancel.status).toBeLessThan(300);
+    await waitUntil(
+      () =>
+        rx.received.find(
+          (r) => r.url === "/federation/lab-a" && JSON.parse(r.body).id === running && JSON.parse(r.body).state_string === "Canceling",
+        ),
+      5000,
+      "the Canceling callback",
+    );
+    const transitions = (await h.db.callbackOutbox.findMany({ where: { jobId: running, callbackIndex: -1 }, orderBy: { id: "asc" } })).map(
+      (r) => r.transition,
+    );
+    expect(transitions).toEqual(["Submitted", "Scheduled", "Running", "Canceling"]);
+    // the worker acknowledges the cancel: the device is free for the next test
+    await jobCall(h, "POST", `${running}/`, token, { state: "FINISHED", result: "fail" });
+    await waitUntil(
+      () => h.db.testJob.findFirst({ where: { id: running, state: "Finished", health: "Canceled" } }),
+      5000,
+      "the canceled job finished",
+    );
   });
 
   it("pending rows survive a restart and are delivered by the new process", async () => {

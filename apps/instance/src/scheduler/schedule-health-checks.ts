@@ -3,6 +3,7 @@ import type { TransitionContext } from "../jobs/job-transitions.ts";
 import { normaliseDefinition, randomToken } from "../jobs/submit-job.ts";
 import { storedVisibility } from "@magma/db/instance";
 import type { Logger } from "../logger.ts";
+import { enqueueFederationCallbacks } from "../notify/enqueue-callbacks.ts";
 
 /** Submitter of health checks, as in LAVA. */
 export const HEALTH_CHECK_USER = "lava-health";
@@ -72,6 +73,7 @@ export async function scheduleHealthChecks(t: TransitionContext, logger: Logger)
       },
     });
     await tx.device.update({ where: { id: d.id }, data: { state: "Reserved", currentJobId: job.id } });
+    if (await enqueueFederationCallbacks(tx, [job.id], "Scheduled", t.federation)) t.effects.wakeOutbox();
     t.effects.wakeWorker(d.worker).jobChanged(job.id);
     logger.info({ jobId: job.id, device: d.hostname, worker: d.worker }, "health check scheduled");
     scheduled++;

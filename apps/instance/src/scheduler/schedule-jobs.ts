@@ -1,3 +1,4 @@
+import { enqueueFederationCallbacks } from "../notify/enqueue-callbacks.ts";
 import type { TransitionContext } from "../jobs/job-transitions.ts";
 import type { Logger } from "../logger.ts";
 
@@ -33,7 +34,8 @@ interface CandidateJob {
  * the head of its queue (in queue order, locked) is read once and matched in memory; a device that
  * finds no match there while the queue has more jobs falls back to the per-device query, so the
  * choice is exactly the one the per-device query would make. All assignments are written with two
- * UPDATE … FROM unnest(…) statements.
+ * UPDATE … FROM unnest(…) statements; the federation callbacks of the Scheduled jobs are inserted in
+ * the same transaction.
  * @returns the number of jobs scheduled
  */
 export async function scheduleJobs(t: TransitionContext, logger: Logger): Promise<number> {
@@ -110,6 +112,7 @@ export async function scheduleJobs(t: TransitionContext, logger: Logger): Promis
     UPDATE devices d SET state = 'Reserved', current_job_id = v.job_id
     FROM unnest(${jobIds}::int[], ${deviceIds}::int[]) AS v(job_id, device_id)
     WHERE d.id = v.device_id`;
+  if (await enqueueFederationCallbacks(tx, jobIds, "Scheduled", t.federation)) t.effects.wakeOutbox();
   return jobIds.length;
 }
 

@@ -93,6 +93,8 @@ export const ZInstanceOverview = z.object({
   ),
   device_types: z.array(z.string()),
   queue: z.object({ submitted: z.number().int(), scheduled: z.number().int(), running: z.number().int() }),
+  /** Submitted jobs waiting per device type name (optional on parse: older labs omit it) */
+  queue_by_device_type: z.record(z.string(), z.number().int()).optional(),
 });
 export type TInstanceOverview = z.infer<typeof ZInstanceOverview>;
 

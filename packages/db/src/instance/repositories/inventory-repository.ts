@@ -48,6 +48,17 @@ export async function listWorkerRecords(db: InstanceDb | InstanceTx): Promise<TW
   }));
 }
 
+/**
+ * Queue depth per device type: the number of Submitted jobs waiting for a device of each type, by
+ * device type name (types with no queued job are absent).
+ */
+export async function countQueuedJobsByDeviceType(db: InstanceDb | InstanceTx): Promise<Record<string, number>> {
+  const rows = await db.$queryRaw<{ name: string; n: number }[]>`
+    SELECT dt.name, count(*)::int AS n FROM test_jobs j JOIN device_types dt ON dt.id = j.requested_device_type_id
+    WHERE j.state = 'Submitted' GROUP BY dt.name`;
+  return Object.fromEntries(rows.map((r) => [r.name, r.n]));
+}
+
 /** Number of jobs in each of `states` (0 for a state with none). */
 export async function countJobsByState(db: InstanceDb | InstanceTx, states: TJobState[]): Promise<Record<string, number>> {
   const counts = await db.testJob.groupBy({ by: ["state"], where: { state: { in: states } }, _count: { _all: true } });
