@@ -132,15 +132,34 @@ export interface TJobStateCount {
 
 export type TSubmissionTargetStatus = "queued" | "submitted" | "failed";
 
-/** One lab of a submission. */
+/**
+ * One placement of a submission target on a lab (the first, then one per retry elsewhere), with the
+ * lab job's state/health/error_type as last reported to the frontend (null until a callback came).
+ */
+export interface TSubmissionPlacement {
+  number: number;
+  lab: string;
+  remoteJobId: number | null;
+  /** active: the target's current attempt; retried: failed with Infrastructure and replaced */
+  status: "active" | "retried";
+  state: string | null;
+  health: string | null;
+  errorType: string | null;
+  createdAt: string;
+}
+
+/** One lab of a submission (for `labs: "any"`: the lab of its latest placement). */
 export interface TSubmissionTarget {
   id: string;
   lab: string;
   status: TSubmissionTargetStatus;
   remoteJobId: number | null;
   error: string | null;
+  /** delivery attempts of the current placement (HTTP POSTs to the lab) */
   attempts: number;
   updatedAt: string;
+  /** every placement of this target, oldest first */
+  placements: TSubmissionPlacement[];
 }
 
 /** A cross-lab submission with its targets (sorted by lab name). */
@@ -154,6 +173,10 @@ export interface TSubmission {
   /** The submitting user's id and name (null for submissions from before accounts). */
   userId: number | null;
   submitter: string | null;
+  /** submitted with `labs: "any"` */
+  anyLab: boolean;
+  /** `retry.infrastructure`: how many times a target may move to another lab after an Infrastructure failure */
+  retryInfrastructure: number;
   targets: TSubmissionTarget[];
 }
 

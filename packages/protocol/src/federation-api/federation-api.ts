@@ -60,14 +60,58 @@ export const ZApiJobDetail = ZApiJob.extend({
 });
 export type TApiJobDetail = z.infer<typeof ZApiJobDetail>;
 
-/** `POST /api/v1/submissions` body: one LAVA job definition for several labs. */
+/** Most times one target may move to another lab after Infrastructure failures (`retry.infrastructure`). */
+export const MAX_INFRASTRUCTURE_RETRIES = 10;
+
+/**
+ * Where a submission goes: the named labs (one job on each), or `"any"`: one job on the best lab the
+ * user may use that offers the device type (a lab with an idle device first, then the shortest queue
+ * for that device type).
+ */
+export const ZSubmissionLabs = z.union([
+  z.literal("any"),
+  z.array(labName).min(1, 'choose at least one lab (or "any")').max(50),
+]);
+export type TSubmissionLabs = z.infer<typeof ZSubmissionLabs>;
+
+/**
+ * Retry policy: `infrastructure: N` resubmits a target whose job ends Incomplete with error_type
+ * Infrastructure to another eligible lab, up to N times. Job errors and test failures never retry.
+ */
+export const ZSubmissionRetry = z.strictObject({
+  infrastructure: z
+    .number()
+    .int("must be a whole number")
+    .min(0, "must be 0 or more")
+    .max(MAX_INFRASTRUCTURE_RETRIES, `must be at most ${MAX_INFRASTRUCTURE_RETRIES}`)
+    .default(0),
+});
+export type TSubmissionRetry = z.infer<typeof ZSubmissionRetry>;
+
+/** `POST /api/v1/submissions` body: one LAVA job definition for several labs, or `labs: "any"`, with an optional retry policy. */
 export const ZApiSubmissionRequest = z.strictObject({
   definition: z.string().min(1, "must not be empty").max(MAX_DEFINITION_BYTES, `is over ${MAX_DEFINITION_BYTES} characters`),
-  labs: z.array(labName).min(1, "choose at least one lab").max(50),
+  labs: ZSubmissionLabs,
+  retry: ZSubmissionRetry.optional(),
 });
 export type TApiSubmissionRequest = z.infer<typeof ZApiSubmissionRequest>;
 
-/** A submission in `/api/v1/submissions`: per lab, `queued` → `submitted` (with the lab's `job_id`) or `failed` (`error`). */
+/**
+ * One attempt of a submission target: the lab it was placed on, the lab's job id (null until
+ * submitted) and that job's state/health/error_type as last reported (null before its first callback).
+ */
+export const ZApiSubmissionAttempt = z.object({
+  lab: z.string(),
+  job_id: z.number().int().nullable(),
+  state: z.string().nullable(),
+  health: z.string().nullable(),
+  error_type: z.string().nullable(),
+});
+
+/**
+ * A submission in `/api/v1/submissions`: per target, `queued` → `submitted` (with the lab's `job_id`)
+ * or `failed` (`error`); `lab`/`job_id` are those of the latest attempt, `attempts` lists every one.
+ */
 export const ZApiSubmission = z.object({
   id: z.string(),
   /** null for submissions from before accounts existed */
@@ -75,12 +119,16 @@ export const ZApiSubmission = z.object({
   job_name: z.string(),
   device_type: z.string(),
   created_at: isoTime,
+  /** "any" when placed by the frontend, else the labs named at submission */
+  labs: z.union([z.literal("any"), z.array(z.string())]),
+  retry: z.object({ infrastructure: z.number().int() }),
   targets: z.array(
     z.object({
       lab: z.string(),
       status: z.enum(["queued", "submitted", "failed"]),
       job_id: z.number().int().nullable(),
       error: z.string().nullable(),
+      attempts: z.array(ZApiSubmissionAttempt),
     }),
   ),
 });
@@ -133,7 +181,8 @@ export const ZJobListCursor = z.object({ t: z.iso.datetime(), i: z.number().int(
 export const ZSubmissionCreateInput = z.object({
   clientRequestId: z.string().min(8).max(100),
   definition: z.string().min(1, "definition must not be empty").max(MAX_DEFINITION_BYTES),
-  labs: z.array(labName).min(1, "choose at least one lab").max(50),
+  labs: ZSubmissionLabs,
+  retry: ZSubmissionRetry.optional(),
 });
 export const ZSubmissionRef = z.object({ id: z.uuid() });
 

@@ -3,7 +3,7 @@ import { useMutation, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useDeferredValue, useMemo, useState } from "react";
-import { parseJobDefinition } from "@magma/protocol";
+import { MAX_INFRASTRUCTURE_RETRIES, parseJobDefinition } from "@magma/protocol";
 import { useTRPC } from "~/trpc/react";
 import { ErrorBox, Loading } from "../status";
 import { exampleDefinition } from "./example-definition";
@@ -15,7 +15,8 @@ const newRequestId = () =>
 
 /**
  * Cross-lab submission form: the definition is validated in the browser with the same parser the
- * labs use; only labs whose overview lists its device_type can be chosen. The clientRequestId is
+ * labs use; only labs whose overview lists its device_type can be chosen, or "Any lab" (the frontend
+ * places the job); a retry count moves a job that fails with an Infrastructure error to another lab. The clientRequestId is
  * generated once per form, so a double-click or a retried request creates one submission.
  * @param imagesUrl where the example job's DUT images are served (see exampleDefinition)
  */
@@ -24,6 +25,8 @@ export function SubmitForm({ imagesUrl }: { imagesUrl: string }) {
   const router = useRouter();
   const [text, setText] = useState(() => exampleDefinition(imagesUrl));
   const [chosen, setChosen] = useState<Set<string>>(new Set());
+  const [anyLab, setAnyLab] = useState(false);
+  const [retries, setRetries] = useState(0);
   const [clientRequestId] = useState(newRequestId);
   const deferred = useDeferredValue(text);
   const parsed = useMemo(() => parseJobDefinition(deferred), [deferred]);
@@ -41,7 +44,7 @@ export function SubmitForm({ imagesUrl }: { imagesUrl: string }) {
     }),
   );
   const busy = create.isPending || create.isSuccess;
-  const canSubmit = !!me.data && parsed.ok && selected.length > 0 && !busy;
+  const canSubmit = !!me.data && parsed.ok && (anyLab ? offered.length > 0 : selected.length > 0) && !busy;
 
   return (
     <>
@@ -60,7 +63,8 @@ export function SubmitForm({ imagesUrl }: { imagesUrl: string }) {
         className="submit-grid"
         onSubmit={(e) => {
           e.preventDefault();
-          if (canSubmit) create.mutate({ clientRequestId, definition: text, labs: selected });
+          if (canSubmit)
+            create.mutate({ clientRequestId, definition: text, labs: anyLab ? "any" : selected, retry: { infrastructure: retries } });
         }}
       >
         <section className="panel">
@@ -108,6 +112,14 @@ export function SubmitForm({ imagesUrl }: { imagesUrl: string }) {
               <p className="hint">
                 Labs offering device type <code>{deviceType}</code>:
               </p>
+              <label className="lab-choice" data-testid="lab-choice-any">
+                <input type="checkbox" name="any" checked={anyLab} disabled={busy} onChange={(e) => setAnyLab(e.target.checked)} />
+                <span>
+                  <strong>Any lab</strong>
+                  <br />
+                  <span className="hint">one job on the best lab you may use: an idle device first, then the shortest queue</span>
+                </span>
+              </label>
               {labs.data.map((l) => {
                 const ok = offered.includes(l);
                 const reason = !l.reachable
@@ -125,8 +137,8 @@ export function SubmitForm({ imagesUrl }: { imagesUrl: string }) {
                       type="checkbox"
                       name="labs"
                       value={l.name}
-                      disabled={!ok || busy}
-                      checked={ok && chosen.has(l.name)}
+                      disabled={!ok || busy || anyLab}
+                      checked={ok && !anyLab && chosen.has(l.name)}
                       onChange={(e) => {
                         const c = new Set(chosen);
                         if (e.target.checked) c.add(l.name);
@@ -143,6 +155,21 @@ export function SubmitForm({ imagesUrl }: { imagesUrl: string }) {
                 );
               })}
               {offered.length === 0 && <p className="hint">No reachable lab offers this device type.</p>}
+              <label className="hint" style={{ display: "block", marginTop: 8 }}>
+                Retry on another lab after an Infrastructure error, up to{" "}
+                <input
+                  type="number"
+                  name="retry-infrastructure"
+                  data-testid="retry-infrastructure"
+                  min={0}
+                  max={MAX_INFRASTRUCTURE_RETRIES}
+                  value={retries}
+                  disabled={busy}
+                  onChange={(e) => setRetries(Math.max(0, Math.min(MAX_INFRASTRUCTURE_RETRIES, Math.trunc(Number(e.target.value) || 0))))}
+                  style={{ width: 56 }}
+                />{" "}
+                times
+              </label>
             </>
           )}
           <button
@@ -152,7 +179,7 @@ export function SubmitForm({ imagesUrl }: { imagesUrl: string }) {
             data-testid="submit-button"
             style={{ width: "100%", marginTop: 8 }}
           >
-            {busy ? "Submitting…" : selected.length ? `Submit to ${selected.length} lab${selected.length > 1 ? "s" : ""}` : "Submit"}
+            {busy ? "Submitting…" : anyLab ? "Submit to the best lab" : selected.length ? `Submit to ${selected.length} lab${selected.length > 1 ? "s" : ""}` : "Submit"}
           </button>
           {create.error && (
             <ErrorBox

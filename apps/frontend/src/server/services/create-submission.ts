@@ -1,9 +1,17 @@
-import { QUEUE_NAMES, formatDefinitionErrors, parseJobDefinition, submissionJobId, type TSubmissionQueueJob } from "@magma/protocol";
+import {
+  QUEUE_NAMES,
+  formatDefinitionErrors,
+  parseJobDefinition,
+  submissionJobId,
+  type TSubmissionLabs,
+  type TSubmissionQueueJob,
+} from "@magma/protocol";
 import {
   createSubmissionRecord,
   findInstanceByName,
   findSubmissionByClientRequestId,
   labsViewerMaySubmitTo,
+  listInstances,
   type FrontendDb,
   type TSubmission,
   type TViewer,
@@ -11,13 +19,17 @@ import {
 import { AppError } from "../app-error.ts";
 import { addJobOrFail } from "../queues/connections.ts";
 import { describeFetchError, fetchInstanceOverview } from "./instance-client.ts";
+import { rankLabsForDeviceType } from "./place-submission.ts";
 
 export interface CreateSubmissionOptions {
   db: FrontendDb;
   /** Generated once per form: a double-click or a retried request returns the same submission. */
   clientRequestId: string;
   definition: string;
-  labs: string[];
+  /** the labs to run on (one job each), or "any": one job on the best eligible lab */
+  labs: TSubmissionLabs;
+  /** `retry.infrastructure`: moves to another eligible lab after an Infrastructure failure, at most N times */
+  retry?: { infrastructure: number };
   /** The logged-in user submitting (the labs record the job under this name). */
   viewer: TViewer;
   /** Deadline of each lab's overview request, in ms. */
@@ -38,6 +50,9 @@ export async function enqueueSubmissionTargets(submission: TSubmission): Promise
  * superusers: every lab), that each lab is reachable and offers the definition's device type,
  * stores the submission with one `queued` target per lab and enqueues one `magma-submissions` job
  * per target. Nothing is stored or queued when any check fails.
+ * `labs: "any"`: every lab the user may submit to is asked for its overview and the one job goes to
+ * the best lab offering the device type (see rankLabsForDeviceType: idle device first, then the
+ * shortest queue); INVALID_REQUEST names every lab and why it was not eligible when none is.
  * A repeated `clientRequestId` of the same user returns the stored submission (its queued targets
  * are re-enqueued, which BullMQ de-duplicates by job id) and checks nothing again.
  * @throws AppError INVALID_JOB_DEFINITION (every problem with its YAML path), INVALID_REQUEST
@@ -50,14 +65,16 @@ export async function createSubmission({
   clientRequestId,
   definition,
   labs,
+  retry,
   viewer,
   timeoutMs,
 }: CreateSubmissionOptions): Promise<{ submission: TSubmission; created: boolean }> {
   const parsed = parseJobDefinition(definition);
   if (!parsed.ok) throw new AppError("INVALID_JOB_DEFINITION", { message: formatDefinitionErrors(parsed.errors) });
   const deviceType = parsed.definition.device_type;
-  const unique = [...new Set(labs)];
-  if (!unique.length) throw new AppError("INVALID_REQUEST", { message: "labs: choose at least one lab" });
+  const unique = labs === "any" ? [] : [...new Set(labs)];
+  if (labs !== "any" && !unique.length) throw new AppError("INVALID_REQUEST", { message: 'labs: choose at least one lab (or "any")' });
+  const retryInfrastructure = retry?.infrastructure ?? 0;
 
   // the cheap path first: a retried request must not depend on the labs still answering
   const again = await findSubmissionByClientRequestId(db, clientRequestId);
@@ -69,6 +86,29 @@ export async function createSubmission({
   }
 
   const allowed = new Set(await labsViewerMaySubmitTo(db, viewer));
+  if (labs === "any") {
+    const mine = (await listInstances(db)).filter((i) => allowed.has(i.name));
+    if (!mine.length) throw new AppError("FORBIDDEN", { message: 'labs "any": you may not submit to any lab (ask a superuser to grant one to your group)' });
+    const { ranked, refused } = await rankLabsForDeviceType({ labs: mine, deviceType, timeoutMs });
+    const best = ranked[0];
+    if (!best) {
+      throw new AppError("INVALID_REQUEST", {
+        message: `labs "any": no lab you may use offers device type "${deviceType}" now (${refused.map((r) => `${r.lab}: ${r.reason}`).join("; ")})`,
+      });
+    }
+    const result = await createSubmissionRecord(db, {
+      clientRequestId,
+      definition,
+      deviceType,
+      jobName: parsed.definition.job_name,
+      labs: [{ id: best.instance.id, name: best.instance.name }],
+      userId: viewer.userId,
+      anyLab: true,
+      retryInfrastructure,
+    });
+    await enqueueSubmissionTargets(result.submission);
+    return result;
+  }
   const configured = await Promise.all(unique.map(async (name) => ({ name, instance: await findInstanceByName(db, name) })));
   const unknown = configured.find((c) => !c.instance);
   if (unknown) throw new AppError("NOT_FOUND", { message: `Lab "${unknown.name}" is not configured` });
@@ -106,8 +146,9 @@ export async function createSubmission({
     definition,
     deviceType,
     jobName: parsed.definition.job_name,
-    instanceIds: instances.map((i) => i.id),
+    labs: instances.map((i) => ({ id: i.id, name: i.name })),
     userId: viewer.userId,
+    retryInfrastructure,
   });
   await enqueueSubmissionTargets(result.submission);
   return result;

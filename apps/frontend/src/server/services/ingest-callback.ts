@@ -23,6 +23,7 @@ import {
 import type { Logger } from "pino";
 import { AppError } from "../app-error.ts";
 import { env } from "../../env.ts";
+import { retryElsewhere, type TRetryOutcome } from "./retry-elsewhere.ts";
 
 /** LAVA's `str(datetime)` ("2026-11-23 06:56:30.291986+00:00"), ISO, or "None" → Date | null. */
 export function parseLavaTime(s: string | null | undefined): Date | null {
@@ -146,7 +147,9 @@ export interface IngestCallbackOptions {
  * Stores one notify callback: upserts the FederatedJob and its test cases in one transaction,
  * idempotently and monotonically (see ingestFederatedJob). When the metadata names a build (tree,
  * branch, commit), the job is linked to it and, once Complete, its tests' statuses and the branch's
- * regressions/fixes around that build are recomputed in the same transaction.
+ * regressions/fixes around that build are recomputed in the same transaction. Then a job that a
+ * submission placed and that failed with an Infrastructure error may be retried on another lab
+ * ({@link retryElsewhere}).
  * @throws AppError NOT_FOUND when the lab is not configured (the caller makes that unrecoverable)
  */
 export async function ingestCallback({
@@ -154,7 +157,7 @@ export async function ingestCallback({
   job,
   log,
   buildKeys,
-}: IngestCallbackOptions): Promise<TIngestJobResult & { skippedCases: number }> {
+}: IngestCallbackOptions): Promise<TIngestJobResult & { skippedCases: number; retry: TRetryOutcome["kind"] }> {
   const lab = await findInstanceByName(db, job.instance);
   if (!lab) throw new AppError("NOT_FOUND", { message: `Lab "${job.instance}" is not configured` });
   const p = job.payload;
@@ -192,5 +195,16 @@ export async function ingestCallback({
     cases,
     build: buildFromMetadata(metadata, buildKeys ?? env().MAGMA_BUILD_METADATA_KEYS),
   });
-  return { ...result, skippedCases: skipped.length };
+  // a job a submission placed that failed with Infrastructure may move to another lab (retry.infrastructure)
+  const retry = await retryElsewhere({
+    db,
+    instanceId: lab.id,
+    remoteJobId: p.id,
+    state,
+    health,
+    errorType: p.magma?.error_type ?? null,
+    timeoutMs: env().MAGMA_LAB_TIMEOUT_MS,
+    log,
+  });
+  return { ...result, skippedCases: skipped.length, retry: retry.kind };
 }

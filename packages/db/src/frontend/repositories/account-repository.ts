@@ -88,6 +88,12 @@ export async function findViewerByUsername(db: FrontendDb, username: string): Pr
   return u ? toViewer(u) : null;
 }
 
+/** The viewer of a user id (a submission's owner, for decisions made later on their behalf), or null. */
+export async function findViewerByUserId(db: FrontendDb, userId: number): Promise<TViewer | null> {
+  const u = await db.user.findUnique({ where: { id: userId }, include: viewerInclude });
+  return u ? toViewer(u) : null;
+}
+
 /** Every user with their groups, by name. */
 export async function listUsers(db: FrontendDb): Promise<TUserSummary[]> {
   const users = await db.user.findMany({ orderBy: { username: "asc" }, include: viewerInclude });

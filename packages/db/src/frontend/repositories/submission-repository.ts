@@ -2,10 +2,27 @@ import { Prisma } from "../../generated/frontend/client";
 import type { FrontendDb } from "../client.ts";
 import type { TInstanceRecord, TSubmission } from "../dto.ts";
 
-const include = { targets: { include: { instance: { select: { name: true } } } }, user: { select: { username: true } } } as const;
+const include = {
+  targets: { include: { instance: { select: { name: true } }, placements: { orderBy: { number: "asc" } } } },
+  user: { select: { username: true } },
+} as const;
 type SubmissionRow = Prisma.SubmissionGetPayload<{ include: typeof include }>;
+type JobStatus = { state: string; health: string; errorType: string | null };
 
-function toSubmission(s: SubmissionRow): TSubmission {
+/** state/health/error_type of the federated jobs of these placements, keyed `${instanceId}:${remoteJobId}`. */
+async function placementJobs(db: FrontendDb, rows: SubmissionRow[]): Promise<Map<string, JobStatus>> {
+  const pairs = rows.flatMap((s) =>
+    s.targets.flatMap((t) => t.placements.filter((p) => p.remote_job_id !== null).map((p) => ({ instance_id: p.instance_id, remote_id: p.remote_job_id! }))),
+  );
+  if (!pairs.length) return new Map();
+  const jobs = await db.federatedJob.findMany({
+    where: { OR: pairs },
+    select: { instance_id: true, remote_id: true, state: true, health: true, error_type: true },
+  });
+  return new Map(jobs.map((j) => [`${j.instance_id}:${j.remote_id}`, { state: j.state, health: j.health, errorType: j.error_type }]));
+}
+
+function toSubmission(s: SubmissionRow, jobs: Map<string, JobStatus>): TSubmission {
   return {
     id: s.id,
     clientRequestId: s.client_request_id,
@@ -15,6 +32,8 @@ function toSubmission(s: SubmissionRow): TSubmission {
     createdAt: s.created_at.toISOString(),
     userId: s.user_id,
     submitter: s.user?.username ?? null,
+    anyLab: s.any_lab,
+    retryInfrastructure: s.retry_infrastructure,
     targets: s.targets
       .map((t) => ({
         id: t.id,
@@ -24,6 +43,19 @@ function toSubmission(s: SubmissionRow): TSubmission {
         error: t.error,
         attempts: t.attempts,
         updatedAt: t.updated_at.toISOString(),
+        placements: t.placements.map((p) => {
+          const job = p.remote_job_id !== null ? jobs.get(`${p.instance_id}:${p.remote_job_id}`) : undefined;
+          return {
+            number: p.number,
+            lab: p.lab,
+            remoteJobId: p.remote_job_id,
+            status: p.status === "retried" ? ("retried" as const) : ("active" as const),
+            state: job?.state ?? null,
+            health: job?.health ?? null,
+            errorType: job?.errorType ?? null,
+            createdAt: p.created_at.toISOString(),
+          };
+        }),
       }))
       .sort((a, b) => a.lab.localeCompare(b.lab)),
   };
@@ -34,13 +66,18 @@ export interface CreateSubmissionInput {
   definition: string;
   deviceType: string;
   jobName: string;
-  instanceIds: number[];
+  /** One target per lab, each with its first placement. */
+  labs: Array<{ id: number; name: string }>;
   /** The submitting user. */
   userId: number;
+  /** `labs: "any"` (the one lab was chosen by placement) */
+  anyLab?: boolean;
+  /** `retry.infrastructure` (0 when absent) */
+  retryInfrastructure?: number;
 }
 
 /**
- * Creates a submission with one `queued` target per lab, or returns the one already stored under
+ * Creates a submission with one `queued` target per lab (each with its placement number 1), or returns the one already stored under
  * `clientRequestId` (double-click / retried request: `created: false`, nothing new is written).
  */
 export async function createSubmissionRecord(
@@ -48,7 +85,7 @@ export async function createSubmissionRecord(
   input: CreateSubmissionInput,
 ): Promise<{ submission: TSubmission; created: boolean }> {
   const existing = await db.submission.findUnique({ where: { client_request_id: input.clientRequestId }, include });
-  if (existing) return { submission: toSubmission(existing), created: false };
+  if (existing) return { submission: toSubmission(existing, await placementJobs(db, [existing])), created: false };
   try {
     const s = await db.submission.create({
       data: {
@@ -57,25 +94,29 @@ export async function createSubmissionRecord(
         device_type: input.deviceType,
         job_name: input.jobName,
         user_id: input.userId,
-        targets: { create: input.instanceIds.map((instance_id) => ({ instance_id })) },
+        any_lab: input.anyLab ?? false,
+        retry_infrastructure: input.retryInfrastructure ?? 0,
+        targets: {
+          create: input.labs.map((l) => ({ instance_id: l.id, placements: { create: [{ number: 1, instance_id: l.id, lab: l.name }] } })),
+        },
       },
       include,
     });
-    return { submission: toSubmission(s), created: true };
+    return { submission: toSubmission(s, new Map()), created: true };
   } catch (e) {
     // a concurrent request with the same id won the race: answer with its submission
     if (e instanceof Prisma.PrismaClientKnownRequestError && e.code === "P2002") {
       const s = await db.submission.findUnique({ where: { client_request_id: input.clientRequestId }, include });
-      if (s) return { submission: toSubmission(s), created: false };
+      if (s) return { submission: toSubmission(s, await placementJobs(db, [s])), created: false };
     }
     throw e;
   }
 }
 
-/** A submission with its targets, or null. */
+/** A submission with its targets and their placements (with their jobs' state), or null. */
 export async function findSubmission(db: FrontendDb, id: string): Promise<TSubmission | null> {
   const s = await db.submission.findUnique({ where: { id }, include });
-  return s ? toSubmission(s) : null;
+  return s ? toSubmission(s, await placementJobs(db, [s])) : null;
 }
 
 /** What the fan-out worker needs for one target: its status, the definition and the lab. */
@@ -123,9 +164,12 @@ export async function recordSubmissionAttempt(db: FrontendDb, targetId: string, 
   });
 }
 
-/** Marks a target submitted with the lab's job id (idempotent). */
+/** Marks a target (and its active placement) submitted with the lab's job id (idempotent). */
 export async function markTargetSubmitted(db: FrontendDb, targetId: string, remoteJobId: number): Promise<void> {
-  await db.submissionTarget.update({ where: { id: targetId }, data: { status: "submitted", remote_job_id: remoteJobId, error: null } });
+  await db.$transaction([
+    db.submissionTarget.update({ where: { id: targetId }, data: { status: "submitted", remote_job_id: remoteJobId, error: null } }),
+    db.submissionAttempt.updateMany({ where: { target_id: targetId, status: "active" }, data: { remote_job_id: remoteJobId } }),
+  ]);
 }
 
 /** Marks a target failed with the lab's (or the network's) error message; never overrides `submitted`. */
@@ -136,5 +180,68 @@ export async function markTargetFailed(db: FrontendDb, targetId: string, error: 
 /** The submission stored under a client request id, or null. */
 export async function findSubmissionByClientRequestId(db: FrontendDb, clientRequestId: string): Promise<TSubmission | null> {
   const s = await db.submission.findUnique({ where: { client_request_id: clientRequestId }, include });
-  return s ? toSubmission(s) : null;
+  return s ? toSubmission(s, await placementJobs(db, [s])) : null;
+}
+
+/** A submission target whose current placement is one lab job, with what a retry decision needs. */
+export interface TRetryCandidate {
+  targetId: string;
+  submissionId: string;
+  userId: number | null;
+  deviceType: string;
+  retryInfrastructure: number;
+  /** placements of this target so far */
+  placements: number;
+  /** ids of every lab any target of the submission was ever placed on (a retry never goes back) */
+  usedInstanceIds: number[];
+}
+
+/**
+ * The submission target currently placed on lab job (instanceId, remoteJobId), or null (a job not
+ * submitted through the frontend, or a placement already replaced).
+ */
+export async function findRetryCandidate(db: FrontendDb, instanceId: number, remoteJobId: number): Promise<TRetryCandidate | null> {
+  const t = await db.submissionTarget.findFirst({
+    where: { instance_id: instanceId, remote_job_id: remoteJobId, status: "submitted" },
+    include: { submission: { include: { targets: { include: { placements: { select: { instance_id: true } } } } } }, placements: true },
+  });
+  if (!t) return null;
+  return {
+    targetId: t.id,
+    submissionId: t.submission_id,
+    userId: t.submission.user_id,
+    deviceType: t.submission.device_type,
+    retryInfrastructure: t.submission.retry_infrastructure,
+    placements: t.placements.length,
+    usedInstanceIds: [...new Set(t.submission.targets.flatMap((x) => [x.instance_id, ...x.placements.map((p) => p.instance_id)]))],
+  };
+}
+
+/**
+ * Moves a target from its current lab job to a new lab as a new `queued` placement, in one
+ * transaction guarded on the old (lab, job) so a re-delivered callback or two consumers racing move
+ * it once: the old placement becomes `retried`, placement number n+1 is created, the target is reset
+ * (queued, no job id, 0 delivery attempts, `reason` as its note).
+ * @returns false when the target no longer sits on that job (someone moved it already)
+ */
+export async function moveTargetToLab(
+  db: FrontendDb,
+  input: { targetId: string; fromInstanceId: number; fromRemoteJobId: number; to: { id: number; name: string }; reason: string },
+): Promise<boolean> {
+  return db.$transaction(async (tx) => {
+    const moved = await tx.submissionTarget.updateMany({
+      where: { id: input.targetId, instance_id: input.fromInstanceId, remote_job_id: input.fromRemoteJobId, status: "submitted" },
+      data: { instance_id: input.to.id, status: "queued", remote_job_id: null, attempts: 0, error: input.reason },
+    });
+    if (moved.count !== 1) return false;
+    await tx.submissionAttempt.updateMany({ where: { target_id: input.targetId, status: "active" }, data: { status: "retried" } });
+    const n = await tx.submissionAttempt.count({ where: { target_id: input.targetId } });
+    await tx.submissionAttempt.create({ data: { target_id: input.targetId, number: n + 1, instance_id: input.to.id, lab: input.to.name } });
+    return true;
+  });
+}
+
+/** Sets a target's note (e.g. why an Infrastructure failure could not be retried), leaving its status. */
+export async function noteTargetError(db: FrontendDb, targetId: string, error: string): Promise<void> {
+  await db.submissionTarget.update({ where: { id: targetId }, data: { error } });
 }

@@ -14,12 +14,16 @@ export const dynamic = "force-dynamic";
 /**
  * POST /api/v1/submissions — submits one LAVA job definition to several labs, as the user of
  * `Authorization: Token <personal API token>` (or the session cookie).
- * Body JSON `{definition, labs}`; optional `Idempotency-Key` header (a retry with the same key
- * returns the same submission).
+ * Body JSON `{definition, labs: [names] | "any", retry?: {infrastructure: N}}`; `"any"` places one
+ * job on the best lab the user may use that offers the device type (idle device first, then the
+ * shortest queue); `retry.infrastructure` moves a job that ends Incomplete with an Infrastructure
+ * error to another eligible lab, up to N times. Optional `Idempotency-Key` header (a retry with the
+ * same key returns the same submission).
  *
- *  201 {id, submitter, targets: [{lab, status: "queued", job_id: null, error}]}  (200 on a retry)
+ *  201 {id, submitter, labs, retry, targets: [{lab, status: "queued", job_id: null, error, attempts}]}  (200 on a retry)
  *  400 body not JSON / a field wrong (named) / definition invalid (`... @ data['actions'][0]...`)
  *  401 anonymous or invalid token — nothing is stored or queued
+ *  400 also: labs "any" and no lab the user may use offers the device type now (each lab named with why)
  *  403 a lab none of the user's groups may use (named)
  *  404 a lab not configured
  */
@@ -33,7 +37,7 @@ export async function POST(req: Request): Promise<Response> {
     try {
       raw = await req.json();
     } catch (e) {
-      throw new AppError("INVALID_REQUEST", { message: `body is not JSON {definition, labs}: ${(e as Error).message}` });
+      throw new AppError("INVALID_REQUEST", { message: `body is not JSON {definition, labs, retry?}: ${(e as Error).message}` });
     }
     const parsed = ZApiSubmissionRequest.safeParse(raw);
     if (!parsed.success) {

@@ -8,8 +8,8 @@ import { getSubmission } from "~/server/services/get-submission";
 export const dynamic = "force-dynamic";
 
 /**
- * GET /api/v1/submissions/<id> → 200 `{id, submitter, targets: [{lab, status, job_id, error}]}` for
- * its submitter and superusers | 401 anonymous | 404 unknown or another user's | 400 bad id.
+ * GET /api/v1/submissions/<id> → 200 `{id, submitter, labs, retry, targets: [{lab, status, job_id,
+ * error, attempts: [{lab, job_id, state, health, error_type}]}]}` for its submitter and superusers | 401 anonymous | 404 unknown or another user's | 400 bad id.
  */
 export async function GET(req: Request, ctx: { params: Promise<{ id: string }> }): Promise<Response> {
   const { id } = await ctx.params;
