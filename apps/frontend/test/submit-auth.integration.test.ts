@@ -147,7 +147,7 @@ describe("submitting needs a login", () => {
     expect(notJson.status).toBe(400);
     expect(notJson.body["message"]).toMatch(/^body is not JSON/);
     const noLabs = await api("POST", "/api/v1/submissions", { token: tokens["alice"], body: { definition: DEFINITION, labs: [] } });
-    expect(noLabs.body["message"]).toBe("labs: choose at least one lab");
+    expect(noLabs.body["message"]).toBe('labs: choose at least one lab (or "any")');
     const badDef = await api("POST", "/api/v1/submissions", {
       token: tokens["alice"],
       body: { definition: "job_name: x\n", labs: ["lab-a"] },

@@ -77,14 +77,14 @@ describe("secrets at rest", () => {
     const fed = await waitUntil(
       () => {
         const r = rx.received.filter((x) => x.url === "/federation/lab-a" && JSON.parse(x.body).id === jobId);
-        return r.length === 2 ? r : null;
+        return r.length === 4 ? r : null;
       },
       15_000,
-      "two federation callbacks",
+      "four federation callbacks (Submitted, Scheduled, Running, Finished)",
     );
     expect(fed.every((f) => f.headers["x-magma-token"] === FEDERATION_TOKEN)).toBe(true);
     await waitUntil(
-      () => h.db.callbackOutbox.count({ where: { jobId, state: "delivered" } }).then((n) => n === 4),
+      () => h.db.callbackOutbox.count({ where: { jobId, state: "delivered" } }).then((n) => n === 6),
       10_000,
       "all rows delivered",
     );

@@ -68,9 +68,19 @@ describe("signed callbacks", () => {
     await jobCall(h, "POST", `${jobId}/`, token, { state: "RUNNING" });
     await jobCall(h, "POST", `${jobId}/`, token, { state: "FINISHED", result: "pass" });
 
+    // every state change is pushed; the Running (frozen) and Finished deliveries are checked here
+    const ids = new Set(
+      (
+        await h.db.callbackOutbox.findMany({
+          where: { jobId, callbackIndex: -1, transition: { in: ["Running", "Finished"] } },
+          select: { deliveryId: true },
+        })
+      ).map((r) => r.deliveryId),
+    );
+    expect(ids.size).toBe(2);
     const fed = await waitUntil(
       () => {
-        const all = rx.received.filter((r) => r.url === "/federation/lab-a" && JSON.parse(r.body).id === jobId);
+        const all = rx.received.filter((r) => r.url === "/federation/lab-a" && ids.has(one(r.headers[CALLBACK_DELIVERY_HEADER])!));
         return all.filter((r) => r.status === 200).length === 2 ? all : null;
       },
       20_000,

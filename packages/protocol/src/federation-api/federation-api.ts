@@ -68,10 +68,9 @@ export const MAX_INFRASTRUCTURE_RETRIES = 10;
  * user may use that offers the device type (a lab with an idle device first, then the shortest queue
  * for that device type).
  */
-export const ZSubmissionLabs = z.union([
-  z.literal("any"),
-  z.array(labName).min(1, 'choose at least one lab (or "any")').max(50),
-]);
+export const ZSubmissionLabs = z.union([z.literal("any"), z.array(labName).min(1, 'choose at least one lab (or "any")').max(50)], {
+  error: 'must be "any" or a list of lab names',
+});
 export type TSubmissionLabs = z.infer<typeof ZSubmissionLabs>;
 
 /**
