@@ -197,6 +197,30 @@ describe('labs: "any"', () => {
   });
 });
 
+describe("device-type availability", () => {
+  it("rolls idle/busy/bad devices and queue depth up per device type across labs (GET /api/v1/device-types)", async () => {
+    const { GET } = await import("../src/app/api/v1/device-types/route.ts");
+    const res = await GET(new Request("http://127.0.0.1:3000/api/v1/device-types"));
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { results: Array<Record<string, unknown>>; unreachable: string[] };
+    expect(body.unreachable).toEqual([]);
+    expect(body.results.map((r) => r["device_type"])).toEqual(["bbb", "qemu"]);
+    expect(body.results[1]).toEqual({
+      device_type: "qemu",
+      idle: 4,
+      busy: 4,
+      bad: 4,
+      queue: 9,
+      labs: [
+        { lab: "lab-a", idle: 0, busy: 1, bad: 1, queue: 3 },
+        { lab: "lab-b", idle: 1, busy: 1, bad: 1, queue: 5 },
+        { lab: "lab-c", idle: 0, busy: 1, bad: 1, queue: 1 },
+        { lab: "lab-e", idle: 3, busy: 1, bad: 1, queue: 0 },
+      ],
+    });
+  });
+});
+
 describe("retry: {infrastructure: N}", () => {
   it("moves a job that failed with Infrastructure to another eligible lab, once per failure, and lists every attempt", async () => {
     const r = await api("POST", "/api/v1/submissions", {

@@ -201,3 +201,33 @@ export const ZAdminSetSuperuserInput = z.object({ username: z.string().max(150),
 /** Account page: a new personal API token (described), or one to revoke. */
 export const ZTokenCreateInput = z.object({ description: z.string().max(200).default("") });
 export const ZTokenRef = z.object({ id: z.number().int().positive() });
+
+/** Devices and queue of one device type on one lab (availability rollup). */
+export const ZDeviceTypeLabLoad = z.object({
+  lab: z.string(),
+  /** Idle with a usable health (Good, or Unknown): can take a job now */
+  idle: z.number().int(),
+  /** Reserved or Running a job */
+  busy: z.number().int(),
+  /** health Bad, Maintenance or Retired */
+  bad: z.number().int(),
+  /** Submitted jobs waiting for the type */
+  queue: z.number().int(),
+});
+
+/**
+ * `GET /api/v1/device-types` (and tRPC `labs.availability`): every device type offered by a reachable
+ * lab, with idle/busy/bad devices and queue depth summed across labs and per lab.
+ */
+export const ZDeviceTypeAvailability = z.object({
+  results: z.array(
+    ZDeviceTypeLabLoad.omit({ lab: true }).extend({
+      device_type: z.string(),
+      labs: z.array(ZDeviceTypeLabLoad),
+    }),
+  ),
+  /** labs that did not answer (their devices are not counted) */
+  unreachable: z.array(z.string()),
+  checked_at: isoTime,
+});
+export type TDeviceTypeAvailability = z.infer<typeof ZDeviceTypeAvailability>;

@@ -16,6 +16,8 @@ export interface TLabOverview {
   devices: { total: number; byState: Record<string, number>; byHealth: Record<string, number> };
   deviceTypes: string[];
   queue: TInstanceOverview["queue"] | null;
+  /** Submitted jobs per device type, when the lab reports it */
+  queueByDeviceType: Record<string, number> | null;
   deviceList: TInstanceOverview["devices"];
 }
 
@@ -45,6 +47,7 @@ export async function getLabsOverview({ db, timeoutMs }: GetLabsOverviewOptions)
           devices: { total: o.devices.length, byState: countBy(o.devices, (d) => d.state), byHealth: countBy(o.devices, (d) => d.health) },
           deviceTypes: [...o.device_types].sort(),
           queue: o.queue,
+          queueByDeviceType: o.queue_by_device_type ?? null,
           deviceList: o.devices,
         };
       } catch (e) {
@@ -57,6 +60,7 @@ export async function getLabsOverview({ db, timeoutMs }: GetLabsOverviewOptions)
           devices: { total: 0, byState: {}, byHealth: {} },
           deviceTypes: [],
           queue: null,
+          queueByDeviceType: null,
           deviceList: [],
         };
       }
