@@ -10,7 +10,7 @@ import { rmSync } from "node:fs";
 import path from "node:path";
 import pg from "pg";
 import { submitToLab, waitFor } from "../../../infra/demo/clients.ts";
-import { ROOT, startStack, waitForHttp, type RunningStack } from "../../../infra/demo/stack.ts";
+import { ROOT, startStack, waitForHttp, type RunningStack, type StackOptions } from "../../../infra/demo/stack.ts";
 import { freePort, startPrivatePostgres, startPrivateRedis, tempDir, type ManagedServer } from "./services.ts";
 
 export interface FaultStack {
@@ -34,6 +34,10 @@ export interface FaultStackOptions {
   privatePostgres?: boolean;
   /** reconciliation interval of the frontend, ms */
   reconcileMs?: number;
+  /** QEMU devices per lab (default 1 each) */
+  devices?: { "lab-a"?: number; "lab-b"?: number };
+  /** extra devices / device types per lab (see infra/demo/stack.ts StackOptions.labExtras) */
+  labExtras?: StackOptions["labExtras"];
 }
 
 const log = (m: string) => console.log(`[faults ${new Date().toISOString().slice(11, 19)}] ${m}`);
@@ -49,9 +53,10 @@ export async function startFaultStack(o: FaultStackOptions = {}): Promise<FaultS
   const stack = await startStack({
     id: `faults_${run}`,
     labs: [
-      { name: "lab-a", port: await freePort(), devices: 1 },
-      { name: "lab-b", port: await freePort(), devices: 1 },
+      { name: "lab-a", port: await freePort(), devices: o.devices?.["lab-a"] ?? 1 },
+      { name: "lab-b", port: await freePort(), devices: o.devices?.["lab-b"] ?? 1 },
     ],
+    labExtras: o.labExtras,
     frontendPort: await freePort(),
     pgUrl,
     redisUrl: redis.url,
