@@ -46,6 +46,16 @@ const ZEnv = z.object({
   MAGMA_LAB_TIMEOUT_MS: z.coerce.number().int().positive().max(60_000).default(3000),
   /** Pause between reconciliation passes over every lab's finished jobs, in ms (0 = off). */
   MAGMA_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(10_000),
+  /**
+   * A lab unreachable by the reconciler for this long (ms) has "vanished": its unfinished jobs of
+   * submissions with `retry.infrastructure` move to another lab (0 = never).
+   */
+  MAGMA_LAB_VANISHED_RETRY_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 24 * 3_600_000)
+    .default(15 * 60_000),
   /** Base URL of the DUT images (`vmlinuz`, `initramfs.cpio.gz`) the submit page's example job uses. */
   MAGMA_EXAMPLE_IMAGES_URL: z.url({ protocol: /^https?$/ }).default("http://127.0.0.1:4100"),
   /** Key (any string of 32+ characters) encrypting the labs' API tokens and callback secrets at rest. */
@@ -71,6 +81,7 @@ export function env(): TEnv {
     MAGMA_LOG_LEVEL: process.env["MAGMA_LOG_LEVEL"] || undefined,
     MAGMA_LAB_TIMEOUT_MS: process.env["MAGMA_LAB_TIMEOUT_MS"] || undefined,
     MAGMA_RECONCILE_INTERVAL_MS: process.env["MAGMA_RECONCILE_INTERVAL_MS"] || undefined,
+    MAGMA_LAB_VANISHED_RETRY_MS: process.env["MAGMA_LAB_VANISHED_RETRY_MS"] || undefined,
     MAGMA_EXAMPLE_IMAGES_URL: process.env["MAGMA_EXAMPLE_IMAGES_URL"] || undefined,
     MAGMA_FRONTEND_SECRET_KEY: process.env["MAGMA_FRONTEND_SECRET_KEY"] || undefined,
     MAGMA_BUILD_METADATA_KEYS: process.env["MAGMA_BUILD_METADATA_KEYS"] || undefined,

@@ -25,6 +25,8 @@ interface LabState {
   queue: number;
   /** jobs created: idempotency key → job id */
   created: Map<string, number>;
+  /** the lab vanished: every request answers 503 */
+  down: boolean;
 }
 
 let envCtl: Awaited<ReturnType<typeof setupTestEnv>>;
@@ -35,9 +37,11 @@ const tokens: Record<string, string> = {};
 let db: () => FrontendDb;
 
 async function startLab(name: string, types: string[], idle: number, queue: number, firstJobId: number) {
-  const s: LabState = { types, idle, queue, created: new Map() };
+  const s: LabState = { types, idle, queue, created: new Map(), down: false };
   state[name] = s;
   const lab = await fakeLab((req, _body, res) => {
+    if (s.down) return json(res, 503, { message: "gone" });
+    if (req.url?.startsWith("/api/v0.2/magma/finished-jobs/")) return json(res, 200, { results: [], next: null });
     if (req.url === "/api/v0.2/magma/overview/") {
       return json(res, 200, {
         name,
@@ -297,5 +301,48 @@ describe("retry: {infrastructure: N}", () => {
       ["lab-a", "Infrastructure"],
       ["lab-b", "Infrastructure"],
     ]);
+  });
+
+  it("moves an unfinished job off a lab that vanished for longer than the set time", async () => {
+    const { createSubmission } = await import("../src/server/services/create-submission.ts");
+    const { findViewerByUsername } = await import("@magma/db/frontend");
+    const alice = (await findViewerByUsername(db(), "alice"))!;
+    const { submission } = await createSubmission({
+      db: db(),
+      clientRequestId: "retry-vanished-1",
+      definition: DEFINITION,
+      labs: ["lab-c"],
+      retry: { infrastructure: 1 },
+      viewer: alice,
+      timeoutMs: 2000,
+    });
+    const stranded = targetsOf(await waitSubmitted(submission.id, tokens["alice"]!, "lab-c target delivered"))[0]!;
+    state["lab-c"]!.down = true;
+    const { startReconciler } = await import("../src/server/queues/reconciler.ts");
+    const reconciler = startReconciler({ db: db(), log: pino({ level: "silent" }), intervalMs: 3_600_000, timeoutMs: 2000, vanishedMs: 1 });
+    try {
+      // the first failed pass starts the outage clock; a later one finds it past vanishedMs
+      const moved = await waitFor(
+        async () => {
+          const r = await reconciler.runOnce();
+          expect(r.find((x) => x.lab === "lab-c")?.error).toContain("503");
+          const t = targetsOf((await api("GET", `/api/v1/submissions/${submission.id}`, { token: tokens["alice"] })).body)[0]!;
+          return t.attempts.length === 2 ? t : null;
+        },
+        20_000,
+        "the stranded job moved",
+      );
+      expect(moved.lab).toBe("lab-b");
+      expect(moved.attempts.map((a) => a.lab)).toEqual(["lab-c", "lab-b"]);
+      const done = targetsOf(await waitSubmitted(submission.id, tokens["alice"]!, "moved target delivered"))[0]!;
+      expect(done).toMatchObject({ lab: "lab-b", status: "submitted" });
+      expect(done.attempts.map((a) => [a.lab, a.job_id])).toEqual([
+        ["lab-c", stranded.job_id],
+        ["lab-b", done.job_id],
+      ]);
+    } finally {
+      await reconciler.close();
+      state["lab-c"]!.down = false;
+    }
   });
 });

@@ -47,6 +47,7 @@ export async function startConsumers(): Promise<void> {
           log: log.child({ consumer: "reconciler" }),
           intervalMs: e.MAGMA_RECONCILE_INTERVAL_MS,
           timeoutMs: Math.max(e.MAGMA_LAB_TIMEOUT_MS, 10_000),
+          vanishedMs: e.MAGMA_LAB_VANISHED_RETRY_MS,
         })
       : null;
 

@@ -12,7 +12,9 @@ type JobStatus = { state: string; health: string; errorType: string | null };
 /** state/health/error_type of the federated jobs of these placements, keyed `${instanceId}:${remoteJobId}`. */
 async function placementJobs(db: FrontendDb, rows: SubmissionRow[]): Promise<Map<string, JobStatus>> {
   const pairs = rows.flatMap((s) =>
-    s.targets.flatMap((t) => t.placements.filter((p) => p.remote_job_id !== null).map((p) => ({ instance_id: p.instance_id, remote_id: p.remote_job_id! }))),
+    s.targets.flatMap((t) =>
+      t.placements.filter((p) => p.remote_job_id !== null).map((p) => ({ instance_id: p.instance_id, remote_id: p.remote_job_id! })),
+    ),
   );
   if (!pairs.length) return new Map();
   const jobs = await db.federatedJob.findMany({
@@ -194,6 +196,27 @@ export interface TRetryCandidate {
   placements: number;
   /** ids of every lab any target of the submission was ever placed on (a retry never goes back) */
   usedInstanceIds: number[];
+  /** the lab job of the current placement */
+  remoteJobId: number | null;
+}
+
+const candidateInclude = {
+  submission: { include: { targets: { include: { placements: { select: { instance_id: true } } } } } },
+  placements: true,
+} as const;
+type CandidateRow = Prisma.SubmissionTargetGetPayload<{ include: typeof candidateInclude }>;
+
+function toCandidate(t: CandidateRow): TRetryCandidate {
+  return {
+    targetId: t.id,
+    submissionId: t.submission_id,
+    userId: t.submission.user_id,
+    deviceType: t.submission.device_type,
+    retryInfrastructure: t.submission.retry_infrastructure,
+    placements: t.placements.length,
+    usedInstanceIds: [...new Set(t.submission.targets.flatMap((x) => [x.instance_id, ...x.placements.map((p) => p.instance_id)]))],
+    remoteJobId: t.remote_job_id,
+  };
 }
 
 /**
@@ -203,18 +226,32 @@ export interface TRetryCandidate {
 export async function findRetryCandidate(db: FrontendDb, instanceId: number, remoteJobId: number): Promise<TRetryCandidate | null> {
   const t = await db.submissionTarget.findFirst({
     where: { instance_id: instanceId, remote_job_id: remoteJobId, status: "submitted" },
-    include: { submission: { include: { targets: { include: { placements: { select: { instance_id: true } } } } } }, placements: true },
+    include: candidateInclude,
   });
-  if (!t) return null;
-  return {
-    targetId: t.id,
-    submissionId: t.submission_id,
-    userId: t.submission.user_id,
-    deviceType: t.submission.device_type,
-    retryInfrastructure: t.submission.retry_infrastructure,
-    placements: t.placements.length,
-    usedInstanceIds: [...new Set(t.submission.targets.flatMap((x) => [x.instance_id, ...x.placements.map((p) => p.instance_id)]))],
-  };
+  return t ? toCandidate(t) : null;
+}
+
+/**
+ * Targets submitted to a lab whose job has not finished there (no Finished callback received) and
+ * whose submission still has retries left: what a vanished lab strands.
+ */
+export async function findStrandedTargets(db: FrontendDb, instanceId: number): Promise<TRetryCandidate[]> {
+  const rows = await db.submissionTarget.findMany({
+    where: { instance_id: instanceId, status: "submitted", remote_job_id: { not: null }, submission: { retry_infrastructure: { gt: 0 } } },
+    include: candidateInclude,
+  });
+  const finished = new Set(
+    (
+      await db.federatedJob.findMany({
+        where: { instance_id: instanceId, state: "Finished", remote_id: { in: rows.map((r) => r.remote_job_id!) } },
+        select: { remote_id: true },
+      })
+    ).map((j) => j.remote_id),
+  );
+  return rows
+    .filter((r) => !finished.has(r.remote_job_id!))
+    .map(toCandidate)
+    .filter((c) => c.placements - 1 < c.retryInfrastructure);
 }
 
 /**
