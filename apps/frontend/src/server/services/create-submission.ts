@@ -10,7 +10,8 @@ import {
 } from "@magma/db/frontend";
 import { AppError } from "../app-error.ts";
 import { addJobOrFail } from "../queues/connections.ts";
-import { describeFetchError, fetchInstanceOverview } from "./instance-client.ts";
+import { describeFetchError } from "./instance-client.ts";
+import { labClientFor } from "./lab-client-for.ts";
 
 export interface CreateSubmissionOptions {
   db: FrontendDb;
@@ -87,7 +88,7 @@ export async function createSubmission({
       if (!instance) throw new AppError("NOT_FOUND", { message: `Lab "${name}" is not configured` });
       let types: string[];
       try {
-        types = (await fetchInstanceOverview(instance, timeoutMs)).device_types;
+        types = (await labClientFor(instance).overview(timeoutMs)).device_types;
       } catch (e) {
         throw new AppError("INVALID_REQUEST", {
           message: `Lab "${name}" is unreachable (${describeFetchError(e, timeoutMs)}): cannot check its device types`,

@@ -181,7 +181,8 @@ export async function ingestCallback({
     actualDevice: p.actual_device_id,
     submitTime: parseLavaTime(p.submit_time) ?? receivedAt,
     startTime: parseLavaTime(p.start_time),
-    endTime: parseLavaTime(p.end_time),
+    // LAVA 2023.01 sends "None" as end_time in every Finished callback: the receipt time stands in
+    endTime: parseLavaTime(p.end_time) ?? (state === "Finished" ? receivedAt : null),
     errorType: p.magma?.error_type ?? null,
     failureComment: p.failure_comment,
     definition: p.definition,

@@ -107,10 +107,12 @@ export async function findSubmissionTargetWork(db: FrontendDb, targetId: string)
     instance: {
       id: t.instance.id,
       name: t.instance.name,
+      kind: t.instance.kind === "lava" ? "lava" : "magma",
       url: t.instance.url.replace(/\/+$/, ""),
       apiToken: t.instance.api_token,
       callbackToken: t.instance.callback_token,
       callbackSecret: t.instance.callback_secret,
+      callbackTokenName: t.instance.callback_token_name,
     },
   };
 }
