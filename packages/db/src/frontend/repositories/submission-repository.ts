@@ -140,3 +140,16 @@ export async function findSubmissionByClientRequestId(db: FrontendDb, clientRequ
   const s = await db.submission.findUnique({ where: { client_request_id: clientRequestId }, include });
   return s ? toSubmission(s) : null;
 }
+
+/**
+ * The frontend user whose submission created job `remoteJobId` on lab `instanceId`, or null (a job
+ * submitted on the lab directly, or by an anonymous submission). A LAVA lab records the frontend's
+ * own LAVA user as every job's submitter; this gives the real one back.
+ */
+export async function findSubmitterOfRemoteJob(db: FrontendDb, instanceId: number, remoteJobId: number): Promise<string | null> {
+  const t = await db.submissionTarget.findFirst({
+    where: { instance_id: instanceId, remote_job_id: remoteJobId },
+    select: { submission: { select: { user: { select: { username: true } } } } },
+  });
+  return t?.submission.user?.username ?? null;
+}

@@ -1,2 +1,0 @@
--- AlterTable
-ALTER TABLE "instance" ADD COLUMN     "callback_token_name" TEXT;
