@@ -69,6 +69,18 @@ export function lavaCallbackUrl(lab: Pick<TInstanceRecord, "name">): string {
   return `${base.replace(/\/+$/, "")}/api/callbacks/${encodeURIComponent(lab.name)}`;
 }
 
+/**
+ * LAVA's REST time with exactly six fraction digits and `Z`: Python's isoformat drops the fraction
+ * when it is zero (`…:23Z`), which would sort after `…:23.000001Z` as text; the reconciliation
+ * cursor is compared as text, so every end_time is normalised first.
+ */
+export function normaliseLavaTime(iso: string): string {
+  const m = /^(.*T\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?(?:Z|\+00:?00)$/.exec(iso.trim());
+  if (m) return `${m[1]}.${(m[2] ?? "").padEnd(6, "0")}Z`;
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toISOString().replace("Z", "000Z");
+}
+
 /** `2026-11-23T06:48:23.838617Z` (or with fewer digits) → microseconds since the epoch, for exact ordering. */
 export function lavaTimeMicros(iso: string): number {
   const m = /^(.*T\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?(Z|[+-]\d{2}:?\d{2})?$/.exec(iso.trim());
@@ -263,10 +275,10 @@ export function lavaLabClient(lab: TInstanceRecord): LabClient {
         if (!j.end_time) continue;
         const t = lavaTimeMicros(j.end_time);
         if (cursor && (t < cursor.t || (t === cursor.t && j.id <= cursor.id))) continue;
-        results.push({ id: j.id, end_time: j.end_time, health: j.health, test_case_count: null });
+        results.push({ id: j.id, end_time: normaliseLavaTime(j.end_time), health: j.health, test_case_count: null });
       }
       const last = page.results.at(-1);
-      const next = last?.end_time && page.results.length >= limit ? { since: last.end_time, after_id: last.id } : null;
+      const next = last?.end_time && page.results.length >= limit ? { since: normaliseLavaTime(last.end_time), after_id: last.id } : null;
       return { results, next };
     },
 
