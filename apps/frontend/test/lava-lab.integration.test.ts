@@ -110,18 +110,20 @@ async function startLavaStandIn() {
 
 /**
  * What LAVA does when job `id` finishes: for each notify callback of the stored definition that
- * POSTs JSON to the frontend, one request with the recorded payload and `<header>: <token secret>`.
+ * POSTs JSON to the frontend, one request with the recorded payload cut to the callback's dataset
+ * (`results`: no `log`, as TestJob.create_job_data(output=False)) and `<header>: <token secret>`.
  */
 async function lavaFinishes(id: number, payloadFixture: string): Promise<number[]> {
   const def = parse(String(jobs.get(id)!["definition"])) as { notify: { callbacks: Array<Record<string, string>> } };
   const statuses: number[] = [];
+  const recorded = JSON.parse(F[payloadFixture]!) as Record<string, unknown>;
   for (const cb of def.notify.callbacks) {
     if (!cb["url"]!.startsWith(frontend.url)) continue; // the user's own receivers are not running here
     const token = LAVA_TOKENS[cb["token"]!] ?? cb["token"]!;
     const res = await fetch(cb["url"]!, {
       method: "POST",
       headers: { "content-type": "application/json", "user-agent": "python-requests/2.28.1", [cb["header"] ?? "Authorization"]: token },
-      body: F[payloadFixture],
+      body: cb["dataset"] === "all" ? F[payloadFixture] : JSON.stringify({ ...recorded, log: undefined }),
     });
     statuses.push(res.status);
   }
@@ -271,7 +273,7 @@ describe("a LAVA lab (kind: lava) federated through LAVA's own API", () => {
       url: `${frontend.url}/api/callbacks/lava-lab`,
       method: "POST",
       token: "magma-callback",
-      dataset: "all",
+      dataset: "results",
       "content-type": "json",
     });
     // the secret itself never appears in the definition LAVA stores
@@ -287,7 +289,9 @@ describe("a LAVA lab (kind: lava) federated through LAVA's own API", () => {
       job_name: "plain",
       notify: {
         criteria: { status: "finished" },
-        callbacks: [{ url: "https://magma.example/api/callbacks/l", method: "POST", token: "t", dataset: "all", "content-type": "json" }],
+        callbacks: [
+          { url: "https://magma.example/api/callbacks/l", method: "POST", token: "t", dataset: "results", "content-type": "json" },
+        ],
       },
     });
     const legacy = "device_type: qemu\nnotify:\n  criteria: {status: complete}\n  callback: {url: 'http://squad/x', method: POST}\n";

@@ -19,8 +19,10 @@ export const FRONTEND_NOTIFY_CRITERIA = { status: "finished" } as const;
 
 /**
  * Adds the frontend's callback to a LAVA job definition, as SQUAD and KernelCI do:
- * `notify: {criteria: {status: finished}, callbacks: [{url, method: POST, token, dataset: all,
- * content-type: json}]}` (lava_scheduler_app/schema.py `_job_notify_schema`). A notify block the
+ * `notify: {criteria: {status: finished}, callbacks: [{url, method: POST, token, dataset: results,
+ * content-type: json}]}` (lava_scheduler_app/schema.py `_job_notify_schema`). `dataset: results`
+ * rather than SQUAD's `all`: `all` adds the whole job log, which the frontend drops (logs are read
+ * from the lab on demand) and which would push a big job's callback over the 32 MiB body limit. A notify block the
  * user already had is kept: its criteria, recipients and callbacks stay, a legacy single `callback:`
  * becomes the first entry of `callbacks:` (LAVA allows only one of the two), and ours is appended
  * (LAVA calls them in order). With user criteria narrower than `finished` (e.g. `complete`), LAVA
@@ -34,7 +36,7 @@ export function addFrontendNotify(definition: string, cb: TFrontendCallback): st
   if (doc.errors.length)
     throw new AppError("INVALID_REQUEST", { message: `definition: YAML error: ${doc.errors[0]!.message.split("\n")[0]}` });
   if (!isMap(doc.contents)) throw new AppError("INVALID_REQUEST", { message: "definition: expected a YAML mapping (a LAVA job)" });
-  const ours: TLavaNotifyCallback = { url: cb.url, method: "POST", token: cb.tokenName, dataset: "all", "content-type": "json" };
+  const ours: TLavaNotifyCallback = { url: cb.url, method: "POST", token: cb.tokenName, dataset: "results", "content-type": "json" };
   const raw: unknown =
     doc.get("notify") === undefined ? undefined : (doc.toJS({ maxAliasCount: 100 }) as Record<string, unknown>)["notify"];
   if (raw === undefined || raw === null) {
