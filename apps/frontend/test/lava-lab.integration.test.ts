@@ -40,6 +40,7 @@ const seen = { submissions: [] as Array<{ authorization: string | undefined; def
 /** The stand-in's jobs (REST shape), by id. */
 const jobs = new Map<number, Record<string, unknown>>();
 let nextJobId = 4;
+let loseNextAnswer = true;
 const F: Record<string, string> = {};
 
 const db = async () => (await import("../src/server/db.ts")).db();
@@ -65,6 +66,11 @@ async function startLavaStandIn() {
       seen.submissions.push({ authorization: req.headers.authorization, definition });
       const id = nextJobId++;
       jobs.set(id, { ...JSON.parse(F["job-3.json"]!), id, state: "Submitted", health: "Unknown", end_time: null, definition });
+      // the first submission's answer is lost (the job exists on LAVA all the same)
+      if (loseNextAnswer) {
+        loseNextAnswer = false;
+        return json(res, 502, { detail: "Bad gateway" });
+      }
       const recorded = JSON.parse(F["post-jobs.json"]!) as { message: string };
       return json(res, 201, { ...recorded, job_ids: [id] });
     }
@@ -72,6 +78,8 @@ async function startLavaStandIn() {
       const q = u.searchParams;
       let list = [...jobs.values()];
       if (q.get("state")) list = list.filter((j) => j["state"] === q.get("state"));
+      const contains = q.get("definition__contains");
+      if (contains) list = list.filter((j) => String(j["definition"]).includes(contains));
       const gt = q.get("end_time__gt");
       if (gt) list = list.filter((j) => typeof j["end_time"] === "string" && micros(j["end_time"]) > micros(gt));
       if (q.get("ordering") === "end_time,id")
@@ -230,7 +238,7 @@ describe("a LAVA lab (kind: lava) federated through LAVA's own API", () => {
     ]);
   });
 
-  it("submits through POST /api/v0.2/jobs/ with the frontend's callback added and the user's notify kept", async () => {
+  it("submits through POST /api/v0.2/jobs/ with the frontend's callback added and the user's notify kept, once across a lost answer", async () => {
     const { createSubmission } = await import("../src/server/services/create-submission.ts");
     const { getSubmission } = await import("../src/server/services/get-submission.ts");
     const { startSubmissionConsumer } = await import("../src/server/queues/submission-consumer.ts");
@@ -252,8 +260,10 @@ describe("a LAVA lab (kind: lava) federated through LAVA's own API", () => {
       20_000,
       "the LAVA target delivered",
     );
-    expect(done.targets[0]).toMatchObject({ lab: "lava-lab", status: "submitted", remoteJobId: 4 });
+    // the retry found the job its first, unanswered attempt created: one LAVA job, not two
+    expect(done.targets[0]).toMatchObject({ lab: "lava-lab", status: "submitted", remoteJobId: 4, attempts: 2 });
     expect(seen.submissions).toHaveLength(1);
+    expect(seen.requests.filter((r) => r.includes("definition__contains=submission"))).toHaveLength(2);
     const sent = seen.submissions[0]!;
     expect(sent.authorization).toBe(`Token ${API_TOKEN}`);
     // the user's comments and keys are kept; notify gains one callback, addressed to the frontend
@@ -270,7 +280,7 @@ describe("a LAVA lab (kind: lava) federated through LAVA's own API", () => {
     expect(after.notify.callbacks).toHaveLength(5);
     expect(after.notify.callbacks.slice(0, 4)).toEqual((before["notify"] as { callbacks: unknown[] }).callbacks);
     expect(after.notify.callbacks[4]).toEqual({
-      url: `${frontend.url}/api/callbacks/lava-lab`,
+      url: `${frontend.url}/api/callbacks/lava-lab?submission=${submission.id}-lava-lab`,
       method: "POST",
       token: "magma-callback",
       dataset: "results",

@@ -16,7 +16,7 @@ export interface LabClient {
   overview(timeoutMs: number): Promise<TInstanceOverview>;
   /**
    * Submits one definition.
-   * @param idempotencyKey same key → same job (Magma); LAVA has no such thing, see lava-client.ts
+   * @param idempotencyKey same key → same job (Magma: Idempotency-Key header; LAVA: a marker in the callback URL)
    * @param submitter frontend user the job is for (Magma records it; LAVA records the token's user)
    * @returns the lab's job ids
    */

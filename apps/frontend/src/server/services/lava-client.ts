@@ -30,8 +30,10 @@ import { addFrontendNotify } from "./lava-notify.ts";
  * The client of an unchanged LAVA server (2023.01 or later) through its REST API v0.2
  * (`Authorization: Token <api_token>`), the {@link LabClient} of labs of kind `lava`:
  *  - submit: `POST jobs/ {definition}` → `{job_ids}` with the frontend's notify callback added to
- *    the definition (lava-notify.ts); LAVA has no idempotency key and no submitter header, so the
- *    job is the token user's, and a submit whose answer was lost may be retried into a second job;
+ *    the definition (lava-notify.ts). LAVA has no idempotency key: the key rides in the callback
+ *    URL (`?submission=<key>`) and each submit first looks for a job whose definition holds it, so
+ *    a retried delivery whose first answer was lost returns that job instead of a second one. LAVA
+ *    has no submitter header either: the job is the token user's (ingest maps it back);
  *  - overview: `devices/`, `workers/`, `system/version/` and the counts of `jobs/?state=Submitted`,
  *    `Scheduled`, `Running`;
  *  - logs: `jobs/<id>/logs/?start=&end=` (output.yaml lines; LAVA answers 404 past the end);
@@ -42,6 +44,12 @@ import { addFrontendNotify } from "./lava-notify.ts";
 
 /** Name of the LAVA token whose secret LAVA sends on callbacks, when the lab names none. */
 export const DEFAULT_LAVA_CALLBACK_TOKEN_NAME = "magma-callback";
+
+/**
+ * How far back a submit looks for a job created by an earlier attempt of the same delivery
+ * (`jobs/?definition__contains=submission=<key>&submit_time__gt=…`), in ms.
+ */
+export const LAVA_IDEMPOTENCY_WINDOW_MS = 7 * 24 * 3600_000;
 
 /** Most log lines read from LAVA in one request. */
 export const LAVA_LOG_CHUNK_LINES = 5000;
@@ -226,9 +234,18 @@ export function lavaLabClient(lab: TInstanceRecord): LabClient {
       return o;
     },
 
-    async submit(definition, { timeoutMs }) {
+    async submit(definition, { idempotencyKey, timeoutMs }) {
       const tokenName = lab.callbackTokenName ?? DEFAULT_LAVA_CALLBACK_TOKEN_NAME;
-      const withNotify = addFrontendNotify(definition, { url: lavaCallbackUrl(lab), tokenName });
+      // the key rides in the callback URL, so the definition LAVA stores names it and a retry can find the job
+      const marker = `submission=${encodeURIComponent(idempotencyKey)}`;
+      const withNotify = addFrontendNotify(definition, { url: `${lavaCallbackUrl(lab)}?${marker}`, tokenName });
+      const since = new Date(Date.now() - LAVA_IDEMPOTENCY_WINDOW_MS).toISOString();
+      const earlier = await getJson(
+        `/jobs/?${new URLSearchParams({ definition__contains: marker, submit_time__gt: since, limit: "1" })}`,
+        ZLavaJobsPage,
+        timeoutMs,
+      );
+      if (earlier.results[0]) return [earlier.results[0].id];
       const res = await fetch(`${base}/jobs/`, {
         method: "POST",
         headers: { ...headers("application/json"), "content-type": "application/json" },
