@@ -62,6 +62,11 @@ const ZEnv = z.object({
   MAGMA_FRONTEND_SECRET_KEY: z.string().min(32, "must be at least 32 characters").optional(),
   /** Which job metadata keys name a build (tree, branch, commit, describe, url, kernel_version); KernelCI's by default. */
   MAGMA_BUILD_METADATA_KEYS: ZBuildKeysEnv,
+  /**
+   * URL at which labs reach this frontend (e.g. https://magma.example.org). Needed for labs of kind
+   * `lava`: the frontend writes `<this>/api/callbacks/<lab>` into the notify callback of each job it submits.
+   */
+  MAGMA_FRONTEND_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
 });
 export type TEnv = z.infer<typeof ZEnv>;
 
@@ -85,6 +90,7 @@ export function env(): TEnv {
     MAGMA_EXAMPLE_IMAGES_URL: process.env["MAGMA_EXAMPLE_IMAGES_URL"] || undefined,
     MAGMA_FRONTEND_SECRET_KEY: process.env["MAGMA_FRONTEND_SECRET_KEY"] || undefined,
     MAGMA_BUILD_METADATA_KEYS: process.env["MAGMA_BUILD_METADATA_KEYS"] || undefined,
+    MAGMA_FRONTEND_PUBLIC_URL: process.env["MAGMA_FRONTEND_PUBLIC_URL"] || undefined,
   });
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");

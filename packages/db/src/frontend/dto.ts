@@ -8,12 +8,19 @@ import type { TJobHealth, TJobState } from "@magma/protocol";
 export interface TInstanceRecord {
   id: number;
   name: string;
+  /** "magma" (a Magma instance: Magma REST extensions, signed callbacks) or "lava" (an unchanged LAVA server). */
+  kind: TLabKind;
   url: string;
   apiToken: string;
   callbackToken: string;
   /** HMAC key of the lab's signed callbacks, or null: the lab does not sign (token only). */
   callbackSecret: string | null;
+  /** LAVA labs: the `token:` name written in the notify callback the frontend adds (null: not set). */
+  callbackTokenName: string | null;
 }
+
+/** Kinds of lab the frontend federates. */
+export type TLabKind = "magma" | "lava";
 
 /** A lab as configured (MAGMA_FRONTEND_CONFIG entry). */
 export interface TInstanceConfig {
@@ -23,6 +30,10 @@ export interface TInstanceConfig {
   callback_token: string;
   /** Set when the lab signs its callbacks (X-Magma-Signature): unsigned ones are then refused. */
   callback_secret?: string | null;
+  /** "magma" (default) or "lava". */
+  kind?: TLabKind;
+  /** LAVA labs: name of the LAVA token whose secret LAVA sends on callbacks (see TInstanceRecord). */
+  callback_token_name?: string | null;
 }
 
 /** One federated job row (list view and JSON API). `id` is the job id on its lab. */

@@ -37,6 +37,7 @@ export function LabsOverview() {
             </div>
             <div className="lab-url">
               {lab.url}
+              <span data-testid={`lab-kind-${lab.name}`}> · {lab.kind === "lava" ? "LAVA lab (REST API)" : "Magma lab"}</span>
               {lab.version && <> · version {lab.version}</>}
               <span data-testid={`lab-callbacks-${lab.name}`}> · callbacks {lab.signedCallbacks ? "signed" : "unsigned (token only)"}</span>
             </div>

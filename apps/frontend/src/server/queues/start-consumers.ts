@@ -32,6 +32,12 @@ export async function startConsumers(): Promise<void> {
     );
     if (!secretsEncrypted())
       log.warn("MAGMA_FRONTEND_SECRET_KEY is not set: the labs' API tokens are stored in clear in the frontend database");
+    const lava = labs.filter((l) => l.kind === "lava").map((l) => l.name);
+    if (lava.length && !e.MAGMA_FRONTEND_PUBLIC_URL)
+      log.warn(
+        { labs: lava },
+        "MAGMA_FRONTEND_PUBLIC_URL is not set: submissions to LAVA labs fail (LAVA could not call the frontend back)",
+      );
   }
   const callbacks = startCallbackConsumer({ db: db(), prefix: e.MAGMA_QUEUE_PREFIX, log: log.child({ consumer: "callbacks" }) });
   const submissions = startSubmissionConsumer({ db: db(), prefix: e.MAGMA_QUEUE_PREFIX, log: log.child({ consumer: "submissions" }) });

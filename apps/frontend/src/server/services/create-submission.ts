@@ -18,7 +18,8 @@ import {
 } from "@magma/db/frontend";
 import { AppError } from "../app-error.ts";
 import { addJobOrFail } from "../queues/connections.ts";
-import { describeFetchError, fetchInstanceOverview } from "./instance-client.ts";
+import { describeFetchError } from "./instance-client.ts";
+import { labClientFor } from "./lab-client-for.ts";
 import { rankLabsForDeviceType } from "./place-submission.ts";
 
 export interface CreateSubmissionOptions {
@@ -88,7 +89,10 @@ export async function createSubmission({
   const allowed = new Set(await labsViewerMaySubmitTo(db, viewer));
   if (labs === "any") {
     const mine = (await listInstances(db)).filter((i) => allowed.has(i.name));
-    if (!mine.length) throw new AppError("FORBIDDEN", { message: 'labs "any": you may not submit to any lab (ask a superuser to grant one to your group)' });
+    if (!mine.length)
+      throw new AppError("FORBIDDEN", {
+        message: 'labs "any": you may not submit to any lab (ask a superuser to grant one to your group)',
+      });
     const { ranked, refused } = await rankLabsForDeviceType({ labs: mine, deviceType, timeoutMs });
     const best = ranked[0];
     if (!best) {
@@ -127,7 +131,7 @@ export async function createSubmission({
       if (!instance) throw new AppError("NOT_FOUND", { message: `Lab "${name}" is not configured` });
       let types: string[];
       try {
-        types = (await fetchInstanceOverview(instance, timeoutMs)).device_types;
+        types = (await labClientFor(instance).overview(timeoutMs)).device_types;
       } catch (e) {
         throw new AppError("INVALID_REQUEST", {
           message: `Lab "${name}" is unreachable (${describeFetchError(e, timeoutMs)}): cannot check its device types`,

@@ -6,7 +6,10 @@ import {
   type FrontendDb,
 } from "@magma/db/frontend";
 import type { Logger } from "pino";
-import { describeFetchError, LabHttpError, submitJobToLab } from "./instance-client.ts";
+import { AppError } from "../app-error.ts";
+import { describeFetchError, LabHttpError } from "./instance-client.ts";
+import { labClientFor } from "./lab-client-for.ts";
+import { LabConfigError } from "./lava-client.ts";
 
 /** How a delivery attempt ended; `retry` means the caller should throw so BullMQ retries. */
 export type TDeliveryOutcome =
@@ -33,7 +36,9 @@ export interface DeliverSubmissionTargetOptions {
  *  1. target unknown → gone
  *  2. already submitted → submitted (already: true), nothing sent
  *  3. 2xx → target submitted with the lab's job id
- *  4. 4xx (other than 408/429) → target failed with the lab's message: retrying cannot help
+ *  4. 4xx (other than 408/429) → target failed with the lab's message: retrying cannot help; so
+ *     does a LAVA lab the frontend cannot submit to as configured (no MAGMA_FRONTEND_PUBLIC_URL for
+ *     its callback) or a definition whose `notify:` block cannot take the frontend's callback
  *  5. network error, timeout, 408/429/5xx → retry (error noted on the target); on the last
  *     attempt the target is marked failed
  */
@@ -49,20 +54,27 @@ export async function deliverSubmissionTarget({
   if (work.status === "submitted" && work.remoteJobId !== null) return { kind: "submitted", remoteJobId: work.remoteJobId, already: true };
   const key = `${work.submissionId}-${work.instance.name}`;
   try {
-    const [remoteJobId] = await submitJobToLab(work.instance, work.definition, key, timeoutMs, work.submitter);
+    const [remoteJobId] = await labClientFor(work.instance).submit(work.definition, {
+      idempotencyKey: key,
+      submitter: work.submitter,
+      timeoutMs,
+    });
     await recordSubmissionAttempt(db, targetId, null);
     await markTargetSubmitted(db, targetId, remoteJobId!);
     log.info({ targetId, lab: work.instance.name, remoteJobId }, "submission target submitted");
     return { kind: "submitted", remoteJobId: remoteJobId!, already: false };
   } catch (e) {
-    const permanent = e instanceof LabHttpError && e.status >= 400 && e.status < 500 && e.status !== 408 && e.status !== 429;
-    const error =
-      e instanceof LabHttpError
+    const refusedHere = e instanceof LabConfigError || e instanceof AppError;
+    const permanent =
+      refusedHere || (e instanceof LabHttpError && e.status >= 400 && e.status < 500 && e.status !== 408 && e.status !== 429);
+    const error = refusedHere
+      ? `${work.instance.name}: ${(e as Error).message}`
+      : e instanceof LabHttpError
         ? `${work.instance.name} answered HTTP ${e.status}: ${e.message}`
         : `${work.instance.name} unreachable: ${describeFetchError(e, timeoutMs)}`;
     await recordSubmissionAttempt(db, targetId, permanent || lastAttempt ? null : `retrying: ${error}`);
     if (permanent || lastAttempt) {
-      await markTargetFailed(db, targetId, permanent ? (e as LabHttpError).message : `gave up after retries: ${error}`);
+      await markTargetFailed(db, targetId, permanent ? (e as Error).message : `gave up after retries: ${error}`);
       log.warn({ targetId, lab: work.instance.name, error }, "submission target failed");
       return { kind: "rejected", error };
     }

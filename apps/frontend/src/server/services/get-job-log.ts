@@ -1,7 +1,8 @@
 import { canViewFederatedJob, findInstanceByName, type FrontendDb, type TViewer } from "@magma/db/frontend";
 import type { TLogLine } from "@magma/protocol";
 import { AppError } from "../app-error.ts";
-import { describeFetchError, fetchJobLog, LabHttpError } from "./instance-client.ts";
+import { describeFetchError, LabHttpError } from "./instance-client.ts";
+import { labClientFor } from "./lab-client-for.ts";
 
 export interface GetJobLogOptions {
   db: FrontendDb;
@@ -34,7 +35,7 @@ export async function getJobLog({
   if (!(await canViewFederatedJob(db, viewer, lab, jobId)))
     throw new AppError("NOT_FOUND", { message: `Job ${jobId} of lab "${lab}" not found` });
   try {
-    const lines = await fetchJobLog(instance, jobId, start, timeoutMs);
+    const lines = await labClientFor(instance).jobLog(jobId, start, timeoutMs);
     const last = lines[lines.length - 1];
     return { lines, nextStart: last ? last.line + 1 : start };
   } catch (e) {

@@ -1,10 +1,13 @@
 import { listInstances, type FrontendDb } from "@magma/db/frontend";
 import type { TInstanceOverview } from "@magma/protocol";
-import { describeFetchError, fetchInstanceOverview } from "./instance-client.ts";
+import { describeFetchError } from "./instance-client.ts";
+import { labClientFor } from "./lab-client-for.ts";
 
 /** One lab on the labs page: reachability plus summarised counts (no secrets). */
 export interface TLabOverview {
   name: string;
+  /** "magma" or "lava" (an unchanged LAVA server, read through its REST API). */
+  kind: "magma" | "lava";
   url: string;
   reachable: boolean;
   /** Whether the lab signs its callbacks (a callback secret is configured); false: token only. */
@@ -35,9 +38,15 @@ export async function getLabsOverview({ db, timeoutMs }: GetLabsOverviewOptions)
   const labs = await listInstances(db);
   return Promise.all(
     labs.map(async (lab): Promise<TLabOverview> => {
-      const base = { name: lab.name, url: lab.url, checkedAt: new Date().toISOString(), signedCallbacks: lab.callbackSecret !== null };
+      const base = {
+        name: lab.name,
+        kind: lab.kind,
+        url: lab.url,
+        checkedAt: new Date().toISOString(),
+        signedCallbacks: lab.callbackSecret !== null,
+      };
       try {
-        const o = await fetchInstanceOverview(lab, timeoutMs);
+        const o = await labClientFor(lab).overview(timeoutMs);
         return {
           ...base,
           reachable: true,

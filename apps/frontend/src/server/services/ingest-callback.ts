@@ -14,6 +14,7 @@ import {
 } from "@magma/protocol";
 import {
   findInstanceByName,
+  findSubmitterOfRemoteJob,
   ingestFederatedJob,
   type FrontendDb,
   type TIngestJobInput,
@@ -167,6 +168,8 @@ export async function ingestCallback({
   const metadata = !Array.isArray(p.metadata) && Object.keys(p.metadata).length ? p.metadata : (def.metadata ?? {});
   const receivedAt = parseLavaTime(job.receivedAt) ?? new Date();
   const { cases, skipped } = parseResults(p.results);
+  // a LAVA lab names its own user (the frontend's token user) as submitter: use the frontend user who submitted
+  const frontendSubmitter = lab.kind === "lava" ? await findSubmitterOfRemoteJob(db, lab.id, p.id) : null;
   if (skipped.length)
     log.warn({ lab: lab.name, remoteJobId: p.id, skipped: skipped.slice(0, 20) }, `skipped ${skipped.length} unparsable test case(s)`);
   const result = await ingestFederatedJob(db, {
@@ -175,7 +178,7 @@ export async function ingestCallback({
     name: p.description,
     deviceType: p.magma?.device_type ?? def.deviceType ?? "unknown",
     // a Magma lab names the real submitter (the frontend user it submitted for) in `submitter`
-    submitter: typeof p["submitter"] === "string" && p["submitter"] ? p["submitter"] : p.submitter_username,
+    submitter: frontendSubmitter ?? (typeof p["submitter"] === "string" && p["submitter"] ? p["submitter"] : p.submitter_username),
     state,
     health,
     stateRank: stateRank(state, health),
@@ -184,7 +187,8 @@ export async function ingestCallback({
     actualDevice: p.actual_device_id,
     submitTime: parseLavaTime(p.submit_time) ?? receivedAt,
     startTime: parseLavaTime(p.start_time),
-    endTime: parseLavaTime(p.end_time),
+    // LAVA 2023.01 sends "None" as end_time in every Finished callback: the receipt time stands in
+    endTime: parseLavaTime(p.end_time) ?? (state === "Finished" ? receivedAt : null),
     errorType: p.magma?.error_type ?? null,
     failureComment: p.failure_comment,
     definition: p.definition,

@@ -15,6 +15,7 @@ import {
 import type { TInstanceRecord } from "@magma/db/frontend";
 import { z } from "zod";
 import { openSecret } from "../auth/secret-box.ts";
+import type { LabClient } from "./lab-client.ts";
 
 /**
  * HTTP client of one lab's public REST API (packages/protocol instance-api). The frontend talks
@@ -167,4 +168,17 @@ export async function fetchFederationPayload(lab: TInstanceRecord, jobId: number
   });
   if (!res.ok) throw await labError(lab, res);
   return ZNotifyPayload.parse(await res.json());
+}
+
+/** The Magma implementation of {@link LabClient} (the functions above, bound to one lab). */
+export function magmaLabClient(lab: TInstanceRecord): LabClient {
+  return {
+    lab,
+    overview: (timeoutMs) => fetchInstanceOverview(lab, timeoutMs),
+    submit: (definition, { idempotencyKey, submitter, timeoutMs }) => submitJobToLab(lab, definition, idempotencyKey, timeoutMs, submitter),
+    jobLog: (jobId, start, timeoutMs) => fetchJobLog(lab, jobId, start, timeoutMs),
+    openLogStream: (jobId, start, signal) => openJobLogStream(lab, jobId, start, signal),
+    finishedJobs: (after, limit, timeoutMs) => fetchFinishedJobs(lab, after, limit, timeoutMs),
+    federationPayload: (jobId, timeoutMs) => fetchFederationPayload(lab, jobId, timeoutMs),
+  };
 }

@@ -1,6 +1,7 @@
 import { canViewFederatedJob, findInstanceByName, type FrontendDb, type TViewer } from "@magma/db/frontend";
 import { AppError } from "../app-error.ts";
-import { describeFetchError, LabHttpError, openJobLogStream } from "./instance-client.ts";
+import { describeFetchError, LabHttpError } from "./instance-client.ts";
+import { labClientFor } from "./lab-client-for.ts";
 
 export interface OpenLabLogStreamOptions {
   db: FrontendDb;
@@ -27,7 +28,7 @@ export async function openLabLogStream({ db, lab, jobId, start, signal, viewer }
   if (!(await canViewFederatedJob(db, viewer, lab, Number(jobId))))
     throw new AppError("NOT_FOUND", { message: `Lab "${lab}" has no job ${jobId}` });
   try {
-    return await openJobLogStream(instance, Number(jobId), Number(start), signal);
+    return await labClientFor(instance).openLogStream(Number(jobId), Number(start), signal);
   } catch (e) {
     if (e instanceof LabHttpError && e.status === 404) throw new AppError("NOT_FOUND", { message: `Lab "${lab}" has no job ${jobId}` });
     throw new AppError("UPSTREAM_UNAVAILABLE", {

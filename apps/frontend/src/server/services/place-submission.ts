@@ -1,6 +1,7 @@
 import type { TInstanceRecord } from "@magma/db/frontend";
 import type { TInstanceOverview } from "@magma/protocol";
-import { describeFetchError, fetchInstanceOverview } from "./instance-client.ts";
+import { describeFetchError } from "./instance-client.ts";
+import { labClientFor } from "./lab-client-for.ts";
 
 /** Device health values that let a device take a normal job (Unknown: a type without health check). */
 const USABLE_HEALTH = new Set(["Good", "Unknown"]);
@@ -62,7 +63,7 @@ export async function rankLabsForDeviceType({
     labs.map(async (instance): Promise<TLabCandidate | null> => {
       let o: TInstanceOverview;
       try {
-        o = await fetchInstanceOverview(instance, timeoutMs);
+        o = await labClientFor(instance).overview(timeoutMs);
       } catch (e) {
         refused.push({ lab: instance.name, reason: `unreachable (${describeFetchError(e, timeoutMs)})` });
         return null;

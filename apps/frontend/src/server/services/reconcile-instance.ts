@@ -6,10 +6,12 @@ import {
   type TInstanceRecord,
   type TReconcileCursor,
 } from "@magma/db/frontend";
-import type { TFinishedJobRef, TFinishedJobsCursor } from "@magma/protocol";
+import type { TFinishedJobsCursor } from "@magma/protocol";
 import type { Logger } from "pino";
 import { ingestCallback } from "./ingest-callback.ts";
-import { describeFetchError, fetchFederationPayload, fetchFinishedJobs } from "./instance-client.ts";
+import { describeFetchError } from "./instance-client.ts";
+import type { TLabFinishedJob } from "./lab-client.ts";
+import { labClientFor } from "./lab-client-for.ts";
 
 /**
  * How far before the stored cursor each pass re-reads the feed, in ms: a job's end_time is set
@@ -39,14 +41,25 @@ export interface TReconcileResult {
   error: string | null;
 }
 
-/** Does the frontend's copy of a finished job lack anything the lab has? */
-export function needsRepair(ref: TFinishedJobRef, mine: { state: string; health: string; caseCount: number } | undefined): boolean {
-  return !mine || mine.state !== "Finished" || mine.health !== ref.health || mine.caseCount < ref.test_case_count;
+/**
+ * Does the frontend's copy of a finished job lack anything the lab has? A LAVA lab's feed has no
+ * case count (`null`): its callback carries every result at once, so state and health decide.
+ */
+export function needsRepair(
+  ref: Pick<TLabFinishedJob, "health" | "test_case_count">,
+  mine: { state: string; health: string; caseCount: number } | undefined,
+): boolean {
+  return (
+    !mine ||
+    mine.state !== "Finished" ||
+    mine.health !== ref.health ||
+    (ref.test_case_count !== null && mine.caseCount < ref.test_case_count)
+  );
 }
 
 /**
  * One reconciliation pass over one lab (a periodic loop runs it, see start-reconciler.ts): walks the
- * lab's finished jobs from the stored cursor (minus {@link RECONCILE_OVERLAP_MS}) in (end_time, id)
+ * lab's finished jobs (Magma: `magma/finished-jobs/`; LAVA: its REST jobs list, see lava-client.ts) from the stored cursor (minus {@link RECONCILE_OVERLAP_MS}) in (end_time, id)
  * order, compares each with the frontend's copy (state, health, number of test cases) and, for a job
  * missing or stale here, fetches its federation payload from the lab and upserts it through the same
  * idempotent ingest as a delivered callback — so a callback lost with Redis, or dropped by a killed
@@ -63,6 +76,7 @@ export async function reconcileInstance({
   pageSize = 200,
   maxPages = 20,
 }: ReconcileInstanceOptions): Promise<TReconcileResult> {
+  const client = labClientFor(lab);
   const stored = await getReconcileCursor(db, lab.id);
   let request: TFinishedJobsCursor | null = stored
     ? { since: new Date(Date.parse(stored.endTime) - RECONCILE_OVERLAP_MS).toISOString(), after_id: 0 }
@@ -73,7 +87,7 @@ export async function reconcileInstance({
   let error: string | null = null;
   try {
     for (let page = 0; page < maxPages; page++) {
-      const feed = await fetchFinishedJobs(lab, request, pageSize, timeoutMs);
+      const feed = await client.finishedJobs(request, pageSize, timeoutMs);
       const mine = await federatedJobSyncStates(
         db,
         lab.id,
@@ -82,7 +96,7 @@ export async function reconcileInstance({
       for (const ref of feed.results) {
         checked++;
         if (needsRepair(ref, mine.get(ref.id))) {
-          const { log: _log, token: _token, ...payload } = await fetchFederationPayload(lab, ref.id, timeoutMs);
+          const { log: _log, token: _token, ...payload } = await client.federationPayload(ref.id, timeoutMs);
           const r = await ingestCallback({ db, job: { instance: lab.name, receivedAt: new Date().toISOString(), payload }, log });
           repaired++;
           log.info(

@@ -13,6 +13,17 @@ export const ZInstanceConfig = z.strictObject({
   callback_token: z.string().min(8, "callback_token must be at least 8 characters"),
   /** HMAC-SHA256 key the lab signs its callbacks with; when set, unsigned callbacks are refused. */
   callback_secret: z.string().min(16, "callback_secret must be at least 16 characters").optional(),
+  /** "magma" (default): a Magma instance; "lava": an unchanged LAVA server (2023.01+), read through its REST API v0.2. */
+  kind: z.enum(["magma", "lava"]).default("magma"),
+  /**
+   * LAVA labs: name of the frontend's LAVA user's token (remote-artifact token name or API token
+   * description) whose secret is `callback_token`; written as `token:` in the notify callback the
+   * frontend adds ("magma-callback" when absent).
+   */
+  callback_token_name: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, "callback_token_name: letters, digits, '_', '.', '-' (max 100)")
+    .optional(),
 });
 /** The config file: a list of labs, or `{instances: [...]}`. */
 export const ZFrontendConfig = z.union([

@@ -4,17 +4,21 @@ import type { TInstanceConfig, TInstanceRecord } from "../dto.ts";
 const toRecord = (i: {
   id: number;
   name: string;
+  kind: string;
   url: string;
   api_token: string;
   callback_token: string;
   callback_secret: string | null;
+  callback_token_name: string | null;
 }): TInstanceRecord => ({
   id: i.id,
   name: i.name,
+  kind: i.kind === "lava" ? "lava" : "magma",
   url: i.url.replace(/\/+$/, ""),
   apiToken: i.api_token,
   callbackToken: i.callback_token,
   callbackSecret: i.callback_secret,
+  callbackTokenName: i.callback_token_name,
 });
 
 /**
@@ -30,6 +34,8 @@ export async function upsertInstances(db: FrontendDb, labs: readonly TInstanceCo
       api_token: l.api_token,
       callback_token: l.callback_token,
       callback_secret: l.callback_secret ?? null,
+      kind: l.kind ?? "magma",
+      callback_token_name: l.callback_token_name ?? null,
     };
     out.push(toRecord(await db.instance.upsert({ where: { name: l.name }, create: { name: l.name, ...data }, update: data })));
   }

@@ -150,10 +150,12 @@ export async function findSubmissionTargetWork(db: FrontendDb, targetId: string)
     instance: {
       id: t.instance.id,
       name: t.instance.name,
+      kind: t.instance.kind === "lava" ? "lava" : "magma",
       url: t.instance.url.replace(/\/+$/, ""),
       apiToken: t.instance.api_token,
       callbackToken: t.instance.callback_token,
       callbackSecret: t.instance.callback_secret,
+      callbackTokenName: t.instance.callback_token_name,
     },
   };
 }
@@ -281,4 +283,17 @@ export async function moveTargetToLab(
 /** Sets a target's note (e.g. why an Infrastructure failure could not be retried), leaving its status. */
 export async function noteTargetError(db: FrontendDb, targetId: string, error: string): Promise<void> {
   await db.submissionTarget.update({ where: { id: targetId }, data: { error } });
+}
+
+/**
+ * The frontend user whose submission created job `remoteJobId` on lab `instanceId`, or null (a job
+ * submitted on the lab directly, or by an anonymous submission). A LAVA lab records the frontend's
+ * own LAVA user as every job's submitter; this gives the real one back.
+ */
+export async function findSubmitterOfRemoteJob(db: FrontendDb, instanceId: number, remoteJobId: number): Promise<string | null> {
+  const t = await db.submissionTarget.findFirst({
+    where: { instance_id: instanceId, remote_job_id: remoteJobId },
+    select: { submission: { select: { user: { select: { username: true } } } } },
+  });
+  return t?.submission.user?.username ?? null;
 }
