@@ -10,3 +10,4 @@ export * from "./repositories/build-repository.ts";
 export * from "../generated/frontend/client";
 export * from "./repositories/account-repository.ts";
 export * from "./repositories/job-visibility.ts";
+export * from "./repositories/transfer-repository.ts";
