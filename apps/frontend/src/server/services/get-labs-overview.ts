@@ -17,6 +17,8 @@ export interface TLabOverview {
   deviceTypes: string[];
   queue: TInstanceOverview["queue"] | null;
   deviceList: TInstanceOverview["devices"];
+  /** The lab's workers by name with state and health (empty when unreachable). */
+  workerList: TInstanceOverview["workers"];
 }
 
 const countBy = <T>(items: T[], key: (t: T) => string) =>
@@ -46,6 +48,7 @@ export async function getLabsOverview({ db, timeoutMs }: GetLabsOverviewOptions)
           deviceTypes: [...o.device_types].sort(),
           queue: o.queue,
           deviceList: o.devices,
+          workerList: o.workers,
         };
       } catch (e) {
         return {
@@ -58,6 +61,7 @@ export async function getLabsOverview({ db, timeoutMs }: GetLabsOverviewOptions)
           deviceTypes: [],
           queue: null,
           deviceList: [],
+          workerList: [],
         };
       }
     }),
