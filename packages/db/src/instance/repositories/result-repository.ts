@@ -106,7 +106,12 @@ export async function listCasesById(db: InstanceDb | InstanceTx, jobId: number):
  * `afterId` (the federation's paged results, `magma/jobs/<id>/cases/`; bounded memory whatever the
  * job's size, no OFFSET scan).
  */
-export async function listCasesAfter(db: InstanceDb | InstanceTx, jobId: number, afterId: number, limit: number): Promise<TTestCaseRecord[]> {
+export async function listCasesAfter(
+  db: InstanceDb | InstanceTx,
+  jobId: number,
+  afterId: number,
+  limit: number,
+): Promise<TTestCaseRecord[]> {
   const rows = await db.testCase.findMany({
     where: { jobId, id: { gt: afterId } },
     include: CASE_INCLUDE,
