@@ -4,7 +4,7 @@
  * of this machine. Prints a table and writes bench-results.json (repository root). Each group creates
  * its own databases, ports and processes and tears them down, also on failure or Ctrl-C.
  *   --quick   fewer repetitions and smaller data (under 3 minutes)
- *   --only=…  run only these groups (lifecycle, submit, scheduler, logs, list, federation, federation-http, results, memory, against-lava)
+ *   --only=…  run only these groups (lifecycle, submit, scheduler, logs, list, federation, federation-http, results, memory, huge-job, against-lava)
  *   --against-lava URL TOKEN DEVICE_TYPE [--lava-user NAME]
  *             also runs the same LAVA-API client against that LAVA server and a Magma instance,
  *             alternately, and reports both medians and their ratio (see against-lava.ts)
@@ -23,6 +23,7 @@ import { benchFederation } from "./federation.ts";
 import { benchResults } from "./results.ts";
 import { benchFederationHttp } from "./federation-http.ts";
 import { benchMemory } from "./memory.ts";
+import { benchHugeJob } from "./huge-job.ts";
 import { benchAgainstLava, parseAgainstLava } from "./against-lava.ts";
 
 export interface BenchOptions {
@@ -39,6 +40,7 @@ const GROUPS: Record<string, (o: BenchOptions) => Promise<Measure[]>> = {
   results: benchResults,
   "federation-http": benchFederationHttp,
   memory: benchMemory,
+  "huge-job": benchHugeJob,
 };
 
 async function postgresVersion(): Promise<string | undefined> {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ZFinishedJobsPage, ZNotifyPayload } from "@magma/protocol";
+import { FEDERATION_INLINE_CASES, ZFinishedJobsPage, ZJobCasesPage, ZNotifyPayload } from "@magma/protocol";
 import { ADMIN_TOKEN, BOB_TOKEN, api, jobYaml, startHarness, submit, type Harness } from "../testing/harness.ts";
 
 let h: Harness;
@@ -80,7 +80,56 @@ describe("GET magma/jobs/<id>/federation/", () => {
     expect(p.log).toBeUndefined();
     expect(p.token).toBeUndefined();
     expect(p.results?.["lava"]?.match(/^- /gm)).toHaveLength(4);
+    expect(p.magma?.transfer).toEqual({ test_cases: 4, log_lines: 13, results_inline: true });
     expect((await api(h, "GET", "/api/v0.2/magma/jobs/999999/federation/", { token: ADMIN_TOKEN })).status).toBe(404);
     expect((await api(h, "GET", "/api/v0.2/magma/jobs/abc/federation/", { token: ADMIN_TOKEN })).status).toBe(404);
+  });
+});
+
+describe("huge jobs: GET magma/jobs/<id>/cases/ and the bounded federation payload", () => {
+  let big: number;
+  const total = FEDERATION_INLINE_CASES + 250;
+  beforeAll(async () => {
+    big = await submit(h, jobYaml({ name: "huge" }));
+    await h.db.testJob.update({
+      where: { id: big },
+      data: { state: "Finished", health: "Complete", endTime: new Date(), logLineCount: total },
+    });
+    const suite = await h.db.testSuite.create({ data: { jobId: big, name: "0_big" } });
+    await h.db.testCase.createMany({
+      data: Array.from({ length: total }, (_, c) => ({
+        jobId: big,
+        suiteId: suite.id,
+        name: `case-${c}`,
+        result: "pass",
+        logLineIndex: c,
+      })),
+    });
+  });
+
+  it("the federation payload of a job over FEDERATION_INLINE_CASES carries no results, only the totals", async () => {
+    const p = ZNotifyPayload.parse((await api(h, "GET", `/api/v0.2/magma/jobs/${big}/federation/`, { token: ADMIN_TOKEN })).json);
+    expect(p.results).toBeUndefined();
+    expect(p.log).toBeUndefined();
+    expect(p.magma?.transfer).toEqual({ test_cases: total, log_lines: total, results_inline: false });
+  });
+
+  it("pages every case exactly once in id order by keyset, and names a bad parameter", async () => {
+    const names: string[] = [];
+    let after = 0;
+    for (let n = 0; n < 10; n++) {
+      const r = await api(h, "GET", `/api/v0.2/magma/jobs/${big}/cases/?after_id=${after}&limit=400`, { token: ADMIN_TOKEN });
+      expect(r.status).toBe(200);
+      const page = ZJobCasesPage.parse(r.json);
+      names.push(...page.results.map((c) => String(c["name"])));
+      expect(page.results.every((c) => c["suite"] === "0_big" && c["result"] === "pass" && typeof c["id"] === "string")).toBe(true);
+      if (page.next_after_id === null) break;
+      after = page.next_after_id;
+    }
+    expect(names).toEqual(Array.from({ length: total }, (_, c) => `case-${c}`));
+    const bad = await api(h, "GET", `/api/v0.2/magma/jobs/${big}/cases/?limit=9000`, { token: ADMIN_TOKEN });
+    expect(bad.status).toBe(400);
+    expect(bad.json.message).toContain("limit must be at most 5000");
+    expect((await api(h, "GET", "/api/v0.2/magma/jobs/999999/cases/", { token: ADMIN_TOKEN })).status).toBe(404);
   });
 });

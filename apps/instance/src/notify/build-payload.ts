@@ -1,6 +1,6 @@
 import { stringify } from "yaml";
 import { jobHealthInt, jobStateInt, legacyStatus, redactDefinition, type TNotifyDataset, type TNotifyPayload } from "@magma/protocol";
-import { findJob, listCasesById, readAllLogLines, wireVisibility, type InstanceDb, type InstanceTx } from "@magma/db/instance";
+import { countCases, findJob, listCasesById, readAllLogLines, wireVisibility, type InstanceDb, type InstanceTx } from "@magma/db/instance";
 import { formatLogLine, pyDatetime } from "./format.ts";
 import { toLavaTestCaseExport } from "../results/test-case-dto.ts";
 
@@ -14,6 +14,12 @@ export interface BuildPayloadOptions {
   /** callback token (secret already resolved); present in the body iff set, as in LAVA */
   token: string | null;
   instanceName: string;
+  /**
+   * The federation callback's bound (FEDERATION_INLINE_CASES): with it, `results` is sent only when
+   * the job has at most this many cases, and `magma.transfer` gives the job's case and log line
+   * totals so the receiver pulls the rest in pages. Without it (job notify callbacks), LAVA's rules.
+   */
+  inlineCasesLimit?: number;
 }
 
 /**
@@ -23,11 +29,20 @@ export interface BuildPayloadOptions {
  * (instance, device type, error type, health check, visibility).
  * `definition` has its secrets replaced by `[MASKED]` (`redactDefinition`), unlike LAVA.
  * Reads the job as it is now, so a Finished callback built at delivery time carries every result.
+ * With `inlineCasesLimit` (the federation callback) a job with more cases than that carries none and
+ * says so in `magma.transfer` (issue 13: huge jobs cross the federation in pages, never whole).
  * Differences from LAVA 2023.01 (fixes): `end_time`/`start_time` are the real times (LAVA sends the
  * pre-save "None"), `metadata` is the job's `metadata:` mapping (LAVA sends `[]`).
  * @throws Error when the job does not exist (the outbox row is then retried, and logged)
  */
-export async function buildNotifyPayload({ db, jobId, dataset, token, instanceName }: BuildPayloadOptions): Promise<TNotifyPayload> {
+export async function buildNotifyPayload({
+  db,
+  jobId,
+  dataset,
+  token,
+  instanceName,
+  inlineCasesLimit,
+}: BuildPayloadOptions): Promise<TNotifyPayload> {
   const job = await findJob(db, jobId);
   if (!job) throw new Error(`buildNotifyPayload: job ${jobId} does not exist`);
   const { status, statusString } = legacyStatus(job.state, job.health);
@@ -56,7 +71,9 @@ export async function buildNotifyPayload({ db, jobId, dataset, token, instanceNa
     const lines = await readAllLogLines(db, jobId);
     payload.log = lines.map((l) => formatLogLine(l) + "\n").join("");
   }
-  if (dataset === "results" || dataset === "all") {
+  const caseTotal = inlineCasesLimit !== undefined ? await countCases(db, jobId) : 0;
+  const resultsInline = inlineCasesLimit === undefined || caseTotal <= inlineCasesLimit;
+  if ((dataset === "results" || dataset === "all") && resultsInline) {
     const cases = await listCasesById(db, jobId);
     const bySuite = new Map<string, Record<string, unknown>[]>();
     for (const c of cases) {
@@ -74,6 +91,9 @@ export async function buildNotifyPayload({ db, jobId, dataset, token, instanceNa
     error_type: job.errorType,
     health_check: job.healthCheck,
     visibility: wireVisibility(job.visibility),
+    ...(inlineCasesLimit !== undefined
+      ? { transfer: { test_cases: caseTotal, log_lines: job.logLineCount, results_inline: resultsInline } }
+      : {}),
   };
   return payload;
 }

@@ -1,4 +1,4 @@
-import { notifyCallbacks, type TNotify, type TNotifyPayload } from "@magma/protocol";
+import { FEDERATION_INLINE_CASES, notifyCallbacks, type TNotify, type TNotifyPayload } from "@magma/protocol";
 import type { InstanceTx, TestJob } from "@magma/db/instance";
 import { buildNotifyPayload, type TDataset } from "./build-payload.ts";
 import { substituteUrl } from "./substitute-url.ts";
@@ -51,8 +51,9 @@ export function criteriaMatches(status: TNotify["criteria"]["status"], job: Pick
  *   sent at delivery; otherwise (no such token, or the token has no sealed copy because the instance
  *   has no MAGMA_SECRET_KEY) the value is sent literally. The token goes in header `header` (default
  *   Authorization) and in the body;
- * - the federation callback (POST, json, dataset all; its `x-magma-token` header and signature are
- *   added at delivery from the configuration) on every state of {@link FEDERATED_TRANSITIONS}.
+ * - the federation callback (POST, json, dataset results bounded by FEDERATION_INLINE_CASES, no log;
+ *   its `x-magma-token` header and signature are added at delivery from the configuration) on every
+ *   state of {@link FEDERATED_TRANSITIONS}.
  * Running payloads are frozen now without the token (the job will move on); the other bodies are built
  * at delivery, so a Submitted/Scheduled/Canceling row delivered late reports the job's current state
  * (never older than the transition; the frontend ingests monotonically, so order does not matter).
@@ -107,7 +108,9 @@ export async function enqueueCallbacks({ tx, job, instanceName, federation }: En
       url: federation.url,
       method: "POST",
       contentType: "json",
-      dataset: "all",
+      // results (at most FEDERATION_INLINE_CASES of them) but never the log: the frontend pulls the
+      // log by line ranges, and the cases of a bigger job page by page
+      dataset: "results",
       token: null,
       tokenId: null,
       tokenHeader: null,
@@ -119,7 +122,14 @@ export async function enqueueCallbacks({ tx, job, instanceName, federation }: En
   for (const r of rows) {
     let frozenPayload: TNotifyPayload | undefined;
     if (transition === "Running" && r.method === "POST") {
-      frozenPayload = await buildNotifyPayload({ db: tx, jobId: job.id, dataset: r.dataset, token: null, instanceName });
+      frozenPayload = await buildNotifyPayload({
+        db: tx,
+        jobId: job.id,
+        dataset: r.dataset,
+        token: null,
+        instanceName,
+        ...(r.callbackIndex === FEDERATION_CALLBACK_INDEX ? { inlineCasesLimit: FEDERATION_INLINE_CASES } : {}),
+      });
     }
     data.push({ jobId: job.id, transition, ...r, headers: {}, frozenPayload: frozenPayload as object | undefined });
   }
@@ -129,7 +139,7 @@ export async function enqueueCallbacks({ tx, job, instanceName, federation }: En
 
 /**
  * The federation callback outbox row of one job transition, for writers that change many jobs in
- * one statement (the scheduler) or insert the job itself (submission): POST json dataset `all`, body
+ * one statement (the scheduler) or insert the job itself (submission): POST json dataset `results`, body
  * built at delivery. Null when the instance has no federation callback URL.
  */
 export function federationOutboxRow(transition: (typeof FEDERATED_TRANSITIONS)[number], federation: { url: string } | null) {
@@ -140,7 +150,7 @@ export function federationOutboxRow(transition: (typeof FEDERATED_TRANSITIONS)[n
     url: federation.url,
     method: "POST",
     contentType: "json",
-    dataset: "all",
+    dataset: "results",
     headers: {},
   };
 }

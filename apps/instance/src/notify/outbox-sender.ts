@@ -1,4 +1,5 @@
 import {
+  FEDERATION_INLINE_CASES,
   CALLBACK_DELIVERY_HEADER,
   CALLBACK_SIGNATURE_HEADER,
   CALLBACK_TIMESTAMP_HEADER,
@@ -154,6 +155,7 @@ export class OutboxSender {
                   dataset: row.dataset as TDataset,
                   token,
                   instanceName: this.ctx.config.name,
+                  ...(row.callbackIndex === FEDERATION_CALLBACK_INDEX ? { inlineCasesLimit: FEDERATION_INLINE_CASES } : {}),
                 });
           body = row.contentType === "json" ? JSON.stringify(p) : urlencodePayload(p);
         }

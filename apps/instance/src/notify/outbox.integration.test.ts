@@ -136,7 +136,7 @@ metadata: {source: ci, build: 42}`;
     expect(fields.getAll("results").sort()).toEqual(["0_cb", "lava"]);
     expect(fields.has("failure_comment")).toBe(false);
 
-    // federation: every state change (Submitted, Scheduled, Running, Finished), POST json dataset all, x-magma-token
+    // federation: every state change (Submitted, Scheduled, Running, Finished), POST json dataset results (never the log), x-magma-token
     const fed = await waitUntil(
       () => {
         const f = rx.received.filter((r) => r.url === "/federation/lab-a" && JSON.parse(r.body).id === jobId);
@@ -153,6 +153,11 @@ metadata: {source: ci, build: 42}`;
     expect(fed.every((f) => f.headers["x-magma-token"] === "fed-secret")).toBe(true);
     const running = JSON.parse(fed.find((f) => JSON.parse(f.body).state === 3)!.body);
     expect(running).toMatchObject({ status: 1, status_string: "running", health: 0 });
+    const finishedFed = JSON.parse(fed.find((f) => JSON.parse(f.body).state === 5)!.body);
+    expect(finishedFed.log).toBeUndefined();
+    expect(Object.keys(finishedFed.results).sort()).toEqual(["0_cb", "lava"]);
+    expect(finishedFed.magma.transfer).toMatchObject({ results_inline: true });
+    expect(finishedFed.magma.transfer.log_lines).toBeGreaterThan(0);
     // the frozen Running payload keeps LAVA's key order
     expect(Object.keys(running).slice(0, MINIMAL_KEYS.length)).toEqual(MINIMAL_KEYS);
   });

@@ -10,3 +10,5 @@ export * from "./repositories/build-repository.ts";
 export * from "../generated/frontend/client";
 export * from "./repositories/account-repository.ts";
 export * from "./repositories/job-visibility.ts";
+export * from "./repositories/transfer-repository.ts";
+export * from "./repositories/lab-health-repository.ts";

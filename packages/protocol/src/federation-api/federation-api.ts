@@ -231,3 +231,52 @@ export const ZDeviceTypeAvailability = z.object({
   checked_at: isoTime,
 });
 export type TDeviceTypeAvailability = z.infer<typeof ZDeviceTypeAvailability>;
+// ---------------------------------------------------------------------------------------------
+// Lab health board (issue 13 item 7): GET /api/v1/labs/health and tRPC labs.health
+
+/** Finished jobs in a window, those that ended with error_type Infrastructure, and their ratio (null: none finished). */
+export const ZLabHealthRate = z.object({
+  finished: z.number().int(),
+  infrastructure: z.number().int(),
+  rate: z.number().nullable(),
+});
+export type TLabHealthRate = z.infer<typeof ZLabHealthRate>;
+
+/** One lab on the health board. */
+export const ZLabHealth = z.object({
+  name: z.string(),
+  /** its overview answered just now */
+  reachable: z.boolean(),
+  /** why it did not, else null */
+  error: z.string().nullable(),
+  /** last time it was heard from (callback, outbound connection or poll), ISO 8601, or null */
+  lastContactAt: z.string().nullable(),
+  workersOnline: z.array(z.string()),
+  workersOffline: z.array(z.string()),
+  /** device hostnames with health Bad / Maintenance */
+  devicesBad: z.array(z.string()),
+  devicesMaintenance: z.array(z.string()),
+  infra24h: ZLabHealthRate,
+  infra7d: ZLabHealthRate,
+  /** infrastructure-error rate per bucket (start of the bucket, UTC), oldest first; buckets without finished jobs are left out */
+  history: z.array(ZLabHealthRate.extend({ bucket: z.string(), rate: z.number() })),
+});
+export type TLabHealth = z.infer<typeof ZLabHealth>;
+
+/** One device type across every lab. */
+export const ZDeviceTypeHealth = z.object({
+  deviceType: z.string(),
+  labs: z.array(z.string()),
+  devices: z.object({ total: z.number().int(), bad: z.number().int(), maintenance: z.number().int() }),
+  infra24h: ZLabHealthRate,
+  infra7d: ZLabHealthRate,
+});
+export type TDeviceTypeHealth = z.infer<typeof ZDeviceTypeHealth>;
+
+export const ZLabHealthBoard = z.object({
+  checkedAt: z.string(),
+  historyBucketHours: z.number().int(),
+  labs: z.array(ZLabHealth),
+  deviceTypes: z.array(ZDeviceTypeHealth),
+});
+export type TLabHealthBoard = z.infer<typeof ZLabHealthBoard>;

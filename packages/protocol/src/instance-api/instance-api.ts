@@ -193,3 +193,31 @@ export const ZSetWorkerHealthRequest = z.object({
     .pipe(z.enum(["Active", "Maintenance", "Retired"], { error: "health must be Active, Maintenance or Retired" })),
   reason: z.string().max(500).optional(),
 });
+
+// ---------------------------------------------------------------------------------------------
+// Huge jobs: results and logs cross the federation in bounded chunks (issue 13, item 6)
+
+/**
+ * Most test cases a federation callback carries inline (`results`). A job with more sends none:
+ * its `magma.transfer` block gives the totals and the frontend pulls them page by page
+ * (`magma/jobs/<id>/cases/`), as it pulls the log by line ranges (`jobs/<id>/logs/?start=&end=`).
+ */
+export const FEDERATION_INLINE_CASES = 1000;
+
+/** `GET magma/jobs/<id>/cases/?after_id=&limit=`: a keyset page of a job's test cases in case-id order. */
+export const ZJobCasesQuery = z.object({
+  /** Cases with an id strictly greater than this (0 = from the first). */
+  after_id: z.coerce.number().int().min(0, "after_id must be 0 or more").default(0),
+  limit: z.coerce.number().int().min(1, "limit must be at least 1").max(5000, "limit must be at most 5000").default(1000),
+});
+export type TJobCasesQuery = z.infer<typeof ZJobCasesQuery>;
+
+/**
+ * One page of `magma/jobs/<id>/cases/`: LAVA's test case export (every value a string, as in the
+ * notify `results` dataset) and the cursor of the next page (null: this was the last one).
+ */
+export const ZJobCasesPage = z.object({
+  results: z.array(z.record(z.string(), z.unknown())),
+  next_after_id: z.number().int().nullable(),
+});
+export type TJobCasesPage = z.infer<typeof ZJobCasesPage>;

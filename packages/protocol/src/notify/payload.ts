@@ -48,6 +48,19 @@ export const ZNotifyPayload = z.looseObject({
        * parse: labs before it was added omit it; treat a missing one as unknown, not as public)
        */
       visibility: ZVisibility.optional(),
+      /**
+       * Sizes of the job's results and log (Magma labs, Finished callbacks): `results_inline` false
+       * means `results` was left out (more than FEDERATION_INLINE_CASES cases) and the receiver pulls
+       * the cases page by page; the log never travels in the federation callback and is pulled by line
+       * ranges. Optional: older labs and plain LAVA omit it.
+       */
+      transfer: z
+        .object({
+          test_cases: z.number().int().min(0),
+          log_lines: z.number().int().min(0),
+          results_inline: z.boolean(),
+        })
+        .optional(),
     })
     .optional(),
 });

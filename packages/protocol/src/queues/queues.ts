@@ -11,6 +11,8 @@ export const QUEUE_NAMES = {
   callbacks: "magma-callbacks",
   /** cross-lab submission fan-out: one queue job per (submission, lab). */
   submissions: "magma-submissions",
+  /** huge jobs: the pull of one job's paged results and log line ranges from its lab. */
+  transfers: "magma-transfers",
 } as const;
 
 const safe = (s: string | number) => String(s).replace(/[^A-Za-z0-9_.-]/g, "_");
@@ -23,6 +25,18 @@ export function callbackJobId(instance: string, jobId: number, state: string, he
 export function submissionJobId(submissionId: string, lab: string): string {
   return `submit-${safe(submissionId)}-${safe(lab)}`;
 }
+
+/** `transfer-<lab>-<job>`: one pull of a job's results and log at a time. */
+export function transferJobId(lab: string, jobId: number): string {
+  return `transfer-${safe(lab)}-${jobId}`;
+}
+
+/** Payload of a `magma-transfers` queue job: which lab's job to pull (cursors live in the database). */
+export const ZTransferQueueJob = z.object({
+  lab: z.string().min(1),
+  remoteId: z.number().int().positive(),
+});
+export type TTransferQueueJob = z.infer<typeof ZTransferQueueJob>;
 
 /** Payload of a `magma-callbacks` queue job: the instance that sent it and LAVA's callback body. */
 export const ZCallbackQueueJob = z.object({

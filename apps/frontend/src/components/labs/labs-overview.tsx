@@ -15,7 +15,9 @@ export function LabsOverview() {
       <div className="page-head">
         <div>
           <h1>Labs</h1>
-          <p className="subtitle">Each lab is an independent LAVA instance; this page asks each one for its status.</p>
+          <p className="subtitle">
+            Each lab is an independent LAVA instance; this page asks each one for its status. <Link href="/labs/health">Lab health</Link>
+          </p>
         </div>
         {labs.data && <span className="hint">checked {formatTime(labs.data[0]?.checkedAt)} · refreshes every 10 s</span>}
       </div>

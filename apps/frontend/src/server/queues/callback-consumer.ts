@@ -6,6 +6,7 @@ import { AppError } from "../app-error.ts";
 import { ingestCallback } from "../services/ingest-callback.ts";
 import { workerConnection } from "./connections.ts";
 import { metrics } from "../metrics.ts";
+import { queueTransfer } from "./transfer-consumer.ts";
 
 export interface StartCallbackConsumerOptions {
   db: FrontendDb;
@@ -37,6 +38,8 @@ export function startCallbackConsumer({ db, prefix, log, concurrency = 4 }: Star
       const jlog = log.child({ queueJobId: job.id, lab: parsed.data.instance, remoteJobId: parsed.data.payload.id });
       try {
         const r = await ingestCallback({ db, job: parsed.data, log: jlog });
+        // a huge job's cases and log follow in bounded chunks (a Redis error here retries the ingest, which is idempotent)
+        if (r.transfer) await queueTransfer(parsed.data.instance, parsed.data.payload.id);
         jlog.info({ ...r, state: parsed.data.payload.state_string, health: parsed.data.payload.health_string }, "callback ingested");
         const m = metrics();
         m.callbacksIngested.inc();

@@ -23,6 +23,14 @@ export const DEFAULT_JOB_OPTIONS: Record<QueueName, JobsOptions> = {
     removeOnComplete: { count: 5000, age: 7 * 24 * 3600 },
     removeOnFail: { count: 5000, age: 30 * 24 * 3600 },
   },
+  // a transfer's progress lives in job_transfer, not in Redis: finished or failed queue jobs are
+  // removed so the next callback, reconciliation or restart can queue the same id again
+  [QUEUE_NAMES.transfers]: {
+    attempts: 12,
+    backoff: { type: "exponential", delay: 2000, jitter: 0.5 },
+    removeOnComplete: true,
+    removeOnFail: true,
+  },
 };
 
 /**

@@ -8,13 +8,15 @@ import { startCallbackConsumer } from "./callback-consumer.ts";
 import { closeProducers } from "./connections.ts";
 import { startReconciler } from "./reconciler.ts";
 import { startSubmissionConsumer } from "./submission-consumer.ts";
+import { resumePendingTransfers, startTransferConsumer } from "./transfer-consumer.ts";
 
 const g = globalThis as unknown as { magmaConsumersStarted?: boolean };
 
 /**
  * Composition root of the frontend's background part, run once per Next server process from
  * instrumentation `register()`: syncs MAGMA_FRONTEND_CONFIG into the Instance table, starts the
- * `magma-callbacks` and `magma-submissions` consumers and the reconciliation loop, links stored jobs
+ * `magma-callbacks`, `magma-submissions` and `magma-transfers` consumers (unfinished transfers of huge
+ * jobs are queued again) and the reconciliation loop, links stored jobs
  * that have no build yet (backfillBuilds, in the background), and on SIGTERM/SIGINT closes the workers,
  * then the producers' Redis connection, then the DB.
  * @throws Error when the labs config is invalid (the server must not start half-configured)
@@ -41,7 +43,15 @@ export async function startConsumers(): Promise<void> {
   }
   const callbacks = startCallbackConsumer({ db: db(), prefix: e.MAGMA_QUEUE_PREFIX, log: log.child({ consumer: "callbacks" }) });
   const submissions = startSubmissionConsumer({ db: db(), prefix: e.MAGMA_QUEUE_PREFIX, log: log.child({ consumer: "submissions" }) });
+  const transfers = startTransferConsumer({
+    db: db(),
+    prefix: e.MAGMA_QUEUE_PREFIX,
+    log: log.child({ consumer: "transfers" }),
+    timeoutMs: Math.max(e.MAGMA_LAB_TIMEOUT_MS, 30_000),
+  });
   log.info({ prefix: e.MAGMA_QUEUE_PREFIX }, "queue consumers started");
+  // transfers of huge jobs cut short by the last stop continue from their stored cursors
+  void resumePendingTransfers(db(), log.child({ consumer: "transfers" }));
   // jobs stored before builds existed (or before the metadata mapping changed): link them in the background
   void backfillBuilds({ db: db(), log: log.child({ task: "backfill-builds" }), keys: e.MAGMA_BUILD_METADATA_KEYS }).catch((err: Error) =>
     log.error({ err: err.message }, "linking stored jobs to builds failed; the next start tries again"),
@@ -65,7 +75,7 @@ export async function startConsumers(): Promise<void> {
     const timer = setTimeout(() => process.exit(1), 10_000);
     timer.unref();
     try {
-      await Promise.all([callbacks.close(), submissions.close(), reconciler?.close()]);
+      await Promise.all([callbacks.close(), submissions.close(), transfers.close(), reconciler?.close()]);
       await closeProducers();
       await closeDb();
     } catch (err) {

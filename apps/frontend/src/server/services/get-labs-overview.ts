@@ -22,6 +22,8 @@ export interface TLabOverview {
   /** Submitted jobs per device type, when the lab reports it */
   queueByDeviceType: Record<string, number> | null;
   deviceList: TInstanceOverview["devices"];
+  /** The lab's workers by name with state and health (empty when unreachable). */
+  workerList: TInstanceOverview["workers"];
 }
 
 const countBy = <T>(items: T[], key: (t: T) => string) =>
@@ -58,6 +60,7 @@ export async function getLabsOverview({ db, timeoutMs }: GetLabsOverviewOptions)
           queue: o.queue,
           queueByDeviceType: o.queue_by_device_type ?? null,
           deviceList: o.devices,
+          workerList: o.workers,
         };
       } catch (e) {
         return {
@@ -71,6 +74,7 @@ export async function getLabsOverview({ db, timeoutMs }: GetLabsOverviewOptions)
           queue: null,
           queueByDeviceType: null,
           deviceList: [],
+          workerList: [],
         };
       }
     }),

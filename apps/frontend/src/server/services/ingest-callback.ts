@@ -16,6 +16,7 @@ import {
   findInstanceByName,
   findSubmitterOfRemoteJob,
   ingestFederatedJob,
+  openJobTransfer,
   type FrontendDb,
   type TIngestJobInput,
   type TIngestJobResult,
@@ -93,6 +94,29 @@ function fromDefinition(definition: string): { deviceType?: string; metadata?: R
 }
 
 /**
+ * One test case of LAVA's results export (a `results.<suite>` item, or an item of a paged
+ * `magma/jobs/<id>/cases/` answer) as ingest input; `suite` is used when the case names none.
+ * @returns the case, or the problems (field: message) when it is not a ZNotifyTestCase
+ */
+export function toCaseInput(item: unknown, suite: string): TIngestJobInput["cases"][number] | string {
+  const c = ZNotifyTestCase.safeParse(item);
+  if (!c.success) return c.error.issues.map((x) => `${x.path.join(".")}: ${x.message}`).join(", ");
+  const m = c.data.measurement;
+  const md = c.data.metadata ?? {};
+  const set = typeof md["set"] === "string" ? md["set"] : null;
+  return {
+    remoteCaseId: c.data.id,
+    suite: c.data.suite || suite,
+    name: c.data.name,
+    result: (TEST_RESULTS as readonly string[]).includes(c.data.result) ? c.data.result : "unknown",
+    measurement: m !== null && isNumeric(m) ? m.trim() : null,
+    units: c.data.unit ?? "",
+    testSet: set,
+    logStartLine: logLine(c.data.log_start_line),
+  };
+}
+
+/**
  * Parses each `results.<suite>` YAML list with ZNotifyTestCase. An unparsable suite or case is
  * skipped and counted (the rest of the callback is still worth keeping).
  */
@@ -113,24 +137,9 @@ export function parseResults(results: Record<string, string> | undefined): { cas
       continue;
     }
     list.forEach((item, i) => {
-      const c = ZNotifyTestCase.safeParse(item);
-      if (!c.success) {
-        skipped.push(`${suite}[${i}]: ${c.error.issues.map((x) => `${x.path.join(".")}: ${x.message}`).join(", ")}`);
-        return;
-      }
-      const m = c.data.measurement;
-      const md = c.data.metadata ?? {};
-      const set = typeof md["set"] === "string" ? md["set"] : null;
-      cases.push({
-        remoteCaseId: c.data.id,
-        suite: c.data.suite || suite,
-        name: c.data.name,
-        result: (TEST_RESULTS as readonly string[]).includes(c.data.result) ? c.data.result : "unknown",
-        measurement: m !== null && isNumeric(m) ? m.trim() : null,
-        units: c.data.unit ?? "",
-        testSet: set,
-        logStartLine: logLine(c.data.log_start_line),
-      });
+      const c = toCaseInput(item, suite);
+      if (typeof c === "string") skipped.push(`${suite}[${i}]: ${c}`);
+      else cases.push(c);
     });
   }
   return { cases, skipped };
@@ -148,9 +157,10 @@ export interface IngestCallbackOptions {
  * Stores one notify callback: upserts the FederatedJob and its test cases in one transaction,
  * idempotently and monotonically (see ingestFederatedJob). When the metadata names a build (tree,
  * branch, commit), the job is linked to it and, once Complete, its tests' statuses and the branch's
- * regressions/fixes around that build are recomputed in the same transaction. Then a job that a
- * submission placed and that failed with an Infrastructure error may be retried on another lab
- * ({@link retryElsewhere}).
+ * regressions/fixes around that build are recomputed in the same transaction. A Finished callback
+ * with `magma.transfer` opens the job's transfer (`transfer: true` when it still has to run). Then a
+ * job that a submission placed and that failed with an Infrastructure error may be retried on another
+ * lab ({@link retryElsewhere}).
  * @throws AppError NOT_FOUND when the lab is not configured (the caller makes that unrecoverable)
  */
 export async function ingestCallback({
@@ -158,7 +168,7 @@ export async function ingestCallback({
   job,
   log,
   buildKeys,
-}: IngestCallbackOptions): Promise<TIngestJobResult & { skippedCases: number; retry: TRetryOutcome["kind"] }> {
+}: IngestCallbackOptions): Promise<TIngestJobResult & { skippedCases: number; transfer: boolean; retry: TRetryOutcome["kind"] }> {
   const lab = await findInstanceByName(db, job.instance);
   if (!lab) throw new AppError("NOT_FOUND", { message: `Lab "${job.instance}" is not configured` });
   const p = job.payload;
@@ -198,7 +208,23 @@ export async function ingestCallback({
     receivedAt,
     cases,
     build: buildFromMetadata(metadata, buildKeys ?? env().MAGMA_BUILD_METADATA_KEYS),
+    // a huge job's cases come by its transfer, which recomputes the build's statuses at the end
+    deferBuildStatus: p.magma?.transfer?.results_inline === false,
   });
+  // A Magma lab's Finished callback sizes the job (magma.transfer): the log, and the cases when too
+  // many to travel inline, are pulled in bounded chunks by a transfer (transfer-job.ts)
+  const t = p.magma?.transfer;
+  let transfer = false;
+  if (t && state === "Finished" && !result.stale && (!t.results_inline || t.log_lines > 0)) {
+    const opened = await openJobTransfer(db, {
+      instanceId: lab.id,
+      remoteId: p.id,
+      casesTotal: t.test_cases,
+      logTotal: t.log_lines,
+      pullCases: !t.results_inline,
+    });
+    transfer = opened !== null && opened.doneAt === null;
+  }
   // a job a submission placed that failed with Infrastructure may move to another lab (retry.infrastructure)
   const retry = await retryElsewhere({
     db,
@@ -210,5 +236,5 @@ export async function ingestCallback({
     timeoutMs: env().MAGMA_LAB_TIMEOUT_MS,
     log,
   });
-  return { ...result, skippedCases: skipped.length, retry: retry.kind };
+  return { ...result, skippedCases: skipped.length, transfer, retry: retry.kind };
 }

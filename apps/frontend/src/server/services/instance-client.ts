@@ -2,6 +2,8 @@ import {
   INSTANCE_API_PREFIX,
   ZFinishedJobsPage,
   ZInstanceOverview,
+  ZJobCasesPage,
+  type TJobCasesPage,
   ZLogLine,
   ZNotifyPayload,
   SUBMITTER_HEADER,
@@ -181,4 +183,41 @@ export function magmaLabClient(lab: TInstanceRecord): LabClient {
     finishedJobs: (after, limit, timeoutMs) => fetchFinishedJobs(lab, after, limit, timeoutMs),
     federationPayload: (jobId, timeoutMs) => fetchFederationPayload(lab, jobId, timeoutMs),
   };
+}
+
+/**
+ * GET /api/v0.2/magma/jobs/<id>/cases/?after_id&limit → one keyset page of a job's test cases
+ * (LAVA's export, the notify `results` items) and the next cursor (null: last page).
+ */
+export async function fetchJobCasesPage(
+  lab: TInstanceRecord,
+  jobId: number,
+  afterId: number,
+  limit: number,
+  timeoutMs: number,
+): Promise<TJobCasesPage> {
+  const res = await fetch(`${lab.url}${INSTANCE_API_PREFIX}/magma/jobs/${jobId}/cases/?after_id=${afterId}&limit=${limit}`, {
+    headers: { ...authHeaders(lab), accept: "application/json" },
+    signal: AbortSignal.timeout(timeoutMs),
+    cache: "no-store",
+  });
+  if (!res.ok) throw await labError(lab, res);
+  return ZJobCasesPage.parse(await res.json());
+}
+
+/** GET /api/v0.2/jobs/<id>/logs/?start=&end= (JSON) → the stored log lines `[start, end)`. */
+export async function fetchJobLogRange(
+  lab: TInstanceRecord,
+  jobId: number,
+  start: number,
+  end: number,
+  timeoutMs: number,
+): Promise<TLogLine[]> {
+  const res = await fetch(`${lab.url}${INSTANCE_API_PREFIX}/jobs/${jobId}/logs/?start=${start}&end=${end}`, {
+    headers: { ...authHeaders(lab), accept: "application/json" },
+    signal: AbortSignal.timeout(timeoutMs),
+    cache: "no-store",
+  });
+  if (!res.ok) throw await labError(lab, res);
+  return z.array(ZLogLine).parse(await res.json());
 }

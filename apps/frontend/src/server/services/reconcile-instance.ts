@@ -12,6 +12,7 @@ import { ingestCallback } from "./ingest-callback.ts";
 import { describeFetchError } from "./instance-client.ts";
 import type { TLabFinishedJob } from "./lab-client.ts";
 import { labClientFor } from "./lab-client-for.ts";
+import { queueTransfer } from "../queues/transfer-consumer.ts";
 
 /**
  * How far before the stored cursor each pass re-reads the feed, in ms: a job's end_time is set
@@ -98,6 +99,8 @@ export async function reconcileInstance({
         if (needsRepair(ref, mine.get(ref.id))) {
           const { log: _log, token: _token, ...payload } = await client.federationPayload(ref.id, timeoutMs);
           const r = await ingestCallback({ db, job: { instance: lab.name, receivedAt: new Date().toISOString(), payload }, log });
+          // a huge job: its cases and log come through its transfer (resumed from the stored cursor)
+          if (r.transfer) await queueTransfer(lab.name, ref.id);
           repaired++;
           log.info(
             { lab: lab.name, remoteJobId: ref.id, had: mine.get(ref.id) ?? null, health: ref.health, cases: ref.test_case_count, ...r },

@@ -56,6 +56,11 @@ export interface TIngestJobInput {
   cases: Array<Omit<TFederatedTestCase, "id"> & { remoteCaseId: string; logStartLine?: number | null }>;
   /** The build named by the job's metadata (see buildFromMetadata), or null/absent for none. */
   build?: TBuildRef | null;
+  /**
+   * The job's cases arrive later by its transfer (a huge job): link the build but leave the tests'
+   * statuses to finishJobTransfer, which recomputes them once every case is stored.
+   */
+  deferBuildStatus?: boolean;
 }
 
 /** What one ingest did: `stale` = the stored job was already further along, nothing changed. */
@@ -132,36 +137,7 @@ export async function ingestFederatedJob(db: FrontendDb, input: TIngestJobInput)
         });
         updated = true;
       }
-      let casesInserted = 0;
-      if (input.cases.length) {
-        // One statement: insert the cases from arrays (ON CONFLICT DO NOTHING keeps re-deliveries
-        // exactly-once) and add only the rows really inserted to the job's result rollup.
-        const cs = input.cases;
-        const r = await tx.$queryRaw<{ n: number }[]>`
-        WITH ins AS (
-          INSERT INTO federated_test_case (instance_id, job_id, remote_job_id, remote_case_id, suite, name, result, measurement, units, test_set, log_start_line)
-          SELECT ${input.instanceId}, ${row.id}, ${input.remoteId}, c.remote_case_id, c.suite, c.name, c.result, c.measurement::numeric, c.units, c.test_set, c.log_start_line
-          FROM unnest(${cs.map((c) => c.remoteCaseId)}::text[], ${cs.map((c) => c.suite)}::text[], ${cs.map((c) => c.name)}::text[],
-                      ${cs.map((c) => c.result)}::text[], ${cs.map((c) => c.measurement)}::text[], ${cs.map((c) => c.units)}::text[],
-                      ${cs.map((c) => c.testSet)}::text[], ${cs.map((c) => c.logStartLine ?? null)}::int[])
-               AS c(remote_case_id, suite, name, result, measurement, units, test_set, log_start_line)
-          ON CONFLICT (instance_id, remote_job_id, remote_case_id) DO NOTHING
-          RETURNING suite, result
-        ), counts AS (
-          SELECT count(*)::int AS n,
-                 count(*) FILTER (WHERE suite <> 'lava' AND result = 'pass')::int AS pass,
-                 count(*) FILTER (WHERE suite <> 'lava' AND result = 'fail')::int AS fail,
-                 count(*) FILTER (WHERE suite <> 'lava' AND result = 'skip')::int AS skip,
-                 count(*) FILTER (WHERE suite <> 'lava' AND result NOT IN ('pass', 'fail', 'skip'))::int AS unknown
-          FROM ins
-        ), rollup AS (
-          UPDATE federated_job SET pass_count = pass_count + counts.pass, fail_count = fail_count + counts.fail,
-                 skip_count = skip_count + counts.skip, unknown_count = unknown_count + counts.unknown
-          FROM counts WHERE id = ${row.id} AND counts.n > 0
-        )
-        SELECT n FROM counts`;
-        casesInserted = r[0]?.n ?? 0;
-      }
+      const casesInserted = await insertFederatedCases(tx, input.instanceId, row.id, input.remoteId, input.cases);
       let buildId: number | null = null;
       let transitions = 0;
       if (input.build) {
@@ -172,7 +148,7 @@ export async function ingestFederatedJob(db: FrontendDb, input: TIngestJobInput)
         const b = await upsertBuildForJob(tx, row.id, input.build, input.submitTime);
         buildId = b.id;
         // Only a Complete job's cases are test results; Incomplete/Infrastructure jobs count against the lab.
-        if (input.state === "Finished" && input.health === "Complete" && input.errorType !== "Infrastructure") {
+        if (!input.deferBuildStatus && input.state === "Finished" && input.health === "Complete" && input.errorType !== "Infrastructure") {
           const r = await recomputeForJob(
             tx,
             { id: row.id, instanceId: input.instanceId, deviceType: input.deviceType },
@@ -186,6 +162,47 @@ export async function ingestFederatedJob(db: FrontendDb, input: TIngestJobInput)
     },
     { maxWait: 10_000, timeout: 60_000 },
   );
+}
+
+/**
+ * Inserts test cases of one federated job in ONE statement (from arrays; ON CONFLICT DO NOTHING on
+ * (instance, remote job, remote case id) keeps re-deliveries exactly-once) and adds only the rows
+ * really inserted to the job's result rollup. Runs inside the caller's transaction, which holds the
+ * job row's lock.
+ * @returns the number of cases inserted
+ */
+export async function insertFederatedCases(
+  tx: Prisma.TransactionClient,
+  instanceId: number,
+  jobRowId: number,
+  remoteId: number,
+  cs: TIngestJobInput["cases"],
+): Promise<number> {
+  if (!cs.length) return 0;
+  const r = await tx.$queryRaw<{ n: number }[]>`
+  WITH ins AS (
+    INSERT INTO federated_test_case (instance_id, job_id, remote_job_id, remote_case_id, suite, name, result, measurement, units, test_set, log_start_line)
+    SELECT ${instanceId}, ${jobRowId}, ${remoteId}, c.remote_case_id, c.suite, c.name, c.result, c.measurement::numeric, c.units, c.test_set, c.log_start_line
+    FROM unnest(${cs.map((c) => c.remoteCaseId)}::text[], ${cs.map((c) => c.suite)}::text[], ${cs.map((c) => c.name)}::text[],
+                ${cs.map((c) => c.result)}::text[], ${cs.map((c) => c.measurement)}::text[], ${cs.map((c) => c.units)}::text[],
+                ${cs.map((c) => c.testSet)}::text[], ${cs.map((c) => c.logStartLine ?? null)}::int[])
+         AS c(remote_case_id, suite, name, result, measurement, units, test_set, log_start_line)
+    ON CONFLICT (instance_id, remote_job_id, remote_case_id) DO NOTHING
+    RETURNING suite, result
+  ), counts AS (
+    SELECT count(*)::int AS n,
+           count(*) FILTER (WHERE suite <> 'lava' AND result = 'pass')::int AS pass,
+           count(*) FILTER (WHERE suite <> 'lava' AND result = 'fail')::int AS fail,
+           count(*) FILTER (WHERE suite <> 'lava' AND result = 'skip')::int AS skip,
+           count(*) FILTER (WHERE suite <> 'lava' AND result NOT IN ('pass', 'fail', 'skip'))::int AS unknown
+    FROM ins
+  ), rollup AS (
+    UPDATE federated_job SET pass_count = pass_count + counts.pass, fail_count = fail_count + counts.fail,
+           skip_count = skip_count + counts.skip, unknown_count = unknown_count + counts.unknown
+    FROM counts WHERE id = ${jobRowId} AND counts.n > 0
+  )
+  SELECT n FROM counts`;
+  return r[0]?.n ?? 0;
 }
 
 type JobRow = Prisma.FederatedJobGetPayload<{ include: { instance: { select: { name: true } } } }>;

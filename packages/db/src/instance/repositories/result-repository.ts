@@ -101,6 +101,31 @@ export async function listCasesById(db: InstanceDb | InstanceTx, jobId: number):
   return rows.map(fromCaseRow);
 }
 
+/**
+ * One keyset page of a job's test cases in case-id order: at most `limit` cases with an id above
+ * `afterId` (the federation's paged results, `magma/jobs/<id>/cases/`; bounded memory whatever the
+ * job's size, no OFFSET scan).
+ */
+export async function listCasesAfter(
+  db: InstanceDb | InstanceTx,
+  jobId: number,
+  afterId: number,
+  limit: number,
+): Promise<TTestCaseRecord[]> {
+  const rows = await db.testCase.findMany({
+    where: { jobId, id: { gt: afterId } },
+    include: CASE_INCLUDE,
+    orderBy: { id: "asc" },
+    take: limit,
+  });
+  return rows.map(fromCaseRow);
+}
+
+/** Number of test cases of a job. */
+export async function countCases(db: InstanceDb | InstanceTx, jobId: number): Promise<number> {
+  return db.testCase.count({ where: { jobId } });
+}
+
 /** Suites of a job by id: `{id, jobId, name}` (LAVA `get_testjob_suites_list_*`). */
 export async function listSuiteNames(db: InstanceDb | InstanceTx, jobId: number): Promise<{ id: number; jobId: number; name: string }[]> {
   return db.testSuite.findMany({ where: { jobId }, orderBy: { id: "asc" }, select: { id: true, jobId: true, name: true } });
