@@ -2,6 +2,7 @@ import { stringify } from "yaml";
 import {
   createDeviceType,
   findDeviceTypeDetail,
+  listDeviceDetails,
   listStoredDeviceTypeTemplates,
   listDeviceTypeDetails,
   updateDeviceTypeFields,
@@ -43,7 +44,8 @@ export async function getDeviceTypeTemplate(db: InstanceDb, name: string): Promi
 /**
  * Replaces the type's template (LAVA `device_types.set_template`): a jinja2 template (LAVA's form,
  * `{% extends 'base.jinja2' %}` + blocks) is checked by the sandbox and by rendering a dictionary that
- * only extends it, then stored as the type's `<name>.jinja2` (shadowing a shipped one); a YAML
+ * only extends it and every device's jinja2 dictionary with it, then stored as the type's
+ * `<name>.jinja2` (shadowing a shipped one); a YAML
  * mapping replaces the type's dictionary defaults.
  * @throws AppError NOT_FOUND, INVALID_REQUEST naming the problem
  */
@@ -59,6 +61,18 @@ export async function setDeviceTypeTemplate(ctx: InstanceContext, name: string, 
       deviceType: t.name,
       storedTemplates: stored,
     });
+    // every device's jinja2 dictionary must still render with the new template (it may extend it)
+    for (const d of await listDeviceDetails(ctx.db, true)) {
+      if (d.dictionaryJinja2 === null) continue;
+      try {
+        renderJinja2Dictionary({ source: d.dictionaryJinja2, hostname: d.hostname, deviceType: d.deviceType, storedTemplates: stored });
+      } catch (e) {
+        throw new AppError(
+          "INVALID_REQUEST",
+          `Device-type '${t.name}' template: device '${d.hostname}' would no longer render: ${(e as Error).message}`,
+        );
+      }
+    }
     await updateDeviceTypeFields(ctx.db, t.id, { templateJinja2: text });
     ctx.logger.info({ deviceType: t.name, format: "jinja2" }, "device-type template set");
     return;

@@ -171,6 +171,12 @@ describe("lavacli builds a lab: device type, worker, device, jinja2 dictionary, 
     expect(await lavacli("devices", "update", "qemu-lab-01", "--health", "MAINTENANCE")).toEqual({ code: 0, out: "" });
     expect(await lavacli("devices", "dict", "set", "qemu-lab-01", file("qemu-lab-01.jinja2", DICT))).toEqual({ code: 0, out: "" });
     expect(await lavacli("devices", "dict", "get", "qemu-lab-01")).toEqual({ code: 0, out: DICT.trimEnd() + "\n" });
+    // a new type template that this device's dictionary would no longer render with is refused, naming the device
+    const breaking = "{% extends 'qemu.jinja2' %}\n{% if memory > 1000 %}{% set memory = 'too much' %}{% endif %}\n";
+    const refused = await lavacli("device-types", "template", "set", "qemu-lab", file("breaking.jinja2", breaking));
+    expect(refused.out).toContain("Fault 400");
+    expect(refused.out).toContain("device 'qemu-lab-01' would no longer render");
+    expect((await lavacli("device-types", "template", "get", "qemu-lab")).out).toBe(TYPE_TEMPLATE.trimEnd() + "\n");
     // lavacli reads a field of an unrendered dictionary from the jinja2 `set` statements itself
     expect(await lavacli("devices", "dict", "get", "qemu-lab-01", "memory")).toEqual({ code: 0, out: "1024\n" });
     const rendered = parse((await lavacli("devices", "dict", "get", "--render", "qemu-lab-01")).out) as Record<string, unknown>;
