@@ -132,6 +132,7 @@ function firstLine(e: unknown): string {
     .filter(Boolean)
     .join(" ")
     .replace(/^\(unknown path\)\s*/, "")
+    .replace(/\b(?:App|Template render |Type)?Error: /g, "")
     .slice(0, 300);
 }
 
