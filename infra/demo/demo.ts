@@ -68,6 +68,9 @@ const stack = await startStack({
   dutDir: path.join(ROOT, ".magma/dut"),
   artifactPort,
   labExtras: async (lab) => (lab.name === "lab-b" ? ubootBoardExtras(stateDir, ser2netPort, lab.artifactsUrl) : undefined),
+  // every device type has a health check, as in a LAVA lab (the U-Boot board's comes with labExtras)
+  qemuHealthCheck: (artifactsUrl) =>
+    readFileSync(path.join(ROOT, "infra/demo/jobs/qemu-health-check.yaml"), "utf8").replaceAll("http://127.0.0.1:4100", artifactsUrl),
   onEvent: (e) => {
     if (e.event === "started") return;
     log(`supervisor: ${e.name} ${e.event}${e.code !== undefined ? ` (code ${e.code}, signal ${e.signal ?? "none"})` : ""}; log: ${e.log}`);

@@ -72,6 +72,12 @@ export interface StackOptions {
    * ser2net): called once per lab before seeding, with the DUT image server's URL.
    */
   labExtras?: (lab: { name: string; workerName: string; artifactsUrl: string }) => Promise<LabExtras | undefined>;
+  /**
+   * The health check of every lab's `qemu` device type (a job definition, given the DUT image
+   * server's URL), as LAVA labs give each device type one; the demo sets it. Unset = no health
+   * check (tests that count jobs or need the devices free at once).
+   */
+  qemuHealthCheck?: (artifactsUrl: string) => string;
   /** extra environment of the frontend / every instance / every worker (tests: e.g. MAGMA_RECONCILE_INTERVAL_MS) */
   frontendEnv?: Record<string, string>;
   instanceEnv?: Record<string, string>;
@@ -218,7 +224,11 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
       users: [{ username: "admin", superuser: true, tokens: [{ secret: o.adminToken, description: "demo", federation: true }] }],
       workers: [{ hostname: l.workerName, token: l.workerToken, description: `${l.name} worker (local QEMU)` }],
       device_types: [
-        { name: "qemu", dictionary: { qemu: { binary: "qemu-system-x86_64", machine: "pc,accel=tcg", memory_mb: 256, smp: 1 } } },
+        {
+          name: "qemu",
+          dictionary: { qemu: { binary: "qemu-system-x86_64", machine: "pc,accel=tcg", memory_mb: 256, smp: 1 } },
+          ...(o.qemuHealthCheck ? { health_check: o.qemuHealthCheck(artifactsUrl) } : {}),
+        },
         ...(extra?.device_types ?? []),
       ],
       devices: [

@@ -2,7 +2,10 @@ import { parse as parseYaml, stringify } from "yaml";
 import { ZDeviceDictionaryOverrides } from "@magma/protocol";
 import type { TDeviceHealth } from "@magma/protocol";
 import {
+  createDevice,
+  deleteDevice,
   ensureTag,
+  findDeviceTypeId,
   findDeviceDetail,
   findWorkerDetail,
   listDeviceDetails,
@@ -13,7 +16,7 @@ import {
 } from "@magma/db/instance";
 import { AppError } from "../app-error.ts";
 import type { InstanceContext } from "../context.ts";
-import { renderDeviceDictionary } from "./render-device-dictionary.ts";
+import { renderDeviceConfig } from "./render-device-dictionary.ts";
 
 /** Devices by hostname; Retired ones only when `showAll` (LAVA `devices.list(show_all)`). */
 export async function listDevicesWithNames(db: InstanceDb, showAll: boolean): Promise<TDeviceDetail[]> {
@@ -28,19 +31,14 @@ export async function getDevice(db: InstanceDb, hostname: string): Promise<TDevi
 }
 
 /**
- * The device dictionary as text. Magma's dictionary is YAML, not LAVA's jinja2: unrendered = the
- * device's own keys; rendered = the device-type defaults deep-merged with them plus hostname and
+ * The device dictionary as text: unrendered = the device's LAVA jinja2 dictionary when it has one,
+ * else its own YAML keys; rendered = the device-type defaults deep-merged with them plus hostname and
  * device_type (exactly what the worker receives).
  */
 export async function getDeviceDictionaryText(db: InstanceDb, hostname: string, render: boolean): Promise<string> {
   const d = await getDevice(db, hostname);
-  if (render)
-    return renderDeviceDictionary({
-      hostname: d.hostname,
-      deviceType: d.deviceType,
-      defaults: d.deviceTypeDictionary,
-      overrides: d.dictionary,
-    });
+  if (render) return renderDeviceConfig(db, d);
+  if (d.dictionaryJinja2 !== null) return d.dictionaryJinja2;
   const own = d.dictionary;
   return Object.keys(own).length ? stringify(own, { lineWidth: 0, sortMapEntries: true }) : "";
 }
@@ -121,4 +119,53 @@ export async function updateDevice(ctx: InstanceContext, hostname: string, o: Up
   });
   ctx.logger.info({ deviceHostname: hostname, ...o }, "device updated");
   ctx.scheduler?.trigger();
+}
+
+/** A device hostname: LAVA's slug-like names (`qemu-01`, `rpi4-02`). */
+const DEVICE_HOSTNAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
+
+export interface AddDeviceOptions {
+  hostname: string;
+  deviceType: string;
+  worker: string;
+  /** default Unknown, as LAVA: the first health check decides */
+  health: TDeviceHealth | null;
+  description: string | null;
+}
+
+/**
+ * Creates a device (LAVA `devices.add`): Idle, health Unknown unless given, no dictionary (set one
+ * with `devices dict set` before it can run jobs). The scheduler gets a pass.
+ * @throws AppError NOT_FOUND `DeviceType 'x' was not found.` / `Worker 'x' was not found.` (LAVA's
+ *   texts), INVALID_REQUEST for a bad hostname or `Bad request: device already exists?`
+ */
+export async function addDevice(ctx: InstanceContext, o: AddDeviceOptions): Promise<void> {
+  if (!DEVICE_HOSTNAME.test(o.hostname))
+    throw new AppError("INVALID_REQUEST", `Invalid hostname '${o.hostname}': letters, digits, '.', '_' and '-' only`);
+  const typeId = await findDeviceTypeId(ctx.db, o.deviceType);
+  if (typeId === null) throw new AppError("NOT_FOUND", `DeviceType '${o.deviceType}' was not found.`);
+  const w = await findWorkerDetail(ctx.db, o.worker);
+  if (!w) throw new AppError("NOT_FOUND", `Worker '${o.worker}' was not found.`);
+  const r = await createDevice(ctx.db, {
+    hostname: o.hostname,
+    deviceTypeId: typeId,
+    workerId: w.id,
+    health: o.health ?? "Unknown",
+    description: o.description,
+  });
+  if (r === "exists") throw new AppError("INVALID_REQUEST", "Bad request: device already exists?");
+  ctx.logger.info({ deviceHostname: o.hostname, deviceType: o.deviceType, worker: o.worker }, "device added");
+  ctx.scheduler?.trigger();
+}
+
+/**
+ * Deletes a device (LAVA `devices.delete`); its finished jobs keep their results. Refused while a
+ * job runs on it (LAVA would delete it under the job).
+ * @throws AppError NOT_FOUND `Device 'x' was not found.`, CONFLICT while it runs a job
+ */
+export async function removeDevice(ctx: InstanceContext, hostname: string): Promise<void> {
+  const r = await deleteDevice(ctx.db, hostname);
+  if (r === "missing") throw new AppError("NOT_FOUND", `Device '${hostname}' was not found.`);
+  if (r === "busy") throw new AppError("CONFLICT", `Device '${hostname}' is running a job; cancel it or wait before deleting the device.`);
+  ctx.logger.info({ deviceHostname: hostname }, "device deleted");
 }

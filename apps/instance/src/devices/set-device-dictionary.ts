@@ -1,9 +1,17 @@
 import { parse } from "yaml";
 import { ZDeviceDictionary, ZDeviceDictionaryOverrides, type TDeviceDictionaryResponse } from "@magma/protocol";
-import { canAdminister, findDeviceDetail, setDeviceDictionaryKeys, type InstanceDb, type User } from "@magma/db/instance";
+import {
+  canAdminister,
+  findDeviceDetail,
+  listStoredDeviceTypeTemplates,
+  setDeviceDictionaryKeys,
+  type InstanceDb,
+  type User,
+} from "@magma/db/instance";
 import { AppError } from "../app-error.ts";
 import type { Logger } from "../logger.ts";
 import { getDeviceDictionary } from "./get-device-dictionary.ts";
+import { isJinja2, renderJinja2Dictionary } from "./jinja2-dictionary.ts";
 import { renderDeviceDictionary } from "./render-device-dictionary.ts";
 
 export interface SetDeviceDictionaryOptions {
@@ -14,8 +22,8 @@ export interface SetDeviceDictionaryOptions {
   hostname: string;
   /**
    * The device's own keys, replacing the stored ones (LAVA's `devices dict set` replaces the whole
-   * dictionary): a mapping, or YAML text of one (what lavacli sends). `hostname` and `device_type`
-   * may not be set here.
+   * dictionary): a mapping, YAML text of one, or a LAVA jinja2 dictionary (`{% extends 'qemu.jinja2' %}`
+   * + `{% set … %}`, what lavacli sends from a LAVA lab). `hostname` and `device_type` may not be set here.
    */
   dictionary: Record<string, unknown> | string;
 }
@@ -24,12 +32,14 @@ export interface SetDeviceDictionaryOptions {
  * Replaces a device's dictionary (LAVA's `scheduler.devices.set_dictionary`, REST `PUT
  * devices/<hostname>/dictionary/`), after checking both the device's keys and the rendered result
  * (device-type defaults deep-merged with them) against protocol `ZDeviceDictionary`, so a device
- * can never be handed to a worker with a dictionary it cannot use. Jobs already scheduled keep the
+ * can never be handed to a worker with a dictionary it cannot use. A jinja2 dictionary is rendered
+ * (sandboxed, see jinja2-dictionary.ts) and checked the same way, then stored as written. Jobs already scheduled keep the
  * dictionary rendered when their bundle was fetched; the next job gets the new one.
  * Callable from REST and XML-RPC alike.
  * @returns the stored keys, the type defaults and the rendered dictionary
  * @throws AppError FORBIDDEN (not a superuser), NOT_FOUND (unknown device), INVALID_REQUEST naming
- *   each bad key (`dictionary.power_on_command: …`), a YAML syntax error or a jinja2 template
+ *   each bad key (`dictionary.power_on_command: …`), a YAML or jinja2 syntax error, a refused
+ *   jinja2 construct or a missing device-type template
  */
 export async function setDeviceDictionary({
   db,
@@ -42,12 +52,19 @@ export async function setDeviceDictionary({
     throw new AppError("FORBIDDEN", `Permission denied: user '${user.username}' cannot change device '${hostname}'`);
   let raw: unknown = dictionary;
   if (typeof dictionary === "string") {
-    if (/\{%|\{\{/.test(dictionary)) {
-      // LAVA device dictionaries are jinja2 templates; Magma's are the rendered YAML mapping itself
-      throw new AppError(
-        "INVALID_REQUEST",
-        `Invalid device dictionary for '${hostname}': jinja2 templates are not supported by Magma; send the dictionary as a YAML mapping (e.g. "qemu: {memory_mb: 512}")`,
-      );
+    if (isJinja2(dictionary)) {
+      // a LAVA jinja2 dictionary: stored as written once it renders to a valid dictionary
+      const device = await findDeviceDetail(db, hostname);
+      if (!device) throw new AppError("NOT_FOUND", `Device '${hostname}' not found`);
+      renderJinja2Dictionary({
+        source: dictionary,
+        hostname,
+        deviceType: device.deviceType,
+        storedTemplates: await listStoredDeviceTypeTemplates(db),
+      });
+      await setDeviceDictionaryKeys(db, device.id, {}, dictionary);
+      logger.info({ device: hostname, by: user.username, format: "jinja2" }, "device dictionary set");
+      return getDeviceDictionary(db, hostname);
     }
     try {
       raw = parse(dictionary) ?? {};

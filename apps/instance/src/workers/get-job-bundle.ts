@@ -1,7 +1,7 @@
 import type { TJobBundle } from "@magma/protocol";
 import { findDeviceDetailById, type InstanceDb, type TJobForWorker } from "@magma/db/instance";
 import { AppError } from "../app-error.ts";
-import { renderDeviceDictionary } from "../devices/render-device-dictionary.ts";
+import { renderDeviceConfig } from "../devices/render-device-dictionary.ts";
 
 /**
  * The job bundle, LAVA's `internal_v1_jobs` GET: the stored (normalised) definition and the rendered
@@ -15,12 +15,7 @@ export async function getJobBundle(db: InstanceDb, job: TJobForWorker): Promise<
   if (!device) throw new Error(`getJobBundle: device ${job.actualDeviceId} of job ${job.id} does not exist`);
   return {
     definition: job.definition,
-    device: renderDeviceDictionary({
-      hostname: device.hostname,
-      deviceType: device.deviceType,
-      defaults: device.deviceTypeDictionary,
-      overrides: device.dictionary,
-    }),
+    device: await renderDeviceConfig(db, device),
     dispatcher: null,
     env: null,
     "env-dut": null,

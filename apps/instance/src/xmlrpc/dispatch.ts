@@ -2,6 +2,7 @@ import xmlrpc from "@foxglove/xmlrpc";
 import type { InstanceDb, User } from "@magma/db/instance";
 import type { InstanceContext } from "../context.ts";
 import { userForSecret } from "../auth/authenticate-token.ts";
+import { authMethods } from "./auth.ts";
 import { resultsMethods } from "./results.ts";
 import { RpcFault, toFault, type RpcMethods } from "./rpc.ts";
 import { schedulerDeviceTypesMethods } from "./scheduler-device-types.ts";
@@ -20,6 +21,7 @@ export const RPC_METHODS: RpcMethods = {
   ...schedulerWorkersMethods,
   ...schedulerTagsMethods,
   ...resultsMethods,
+  ...authMethods,
 };
 Object.assign(
   RPC_METHODS,

@@ -108,3 +108,13 @@ export function jobIdArg(params: unknown[], i = 0): number {
     throw new RpcFault(404, `Job '${typeof raw === "string" ? raw : describe(raw)}' was not found.`);
   return n;
 }
+
+/**
+ * LAVA's `check_perm(perm)`: 401 when anonymous, 403 `User 'x' is missing permission <perm>.` for
+ * anyone but a superuser (Magma has no per-object permissions: superusers hold them all).
+ */
+export function requirePermission(call: RpcCall, perm: string): User {
+  const u = requireRpcUser(call);
+  if (!canAdminister(u)) throw new RpcFault(403, `User '${u.username}' is missing permission ${perm}.`);
+  return u;
+}

@@ -1,4 +1,5 @@
 import {
+  addDeviceType,
   getDeviceType,
   getDeviceTypeTemplate,
   getHealthCheck,
@@ -7,13 +8,32 @@ import {
   setHealthCheck,
   updateDeviceType,
 } from "../devices/device-type-admin.ts";
-import { optBool, optInt, optStr, requireSuperuser, RpcFault, str, type RpcMethods } from "./rpc.ts";
+import { optBool, optInt, optStr, requirePermission, requireSuperuser, RpcFault, str, type RpcMethods } from "./rpc.ts";
 
 /**
- * `scheduler.device_types.*`. The "template" is Magma's YAML dictionary defaults of the type (the
- * role LAVA's jinja2 device-type template plays), read and written as YAML text.
+ * `scheduler.device_types.*`. The template is the type's own jinja2 device-type template (LAVA's
+ * form; device dictionaries `{% extends '<type>.jinja2' %}`), or, when none was set, Magma's YAML
+ * dictionary defaults of the type; `set_template` takes either.
  */
 export const schedulerDeviceTypesMethods: RpcMethods = {
+  "scheduler.device_types.add": {
+    help: '`scheduler.device_types.add` (`name`, `description`, `display`, `owners_only`, `health_frequency`, `health_denominator`)\n\n[superuser only] Add a device type (health_denominator "hours" or "jobs").',
+    async handler(call) {
+      requirePermission(call, "lava_scheduler_app.change_devicetype");
+      const p = call.params;
+      const den = optStr(p, 5, "health_denominator") ?? "hours";
+      if (den !== "hours" && den !== "jobs") throw new RpcFault(400, "Bad request: invalid health_denominator.");
+      if (optBool(p, 3, "owners_only", false)) throw new RpcFault(400, "Invalid argument 'owners_only': Magma has no device owners");
+      await addDeviceType(call.ctx, {
+        name: str(p, 0, "name"),
+        description: optStr(p, 1, "description"),
+        display: optBool(p, 2, "display", true),
+        healthFrequency: optInt(p, 4, "health_frequency", 24) ?? 24,
+        healthDenominator: den,
+      });
+      return null;
+    },
+  },
   "scheduler.device_types.list": {
     help: "`scheduler.device_types.list` (`show_all=False`)\n\nDevice types: name, devices (non-retired count), installed, template.",
     async handler(call) {
@@ -44,11 +64,11 @@ export const schedulerDeviceTypesMethods: RpcMethods = {
     },
   },
   "scheduler.device_types.get_template": {
-    help: "`scheduler.device_types.get_template` (`name`)\n\nThe type's dictionary defaults as YAML (`.jinja2` suffix accepted).",
+    help: "`scheduler.device_types.get_template` (`name`)\n\nThe type's jinja2 template, or its YAML dictionary defaults when it has none (`.jinja2` suffix accepted).",
     handler: async (call) => getDeviceTypeTemplate(call.ctx.db, str(call.params, 0, "name")),
   },
   "scheduler.device_types.set_template": {
-    help: "`scheduler.device_types.set_template` (`name`, `config`)\n\n[superuser only] Replace the type's dictionary defaults with a YAML mapping.",
+    help: "`scheduler.device_types.set_template` (`name`, `config`)\n\n[superuser only] Set the type's jinja2 template (checked by the sandbox and by rendering),\nor replace its dictionary defaults with a YAML mapping.",
     async handler(call) {
       requireSuperuser(call);
       await setDeviceTypeTemplate(call.ctx, str(call.params, 0, "name"), str(call.params, 1, "config"));

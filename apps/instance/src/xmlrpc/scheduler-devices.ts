@@ -1,15 +1,24 @@
 import {
+  addDevice,
   addDeviceTag,
   deleteDeviceTag,
   getDevice,
   getDeviceDictionaryText,
   listDevicesWithNames,
+  removeDevice,
   updateDevice,
 } from "../devices/device-admin.ts";
 import { setDeviceDictionary } from "../devices/set-device-dictionary.ts";
-import { optBool, optStr, requireSuperuser, RpcFault, str, type RpcMethods } from "./rpc.ts";
+import { optBool, optStr, requirePermission, requireSuperuser, RpcFault, str, type RpcMethods } from "./rpc.ts";
 
 const DEVICE_HEALTHS = ["Good", "Unknown", "Looping", "Bad", "Maintenance", "Retired"] as const;
+
+/** LAVA's `devices.add` health check: an unknown name is `Invalid health` (fault 400). */
+function healthArgLava(v: string): (typeof DEVICE_HEALTHS)[number] {
+  const hit = DEVICE_HEALTHS.find((a) => a.toUpperCase() === v.toUpperCase());
+  if (!hit) throw new RpcFault(400, "Invalid health");
+  return hit;
+}
 
 /** `"MAINTENANCE"` → `Maintenance` (LAVA takes the upper-case names). @throws RpcFault 400 */
 export function healthArg<T extends string>(v: string | null, allowed: readonly T[]): T | null {
@@ -20,11 +29,38 @@ export function healthArg<T extends string>(v: string | null, allowed: readonly 
 }
 
 /**
- * `scheduler.devices.*`. The dictionary is Magma's YAML dictionary, not LAVA's jinja2 file:
- * `get_dictionary` answers YAML (as `Binary`, like LAVA), `set_dictionary` takes a YAML mapping and
- * refuses a jinja2 template with fault 400 saying so.
+ * `scheduler.devices.*`. The dictionary is LAVA's jinja2 file (`{% extends 'qemu.jinja2' %}` +
+ * `{% set … %}`, rendered by sandboxed nunjucks) or Magma's YAML mapping: `get_dictionary` answers
+ * the stored text, or with render=True the rendered YAML (as `Binary`, like LAVA); `set_dictionary`
+ * takes either and refuses one that does not render to a valid dictionary (fault 400 naming why).
  */
 export const schedulerDevicesMethods: RpcMethods = {
+  "scheduler.devices.add": {
+    help: "`scheduler.devices.add` (`hostname`, `type_name`, `worker_hostname`, `user_name=None`, `group_name=None`, `public=True`, `health=None`, `description=None`)\n\n[superuser only] Add a device (health UNKNOWN unless given). user_name/group_name owners are not supported (fault 400).",
+    async handler(call) {
+      requirePermission(call, "lava_scheduler_app.change_device");
+      const p = call.params;
+      if (optStr(p, 3, "user_name") !== null || optStr(p, 4, "group_name") !== null)
+        throw new RpcFault(400, "Invalid argument 'user_name'/'group_name': Magma has no device owners (devices are visible to all)");
+      const health = optStr(p, 6, "health");
+      await addDevice(call.ctx, {
+        hostname: str(p, 0, "hostname"),
+        deviceType: str(p, 1, "type_name"),
+        worker: str(p, 2, "worker_hostname"),
+        health: health === null ? null : healthArgLava(health),
+        description: optStr(p, 7, "description"),
+      });
+      return null;
+    },
+  },
+  "scheduler.devices.delete": {
+    help: "`scheduler.devices.delete` (`hostname`)\n\n[superuser only] Remove a device (refused while it runs a job; its finished jobs stay).",
+    async handler(call) {
+      requirePermission(call, "lava_scheduler_app.delete_device");
+      await removeDevice(call.ctx, str(call.params, 0, "hostname"));
+      return null;
+    },
+  },
   "scheduler.devices.list": {
     help: "`scheduler.devices.list` (`show_all=False`, `offline_info=False`)\n\nDevices: hostname, type, health, state, current_job, pipeline (Retired only with show_all).",
     async handler(call) {
@@ -51,7 +87,7 @@ export const schedulerDevicesMethods: RpcMethods = {
         health_job: d.deviceTypeHasHealthCheck && !d.deviceTypeHealthCheckDisabled,
         description: d.description,
         pipeline: true,
-        has_device_dict: Object.keys(d.dictionary).length > 0,
+        has_device_dict: d.dictionaryJinja2 !== null || Object.keys(d.dictionary).length > 0,
         worker: d.worker,
         current_job: d.currentJobId,
         tags: d.tags,
@@ -59,14 +95,14 @@ export const schedulerDevicesMethods: RpcMethods = {
     },
   },
   "scheduler.devices.get_dictionary": {
-    help: "`scheduler.devices.get_dictionary` (`hostname`, `render=False`, `context=None`)\n\nThe device's own dictionary keys as YAML, or with render=True the full dictionary the worker gets.",
+    help: "`scheduler.devices.get_dictionary` (`hostname`, `render=False`, `context=None`)\n\nThe device's dictionary as stored (LAVA jinja2 text, or YAML keys), or with render=True the\nrendered dictionary the worker gets (YAML).",
     async handler(call) {
       const text = await getDeviceDictionaryText(call.ctx.db, str(call.params, 0, "hostname"), optBool(call.params, 1, "render", false));
       return Buffer.from(text, "utf8");
     },
   },
   "scheduler.devices.set_dictionary": {
-    help: "`scheduler.devices.set_dictionary` (`hostname`, `dictionary`)\n\n[superuser only] Replace the device's dictionary keys with a YAML mapping. Returns True.",
+    help: "`scheduler.devices.set_dictionary` (`hostname`, `dictionary`)\n\n[superuser only] Replace the device's dictionary: LAVA's jinja2 form ({% extends 'qemu.jinja2' %}\n+ {% set ... %}) or a YAML mapping; it must render to a valid dictionary. Returns True.",
     async handler(call) {
       const user = requireSuperuser(call);
       await setDeviceDictionary({

@@ -1,11 +1,31 @@
-import { getWorker, listWorkerHostnames, updateWorker } from "../workers/worker-admin.ts";
-import { optBool, optInt, optStr, requireSuperuser, str, type RpcMethods } from "./rpc.ts";
+import { addWorker, getWorker, listWorkerHostnames, removeWorker, updateWorker } from "../workers/worker-admin.ts";
+import { optBool, optInt, optStr, requirePermission, requireSuperuser, str, type RpcMethods } from "./rpc.ts";
 import { healthArg } from "./scheduler-devices.ts";
 
 const WORKER_HEALTHS = ["Active", "Maintenance", "Retired"] as const;
 
-/** `scheduler.workers.*` (list, show, update). */
+/** `scheduler.workers.*` (add, delete, list, show, update). */
 export const schedulerWorkersMethods: RpcMethods = {
+  "scheduler.workers.add": {
+    help: "`scheduler.workers.add` (`hostname`, `description=None`, `disabled=False`)\n\n[superuser only] Add a worker (RETIRED when disabled). Returns the worker's token, once: Magma keeps only\nits digest, so `workers show` cannot print it as LAVA does (lavacli ignores the return value).",
+    async handler(call) {
+      requirePermission(call, "lava_scheduler_app.add_worker");
+      const p = call.params;
+      return addWorker(call.ctx, {
+        hostname: str(p, 0, "hostname"),
+        description: optStr(p, 1, "description"),
+        disabled: optBool(p, 2, "disabled", false),
+      });
+    },
+  },
+  "scheduler.workers.delete": {
+    help: "`scheduler.workers.delete` (`hostname`)\n\n[superuser only] Remove a worker (its devices stay, without a worker; refused while one runs a job).",
+    async handler(call) {
+      requirePermission(call, "lava_scheduler_app.delete_worker");
+      await removeWorker(call.ctx, str(call.params, 0, "hostname"));
+      return null;
+    },
+  },
   "scheduler.workers.list": {
     help: "`scheduler.workers.list` (`show_all=False`)\n\nWorker hostnames (Retired only with show_all).",
     handler: async (call) => listWorkerHostnames(call.ctx.db, optBool(call.params, 0, "show_all", false)),

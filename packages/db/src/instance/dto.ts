@@ -225,6 +225,8 @@ export interface TDeviceDetail extends TDeviceRecord {
   dictionary: Record<string, unknown>;
   /** its device type's default dictionary ({} when none) */
   deviceTypeDictionary: Record<string, unknown>;
+  /** the device's LAVA jinja2 dictionary text, or null (then `dictionary` is used) */
+  dictionaryJinja2: string | null;
   /** the device type has a health-check definition */
   deviceTypeHasHealthCheck: boolean;
   /** health checks are disabled for the device type */
@@ -243,6 +245,8 @@ export interface TDeviceTypeDetail extends TDeviceTypeRecord {
   healthCheckDefinition: string | null;
   /** the type's device-dictionary defaults ({} when none) */
   dictionary: Record<string, unknown>;
+  /** the type's own jinja2 device-type template, or null (the shipped `<name>.jinja2` applies) */
+  templateJinja2: string | null;
   devices: { hostname: string; health: TDeviceHealth }[];
   aliases: string[];
 }

@@ -19,4 +19,5 @@ export * from "./repositories/device-repository.ts";
 export * from "./repositories/worker-repository.ts";
 export * from "./repositories/device-type-repository.ts";
 export * from "./repositories/tag-repository.ts";
+export * from "./repositories/lab-admin-repository.ts";
 export * from "../generated/instance/client";

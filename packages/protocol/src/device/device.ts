@@ -132,6 +132,8 @@ export const ZDeviceDictionaryResponseSchema = z.object({
   device_type: z.string(),
   dictionary: z.record(z.string(), z.unknown()),
   device_type_defaults: z.record(z.string(), z.unknown()),
+  /** the device's LAVA jinja2 dictionary, when it has one (then `dictionary` is empty) */
+  jinja2: z.string().optional(),
   rendered: z.string(),
 });
 export type TDeviceDictionaryResponse = z.infer<typeof ZDeviceDictionaryResponseSchema>;

@@ -28,6 +28,7 @@ function fromDeviceRow(d: DeviceRow): TDeviceDetail {
     lastHealthReportJobId: d.lastHealthReportJobId,
     dictionary: asRecord(d.dictionary),
     deviceTypeDictionary: asRecord(d.deviceType.dictionary),
+    dictionaryJinja2: d.dictionaryJinja2,
     deviceTypeHasHealthCheck: !!d.deviceType.healthCheckDefinition,
     deviceTypeHealthCheckDisabled: d.deviceType.disableHealthCheck,
   };
@@ -71,9 +72,20 @@ export async function updateDeviceFields(
   await db.device.update({ where: { id: deviceId }, data: f });
 }
 
-/** Replaces the own dictionary keys of device `deviceId` (validated by the caller). */
-export async function setDeviceDictionaryKeys(db: InstanceDb | InstanceTx, deviceId: number, keys: Record<string, unknown>): Promise<void> {
-  await db.device.update({ where: { id: deviceId }, data: { dictionary: keys as object } });
+/**
+ * Replaces the own dictionary of device `deviceId` (validated by the caller): YAML keys (the jinja2
+ * text is cleared), or a jinja2 dictionary text (the keys are cleared), as LAVA replaces the whole file.
+ */
+export async function setDeviceDictionaryKeys(
+  db: InstanceDb | InstanceTx,
+  deviceId: number,
+  keys: Record<string, unknown>,
+  jinja2: string | null = null,
+): Promise<void> {
+  await db.device.update({
+    where: { id: deviceId },
+    data: { dictionary: (jinja2 === null ? keys : {}) as object, dictionaryJinja2: jinja2 },
+  });
 }
 
 /** The device with id `deviceId`, or null. */

@@ -24,6 +24,7 @@ function fromTypeRow(t: NonNullable<TypeRow>): TDeviceTypeDetail {
     healthCheckDefinition: t.healthCheckDefinition,
     dictionary:
       t.dictionary && typeof t.dictionary === "object" && !Array.isArray(t.dictionary) ? (t.dictionary as Record<string, unknown>) : {},
+    templateJinja2: t.templateJinja2,
     devices: t.devices.map((d) => ({ hostname: d.hostname, health: d.health as TDeviceHealth })),
     aliases: t.aliases.map((a) => a.name),
   };
@@ -56,6 +57,7 @@ export async function updateDeviceTypeFields(
     disableHealthCheck?: boolean;
     healthCheckDefinition?: string;
     dictionary?: Record<string, unknown>;
+    templateJinja2?: string | null;
   },
 ): Promise<void> {
   const { dictionary, ...rest } = f;
