@@ -33,7 +33,12 @@ export async function startConsumers(): Promise<void> {
     if (!secretsEncrypted())
       log.warn("MAGMA_FRONTEND_SECRET_KEY is not set: the labs' API tokens are stored in clear in the frontend database");
   }
-  const callbacks = startCallbackConsumer({ db: db(), prefix: e.MAGMA_QUEUE_PREFIX, log: log.child({ consumer: "callbacks" }) });
+  const callbacks = startCallbackConsumer({
+    db: db(),
+    prefix: e.MAGMA_QUEUE_PREFIX,
+    log: log.child({ consumer: "callbacks" }),
+    concurrency: e.MAGMA_CALLBACK_CONCURRENCY,
+  });
   const submissions = startSubmissionConsumer({ db: db(), prefix: e.MAGMA_QUEUE_PREFIX, log: log.child({ consumer: "submissions" }) });
   log.info({ prefix: e.MAGMA_QUEUE_PREFIX }, "queue consumers started");
   // jobs stored before builds existed (or before the metadata mapping changed): link them in the background
