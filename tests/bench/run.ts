@@ -4,7 +4,7 @@
  * of this machine. Prints a table and writes bench-results.json (repository root). Each group creates
  * its own databases, ports and processes and tears them down, also on failure or Ctrl-C.
  *   --quick   fewer repetitions and smaller data (under 3 minutes)
- *   --only=…  run only these groups (lifecycle, submit, scheduler, logs, list, federation, federation-http, results, memory, against-lava)
+ *   --only=…  run only these groups (lifecycle, submit, scheduler, logs, list, federation, federation-http, results, memory, qemu, against-lava)
  *   --consumers N  federation ingest through HTTP with 1, 2, … N `next start` processes (each a
  *             callback consumer) on one Redis: throughput per N (see federation-http.ts, docs/scaling.md);
  *             with --only, name the group `consumers`
@@ -26,6 +26,7 @@ import { benchFederation } from "./federation.ts";
 import { benchResults } from "./results.ts";
 import { benchConsumers, benchFederationHttp } from "./federation-http.ts";
 import { benchMemory } from "./memory.ts";
+import { benchQemu } from "./qemu.ts";
 import { benchAgainstLava, parseAgainstLava } from "./against-lava.ts";
 
 export interface BenchOptions {
@@ -42,6 +43,7 @@ const GROUPS: Record<string, (o: BenchOptions) => Promise<Measure[]>> = {
   results: benchResults,
   "federation-http": benchFederationHttp,
   memory: benchMemory,
+  qemu: benchQemu,
 };
 
 async function postgresVersion(): Promise<string | undefined> {
