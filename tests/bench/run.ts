@@ -3,7 +3,7 @@
  * figures measured on this kind of machine (kept in report.ts), on the real processes, PostgreSQL and Redis
  * of this machine. Prints a table and writes bench-results.json (repository root). Each group creates
  * its own databases, ports and processes and tears them down, also on failure or Ctrl-C.
- *   --quick   fewer repetitions and smaller data (under 3 minutes)
+ *   --quick   fewer repetitions and smaller data (about 4 minutes on an idle machine)
  *   --only=…  run only these groups (lifecycle, submit, scheduler, logs, list, federation, federation-http, results, memory, qemu, against-lava)
  *   --consumers N  federation ingest through HTTP with 1, 2, … N `next start` processes (each a
  *             callback consumer) on one Redis: throughput per N (see federation-http.ts, docs/scaling.md);
