@@ -16,8 +16,24 @@ import {
   type TNotifyPayload,
 } from "@magma/protocol";
 import { signPayload } from "@magma/db/secrets";
+import type { Pool } from "undici";
 import { ensureFrontendBuild, waitForHttp } from "../../infra/demo/stack.ts";
-import { REDIS_URL, RUN_ID, ROOT, STATE_DIR, connect, createDatabase, freePort, httpPool, nowMs, spawnProc, waitUntil } from "./lib.ts";
+import {
+  REDIS_URL,
+  RUN_ID,
+  ROOT,
+  STATE_DIR,
+  cleanupAll,
+  connect,
+  createDatabase,
+  freePort,
+  httpPool,
+  nowMs,
+  sleep,
+  spawnProc,
+  treeRssBytes,
+  waitUntil,
+} from "./lib.ts";
 import { measure, type Measure } from "./report.ts";
 import type { BenchOptions } from "./run.ts";
 
@@ -25,7 +41,7 @@ const CASES_PER_JOB = 212;
 const SENDERS = 8;
 
 /** One finished job's callback with `cases` test cases in LAVA's results format (YAML lists per suite). */
-function payload(jobId: number, cases: number): TNotifyPayload {
+export function payload(jobId: number, cases: number, build = true): TNotifyPayload {
   const suites: Record<string, string[]> = {};
   for (let k = 0; k < cases; k++) {
     const suite = k < 2 ? "lava" : `${Math.floor(k / 50)}_suite`;
@@ -58,61 +74,89 @@ function payload(jobId: number, cases: number): TNotifyPayload {
     description: `bench ${jobId}`,
     actual_device_id: "qemu-01",
     definition: "job_name: bench\ndevice_type: qemu\nvisibility: public\n",
-    metadata: { "kernel.tree": "mainline", "git.branch": "master", "git.commit": `c${jobId % 10}` },
+    metadata: build
+      ? { "kernel.tree": "mainline", "git.branch": "master", "git.commit": `c${jobId % 10}` }
+      : { "bench.job": String(jobId) },
     results: Object.fromEntries(Object.entries(suites).map(([s, rows]) => [s, rows.join("\n") + "\n"])),
     id: jobId,
     magma: { instance: "lab-a", device_type: "qemu", error_type: null, health_check: false, visibility: "public" },
   } as TNotifyPayload;
 }
 
+interface IngestRun {
+  /** test cases per second, one sample per repetition */
+  rates: number[];
+  /** cases added by re-delivering every callback (must be 0) */
+  duplicates: number;
+  jobs: number;
+  /** RSS (process tree) of the first `next start` after the warm-up, before the load, in MB */
+  idleRssMB: number[];
+}
+
 /**
- * Runs the group: starts its own frontend database, queue prefix and `next start` process.
- * @returns test cases per second through the HTTP callback path (one sample per repetition), and
- *   the cases added by the re-delivery of every callback (must be 0)
+ * Starts `frontends` `next start` processes on one frontend database and one Redis queue prefix
+ * (each process runs the callback consumer: N consumer processes on one Redis), POSTs the callbacks
+ * from SENDERS senders spread round-robin over the processes, and measures cases/s until every
+ * case is in PostgreSQL, then re-delivers everything and counts what was added.
  */
-export async function benchFederationHttp(o: BenchOptions): Promise<Measure[]> {
+/** `next start` processes sharing one frontend database and queue prefix, with lab `lab-a` configured. */
+export interface BenchFrontends {
+  dbUrl: string;
+  procs: { url: string; pid: number }[];
+  /** one keep-alive pool per process */
+  pools: Pool[];
+  /** POSTs a callback body to process `i % N`, signed as lab-a signs. @throws Error unless 202 */
+  post(i: number, body: string): Promise<void>;
+}
+
+/**
+ * Starts `n` `next start` processes (each runs the callback consumer) on one new frontend database
+ * and one Redis queue prefix, lab `lab-a` at `labUrl` (read with `labToken`), signed callbacks.
+ */
+export async function startFrontends(
+  n: number,
+  label: string,
+  lab: { url: string; token: string } = { url: "http://127.0.0.1:9", token: "unused-token" },
+  connections = SENDERS,
+): Promise<BenchFrontends> {
   await ensureFrontendBuild();
-  const dbUrl = await createDatabase("frontend", "fed-http");
+  const dbUrl = await createDatabase("frontend", label);
   const callbackToken = randomBytes(18).toString("base64url");
   const secret = randomBytes(24).toString("base64url");
-  const config = path.join(STATE_DIR, "fed-http-frontend.yaml");
+  const config = path.join(STATE_DIR, `${label}-frontend.yaml`);
   writeFileSync(
     config,
-    `instances:\n- {name: lab-a, url: "http://127.0.0.1:9", api_token: unused-token, callback_token: "${callbackToken}", callback_secret: "${secret}"}\n`,
+    `instances:\n- {name: lab-a, url: "${lab.url}", api_token: "${lab.token}", callback_token: "${callbackToken}", callback_secret: "${secret}"}\n`,
   );
-  const port = await freePort();
-  spawnProc(
-    "fed-http-frontend",
-    [path.join(ROOT, "node_modules/next/dist/bin/next"), "start", "-p", String(port), "-H", "127.0.0.1"],
-    {
-      MAGMA_FRONTEND_DATABASE_URL: dbUrl,
-      REDIS_URL,
-      MAGMA_QUEUE_PREFIX: `magma-bench-${RUN_ID}`,
-      MAGMA_FRONTEND_CONFIG: config,
-      MAGMA_RECONCILE_INTERVAL_MS: "0",
-      MAGMA_FRONTEND_SECRET_KEY: randomBytes(24).toString("base64url"),
-      MAGMA_LOG_LEVEL: "warn",
-      NEXT_TELEMETRY_DISABLED: "1",
-    },
-    path.join(ROOT, "apps/frontend"),
-  );
-  const url = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${url}/healthz`, 90_000, "frontend (next start)");
-  const pool = httpPool(url, SENDERS);
-  const pg = await connect(dbUrl);
-  /** The callback queue is empty: nothing waiting, running or delayed (frontend /metrics). */
-  const drained = async () => {
-    const r = await pool.request({ method: "GET", path: "/metrics" });
-    const text = await r.body.text();
-    const depth = (state: string) =>
-      Number(new RegExp(`^magma_frontend_callback_queue_depth\\{state="${state}"\\} (\\S+)$`, "m").exec(text)?.[1] ?? NaN);
-    return ["waiting", "active", "delayed"].every((st) => depth(st) === 0);
-  };
-  const count = async () => Number((await pg.query<{ n: string }>("SELECT count(*) AS n FROM federated_test_case")).rows[0]!.n);
-
-  const post = async (body: string) => {
+  const prefix = `magma-bench-${RUN_ID}-${label}`;
+  const secretKey = randomBytes(24).toString("base64url");
+  const procs: { url: string; pid: number }[] = [];
+  for (let i = 0; i < n; i++) {
+    const port = await freePort();
+    // e.g. MAGMA_BENCH_FRONTEND_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the frontends
+    const nodeArgs = (process.env["MAGMA_BENCH_FRONTEND_NODE_ARGS"] ?? "").split(" ").filter(Boolean);
+    const p = spawnProc(
+      `${label}-frontend-${i}`,
+      [...nodeArgs, path.join(ROOT, "node_modules/next/dist/bin/next"), "start", "-p", String(port), "-H", "127.0.0.1"],
+      {
+        MAGMA_FRONTEND_DATABASE_URL: dbUrl,
+        REDIS_URL,
+        MAGMA_QUEUE_PREFIX: prefix,
+        MAGMA_FRONTEND_CONFIG: config,
+        MAGMA_RECONCILE_INTERVAL_MS: "0",
+        MAGMA_FRONTEND_SECRET_KEY: secretKey,
+        MAGMA_LOG_LEVEL: "warn",
+        NEXT_TELEMETRY_DISABLED: "1",
+      },
+      path.join(ROOT, "apps/frontend"),
+    );
+    procs.push({ url: `http://127.0.0.1:${port}`, pid: p.pid });
+  }
+  for (const f of procs) await waitForHttp(`${f.url}/healthz`, 120_000, "frontend (next start)");
+  const pools = procs.map((f) => httpPool(f.url, Math.ceil(connections / n)));
+  const post = async (i: number, body: string) => {
     const ts = Math.floor(Date.now() / 1000);
-    const r = await pool.request({
+    const r = await pools[i % pools.length]!.request({
       method: "POST",
       path: "/api/callbacks/lab-a",
       headers: {
@@ -127,11 +171,33 @@ export async function benchFederationHttp(o: BenchOptions): Promise<Measure[]> {
     const text = await r.body.text();
     if (r.statusCode !== 202) throw new Error(`callback: HTTP ${r.statusCode}: ${text.slice(0, 300)}`);
   };
+  return { dbUrl, procs, pools, post };
+}
+
+/**
+ * Starts `frontends` `next start` processes on one frontend database and one Redis queue prefix
+ * (each process runs the callback consumer: N consumer processes on one Redis), POSTs the callbacks
+ * from SENDERS senders spread round-robin over the processes, and measures cases/s until every
+ * case is in PostgreSQL, then re-delivers everything and counts what was added.
+ */
+async function runIngest(o: BenchOptions, frontends: number, label: string, build = true): Promise<IngestRun> {
+  const { dbUrl, procs, pools, post } = await startFrontends(frontends, label);
+  const pg = await connect(dbUrl);
+  /** The callback queue is empty: nothing waiting, running or delayed (frontend /metrics). */
+  const drained = async () => {
+    const r = await pools[0]!.request({ method: "GET", path: "/metrics" });
+    const text = await r.body.text();
+    const depth = (state: string) =>
+      Number(new RegExp(`^magma_frontend_callback_queue_depth\\{state="${state}"\\} (\\S+)$`, "m").exec(text)?.[1] ?? NaN);
+    return ["waiting", "active", "delayed"].every((st) => depth(st) === 0);
+  };
+  const count = async () => Number((await pg.query<{ n: string }>("SELECT count(*) AS n FROM federated_test_case")).rows[0]!.n);
+
   const send = async (bodies: string[]) => {
     let next = 0;
     await Promise.all(
-      Array.from({ length: SENDERS }, async () => {
-        while (next < bodies.length) await post(bodies[next++]!);
+      Array.from({ length: SENDERS }, async (_, sender) => {
+        while (next < bodies.length) await post(sender, bodies[next++]!);
       }),
     );
   };
@@ -140,12 +206,18 @@ export async function benchFederationHttp(o: BenchOptions): Promise<Measure[]> {
   const reps = o.quick ? 2 : 3;
   const rates: number[] = [];
   let duplicates = 0;
-  // warm-up: the first requests compile routes and open the pools
-  await send(Array.from({ length: 10 }, (_, i) => JSON.stringify(payload(900_000 + i, 20))));
-  await waitUntil("warm-up callbacks ingested", 60_000, async () => (await count()) === 200);
+  // warm-up: the first requests compile routes and open the pools (every process gets some)
+  await send(Array.from({ length: 8 * frontends }, (_, i) => JSON.stringify(payload(900_000 + i, 20))));
+  await waitUntil("warm-up callbacks ingested", 60_000, async () => (await count()) === 8 * frontends * 20);
+  await sleep(3000);
+  const idleRssMB: number[] = [];
+  for (let i = 0; i < 8; i++) {
+    idleRssMB.push(treeRssBytes(procs[0]!.pid) / 1e6);
+    await sleep(250);
+  }
   for (let rep = 0; rep < reps; rep++) {
     const base = await count();
-    const bodies = Array.from({ length: jobs }, (_, i) => JSON.stringify(payload(rep * 10_000 + i + 1, CASES_PER_JOB)));
+    const bodies = Array.from({ length: jobs }, (_, i) => JSON.stringify(payload(rep * 10_000 + i + 1, CASES_PER_JOB, build)));
     const want = base + jobs * CASES_PER_JOB;
     const t0 = nowMs();
     await send(bodies);
@@ -159,14 +231,66 @@ export async function benchFederationHttp(o: BenchOptions): Promise<Measure[]> {
     duplicates += (await count()) - want;
   }
   await pg.end();
-  const label = `${jobs} LAVA callbacks × ${CASES_PER_JOB} cases, ${SENDERS} senders, POST /api/callbacks → BullMQ → PostgreSQL`;
+  return { rates, duplicates, jobs, idleRssMB };
+}
+
+/**
+ * Runs the group: one `next start` (its own frontend database and queue prefix).
+ * @returns test cases per second through the HTTP callback path (one sample per repetition), the
+ *   cases added by the re-delivery of every callback (must be 0), and the frontend's idle RSS
+ */
+export async function benchFederationHttp(o: BenchOptions): Promise<Measure[]> {
+  const r = await runIngest(o, 1, "fed-http");
+  await cleanupAll();
+  // the same without build metadata: no build, statuses or regressions to compute (the split of the cost)
+  const plain = await runIngest(o, 1, "fed-http-plain", false);
+  const label = `${r.jobs} LAVA callbacks × ${CASES_PER_JOB} cases, ${SENDERS} senders, POST /api/callbacks → BullMQ → PostgreSQL`;
   return [
-    measure("federation-http", `ingest through next start: ${label}`, "cases/s", rates, {
+    measure("federation-http", `ingest through next start: ${label}`, "cases/s", r.rates, {
       target: { stat: "p50", op: ">", value: 50_000 },
-      note: "signed callbacks, real Redis; issue target",
+      note: "signed callbacks, real Redis, build metadata (regressions computed); issue target",
     }),
-    measure("federation-http", "test cases added by re-delivering every callback (exactly once)", "cases", [duplicates], {
-      target: { stat: "max", op: "<", value: 1 },
+    measure(
+      "federation-http",
+      `ingest through next start, jobs without build metadata (no regression computation)`,
+      "cases/s",
+      plain.rates,
+      {
+        note: "the same callbacks without kernel.tree/git.branch/git.commit",
+      },
+    ),
+    measure(
+      "federation-http",
+      "test cases added by re-delivering every callback (exactly once)",
+      "cases",
+      [r.duplicates + plain.duplicates],
+      {
+        target: { stat: "max", op: "<", value: 1 },
+      },
+    ),
+    measure("memory", "frontend RSS, idle (next start, after serving the warm-up callbacks)", "MB", r.idleRssMB, {
+      target: { stat: "p50", op: "<", value: 200 },
+      note: "process tree",
     }),
   ];
+}
+
+/**
+ * `--consumers N`: the same ingest with 1, 2, … N `next start` processes (each one callback
+ * consumer) on one Redis and one PostgreSQL, senders spread over them; one row per N with the
+ * throughput and its ratio to N = 1. On one 2-core machine this shows where one machine saturates,
+ * not how far several machines go (see docs/scaling.md).
+ */
+export async function benchConsumers(o: BenchOptions, max: number): Promise<Measure[]> {
+  const out: Measure[] = [];
+  let one = NaN;
+  for (let n = 1; n <= max; n++) {
+    const r = await runIngest(o, n, `consumers-${n}`);
+    await cleanupAll();
+    const m = measure("consumers", `ingest with ${n} frontend consumer process(es) on one Redis`, "cases/s", r.rates);
+    if (n === 1) one = m.p50;
+    m.note = `×${(m.p50 / one).toFixed(2)} of 1 process; ${r.duplicates} duplicates on re-delivery`;
+    out.push(m);
+  }
+  return out;
 }

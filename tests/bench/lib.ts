@@ -7,7 +7,7 @@
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, readdirSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
@@ -308,6 +308,38 @@ export function rssBytes(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   if (!m) throw new Error(`no VmRSS for pid ${pid}`);
   return Number(m[1]) * 1024;
+}
+
+/**
+ * Resident set size of a process and all its descendants now, bytes (VmRSS summed over the tree
+ * found through /proc/<pid>/stat parent ids): `next start` may run parts of the server in children.
+ */
+export function treeRssBytes(pid: number): number {
+  const parents = new Map<number, number[]>();
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      const kids = parents.get(ppid) ?? [];
+      kids.push(Number(d));
+      parents.set(ppid, kids);
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  let total = 0;
+  const todo = [pid];
+  while (todo.length) {
+    const p = todo.pop()!;
+    try {
+      total += rssBytes(p);
+    } catch {
+      /* gone meanwhile */
+    }
+    todo.push(...(parents.get(p) ?? []));
+  }
+  return total;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -103,10 +103,7 @@ export async function benchLifecycle(o: BenchOptions): Promise<Measure[]> {
   }
   return [
     measure("lifecycle", "submit → Running (idle device, scripted worker)", "ms", toRunning, {
-      target: [
-        { stat: "p50", op: "<", value: 50 },
-        { stat: "p95", op: "<", value: 150 },
-      ],
+      target: { stat: "p50", op: "<", value: 20 },
       lava: "250 / 330",
     }),
     measure("lifecycle", "worker FINISHED → Finished visible via REST", "ms", toFinished, {

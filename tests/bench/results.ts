@@ -6,7 +6,8 @@
  *  - reads through the frontend's HTTP API (`next start` on its own database): 50 labs and 1 000
  *    (quick) or 10 000 (full) builds of one branch, 5 labs × 200 cases per build (1 M / 10 M test
  *    cases) loaded with COPY; p95 of the builds list, a build page's data (tRPC `builds.build`), the
- *    branch's regressions and one test's history.
+ *    branch's regressions, one test's history, the job list (`/api/v1/jobs`) and the results matrix
+ *    (tRPC `results.matrix`). The issue's scale is 10 M cases: the quick run uses 1 M and says so.
  */
 import path from "node:path";
 import { createFrontendDb, ingestFederatedJob, type TIngestJobInput } from "@magma/db/frontend";
@@ -373,6 +374,19 @@ export async function benchResults(o: BenchOptions): Promise<Measure[]> {
       `GET /api/v1/tests/history first page (50 builds) over ${label}`,
       "ms",
       await time("/api/v1/tests/history?test=1_suite.case-60&tree=mainline&branch=master", n),
+      { target, note },
+    ),
+  );
+  // the pages every user opens first: the federated job list and the results matrix
+  out.push(
+    measure("results", `GET /api/v1/jobs first page (100) over ${label}`, "ms", await time("/api/v1/jobs?limit=100", n), { target, note }),
+  );
+  out.push(
+    measure(
+      "results",
+      `results matrix page data (tRPC results.matrix by kernel.tree) over ${label}`,
+      "ms",
+      await time(trpc("results.matrix", { groupBy: "kernel.tree" }), n),
       { target, note },
     ),
   );

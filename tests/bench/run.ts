@@ -3,8 +3,11 @@
  * figures measured on this kind of machine (kept in report.ts), on the real processes, PostgreSQL and Redis
  * of this machine. Prints a table and writes bench-results.json (repository root). Each group creates
  * its own databases, ports and processes and tears them down, also on failure or Ctrl-C.
- *   --quick   fewer repetitions and smaller data (under 3 minutes)
- *   --only=…  run only these groups (lifecycle, submit, scheduler, logs, list, federation, federation-http, results, memory, huge-job, against-lava)
+ *   --quick   fewer repetitions and smaller data (about 4 minutes on an idle machine)
+ *   --only=…  run only these groups (lifecycle, submit, scheduler, logs, list, federation, federation-http, results, memory, huge-job, qemu, against-lava)
+ *   --consumers N  federation ingest through HTTP with 1, 2, … N `next start` processes (each a
+ *             callback consumer) on one Redis: throughput per N (see federation-http.ts, docs/scaling.md);
+ *             with --only, name the group `consumers`
  *   --against-lava URL TOKEN DEVICE_TYPE [--lava-user NAME]
  *             also runs the same LAVA-API client against that LAVA server and a Magma instance,
  *             alternately, and reports both medians and their ratio (see against-lava.ts)
@@ -21,9 +24,10 @@ import { benchLogs } from "./logs.ts";
 import { benchList } from "./list.ts";
 import { benchFederation } from "./federation.ts";
 import { benchResults } from "./results.ts";
-import { benchFederationHttp } from "./federation-http.ts";
+import { benchConsumers, benchFederationHttp } from "./federation-http.ts";
 import { benchMemory } from "./memory.ts";
 import { benchHugeJob } from "./huge-job.ts";
+import { benchQemu } from "./qemu.ts";
 import { benchAgainstLava, parseAgainstLava } from "./against-lava.ts";
 
 export interface BenchOptions {
@@ -41,6 +45,7 @@ const GROUPS: Record<string, (o: BenchOptions) => Promise<Measure[]>> = {
   "federation-http": benchFederationHttp,
   memory: benchMemory,
   "huge-job": benchHugeJob,
+  qemu: benchQemu,
 };
 
 async function postgresVersion(): Promise<string | undefined> {
@@ -64,9 +69,13 @@ async function main(): Promise<number> {
     .split(",")
     .filter(Boolean);
   const againstLava = parseAgainstLava(args, quick);
+  const consumersArg = args.indexOf("--consumers");
+  const consumers = consumersArg >= 0 ? Number(args[consumersArg + 1]) : 0;
+  if (consumersArg >= 0 && !(Number.isInteger(consumers) && consumers >= 1 && consumers <= 8))
+    throw new Error(`--consumers: a number of frontend processes from 1 to 8, got '${args[consumersArg + 1] ?? ""}'`);
   for (const g of only ?? [])
-    if (!GROUPS[g] && g !== "against-lava")
-      throw new Error(`unknown group '${g}' (groups: ${Object.keys(GROUPS).join(", ")}, against-lava)`);
+    if (!GROUPS[g] && g !== "against-lava" && g !== "consumers")
+      throw new Error(`unknown group '${g}' (groups: ${Object.keys(GROUPS).join(", ")}, against-lava, consumers)`);
   const started = Date.now();
   const measures: Measure[] = [];
   const errors: string[] = [];
@@ -92,6 +101,20 @@ async function main(): Promise<number> {
       await cleanupAll();
     }
     console.log(`[bench] ${name} done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  }
+  if (consumers && (!only || only.includes("consumers"))) {
+    console.log(`[bench] consumers: 1 … ${consumers} frontend processes on one Redis …`);
+    try {
+      const ms = await benchConsumers({ quick }, consumers);
+      measures.push(...ms);
+      for (const m of ms) console.log(`[bench]   ${m.name}: p50 ${m.p50} ${m.unit} (${m.note})`);
+    } catch (e) {
+      const msg = `consumers: ${(e as Error).stack ?? e}`;
+      errors.push(msg);
+      console.error(`[bench] ${msg}`);
+    } finally {
+      await cleanupAll();
+    }
   }
   if (againstLava && (!only || only.includes("against-lava"))) {
     console.log(`[bench] against-lava: ${againstLava.url} (device type ${againstLava.deviceType}) and a Magma instance, alternately …`);

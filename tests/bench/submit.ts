@@ -66,7 +66,7 @@ export async function benchSubmit(o: BenchOptions): Promise<Measure[]> {
     lat.push(nowMs() - t0);
   }
   out.push(
-    measure("submit", "one REST submission (POST /api/v0.2/jobs/)", "ms", lat, { target: { stat: "p50", op: "<", value: 5 }, lava: "24" }),
+    measure("submit", "one REST submission (POST /api/v0.2/jobs/)", "ms", lat, { target: { stat: "p50", op: "<", value: 2 }, lava: "24" }),
   );
 
   // XML-RPC, when present
@@ -81,7 +81,7 @@ export async function benchSubmit(o: BenchOptions): Promise<Measure[]> {
           "one XML-RPC scheduler.jobs.submit (/RPC2)",
           "ms",
           `submit answered ${first.status}: ${first.text.slice(0, 120)}`,
-          { target: { stat: "p50", op: "<", value: 5 }, lava: "24" },
+          { target: { stat: "p50", op: "<", value: 2 }, lava: "24" },
         ),
       );
     } else {
@@ -95,7 +95,7 @@ export async function benchSubmit(o: BenchOptions): Promise<Measure[]> {
       }
       out.push(
         measure("submit", "one XML-RPC scheduler.jobs.submit (/RPC2)", "ms", xl, {
-          target: { stat: "p50", op: "<", value: 5 },
+          target: { stat: "p50", op: "<", value: 2 },
           lava: "24",
         }),
       );
@@ -103,7 +103,7 @@ export async function benchSubmit(o: BenchOptions): Promise<Measure[]> {
   } else {
     out.push(
       notMeasured("submit", "one XML-RPC scheduler.jobs.submit (/RPC2)", "ms", "no /RPC2 on the instance yet", {
-        target: { stat: "p50", op: "<", value: 5 },
+        target: { stat: "p50", op: "<", value: 2 },
         lava: "24",
       }),
     );
@@ -120,13 +120,13 @@ export async function benchSubmit(o: BenchOptions): Promise<Measure[]> {
   }
   out.push(
     measure("submit", `submissions/s, 1 sequential client (${reps}×${seconds} s)`, "jobs/s", seq, {
-      target: { stat: "p50", op: ">", value: 200 },
+      target: { stat: "p50", op: ">", value: 600 },
       lava: "~40",
     }),
   );
   out.push(
     measure("submit", `submissions/s, 16 concurrent clients (${reps}×${seconds} s)`, "jobs/s", conc, {
-      target: { stat: "p50", op: ">", value: 800 },
+      target: { stat: "p50", op: ">", value: 1500 },
       lava: "—",
     }),
   );

@@ -44,6 +44,11 @@ const ZEnv = z.object({
   MAGMA_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** Timeout of a lab's overview request, in ms (labs page, submission checks). */
   MAGMA_LAB_TIMEOUT_MS: z.coerce.number().int().positive().max(60_000).default(3000),
+  /**
+   * Callbacks one process ingests at once (BullMQ worker concurrency of `magma-callbacks`). Each
+   * holds one database connection while it writes; more processes on one Redis add up.
+   */
+  MAGMA_CALLBACK_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
   /** Pause between reconciliation passes over every lab's finished jobs, in ms (0 = off). */
   MAGMA_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(10_000),
   /**
@@ -85,6 +90,7 @@ export function env(): TEnv {
     MAGMA_FRONTEND_CONFIG: process.env["MAGMA_FRONTEND_CONFIG"] || undefined,
     MAGMA_LOG_LEVEL: process.env["MAGMA_LOG_LEVEL"] || undefined,
     MAGMA_LAB_TIMEOUT_MS: process.env["MAGMA_LAB_TIMEOUT_MS"] || undefined,
+    MAGMA_CALLBACK_CONCURRENCY: process.env["MAGMA_CALLBACK_CONCURRENCY"] || undefined,
     MAGMA_RECONCILE_INTERVAL_MS: process.env["MAGMA_RECONCILE_INTERVAL_MS"] || undefined,
     MAGMA_LAB_VANISHED_RETRY_MS: process.env["MAGMA_LAB_VANISHED_RETRY_MS"] || undefined,
     MAGMA_EXAMPLE_IMAGES_URL: process.env["MAGMA_EXAMPLE_IMAGES_URL"] || undefined,

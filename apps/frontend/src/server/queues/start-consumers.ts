@@ -41,7 +41,12 @@ export async function startConsumers(): Promise<void> {
         "MAGMA_FRONTEND_PUBLIC_URL is not set: submissions to LAVA labs fail (LAVA could not call the frontend back)",
       );
   }
-  const callbacks = startCallbackConsumer({ db: db(), prefix: e.MAGMA_QUEUE_PREFIX, log: log.child({ consumer: "callbacks" }) });
+  const callbacks = startCallbackConsumer({
+    db: db(),
+    prefix: e.MAGMA_QUEUE_PREFIX,
+    log: log.child({ consumer: "callbacks" }),
+    concurrency: e.MAGMA_CALLBACK_CONCURRENCY,
+  });
   const submissions = startSubmissionConsumer({ db: db(), prefix: e.MAGMA_QUEUE_PREFIX, log: log.child({ consumer: "submissions" }) });
   const transfers = startTransferConsumer({
     db: db(),
