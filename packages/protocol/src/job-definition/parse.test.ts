@@ -54,7 +54,15 @@ describe("parseJobDefinition", () => {
     expect(errorsOf(git.replace("from: git", "from: git\n      revision: v1.0\n      branch: main"))).toContain(
       `give either revision or branch, not both ${at}['revision']`,
     );
-    expect(errorsOf(git.replace("from: git", "from: url"))).toContain("test definition source 'url' is not supported");
+    expect(errorsOf(git.replace("from: git", "from: svn"))).toContain("test definition source 'svn' is not supported");
+    // from: url (LAVA's UrlRepoAction): http(s) only, its own keys
+    const asUrl = git.replace("from: git", "from: url").replace(url, "https://example.invalid/tests.tar.gz");
+    const urlOk = parseJobDefinition(asUrl.replace("from: url", "from: url\n      strip-components: 1\n      compression: gz"));
+    expect(urlOk.ok, urlOk.ok ? "" : formatDefinitionErrors(urlOk.errors)).toBe(true);
+    expect(errorsOf(asUrl.replace("https://example.invalid/tests.tar.gz", "ftp://example.invalid/t.tar"))).toContain(
+      `repository must be an http:// or https:// URL ${at}['repository']`,
+    );
+    expect(errorsOf(asUrl.replace("from: url", "from: url\n      revision: v1"))).toContain(`extra keys not allowed ${at}['revision']`);
     const ok = parseJobDefinition(git.replace("from: git", "from: git\n      revision: 1a2b3c4d\n      shallow: false"));
     expect(ok.ok, ok.ok ? "" : formatDefinitionErrors(ok.errors)).toBe(true);
   });

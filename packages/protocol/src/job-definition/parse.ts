@@ -245,8 +245,11 @@ export function hostileInputErrors(d: TJobDefinition): TDefinitionError[] {
         if (def.from === "inline") {
           shellNames(def.repository.params, [...path, "repository", "params"], "parameter");
           pattern(def.repository.parse?.pattern, [...path, "repository", "parse", "pattern"]);
-        } else if (def.revision && def.branch) {
+        } else if (def.from === "git" && def.revision && def.branch) {
           err([...path, "revision"], "give either revision or branch, not both");
+        } else if (def.from === "url") {
+          const urlProblem = downloadUrlProblem(def.repository);
+          if (urlProblem) err([...path, "repository"], urlProblem);
         }
       });
     }

@@ -52,7 +52,7 @@ export class LavaTestShellAction extends Action {
           path: d.ref.path,
           uuid: d.uuid,
           repository: d.ref.repository,
-          ...(d.resolved ? { commitId: d.resolved.commitId } : {}),
+          ...(d.resolved?.commitId ? { commitId: d.resolved.commitId } : {}),
           ...(d.ref.from === "git" && d.ref.revision ? { revision: d.ref.revision } : {}),
           ...(testDefinitionOf(d).parse ? { parse: testDefinitionOf(d).parse } : {}),
         },
