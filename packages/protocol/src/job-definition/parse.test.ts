@@ -63,6 +63,10 @@ describe("parseJobDefinition", () => {
       `repository must be an http:// or https:// URL ${at}['repository']`,
     );
     expect(errorsOf(asUrl.replace("from: url", "from: url\n      revision: v1"))).toContain(`extra keys not allowed ${at}['revision']`);
+    // expected: (LAVA 2025.12+) a list of test case ids
+    const exp = parseJobDefinition(git.replace("from: git", "from: git\n      expected: [a, b]"));
+    expect(exp.ok, exp.ok ? "" : formatDefinitionErrors(exp.errors)).toBe(true);
+    expect(errorsOf(git.replace("from: git", "from: git\n      expected: a"))).toContain(`${at}['expected']`);
     const ok = parseJobDefinition(git.replace("from: git", "from: git\n      revision: 1a2b3c4d\n      shallow: false"));
     expect(ok.ok, ok.ok ? "" : formatDefinitionErrors(ok.errors)).toBe(true);
   });

@@ -18,6 +18,8 @@ export const ZInlineTestDefinition = z.looseObject({
       steps: z.array(z.union([z.string(), z.number()]).transform(String)).optional(),
     })
     .optional(),
+  /** LAVA 2025.12+: the test cases this definition must report; a missing one is reported as fail, an unlisted one forced to fail */
+  expected: z.array(z.string().min(1)).optional(),
 });
 export type TInlineTestDefinition = z.infer<typeof ZInlineTestDefinition>;
 
@@ -26,6 +28,12 @@ export const SUPPORTED_TEST_SOURCES = ["inline", "git", "url"] as const;
 
 const refName = z.string().regex(/^[-_a-zA-Z0-9.]+$/, "name may only hold letters, digits, '-', '_' and '.'");
 const refParams = z.record(z.string(), z.unknown()).optional();
+/**
+ * `expected:` (LAVA 2025.12+, lava_dispatcher/actions/test/mixins.py): the test case ids the
+ * definition must report; overrides the test definition's own list. Missing cases are reported as
+ * `fail` (also when the definition never ran), cases not listed are forced to `fail`.
+ */
+const refExpected = z.array(z.string().min(1, "expected test case ids must not be empty")).optional();
 /** A git branch, tag or commit as the worker hands it to git: never an option (no leading '-'), no spaces. */
 const gitRef = z
   .string()
@@ -42,6 +50,7 @@ export const ZInlineTestDefinitionRef = z.strictObject({
   repository: ZInlineTestDefinition,
   parameters: refParams,
   params: refParams,
+  expected: refExpected,
 });
 export type TInlineTestDefinitionRef = z.infer<typeof ZInlineTestDefinitionRef>;
 
@@ -62,6 +71,7 @@ export const ZGitTestDefinitionRef = z.strictObject({
   history: z.boolean().optional(),
   parameters: refParams,
   params: refParams,
+  expected: refExpected,
 });
 export type TGitTestDefinitionRef = z.infer<typeof ZGitTestDefinitionRef>;
 
@@ -83,6 +93,7 @@ export const ZUrlTestDefinitionRef = z.strictObject({
   headers: z.record(z.string(), z.string()).optional(),
   parameters: refParams,
   params: refParams,
+  expected: refExpected,
 });
 export type TUrlTestDefinitionRef = z.infer<typeof ZUrlTestDefinitionRef>;
 
