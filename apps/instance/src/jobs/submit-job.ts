@@ -33,6 +33,39 @@ export function validateDefinition(text: string): { definition: TJobDefinition; 
   return { definition: r.definition, raw: r.raw };
 }
 
+/**
+ * The job definition's `device:` / `worker:` pinning checked as LAVA 2025+'s `_get_requested_devices`:
+ * the worker must exist, the device must exist, not be retired, be of the job's device type and (with
+ * both given) be attached to that worker; a pinned device also pins its worker.
+ * @returns the ids to store on the job (`requestedDeviceId`, `requestedWorkerId`; null when not pinned)
+ * @throws AppError INVALID_JOB_DEFINITION naming the key (`data['device']` / `data['worker']`)
+ */
+export async function requestedDeviceAndWorker(
+  ctx: InstanceContext,
+  definition: TJobDefinition,
+  deviceTypeId: number,
+): Promise<{ requestedDeviceId: number | null; requestedWorkerId: number | null }> {
+  const bad = (message: string, key: string) => new AppError("INVALID_JOB_DEFINITION", `Job invalid: ${message} @ data['${key}']`);
+  let workerId: number | null = null;
+  if (definition.worker !== undefined) {
+    const worker = await ctx.db.worker.findUnique({ where: { hostname: definition.worker }, select: { id: true } });
+    if (!worker) throw bad(`Worker '${definition.worker}' does not exist.`, "worker");
+    workerId = worker.id;
+  }
+  if (definition.device === undefined) return { requestedDeviceId: null, requestedWorkerId: workerId };
+  const device = await ctx.db.device.findUnique({
+    where: { hostname: definition.device },
+    select: { id: true, health: true, workerId: true, deviceTypeId: true, worker: { select: { hostname: true } } },
+  });
+  if (!device) throw bad(`Device '${definition.device}' does not exist.`, "device");
+  if (device.deviceTypeId !== deviceTypeId)
+    throw bad(`Device '${definition.device}' is not of type '${definition.device_type}'.`, "device");
+  if (device.health === "Retired") throw bad(`Device '${definition.device}' is retired.`, "device");
+  if (workerId !== null && device.workerId !== workerId)
+    throw bad(`Device '${definition.device}' is not attached to worker '${definition.worker}'.`, "device");
+  return { requestedDeviceId: device.id, requestedWorkerId: workerId ?? device.workerId ?? null };
+}
+
 export interface SubmitJobOptions {
   ctx: InstanceContext;
   submitter: User;
@@ -47,7 +80,8 @@ export interface SubmitJobOptions {
 /**
  * Submits a job, as LAVA's `TestJob.from_yaml_and_user`: validates the YAML, checks the device type
  * exists, stores the normalised and the original definition with a fresh 32-char job token, state
- * Submitted (one INSERT … RETURNING; the device type's id comes from a cache), then asks the
+ * Submitted (one INSERT … RETURNING; the device type's id comes from a cache), `device:` / `worker:`
+ * pinning checked ({@link requestedDeviceAndWorker}), then asks the
  * scheduler for a pass for that device type.
  * @returns `{jobIds, created}`; `created` false when the idempotency key matched an earlier job
  * @throws AppError INVALID_JOB_DEFINITION (bad YAML, unknown device type, naming it),
@@ -88,7 +122,8 @@ export async function submitJob({
     const typeId = await deviceTypeIdByName(ctx.db, typeName);
     if (typeId === null)
       throw new AppError("INVALID_JOB_DEFINITION", `Job invalid: device type '${typeName}' does not exist @ data['device_type']`);
-    const job = await ctx.db.testJob.create({ data: { ...data, requestedDeviceTypeId: typeId }, select: { id: true } });
+    const pinned = await requestedDeviceAndWorker(ctx, definition, typeId);
+    const job = await ctx.db.testJob.create({ data: { ...data, ...pinned, requestedDeviceTypeId: typeId }, select: { id: true } });
     return { id: job.id, typeId };
   };
   try {
