@@ -26,6 +26,12 @@ export interface InstanceConfig {
    * then tokens are stored as digests only and such a `token:` is sent literally
    */
   secretKey: string | null;
+  /**
+   * host patterns (fnmatch: `*`, `?`, `[seq]`) a job's notify callbacks may reach, LAVA 2025+'s
+   * CALLBACK_ALLOWED_HOSTS (MAGMA_CALLBACK_ALLOWED_HOSTS, comma-separated); a callback to another host
+   * is refused at submission. Empty = every host, as LAVA when unset
+   */
+  callbackAllowedHosts: string[];
 }
 
 const ZEnv = z.object({
@@ -43,6 +49,13 @@ const ZEnv = z.object({
   MAGMA_WORKER_OFFLINE_AFTER_MS: z.coerce.number().int().positive().default(60_000),
   MAGMA_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   MAGMA_SECRET_KEY: z.string().min(32, "must be at least 32 characters").optional(),
+  MAGMA_CALLBACK_ALLOWED_HOSTS: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9.*?[\]!:_-]+(\s*,\s*[A-Za-z0-9.*?[\]!:_-]+)*$/,
+      "must be comma-separated host patterns (letters, digits, . - : _ * ? [ ] !)",
+    )
+    .optional(),
 });
 
 /**
@@ -69,6 +82,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.MAGMA_LOG_LEVEL,
     workerOfflineAfterMs: e.MAGMA_WORKER_OFFLINE_AFTER_MS,
     secretKey: e.MAGMA_SECRET_KEY ?? null,
+    callbackAllowedHosts: (e.MAGMA_CALLBACK_ALLOWED_HOSTS ?? "")
+      .split(",")
+      .map((p) => p.trim())
+      .filter(Boolean),
     publicUrl: (e.MAGMA_PUBLIC_URL ?? `http://${e.MAGMA_INSTANCE_HOST}:${e.MAGMA_INSTANCE_PORT}`).replace(/\/+$/, ""),
   };
 }

@@ -18,5 +18,5 @@ export interface GetFederationPayloadOptions {
  */
 export async function getFederationPayload({ db, user, jobId, instanceName }: GetFederationPayloadOptions): Promise<TNotifyPayload> {
   await getVisibleJob(db, jobId, user);
-  return buildNotifyPayload({ db, jobId, dataset: "results", token: null, instanceName });
+  return buildNotifyPayload({ db, jobId, dataset: "results", instanceName });
 }

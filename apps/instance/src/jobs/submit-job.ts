@@ -1,6 +1,14 @@
 import { randomBytes } from "node:crypto";
 import { stringify } from "yaml";
-import { formatDefinitionErrors, parseJobDefinition, type TJobDefinition, type TVisibility } from "@magma/protocol";
+import {
+  callbackHostAllowed,
+  callbackUrlHost,
+  formatDefinitionErrors,
+  notifyCallbacks,
+  parseJobDefinition,
+  type TJobDefinition,
+  type TVisibility,
+} from "@magma/protocol";
 import type { User } from "@magma/db/instance";
 import { AppError } from "../app-error.ts";
 import { storedVisibility } from "@magma/db/instance";
@@ -66,6 +74,28 @@ export async function requestedDeviceAndWorker(
   return { requestedDeviceId: device.id, requestedWorkerId: workerId ?? device.workerId ?? null };
 }
 
+/**
+ * Refuses notify callbacks to hosts outside MAGMA_CALLBACK_ALLOWED_HOSTS (LAVA 2025+'s
+ * CALLBACK_ALLOWED_HOSTS, which LAVA checks only when sending; Magma also refuses at submission so
+ * the submitter learns it at once). No patterns = every host allowed.
+ * @throws AppError INVALID_JOB_DEFINITION naming the callback's `url`
+ */
+export function checkCallbackHosts(definition: TJobDefinition, patterns: readonly string[]): void {
+  if (!patterns.length || !definition.notify) return;
+  const legacy = definition.notify.callback ? 1 : 0;
+  notifyCallbacks(definition.notify).forEach((cb, i) => {
+    const path = legacy && i === 0 ? "data['notify']['callback']['url']" : `data['notify']['callbacks'][${i - legacy}]['url']`;
+    const host = callbackUrlHost(cb.url);
+    if (host === undefined)
+      throw new AppError("INVALID_JOB_DEFINITION", `Job invalid: callback url '${cb.url}' is not an http(s) URL @ ${path}`);
+    if (!callbackHostAllowed(host, patterns))
+      throw new AppError(
+        "INVALID_JOB_DEFINITION",
+        `Job invalid: callback URL host '${host}' is not in CALLBACK_ALLOWED_HOSTS (MAGMA_CALLBACK_ALLOWED_HOSTS: ${patterns.join(", ")}) @ ${path}`,
+      );
+  });
+}
+
 export interface SubmitJobOptions {
   ctx: InstanceContext;
   submitter: User;
@@ -81,7 +111,7 @@ export interface SubmitJobOptions {
  * Submits a job, as LAVA's `TestJob.from_yaml_and_user`: validates the YAML, checks the device type
  * exists, stores the normalised and the original definition with a fresh 32-char job token, state
  * Submitted (one INSERT … RETURNING; the device type's id comes from a cache), `device:` / `worker:`
- * pinning checked ({@link requestedDeviceAndWorker}), then asks the
+ * pinning checked ({@link requestedDeviceAndWorker}), callback hosts checked ({@link checkCallbackHosts}), then asks the
  * scheduler for a pass for that device type.
  * @returns `{jobIds, created}`; `created` false when the idempotency key matched an earlier job
  * @throws AppError INVALID_JOB_DEFINITION (bad YAML, unknown device type, naming it),
@@ -104,6 +134,7 @@ export async function submitJob({
     if (existing) return { jobIds: [existing.id], created: false };
   }
   const { definition, raw } = validated ?? validateDefinition(text);
+  checkCallbackHosts(definition, ctx.config.callbackAllowedHosts);
   const typeName = definition.device_type;
   const data = {
     submitterId: submitter.id,

@@ -43,11 +43,10 @@ export function criteriaMatches(status: TNotify["criteria"]["status"], job: Pick
  *   to the description of one of them is stored as a reference (`tokenId`) and its sealed secret is
  *   sent at delivery; otherwise (no such token, or the token has no sealed copy because the instance
  *   has no MAGMA_SECRET_KEY) the value is sent literally. The token goes in header `header` (default
- *   Authorization) and in the body;
+ *   Authorization) only, never in the body (LAVA 2025+);
  * - the federation callback (POST, json, dataset all; its `x-magma-token` header and signature are
  *   added at delivery from the configuration) on Running and Finished.
- * Running payloads are frozen now without the token (the job will move on); Finished bodies are built
- * at delivery.
+ * Running payloads are frozen now (the job will move on); Finished bodies are built at delivery.
  * @returns the number of rows inserted
  */
 export async function enqueueCallbacks({ tx, job, instanceName, federation }: EnqueueCallbacksOptions): Promise<number> {
@@ -111,7 +110,7 @@ export async function enqueueCallbacks({ tx, job, instanceName, federation }: En
   for (const r of rows) {
     let frozenPayload: TNotifyPayload | undefined;
     if (transition === "Running" && r.method === "POST") {
-      frozenPayload = await buildNotifyPayload({ db: tx, jobId: job.id, dataset: r.dataset, token: null, instanceName });
+      frozenPayload = await buildNotifyPayload({ db: tx, jobId: job.id, dataset: r.dataset, instanceName });
     }
     data.push({ jobId: job.id, transition, ...r, headers: {}, frozenPayload: frozenPayload as object | undefined });
   }

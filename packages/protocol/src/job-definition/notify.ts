@@ -41,3 +41,45 @@ export function notifyCallbacks(n: TNotify | undefined): TNotifyCallback[] {
   if (!n) return [];
   return [...(n.callback ? [n.callback] : []), ...(n.callbacks ?? [])];
 }
+
+/**
+ * Whether `hostname` matches one of `patterns`, LAVA 2025+'s `CALLBACK_ALLOWED_HOSTS` check
+ * (Python `fnmatch`: `*` any run, `?` one character, `[seq]` one of; case-insensitive here, as
+ * host names are). An empty list allows every host, as LAVA when the setting is unset.
+ */
+export function callbackHostAllowed(hostname: string, patterns: readonly string[]): boolean {
+  if (!patterns.length) return true;
+  const host = hostname.toLowerCase().replace(/^\[(.*)\]$/, "$1");
+  return patterns.some((p) => {
+    let re = "";
+    for (let i = 0; i < p.length; i++) {
+      const c = p[i]!;
+      if (c === "*") re += ".*";
+      else if (c === "?") re += ".";
+      else if (c === "[") {
+        const end = p.indexOf("]", i + 2);
+        if (end < 0) re += "\\[";
+        else {
+          const body = p.slice(i + 1, end).replace(/\\/g, "\\\\");
+          re += body.startsWith("!") ? `[^${body.slice(1)}]` : `[${body}]`;
+          i = end;
+        }
+      } else re += c.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    }
+    return new RegExp(`^${re}$`, "i").test(host);
+  });
+}
+
+/**
+ * The host a callback URL would reach, or undefined when `url` is not an http(s) URL. `{ID}`-style
+ * placeholders are allowed in the path and query (they are substituted at delivery).
+ */
+export function callbackUrlHost(url: string): string | undefined {
+  try {
+    const u = new URL(url);
+    if (u.protocol !== "http:" && u.protocol !== "https:") return undefined;
+    return u.hostname.replace(/^\[(.*)\]$/, "$1");
+  } catch {
+    return undefined;
+  }
+}
