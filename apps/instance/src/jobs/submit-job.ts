@@ -96,6 +96,26 @@ export function checkCallbackHosts(definition: TJobDefinition, patterns: readonl
   });
 }
 
+/**
+ * Checks a job's notify `recipients` as LAVA does at submission: email recipients need an SMTP
+ * server (MAGMA_SMTP_HOST) and a `user:` must exist.
+ * @throws AppError INVALID_JOB_DEFINITION naming the recipient
+ */
+export async function checkRecipients(ctx: InstanceContext, definition: TJobDefinition): Promise<void> {
+  const recipients = definition.notify?.recipients ?? [];
+  for (const [i, r] of recipients.entries()) {
+    const at = `data['notify']['recipients'][${i}]['to']`;
+    if (r.to.method !== "email") continue;
+    if (!ctx.config.smtp)
+      throw new AppError(
+        "INVALID_JOB_DEFINITION",
+        `Job invalid: email notifications are not configured on this lab (MAGMA_SMTP_HOST) @ ${at}`,
+      );
+    if (r.to.user && !(await ctx.db.user.findUnique({ where: { username: r.to.user }, select: { id: true } })))
+      throw new AppError("INVALID_JOB_DEFINITION", `Job invalid: user '${r.to.user}' does not exist @ ${at}['user']`);
+  }
+}
+
 export interface SubmitJobOptions {
   ctx: InstanceContext;
   submitter: User;
@@ -135,6 +155,7 @@ export async function submitJob({
   }
   const { definition, raw } = validated ?? validateDefinition(text);
   checkCallbackHosts(definition, ctx.config.callbackAllowedHosts);
+  await checkRecipients(ctx, definition);
   const typeName = definition.device_type;
   const data = {
     submitterId: submitter.id,

@@ -19,6 +19,21 @@ export const ZNotifyCallback = z.strictObject({
 });
 export type TNotifyCallback = z.infer<typeof ZNotifyCallback>;
 
+/**
+ * One notify recipient (lava_scheduler_app/schema.py): `to: {method: email, user | email}` is mailed
+ * through the instance's SMTP server; `method: irc` (`handle`, `server`) is refused at submission.
+ */
+export const ZNotifyRecipient = z.strictObject({
+  to: z.strictObject({
+    method: z.enum(["email", "irc"]),
+    user: z.string().min(1).max(150).optional(),
+    email: z.email("email must be an email address").optional(),
+    handle: z.string().optional(),
+    server: z.string().optional(),
+  }),
+});
+export type TNotifyRecipient = z.infer<typeof ZNotifyRecipient>;
+
 /** `notify:` block; `callback` (legacy single) and `callbacks` are exclusive, as in LAVA. */
 export const ZNotify = z
   .strictObject({
@@ -28,7 +43,7 @@ export const ZNotify = z
       dependency_query: z.string().optional(),
     }),
     verbosity: z.enum(["verbose", "quiet", "status-only"]).optional(),
-    recipients: z.array(z.unknown()).optional(),
+    recipients: z.array(ZNotifyRecipient).optional(),
     callback: ZNotifyCallback.optional(),
     callbacks: z.array(ZNotifyCallback).optional(),
     compare: z.unknown().optional(),

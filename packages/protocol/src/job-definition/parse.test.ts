@@ -186,7 +186,7 @@ describe("parseJobDefinition", () => {
     );
   });
 
-  it("applies only the context keys Magma runs and names the others; notify recipients are refused", () => {
+  it("applies only the context keys Magma runs and names the others; notify email recipients are accepted, IRC refused", () => {
     const ctx = (c: string) => minimal + "context:\n" + c;
     expect(parseJobDefinition(ctx("  arch: amd64\n  memory: 512\n  cpus: 2\n  machine: q35\n  extra_options: ['-smp 2']\n")).ok).toBe(true);
     expect(errorsOf(ctx("  guestfs_interface: virtio\n"))).toBe(
@@ -197,7 +197,20 @@ describe("parseJobDefinition", () => {
       "QEMU option '-netdev' is not allowed in context extra_options",
     );
     expect(
-      errorsOf(minimal + "notify:\n  criteria: {status: finished}\n  recipients:\n  - to: {method: email, email: a@example.org}\n"),
-    ).toContain("notify recipients (email, IRC) are not sent by Magma: use callbacks @ data['notify']['recipients']");
+      parseJobDefinition(
+        minimal +
+          "notify:\n  criteria: {status: finished}\n  recipients:\n  - to: {method: email, email: a@example.org}\n  - to: {method: email, user: bob}\n",
+      ).ok,
+    ).toBe(true);
+    expect(
+      errorsOf(
+        minimal + "notify:\n  criteria: {status: finished}\n  recipients:\n  - to: {method: irc, handle: me, server: irc.libera.chat}\n",
+      ),
+    ).toContain(
+      "IRC notifications are not sent by Magma: use method: email or callbacks @ data['notify']['recipients'][0]['to']['method']",
+    );
+    expect(errorsOf(minimal + "notify:\n  criteria: {status: finished}\n  recipients:\n  - to: {method: email}\n")).toContain(
+      "an email recipient needs user or email @ data['notify']['recipients'][0]['to']",
+    );
   });
 });
