@@ -2,7 +2,7 @@
  * Issue 14, real LAVA jobs end to end on the real processes (lab instance + worker + QEMU DUT): one
  * job whose test definitions come from a git repository served over HTTP from a local repository
  * (dumb HTTP: static files after `git update-server-info`), with a `parse: pattern` definition and a
- * `lava-test-case NAME --shell 'CMD | CMD'` pipeline case, as real LAVA jobs are written. The results
+ * `lava-test-case NAME --shell 'CMD | CMD'` pipeline case and an `expected:` list, as real LAVA jobs are written. The results
  * are read back through the lab's REST API, as a LAVA client reads them.
  */
 import { execFileSync } from "node:child_process";
@@ -133,7 +133,14 @@ describe("LAVA test definitions from git on a QEMU DUT", () => {
           test: {
             timeout: { minutes: 5 },
             definitions: [
-              { repository: repoUrl, from: "git", path: "automated/linux/smoke/smoke.yaml", name: "smoke-tests" },
+              {
+                repository: repoUrl,
+                from: "git",
+                path: "automated/linux/smoke/smoke.yaml",
+                name: "smoke-tests",
+                // LAVA 2025.12+: a case the definition never reports is reported as fail
+                expected: ["pipeline-pass", "pipeline-fail", "redirect-and", "never-reported"],
+              },
               { repository: repoUrl, from: "git", path: "automated/linux/parsed/parsed.yaml", name: "parsed", revision: commit },
             ],
           },
@@ -151,6 +158,10 @@ describe("LAVA test definitions from git on a QEMU DUT", () => {
     expect(result("0_smoke-tests", "pipeline-pass")).toBe("pass");
     expect(result("0_smoke-tests", "pipeline-fail")).toBe("fail");
     expect(result("0_smoke-tests", "redirect-and")).toBe("pass");
+    expect(result("0_smoke-tests", "never-reported")).toBe("fail");
+    expect(all.find((c) => c.name === "never-reported")?.metadata).toMatchObject({
+      extra: { reason: "missing expected test cases are reported as 'fail' by LAVA." },
+    });
     // parse: pattern + fixupdict
     expect(result("1_parsed", "alpha")).toBe("pass");
     expect(result("1_parsed", "beta")).toBe("fail");
