@@ -6,6 +6,7 @@ import type { InstanceContext } from "./context.ts";
 import { Notifier } from "./notifier.ts";
 import { Scheduler } from "./scheduler/scheduler.ts";
 import { OutboxSender } from "./notify/outbox-sender.ts";
+import { NotifyMailer } from "./notify/email.ts";
 import { createServer } from "./http/server.ts";
 import { InstanceMetrics } from "./metrics.ts";
 
@@ -39,6 +40,7 @@ export async function buildApp({ db, config, logger, startLoops = true }: BuildA
   const outbox = new OutboxSender(ctx);
   ctx.scheduler = scheduler;
   ctx.outbox = outbox;
+  ctx.mailer = new NotifyMailer(ctx);
   const server = createServer(ctx, new AbortController());
   await server.ready();
   if (startLoops) {

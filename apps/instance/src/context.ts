@@ -15,6 +15,8 @@ export interface InstanceContext {
   /** `trigger(deviceTypeId)` for a submission (may skip the pass), `trigger()` for anything else */
   scheduler: { trigger(deviceTypeId?: number): void } | null;
   outbox: { wake(): void } | null;
+  /** sends notify emails of a job (absent in the CLI and when the app was built without it) */
+  mailer?: { send(jobId: number): void } | null;
   /** Prometheus metrics (absent in the CLI, which serves none) */
   metrics?: InstanceMetrics;
 }

@@ -6,6 +6,8 @@ export class Effects {
   readonly jobs = new Set<number>();
   schedule = false;
   outbox = false;
+  /** jobs whose notify email recipients are due (the transition matched the criteria) */
+  readonly emails = new Set<number>();
 
   wakeWorker(hostname: string | null | undefined): this {
     if (hostname) this.workers.add(hostname);
@@ -23,6 +25,10 @@ export class Effects {
     this.outbox = true;
     return this;
   }
+  sendEmails(jobId: number): this {
+    this.emails.add(jobId);
+    return this;
+  }
 }
 
 /** The in-process parts that effects wake; the scheduler and outbox sender are optional in CLI use. */
@@ -30,6 +36,7 @@ export interface Wakers {
   notifier: Notifier;
   scheduler?: { trigger(): void } | null;
   outbox?: { wake(): void } | null;
+  mailer?: { send(jobId: number): void } | null;
 }
 
 /** Applies effects after the transaction committed (call it after `await db.$transaction(...)`). */
@@ -38,4 +45,5 @@ export function applyEffects(effects: Effects, w: Wakers): void {
   for (const j of effects.jobs) w.notifier.jobChanged(j);
   if (effects.schedule) w.scheduler?.trigger();
   if (effects.outbox) w.outbox?.wake();
+  for (const j of effects.emails) w.mailer?.send(j);
 }

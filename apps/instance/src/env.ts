@@ -26,6 +26,18 @@ export interface InstanceConfig {
    * then tokens are stored as digests only and such a `token:` is sent literally
    */
   secretKey: string | null;
+  /**
+   * host patterns (fnmatch: `*`, `?`, `[seq]`) a job's notify callbacks may reach, LAVA 2025+'s
+   * CALLBACK_ALLOWED_HOSTS (MAGMA_CALLBACK_ALLOWED_HOSTS, comma-separated); a callback to another host
+   * is refused at submission. Empty = every host, as LAVA when unset
+   */
+  callbackAllowedHosts: string[];
+  /**
+   * SMTP server for notify `recipients` with `method: email` (MAGMA_SMTP_HOST, MAGMA_SMTP_PORT default
+   * 25, MAGMA_SMTP_FROM default `magma@<instance name>`, LAVA's SERVER_EMAIL); null = email recipients
+   * are refused at submission
+   */
+  smtp: { host: string; port: number; from: string } | null;
 }
 
 const ZEnv = z.object({
@@ -43,6 +55,16 @@ const ZEnv = z.object({
   MAGMA_WORKER_OFFLINE_AFTER_MS: z.coerce.number().int().positive().default(60_000),
   MAGMA_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   MAGMA_SECRET_KEY: z.string().min(32, "must be at least 32 characters").optional(),
+  MAGMA_SMTP_HOST: z.string().min(1).optional(),
+  MAGMA_SMTP_PORT: z.coerce.number().int().min(1).max(65535).default(25),
+  MAGMA_SMTP_FROM: z.email("must be an email address").optional(),
+  MAGMA_CALLBACK_ALLOWED_HOSTS: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9.*?[\]!:_-]+(\s*,\s*[A-Za-z0-9.*?[\]!:_-]+)*$/,
+      "must be comma-separated host patterns (letters, digits, . - : _ * ? [ ] !)",
+    )
+    .optional(),
 });
 
 /**
@@ -69,6 +91,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.MAGMA_LOG_LEVEL,
     workerOfflineAfterMs: e.MAGMA_WORKER_OFFLINE_AFTER_MS,
     secretKey: e.MAGMA_SECRET_KEY ?? null,
+    smtp: e.MAGMA_SMTP_HOST
+      ? { host: e.MAGMA_SMTP_HOST, port: e.MAGMA_SMTP_PORT, from: e.MAGMA_SMTP_FROM ?? `magma@${e.MAGMA_INSTANCE_NAME}` }
+      : null,
+    callbackAllowedHosts: (e.MAGMA_CALLBACK_ALLOWED_HOSTS ?? "")
+      .split(",")
+      .map((p) => p.trim())
+      .filter(Boolean),
     publicUrl: (e.MAGMA_PUBLIC_URL ?? `http://${e.MAGMA_INSTANCE_HOST}:${e.MAGMA_INSTANCE_PORT}`).replace(/\/+$/, ""),
   };
 }

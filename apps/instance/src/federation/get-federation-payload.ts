@@ -19,5 +19,5 @@ export interface GetFederationPayloadOptions {
  */
 export async function getFederationPayload({ db, user, jobId, instanceName }: GetFederationPayloadOptions): Promise<TNotifyPayload> {
   await getVisibleJob(db, jobId, user);
-  return buildNotifyPayload({ db, jobId, dataset: "results", token: null, instanceName, inlineCasesLimit: FEDERATION_INLINE_CASES });
+  return buildNotifyPayload({ db, jobId, dataset: "results", instanceName, inlineCasesLimit: FEDERATION_INLINE_CASES });
 }

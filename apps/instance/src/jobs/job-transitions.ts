@@ -1,6 +1,7 @@
 import type { InstanceTx, TestJob, JobHealth } from "@magma/db/instance";
 import type { Effects } from "../effects.ts";
 import { enqueueCallbacks } from "../notify/enqueue-callbacks.ts";
+import { emailsDue } from "../notify/email.ts";
 import { lockJob } from "./lock-job.ts";
 
 /** What every transition needs besides the transaction: the callback settings and the effects sink. */
@@ -40,6 +41,7 @@ export async function goStateRunning(ctx: TransitionContext, jobId: number): Pro
     await tx.device.updateMany({ where: { id: job.actualDeviceId, state: "Reserved" }, data: { state: "Running" } });
   }
   if (await enqueueCallbacks({ tx, job: updated, instanceName: ctx.instanceName, federation: ctx.federation })) ctx.effects.wakeOutbox();
+  if (emailsDue(updated)) ctx.effects.sendEmails(jobId);
   ctx.effects.jobChanged(jobId);
   return { changed: true, job: updated };
 }
@@ -101,6 +103,7 @@ export async function goStateFinished(ctx: TransitionContext, jobId: number, opt
     }
   }
   if (await enqueueCallbacks({ tx, job: updated, instanceName: ctx.instanceName, federation: ctx.federation })) ctx.effects.wakeOutbox();
+  if (emailsDue(updated)) ctx.effects.sendEmails(jobId);
   ctx.effects.jobChanged(jobId).requestSchedule();
   return { changed: true, job: updated };
 }

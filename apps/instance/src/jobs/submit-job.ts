@@ -1,6 +1,14 @@
 import { randomBytes } from "node:crypto";
 import { stringify } from "yaml";
-import { formatDefinitionErrors, parseJobDefinition, type TJobDefinition, type TVisibility } from "@magma/protocol";
+import {
+  callbackHostAllowed,
+  callbackUrlHost,
+  formatDefinitionErrors,
+  notifyCallbacks,
+  parseJobDefinition,
+  type TJobDefinition,
+  type TVisibility,
+} from "@magma/protocol";
 import type { User } from "@magma/db/instance";
 import { AppError } from "../app-error.ts";
 import { storedVisibility } from "@magma/db/instance";
@@ -34,6 +42,81 @@ export function validateDefinition(text: string): { definition: TJobDefinition; 
   return { definition: r.definition, raw: r.raw };
 }
 
+/**
+ * The job definition's `device:` / `worker:` pinning checked as LAVA 2025+'s `_get_requested_devices`:
+ * the worker must exist, the device must exist, not be retired, be of the job's device type and (with
+ * both given) be attached to that worker; a pinned device also pins its worker.
+ * @returns the ids to store on the job (`requestedDeviceId`, `requestedWorkerId`; null when not pinned)
+ * @throws AppError INVALID_JOB_DEFINITION naming the key (`data['device']` / `data['worker']`)
+ */
+export async function requestedDeviceAndWorker(
+  ctx: InstanceContext,
+  definition: TJobDefinition,
+  deviceTypeId: number,
+): Promise<{ requestedDeviceId: number | null; requestedWorkerId: number | null }> {
+  const bad = (message: string, key: string) => new AppError("INVALID_JOB_DEFINITION", `Job invalid: ${message} @ data['${key}']`);
+  let workerId: number | null = null;
+  if (definition.worker !== undefined) {
+    const worker = await ctx.db.worker.findUnique({ where: { hostname: definition.worker }, select: { id: true } });
+    if (!worker) throw bad(`Worker '${definition.worker}' does not exist.`, "worker");
+    workerId = worker.id;
+  }
+  if (definition.device === undefined) return { requestedDeviceId: null, requestedWorkerId: workerId };
+  const device = await ctx.db.device.findUnique({
+    where: { hostname: definition.device },
+    select: { id: true, health: true, workerId: true, deviceTypeId: true, worker: { select: { hostname: true } } },
+  });
+  if (!device) throw bad(`Device '${definition.device}' does not exist.`, "device");
+  if (device.deviceTypeId !== deviceTypeId)
+    throw bad(`Device '${definition.device}' is not of type '${definition.device_type}'.`, "device");
+  if (device.health === "Retired") throw bad(`Device '${definition.device}' is retired.`, "device");
+  if (workerId !== null && device.workerId !== workerId)
+    throw bad(`Device '${definition.device}' is not attached to worker '${definition.worker}'.`, "device");
+  return { requestedDeviceId: device.id, requestedWorkerId: workerId ?? device.workerId ?? null };
+}
+
+/**
+ * Refuses notify callbacks to hosts outside MAGMA_CALLBACK_ALLOWED_HOSTS (LAVA 2025+'s
+ * CALLBACK_ALLOWED_HOSTS, which LAVA checks only when sending; Magma also refuses at submission so
+ * the submitter learns it at once). No patterns = every host allowed.
+ * @throws AppError INVALID_JOB_DEFINITION naming the callback's `url`
+ */
+export function checkCallbackHosts(definition: TJobDefinition, patterns: readonly string[]): void {
+  if (!patterns.length || !definition.notify) return;
+  const legacy = definition.notify.callback ? 1 : 0;
+  notifyCallbacks(definition.notify).forEach((cb, i) => {
+    const path = legacy && i === 0 ? "data['notify']['callback']['url']" : `data['notify']['callbacks'][${i - legacy}]['url']`;
+    const host = callbackUrlHost(cb.url);
+    if (host === undefined)
+      throw new AppError("INVALID_JOB_DEFINITION", `Job invalid: callback url '${cb.url}' is not an http(s) URL @ ${path}`);
+    if (!callbackHostAllowed(host, patterns))
+      throw new AppError(
+        "INVALID_JOB_DEFINITION",
+        `Job invalid: callback URL host '${host}' is not in CALLBACK_ALLOWED_HOSTS (MAGMA_CALLBACK_ALLOWED_HOSTS: ${patterns.join(", ")}) @ ${path}`,
+      );
+  });
+}
+
+/**
+ * Checks a job's notify `recipients` as LAVA does at submission: email recipients need an SMTP
+ * server (MAGMA_SMTP_HOST) and a `user:` must exist.
+ * @throws AppError INVALID_JOB_DEFINITION naming the recipient
+ */
+export async function checkRecipients(ctx: InstanceContext, definition: TJobDefinition): Promise<void> {
+  const recipients = definition.notify?.recipients ?? [];
+  for (const [i, r] of recipients.entries()) {
+    const at = `data['notify']['recipients'][${i}]['to']`;
+    if (r.to.method !== "email") continue;
+    if (!ctx.config.smtp)
+      throw new AppError(
+        "INVALID_JOB_DEFINITION",
+        `Job invalid: email notifications are not configured on this lab (MAGMA_SMTP_HOST) @ ${at}`,
+      );
+    if (r.to.user && !(await ctx.db.user.findUnique({ where: { username: r.to.user }, select: { id: true } })))
+      throw new AppError("INVALID_JOB_DEFINITION", `Job invalid: user '${r.to.user}' does not exist @ ${at}['user']`);
+  }
+}
+
 export interface SubmitJobOptions {
   ctx: InstanceContext;
   submitter: User;
@@ -49,8 +132,9 @@ export interface SubmitJobOptions {
  * Submits a job, as LAVA's `TestJob.from_yaml_and_user`: validates the YAML, checks the device type
  * exists, stores the normalised and the original definition with a fresh 32-char job token, state
  * Submitted (one INSERT … RETURNING; the device type's id comes from a cache) together with the
- * federation callback of Submitted when the instance is federated, then asks the scheduler for a
- * pass for that device type.
+ * federation callback of Submitted when the instance is federated, `device:` / `worker:` pinning
+ * checked ({@link requestedDeviceAndWorker}), callback hosts checked ({@link checkCallbackHosts}), then
+ * asks the scheduler for a pass for that device type.
  * @returns `{jobIds, created}`; `created` false when the idempotency key matched an earlier job
  * @throws AppError INVALID_JOB_DEFINITION (bad YAML, unknown device type, naming it),
  *   INVALID_REQUEST (idempotency key over 200 chars)
@@ -72,6 +156,8 @@ export async function submitJob({
     if (existing) return { jobIds: [existing.id], created: false };
   }
   const { definition, raw } = validated ?? validateDefinition(text);
+  checkCallbackHosts(definition, ctx.config.callbackAllowedHosts);
+  await checkRecipients(ctx, definition);
   const typeName = definition.device_type;
   const data = {
     submitterId: submitter.id,
@@ -93,8 +179,9 @@ export async function submitJob({
     const typeId = await deviceTypeIdByName(ctx.db, typeName);
     if (typeId === null)
       throw new AppError("INVALID_JOB_DEFINITION", `Job invalid: device type '${typeName}' does not exist @ data['device_type']`);
+    const pinned = await requestedDeviceAndWorker(ctx, definition, typeId);
     const job = await ctx.db.testJob.create({
-      data: { ...data, requestedDeviceTypeId: typeId, ...(federationRow ? { callbacks: { create: [federationRow] } } : {}) },
+      data: { ...data, ...pinned, requestedDeviceTypeId: typeId, ...(federationRow ? { callbacks: { create: [federationRow] } } : {}) },
       select: { id: true },
     });
     return { id: job.id, typeId };

@@ -11,8 +11,6 @@ export interface BuildPayloadOptions {
   db: InstanceDb | InstanceTx;
   jobId: number;
   dataset: TDataset;
-  /** callback token (secret already resolved); present in the body iff set, as in LAVA */
-  token: string | null;
   instanceName: string;
   /**
    * The federation callback's bound (FEDERATION_INLINE_CASES): with it, `results` is sent only when
@@ -23,9 +21,10 @@ export interface BuildPayloadOptions {
 }
 
 /**
- * Builds a notify callback body, LAVA's `TestJob.create_job_data` (protocol ZNotifyPayload): the 17
- * minimal keys, `log` for dataset logs|all (the whole job log as output.yaml text), `results` for
- * results|all ({suite: YAML list of LAVA test-case exports}), `token` iff set, plus the `magma` block
+ * Builds a notify callback body, LAVA 2025+'s `TestJob.create_job_data` (protocol ZNotifyPayload): the
+ * 19 minimal keys (`submitter_email` and `health_check` included; no `token`: it travels in its
+ * header only), `log` for dataset logs|all (the whole job log as output.yaml text), `results` for
+ * results|all ({suite: YAML list of LAVA test-case exports}), plus the `magma` block
  * (instance, device type, error type, health check, visibility).
  * `definition` has its secrets replaced by `[MASKED]` (`redactDefinition`), unlike LAVA.
  * Reads the job as it is now, so a Finished callback built at delivery time carries every result.
@@ -39,12 +38,12 @@ export async function buildNotifyPayload({
   db,
   jobId,
   dataset,
-  token,
   instanceName,
   inlineCasesLimit,
 }: BuildPayloadOptions): Promise<TNotifyPayload> {
   const job = await findJob(db, jobId);
   if (!job) throw new Error(`buildNotifyPayload: job ${jobId} does not exist`);
+  const submitter = await db.user.findUnique({ where: { username: job.submitter }, select: { email: true } });
   const { status, statusString } = legacyStatus(job.state, job.health);
   const payload: TNotifyPayload = {
     id: job.id,
@@ -58,6 +57,7 @@ export async function buildNotifyPayload({
     start_time: pyDatetime(job.startTime),
     end_time: pyDatetime(job.endTime),
     submitter_username: job.submitter,
+    submitter_email: submitter?.email ?? "",
     failure_comment: job.failureComment,
     priority: job.priority,
     description: job.description,
@@ -65,8 +65,8 @@ export async function buildNotifyPayload({
     // the receiver gets its own token below; the definition's secrets stay on the instance
     definition: redactDefinition(job.definition),
     metadata: job.metadata,
+    health_check: job.healthCheck,
   };
-  if (token !== null) payload.token = token; // right after metadata, as withToken() puts it
   if (dataset === "logs" || dataset === "all") {
     const lines = await readAllLogLines(db, jobId);
     payload.log = lines.map((l) => formatLogLine(l) + "\n").join("");
@@ -96,22 +96,6 @@ export async function buildNotifyPayload({
       : {}),
   };
   return payload;
-}
-
-/**
- * A payload with the callback `token` set where LAVA puts it (right after `metadata`), for payloads
- * frozen without their secret; `token` null returns the payload unchanged.
- */
-export function withToken(payload: TNotifyPayload, token: string | null): TNotifyPayload {
-  if (token === null) return payload;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(payload)) {
-    if (k === "token") continue;
-    out[k] = v;
-    if (k === "metadata") out["token"] = token;
-  }
-  if (!("token" in out)) out["token"] = token;
-  return out as TNotifyPayload;
 }
 
 /**

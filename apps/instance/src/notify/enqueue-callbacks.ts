@@ -50,7 +50,7 @@ export function criteriaMatches(status: TNotify["criteria"]["status"], job: Pick
  *   to the description of one of them is stored as a reference (`tokenId`) and its sealed secret is
  *   sent at delivery; otherwise (no such token, or the token has no sealed copy because the instance
  *   has no MAGMA_SECRET_KEY) the value is sent literally. The token goes in header `header` (default
- *   Authorization) and in the body;
+ *   Authorization) only, never in the body (LAVA 2025+);
  * - the federation callback (POST, json, dataset results bounded by FEDERATION_INLINE_CASES, no log;
  *   its `x-magma-token` header and signature are added at delivery from the configuration) on every
  *   state of {@link FEDERATED_TRANSITIONS}.
@@ -126,7 +126,6 @@ export async function enqueueCallbacks({ tx, job, instanceName, federation }: En
         db: tx,
         jobId: job.id,
         dataset: r.dataset,
-        token: null,
         instanceName,
         ...(r.callbackIndex === FEDERATION_CALLBACK_INDEX ? { inlineCasesLimit: FEDERATION_INLINE_CASES } : {}),
       });

@@ -1,5 +1,7 @@
 import {
   FEDERATION_INLINE_CASES,
+  callbackHostAllowed,
+  callbackUrlHost,
   CALLBACK_DELIVERY_HEADER,
   CALLBACK_SIGNATURE_HEADER,
   CALLBACK_TIMESTAMP_HEADER,
@@ -10,7 +12,7 @@ import type { CallbackOutbox } from "@magma/db/instance";
 import { openSealedSecret, signPayload } from "@magma/db/secrets";
 import type { InstanceContext } from "../context.ts";
 import type { Logger } from "../logger.ts";
-import { buildNotifyPayload, urlencodePayload, withToken, type TDataset } from "./build-payload.ts";
+import { buildNotifyPayload, urlencodePayload, type TDataset } from "./build-payload.ts";
 import { FEDERATION_CALLBACK_INDEX } from "./enqueue-callbacks.ts";
 
 /** HTTP timeout of one delivery, ms (LAVA's CALLBACK_TIMEOUT 5 s). */
@@ -135,6 +137,15 @@ export class OutboxSender {
 
   private async deliver(row: CallbackOutbox): Promise<void> {
     const log = this.ctx.logger.child({ jobId: row.jobId, outboxId: row.id, transition: row.transition, url: row.url });
+    // the allow-list may have changed since submission: a job callback to a host outside it is not sent (LAVA checks here)
+    const host = callbackUrlHost(row.url);
+    const allowed = this.ctx.config.callbackAllowedHosts;
+    if (row.callbackIndex !== FEDERATION_CALLBACK_INDEX && allowed.length && (host === undefined || !callbackHostAllowed(host, allowed))) {
+      const lastError = `Callback URL host '${host ?? row.url}' is not in CALLBACK_ALLOWED_HOSTS (MAGMA_CALLBACK_ALLOWED_HOSTS)`;
+      await this.ctx.db.callbackOutbox.update({ where: { id: row.id }, data: { state: "failed", attempts: { increment: 1 }, lastError } });
+      log.warn({ host }, "callback refused: host not in MAGMA_CALLBACK_ALLOWED_HOSTS");
+      return;
+    }
     let error: string;
     try {
       const headers: Record<string, string> = { "user-agent": "magma-instance", ...(row.headers as Record<string, string>) };
@@ -148,12 +159,11 @@ export class OutboxSender {
         else {
           const p =
             row.frozenPayload !== null
-              ? withToken(row.frozenPayload as TNotifyPayload, token)
+              ? (row.frozenPayload as TNotifyPayload)
               : await buildNotifyPayload({
                   db: this.ctx.db,
                   jobId: row.jobId,
                   dataset: row.dataset as TDataset,
-                  token,
                   instanceName: this.ctx.config.name,
                   ...(row.callbackIndex === FEDERATION_CALLBACK_INDEX ? { inlineCasesLimit: FEDERATION_INLINE_CASES } : {}),
                 });

@@ -16,12 +16,14 @@ const MINIMAL_KEYS = [
   "start_time",
   "end_time",
   "submitter_username",
+  "submitter_email",
   "failure_comment",
   "priority",
   "description",
   "actual_device_id",
   "definition",
   "metadata",
+  "health_check",
 ];
 
 let h: Harness;
@@ -103,9 +105,12 @@ metadata: {source: ci, build: 42}`;
       actual_device_id: "qemu-01",
       priority: 50,
       failure_comment: null,
-      token: ADMIN_TOKEN,
       metadata: { source: "ci", build: "42" },
+      // LAVA 2025+: submitter_email and health_check; the token only in its header
+      submitter_email: "",
+      health_check: false,
     });
+    expect(payload).not.toHaveProperty("token");
     expect(payload.submit_time).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{6})?\+00:00$/);
     expect(payload.end_time).not.toBe("None");
     expect(payload.magma).toEqual({ instance: "lab-a", device_type: "qemu", error_type: null, health_check: false, visibility: "public" });
@@ -135,6 +140,8 @@ metadata: {source: ci, build: 42}`;
     expect(fields.get("status_string")).toBe("complete");
     expect(fields.getAll("results").sort()).toEqual(["0_cb", "lava"]);
     expect(fields.has("failure_comment")).toBe(false);
+    expect(fields.has("token")).toBe(false);
+    expect(fields.get("health_check")).toBe("false");
 
     // federation: every state change (Submitted, Scheduled, Running, Finished), POST json dataset results (never the log), x-magma-token
     const fed = await waitUntil(

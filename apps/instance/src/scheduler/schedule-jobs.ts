@@ -19,13 +19,25 @@ const CANDIDATE_MARGIN = 32;
 interface CandidateJob {
   id: number;
   tags: string[];
+  requested_device_id: number | null;
+  requested_worker_id: number | null;
+}
+
+/** Whether device `d` may run job `j`: its tags, and the job's `device:` / `worker:` pinning (LAVA 2025+). */
+function fits(j: CandidateJob, d: DeviceRow, tags: Set<string>): boolean {
+  return (
+    j.tags.every((x) => tags.has(x)) &&
+    (j.requested_device_id === null || j.requested_device_id === d.id) &&
+    (j.requested_worker_id === null || j.requested_worker_id === d.worker_id)
+  );
 }
 
 /**
  * Second half of LAVA's `schedule()` (`schedule_jobs`): devices Idle, on Online+Active workers, with
  * health Good — or Unknown when their device type has no enabled health check (otherwise the health
  * check runs first) — in random order (spreads load); for each, the first Submitted job of its
- * device type whose tags are a subset of the device tags, by `-priority, submit_time, id`. One job
+ * device type whose tags are a subset of the device tags and whose `device:` / `worker:` pinning
+ * (if any) names this device / its worker, by `-priority, submit_time, id`. One job
  * per device per pass; job → Scheduled with `actual_device`, device → Reserved. Devices and jobs are
  * locked `FOR UPDATE SKIP LOCKED`, so overlapping passes never give a job or a device twice.
  * A worker's `job_limit` (0 = unlimited) caps its busy devices.
@@ -67,7 +79,7 @@ export async function scheduleJobs(t: TransitionContext, logger: Logger): Promis
   for (const [typeId, count] of perType) {
     const limit = count * CANDIDATES_PER_DEVICE + CANDIDATE_MARGIN;
     const jobs = await tx.$queryRaw<CandidateJob[]>`
-      SELECT id, tags FROM test_jobs
+      SELECT id, tags, requested_device_id, requested_worker_id FROM test_jobs
       WHERE state = 'Submitted' AND actual_device_id IS NULL AND requested_device_type_id = ${typeId}
       ORDER BY priority DESC, submit_time ASC, id ASC
       LIMIT ${limit}
@@ -82,13 +94,15 @@ export async function scheduleJobs(t: TransitionContext, logger: Logger): Promis
     if (d.job_limit > 0 && busy.get(d.worker_id)! >= d.job_limit) continue;
     const q = queues.get(d.device_type_id)!;
     const tags = new Set(d.tags);
-    let job = q.jobs.find((j) => !taken.has(j.id) && j.tags.every((x) => tags.has(x)));
+    let job = q.jobs.find((j) => !taken.has(j.id) && fits(j, d, tags));
     if (!job && q.more) {
       const rows = await tx.$queryRaw<CandidateJob[]>`
-        SELECT id, tags FROM test_jobs
+        SELECT id, tags, requested_device_id, requested_worker_id FROM test_jobs
         WHERE state = 'Submitted' AND actual_device_id IS NULL
           AND requested_device_type_id = ${d.device_type_id}
           AND tags <@ ${d.tags}::text[]
+          AND (requested_device_id IS NULL OR requested_device_id = ${d.id})
+          AND (requested_worker_id IS NULL OR requested_worker_id = ${d.worker_id})
           AND id <> ALL(${[...taken]}::int[])
         ORDER BY priority DESC, submit_time ASC, id ASC
         LIMIT 1

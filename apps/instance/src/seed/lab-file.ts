@@ -28,6 +28,8 @@ export const ZLabFile = z.strictObject({
       z.strictObject({
         username: name("username"),
         superuser: z.boolean().default(false),
+        /** LAVA's User.email: notify payloads' `submitter_email` and `recipients` `user:` mail */
+        email: z.email("email must be an email address").optional(),
         tokens: z
           .array(
             z.strictObject({

@@ -16,13 +16,13 @@ export interface OverlayDefinition {
   resolved?: TResolvedTestDefinition;
 }
 
-/** A fetched (git) test definition: the parsed YAML at `path`, the repository's files and commit. */
+/** A fetched (git or url) test definition: the parsed YAML at `path`, the repository's files and (git) commit. */
 export interface TResolvedTestDefinition {
   testdef: TInlineTestDefinition;
-  /** files of the clone (no `.git`), paths relative to its root, placed in the test's directory */
+  /** files of the clone (with `.git` unless `history: false`) or of the unpacked tarball, paths relative to its root, placed in the test's directory */
   files: { path: string; mode: number; data: Buffer }[];
-  /** `git rev-parse HEAD` of the clone (LAVA's `commit_id`) */
-  commitId: string;
+  /** git: `git rev-parse HEAD` of the clone (LAVA's `commit_id`); url: none */
+  commitId?: string;
 }
 
 /**
@@ -31,7 +31,7 @@ export interface TResolvedTestDefinition {
  */
 export function testDefinitionOf(d: OverlayDefinition): TInlineTestDefinition {
   if (d.ref.from === "inline") return d.ref.repository;
-  if (!d.resolved) throw new JobError(`test definition ${d.ref.name}: the git repository ${d.ref.repository} was not fetched`);
+  if (!d.resolved) throw new JobError(`test definition ${d.ref.name}: ${d.ref.repository} was not fetched`);
   return d.resolved.testdef;
 }
 
@@ -366,7 +366,7 @@ export function overlayEntries(options: OverlayOptions): CpioEntry[] {
     for (const d of s.definitions) {
       const dir = `${root}/${s.stage}/tests/${suiteName(d)}`;
       entries.push({ type: "dir", path: dir, mode: 0o755 });
-      // a git definition's directory is its clone, as in LAVA: scripts the steps call are there
+      // a git (url) definition's directory is its clone (unpacked tarball), as in LAVA: scripts the steps call are there
       const made = new Set<string>([dir]);
       for (const f of d.resolved?.files ?? []) {
         const parts = f.path.split("/");

@@ -141,6 +141,8 @@ export interface TFinishedJobRow {
 /** A user as stored (LAVA's auth user). */
 export interface TInstanceUser extends TInstanceViewer {
   createdAt: Date;
+  /** LAVA's User.email ("" = none) */
+  email: string;
 }
 
 /** A user with the names of its groups, sorted (admin CLI `user list`). */
@@ -159,6 +161,8 @@ export interface TLabSeed {
   users: {
     username: string;
     superuser: boolean;
+    /** LAVA's User.email (notify `submitter_email`, email recipients); absent = left as stored */
+    email?: string;
     tokens: { secret: string; description: string; federation: boolean }[];
     groups: string[];
   }[];

@@ -66,6 +66,10 @@ export type TJobContext = z.infer<typeof ZJobContext>;
 export const ZJobDefinition = z.strictObject({
   job_name: z.string().min(1, "job_name must not be empty").max(200, "job_name is longer than 200 characters"),
   device_type: z.string().min(1, "device_type must not be empty"),
+  /** LAVA 2025+: run on this device only (hostname; must be of `device_type`) */
+  device: z.string().min(1, "device must not be empty").max(200, "device is longer than 200 characters").optional(),
+  /** LAVA 2025+: run on a device of this worker only (hostname) */
+  worker: z.string().min(1, "worker must not be empty").max(200, "worker is longer than 200 characters").optional(),
   timeouts: ZJobTimeouts,
   priority: ZPriority.optional(),
   visibility: ZVisibility,

@@ -54,7 +54,19 @@ describe("parseJobDefinition", () => {
     expect(errorsOf(git.replace("from: git", "from: git\n      revision: v1.0\n      branch: main"))).toContain(
       `give either revision or branch, not both ${at}['revision']`,
     );
-    expect(errorsOf(git.replace("from: git", "from: url"))).toContain("test definition source 'url' is not supported");
+    expect(errorsOf(git.replace("from: git", "from: svn"))).toContain("test definition source 'svn' is not supported");
+    // from: url (LAVA's UrlRepoAction): http(s) only, its own keys
+    const asUrl = git.replace("from: git", "from: url").replace(url, "https://example.invalid/tests.tar.gz");
+    const urlOk = parseJobDefinition(asUrl.replace("from: url", "from: url\n      strip-components: 1\n      compression: gz"));
+    expect(urlOk.ok, urlOk.ok ? "" : formatDefinitionErrors(urlOk.errors)).toBe(true);
+    expect(errorsOf(asUrl.replace("https://example.invalid/tests.tar.gz", "ftp://example.invalid/t.tar"))).toContain(
+      `repository must be an http:// or https:// URL ${at}['repository']`,
+    );
+    expect(errorsOf(asUrl.replace("from: url", "from: url\n      revision: v1"))).toContain(`extra keys not allowed ${at}['revision']`);
+    // expected: (LAVA 2025.12+) a list of test case ids
+    const exp = parseJobDefinition(git.replace("from: git", "from: git\n      expected: [a, b]"));
+    expect(exp.ok, exp.ok ? "" : formatDefinitionErrors(exp.errors)).toBe(true);
+    expect(errorsOf(git.replace("from: git", "from: git\n      expected: a"))).toContain(`${at}['expected']`);
     const ok = parseJobDefinition(git.replace("from: git", "from: git\n      revision: 1a2b3c4d\n      shallow: false"));
     expect(ok.ok, ok.ok ? "" : formatDefinitionErrors(ok.errors)).toBe(true);
   });
@@ -174,7 +186,7 @@ describe("parseJobDefinition", () => {
     );
   });
 
-  it("applies only the context keys Magma runs and names the others; notify recipients are refused", () => {
+  it("applies only the context keys Magma runs and names the others; notify email recipients are accepted, IRC refused", () => {
     const ctx = (c: string) => minimal + "context:\n" + c;
     expect(parseJobDefinition(ctx("  arch: amd64\n  memory: 512\n  cpus: 2\n  machine: q35\n  extra_options: ['-smp 2']\n")).ok).toBe(true);
     expect(errorsOf(ctx("  guestfs_interface: virtio\n"))).toBe(
@@ -185,7 +197,20 @@ describe("parseJobDefinition", () => {
       "QEMU option '-netdev' is not allowed in context extra_options",
     );
     expect(
-      errorsOf(minimal + "notify:\n  criteria: {status: finished}\n  recipients:\n  - to: {method: email, email: a@example.org}\n"),
-    ).toContain("notify recipients (email, IRC) are not sent by Magma: use callbacks @ data['notify']['recipients']");
+      parseJobDefinition(
+        minimal +
+          "notify:\n  criteria: {status: finished}\n  recipients:\n  - to: {method: email, email: a@example.org}\n  - to: {method: email, user: bob}\n",
+      ).ok,
+    ).toBe(true);
+    expect(
+      errorsOf(
+        minimal + "notify:\n  criteria: {status: finished}\n  recipients:\n  - to: {method: irc, handle: me, server: irc.libera.chat}\n",
+      ),
+    ).toContain(
+      "IRC notifications are not sent by Magma: use method: email or callbacks @ data['notify']['recipients'][0]['to']['method']",
+    );
+    expect(errorsOf(minimal + "notify:\n  criteria: {status: finished}\n  recipients:\n  - to: {method: email}\n")).toContain(
+      "an email recipient needs user or email @ data['notify']['recipients'][0]['to']",
+    );
   });
 });

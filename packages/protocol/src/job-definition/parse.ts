@@ -110,10 +110,18 @@ function unsupportedMethods(raw: Record<string, unknown>): TDefinitionError[] {
         });
   }
   const notify = raw["notify"];
-  if (notify && typeof notify === "object" && "recipients" in notify) {
-    out.push({
-      path: formatPath(["notify", "recipients"]),
-      message: "notify recipients (email, IRC) are not sent by Magma: use callbacks",
+  const recipients = notify && typeof notify === "object" ? (notify as Record<string, unknown>)["recipients"] : undefined;
+  if (Array.isArray(recipients)) {
+    recipients.forEach((r, i) => {
+      const to = r && typeof r === "object" ? (r as Record<string, unknown>)["to"] : undefined;
+      const method = to && typeof to === "object" ? (to as Record<string, unknown>)["method"] : undefined;
+      if (method === "irc")
+        out.push({
+          path: formatPath(["notify", "recipients", i, "to", "method"]),
+          message: "IRC notifications are not sent by Magma: use method: email or callbacks",
+        });
+      else if (method === "email" && to && typeof to === "object" && !("user" in to) && !("email" in to))
+        out.push({ path: formatPath(["notify", "recipients", i, "to"]), message: "an email recipient needs user or email" });
     });
   }
   const actions = raw["actions"];
@@ -245,8 +253,11 @@ export function hostileInputErrors(d: TJobDefinition): TDefinitionError[] {
         if (def.from === "inline") {
           shellNames(def.repository.params, [...path, "repository", "params"], "parameter");
           pattern(def.repository.parse?.pattern, [...path, "repository", "parse", "pattern"]);
-        } else if (def.revision && def.branch) {
+        } else if (def.from === "git" && def.revision && def.branch) {
           err([...path, "revision"], "give either revision or branch, not both");
+        } else if (def.from === "url") {
+          const urlProblem = downloadUrlProblem(def.repository);
+          if (urlProblem) err([...path, "repository"], urlProblem);
         }
       });
     }

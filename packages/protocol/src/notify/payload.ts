@@ -7,7 +7,9 @@ import { ZVisibility } from "../job-definition/job-definition.ts";
  * ints for status/state/health/priority, times as `str(datetime)` (`2026-11-23 06:56:30.291986+00:00`)
  * or the string "None". `dataset` decides the optional keys: `logs` adds `log` (the job log as
  * LAVA's output.yaml text), `results` adds `results` ({suite: YAML list of test cases with string
- * values}), `all` adds both; `token` is present iff the callback has one.
+ * values}), `all` adds both. As LAVA 2025+: `submitter_email` and `health_check` are sent, and the
+ * callback token travels only in its header, never in the body (`token` stays optional on parse for
+ * payloads of older labs).
  *
  * Documented differences from LAVA 2023.01 (fixes, not regressions):
  * - `end_time` carries the real end time (LAVA always sends "None" in Finished callbacks).
@@ -28,12 +30,17 @@ export const ZNotifyPayload = z.looseObject({
   start_time: z.string(),
   end_time: z.string(),
   submitter_username: z.string(),
+  /** LAVA 2025+: the submitter's email ("" when none); optional on parse for older labs */
+  submitter_email: z.string().optional(),
   failure_comment: z.string().nullable(),
   priority: z.number().int(),
   description: z.string(),
   actual_device_id: z.string().nullable(),
   definition: z.string(),
   metadata: z.union([z.record(z.string(), z.string()), z.array(z.unknown())]),
+  /** LAVA 2025+: whether the job is a health check; optional on parse for older labs */
+  health_check: z.boolean().optional(),
+  /** sent by LAVA 2023.01 and Magma before the 2025+ payload; never sent now */
   token: z.string().optional(),
   log: z.string().optional(),
   results: z.record(z.string(), z.string()).optional(),

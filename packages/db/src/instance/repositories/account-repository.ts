@@ -20,7 +20,7 @@ export async function upsertUser(
   update: { isSuperuser?: boolean } = {},
 ): Promise<TInstanceUser> {
   const u = await db.user.upsert({ where: { username }, create: { username, isSuperuser: create.isSuperuser }, update });
-  return { id: u.id, username: u.username, isSuperuser: u.isSuperuser, createdAt: u.createdAt };
+  return { id: u.id, username: u.username, isSuperuser: u.isSuperuser, createdAt: u.createdAt, email: u.email };
 }
 
 /** Every user by name with its superuser flag and group names (sorted). */
@@ -102,7 +102,7 @@ export async function findTokenOwnerByDigest(
     bump AS (
       UPDATE api_tokens a SET last_used = now() FROM tok
       WHERE a.id = tok.id AND (tok.last_used IS NULL OR tok.last_used < now() - interval '1 minute'))
-    SELECT u.id, u.username, u.is_superuser AS "isSuperuser", u.created_at AS "createdAt", tok.secret_digest AS digest, tok.federation
+    SELECT u.id, u.username, u.is_superuser AS "isSuperuser", u.created_at AS "createdAt", u.email, tok.secret_digest AS digest, tok.federation
     FROM tok JOIN users u ON u.id = tok.user_id`;
   const row = rows[0];
   if (!row) return null;

@@ -25,8 +25,8 @@ export async function upsertLabSeed(db: InstanceDb, lab: TLabSeed, secretKey: st
     for (const u of lab.users) {
       const user = await tx.user.upsert({
         where: { username: u.username },
-        create: { username: u.username, isSuperuser: u.superuser },
-        update: { isSuperuser: u.superuser },
+        create: { username: u.username, isSuperuser: u.superuser, ...(u.email !== undefined ? { email: u.email } : {}) },
+        update: { isSuperuser: u.superuser, ...(u.email !== undefined ? { email: u.email } : {}) },
       });
       for (const t of u.tokens) {
         await storeApiToken(tx, { userId: user.id, secret: t.secret, description: t.description, secretKey, federation: t.federation });

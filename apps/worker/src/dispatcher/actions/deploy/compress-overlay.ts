@@ -3,7 +3,8 @@ import path from "node:path";
 import { Action, type ActionRunOptions, type Connection } from "../../action.ts";
 import type { JobContext } from "../../job.ts";
 import { buildOverlayTarball, deviceEnvironment, jobEnvironment, type OverlayStage } from "../../overlay.ts";
-import { fetchGitTestDefinitions } from "./git-repo.ts";
+import { DEFAULT_MAX_DOWNLOAD_BYTES } from "../../confine.ts";
+import { fetchTestDefinitions } from "./test-definitions.ts";
 
 /** File name of the overlay tarball: in the job directory, in its URL and on the DUT. */
 export const OVERLAY_TARBALL = "overlay.tar.gz";
@@ -28,7 +29,12 @@ export class CompressOverlayAction extends Action {
   }
 
   async run({ ctx, connection, deadlineMs, signal }: ActionRunOptions): Promise<Connection> {
-    await fetchGitTestDefinitions(this.stages, ctx.jobDir, { log: ctx.log, deadlineMs, signal });
+    await fetchTestDefinitions(this.stages, ctx.jobDir, {
+      log: ctx.log,
+      deadlineMs,
+      signal,
+      maxDownloadBytes: ctx.maxDownloadBytes ?? DEFAULT_MAX_DOWNLOAD_BYTES,
+    });
     const tarball = buildOverlayTarball({
       jobId: ctx.jobId,
       stages: this.stages,

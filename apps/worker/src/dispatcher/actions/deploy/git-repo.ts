@@ -1,17 +1,12 @@
 import { execFile } from "node:child_process";
-import { lstat, mkdir, readFile, readdir, rm } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
-import { parse } from "yaml";
-import { ZInlineTestDefinition, type TGitTestDefinitionRef } from "@magma/protocol";
+import type { TGitTestDefinitionRef } from "@magma/protocol";
 import { InfrastructureError, JobError } from "../../../errors.ts";
 import { confinedPath } from "../../confine.ts";
 import type { JobLog } from "../../job-log.ts";
-import { suiteName, type OverlayDefinition, type OverlayStage } from "../../overlay.ts";
-
-/** Largest repository a git test definition may bring into the overlay, bytes (files, without `.git`). */
-export const MAX_TEST_REPO_BYTES = 64 * 1024 * 1024;
-/** Most files a git test definition may bring into the overlay. */
-export const MAX_TEST_REPO_FILES = 20_000;
+import type { OverlayDefinition } from "../../overlay.ts";
+import { collectFiles, readTestDefinition } from "./testdef-files.ts";
 
 /**
  * The environment git runs with: no terminal prompts, no system or user configuration, and only the
@@ -54,38 +49,14 @@ function git(args: string[], o: { cwd: string; home: string; deadlineMs: number;
   });
 }
 
-/** Every regular file under `root` (no `.git`), paths relative to it, within the size and count caps. @throws JobError over a cap */
-async function collectFiles(root: string, what: string): Promise<{ path: string; mode: number; data: Buffer }[]> {
-  const out: { path: string; mode: number; data: Buffer }[] = [];
-  let bytes = 0;
-  const walk = async (rel: string): Promise<void> => {
-    for (const e of await readdir(path.join(root, rel), { withFileTypes: true })) {
-      if (rel === "" && e.name === ".git") continue;
-      const r = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) await walk(r);
-      else if (e.isFile()) {
-        const st = await lstat(path.join(root, r));
-        bytes += st.size;
-        if (bytes > MAX_TEST_REPO_BYTES || out.length >= MAX_TEST_REPO_FILES) {
-          throw new JobError(
-            `${what}: the repository is larger than the overlay allows (${MAX_TEST_REPO_BYTES} bytes, ${MAX_TEST_REPO_FILES} files)`,
-          );
-        }
-        out.push({ path: r, mode: st.mode & 0o111 ? 0o755 : 0o644, data: await readFile(path.join(root, r)) });
-      }
-      // symbolic links are left out: they could point anywhere on the worker host
-    }
-  };
-  await walk("");
-  return out;
-}
-
 /**
  * Fetches one `from: git` test definition, as LAVA's GitRepoAction: `git clone [--depth=1] [--branch B]
- * -- URL DIR` (shallow unless `revision` is set or `shallow: false`), `git checkout REVISION` when set,
- * then reads the test definition at `path` in the clone.
+ * -- URL DIR` (shallow unless `revision` is set or `shallow: false`; a full clone when the server is
+ * dumb HTTP, which cannot serve a shallow one), `git checkout REVISION` when set,
+ * then reads the test definition at `path` in the clone; `.git` stays in the test's directory unless
+ * `history: false` (as LAVA).
  * @param dir where to clone (inside the job directory; created, and replaced when it exists)
- * @returns the parsed test definition, the clone's files (no `.git`, no symlinks) and the commit id
+ * @returns the parsed test definition, the clone's files (no symlinks) and the commit id
  * @throws InfrastructureError when the repository cannot be cloned (unreachable, refused, timed out);
  *   JobError for a revision that does not exist, a missing or invalid test definition at `path`, or
  *   a repository over the overlay's size cap
@@ -112,7 +83,17 @@ export async function fetchGitTestDefinition(
   ];
   o.log.debug(`Running 'git ${args.join(" ")}'`);
   try {
-    await git(args, run);
+    try {
+      await git(args, run);
+    } catch (e) {
+      // a dumb-HTTP server (static files after `git update-server-info`) cannot serve a shallow clone
+      if (!shallow || o.signal.aborted || !/does not support shallow/i.test((e as Error).message)) throw e;
+      const full = args.filter((a) => a !== "--depth=1");
+      o.log.info(`${ref.repository} cannot be cloned shallow (dumb HTTP): cloning in full`);
+      o.log.debug(`Running 'git ${full.join(" ")}'`);
+      await rm(dir, { recursive: true, force: true });
+      await git(full, run);
+    }
   } catch (e) {
     if (o.signal.aborted) throw o.signal.reason;
     const msg = (e as Error).message;
@@ -130,44 +111,9 @@ export async function fetchGitTestDefinition(
     }
   }
   const commitId = (await git(["rev-parse", "HEAD"], { ...run, cwd: dir })).trim();
-  const file = confinedPath(dir, `${what} path`, ref.path);
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch {
-    throw new JobError(`${what}: '${ref.path}' does not exist in ${ref.repository} at ${commitId}`);
-  }
-  let parsed: unknown;
-  try {
-    parsed = parse(text, { maxAliasCount: 100 });
-  } catch (e) {
-    throw new JobError(`${what}: '${ref.path}' is not valid YAML: ${(e as Error).message.split("\n")[0]}`);
-  }
-  const testdef = ZInlineTestDefinition.safeParse(parsed);
-  if (!testdef.success) {
-    throw new JobError(
-      `${what}: '${ref.path}' is not a Lava-Test Test Definition: ${testdef.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`,
-    );
-  }
-  o.log.debug(`Tests stored (tmp) in ${file}`);
-  return { testdef: testdef.data, files: await collectFiles(dir, what), commitId };
-}
-
-/**
- * Fetches every `from: git` definition of `stages` not fetched yet, into `<jobDir>/git/<suite>`,
- * and records it on the definition (`resolved`), so the overlay and the test shell's results see it.
- * @throws as {@link fetchGitTestDefinition}
- */
-export async function fetchGitTestDefinitions(
-  stages: OverlayStage[],
-  jobDir: string,
-  o: { log: JobLog; deadlineMs: number; signal: AbortSignal },
-): Promise<void> {
-  for (const s of stages) {
-    for (const d of s.definitions) {
-      if (d.ref.from !== "git" || d.resolved) continue;
-      d.resolved = await fetchGitTestDefinition(d.ref, confinedPath(jobDir, "git clone", "git", `${s.stage}`, suiteName(d)), o);
-      o.log.info(`${suiteName(d)}: ${d.ref.repository} at ${d.resolved.commitId} (${d.resolved.files.length} files)`);
-    }
-  }
+  const testdef = await readTestDefinition(dir, ref.path, what, `${ref.repository} at ${commitId}`, o.log);
+  // LAVA keeps the clone's history unless `history: false` (GitHelper.clone removes .git then)
+  const keepGit = ref.history !== false;
+  if (!keepGit) o.log.debug(`history: false: removing ${path.join(dir, ".git")}`);
+  return { testdef, files: await collectFiles(dir, what, keepGit), commitId };
 }

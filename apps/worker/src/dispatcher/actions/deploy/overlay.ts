@@ -2,7 +2,8 @@ import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Action, type ActionRunOptions, type Connection } from "../../action.ts";
 import { buildOverlay, deviceEnvironment, jobEnvironment, type OverlayStage } from "../../overlay.ts";
-import { fetchGitTestDefinitions } from "./git-repo.ts";
+import { DEFAULT_MAX_DOWNLOAD_BYTES } from "../../confine.ts";
+import { fetchTestDefinitions } from "./test-definitions.ts";
 
 /**
  * Builds the job's test overlay (LAVA's `lava-overlay`): every test action's definitions with the
@@ -18,7 +19,12 @@ export class LavaOverlayAction extends Action {
   }
 
   async run({ ctx, connection, deadlineMs, signal }: ActionRunOptions): Promise<Connection> {
-    await fetchGitTestDefinitions(this.stages, ctx.jobDir, { log: ctx.log, deadlineMs, signal });
+    await fetchTestDefinitions(this.stages, ctx.jobDir, {
+      log: ctx.log,
+      deadlineMs,
+      signal,
+      maxDownloadBytes: ctx.maxDownloadBytes ?? DEFAULT_MAX_DOWNLOAD_BYTES,
+    });
     const overlay = buildOverlay({
       jobId: ctx.jobId,
       stages: this.stages,

@@ -52,9 +52,11 @@ export class LavaTestShellAction extends Action {
           path: d.ref.path,
           uuid: d.uuid,
           repository: d.ref.repository,
-          ...(d.resolved ? { commitId: d.resolved.commitId } : {}),
+          ...(d.resolved?.commitId ? { commitId: d.resolved.commitId } : {}),
           ...(d.ref.from === "git" && d.ref.revision ? { revision: d.ref.revision } : {}),
           ...(testDefinitionOf(d).parse ? { parse: testDefinitionOf(d).parse } : {}),
+          ...(d.ref.expected ? { expected: d.ref.expected, expectedFromJob: true } : {}),
+          ...(!d.ref.expected && testDefinitionOf(d).expected ? { expected: testDefinitionOf(d).expected } : {}),
         },
       ]),
     );
@@ -71,6 +73,7 @@ export class LavaTestShellAction extends Action {
       await shell.expect(prompts);
     } finally {
       ctx.lineListeners.delete(listener);
+      handler.finishExpected();
     }
     ctx.log.info("ok: lava_test_shell seems to have completed");
     const summary: Record<string, unknown> = {};

@@ -161,3 +161,60 @@ describe("SignalHandler test-case budget", () => {
     ]);
   });
 });
+
+describe("SignalHandler: expected test case lists (LAVA 2025.12+)", () => {
+  const make = (defs: [string, Record<string, unknown>][]) => {
+    const records: TLogRecord[] = [];
+    const log = new JobLog((r) => records.push(r));
+    const infos = new Map(defs.map(([k, v]) => [k, { name: k.split("_")[1]!, path: "x.yaml", uuid: "1_0.1", ...v }]));
+    const handler = new SignalHandler(log, infos);
+    const feed = (line: string) => handler.handleLine(line, log.target(line));
+    const results = () => records.filter((r) => r.lvl === "results").map((r) => r.msg as Record<string, unknown>);
+    const warnings = () => records.filter((r) => r.lvl === "warning").map((r) => String(r.msg));
+    return { handler, feed, results, warnings };
+  };
+
+  it("reports missing expected cases as fail at the end of the run and forces unexpected ones to fail", () => {
+    const { feed, results, warnings } = make([["0_smoke", { expected: ["a", "c", "b"] }]]);
+    feed("<LAVA_SIGNAL_STARTRUN 0_smoke 1_0.1>");
+    feed("<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=a RESULT=pass>");
+    feed("<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=surprise RESULT=pass>");
+    feed("<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=other RESULT=fail>");
+    feed("<LAVA_SIGNAL_ENDRUN 0_smoke 1_0.1>");
+    const r = results().filter((x) => x["definition"] === "0_smoke");
+    expect(r.map((x) => [x["case"], x["result"]])).toEqual([
+      ["a", "pass"],
+      ["surprise", "fail"],
+      ["other", "fail"],
+      ["b", "fail"],
+      ["c", "fail"],
+    ]);
+    expect(r.find((x) => x["case"] === "b")?.["extra"]).toEqual({ reason: "missing expected test cases are reported as 'fail' by LAVA." });
+    expect(warnings()).toContain("'surprise' not found in expected test case list!");
+    expect(warnings()).toContain("Forcing unexpected 'surprise' result 'pass' to 'fail' ...");
+    expect(warnings()).toContain("Reporting missing expected test cases as 'fail' ...");
+    // the lava.<suite> result comes after the missing cases
+    expect(results().at(-1)).toMatchObject({ definition: "lava", case: "0_smoke", result: "pass" });
+  });
+
+  it("a job's expected list is reported as fail for a definition that never ended; a test definition's own list is not", () => {
+    const { handler, feed, results } = make([
+      ["0_ran", { expected: ["x"], expectedFromJob: true }],
+      ["1_cut", { expected: ["y", "z"], expectedFromJob: true }],
+      ["2_own", { expected: ["w"] }],
+    ]);
+    feed("<LAVA_SIGNAL_STARTRUN 0_ran 1_0.1>");
+    feed("<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=x RESULT=pass>");
+    feed("<LAVA_SIGNAL_ENDRUN 0_ran 1_0.1>");
+    feed("<LAVA_SIGNAL_STARTRUN 1_cut 1_0.1>");
+    feed("<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=y RESULT=pass>");
+    handler.finishExpected();
+    const r = results();
+    expect(r.filter((x) => x["definition"] === "1_cut").map((x) => [x["case"], x["result"]])).toEqual([
+      ["y", "pass"],
+      ["z", "fail"],
+    ]);
+    expect(r.filter((x) => x["definition"] === "0_ran")).toHaveLength(1);
+    expect(r.filter((x) => x["definition"] === "2_own")).toHaveLength(0);
+  });
+});

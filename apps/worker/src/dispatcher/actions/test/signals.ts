@@ -90,7 +90,14 @@ export interface DefinitionInfo {
   revision?: string;
   /** the definition's `parse:` block: a pattern turning output lines into test cases */
   parse?: { pattern: string; fixupdict?: Record<string, string> };
+  /** the test cases the definition must report: the job's `expected:` list, else the test definition's */
+  expected?: string[];
+  /** true when {@link expected} comes from the job definition (LAVA then also reports it when the definition never ran) */
+  expectedFromJob?: boolean;
 }
+
+/** `extra.reason` of a missing expected test case, LAVA's words. */
+export const MISSING_EXPECTED_REASON = "missing expected test cases are reported as 'fail' by LAVA.";
 
 /** LAVA's fixupdict when a definition's `parse:` gives none (PatternFixup's default). */
 export const DEFAULT_FIXUPDICT: Readonly<Record<string, string>> = { PASS: "pass", FAIL: "fail", SKIP: "skip", UNKNOWN: "unknown" };
@@ -116,6 +123,8 @@ export class SignalHandler {
   readonly cases: { definition: string; case: string; result: TTestResult; set?: string }[] = [];
   /** Definitions whose ENDRUN was seen. */
   readonly finishedRuns: string[] = [];
+  /** Test case ids reported per definition (suite name), for `expected:` lists. */
+  private readonly reported = new Map<string, Set<string>>();
 
   private overBudget = false;
 
@@ -212,6 +221,7 @@ export class SignalHandler {
         const ms = Date.now() - this.runStartedAt;
         this.log.info(`Ending test lava.${run} (${uuid ?? ""}), duration ${formatSeconds(ms)}`);
         const info = this.definitions.get(run);
+        if (info?.expected?.length) this.reportMissingExpected(run, info.expected);
         this.log.results({
           definition: "lava",
           case: run,
@@ -301,7 +311,37 @@ export class SignalHandler {
     this.emitCase({ case: id, result, ...extra }, starttc, endtc);
   }
 
-  private emitCase(fields: { case: string; result: TTestResult } & Record<string, unknown>, starttc: number, endtc: number): void {
+  /**
+   * LAVA's `handle_expected`: each case of `expected` that `suite` did not report becomes a `fail`
+   * result with `extra.reason` ({@link MISSING_EXPECTED_REASON}), in sorted order.
+   */
+  private reportMissingExpected(suite: string, expected: readonly string[]): void {
+    const seen = this.reported.get(suite) ?? new Set<string>();
+    const missing = [...new Set(expected)].filter((c) => !seen.has(c)).sort();
+    if (!missing.length) return;
+    this.log.warning("Reporting missing expected test cases as 'fail' ...");
+    for (const c of missing)
+      this.emitCase({ case: c, result: "fail", extra: { reason: MISSING_EXPECTED_REASON } }, undefined, undefined, suite);
+  }
+
+  /**
+   * LAVA's test-shell cleanup for `expected:` lists: a definition whose `expected:` comes from the job
+   * and that never reached its end (not run, or the shell failed) still reports its missing cases as
+   * `fail`. Call once when the test action ends, whatever its outcome.
+   */
+  finishExpected(): void {
+    for (const [suite, info] of this.definitions) {
+      if (!info.expectedFromJob || !info.expected?.length || this.finishedRuns.includes(suite)) continue;
+      this.reportMissingExpected(suite, info.expected);
+    }
+  }
+
+  private emitCase(
+    fields: { case: string; result: TTestResult } & Record<string, unknown>,
+    starttc: number | undefined,
+    endtc: number | undefined,
+    suite?: string,
+  ): void {
     if (this.caseBudget) {
       if (this.caseBudget.remaining <= 0) {
         if (!this.overBudget) {
@@ -314,8 +354,26 @@ export class SignalHandler {
       }
       this.caseBudget.remaining--;
     }
-    const definition = this.currentRun ?? "lava";
-    this.log.results({ definition, ...fields, ...(this.testSet ? { set: this.testSet } : {}), starttc, endtc });
+    const definition = suite ?? this.currentRun ?? "lava";
+    const expected = suite === undefined ? this.definitions.get(definition)?.expected : undefined;
+    if (expected?.length && !expected.includes(fields.case)) {
+      // LAVA's handle_unexpected: a case not in the expected list cannot pass
+      this.log.warning(`'${fields.case}' not found in expected test case list!`);
+      if (fields.result !== "fail") {
+        this.log.warning(`Forcing unexpected '${fields.case}' result '${fields.result}' to 'fail' ...`);
+        fields = { ...fields, result: "fail" };
+      }
+    }
+    let seen = this.reported.get(definition);
+    if (!seen) this.reported.set(definition, (seen = new Set()));
+    seen.add(fields.case);
+    this.log.results({
+      definition,
+      ...fields,
+      ...(this.testSet ? { set: this.testSet } : {}),
+      ...(starttc !== undefined ? { starttc } : {}),
+      ...(endtc !== undefined ? { endtc } : {}),
+    });
     this.cases.push({ definition, case: fields.case, result: fields.result, ...(this.testSet ? { set: this.testSet } : {}) });
   }
 }
