@@ -179,7 +179,13 @@ export function SubmitForm({ imagesUrl }: { imagesUrl: string }) {
             data-testid="submit-button"
             style={{ width: "100%", marginTop: 8 }}
           >
-            {busy ? "Submitting…" : anyLab ? "Submit to the best lab" : selected.length ? `Submit to ${selected.length} lab${selected.length > 1 ? "s" : ""}` : "Submit"}
+            {busy
+              ? "Submitting…"
+              : anyLab
+                ? "Submit to the best lab"
+                : selected.length
+                  ? `Submit to ${selected.length} lab${selected.length > 1 ? "s" : ""}`
+                  : "Submit"}
           </button>
           {create.error && (
             <ErrorBox
