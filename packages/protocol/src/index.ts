@@ -14,3 +14,4 @@ export * from "./notify/index.ts";
 export * from "./queues/index.ts";
 export * from "./federation-api/index.ts";
 export * from "./builds/index.ts";
+export * from "./lab-link/index.ts";

@@ -8,16 +8,31 @@ import type { TJobHealth, TJobState } from "@magma/protocol";
 export interface TInstanceRecord {
   id: number;
   name: string;
-  url: string;
+  /** Lab kind: "magma" (a Magma instance) or "lava" (a LAVA server). */
+  kind: TLabKind;
+  /** Base URL (no trailing slash), or null for an outbound-only lab (it connects to the frontend). */
+  url: string | null;
+  /** When an outbound-only lab exchanged its enrollment token (ISO), else null. */
+  enrolledAt: string | null;
+  /** Whether a one-time enrollment token was issued and not used yet. */
+  enrollmentPending: boolean;
+  /** Last time the lab was heard from (callback or outbound link), ISO, or null. */
+  lastContactAt: string | null;
   apiToken: string;
   callbackToken: string;
   /** HMAC key of the lab's signed callbacks, or null: the lab does not sign (token only). */
   callbackSecret: string | null;
 }
 
-/** A lab as configured (MAGMA_FRONTEND_CONFIG entry). */
+/** Kinds of lab the frontend federates. */
+export const LAB_KINDS = ["magma", "lava"] as const;
+export type TLabKind = (typeof LAB_KINDS)[number];
+
+/** A lab as configured (MAGMA_FRONTEND_CONFIG entry, or `npm run labs -- add`). */
 export interface TInstanceConfig {
   name: string;
+  /** default "magma" */
+  kind?: TLabKind;
   url: string;
   api_token: string;
   callback_token: string;

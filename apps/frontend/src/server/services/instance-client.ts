@@ -22,6 +22,14 @@ import { openSecret } from "../auth/secret-box.ts";
  * {@link LabHttpError} for non-2xx answers or a plain Error for network failures and timeouts.
  */
 
+/** A lab the frontend reaches at its URL (inbound); outbound-only labs have none and are never called. */
+export type TReachableLab = TInstanceRecord & { url: string };
+
+/** The lab as a {@link TReachableLab}, or null for an outbound-only lab. */
+export function reachableLab(lab: TInstanceRecord): TReachableLab | null {
+  return lab.url === null ? null : { ...lab, url: lab.url };
+}
+
 /** A lab answered with a non-2xx status; `message` is the lab's own `{message}` when it sent one. */
 export class LabHttpError extends Error {
   constructor(
@@ -34,9 +42,9 @@ export class LabHttpError extends Error {
   }
 }
 
-const authHeaders = (lab: TInstanceRecord): Record<string, string> => ({ authorization: `Token ${openSecret(lab.apiToken)}` });
+const authHeaders = (lab: TReachableLab): Record<string, string> => ({ authorization: `Token ${openSecret(lab.apiToken)}` });
 
-async function labError(lab: TInstanceRecord, res: Response): Promise<LabHttpError> {
+async function labError(lab: TReachableLab, res: Response): Promise<LabHttpError> {
   const text = await res.text().catch(() => "");
   let message = text.slice(0, 2000);
   try {
@@ -58,7 +66,7 @@ export function describeFetchError(e: unknown, timeoutMs?: number): string {
 }
 
 /** GET /api/v0.2/magma/overview/ → the lab's workers, devices, device types and queue. */
-export async function fetchInstanceOverview(lab: TInstanceRecord, timeoutMs: number): Promise<TInstanceOverview> {
+export async function fetchInstanceOverview(lab: TReachableLab, timeoutMs: number): Promise<TInstanceOverview> {
   const res = await fetch(`${lab.url}${INSTANCE_API_PREFIX}/magma/overview/`, {
     headers: { ...authHeaders(lab), accept: "application/json" },
     signal: AbortSignal.timeout(timeoutMs),
@@ -69,7 +77,7 @@ export async function fetchInstanceOverview(lab: TInstanceRecord, timeoutMs: num
 }
 
 /** GET /api/v0.2/jobs/<id>/logs/?start=N (JSON) → log lines from line `start` on. */
-export async function fetchJobLog(lab: TInstanceRecord, jobId: number, start: number, timeoutMs: number): Promise<TLogLine[]> {
+export async function fetchJobLog(lab: TReachableLab, jobId: number, start: number, timeoutMs: number): Promise<TLogLine[]> {
   const res = await fetch(`${lab.url}${INSTANCE_API_PREFIX}/jobs/${jobId}/logs/?start=${start}`, {
     headers: { ...authHeaders(lab), accept: "application/json" },
     signal: AbortSignal.timeout(timeoutMs),
@@ -83,7 +91,7 @@ export async function fetchJobLog(lab: TInstanceRecord, jobId: number, start: nu
  * GET /api/v0.2/jobs/<id>/logs/stream/?start=N: the lab's Server-Sent Events stream, unread.
  * @param signal aborts the upstream request (the browser went away)
  */
-export async function openJobLogStream(lab: TInstanceRecord, jobId: number, start: number, signal: AbortSignal): Promise<Response> {
+export async function openJobLogStream(lab: TReachableLab, jobId: number, start: number, signal: AbortSignal): Promise<Response> {
   const res = await fetch(`${lab.url}${INSTANCE_API_PREFIX}/jobs/${jobId}/logs/stream/?start=${start}`, {
     headers: { ...authHeaders(lab), accept: "text/event-stream" },
     signal,
@@ -108,7 +116,7 @@ export { SUBMITTER_HEADER };
  * @throws LabHttpError on 4xx/5xx (400 carries LAVA's "Job invalid: …" message)
  */
 export async function submitJobToLab(
-  lab: TInstanceRecord,
+  lab: TReachableLab,
   definition: string,
   idempotencyKey: string,
   timeoutMs: number,
@@ -139,7 +147,7 @@ export async function submitJobToLab(
  * @param after null = from the lab's first finished job
  */
 export async function fetchFinishedJobs(
-  lab: TInstanceRecord,
+  lab: TReachableLab,
   after: TFinishedJobsCursor | null,
   limit: number,
   timeoutMs: number,
@@ -159,7 +167,7 @@ export async function fetchFinishedJobs(
 }
 
 /** GET /api/v0.2/magma/jobs/<id>/federation/ → the job's federation callback payload (dataset results). */
-export async function fetchFederationPayload(lab: TInstanceRecord, jobId: number, timeoutMs: number): Promise<TNotifyPayload> {
+export async function fetchFederationPayload(lab: TReachableLab, jobId: number, timeoutMs: number): Promise<TNotifyPayload> {
   const res = await fetch(`${lab.url}${INSTANCE_API_PREFIX}/magma/jobs/${jobId}/federation/`, {
     headers: { ...authHeaders(lab), accept: "application/json" },
     signal: AbortSignal.timeout(timeoutMs),

@@ -1,15 +1,8 @@
-import {
-  federatedJobSyncStates,
-  getReconcileCursor,
-  saveReconcileState,
-  type FrontendDb,
-  type TInstanceRecord,
-  type TReconcileCursor,
-} from "@magma/db/frontend";
+import { federatedJobSyncStates, getReconcileCursor, saveReconcileState, type FrontendDb, type TReconcileCursor } from "@magma/db/frontend";
 import type { TFinishedJobRef, TFinishedJobsCursor } from "@magma/protocol";
 import type { Logger } from "pino";
 import { ingestCallback } from "./ingest-callback.ts";
-import { describeFetchError, fetchFederationPayload, fetchFinishedJobs } from "./instance-client.ts";
+import { describeFetchError, fetchFederationPayload, fetchFinishedJobs, type TReachableLab } from "./instance-client.ts";
 
 /**
  * How far before the stored cursor each pass re-reads the feed, in ms: a job's end_time is set
@@ -19,7 +12,7 @@ export const RECONCILE_OVERLAP_MS = 120_000;
 
 export interface ReconcileInstanceOptions {
   db: FrontendDb;
-  lab: TInstanceRecord;
+  lab: TReachableLab;
   log: Logger;
   /** deadline of each HTTP request to the lab, ms */
   timeoutMs: number;

@@ -1,13 +1,15 @@
 import { readFile } from "node:fs/promises";
 import { parse } from "yaml";
 import { z } from "zod";
-import { upsertInstances, type FrontendDb, type TInstanceRecord } from "@magma/db/frontend";
+import { LAB_KINDS, upsertInstances, type FrontendDb, type TInstanceRecord } from "@magma/db/frontend";
 import { AppError } from "../app-error.ts";
 import { callbackTokenDigest, sealSecret } from "../auth/secret-box.ts";
 
 /** One lab of MAGMA_FRONTEND_CONFIG. */
 export const ZInstanceConfig = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, "name: letters, digits, '_', '.', '-' (max 63)"),
+  /** Lab kind (default magma); see `npm run labs`. */
+  kind: z.enum(LAB_KINDS).optional(),
   url: z.url({ protocol: /^https?$/ }),
   api_token: z.string().min(1),
   callback_token: z.string().min(8, "callback_token must be at least 8 characters"),

@@ -1,6 +1,7 @@
 import { Prisma } from "../../generated/frontend/client";
 import type { FrontendDb } from "../client.ts";
 import type { TInstanceRecord, TSubmission } from "../dto.ts";
+import { instanceRecord } from "./instance-repository.ts";
 
 const include = { targets: { include: { instance: { select: { name: true } } } }, user: { select: { username: true } } } as const;
 type SubmissionRow = Prisma.SubmissionGetPayload<{ include: typeof include }>;
@@ -104,14 +105,7 @@ export async function findSubmissionTargetWork(db: FrontendDb, targetId: string)
     remoteJobId: t.remote_job_id,
     definition: t.submission.definition,
     submitter: t.submission.user?.username ?? null,
-    instance: {
-      id: t.instance.id,
-      name: t.instance.name,
-      url: t.instance.url.replace(/\/+$/, ""),
-      apiToken: t.instance.api_token,
-      callbackToken: t.instance.callback_token,
-      callbackSecret: t.instance.callback_secret,
-    },
+    instance: instanceRecord(t.instance),
   };
 }
 
@@ -137,4 +131,43 @@ export async function markTargetFailed(db: FrontendDb, targetId: string, error: 
 export async function findSubmissionByClientRequestId(db: FrontendDb, clientRequestId: string): Promise<TSubmission | null> {
   const s = await db.submission.findUnique({ where: { client_request_id: clientRequestId }, include });
   return s ? toSubmission(s) : null;
+}
+
+/** One submission an outbound-only lab must run: what it pulls over its link. */
+export interface TOutboundSubmission {
+  targetId: string;
+  submissionId: string;
+  definition: string;
+  submitter: string | null;
+}
+
+/**
+ * The queued (not yet acknowledged) submission targets of lab `instanceId`, oldest first: the work an
+ * outbound-only lab pulls. A target stays listed until the lab acknowledges it
+ * ({@link markTargetSubmitted} / {@link markTargetFailed}), so work sent over a link that drops is
+ * sent again (the lab dedupes by idempotency key).
+ */
+export async function listQueuedTargetsForLab(db: FrontendDb, instanceId: number, limit: number): Promise<TOutboundSubmission[]> {
+  const rows = await db.submissionTarget.findMany({
+    where: { instance_id: instanceId, status: "queued" },
+    orderBy: [{ created_at: "asc" }, { id: "asc" }],
+    take: limit,
+    include: { submission: { include: { user: { select: { username: true } } } } },
+  });
+  return rows.map((t) => ({
+    targetId: t.id,
+    submissionId: t.submission_id,
+    definition: t.submission.definition,
+    submitter: t.submission.user?.username ?? null,
+  }));
+}
+
+/** The target `targetId` if it belongs to lab `instanceId` (an outbound lab may only acknowledge its own). */
+export async function findLabTarget(
+  db: FrontendDb,
+  instanceId: number,
+  targetId: string,
+): Promise<{ id: string; status: "queued" | "submitted" | "failed"; remoteJobId: number | null } | null> {
+  const t = await db.submissionTarget.findFirst({ where: { id: targetId, instance_id: instanceId } });
+  return t ? { id: t.id, status: t.status, remoteJobId: t.remote_job_id } : null;
 }
