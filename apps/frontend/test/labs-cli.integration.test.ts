@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import pg from "pg";
-import { setupTestEnv } from "./helpers.ts";
+import { callTrpc, setupTestEnv } from "./helpers.ts";
 
 /** `npm run labs` on a real PostgreSQL database: add, enroll, list, remove, and the enrollment exchange. */
 let envCtl: Awaited<ReturnType<typeof setupTestEnv>>;
@@ -149,5 +149,37 @@ describe("npm run labs", () => {
 
   it("refuses to enroll a LAVA lab", async () => {
     await expect(cli("enroll", "lava-1")).rejects.toThrow('Lab "lava-1" is of kind lava: only Magma labs can connect out');
+  });
+
+  it("the admin page does the same, for superusers only", async () => {
+    const { db } = await import("../src/server/db.ts");
+    const { addUser, createToken } = await import("../src/server/services/accounts.ts");
+    await addUser(db(), { username: "root", superuser: true });
+    await addUser(db(), { username: "pleb", superuser: false });
+    const root = { authorization: `Token ${(await createToken(db(), "root", "t")).token}` };
+    const pleb = { authorization: `Token ${(await createToken(db(), "pleb", "t")).token}` };
+    const refused = await callTrpc("admin.enrollLab", { mutation: true, input: { name: "lab-p" }, headers: pleb });
+    expect(refused.error?.code).toBe("FORBIDDEN");
+    expect((await callTrpc("admin.labs", { headers: pleb })).error?.code).toBe("FORBIDDEN");
+
+    const added = await callTrpc("admin.addLab", {
+      mutation: true,
+      input: { name: "lab-w", kind: "magma", url: "http://10.1.1.1:4001", token: "w-api" },
+      headers: root,
+    });
+    expect(added.error).toBeNull();
+    expect(added.data).toMatchObject({ lab: { name: "lab-w", mode: "inbound" }, callbackToken: expect.any(String) });
+    const enrolled = await callTrpc("admin.enrollLab", { mutation: true, input: { name: "lab-p" }, headers: root });
+    expect((enrolled.data as { token: string }).token).toMatch(/^magma-enroll-/);
+    const list = (await callTrpc("admin.labs", { headers: root })).data as { name: string; mode: string; status: string }[];
+    expect(list.find((l) => l.name === "lab-p")).toMatchObject({ mode: "outbound", status: "awaiting enrollment" });
+    expect((await callTrpc("admin.removeLab", { mutation: true, input: { name: "lab-w" }, headers: root })).error).toBeNull();
+    expect(((await callTrpc("admin.labs", { headers: root })).data as { name: string }[]).map((l) => l.name)).not.toContain("lab-w");
+    const dup = await callTrpc("admin.addLab", {
+      mutation: true,
+      input: { name: "lab-p", kind: "magma", url: "http://10.1.1.1:4001", token: "x" },
+      headers: root,
+    });
+    expect(dup.error).toMatchObject({ code: "CONFLICT", message: 'Lab "lab-p" exists already (remove it first)' });
   });
 });

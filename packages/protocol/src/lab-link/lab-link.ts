@@ -69,3 +69,16 @@ export type TLabAcksRequest = z.infer<typeof ZLabAcksRequest>;
 
 export const ZLabAcksResponse = z.object({ accepted: z.number().int(), unknown: z.array(z.string()) });
 export type TLabAcksResponse = z.infer<typeof ZLabAcksResponse>;
+
+/** Admin page: add a lab the frontend reaches by URL (`labs add`). */
+export const ZAdminAddLabInput = z.object({
+  name: z.string().min(1).max(63),
+  kind: z.enum(["magma", "lava"]),
+  url: z.string().min(1).max(2000),
+  token: z.string().min(1).max(500),
+  callbackToken: z.string().max(500).optional(),
+});
+export type TAdminAddLabInput = z.infer<typeof ZAdminAddLabInput>;
+
+/** Admin page: one lab by name (enroll, remove). */
+export const ZAdminLabRef = z.object({ name: z.string().min(1).max(63) });
