@@ -127,6 +127,42 @@ describe("npm run labs", () => {
       /^lab-c {2}magma {2}outbound {2}connected {2}- {2}last contact: 20\d\d-/,
     );
 
+    // the link: only this lab's credential opens it
+    const { GET } = await import("../src/app/api/federation/labs/[lab]/work/route.ts");
+    const { POST: ACKS } = await import("../src/app/api/federation/labs/[lab]/acks/route.ts");
+    const poll = (lab: string, auth: string | null, q = "?wait=0") =>
+      GET(new Request(`http://127.0.0.1:3000/api/federation/labs/${lab}/work${q}`, { headers: auth ? { authorization: auth } : {} }), {
+        params: Promise.resolve({ lab }),
+      });
+    expect((await poll("lab-c", null)).status).toBe(401);
+    expect((await poll("lab-c", "Token not-the-credential")).status).toBe(403);
+    expect((await poll("lab-x", `Token ${body.credential}`)).status).toBe(403);
+    expect((await poll("nope", `Token ${body.credential}`)).status).toBe(404);
+    const badWait = await poll("lab-c", `Token ${body.credential}`, "?wait=600");
+    expect(badWait.status).toBe(400);
+    expect(((await badWait.json()) as { message: string }).message).toContain("wait");
+    const ok = await poll("lab-c", `Token ${body.credential}`);
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({ submissions: [] });
+    const acks = await ACKS(
+      new Request("http://127.0.0.1:3000/api/federation/labs/lab-c/acks", {
+        method: "POST",
+        headers: { authorization: `Token ${body.credential}`, "content-type": "application/json" },
+        body: JSON.stringify({ acks: [{ target_id: "00000000-0000-0000-0000-000000000000", job_id: 7 }] }),
+      }),
+      { params: Promise.resolve({ lab: "lab-c" }) },
+    );
+    expect(await acks.json()).toEqual({ accepted: 0, unknown: ["00000000-0000-0000-0000-000000000000"] });
+    const badAcks = await ACKS(
+      new Request("http://127.0.0.1:3000/api/federation/labs/lab-c/acks", {
+        method: "POST",
+        headers: { authorization: `Token ${body.credential}` },
+        body: JSON.stringify({ acks: [{ target_id: "t", job_id: -1 }] }),
+      }),
+      { params: Promise.resolve({ lab: "lab-c" }) },
+    );
+    expect(badAcks.status).toBe(400);
+
     const again = await enrollRoute(token);
     expect(again.status).toBe(401);
     expect(((await again.json()) as { message: string }).message).toContain("already used");
