@@ -20,7 +20,8 @@ export class LinkRefusedError extends Error {}
  * frontend; the frontend never connects to it (protocol: packages/protocol lab-link).
  *
  *  1. {@link OutboundLink.enroll}: the credential is read from table `federation_link`, or, on the
- *     first start, obtained by exchanging MAGMA_ENROLLMENT_TOKEN and stored there. The config's
+ *     first start, obtained by exchanging MAGMA_ENROLLMENT_TOKEN and stored there (and again, once,
+ *     when the frontend refuses a stored credential and a token is configured). The config's
  *     federation callback URL, token and signing secret are then set from it, so the durable outbox
  *     (OutboxSender) pushes every job state change and result to the frontend exactly as it does for
  *     a lab the frontend calls — same delivery ids, same retries, same idempotent ingest.
@@ -36,6 +37,8 @@ export class OutboundLink {
   private loopPromise: Promise<void> | null = null;
   private readonly abort = new AbortController();
   private link: TEnrollResponse | null = null;
+  /** whether the enrollment token was already exchanged by this process */
+  private tokenUsed = false;
 
   constructor(
     private readonly ctx: InstanceContext,
@@ -49,15 +52,16 @@ export class OutboundLink {
    * @throws LinkRefusedError when there is no stored credential and no enrollment token, or the
    *   frontend refuses the token (unknown or used)
    */
-  async enroll(): Promise<TEnrollResponse> {
+  async enroll(forgetStored = false): Promise<TEnrollResponse> {
     const stored = await this.ctx.db.federationLink.findUnique({ where: { frontendUrl: this.frontendUrl } });
-    if (stored) {
+    if (stored && !forgetStored) {
       this.link = { lab: stored.lab, credential: stored.credential, signing_secret: stored.signingSecret };
     } else {
       if (!this.enrollmentToken)
         throw new LinkRefusedError(
           `not enrolled with ${this.frontendUrl}: set MAGMA_ENROLLMENT_TOKEN (from \`npm run labs -- enroll ${this.ctx.config.name}\` on the frontend)`,
         );
+      this.tokenUsed = true;
       this.link = await this.withRetry("enrollment", () => this.exchangeToken(this.enrollmentToken!));
       await this.ctx.db.federationLink.upsert({
         where: { frontendUrl: this.frontendUrl },
@@ -137,10 +141,10 @@ export class OutboundLink {
   }
 
   private async loop(): Promise<void> {
-    const lab = encodeURIComponent(this.link!.lab);
     let failures = 0;
     let connected = false;
     while (!this.stopped) {
+      const lab = encodeURIComponent(this.link!.lab);
       try {
         const res = await fetch(`${this.frontendUrl}/api/federation/labs/${lab}/work?wait=${LINK_WAIT_S}`, {
           headers: this.headers(),
@@ -160,6 +164,17 @@ export class OutboundLink {
         connected = false;
         failures++;
         const refused = e instanceof LinkRefusedError;
+        // a stored credential the frontend no longer knows (its database was reset, the lab was
+        // removed and enrolled again): exchange the configured enrollment token once more
+        if (refused && this.enrollmentToken && !this.tokenUsed) {
+          this.ctx.logger.warn({ err: describe(e) }, "stored lab credential refused: enrolling again with MAGMA_ENROLLMENT_TOKEN");
+          try {
+            await this.enroll(true);
+            continue;
+          } catch (again) {
+            this.ctx.logger.error({ err: describe(again) }, "enrolling again failed");
+          }
+        }
         // a refused credential may be a re-enrollment in progress: keep trying, slowly
         const delay = refused ? RECONNECT_MAX_MS * 2 : Math.min(RECONNECT_MAX_MS, RECONNECT_BASE_MS * 2 ** (failures - 1));
         this.ctx.logger[refused ? "error" : "warn"]({ err: describe(e), failures, retryInMs: delay }, "lab link poll failed, reconnecting");
