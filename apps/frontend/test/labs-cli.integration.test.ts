@@ -128,10 +128,10 @@ describe("npm run labs", () => {
     );
 
     // the link: only this lab's credential opens it
-    const { GET } = await import("../src/app/api/federation/labs/[lab]/work/route.ts");
+    const { GET } = await import("../src/app/api/federation/labs/[lab]/poll/route.ts");
     const { POST: ACKS } = await import("../src/app/api/federation/labs/[lab]/acks/route.ts");
     const poll = (lab: string, auth: string | null, q = "?wait=0") =>
-      GET(new Request(`http://127.0.0.1:3000/api/federation/labs/${lab}/work${q}`, { headers: auth ? { authorization: auth } : {} }), {
+      GET(new Request(`http://127.0.0.1:3000/api/federation/labs/${lab}/poll${q}`, { headers: auth ? { authorization: auth } : {} }), {
         params: Promise.resolve({ lab }),
       });
     expect((await poll("lab-c", null)).status).toBe(401);

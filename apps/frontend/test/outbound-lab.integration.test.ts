@@ -38,9 +38,9 @@ async function startFrontendHttp(port = 0): Promise<{ url: string; port: number;
   const routes: [RegExp, string, () => Promise<Handler>][] = [
     [/^\/api\/federation\/enroll$/, "POST", async () => (await import("../src/app/api/federation/enroll/route.ts")).POST],
     [
-      /^\/api\/federation\/labs\/([^/]+)\/work$/,
+      /^\/api\/federation\/labs\/([^/]+)\/poll$/,
       "GET",
-      async () => (await import("../src/app/api/federation/labs/[lab]/work/route.ts")).GET,
+      async () => (await import("../src/app/api/federation/labs/[lab]/poll/route.ts")).GET,
     ],
     [
       /^\/api\/federation\/labs\/([^/]+)\/acks$/,
@@ -319,7 +319,7 @@ describe("outbound-only lab (lab-c, no URL on the frontend)", () => {
     expect(new Set(fedCases.map((c) => c.remote_case_id)).size).toBe(fedCases.length);
     expect(await db().federatedJob.count({ where: { instance: { name: "lab-c" } } })).toBe(1);
     // the lab reconnected its link and was never called: the frontend has no URL for it
-    await waitFor(async () => current.requests.some((r) => r === "GET /api/federation/labs/lab-c/work"), 60_000, "the link to reconnect");
+    await waitFor(async () => current.requests.some((r) => r === "GET /api/federation/labs/lab-c/poll"), 60_000, "the link to reconnect");
     expect((await listLabs(db())).find((l) => l.name === "lab-c")).toMatchObject({ url: null, status: "connected" });
   }, 900_000);
 });

@@ -146,7 +146,7 @@ export class OutboundLink {
     while (!this.stopped) {
       const lab = encodeURIComponent(this.link!.lab);
       try {
-        const res = await fetch(`${this.frontendUrl}/api/federation/labs/${lab}/work?wait=${LINK_WAIT_S}`, {
+        const res = await fetch(`${this.frontendUrl}/api/federation/labs/${lab}/poll?wait=${LINK_WAIT_S}`, {
           headers: this.headers(),
           signal: AbortSignal.any([AbortSignal.timeout((LINK_WAIT_S + 15) * 1000), this.abort.signal]),
         });

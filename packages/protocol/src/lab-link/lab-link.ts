@@ -7,7 +7,7 @@ import { z } from "zod";
  *  1. `POST {frontend}/api/federation/enroll` `{token}` — once: the one-time enrollment token
  *     (`npm run labs -- enroll NAME`) is exchanged for a long-lived lab credential and a signing
  *     secret ({@link ZEnrollResponse}); the frontend stores only their digest / sealed copy.
- *  2. `GET {frontend}/api/federation/labs/<lab>/work?wait=<s>` with `Authorization: Token <credential>`
+ *  2. `GET {frontend}/api/federation/labs/<lab>/poll?wait=<s>` with `Authorization: Token <credential>`
  *     — a long poll: answers at once with the lab's pending work, or after `wait` seconds with none.
  *     Pending work is every submission target still queued for the lab; it is sent again on every
  *     poll until acknowledged, so a dropped connection loses nothing (the lab submits with

@@ -9,7 +9,7 @@ import { authenticateLab, pollLabWork } from "~/server/services/lab-link";
 export const dynamic = "force-dynamic";
 
 /**
- * GET /api/federation/labs/<lab>/work?wait=<s> — an outbound-only lab's long poll
+ * GET /api/federation/labs/<lab>/poll?wait=<s> — an outbound-only lab's long poll
  * (`Authorization: Token <credential>`): its queued submissions, at once when there are some, else
  * `{submissions: []}` after `wait` seconds (max 30). Work not acknowledged is sent again.
  *
