@@ -1,14 +1,17 @@
 /**
- * `npm run demo`: brings up a two-lab Magma federation on this machine and runs the main job.
+ * `npm run demo`: brings up a three-lab Magma federation on this machine and runs the main job.
  *
  *   lab-a  http://127.0.0.1:4001  (instance + own DB + worker with qemu-01, qemu-02)
  *   lab-b  http://127.0.0.1:4002  (same, plus bbb-01: a simulated U-Boot board behind ser2net on
  *          telnet 127.0.0.1:7001, power-controlled by tests/tools/power-controller.sh; its health
  *          check — a TFTP ramdisk boot through U-Boot — runs when the demo starts)
- *   frontend http://127.0.0.1:3000
+ *   lab-c  outbound-only (instance on 127.0.0.1:4003 for its own worker only; qemu-01, qemu-02): the
+          frontend has no URL for it — it was enrolled with `npm run labs -- enroll lab-c` and connects
+          out to the frontend (MAGMA_FEDERATION_URL + MAGMA_ENROLLMENT_TOKEN)
+   frontend http://127.0.0.1:3000
  *   DUT images http://127.0.0.1:4100/{vmlinuz,initramfs.cpio.gz}
  *
- * It submits the inline-tests job through the frontend's cross-lab submission path (to both
+ * It submits the inline-tests job through the frontend's cross-lab submission path (to all three
  * labs), the boot-only job to lab-b the same way, and the inline-tests job straight to lab-a's REST
  * API as curl would; prints URLs, tokens and a curl line; waits for the results to reach the
  * frontend; then keeps supervising until Ctrl-C (or exits with --exit-when-done).
@@ -19,7 +22,7 @@
  *
  * Environment (all optional): MAGMA_DEMO_TOKEN (admin API token; generated and printed when unset),
  * MAGMA_DEMO_PASSWORD (password of the frontend's admin and alice; generated and printed when unset),
- * MAGMA_LAB_A_PORT, MAGMA_LAB_B_PORT, MAGMA_FRONTEND_PORT, MAGMA_DEMO_ARTIFACT_PORT,
+ * MAGMA_LAB_A_PORT, MAGMA_LAB_B_PORT, MAGMA_LAB_C_PORT, MAGMA_FRONTEND_PORT, MAGMA_DEMO_ARTIFACT_PORT,
  * MAGMA_PG_URL (PostgreSQL server URL, default postgresql://postgres@127.0.0.1:5432/postgres),
  * REDIS_URL (default redis://127.0.0.1:6379), MAGMA_STATE_DIR (default <repo>/.magma/demo),
  * MAGMA_DEMO_SER2NET_PORT (telnet port of lab-b's U-Boot board, default 7001).
@@ -51,12 +54,13 @@ const artifactPort = port("MAGMA_DEMO_ARTIFACT_PORT", 4100);
 const stateDir = env["MAGMA_STATE_DIR"] || path.join(ROOT, ".magma/demo");
 const ser2netPort = port("MAGMA_DEMO_SER2NET_PORT", 7001);
 
-log("starting lab-a, lab-b (instance + worker each) and the frontend …");
+log("starting lab-a, lab-b, outbound-only lab-c (instance + worker each) and the frontend …");
 const stack = await startStack({
   id: "demo",
   labs: [
     { name: "lab-a", port: port("MAGMA_LAB_A_PORT", 4001), devices: 2 },
     { name: "lab-b", port: port("MAGMA_LAB_B_PORT", 4002), devices: 2 },
+    { name: "lab-c", port: port("MAGMA_LAB_C_PORT", 4003), devices: 2, outbound: true },
   ],
   frontendPort: port("MAGMA_FRONTEND_PORT", 3000),
   pgUrl: env["MAGMA_PG_URL"] || "postgresql://postgres@127.0.0.1:5432/postgres",
@@ -93,7 +97,7 @@ const demoJob = (file: string) =>
   readFileSync(path.join(ROOT, "infra/demo/jobs", file), "utf8").replaceAll("http://127.0.0.1:4100", stack.artifactsUrl);
 const inline = demoJob("qemu-inline-tests.yaml");
 const bootOnly = demoJob("qemu-boot-only.yaml");
-const [labA, labB] = stack.labs as [(typeof stack.labs)[0], (typeof stack.labs)[0]];
+const [labA, labB, labC] = stack.labs as [(typeof stack.labs)[0], (typeof stack.labs)[0], (typeof stack.labs)[0]];
 
 type Submission = {
   id: string;
@@ -102,7 +106,7 @@ type Submission = {
 const fanOut = await trpcMutation<Submission>(
   stack.frontendUrl,
   "submissions.create",
-  { clientRequestId: randomUUID(), definition: inline, labs: [labA.name, labB.name] },
+  { clientRequestId: randomUUID(), definition: inline, labs: [labA.name, labB.name, labC.name] },
   adminToken,
 );
 const bootSub = await trpcMutation<Submission>(
@@ -112,13 +116,14 @@ const bootSub = await trpcMutation<Submission>(
   adminToken,
 );
 const direct = await submitToLab(labA.url, adminToken, inline);
-log(`submitted through the frontend: submission ${fanOut.id} (inline tests → lab-a, lab-b), ${bootSub.id} (boot only → lab-b)`);
+log(`submitted through the frontend: submission ${fanOut.id} (inline tests → lab-a, lab-b, lab-c), ${bootSub.id} (boot only → lab-b)`);
 log(`submitted straight to lab-a's REST API: job ${direct}`);
 
 console.log(`
   Frontend          ${stack.frontendUrl}            (labs, jobs, results, submit form)
   lab-a REST        ${labA.url}/api/v0.2/
   lab-b REST        ${labB.url}/api/v0.2/
+  lab-c             outbound-only: connects to the frontend (npm run labs -- list shows it connected)
   DUT images        ${stack.artifactsUrl}/vmlinuz  ${stack.artifactsUrl}/initramfs.cpio.gz
   U-Boot board      lab-b ${BBB_HOSTNAME} (beaglebone-black): telnet 127.0.0.1 ${ser2netPort} (ser2net), health check runs first
                     ${labB.url}/api/v0.2/devices/${BBB_HOSTNAME}/dictionary/  (GET/PUT, admin token)

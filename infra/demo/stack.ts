@@ -6,7 +6,7 @@
  */
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
@@ -29,6 +29,12 @@ export interface LabSpec {
   devices: number;
   /** port of the worker's /metrics, /healthz, /readyz (MAGMA_WORKER_METRICS_PORT); none when unset */
   workerMetricsPort?: number;
+  /**
+   * an outbound-only lab: not in the frontend's config file (the frontend has no URL for it); it is
+   * enrolled with `npm run labs -- enroll` and its instance connects out to the frontend
+   * (MAGMA_FEDERATION_URL + MAGMA_ENROLLMENT_TOKEN)
+   */
+  outbound?: boolean;
 }
 
 /** Devices a lab adds to its QEMU ones (see {@link StackOptions.labExtras}). */
@@ -261,22 +267,26 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
   writeFileSync(
     frontendConfig,
     stringify({
-      instances: labs.map((l) => ({
-        name: l.name,
-        url: l.url,
-        api_token: o.adminToken,
-        callback_token: l.federationToken,
-        callback_secret: l.federationSigningSecret,
-      })),
+      instances: labs
+        .filter((l) => !l.outbound)
+        .map((l) => ({
+          name: l.name,
+          url: l.url,
+          api_token: o.adminToken,
+          callback_token: l.federationToken,
+          callback_secret: l.federationSigningSecret,
+        })),
     }),
   );
 
   // 3b. frontend accounts: admin (superuser, the same API token as on the labs) and alice in
   // team-a, which may submit to the first lab; the users CLI syncs the labs from the config first
   const adminPassword = o.adminPassword || randomBytes(12).toString("base64url");
-  // the key sealing the labs' tokens in the frontend's database (the config file is re-synced at
-  // every start, so a fresh key per run is enough)
-  const frontendSecretKey = randomBytes(32).toString("base64url");
+  // the key sealing the labs' secrets in the frontend's database: kept in the state directory, since
+  // an enrolled outbound lab's signing secret is sealed with it and is not re-synced from a file
+  const keyFile = path.join(o.stateDir, "frontend-secret.key");
+  if (o.freshDatabases || !existsSync(keyFile)) writeFileSync(keyFile, randomBytes(32).toString("base64url"), { mode: 0o600 });
+  const frontendSecretKey = readFileSync(keyFile, "utf8").trim();
   const accountsFile = path.join(o.stateDir, "frontend-accounts.yaml");
   writeFileSync(
     accountsFile,
@@ -304,6 +314,24 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
     throw new Error(`seeding the frontend accounts from ${accountsFile} failed: ${err.stderr || err.message}`);
   }
 
+  // 3c. outbound-only labs: a one-time enrollment token each (a lab enrolled on an earlier run keeps
+  // its stored credential and ignores the new token)
+  const enrollment = new Map<string, string>();
+  for (const l of labs.filter((x) => x.outbound)) {
+    const { stdout } = await run(process.execPath, [...tsx("apps/frontend/src/cli/labs.ts"), "enroll", l.name], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        MAGMA_FRONTEND_DATABASE_URL: frontendDb,
+        MAGMA_FRONTEND_SECRET_KEY: frontendSecretKey,
+        MAGMA_LOG_LEVEL: "warn",
+      },
+    });
+    const t = /^magma-enroll-\S+$/m.exec(stdout)?.[0];
+    if (!t) throw new Error(`labs enroll ${l.name} printed no token: ${stdout}`);
+    enrollment.set(l.name, t);
+  }
+
   // 4. processes
   for (const l of labs) {
     supervisor.start({
@@ -317,9 +345,13 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
         MAGMA_INSTANCE_PORT: String(l.port),
         MAGMA_INSTANCE_HOST: "127.0.0.1",
         MAGMA_INSTANCE_DATABASE_URL: l.db,
-        MAGMA_FEDERATION_CALLBACK_URL: `${frontendUrl}/api/callbacks/${l.name}`,
-        MAGMA_FEDERATION_TOKEN: l.federationToken,
-        MAGMA_FEDERATION_SIGNING_SECRET: l.federationSigningSecret,
+        ...(l.outbound
+          ? { MAGMA_FEDERATION_URL: frontendUrl, MAGMA_ENROLLMENT_TOKEN: enrollment.get(l.name)! }
+          : {
+              MAGMA_FEDERATION_CALLBACK_URL: `${frontendUrl}/api/callbacks/${l.name}`,
+              MAGMA_FEDERATION_TOKEN: l.federationToken,
+              MAGMA_FEDERATION_SIGNING_SECRET: l.federationSigningSecret,
+            }),
         ...o.instanceEnv,
       },
     });

@@ -355,7 +355,7 @@ describe("a LAVA lab (kind: lava) federated through LAVA's own API", () => {
     jobs.set(4, { ...jobs.get(4)!, state: "Finished", health: "Complete", end_time: "2026-11-23T06:57:10.394801Z" });
     const { reconcileInstance } = await import("../src/server/services/reconcile-instance.ts");
     seen.requests.length = 0;
-    const r = await reconcileInstance({ db: await db(), lab, log, timeoutMs: 2000, pageSize: 2 });
+    const r = await reconcileInstance({ db: await db(), lab: { ...lab, url: lab.url! }, log, timeoutMs: 2000, pageSize: 2 });
     expect(r).toEqual({ lab: "lava-lab", checked: 3, repaired: 2, error: null });
     expect(seen.requests.filter((q) => q.startsWith("GET /api/v0.2/jobs/?"))[0]).toBe(
       "GET /api/v0.2/jobs/?state=Finished&ordering=end_time%2Cid&limit=2",
@@ -382,7 +382,7 @@ describe("a LAVA lab (kind: lava) federated through LAVA's own API", () => {
 
     // a second pass re-reads only the overlap window and repairs nothing
     seen.requests.length = 0;
-    const again = await reconcileInstance({ db: await db(), lab, log, timeoutMs: 2000 });
+    const again = await reconcileInstance({ db: await db(), lab: { ...lab, url: lab.url! }, log, timeoutMs: 2000 });
     expect(again).toEqual({ lab: "lava-lab", checked: 1, repaired: 0, error: null });
     expect(seen.requests).toEqual([
       "GET /api/v0.2/jobs/?state=Finished&ordering=end_time%2Cid&limit=200&end_time__gt=2026-11-23T07%3A16%3A23.294Z",

@@ -6,7 +6,7 @@ import { fakeLab, json, notifyPayload, setupTestEnv } from "./helpers.ts";
 
 let envCtl: Awaited<ReturnType<typeof setupTestEnv>>;
 let lab: Awaited<ReturnType<typeof fakeLab>>;
-let record: TInstanceRecord;
+let record: TInstanceRecord & { url: string };
 let up = true;
 const requests: string[] = [];
 // the lab's finished jobs: 1..5, job 3 with 5 cases, the others 3 (+1 lava case each)
@@ -45,7 +45,9 @@ beforeAll(async () => {
     return json(res, 404, { message: "nope" });
   });
   const { db } = await import("../src/server/db.ts");
-  record = (await upsertInstances(db(), [{ name: "lab-a", url: lab.url, api_token: "api-a", callback_token: "secret-a-123" }]))[0]!;
+  record = (
+    await upsertInstances(db(), [{ name: "lab-a", url: lab.url, api_token: "api-a", callback_token: "secret-a-123" }])
+  )[0]! as TInstanceRecord & { url: string };
   svc = await import("../src/server/services/reconcile-instance.ts");
   ingest = await import("../src/server/services/ingest-callback.ts");
 });

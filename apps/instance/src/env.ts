@@ -16,6 +16,14 @@ export interface InstanceConfig {
   federationToken: string | null;
   /** HMAC key that signs federation callbacks (X-Magma-Signature), shared with the receiver; null = unsigned */
   federationSigningSecret: string | null;
+  /**
+   * Base URL of the frontend this lab joins by connecting OUT (outbound-only lab), or null. The lab
+   * then needs no inbound reachability: it pulls its work and its callbacks go to this frontend (the
+   * three federation* fields above are filled in from the credential the enrollment gave).
+   */
+  federationUrl: string | null;
+  /** one-time enrollment token (`npm run labs -- enroll NAME` on the frontend); needed on the first start only */
+  enrollmentToken: string | null;
   logLevel: string;
   /** a worker without a ping for this long is marked Offline (LAVA: 60 s) */
   workerOfflineAfterMs: number;
@@ -51,6 +59,8 @@ const ZEnv = z.object({
   MAGMA_FEDERATION_CALLBACK_URL: z.url({ protocol: /^https?$/ }).optional(),
   MAGMA_FEDERATION_TOKEN: z.string().min(1).optional(),
   MAGMA_FEDERATION_SIGNING_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
+  MAGMA_FEDERATION_URL: z.url({ protocol: /^https?$/ }).optional(),
+  MAGMA_ENROLLMENT_TOKEN: z.string().min(16, "must be the token printed by `npm run labs -- enroll`").optional(),
   MAGMA_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   MAGMA_WORKER_OFFLINE_AFTER_MS: z.coerce.number().int().positive().default(60_000),
   MAGMA_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
@@ -80,6 +90,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new Error(`Invalid instance environment: ${lines.join("; ")}`);
   }
   const e = r.data;
+  if (e.MAGMA_FEDERATION_URL && e.MAGMA_FEDERATION_CALLBACK_URL)
+    throw new Error(
+      "Invalid instance environment: MAGMA_FEDERATION_URL (outbound-only lab) and MAGMA_FEDERATION_CALLBACK_URL (lab the frontend calls) exclude each other",
+    );
+  if (e.MAGMA_ENROLLMENT_TOKEN && !e.MAGMA_FEDERATION_URL)
+    throw new Error("Invalid instance environment: MAGMA_ENROLLMENT_TOKEN needs MAGMA_FEDERATION_URL (the frontend to enroll with)");
   return {
     name: e.MAGMA_INSTANCE_NAME,
     host: e.MAGMA_INSTANCE_HOST,
@@ -88,6 +104,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     federationCallbackUrl: e.MAGMA_FEDERATION_CALLBACK_URL ?? null,
     federationToken: e.MAGMA_FEDERATION_TOKEN ?? null,
     federationSigningSecret: e.MAGMA_FEDERATION_SIGNING_SECRET ?? null,
+    federationUrl: e.MAGMA_FEDERATION_URL?.replace(/\/+$/, "") ?? null,
+    enrollmentToken: e.MAGMA_ENROLLMENT_TOKEN ?? null,
     logLevel: e.MAGMA_LOG_LEVEL,
     workerOfflineAfterMs: e.MAGMA_WORKER_OFFLINE_AFTER_MS,
     secretKey: e.MAGMA_SECRET_KEY ?? null,

@@ -3,10 +3,13 @@ import { createInstanceDb } from "@magma/db/instance";
 import { loadConfig } from "./env.ts";
 import { createLogger } from "./logger.ts";
 import { buildApp } from "./app.ts";
+import { LinkRefusedError, OutboundLink } from "./federation/outbound-link.ts";
 
 /**
  * Composition root: env → logger → DB → app (HTTP + scheduler + outbox) → listen → signal handlers.
- * SIGINT/SIGTERM stop the scheduler and outbox loops, close HTTP (long-polls answered), disconnect DB.
+ * With MAGMA_FEDERATION_URL the lab is outbound-only: it enrolls (or loads its stored credential) and
+ * keeps a link to the frontend open (federation/outbound-link.ts); a refused enrollment exits 1.
+ * SIGINT/SIGTERM stop the link, the scheduler and outbox loops, close HTTP (long-polls answered), disconnect DB.
  */
 async function main(): Promise<void> {
   // Prisma's query compiler is a 4 MB WebAssembly module: V8's optimising tier (TurboFan) keeps
@@ -19,10 +22,21 @@ async function main(): Promise<void> {
   await db.$connect();
   const app = await buildApp({ db, config, logger });
   await app.server.listen({ host: config.host, port: config.port });
-  logger.info({ url: config.publicUrl, federation: config.federationCallbackUrl }, "instance listening");
-
+  logger.info({ url: config.publicUrl, federation: config.federationCallbackUrl ?? config.federationUrl }, "instance listening");
   let stopping = false;
-  const stop = async (signal: string) => {
+  const link = config.federationUrl ? new OutboundLink(app.ctx, config.federationUrl, config.enrollmentToken) : null;
+  if (link) {
+    link
+      .enroll()
+      .then(() => link.start())
+      .catch((e: Error) => {
+        if (stopping) return;
+        logger.fatal({ err: e.message }, e instanceof LinkRefusedError ? "cannot join the federation" : "lab link failed");
+        void stop("link", 1);
+      });
+  }
+
+  const stop = async (signal: string, exitCode = 0) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, "shutting down");
@@ -33,12 +47,13 @@ async function main(): Promise<void> {
     force.unref();
     try {
       const t0 = Date.now();
+      await link?.stop();
       await app.close();
       const t1 = Date.now();
       await db.$disconnect();
       logger.info({ appCloseMs: t1 - t0, dbCloseMs: Date.now() - t1 }, "stopped");
     } finally {
-      process.exit(0);
+      process.exit(exitCode);
     }
   };
   process.on("SIGINT", () => void stop("SIGINT"));

@@ -20,6 +20,24 @@ describe("env", () => {
     expect(() => loadConfig({ MAGMA_INSTANCE_PORT: "99999" })).toThrow(/MAGMA_INSTANCE_PORT/);
     expect(() => loadConfig({ MAGMA_FEDERATION_CALLBACK_URL: "nope" })).toThrow(/MAGMA_FEDERATION_CALLBACK_URL/);
   });
+
+  it("reads an outbound-only lab's frontend URL and enrollment token, and refuses contradictory settings", () => {
+    expect(
+      loadConfig({ MAGMA_FEDERATION_URL: "https://fed.example/", MAGMA_ENROLLMENT_TOKEN: "magma-enroll-0123456789abcdef" }),
+    ).toMatchObject({
+      federationUrl: "https://fed.example",
+      enrollmentToken: "magma-enroll-0123456789abcdef",
+      federationCallbackUrl: null,
+    });
+    expect(() => loadConfig({ MAGMA_FEDERATION_URL: "ftp://x" })).toThrow(/MAGMA_FEDERATION_URL/);
+    expect(() => loadConfig({ MAGMA_FEDERATION_URL: "http://f", MAGMA_ENROLLMENT_TOKEN: "short" })).toThrow(/MAGMA_ENROLLMENT_TOKEN/);
+    expect(() => loadConfig({ MAGMA_ENROLLMENT_TOKEN: "magma-enroll-0123456789abcdef" })).toThrow(
+      "MAGMA_ENROLLMENT_TOKEN needs MAGMA_FEDERATION_URL",
+    );
+    expect(() => loadConfig({ MAGMA_FEDERATION_URL: "http://f", MAGMA_FEDERATION_CALLBACK_URL: "http://f/api/callbacks/x" })).toThrow(
+      "exclude each other",
+    );
+  });
 });
 
 describe("extractResult", () => {

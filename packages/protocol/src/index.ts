@@ -15,3 +15,4 @@ export * from "./queues/index.ts";
 export * from "./federation-api/index.ts";
 export * from "./builds/index.ts";
 export * from "./lava-api/index.ts";
+export * from "./lab-link/index.ts";

@@ -16,7 +16,7 @@ import { env } from "../env.ts";
 import { logger } from "../server/logger.ts";
 import { findInstanceByName } from "@magma/db/frontend";
 import { ingestCallback } from "../server/services/ingest-callback.ts";
-import { fetchFederationPayload } from "../server/services/instance-client.ts";
+import { fetchFederationPayload, reachableLab } from "../server/services/instance-client.ts";
 import { runJobTransfer } from "../server/services/transfer-job.ts";
 
 const USAGE = "usage: npm run transfer -- LAB JOB_ID [--page CASES] [--log-chunk LINES]";
@@ -38,8 +38,10 @@ try {
   const casesPageSize = positiveInt("--page", values.page);
   const logChunkLines = positiveInt("--log-chunk", values["log-chunk"]);
   const timeoutMs = Math.max(env().MAGMA_LAB_TIMEOUT_MS, 30_000);
-  const instance = await findInstanceByName(db(), lab);
-  if (!instance) throw new Error(`lab "${lab}" is not configured on this frontend`);
+  const stored = await findInstanceByName(db(), lab);
+  if (!stored) throw new Error(`lab "${lab}" is not configured on this frontend`);
+  const instance = reachableLab(stored);
+  if (!instance) throw new Error(`lab "${lab}" is outbound-only: the frontend has no URL to pull its job from`);
   const { log: _log, token: _token, ...payload } = await fetchFederationPayload(instance, remoteId, timeoutMs);
   const ingested = await ingestCallback({ db: db(), job: { instance: lab, receivedAt: new Date().toISOString(), payload }, log: logger() });
   if (!ingested.transfer)

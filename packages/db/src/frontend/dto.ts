@@ -8,9 +8,16 @@ import type { TJobHealth, TJobState } from "@magma/protocol";
 export interface TInstanceRecord {
   id: number;
   name: string;
-  /** "magma" (a Magma instance: Magma REST extensions, signed callbacks) or "lava" (an unchanged LAVA server). */
+  /** Lab kind: "magma" (a Magma instance) or "lava" (a LAVA server). */
   kind: TLabKind;
-  url: string;
+  /** Base URL (no trailing slash), or null for an outbound-only lab (it connects to the frontend). */
+  url: string | null;
+  /** When an outbound-only lab exchanged its enrollment token (ISO), else null. */
+  enrolledAt: string | null;
+  /** Whether a one-time enrollment token was issued and not used yet. */
+  enrollmentPending: boolean;
+  /** Last time the lab was heard from (callback or outbound link), ISO, or null. */
+  lastContactAt: string | null;
   apiToken: string;
   callbackToken: string;
   /** HMAC key of the lab's signed callbacks, or null: the lab does not sign (token only). */
@@ -20,18 +27,19 @@ export interface TInstanceRecord {
 }
 
 /** Kinds of lab the frontend federates. */
-export type TLabKind = "magma" | "lava";
+export const LAB_KINDS = ["magma", "lava"] as const;
+export type TLabKind = (typeof LAB_KINDS)[number];
 
-/** A lab as configured (MAGMA_FRONTEND_CONFIG entry). */
+/** A lab as configured (MAGMA_FRONTEND_CONFIG entry, or `npm run labs -- add`). */
 export interface TInstanceConfig {
   name: string;
+  /** default "magma" */
+  kind?: TLabKind;
   url: string;
   api_token: string;
   callback_token: string;
   /** Set when the lab signs its callbacks (X-Magma-Signature): unsigned ones are then refused. */
   callback_secret?: string | null;
-  /** "magma" (default) or "lava". */
-  kind?: TLabKind;
   /** LAVA labs: name of the LAVA token whose secret LAVA sends on callbacks (see TInstanceRecord). */
   callback_token_name?: string | null;
 }

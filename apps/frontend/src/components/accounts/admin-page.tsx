@@ -4,6 +4,7 @@ import Link from "next/link";
 import { useState, type FormEvent } from "react";
 import { useTRPC } from "~/trpc/react";
 import { ErrorBox, Loading } from "../status";
+import { AdminLabs } from "../labs/admin-labs";
 
 /** A small form: its fields by name, submitted to `onSubmit`; resets on success. */
 function AdminForm({
@@ -242,6 +243,7 @@ export function AdminPage() {
             run={(g, l) => revokeLab.mutateAsync({ group: g, lab: l })}
           />
         </section>
+        <AdminLabs />
       </div>
     </>
   );

@@ -27,7 +27,8 @@ export function LabsOverview() {
       )}
       {labs.data && labs.data.length === 0 && (
         <Empty>
-          No labs configured. List them in the YAML file named by <code>MAGMA_FRONTEND_CONFIG</code> and restart the frontend.
+          No labs configured. Add one with <code>npm run labs -- add</code> or <code>enroll</code>, on the admin page, or in the YAML seed
+          file named by <code>MAGMA_FRONTEND_CONFIG</code>.
         </Empty>
       )}
       <div className="lab-grid">
@@ -35,22 +36,36 @@ export function LabsOverview() {
           <section key={lab.name} className={lab.reachable ? "lab-card" : "lab-card down"} data-testid="lab-row" data-lab={lab.name}>
             <div className="lab-card-head">
               <h2>{lab.name}</h2>
-              {lab.reachable ? <Badge tone="ok">reachable</Badge> : <Badge tone="bad">unreachable</Badge>}
+              {lab.mode === "outbound" ? (
+                <Badge tone={lab.reachable ? "ok" : "bad"}>{lab.status}</Badge>
+              ) : lab.reachable ? (
+                <Badge tone="ok">reachable</Badge>
+              ) : (
+                <Badge tone="bad">unreachable</Badge>
+              )}
             </div>
-            <div className="lab-url">
-              {lab.url}
-              <span data-testid={`lab-kind-${lab.name}`}> · {lab.kind === "lava" ? "LAVA lab (REST API)" : "Magma lab"}</span>
+            <div className="lab-url" data-testid={`lab-mode-${lab.name}`}>
+              {lab.kind === "lava" ? "LAVA lab (REST API)" : "Magma lab"} ·{" "}
+              {lab.mode === "outbound" ? "outbound-only (connects to this frontend)" : lab.url}
+              {lab.mode === "outbound" && <> · last contact {lab.lastContactAt ? formatTime(lab.lastContactAt) : "never"}</>}
               {lab.version && <> · version {lab.version}</>}
               <span data-testid={`lab-callbacks-${lab.name}`}> · callbacks {lab.signedCallbacks ? "signed" : "unsigned (token only)"}</span>
             </div>
-            {!lab.reachable && (
+            {!lab.reachable && lab.mode === "outbound" && (
+              <ErrorBox
+                title="Lab is not connected"
+                error={{ message: lab.error ?? lab.status }}
+                hint="An outbound lab connects to this frontend itself: start it with MAGMA_FEDERATION_URL (and MAGMA_ENROLLMENT_TOKEN from `npm run labs -- enroll` on its first start)."
+              />
+            )}
+            {!lab.reachable && lab.mode === "inbound" && (
               <ErrorBox
                 title="Lab did not answer"
                 error={{ message: lab.error ?? "unknown error" }}
                 hint="Its jobs and results stay visible here; check that the lab instance runs and that its URL in the frontend configuration is right."
               />
             )}
-            {lab.reachable && (
+            {lab.reachable && lab.mode === "inbound" && (
               <>
                 <div className="stats">
                   <div className="stat">

@@ -1,6 +1,7 @@
 import { listInstances, type FrontendDb } from "@magma/db/frontend";
 import type { Logger } from "pino";
 import { reconcileInstance, type TReconcileResult } from "../services/reconcile-instance.ts";
+import { reachableLab } from "../services/instance-client.ts";
 import { metrics } from "../metrics.ts";
 import { retryVanishedLab } from "../services/retry-elsewhere.ts";
 
@@ -41,7 +42,8 @@ export function startReconciler({ db, log, intervalMs, timeoutMs, vanishedMs = 0
   const runOnce = (): Promise<TReconcileResult[]> => {
     running ??= (async () => {
       try {
-        const labs = await listInstances(db);
+        // outbound-only labs are never called: their outbox delivers every state change
+        const labs = (await listInstances(db)).map(reachableLab).filter((l) => l !== null);
         const results = await Promise.all(labs.map((lab) => reconcileInstance({ db, lab, log, timeoutMs })));
         const m = metrics();
         for (const r of results) {

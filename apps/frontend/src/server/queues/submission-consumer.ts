@@ -48,6 +48,7 @@ export function startSubmissionConsumer({ db, prefix, log, timeoutMs = 15_000, c
       if (outcome.kind === "gone") throw new UnrecoverableError(`submission target ${parsed.data.targetId} no longer exists`);
       if (outcome.kind === "rejected") throw new UnrecoverableError(outcome.error);
       if (outcome.kind === "retry") throw new Error(outcome.error);
+      if (outcome.kind === "awaiting-lab") return { awaitingLab: true };
       return { remoteJobId: outcome.remoteJobId };
     },
     { connection, prefix, concurrency },

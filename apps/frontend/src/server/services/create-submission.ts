@@ -18,7 +18,7 @@ import {
 } from "@magma/db/frontend";
 import { AppError } from "../app-error.ts";
 import { addJobOrFail } from "../queues/connections.ts";
-import { describeFetchError } from "./instance-client.ts";
+import { describeFetchError, reachableLab } from "./instance-client.ts";
 import { labClientFor } from "./lab-client-for.ts";
 import { rankLabsForDeviceType } from "./place-submission.ts";
 
@@ -129,9 +129,12 @@ export async function createSubmission({
   const instances = await Promise.all(
     configured.map(async ({ name, instance }) => {
       if (!instance) throw new AppError("NOT_FOUND", { message: `Lab "${name}" is not configured` });
+      // an outbound-only lab cannot be asked: it checks the device type itself and refuses the job over its link
+      const reachable = reachableLab(instance);
+      if (!reachable) return instance;
       let types: string[];
       try {
-        types = (await labClientFor(instance).overview(timeoutMs)).device_types;
+        types = (await labClientFor(reachable).overview(timeoutMs)).device_types;
       } catch (e) {
         throw new AppError("INVALID_REQUEST", {
           message: `Lab "${name}" is unreachable (${describeFetchError(e, timeoutMs)}): cannot check its device types`,

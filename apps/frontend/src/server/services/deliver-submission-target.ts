@@ -16,7 +16,8 @@ export type TDeliveryOutcome =
   | { kind: "submitted"; remoteJobId: number; already: boolean }
   | { kind: "rejected"; error: string }
   | { kind: "retry"; error: string }
-  | { kind: "gone" };
+  | { kind: "gone" }
+  | { kind: "awaiting-lab" };
 
 export interface DeliverSubmissionTargetOptions {
   db: FrontendDb;
@@ -41,6 +42,8 @@ export interface DeliverSubmissionTargetOptions {
  *     its callback) or a definition whose `notify:` block cannot take the frontend's callback
  *  5. network error, timeout, 408/429/5xx → retry (error noted on the target); on the last
  *     attempt the target is marked failed
+ *  6. an outbound-only lab (no URL) → awaiting-lab: nothing is sent, the target stays queued until
+ *     the lab pulls it over its link and acknowledges it (lab-link.ts)
  */
 export async function deliverSubmissionTarget({
   db,
@@ -52,9 +55,14 @@ export async function deliverSubmissionTarget({
   const work = await findSubmissionTargetWork(db, targetId);
   if (!work) return { kind: "gone" };
   if (work.status === "submitted" && work.remoteJobId !== null) return { kind: "submitted", remoteJobId: work.remoteJobId, already: true };
+  const url = work.instance.url;
+  if (url === null) {
+    log.info({ targetId, lab: work.instance.name }, "submission target queued for outbound lab");
+    return { kind: "awaiting-lab" };
+  }
   const key = `${work.submissionId}-${work.instance.name}`;
   try {
-    const [remoteJobId] = await labClientFor(work.instance).submit(work.definition, {
+    const [remoteJobId] = await labClientFor({ ...work.instance, url }).submit(work.definition, {
       idempotencyKey: key,
       submitter: work.submitter,
       timeoutMs,

@@ -1,7 +1,7 @@
 import { canViewFederatedJob, findInstanceByName, type FrontendDb, type TViewer } from "@magma/db/frontend";
 import type { TLogLine } from "@magma/protocol";
 import { AppError } from "../app-error.ts";
-import { describeFetchError, LabHttpError } from "./instance-client.ts";
+import { describeFetchError, LabHttpError, reachableLab } from "./instance-client.ts";
 import { labClientFor } from "./lab-client-for.ts";
 
 export interface GetJobLogOptions {
@@ -34,8 +34,13 @@ export async function getJobLog({
   if (!instance) throw new AppError("NOT_FOUND", { message: `Lab "${lab}" is not configured` });
   if (!(await canViewFederatedJob(db, viewer, lab, jobId)))
     throw new AppError("NOT_FOUND", { message: `Job ${jobId} of lab "${lab}" not found` });
+  const reachable = reachableLab(instance);
+  if (!reachable)
+    throw new AppError("UPSTREAM_UNAVAILABLE", {
+      message: `Lab "${lab}" is an outbound-only lab: the frontend cannot read its logs (it has no URL for it)`,
+    });
   try {
-    const lines = await labClientFor(instance).jobLog(jobId, start, timeoutMs);
+    const lines = await labClientFor(reachable).jobLog(jobId, start, timeoutMs);
     const last = lines[lines.length - 1];
     return { lines, nextStart: last ? last.line + 1 : start };
   } catch (e) {

@@ -1,14 +1,22 @@
-import { listInstances, type FrontendDb } from "@magma/db/frontend";
+import { listInstances, type FrontendDb, type TLabKind } from "@magma/db/frontend";
 import type { TInstanceOverview } from "@magma/protocol";
-import { describeFetchError } from "./instance-client.ts";
+import { describeFetchError, reachableLab } from "./instance-client.ts";
 import { labClientFor } from "./lab-client-for.ts";
+import { summariseLab, type TLabMode } from "./labs.ts";
 
 /** One lab on the labs page: reachability plus summarised counts (no secrets). */
 export interface TLabOverview {
   name: string;
-  /** "magma" or "lava" (an unchanged LAVA server, read through its REST API). */
-  kind: "magma" | "lava";
-  url: string;
+  kind: TLabKind;
+  /** null for an outbound-only lab */
+  url: string | null;
+  /** `inbound`: the frontend calls the lab at `url`; `outbound`: the lab connects to the frontend */
+  mode: TLabMode;
+  /** outbound labs: connected / disconnected / awaiting enrollment; inbound: configured */
+  status: string;
+  /** last time the lab was heard from (callback or link), ISO, or null */
+  lastContactAt: string | null;
+  /** inbound: answered the overview request; outbound: connected */
   reachable: boolean;
   /** Whether the lab signs its callbacks (a callback secret is configured); false: token only. */
   signedCallbacks: boolean;
@@ -35,20 +43,44 @@ export interface GetLabsOverviewOptions {
   timeoutMs: number;
 }
 
-/** Asks every configured lab for its overview in parallel; an unreachable lab is reported, never thrown. */
+/**
+ * Asks every inbound lab for its overview in parallel; an unreachable lab is reported, never thrown.
+ * Outbound-only labs are never called: they are shown connected/disconnected from their last contact.
+ */
 export async function getLabsOverview({ db, timeoutMs }: GetLabsOverviewOptions): Promise<TLabOverview[]> {
   const labs = await listInstances(db);
   return Promise.all(
     labs.map(async (lab): Promise<TLabOverview> => {
+      const s = summariseLab(lab);
       const base = {
         name: lab.name,
         kind: lab.kind,
         url: lab.url,
+        mode: s.mode,
+        status: s.status,
+        lastContactAt: lab.lastContactAt,
         checkedAt: new Date().toISOString(),
         signedCallbacks: lab.callbackSecret !== null,
       };
+      const reachable = reachableLab(lab);
       try {
-        const o = await labClientFor(lab).overview(timeoutMs);
+        if (!reachable) {
+          const connected = s.status === "connected";
+          return {
+            ...base,
+            reachable: connected,
+            error: connected ? null : `outbound lab ${s.status}${lab.lastContactAt ? ` (last contact ${lab.lastContactAt})` : ""}`,
+            version: null,
+            workers: { online: 0, total: 0 },
+            devices: { total: 0, byState: {}, byHealth: {} },
+            deviceTypes: [],
+            queue: null,
+            queueByDeviceType: null,
+            deviceList: [],
+            workerList: [],
+          };
+        }
+        const o = await labClientFor(reachable).overview(timeoutMs);
         return {
           ...base,
           reachable: true,

@@ -237,7 +237,8 @@ export async function ingestCallback({
   // many to travel inline, are pulled in bounded chunks by a transfer (transfer-job.ts)
   const t = p.magma?.transfer;
   let transfer = false;
-  if (t && state === "Finished" && !result.stale && (!t.results_inline || t.log_lines > 0)) {
+  // (an outbound-only lab has no URL to pull from: it sends its results inline and keeps its log)
+  if (t && lab.url !== null && state === "Finished" && !result.stale && (!t.results_inline || t.log_lines > 0)) {
     const opened = await openJobTransfer(db, {
       instanceId: lab.id,
       remoteId: p.id,

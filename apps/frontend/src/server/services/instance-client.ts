@@ -17,13 +17,20 @@ import {
 import type { TInstanceRecord } from "@magma/db/frontend";
 import { z } from "zod";
 import { openSecret } from "../auth/secret-box.ts";
-import type { LabClient } from "./lab-client.ts";
+import type { LabClient, TReachableLab } from "./lab-client.ts";
 
 /**
  * HTTP client of one lab's public REST API (packages/protocol instance-api). The frontend talks
  * to instances only through these calls. Every call has a deadline (`timeoutMs`) and throws
  * {@link LabHttpError} for non-2xx answers or a plain Error for network failures and timeouts.
  */
+
+export type { TReachableLab };
+
+/** The lab as a {@link TReachableLab}, or null for an outbound-only lab. */
+export function reachableLab(lab: TInstanceRecord): TReachableLab | null {
+  return lab.url === null ? null : { ...lab, url: lab.url };
+}
 
 /** A lab answered with a non-2xx status; `message` is the lab's own `{message}` when it sent one. */
 export class LabHttpError extends Error {
@@ -37,9 +44,9 @@ export class LabHttpError extends Error {
   }
 }
 
-const authHeaders = (lab: TInstanceRecord): Record<string, string> => ({ authorization: `Token ${openSecret(lab.apiToken)}` });
+const authHeaders = (lab: TReachableLab): Record<string, string> => ({ authorization: `Token ${openSecret(lab.apiToken)}` });
 
-async function labError(lab: TInstanceRecord, res: Response): Promise<LabHttpError> {
+async function labError(lab: TReachableLab, res: Response): Promise<LabHttpError> {
   const text = await res.text().catch(() => "");
   let message = text.slice(0, 2000);
   try {
@@ -61,7 +68,7 @@ export function describeFetchError(e: unknown, timeoutMs?: number): string {
 }
 
 /** GET /api/v0.2/magma/overview/ → the lab's workers, devices, device types and queue. */
-export async function fetchInstanceOverview(lab: TInstanceRecord, timeoutMs: number): Promise<TInstanceOverview> {
+export async function fetchInstanceOverview(lab: TReachableLab, timeoutMs: number): Promise<TInstanceOverview> {
   const res = await fetch(`${lab.url}${INSTANCE_API_PREFIX}/magma/overview/`, {
     headers: { ...authHeaders(lab), accept: "application/json" },
     signal: AbortSignal.timeout(timeoutMs),
@@ -72,7 +79,7 @@ export async function fetchInstanceOverview(lab: TInstanceRecord, timeoutMs: num
 }
 
 /** GET /api/v0.2/jobs/<id>/logs/?start=N (JSON) → log lines from line `start` on. */
-export async function fetchJobLog(lab: TInstanceRecord, jobId: number, start: number, timeoutMs: number): Promise<TLogLine[]> {
+export async function fetchJobLog(lab: TReachableLab, jobId: number, start: number, timeoutMs: number): Promise<TLogLine[]> {
   const res = await fetch(`${lab.url}${INSTANCE_API_PREFIX}/jobs/${jobId}/logs/?start=${start}`, {
     headers: { ...authHeaders(lab), accept: "application/json" },
     signal: AbortSignal.timeout(timeoutMs),
@@ -86,7 +93,7 @@ export async function fetchJobLog(lab: TInstanceRecord, jobId: number, start: nu
  * GET /api/v0.2/jobs/<id>/logs/stream/?start=N: the lab's Server-Sent Events stream, unread.
  * @param signal aborts the upstream request (the browser went away)
  */
-export async function openJobLogStream(lab: TInstanceRecord, jobId: number, start: number, signal: AbortSignal): Promise<Response> {
+export async function openJobLogStream(lab: TReachableLab, jobId: number, start: number, signal: AbortSignal): Promise<Response> {
   const res = await fetch(`${lab.url}${INSTANCE_API_PREFIX}/jobs/${jobId}/logs/stream/?start=${start}`, {
     headers: { ...authHeaders(lab), accept: "text/event-stream" },
     signal,
@@ -111,7 +118,7 @@ export { SUBMITTER_HEADER };
  * @throws LabHttpError on 4xx/5xx (400 carries LAVA's "Job invalid: …" message)
  */
 export async function submitJobToLab(
-  lab: TInstanceRecord,
+  lab: TReachableLab,
   definition: string,
   idempotencyKey: string,
   timeoutMs: number,
@@ -142,7 +149,7 @@ export async function submitJobToLab(
  * @param after null = from the lab's first finished job
  */
 export async function fetchFinishedJobs(
-  lab: TInstanceRecord,
+  lab: TReachableLab,
   after: TFinishedJobsCursor | null,
   limit: number,
   timeoutMs: number,
@@ -162,7 +169,7 @@ export async function fetchFinishedJobs(
 }
 
 /** GET /api/v0.2/magma/jobs/<id>/federation/ → the job's federation callback payload (dataset results). */
-export async function fetchFederationPayload(lab: TInstanceRecord, jobId: number, timeoutMs: number): Promise<TNotifyPayload> {
+export async function fetchFederationPayload(lab: TReachableLab, jobId: number, timeoutMs: number): Promise<TNotifyPayload> {
   const res = await fetch(`${lab.url}${INSTANCE_API_PREFIX}/magma/jobs/${jobId}/federation/`, {
     headers: { ...authHeaders(lab), accept: "application/json" },
     signal: AbortSignal.timeout(timeoutMs),
@@ -173,7 +180,7 @@ export async function fetchFederationPayload(lab: TInstanceRecord, jobId: number
 }
 
 /** The Magma implementation of {@link LabClient} (the functions above, bound to one lab). */
-export function magmaLabClient(lab: TInstanceRecord): LabClient {
+export function magmaLabClient(lab: TReachableLab): LabClient {
   return {
     lab,
     overview: (timeoutMs) => fetchInstanceOverview(lab, timeoutMs),
@@ -190,7 +197,7 @@ export function magmaLabClient(lab: TInstanceRecord): LabClient {
  * (LAVA's export, the notify `results` items) and the next cursor (null: last page).
  */
 export async function fetchJobCasesPage(
-  lab: TInstanceRecord,
+  lab: TReachableLab,
   jobId: number,
   afterId: number,
   limit: number,
@@ -207,7 +214,7 @@ export async function fetchJobCasesPage(
 
 /** GET /api/v0.2/jobs/<id>/logs/?start=&end= (JSON) → the stored log lines `[start, end)`. */
 export async function fetchJobLogRange(
-  lab: TInstanceRecord,
+  lab: TReachableLab,
   jobId: number,
   start: number,
   end: number,

@@ -1,6 +1,9 @@
 import type { TFinishedJobsCursor, TInstanceOverview, TLogLine, TJobHealth, TNotifyPayload } from "@magma/protocol";
 import type { TInstanceRecord } from "@magma/db/frontend";
 
+/** A lab the frontend reaches at its URL (inbound); outbound-only labs have none and are never called. */
+export type TReachableLab = TInstanceRecord & { url: string };
+
 /**
  * The one seam between the frontend's federation logic and a lab's own API. Every lab kind has an
  * implementation, picked by the lab's `kind` (see lab-client-for.ts):
@@ -11,7 +14,7 @@ import type { TInstanceRecord } from "@magma/db/frontend";
  * Every call has a deadline and throws LabHttpError (non-2xx) or a plain Error (network, timeout).
  */
 export interface LabClient {
-  readonly lab: TInstanceRecord;
+  readonly lab: TReachableLab;
   /** Workers, devices, device types and queue counts for the labs page and submission checks. */
   overview(timeoutMs: number): Promise<TInstanceOverview>;
   /**

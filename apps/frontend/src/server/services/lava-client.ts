@@ -23,7 +23,7 @@ import type { z } from "zod";
 import { env } from "../../env.ts";
 import { openSecret } from "../auth/secret-box.ts";
 import { LabHttpError } from "./instance-client.ts";
-import type { LabClient, TLabFinishedJob, TLabFinishedJobsPage } from "./lab-client.ts";
+import type { LabClient, TLabFinishedJob, TLabFinishedJobsPage, TReachableLab } from "./lab-client.ts";
 import { addFrontendNotify } from "./lava-notify.ts";
 
 /**
@@ -165,7 +165,7 @@ export function parseLavaLogLine(text: string, line: number): TLogLine | null {
 }
 
 /** The LAVA implementation of {@link LabClient} for one lab of kind `lava`. */
-export function lavaLabClient(lab: TInstanceRecord): LabClient {
+export function lavaLabClient(lab: TReachableLab): LabClient {
   const base = `${lab.url}${INSTANCE_API_PREFIX}`;
   const headers = (accept: string): Record<string, string> => ({ authorization: `Token ${openSecret(lab.apiToken)}`, accept });
 

@@ -1,6 +1,6 @@
 import { canViewFederatedJob, findInstanceByName, type FrontendDb, type TViewer } from "@magma/db/frontend";
 import { AppError } from "../app-error.ts";
-import { describeFetchError, LabHttpError } from "./instance-client.ts";
+import { describeFetchError, LabHttpError, reachableLab } from "./instance-client.ts";
 import { labClientFor } from "./lab-client-for.ts";
 
 export interface OpenLabLogStreamOptions {
@@ -27,8 +27,13 @@ export async function openLabLogStream({ db, lab, jobId, start, signal, viewer }
   if (!instance) throw new AppError("NOT_FOUND", { message: `Lab "${lab}" is not configured` });
   if (!(await canViewFederatedJob(db, viewer, lab, Number(jobId))))
     throw new AppError("NOT_FOUND", { message: `Lab "${lab}" has no job ${jobId}` });
+  const reachable = reachableLab(instance);
+  if (!reachable)
+    throw new AppError("UPSTREAM_UNAVAILABLE", {
+      message: `Lab "${lab}" is an outbound-only lab: the frontend cannot stream its logs (it has no URL for it)`,
+    });
   try {
-    return await labClientFor(instance).openLogStream(Number(jobId), Number(start), signal);
+    return await labClientFor(reachable).openLogStream(Number(jobId), Number(start), signal);
   } catch (e) {
     if (e instanceof LabHttpError && e.status === 404) throw new AppError("NOT_FOUND", { message: `Lab "${lab}" has no job ${jobId}` });
     throw new AppError("UPSTREAM_UNAVAILABLE", {

@@ -1,6 +1,6 @@
 import type { TInstanceRecord } from "@magma/db/frontend";
 import type { TInstanceOverview } from "@magma/protocol";
-import { describeFetchError } from "./instance-client.ts";
+import { describeFetchError, reachableLab } from "./instance-client.ts";
 import { labClientFor } from "./lab-client-for.ts";
 
 /** Device health values that let a device take a normal job (Unknown: a type without health check). */
@@ -62,8 +62,14 @@ export async function rankLabsForDeviceType({
   const found = await Promise.all(
     labs.map(async (instance): Promise<TLabCandidate | null> => {
       let o: TInstanceOverview;
+      const reachable = reachableLab(instance);
+      if (!reachable) {
+        // an outbound-only lab is never called: its devices are not known here
+        refused.push({ lab: instance.name, reason: "outbound-only (its devices cannot be asked)" });
+        return null;
+      }
       try {
-        o = await labClientFor(instance).overview(timeoutMs);
+        o = await labClientFor(reachable).overview(timeoutMs);
       } catch (e) {
         refused.push({ lab: instance.name, reason: `unreachable (${describeFetchError(e, timeoutMs)})` });
         return null;

@@ -13,6 +13,7 @@ import {
   findInstanceByName,
   forgetCallbackDelivery,
   recordCallbackDelivery,
+  touchInstance,
   type FrontendDb,
   type TInstanceRecord,
 } from "@magma/db/frontend";
@@ -118,7 +119,7 @@ export interface ReceiveCallbackOptions {
  *  4. a signed delivery id already received within 5 minutes → CONFLICT (409): a replay, nothing queued
  *  5. Redis unavailable → UPSTREAM_UNAVAILABLE with status 503 (the instance retries later; the
  *     delivery id is forgotten so that retry is accepted)
- *  6. queued → the deterministic job id `notify-<lab>-<id>-<state>-<health>`; a re-delivery maps
+ *  6. queued (and the lab's last contact time recorded) → the deterministic job id `notify-<lab>-<id>-<state>-<health>`; a re-delivery maps
  *     to the same id, so BullMQ keeps one job.
  * The `log` and `token` keys are dropped before queueing: logs are read from the lab on demand,
  * and secrets do not belong in Redis.
@@ -177,5 +178,6 @@ export async function receiveCallback({
     if (delivery) await forgetCallbackDelivery(db, instance.id, delivery);
     throw e;
   }
+  await touchInstance(db, instance.id, receivedAt);
   return { jobId, signed: delivery !== null };
 }

@@ -1,15 +1,8 @@
-import {
-  federatedJobSyncStates,
-  getReconcileCursor,
-  saveReconcileState,
-  type FrontendDb,
-  type TInstanceRecord,
-  type TReconcileCursor,
-} from "@magma/db/frontend";
+import { federatedJobSyncStates, getReconcileCursor, saveReconcileState, type FrontendDb, type TReconcileCursor } from "@magma/db/frontend";
 import type { TFinishedJobsCursor } from "@magma/protocol";
 import type { Logger } from "pino";
 import { ingestCallback } from "./ingest-callback.ts";
-import { describeFetchError } from "./instance-client.ts";
+import { describeFetchError, type TReachableLab } from "./instance-client.ts";
 import type { TLabFinishedJob } from "./lab-client.ts";
 import { labClientFor } from "./lab-client-for.ts";
 import { queueTransfer } from "../queues/transfer-consumer.ts";
@@ -22,7 +15,7 @@ export const RECONCILE_OVERLAP_MS = 120_000;
 
 export interface ReconcileInstanceOptions {
   db: FrontendDb;
-  lab: TInstanceRecord;
+  lab: TReachableLab;
   log: Logger;
   /** deadline of each HTTP request to the lab, ms */
   timeoutMs: number;

@@ -1,20 +1,20 @@
 import { readFile } from "node:fs/promises";
 import { parse } from "yaml";
 import { z } from "zod";
-import { upsertInstances, type FrontendDb, type TInstanceRecord } from "@magma/db/frontend";
+import { LAB_KINDS, upsertInstances, type FrontendDb, type TInstanceRecord } from "@magma/db/frontend";
 import { AppError } from "../app-error.ts";
 import { callbackTokenDigest, sealSecret } from "../auth/secret-box.ts";
 
 /** One lab of MAGMA_FRONTEND_CONFIG. */
 export const ZInstanceConfig = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, "name: letters, digits, '_', '.', '-' (max 63)"),
+  /** "magma" (default): a Magma instance; "lava": an unchanged LAVA server (2023.01+), read through its REST API v0.2. See `npm run labs`. */
+  kind: z.enum(LAB_KINDS).optional(),
   url: z.url({ protocol: /^https?$/ }),
   api_token: z.string().min(1),
   callback_token: z.string().min(8, "callback_token must be at least 8 characters"),
   /** HMAC-SHA256 key the lab signs its callbacks with; when set, unsigned callbacks are refused. */
   callback_secret: z.string().min(16, "callback_secret must be at least 16 characters").optional(),
-  /** "magma" (default): a Magma instance; "lava": an unchanged LAVA server (2023.01+), read through its REST API v0.2. */
-  kind: z.enum(["magma", "lava"]).default("magma"),
   /**
    * LAVA labs: name of the frontend's LAVA user's token (remote-artifact token name or API token
    * description) whose secret is `callback_token`; written as `token:` in the notify callback the

@@ -13,7 +13,7 @@ import {
 import type { Logger } from "pino";
 import { AppError } from "../app-error.ts";
 import { toCaseInput } from "./ingest-callback.ts";
-import { describeFetchError, fetchJobCasesPage, fetchJobLogRange } from "./instance-client.ts";
+import { describeFetchError, fetchJobCasesPage, fetchJobLogRange, reachableLab } from "./instance-client.ts";
 
 /** Test cases asked for per page (the instance allows up to 5 000). */
 export const TRANSFER_CASES_PAGE = 1000;
@@ -76,8 +76,11 @@ export async function runJobTransfer({
   onStart,
   onProgress,
 }: RunJobTransferOptions): Promise<TTransferResult> {
-  const instance = await findInstanceByName(db, lab);
-  if (!instance) throw new AppError("NOT_FOUND", { message: `Lab "${lab}" is not configured` });
+  const stored = await findInstanceByName(db, lab);
+  if (!stored) throw new AppError("NOT_FOUND", { message: `Lab "${lab}" is not configured` });
+  const instance = reachableLab(stored);
+  if (!instance)
+    throw new AppError("INVALID_REQUEST", { message: `Lab "${lab}" is outbound-only: the frontend cannot pull from it (no URL)` });
   let t = await findJobTransfer(db, instance.id, remoteId);
   if (!t) throw new AppError("NOT_FOUND", { message: `No transfer for job ${remoteId} of lab "${lab}"` });
   const resumedFrom = { casesAfterId: t.casesAfterId, logNextLine: t.logNextLine };

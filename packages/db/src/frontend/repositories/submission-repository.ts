@@ -1,6 +1,7 @@
 import { Prisma } from "../../generated/frontend/client";
 import type { FrontendDb } from "../client.ts";
 import type { TInstanceRecord, TSubmission } from "../dto.ts";
+import { instanceRecord } from "./instance-repository.ts";
 
 const include = {
   targets: { include: { instance: { select: { name: true } }, placements: { orderBy: { number: "asc" } } } },
@@ -147,16 +148,7 @@ export async function findSubmissionTargetWork(db: FrontendDb, targetId: string)
     remoteJobId: t.remote_job_id,
     definition: t.submission.definition,
     submitter: t.submission.user?.username ?? null,
-    instance: {
-      id: t.instance.id,
-      name: t.instance.name,
-      kind: t.instance.kind === "lava" ? "lava" : "magma",
-      url: t.instance.url.replace(/\/+$/, ""),
-      apiToken: t.instance.api_token,
-      callbackToken: t.instance.callback_token,
-      callbackSecret: t.instance.callback_secret,
-      callbackTokenName: t.instance.callback_token_name,
-    },
+    instance: instanceRecord(t.instance),
   };
 }
 
@@ -296,4 +288,43 @@ export async function findSubmitterOfRemoteJob(db: FrontendDb, instanceId: numbe
     select: { submission: { select: { user: { select: { username: true } } } } },
   });
   return t?.submission.user?.username ?? null;
+}
+
+/** One submission an outbound-only lab must run: what it pulls over its link. */
+export interface TOutboundSubmission {
+  targetId: string;
+  submissionId: string;
+  definition: string;
+  submitter: string | null;
+}
+
+/**
+ * The queued (not yet acknowledged) submission targets of lab `instanceId`, oldest first: the work an
+ * outbound-only lab pulls. A target stays listed until the lab acknowledges it
+ * ({@link markTargetSubmitted} / {@link markTargetFailed}), so work sent over a link that drops is
+ * sent again (the lab dedupes by idempotency key).
+ */
+export async function listQueuedTargetsForLab(db: FrontendDb, instanceId: number, limit: number): Promise<TOutboundSubmission[]> {
+  const rows = await db.submissionTarget.findMany({
+    where: { instance_id: instanceId, status: "queued" },
+    orderBy: [{ created_at: "asc" }, { id: "asc" }],
+    take: limit,
+    include: { submission: { include: { user: { select: { username: true } } } } },
+  });
+  return rows.map((t) => ({
+    targetId: t.id,
+    submissionId: t.submission_id,
+    definition: t.submission.definition,
+    submitter: t.submission.user?.username ?? null,
+  }));
+}
+
+/** The target `targetId` if it belongs to lab `instanceId` (an outbound lab may only acknowledge its own). */
+export async function findLabTarget(
+  db: FrontendDb,
+  instanceId: number,
+  targetId: string,
+): Promise<{ id: string; status: "queued" | "submitted" | "failed"; remoteJobId: number | null } | null> {
+  const t = await db.submissionTarget.findFirst({ where: { id: targetId, instance_id: instanceId } });
+  return t ? { id: t.id, status: t.status, remoteJobId: t.remote_job_id } : null;
 }

@@ -1,5 +1,7 @@
 import {
   ZAdminAddGroupInput,
+  ZAdminAddLabInput,
+  ZAdminLabRef,
   ZAdminAddMemberInput,
   ZAdminAddUserInput,
   ZAdminGrantLabInput,
@@ -19,10 +21,29 @@ import {
   revokeLab,
   setSuperuser,
 } from "../../../services/accounts.ts";
+import { addLab, enrollLab, listLabs, removeLab } from "../../../services/labs.ts";
 
 /** Superusers' management of users, groups and the labs each group may submit to (the /admin page). */
 export const adminRouter = createTRPCRouter({
   overview: superuserProcedure.query(({ ctx }) => adminOverview(ctx.db)),
+  /** Managed labs (as `npm run labs -- list`). */
+  labs: superuserProcedure.query(({ ctx }) => listLabs(ctx.db)),
+  /** Adds a lab by URL; the answer carries the lab-side callback token/secret, shown once. */
+  addLab: superuserProcedure.input(ZAdminAddLabInput).mutation(async ({ ctx, input }) => {
+    const r = await addLab(ctx.db, { ...input, callbackToken: input.callbackToken || null });
+    ctx.log.info({ lab: input.name, kind: input.kind, url: r.lab.url }, "admin added a lab");
+    return r;
+  }),
+  /** Issues a one-time enrollment token for an outbound-only lab, shown once. */
+  enrollLab: superuserProcedure.input(ZAdminLabRef).mutation(async ({ ctx, input }) => {
+    const r = await enrollLab(ctx.db, input.name);
+    ctx.log.info({ lab: input.name }, "admin issued an enrollment token");
+    return r;
+  }),
+  removeLab: superuserProcedure.input(ZAdminLabRef).mutation(async ({ ctx, input }) => {
+    await removeLab(ctx.db, input.name);
+    ctx.log.info({ lab: input.name }, "admin removed a lab");
+  }),
   addUser: superuserProcedure.input(ZAdminAddUserInput).mutation(async ({ ctx, input }) => {
     await addUser(ctx.db, input);
     ctx.log.info({ username: input.username, superuser: input.superuser, groups: input.groups }, "admin added a user");

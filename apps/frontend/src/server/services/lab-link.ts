@@ -1,0 +1,114 @@
+import {
+  findInstanceByName,
+  findLabTarget,
+  listQueuedTargetsForLab,
+  markTargetFailed,
+  markTargetSubmitted,
+  touchInstance,
+  type FrontendDb,
+  type TInstanceRecord,
+} from "@magma/db/frontend";
+import type { TLabAck, TLabAcksResponse, TLabWork } from "@magma/protocol";
+import type { Logger } from "pino";
+import { AppError } from "../app-error.ts";
+import { comparableCallbackToken } from "../auth/secret-box.ts";
+import { safeEqual } from "./receive-callback.ts";
+
+/** Most submissions handed out per poll. */
+const WORK_BATCH = 20;
+/** How often a waiting long poll looks for new work, ms. */
+const POLL_STEP_MS = 500;
+
+/**
+ * The outbound-only lab `lab` presenting `credential` (its link's `Authorization: Token …`): the
+ * credential's digest is the lab's callback token, compared in constant time. Records the contact.
+ * @throws AppError UNAUTHENTICATED (no credential), NOT_FOUND (unknown lab), FORBIDDEN (wrong
+ *   credential, or the lab is not an enrolled outbound lab)
+ */
+export async function authenticateLab(db: FrontendDb, lab: string, credential: string | null): Promise<TInstanceRecord> {
+  if (!credential) throw new AppError("UNAUTHENTICATED", { message: `Lab link of "${lab}" needs 'Authorization: Token <credential>'` });
+  const instance = await findInstanceByName(db, lab);
+  if (!instance) throw new AppError("NOT_FOUND", { message: `Lab "${lab}" is not configured on this frontend` });
+  if (instance.url !== null || !instance.enrolledAt)
+    throw new AppError("FORBIDDEN", { message: `Lab "${lab}" is not an enrolled outbound lab (run \`npm run labs -- enroll ${lab}\`)` });
+  if (!safeEqual(comparableCallbackToken(credential, instance.callbackToken), instance.callbackToken))
+    throw new AppError("FORBIDDEN", { message: `Credential of lab "${lab}" is wrong` });
+  await touchInstance(db, instance.id);
+  return instance;
+}
+
+export interface PollLabWorkOptions {
+  db: FrontendDb;
+  lab: TInstanceRecord;
+  /** longest wait for work, seconds (0: answer at once) */
+  waitS: number;
+  /** aborted when the lab hangs up: the poll ends early with no work */
+  signal?: AbortSignal;
+}
+
+/**
+ * A long poll of an outbound lab's work: the submission targets queued for it (oldest first, at
+ * most 20), answered as soon as there is any, else after `waitS` seconds with none. Queued targets
+ * are re-sent on every poll until the lab acknowledges them, so nothing is lost when a connection
+ * drops mid-answer; the lab's idempotency key makes a re-sent one create no second job. The lab's
+ * last contact time is refreshed while it waits.
+ */
+export async function pollLabWork({ db, lab, waitS, signal }: PollLabWorkOptions): Promise<TLabWork> {
+  const end = Date.now() + waitS * 1000;
+  let lastTouch = Date.now();
+  for (;;) {
+    const queued = await listQueuedTargetsForLab(db, lab.id, WORK_BATCH);
+    if (queued.length || Date.now() >= end || signal?.aborted) {
+      return {
+        submissions: queued.map((t) => ({
+          target_id: t.targetId,
+          idempotency_key: `${t.submissionId}-${lab.name}`,
+          definition: t.definition,
+          submitter: t.submitter,
+        })),
+      };
+    }
+    if (Date.now() - lastTouch > 10_000) {
+      await touchInstance(db, lab.id);
+      lastTouch = Date.now();
+    }
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, Math.min(POLL_STEP_MS, Math.max(0, end - Date.now())));
+      signal?.addEventListener(
+        "abort",
+        () => {
+          clearTimeout(t);
+          resolve();
+        },
+        { once: true },
+      );
+    });
+  }
+}
+
+/**
+ * Applies an outbound lab's acknowledgements: a job id marks the target submitted (idempotent; an
+ * already-submitted target keeps its job id), an error marks it failed with the lab's message.
+ * Targets of other labs or unknown ones are listed as `unknown` and left alone.
+ */
+export async function applyLabAcks(db: FrontendDb, lab: TInstanceRecord, acks: TLabAck[], log: Logger): Promise<TLabAcksResponse> {
+  const unknown: string[] = [];
+  let accepted = 0;
+  for (const a of acks) {
+    const t = await findLabTarget(db, lab.id, a.target_id);
+    if (!t) {
+      unknown.push(a.target_id);
+      continue;
+    }
+    accepted++;
+    if ("job_id" in a) {
+      if (t.status === "submitted") continue;
+      await markTargetSubmitted(db, t.id, a.job_id);
+      log.info({ lab: lab.name, targetId: t.id, remoteJobId: a.job_id }, "outbound lab took submission target");
+    } else {
+      await markTargetFailed(db, t.id, `${lab.name} refused the job: ${a.error}`);
+      log.warn({ lab: lab.name, targetId: t.id, error: a.error }, "outbound lab refused submission target");
+    }
+  }
+  return { accepted, unknown };
+}

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "instance" ALTER COLUMN "url" DROP NOT NULL;
