@@ -27,7 +27,8 @@ interface CandidateJob {
  * device type whose tags are a subset of the device tags, by `-priority, submit_time, id`. One job
  * per device per pass; job → Scheduled with `actual_device`, device → Reserved. Devices and jobs are
  * locked `FOR UPDATE SKIP LOCKED`, so overlapping passes never give a job or a device twice.
- * A worker's `job_limit` (0 = unlimited) caps its busy devices.
+ * A worker's `job_limit` (0 = unlimited) caps its busy devices. MultiNode sub-jobs are left to
+ * `scheduleGroups`, which runs first.
  *
  * Set-based, so a pass costs a handful of queries whatever the number of devices: per device type
  * the head of its queue (in queue order, locked) is read once and matched in memory; a device that
@@ -66,7 +67,7 @@ export async function scheduleJobs(t: TransitionContext, logger: Logger): Promis
     const limit = count * CANDIDATES_PER_DEVICE + CANDIDATE_MARGIN;
     const jobs = await tx.$queryRaw<CandidateJob[]>`
       SELECT id, tags FROM test_jobs
-      WHERE state = 'Submitted' AND actual_device_id IS NULL AND requested_device_type_id = ${typeId}
+      WHERE state = 'Submitted' AND actual_device_id IS NULL AND requested_device_type_id = ${typeId} AND target_group IS NULL
       ORDER BY priority DESC, submit_time ASC, id ASC
       LIMIT ${limit}
       FOR UPDATE SKIP LOCKED`;
@@ -84,7 +85,7 @@ export async function scheduleJobs(t: TransitionContext, logger: Logger): Promis
     if (!job && q.more) {
       const rows = await tx.$queryRaw<CandidateJob[]>`
         SELECT id, tags FROM test_jobs
-        WHERE state = 'Submitted' AND actual_device_id IS NULL
+        WHERE state = 'Submitted' AND actual_device_id IS NULL AND target_group IS NULL
           AND requested_device_type_id = ${d.device_type_id}
           AND tags <@ ${d.tags}::text[]
           AND id <> ALL(${[...taken]}::int[])
