@@ -2,6 +2,7 @@ import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Action, type ActionRunOptions, type Connection } from "../../action.ts";
 import type { JobContext } from "../../job.ts";
+import { multinodeOverlay } from "../../multinode-helpers.ts";
 import { buildOverlayTarball, deviceEnvironment, jobEnvironment, type OverlayStage } from "../../overlay.ts";
 import { fetchGitTestDefinitions } from "./git-repo.ts";
 
@@ -29,6 +30,7 @@ export class CompressOverlayAction extends Action {
 
   async run({ ctx, connection, deadlineMs, signal }: ActionRunOptions): Promise<Connection> {
     await fetchGitTestDefinitions(this.stages, ctx.jobDir, { log: ctx.log, deadlineMs, signal });
+    const multinode = multinodeOverlay(ctx.definition);
     const tarball = buildOverlayTarball({
       jobId: ctx.jobId,
       stages: this.stages,
@@ -38,6 +40,7 @@ export class CompressOverlayAction extends Action {
         LAVA_DISPATCHER_IP: overlayHttpAddress(ctx).ip,
       },
       ...(ctx.definition.secrets ? { secrets: ctx.definition.secrets } : {}),
+      ...(multinode ? { multinode } : {}),
     });
     const file = path.join(ctx.jobDir, OVERLAY_TARBALL);
     await writeFile(file, tarball);
