@@ -215,12 +215,13 @@ exit 0
  * and -sync read the worker's answer there.
  */
 function runnerScript(jobId: number, consoleStdin = false): string {
-  const runStdin = consoleStdin ? "" : " < /dev/null";
+  // the loop below reads the conf file on stdin: keep the console as fd 3 for run.sh
+  const runStdin = consoleStdin ? " <&3" : " < /dev/null";
   return `#!/bin/sh
 # lava-test-runner <stage dir>: runs each definition listed in <stage dir>/lava-test-runner.conf
 STAGE_DIR="\${1:-${lavaDir(jobId)}/0}"
 export PATH="${lavaDir(jobId)}/bin:$PATH"
-while read -r TESTRUN_ID; do
+${consoleStdin ? "exec 3<&0\n" : ""}while read -r TESTRUN_ID; do
     [ -n "$TESTRUN_ID" ] || continue
     UUID=$(cat "$STAGE_DIR/tests/$TESTRUN_ID/uuid")
     export LAVA_RESULT_DIR="$STAGE_DIR/results/$TESTRUN_ID"
