@@ -67,11 +67,22 @@ beforeAll(async () => {
   const seed = {
     users: [{ username: "admin", superuser: true, tokens: [{ secret: TOKEN, description: "multinode test" }] }],
     workers: [{ hostname: "mn-worker", token: WORKER_TOKEN }],
-    device_types: [{ name: "qemu", dictionary: { qemu: { binary: "qemu-system-x86_64", machine: "pc,accel=tcg", memory_mb: 256, smp: 1 } } }],
-    devices: ["qemu-01", "qemu-02"].map((hostname) => ({ hostname, device_type: "qemu", worker: "mn-worker", health: "Good", dictionary: {} })),
+    device_types: [
+      { name: "qemu", dictionary: { qemu: { binary: "qemu-system-x86_64", machine: "pc,accel=tcg", memory_mb: 256, smp: 1 } } },
+    ],
+    devices: ["qemu-01", "qemu-02"].map((hostname) => ({
+      hostname,
+      device_type: "qemu",
+      worker: "mn-worker",
+      health: "Good",
+      dictionary: {},
+    })),
   };
   writeFileSync(path.join(dir, "lab.yaml"), stringify(seed));
-  const seeding = start("seed", "apps/instance/src/cli.ts", { MAGMA_INSTANCE_DATABASE_URL: db.url, ARGS: `seed ${path.join(dir, "lab.yaml")}` });
+  const seeding = start("seed", "apps/instance/src/cli.ts", {
+    MAGMA_INSTANCE_DATABASE_URL: db.url,
+    ARGS: `seed ${path.join(dir, "lab.yaml")}`,
+  });
   await new Promise<void>((resolve, reject) => seeding.on("exit", (c) => (c === 0 ? resolve() : reject(new Error(`seed exited ${c}`)))));
 
   artifacts = createServer((req, res) => {
@@ -184,13 +195,9 @@ describe("MultiNode on QEMU", () => {
       twoRoleJob(
         "multinode two roles",
         180,
+        ["lava-test-case role --shell 'test \"$(lava-role)\" = server'", "lava-send ready port=8080 host=srv", "lava-sync done"],
         [
-          "lava-test-case role --shell 'test \"$(lava-role)\" = server'",
-          "lava-send ready port=8080 host=srv",
-          "lava-sync done",
-        ],
-        [
-          "lava-test-case group --shell 'lava-group server && test \"$(lava-self)\" = \"$LAVA_JOB_ID\"'",
+          'lava-test-case group --shell \'lava-group server && test "$(lava-self)" = "$LAVA_JOB_ID"\'',
           "lava-wait ready",
           "cat /tmp/lava_multi_node_cache.txt",
           "lava-test-case received-port --result pass --measurement $(sed -n 's/.*:port=//p' /tmp/lava_multi_node_cache.txt)",

@@ -15,7 +15,9 @@ import { goStateCanceling } from "./job-transitions.ts";
 export async function cancelJob(ctx: InstanceContext, jobId: number, user: User): Promise<{ state: string; changed: boolean }> {
   const job = await getVisibleJob(ctx.db, jobId, user);
   if (!canChangeJob(job, user)) throw new AppError("FORBIDDEN", `Permission denied: user '${user.username}' cannot cancel job ${jobId}`);
-  const { targetGroup } = (await ctx.db.testJob.findUnique({ where: { id: jobId }, select: { targetGroup: true } })) ?? { targetGroup: null };
+  const { targetGroup } = (await ctx.db.testJob.findUnique({ where: { id: jobId }, select: { targetGroup: true } })) ?? {
+    targetGroup: null,
+  };
   const r = await inTransaction(ctx, async (t) => {
     if (!targetGroup) return goStateCanceling(t, jobId);
     // MultiNode: canceling one sub-job cancels the whole group (LAVA's api cancel over target_group)

@@ -60,7 +60,10 @@ export async function coordinateMultinode({ ctx, jobId, request, signal }: Coord
     const answer = evaluateMultinode(request, { members, senders, syncers });
     const left = deadline - Date.now();
     if (answer.response !== "wait" || left <= 0 || signal.aborted) {
-      ctx.logger.debug({ jobId, targetGroup: group, request: request.request, messageID: request.messageID, response: answer.response }, "multinode call");
+      ctx.logger.debug(
+        { jobId, targetGroup: group, request: request.request, messageID: request.messageID, response: answer.response },
+        "multinode call",
+      );
       return answer;
     }
     await waitForGroup(group, Math.min(left, RECHECK_MS), signal);

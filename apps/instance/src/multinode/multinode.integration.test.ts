@@ -1,7 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { ZPingResponse, type TPingJob } from "@magma/protocol";
-import { ADMIN_TOKEN, WORKER_TOKEN, api, jobCall, jobYaml, ping, startHarness, submit, waitUntil, type Harness } from "../testing/harness.ts";
+import {
+  ADMIN_TOKEN,
+  WORKER_TOKEN,
+  api,
+  jobCall,
+  jobYaml,
+  ping,
+  startHarness,
+  submit,
+  waitUntil,
+  type Harness,
+} from "../testing/harness.ts";
 import { schedule } from "../scheduler/scheduler.ts";
 
 const LAB = `
@@ -76,7 +87,10 @@ describe("MultiNode on the instance", () => {
     const jobs = await h.db.testJob.findMany({ where: { subId: { in: subIds } }, orderBy: { id: "asc" } });
     expect(jobs.map((j) => j.subId)).toEqual(subIds);
     expect(new Set(jobs.map((j) => j.targetGroup)).size).toBe(1);
-    const client = parseYaml(jobs[0]!.definition) as { actions: Record<string, { role: string }>[]; protocols: Record<string, { role: string }> };
+    const client = parseYaml(jobs[0]!.definition) as {
+      actions: Record<string, { role: string }>[];
+      protocols: Record<string, { role: string }>;
+    };
     expect(client.protocols["lava-multinode"]!.role).toBe("client");
     expect(client.actions.map((a) => Object.keys(a)[0])).toEqual(["deploy", "boot", "test"]);
     expect(JSON.stringify(client.actions)).toContain("lava-wait ready");
@@ -111,7 +125,11 @@ describe("MultiNode on the instance", () => {
     expect((await h.db.device.findUniqueOrThrow({ where: { hostname: "qemu-01" } })).state).toBe("Idle");
     // a single job may use the free device meanwhile
     const single = await submit(h, jobYaml({ name: "single" }));
-    await waitUntil(async () => (await h.db.testJob.findUniqueOrThrow({ where: { id: single } })).state === "Scheduled", 5000, "single scheduled");
+    await waitUntil(
+      async () => (await h.db.testJob.findUniqueOrThrow({ where: { id: single } })).state === "Scheduled",
+      5000,
+      "single scheduled",
+    );
     await api(h, "POST", `/api/v0.2/jobs/${single}/cancel/`, { token: ADMIN_TOKEN });
     const t = await tokens([single]);
     await jobCall(h, "POST", `${single}/`, t.get(single)!, { state: "FINISHED", result: "fail", error_type: "Canceled" });
@@ -139,7 +157,9 @@ describe("MultiNode on the instance", () => {
     const st = t2.get(server)!;
     expect((await mn(client, ct, { request: "lava_wait", messageID: "ready" })).json).toEqual({ response: "wait" });
     const waiting = mn(client, ct, { request: "lava_wait", messageID: "ready", wait_ms: 15_000 });
-    expect((await mn(server, st, { request: "lava_send", messageID: "ready", message: { port: "8080" } })).json).toEqual({ response: "ack" });
+    expect((await mn(server, st, { request: "lava_send", messageID: "ready", message: { port: "8080" } })).json).toEqual({
+      response: "ack",
+    });
     expect((await waiting).json).toEqual({ response: "ack", message: { [String(server)]: { port: "8080" } } });
     // a second send of the messageID merges its pairs
     await mn(server, st, { request: "lava_send", messageID: "ready", message: { host: "srv" } });

@@ -72,7 +72,7 @@ async function submit(call: RpcCall): Promise<RpcValue> {
 }
 
 const HELP_SUBMIT =
-  "`scheduler.jobs.submit` (`definition`)\n\nSubmit the given job data which is in LAVA job YAML format as a new job.\nReturns the new job's id (an integer), or for a MultiNode job the list of its sub ids (\"N.0\", \"N.1\", …). Faults: 401 anonymous; 400 `Problem with submitted job data: <problem> @ data['path']`;\n404 `Specified device or device type not found.`";
+  '`scheduler.jobs.submit` (`definition`)\n\nSubmit the given job data which is in LAVA job YAML format as a new job.\nReturns the new job\'s id (an integer), or for a MultiNode job the list of its sub ids ("N.0", "N.1", …). Faults: 401 anonymous; 400 `Problem with submitted job data: <problem> @ data[\'path\']`;\n404 `Specified device or device type not found.`';
 
 /** `scheduler.jobs.*` plus the legacy `scheduler.submit_job|cancel_job|resubmit_job|job_state|job_health`. */
 export const schedulerJobsMethods: RpcMethods = {

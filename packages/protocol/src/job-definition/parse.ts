@@ -224,7 +224,9 @@ function multinodeProblems(raw: Record<string, unknown>): {
   if (block === undefined) return { errors, forSchema: raw, submission: false };
   const parsed = ZMultinodeProtocol.safeParse(block);
   if (!parsed.success) {
-    errors.push(...zodIssues(parsed.error, block).map((e) => ({ ...e, path: formatPath(["protocols", MULTINODE_PROTOCOL]) + e.path.slice(4) })));
+    errors.push(
+      ...zodIssues(parsed.error, block).map((e) => ({ ...e, path: formatPath(["protocols", MULTINODE_PROTOCOL]) + e.path.slice(4) })),
+    );
     return { errors, forSchema: raw, submission: false };
   }
   const mn = parsed.data;
@@ -245,13 +247,15 @@ function multinodeProblems(raw: Record<string, unknown>): {
     const path = ["actions", i, x.kind, "role"];
     const role = x.body["role"];
     const names = Array.isArray(role) ? role : [role];
-    if (role === undefined) errors.push({ path: formatPath(path), message: "required key not provided (every action of a MultiNode job names its roles)" });
+    if (role === undefined)
+      errors.push({ path: formatPath(path), message: "required key not provided (every action of a MultiNode job names its roles)" });
     else if (!names.length || names.some((n) => typeof n !== "string"))
       errors.push({ path: formatPath(path), message: "expected a list of role names" });
     else if (submission && !Array.isArray(role)) errors.push({ path: formatPath(path), message: "expected a list of role names" });
     else
       for (const n of names as string[]) {
-        if (!known.includes(n)) errors.push({ path: formatPath(path), message: `'${n}' is not a role of this job (roles: ${known.join(", ")})` });
+        if (!known.includes(n))
+          errors.push({ path: formatPath(path), message: `'${n}' is not a role of this job (roles: ${known.join(", ")})` });
         used.add(n);
       }
     const body = { ...x.body };

@@ -149,7 +149,9 @@ export class MultinodeDirector {
         await new Promise((r) => setTimeout(r, Math.min(RETRY_DELAY_MS, Math.max(0, deadline - Date.now()))));
       }
     }
-    log.debug(`lava-multinode: ${request.request} ${request.messageID} → ${response.response} after ${formatSeconds(Date.now() - started)} s`);
+    log.debug(
+      `lava-multinode: ${request.request} ${request.messageID} → ${response.response} after ${formatSeconds(Date.now() - started)} s`,
+    );
     const reply = multinodeReply(sig.api, response);
     if (reply) {
       log.input(reply);
