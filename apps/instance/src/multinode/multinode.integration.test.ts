@@ -28,7 +28,7 @@ devices:
 `;
 
 /** A two-role MultiNode job: server sends, client waits. */
-function multinodeYaml(opts: { clientCount?: number; name?: string } = {}): string {
+function multinodeYaml(opts: { clientCount?: number; name?: string; essentialServer?: boolean } = {}): string {
   return `
 job_name: ${opts.name ?? "mn"}
 visibility: public
@@ -38,7 +38,7 @@ protocols:
     timeout: {minutes: 2}
     roles:
       client: {device_type: qemu, count: ${opts.clientCount ?? 1}}
-      server: {device_type: qemu, count: 1}
+      server: {device_type: qemu, count: 1${opts.essentialServer ? ", essential: true" : ""}}
 actions:
 - deploy: {role: [client, server], to: tmpfs, images: {kernel: {url: "http://example.com/vmlinuz"}}}
 - boot: {role: [client, server], method: qemu, prompts: ["/ #"]}
@@ -178,6 +178,22 @@ describe("MultiNode on the instance", () => {
     expect(bad.status).toBe(400);
     expect(bad.text).toContain("messageID");
     expect((await mn(client, st, { request: "lava_wait", messageID: "ready" })).status).toBe(401);
+  });
+
+  it("an essential role's sub-job ending Incomplete cancels the rest of its group", async () => {
+    await h.db.testJob.updateMany({ where: { state: { not: "Finished" } }, data: { state: "Finished", health: "Canceled" } });
+    await h.db.device.updateMany({ data: { state: "Idle", currentJobId: null } });
+    const r = await api(h, "POST", "/api/v0.2/jobs/", {
+      token: ADMIN_TOKEN,
+      body: { definition: multinodeYaml({ name: "essential", essentialServer: true }) },
+    });
+    const ids = (await h.db.testJob.findMany({ where: { subId: { in: r.json.job_ids } }, orderBy: { id: "asc" } })).map((j) => j.id);
+    const [client, server] = ids as [number, number];
+    const t = await tokens(ids);
+    await jobCall(h, "POST", `${server}/`, t.get(server)!, { state: "RUNNING" });
+    await jobCall(h, "POST", `${server}/`, t.get(server)!, { state: "FINISHED", result: "fail", error_type: "Test", errors: "boom" });
+    expect((await h.db.testJob.findUniqueOrThrow({ where: { id: server } })).health).toBe("Incomplete");
+    expect((await h.db.testJob.findUniqueOrThrow({ where: { id: client } })).state).toBe("Canceling");
   });
 
   it("refuses coordination calls of a single-node job", async () => {
