@@ -7,8 +7,8 @@ import { freePort } from "../tools/free-port.ts";
 import { STACK_FILE, type StackInfo } from "./stack-info.ts";
 
 /**
- * Starts a complete, isolated federation for the e2e run: two labs (instance + worker with one
- * QEMU device each), the frontend, fresh databases named after a random run id, a unique BullMQ
+ * Starts a complete, isolated federation for the e2e run: two labs (instance + worker; lab-a with
+ * two QEMU devices for the MultiNode job, lab-b with one), the frontend, fresh databases named after a random run id, a unique BullMQ
  * prefix and free ports. Returns the teardown.
  */
 export default async function globalSetup(): Promise<() => Promise<void>> {
@@ -17,7 +17,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   const stack = await startStack({
     id: `e2e_${run}`,
     labs: [
-      { name: "lab-a", port: await freePort(), devices: 1, workerMetricsPort: await freePort() },
+      { name: "lab-a", port: await freePort(), devices: 2, workerMetricsPort: await freePort() },
       { name: "lab-b", port: await freePort(), devices: 1, workerMetricsPort: await freePort() },
     ],
     frontendPort: await freePort(),

@@ -54,6 +54,15 @@ export class ActionTimeoutError extends LavaError {
   readonly errorHelp = "LAVATimeoutError: Timeout reached.";
 }
 
+/**
+ * A MultiNode lava-send/-wait/-wait-all/-sync call got no answer within the group's `timeout`: a
+ * peer never arrived (LAVA's MultinodeProtocolTimeoutError, error_type MultinodeTimeout).
+ */
+export class MultinodeTimeoutError extends LavaError {
+  readonly errorType = "MultinodeTimeout" as const;
+  readonly errorHelp = "MultinodeProtocolTimeoutError: Multinode wait/sync call has timed out.";
+}
+
 /** The job was canceled (instance cancel, LAVA JobCanceled); never retried. */
 export class JobCanceled extends LavaError {
   readonly errorType = "Canceled" as const;

@@ -12,7 +12,7 @@ import {
 } from "@magma/protocol";
 import { ActionTimeoutError, ConfigurationError, JobCanceled, JobError, LavaError, toLavaError } from "./errors.ts";
 import { JobLog } from "./dispatcher/job-log.ts";
-import type { JobContext } from "./dispatcher/job.ts";
+import type { JobContext, MultinodeCall } from "./dispatcher/job.ts";
 import { runAction, type Pipeline } from "./dispatcher/pipeline.ts";
 import { buildPipeline } from "./dispatcher/parser.ts";
 import { jobResult, type JobOutcome } from "./job-result.ts";
@@ -47,6 +47,8 @@ export interface RunJobOptions {
   maxLogLines?: number;
   /** Most test cases a job may report (MAGMA_WORKER_MAX_TEST_CASES); past it the test action fails (TestError). Default: no limit. */
   maxTestCases?: number;
+  /** MultiNode coordination with the instance (the daemon binds it to the job's id and token). */
+  multinode?: MultinodeCall;
 }
 
 /**
@@ -97,6 +99,7 @@ export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
       tftpBind: options.tftp ?? { ip: "127.0.0.1", port: 0 },
       ...(options.overlayHttp ? { overlayHttp: options.overlayHttp } : {}),
       ...(options.maxDownloadBytes ? { maxDownloadBytes: options.maxDownloadBytes } : {}),
+      ...(options.multinode ? { multinode: options.multinode } : {}),
       ...(options.maxTestCases ? { caseBudget: { remaining: options.maxTestCases, max: options.maxTestCases } } : {}),
     };
     pipeline = buildPipeline(jobId, definition, device);

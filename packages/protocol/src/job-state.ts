@@ -26,7 +26,16 @@ export const WORKER_HEALTHS = ["Active", "Maintenance", "Retired"] as const;
 export type TWorkerHealth = (typeof WORKER_HEALTHS)[number];
 
 /** LAVA's error_type values for an Incomplete job (lava_common/exceptions.py). */
-export const ERROR_TYPES = ["Infrastructure", "Job", "Test", "Bug", "Configuration", "Canceled", "LAVATimeout"] as const;
+export const ERROR_TYPES = [
+  "Infrastructure",
+  "Job",
+  "Test",
+  "Bug",
+  "Configuration",
+  "Canceled",
+  "LAVATimeout",
+  "MultinodeTimeout",
+] as const;
 export type TErrorType = (typeof ERROR_TYPES)[number];
 
 /**

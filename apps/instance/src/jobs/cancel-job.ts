@@ -7,15 +7,29 @@ import { goStateCanceling } from "./job-transitions.ts";
 /**
  * Cancels a job, as LAVA's `jobs/<id>/cancel/`: Submitted → Finished/Canceled at once; Scheduled or
  * Running → Canceling (the worker sees it in the next ping's `cancel`); Canceling/Finished unchanged.
- * Only the submitter or a superuser may cancel (the visibility policy's `canChangeJob`).
+ * Only the submitter or a superuser may cancel (the visibility policy's `canChangeJob`). A MultiNode
+ * sub-job is canceled with every sub-job of its group, as LAVA's cancel does.
  * @returns the job's state after the call
  * @throws JobNotFound (unknown or invisible job), AppError FORBIDDEN (not the submitter)
  */
 export async function cancelJob(ctx: InstanceContext, jobId: number, user: User): Promise<{ state: string; changed: boolean }> {
   const job = await getVisibleJob(ctx.db, jobId, user);
   if (!canChangeJob(job, user)) throw new AppError("FORBIDDEN", `Permission denied: user '${user.username}' cannot cancel job ${jobId}`);
-  const r = await inTransaction(ctx, (t) => goStateCanceling(t, jobId));
-  if (r.changed) ctx.logger.info({ jobId, by: user.username, state: r.job.state }, "job canceled");
+  const { targetGroup } = (await ctx.db.testJob.findUnique({ where: { id: jobId }, select: { targetGroup: true } })) ?? {
+    targetGroup: null,
+  };
+  const r = await inTransaction(ctx, async (t) => {
+    if (!targetGroup) return goStateCanceling(t, jobId);
+    // MultiNode: canceling one sub-job cancels the whole group (LAVA's api cancel over target_group)
+    const group = await t.tx.testJob.findMany({ where: { targetGroup }, select: { id: true }, orderBy: { id: "asc" } });
+    let own: Awaited<ReturnType<typeof goStateCanceling>> | undefined;
+    for (const { id } of group) {
+      const res = await goStateCanceling(t, id);
+      if (id === jobId) own = res;
+    }
+    return own ?? goStateCanceling(t, jobId);
+  });
+  if (r.changed) ctx.logger.info({ jobId, by: user.username, state: r.job.state, targetGroup }, "job canceled");
   return { state: r.job.state, changed: r.changed };
 }
 

@@ -1,3 +1,5 @@
+import { parse as parseYaml } from "yaml";
+import { MULTINODE_PROTOCOL } from "@magma/protocol";
 import type { InstanceTx, TestJob, JobHealth } from "@magma/db/instance";
 import type { Effects } from "../effects.ts";
 import { enqueueCallbacks } from "../notify/enqueue-callbacks.ts";
@@ -55,6 +57,16 @@ export interface FinishOptions {
   infrastructureError?: boolean;
 }
 
+/** Whether a MultiNode sub-job's role is `essential: true` (its failure ends the group, as in LAVA). */
+function essentialRole(definition: string): boolean {
+  try {
+    const raw = parseYaml(definition) as { protocols?: Record<string, { essential?: unknown }> };
+    return raw.protocols?.[MULTINODE_PROTOCOL]?.essential === true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * → Finished, as LAVA's `TestJob.go_state_finished`: a Canceling job becomes Canceled whatever the
  * result; start_time defaults to now if it never ran; end_time = now; the device goes Idle and its
@@ -62,6 +74,7 @@ export interface FinishOptions {
  * infrastructure error on a normal job → Unknown). Finished callbacks are enqueued in the same
  * transaction and the scheduler is asked for a pass after commit. Idempotent: a Finished job is
  * returned unchanged, so a FINISHED re-sent by the worker is acknowledged without a second transition.
+ * A MultiNode sub-job of an `essential` role ending Incomplete cancels the other sub-jobs of its group.
  */
 export async function goStateFinished(ctx: TransitionContext, jobId: number, opts: FinishOptions): Promise<TransitionResult> {
   const { tx } = ctx;
@@ -105,6 +118,11 @@ export async function goStateFinished(ctx: TransitionContext, jobId: number, opt
   if (await enqueueCallbacks({ tx, job: updated, instanceName: ctx.instanceName, federation: ctx.federation })) ctx.effects.wakeOutbox();
   if (emailsDue(updated)) ctx.effects.sendEmails(jobId);
   ctx.effects.jobChanged(jobId).requestSchedule();
+  // MultiNode: an essential role's sub-job ending Incomplete cancels the rest of its group (LAVA's go_state_finished)
+  if (health === "Incomplete" && job.targetGroup && essentialRole(job.definition)) {
+    const others = await tx.testJob.findMany({ where: { targetGroup: job.targetGroup, id: { not: jobId } }, select: { id: true } });
+    for (const o of others) await goStateCanceling(ctx, o.id);
+  }
   return { changed: true, job: updated };
 }
 

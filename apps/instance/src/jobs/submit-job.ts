@@ -15,6 +15,7 @@ import { storedVisibility } from "@magma/db/instance";
 import type { InstanceContext } from "../context.ts";
 import { federationOutboxRow } from "../notify/enqueue-callbacks.ts";
 import { deviceTypeIdByName, forgetDeviceTypeId } from "../devices/device-type-ids.ts";
+import { isMultinodeSubmission, submitMultinodeJob } from "./submit-multinode-job.ts";
 
 const TOKEN_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
@@ -135,7 +136,9 @@ export interface SubmitJobOptions {
  * federation callback of Submitted when the instance is federated, `device:` / `worker:` pinning
  * checked ({@link requestedDeviceAndWorker}), callback hosts checked ({@link checkCallbackHosts}), then
  * asks the scheduler for a pass for that device type.
- * @returns `{jobIds, created}`; `created` false when the idempotency key matched an earlier job
+ * A MultiNode submission (`protocols: lava-multinode`) creates its sub-jobs instead
+ * ({@link submitMultinodeJob}) and also returns their `subIds` (`N.0`, `N.1`, as LAVA).
+ * @returns `{jobIds, created, subIds?}`; `created` false when the idempotency key matched an earlier job
  * @throws AppError INVALID_JOB_DEFINITION (bad YAML, unknown device type, naming it),
  *   INVALID_REQUEST (idempotency key over 200 chars)
  */
@@ -145,9 +148,19 @@ export async function submitJob({
   text,
   idempotencyKey,
   validated,
-}: SubmitJobOptions): Promise<{ jobIds: number[]; created: boolean }> {
+}: SubmitJobOptions): Promise<{ jobIds: number[]; created: boolean; subIds?: string[] }> {
   const key = idempotencyKey?.trim() || null;
   if (key && key.length > 200) throw new AppError("INVALID_REQUEST", "Idempotency-Key is longer than 200 characters");
+  const checked = validated ?? validateDefinition(text);
+  checkCallbackHosts(checked.definition, ctx.config.callbackAllowedHosts);
+  await checkRecipients(ctx, checked.definition);
+  if (isMultinodeSubmission(checked.definition))
+    return submitMultinodeJob({ ctx, submitter, text, raw: checked.raw, definition: checked.definition, idempotencyKey: key });
+  if (checked.definition.protocols)
+    throw new AppError(
+      "INVALID_JOB_DEFINITION",
+      "Job invalid: protocols.lava-multinode.role is set by the split of a MultiNode submission; submit the roles instead @ data['protocols']['lava-multinode']['role']",
+    );
   if (key) {
     const existing = await ctx.db.testJob.findUnique({
       where: { submitterId_idempotencyKey: { submitterId: submitter.id, idempotencyKey: key } },
@@ -155,9 +168,7 @@ export async function submitJob({
     });
     if (existing) return { jobIds: [existing.id], created: false };
   }
-  const { definition, raw } = validated ?? validateDefinition(text);
-  checkCallbackHosts(definition, ctx.config.callbackAllowedHosts);
-  await checkRecipients(ctx, definition);
+  const { definition, raw } = checked;
   const typeName = definition.device_type;
   const data = {
     submitterId: submitter.id,

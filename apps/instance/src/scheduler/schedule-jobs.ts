@@ -40,7 +40,8 @@ function fits(j: CandidateJob, d: DeviceRow, tags: Set<string>): boolean {
  * (if any) names this device / its worker, by `-priority, submit_time, id`. One job
  * per device per pass; job → Scheduled with `actual_device`, device → Reserved. Devices and jobs are
  * locked `FOR UPDATE SKIP LOCKED`, so overlapping passes never give a job or a device twice.
- * A worker's `job_limit` (0 = unlimited) caps its busy devices.
+ * A worker's `job_limit` (0 = unlimited) caps its busy devices. MultiNode sub-jobs are left to
+ * `scheduleGroups`, which runs first.
  *
  * Set-based, so a pass costs a handful of queries whatever the number of devices: per device type
  * the head of its queue (in queue order, locked) is read once and matched in memory; a device that
@@ -80,7 +81,7 @@ export async function scheduleJobs(t: TransitionContext, logger: Logger): Promis
     const limit = count * CANDIDATES_PER_DEVICE + CANDIDATE_MARGIN;
     const jobs = await tx.$queryRaw<CandidateJob[]>`
       SELECT id, tags, requested_device_id, requested_worker_id FROM test_jobs
-      WHERE state = 'Submitted' AND actual_device_id IS NULL AND requested_device_type_id = ${typeId}
+      WHERE state = 'Submitted' AND actual_device_id IS NULL AND requested_device_type_id = ${typeId} AND target_group IS NULL
       ORDER BY priority DESC, submit_time ASC, id ASC
       LIMIT ${limit}
       FOR UPDATE SKIP LOCKED`;
@@ -98,7 +99,7 @@ export async function scheduleJobs(t: TransitionContext, logger: Logger): Promis
     if (!job && q.more) {
       const rows = await tx.$queryRaw<CandidateJob[]>`
         SELECT id, tags, requested_device_id, requested_worker_id FROM test_jobs
-        WHERE state = 'Submitted' AND actual_device_id IS NULL
+        WHERE state = 'Submitted' AND actual_device_id IS NULL AND target_group IS NULL
           AND requested_device_type_id = ${d.device_type_id}
           AND tags <@ ${d.tags}::text[]
           AND (requested_device_id IS NULL OR requested_device_id = ${d.id})

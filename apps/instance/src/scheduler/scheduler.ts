@@ -3,12 +3,14 @@ import { inTransaction } from "../context.ts";
 import { checkWorkers } from "./check-workers.ts";
 import { scheduleHealthChecks } from "./schedule-health-checks.ts";
 import { idleJobDeviceTypes, scheduleJobs } from "./schedule-jobs.ts";
+import { scheduleGroups } from "./schedule-groups.ts";
 
 /** Safety-loop period, ms: catches anything an event missed and ages workers Offline. */
 export const SCHEDULER_SAFETY_INTERVAL_MS = 5_000;
 
 /**
- * One scheduling pass, LAVA's `schedule()`: health checks first, then jobs, in one transaction.
+ * One scheduling pass, LAVA's `schedule()`: health checks first, then MultiNode groups (all
+ * sub-jobs at once or none), then jobs, in one transaction.
  * @returns counts of health checks and jobs scheduled, and the device types that still have a
  *   device able to take a job (Idle, schedulable) once the pass is done
  */
@@ -16,7 +18,8 @@ export async function schedule(ctx: InstanceContext): Promise<{ healthChecks: nu
   const logger = ctx.logger.child({ component: "scheduler" });
   return inTransaction(ctx, async (t) => {
     const healthChecks = await scheduleHealthChecks(t, logger);
-    const jobs = await scheduleJobs(t, logger);
+    const groups = await scheduleGroups(t, logger);
+    const jobs = groups + (await scheduleJobs(t, logger));
     const idleDeviceTypes = await idleJobDeviceTypes(t);
     return { healthChecks, jobs, idleDeviceTypes };
   });

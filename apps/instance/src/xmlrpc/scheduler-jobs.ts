@@ -60,7 +60,8 @@ async function submit(call: RpcCall): Promise<RpcValue> {
   if (!parsed.ok) throw new RpcFault(400, `Problem with submitted job data: ${firstProblem(parsed.errors)}`);
   try {
     const r = await submitJob({ ctx: call.ctx, submitter: user, text, validated: { definition: parsed.definition, raw: parsed.raw } });
-    return r.jobIds[0]!;
+    // LAVA: a MultiNode submission returns the list of its sub ids ("N.0", "N.1", …)
+    return r.subIds ?? r.jobIds[0]!;
   } catch (e) {
     // LAVA: (Device.DoesNotExist, DeviceType.DoesNotExist) → 404 with this fixed text
     if (e instanceof AppError && e.code === "INVALID_JOB_DEFINITION" && e.message.includes("@ data['device_type']")) {
@@ -71,7 +72,7 @@ async function submit(call: RpcCall): Promise<RpcValue> {
 }
 
 const HELP_SUBMIT =
-  "`scheduler.jobs.submit` (`definition`)\n\nSubmit the given job data which is in LAVA job YAML format as a new job.\nReturns the new job's id (an integer). Faults: 401 anonymous; 400 `Problem with submitted job data: <problem> @ data['path']`;\n404 `Specified device or device type not found.`";
+  '`scheduler.jobs.submit` (`definition`)\n\nSubmit the given job data which is in LAVA job YAML format as a new job.\nReturns the new job\'s id (an integer), or for a MultiNode job the list of its sub ids ("N.0", "N.1", …). Faults: 401 anonymous; 400 `Problem with submitted job data: <problem> @ data[\'path\']`;\n404 `Specified device or device type not found.`';
 
 /** `scheduler.jobs.*` plus the legacy `scheduler.submit_job|cancel_job|resubmit_job|job_state|job_health`. */
 export const schedulerJobsMethods: RpcMethods = {

@@ -250,6 +250,7 @@ export class WorkerDaemon {
         ...(this.options.maxDownloadBytes ? { maxDownloadBytes: this.options.maxDownloadBytes } : {}),
         ...(this.options.maxLogLines ? { maxLogLines: this.options.maxLogLines } : {}),
         ...(this.options.maxTestCases ? { maxTestCases: this.options.maxTestCases } : {}),
+        multinode: (request, signal) => this.client.multinode(id, token, request, signal),
       });
     } catch (e) {
       const reason = ctrl.signal.aborted ? ctrl.signal.reason : e;

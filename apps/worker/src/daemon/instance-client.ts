@@ -5,6 +5,9 @@ import {
   ZJobBundle,
   ZLogUploadResponse,
   ZPingResponse,
+  ZMultinodeResponse,
+  type TMultinodeRequest,
+  type TMultinodeResponse,
   type TJobBundle,
   type TJobStateUpdate,
   type TLogUpload,
@@ -119,5 +122,21 @@ export class InstanceClient {
       signal,
     });
     return ZLogUploadResponse.parse(body);
+  }
+
+  /**
+   * `POST /jobs/<id>/multinode/` with the job token: one MultiNode coordination call, long-polled
+   * for up to `request.wait_ms` on the instance.
+   * @throws InstanceHttpError (network, timeout, non-2xx); a ZodError when the answer is not a TMultinodeResponse
+   */
+  async multinode(jobId: number, jobToken: string, request: TMultinodeRequest, signal?: AbortSignal): Promise<TMultinodeResponse> {
+    const body = await this.call(`/jobs/${jobId}/multinode/`, {
+      method: "POST",
+      token: jobToken,
+      body: JSON.stringify(request),
+      timeoutMs: (request.wait_ms ?? 0) + REQUEST_TIMEOUT_MS,
+      signal,
+    });
+    return ZMultinodeResponse.parse(body);
   }
 }

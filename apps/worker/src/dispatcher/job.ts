@@ -1,9 +1,12 @@
-import type { TDeviceDictionary, TJobDefinition } from "@magma/protocol";
+import type { TDeviceDictionary, TJobDefinition, TMultinodeRequest, TMultinodeResponse } from "@magma/protocol";
 import type { JobLog } from "./job-log.ts";
 import type { ConsoleSession, ExpectPattern } from "../connections/console-session.ts";
 import type { QemuProcess } from "./actions/boot/qemu-process.ts";
 import type { TftpServer } from "../services/tftp-server.ts";
 import type { HttpFileServer } from "../services/http-file-server.ts";
+
+/** One MultiNode coordination call to the instance (the worker API's `jobs/<id>/multinode/`). */
+export type MultinodeCall = (request: TMultinodeRequest, signal: AbortSignal) => Promise<TMultinodeResponse>;
 
 /** A listener for DUT console lines: the raw line and its job log line number. */
 export type ConsoleLineListener = (line: string, logLine: number) => void;
@@ -57,6 +60,8 @@ export interface JobContext {
    * (`MAGMA_WORKER_MAX_DOWNLOAD_BYTES`); default 8 GiB (`DEFAULT_MAX_DOWNLOAD_BYTES`).
    */
   maxDownloadBytes?: number;
+  /** MultiNode sub-jobs: relays the test shell's lava-send/-wait/-wait-all/-sync to the instance. */
+  multinode?: MultinodeCall;
   /** Test cases the job may still report (`MAGMA_WORKER_MAX_TEST_CASES`), shared by its test actions; none = no limit. */
   caseBudget?: { remaining: number; max: number };
 }

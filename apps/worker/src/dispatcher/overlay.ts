@@ -1,4 +1,5 @@
 import { gzipSync } from "node:zlib";
+import { multinodeHelpers, type MultinodeOverlay } from "./multinode-helpers.ts";
 import type { TInlineTestDefinition, TTestDefinitionRef } from "@magma/protocol";
 import { stringify } from "yaml";
 import { writeCpioNewc, type CpioEntry } from "./cpio.ts";
@@ -208,12 +209,19 @@ exit 0
 `,
 };
 
-function runnerScript(jobId: number): string {
+/**
+ * lava-test-runner: runs each definition's install.sh and run.sh. run.sh reads /dev/null, except in
+ * a MultiNode sub-job, where it keeps the console as stdin as LAVA's runner does: lava-wait, -wait-all
+ * and -sync read the worker's answer there.
+ */
+function runnerScript(jobId: number, consoleStdin = false): string {
+  // the loop below reads the conf file on stdin: keep the console as fd 3 for run.sh
+  const runStdin = consoleStdin ? " <&3" : " < /dev/null";
   return `#!/bin/sh
 # lava-test-runner <stage dir>: runs each definition listed in <stage dir>/lava-test-runner.conf
 STAGE_DIR="\${1:-${lavaDir(jobId)}/0}"
 export PATH="${lavaDir(jobId)}/bin:$PATH"
-while read -r TESTRUN_ID; do
+${consoleStdin ? "exec 3<&0\n" : ""}while read -r TESTRUN_ID; do
     [ -n "$TESTRUN_ID" ] || continue
     UUID=$(cat "$STAGE_DIR/tests/$TESTRUN_ID/uuid")
     export LAVA_RESULT_DIR="$STAGE_DIR/results/$TESTRUN_ID"
@@ -228,7 +236,7 @@ while read -r TESTRUN_ID; do
         fi
     fi
     echo "<LAVA_SIGNAL_STARTRUN $TESTRUN_ID $UUID>"
-    (cd "$STAGE_DIR/tests/$TESTRUN_ID" && /bin/sh ./run.sh) < /dev/null
+    (cd "$STAGE_DIR/tests/$TESTRUN_ID" && /bin/sh ./run.sh)${runStdin}
     echo "<LAVA_SIGNAL_ENDRUN $TESTRUN_ID $UUID>"
 done < "$STAGE_DIR/lava-test-runner.conf"
 echo "${RUNNER_END_SENTINEL}"
@@ -317,6 +325,8 @@ export interface OverlayOptions {
   environment?: Record<string, string>;
   /** The job's `secrets:` (name → value), written to `/lava-<id>/secrets` (mode 0600), never logged. */
   secrets?: Record<string, string>;
+  /** MultiNode sub-jobs: the role and group the lava-send/-wait/-role/-group/-self helpers use. */
+  multinode?: MultinodeOverlay;
 }
 
 /**
@@ -336,7 +346,8 @@ export function secretsFile(secrets: Record<string, string>): string {
 /**
  * The files of the job overlay, parents before children. Layout mirrors LAVA's `/lava-<id>`: `bin/`
  * helpers (lava-test-case, -case-attach, -set, -runner, -raise, -event, -feedback, -reference,
- * lava-background-process-start/-stop, lava-common-functions; mode 0755), `environment`,
+ * lava-background-process-start/-stop, lava-common-functions, and in a MultiNode sub-job
+ * lava-send/-wait/-wait-all/-sync/-role/-group/-self; mode 0755), `environment`,
  * `secrets` (when the job has any: `KEY='value'` lines, mode 0600),
  * and per test action `<stage>/lava-test-runner.conf` + `<stage>/tests/<n>_<name>/{run.sh,uuid,testdef.yaml}`.
  * @throws JobError when a parameter name is not a shell variable name.
@@ -350,7 +361,10 @@ export function overlayEntries(options: OverlayOptions): CpioEntry[] {
     { type: "dir", path: `${root}/results`, mode: 0o755 },
   ];
   for (const [name, body] of Object.entries(HELPERS)) entries.push({ type: "file", path: `${root}/bin/${name}`, mode: 0o755, data: body });
-  entries.push({ type: "file", path: `${root}/bin/lava-test-runner`, mode: 0o755, data: runnerScript(jobId) });
+  if (options.multinode)
+    for (const [name, body] of Object.entries(multinodeHelpers(jobId, options.multinode)))
+      entries.push({ type: "file", path: `${root}/bin/${name}`, mode: 0o755, data: body });
+  entries.push({ type: "file", path: `${root}/bin/lava-test-runner`, mode: 0o755, data: runnerScript(jobId, !!options.multinode) });
   const env = { LAVA_JOB_ID: String(jobId), ...(options.environment ?? {}) };
   entries.push({ type: "file", path: `${root}/environment`, mode: 0o644, data: exportLines(env, "environment").join("\n") + "\n" });
   if (options.secrets && Object.keys(options.secrets).length)

@@ -43,7 +43,11 @@ export const ZLabUsername = z.string().regex(/^[\w.@+-]{1,150}$/, "must be 1 to 
 
 export const ZSubmitJobRequest = z.object({ definition: z.string().min(1, "definition must not be empty") });
 export type TSubmitJobRequest = z.infer<typeof ZSubmitJobRequest>;
-export const ZSubmitJobResponse = z.object({ message: z.string(), job_ids: z.array(z.number().int()) });
+/** Submit answer: the new job's id, or for a MultiNode job the sub ids `N.0`, `N.1`, … (strings, as LAVA's REST API). */
+export const ZSubmitJobResponse = z.object({
+  message: z.string(),
+  job_ids: z.array(z.union([z.number().int(), z.string().regex(/^\d+\.\d+$/, "a MultiNode sub id N.k")])),
+});
 export type TSubmitJobResponse = z.infer<typeof ZSubmitJobResponse>;
 
 /** LimitOffset page, Django REST framework's shape. */

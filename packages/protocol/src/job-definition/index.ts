@@ -9,3 +9,4 @@ export * from "./safety.ts";
 export * from "./qemu-args.ts";
 export * from "./patterns.ts";
 export * from "./redact.ts";
+export * from "./multinode.ts";

@@ -5,6 +5,7 @@ import { ZBootAction } from "./boot.ts";
 import { ZTestAction } from "./test.ts";
 import { ZNotify } from "./notify.ts";
 import { PRIORITY_NAMES } from "../job-state.ts";
+import { ZJobProtocols } from "./multinode.ts";
 
 /** `priority:` as LAVA accepts it — high|medium|low or an int 0–100 — normalised to the int. */
 export const ZPriority = z
@@ -79,6 +80,8 @@ export const ZJobDefinition = z.strictObject({
   notify: ZNotify.optional(),
   secrets: z.record(z.string(), z.string()).optional(),
   environment: z.record(z.string(), z.unknown()).optional(),
+  /** `lava-multinode` only (see multinode.ts); actions' `role:` keys are checked and removed by the parser */
+  protocols: ZJobProtocols.optional(),
   actions: z.array(ZJobAction).min(1, "actions must list at least one action"),
 });
 /** A validated job definition (priority normalised to 0–100, metadata values as strings). */

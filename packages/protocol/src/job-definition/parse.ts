@@ -1,4 +1,4 @@
-import { Lexer, parseDocument } from "yaml";
+import { Lexer, parseDocument, stringify as stringifyYaml } from "yaml";
 import type { z } from "zod";
 import { ZJobContext, ZJobDefinition, type TJobDefinition } from "./job-definition.ts";
 import { SUPPORTED_DEPLOY_METHODS } from "./deploy.ts";
@@ -6,6 +6,7 @@ import { SUPPORTED_BOOT_METHODS } from "./boot.ts";
 import { SUPPORTED_TEST_SOURCES } from "./test.ts";
 import { checkQemuJobArgs } from "./qemu-args.ts";
 import { compileJobPattern } from "./patterns.ts";
+import { MULTINODE_PROTOCOL, ZMultinodeProtocol, ZMultinodeRole, splitMultinodeDefinition } from "./multinode.ts";
 import { downloadUrlProblem, imageNameProblem, SHELL_NAME_RE, testDefinitionPathProblem } from "./safety.ts";
 
 /** Largest job definition accepted, in bytes (LAVA has no limit; 512 KiB is far above any real job). */
@@ -182,6 +183,104 @@ function unsupportedMethods(raw: Record<string, unknown>): TDefinitionError[] {
   return out;
 }
 
+const isMapping = (v: unknown): v is Record<string, unknown> => !!v && typeof v === "object" && !Array.isArray(v);
+
+/**
+ * Checks what the job schema cannot: the `protocols:` block (only `lava-multinode`, in its
+ * submission or sub-job form) and the `role:` of each action, as LAVA's `split_multinode_yaml` and
+ * `_validate_multinode` do. In a MultiNode submission every action names the roles it runs in
+ * (`role: [client, server]`, each a role of `protocols.lava-multinode.roles`) and every role has an
+ * action; in a sub-job, `role` is the sub-job's role. A `role:` outside a MultiNode job is refused.
+ * @returns the problems, the definition to run through the schema (actions without `role`, and a
+ *   submission's `device_type` taken from its first role when absent), and whether it is a submission
+ */
+function multinodeProblems(raw: Record<string, unknown>): {
+  errors: TDefinitionError[];
+  forSchema: Record<string, unknown>;
+  submission: boolean;
+} {
+  const errors: TDefinitionError[] = [];
+  const actions = Array.isArray(raw["actions"]) ? (raw["actions"] as unknown[]) : [];
+  const roleOf = (a: unknown): { kind: string; body: Record<string, unknown> } | undefined => {
+    if (!isMapping(a)) return undefined;
+    const [kind, body] = Object.entries(a)[0] ?? [];
+    return kind !== undefined && isMapping(body) ? { kind, body } : undefined;
+  };
+  const protocols = raw["protocols"];
+  if (protocols === undefined) {
+    actions.forEach((a, i) => {
+      const x = roleOf(a);
+      if (x && "role" in x.body)
+        errors.push({
+          path: formatPath(["actions", i, x.kind, "role"]),
+          message: `role is only allowed in a MultiNode job (protocols: ${MULTINODE_PROTOCOL})`,
+        });
+    });
+    return { errors, forSchema: raw, submission: false };
+  }
+  if (!isMapping(protocols)) {
+    errors.push({ path: formatPath(["protocols"]), message: "expected a dictionary" });
+    return { errors, forSchema: raw, submission: false };
+  }
+  for (const name of Object.keys(protocols))
+    if (name !== MULTINODE_PROTOCOL)
+      errors.push({
+        path: formatPath(["protocols", name]),
+        message: `protocol '${name}' is not supported by Magma (supported: ${MULTINODE_PROTOCOL})`,
+      });
+  const block = protocols[MULTINODE_PROTOCOL];
+  if (block === undefined) return { errors, forSchema: raw, submission: false };
+  const parsed = ZMultinodeProtocol.safeParse(block);
+  if (!parsed.success) {
+    errors.push(
+      ...zodIssues(parsed.error, block).map((e) => ({ ...e, path: formatPath(["protocols", MULTINODE_PROTOCOL]) + e.path.slice(4) })),
+    );
+    return { errors, forSchema: raw, submission: false };
+  }
+  const mn = parsed.data;
+  const submission = mn.role === undefined;
+  const rolesPath = ["protocols", MULTINODE_PROTOCOL, "roles"];
+  if (submission) {
+    if (!Object.keys(mn.roles).length) errors.push({ path: formatPath(rolesPath), message: "a MultiNode job needs at least one role" });
+    for (const [name, role] of Object.entries(mn.roles)) {
+      const r = ZMultinodeRole.safeParse(role);
+      if (!r.success) errors.push({ path: formatPath([...rolesPath, name]), message: "expected a role: {device_type, count, …}" });
+    }
+  }
+  const known = submission ? Object.keys(mn.roles) : [mn.role!];
+  const used = new Set<string>();
+  const stripped = actions.map((a, i) => {
+    const x = roleOf(a);
+    if (!x) return a;
+    const path = ["actions", i, x.kind, "role"];
+    const role = x.body["role"];
+    const names = Array.isArray(role) ? role : [role];
+    if (role === undefined)
+      errors.push({ path: formatPath(path), message: "required key not provided (every action of a MultiNode job names its roles)" });
+    else if (!names.length || names.some((n) => typeof n !== "string"))
+      errors.push({ path: formatPath(path), message: "expected a list of role names" });
+    else if (submission && !Array.isArray(role)) errors.push({ path: formatPath(path), message: "expected a list of role names" });
+    else
+      for (const n of names as string[]) {
+        if (!known.includes(n))
+          errors.push({ path: formatPath(path), message: `'${n}' is not a role of this job (roles: ${known.join(", ")})` });
+        used.add(n);
+      }
+    const body = { ...x.body };
+    delete body["role"];
+    return { [x.kind]: body };
+  });
+  if (submission && !errors.length)
+    for (const name of known)
+      if (!used.has(name)) errors.push({ path: formatPath([...rolesPath, name]), message: `role '${name}' has no action` });
+  const forSchema: Record<string, unknown> = { ...raw, actions: stripped };
+  if (submission && forSchema["device_type"] === undefined) {
+    const first = Object.values(mn.roles)[0];
+    if (first && typeof first === "object") forSchema["device_type"] = first.device_type;
+  }
+  return { errors, forSchema, submission };
+}
+
 /**
  * Names every part of a (schema-valid) definition that would reach outside the job on the worker
  * host: image keys that are not plain names (they become directories), download URLs that are not
@@ -310,9 +409,18 @@ export function parseJobDefinition(text: string): TParseResult {
   const rawObj = raw as Record<string, unknown>;
   const methodErrors = unsupportedMethods(rawObj);
   if (methodErrors.length) return { ok: false, errors: methodErrors };
-  const parsed = ZJobDefinition.safeParse(rawObj);
-  if (!parsed.success) return { ok: false, errors: zodIssues(parsed.error, rawObj) };
+  const multinode = multinodeProblems(rawObj);
+  if (multinode.errors.length) return { ok: false, errors: multinode.errors };
+  const parsed = ZJobDefinition.safeParse(multinode.forSchema);
+  if (!parsed.success) return { ok: false, errors: zodIssues(parsed.error, multinode.forSchema) };
   const hostile = hostileInputErrors(parsed.data);
   if (hostile.length) return { ok: false, errors: hostile };
+  if (multinode.submission) {
+    // each sub-job must be a valid job on its own (its role's device type and context)
+    for (const sub of splitMultinodeDefinition(rawObj, "validation")) {
+      const r = parseJobDefinition(stringifyYaml(sub.raw));
+      if (!r.ok) return { ok: false, errors: r.errors.map((e) => ({ ...e, message: `role '${sub.role}': ${e.message}` })) };
+    }
+  }
   return { ok: true, definition: parsed.data, raw: rawObj };
 }

@@ -1,1 +1,2 @@
 export * from "./worker-api.ts";
+export * from "./multinode.ts";

@@ -140,7 +140,8 @@ export async function submitJobToLab(
   if (!res.ok) throw await labError(lab, res);
   const body = ZSubmitJobResponse.parse(await res.json());
   if (!body.job_ids.length) throw new Error(`lab ${lab.name} answered the submission without a job id`);
-  return body.job_ids;
+  // a MultiNode answer lists sub ids "N.k"; N, the group's first sub-job, stands for the group
+  return body.job_ids.map((id) => (typeof id === "number" ? id : Number.parseInt(id, 10)));
 }
 
 /**

@@ -33,7 +33,7 @@ const ZListQuery = ZJobListFilters;
 
 /**
  * Jobs REST routes (LAVA api/v0.2):
- *   POST jobs/            submit (Token auth; Idempotency-Key) → 201 {message, job_ids}
+ *   POST jobs/            submit (Token auth; Idempotency-Key) → 201 {message, job_ids} (MultiNode: sub ids "N.k")
  *     1. no/invalid token → 401; 2. invalid YAML → 400 `Job invalid: … @ data['path']`;
  *     3. unknown device type → 400 naming it; 4. same Idempotency-Key → 201 with the first job ids
  *   POST jobs/validate/   → 200 {message: "Job valid."} or {message: "Job invalid: …"} (anonymous, as LAVA)
@@ -49,7 +49,7 @@ export function registerRestJobRoutes(app: FastifyInstance, ctx: InstanceContext
     const key = headerValue(req.headers[IDEMPOTENCY_HEADER]);
     req.log.debug({ submitter: user.username, idempotencyKey: key }, "submit job");
     const r = await submitJob({ ctx, submitter: user, text: definition, idempotencyKey: key });
-    const body: TSubmitJobResponse = { message: "job(s) successfully submitted", job_ids: r.jobIds };
+    const body: TSubmitJobResponse = { message: "job(s) successfully submitted", job_ids: r.subIds ?? r.jobIds };
     return reply.status(201).send(body);
   });
 

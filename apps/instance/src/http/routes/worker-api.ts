@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { parse as parseYaml } from "yaml";
-import { WORKER_API_PREFIX, WORKER_TOKEN_HEADER, ZJobStateUpdate, ZLogUpload, MAX_PING_WAIT_MS } from "@magma/protocol";
+import { WORKER_API_PREFIX, WORKER_TOKEN_HEADER, ZJobStateUpdate, ZLogUpload, MAX_PING_WAIT_MS, ZMultinodeRequest } from "@magma/protocol";
+import { coordinateMultinode } from "../../multinode/coordinate.ts";
 import type { InstanceContext } from "../../context.ts";
 import { ingestLogs } from "../../logs/ingest-logs.ts";
 import { authenticateJob } from "../../workers/authenticate-job.ts";
@@ -35,6 +36,7 @@ function normaliseLogBody(body: unknown): unknown {
  *   GET  jobs/<id>/          job bundle (job token)
  *   POST jobs/<id>/          RUNNING | FINISHED → {} (idempotent)
  *   POST jobs/<id>/logs/     {index, lines} → {line_count} (exactly once by index)
+ *   POST jobs/<id>/multinode/ TMultinodeRequest → TMultinodeResponse (long-poll up to wait_ms; job token)
  * Bodies are JSON; LAVA's form encoding is accepted too.
  */
 export function registerWorkerApiRoutes(app: FastifyInstance, ctx: InstanceContext, shutdown: AbortSignal): void {
@@ -71,5 +73,15 @@ export function registerWorkerApiRoutes(app: FastifyInstance, ctx: InstanceConte
     const r = await ingestLogs({ ctx, jobId: id, index: upload.index, lines: upload.lines });
     req.log.debug({ jobId: id, index: upload.index, received: upload.lines.length, stored: r.stored }, "log batch");
     return { line_count: r.line_count };
+  });
+
+  app.post(`${W}/jobs/:id/multinode/`, async (req, reply) => {
+    const id = jobIdParam((req.params as { id: string }).id);
+    await authenticateJob(ctx.db, id, headerValue(req.headers[WORKER_TOKEN_HEADER]));
+    const request = parseOr400(ZMultinodeRequest, req.body, "multinode request");
+    const closed = new AbortController();
+    reply.raw.on("close", () => closed.abort());
+    req.log.info({ jobId: id, request: request.request, messageID: request.messageID }, "multinode request");
+    return coordinateMultinode({ ctx, jobId: id, request, signal: AbortSignal.any([closed.signal, shutdown]) });
   });
 }

@@ -2,6 +2,7 @@ import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Action, type ActionRunOptions, type Connection } from "../../action.ts";
 import type { JobContext } from "../../job.ts";
+import { multinodeOverlay } from "../../multinode-helpers.ts";
 import { buildOverlayTarball, deviceEnvironment, jobEnvironment, type OverlayStage } from "../../overlay.ts";
 import { DEFAULT_MAX_DOWNLOAD_BYTES } from "../../confine.ts";
 import { fetchTestDefinitions } from "./test-definitions.ts";
@@ -35,6 +36,7 @@ export class CompressOverlayAction extends Action {
       signal,
       maxDownloadBytes: ctx.maxDownloadBytes ?? DEFAULT_MAX_DOWNLOAD_BYTES,
     });
+    const multinode = multinodeOverlay(ctx.definition);
     const tarball = buildOverlayTarball({
       jobId: ctx.jobId,
       stages: this.stages,
@@ -44,6 +46,7 @@ export class CompressOverlayAction extends Action {
         LAVA_DISPATCHER_IP: overlayHttpAddress(ctx).ip,
       },
       ...(ctx.definition.secrets ? { secrets: ctx.definition.secrets } : {}),
+      ...(multinode ? { multinode } : {}),
     });
     const file = path.join(ctx.jobDir, OVERLAY_TARBALL);
     await writeFile(file, tarball);

@@ -4,6 +4,7 @@ import { Action, type ActionRunOptions, type Connection } from "../../action.ts"
 import { buildOverlay, deviceEnvironment, jobEnvironment, type OverlayStage } from "../../overlay.ts";
 import { DEFAULT_MAX_DOWNLOAD_BYTES } from "../../confine.ts";
 import { fetchTestDefinitions } from "./test-definitions.ts";
+import { multinodeOverlay } from "../../multinode-helpers.ts";
 
 /**
  * Builds the job's test overlay (LAVA's `lava-overlay`): every test action's definitions with the
@@ -25,11 +26,14 @@ export class LavaOverlayAction extends Action {
       signal,
       maxDownloadBytes: ctx.maxDownloadBytes ?? DEFAULT_MAX_DOWNLOAD_BYTES,
     });
+    const multinode = multinodeOverlay(ctx.definition);
+    if (multinode) ctx.log.debug(`lava-multinode: role ${multinode.role}, group ${JSON.stringify(multinode.roles)}`);
     const overlay = buildOverlay({
       jobId: ctx.jobId,
       stages: this.stages,
       environment: { ...jobEnvironment(ctx.definition.environment), ...deviceEnvironment(ctx.device), LAVA_DISPATCHER_IP: "127.0.0.1" },
       ...(ctx.definition.secrets ? { secrets: ctx.definition.secrets } : {}),
+      ...(multinode ? { multinode } : {}),
     });
     const file = path.join(ctx.jobDir, "overlay.cpio.gz");
     await writeFile(file, overlay);

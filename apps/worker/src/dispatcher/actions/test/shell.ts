@@ -1,4 +1,4 @@
-import type { TJobTimeouts, TTestAction } from "@magma/protocol";
+import { MULTINODE_PROTOCOL, type TJobTimeouts, type TTestAction } from "@magma/protocol";
 import { stringify } from "yaml";
 import { Action, type ActionRunOptions, type Connection } from "../../action.ts";
 import { JobError, TestError } from "../../../errors.ts";
@@ -8,6 +8,7 @@ import type { Pipeline } from "../../pipeline.ts";
 import { RetryAction } from "../../retry-action.ts";
 import { ShellSession } from "../shell/session.ts";
 import { RUNNER_END_SENTINEL, SignalHandler, type DefinitionInfo } from "./signals.ts";
+import { MultinodeDirector } from "./multinode.ts";
 
 const RUNNER_END_RE = new RegExp(RUNNER_END_SENTINEL);
 
@@ -16,7 +17,9 @@ const RUNNER_END_RE = new RegExp(RUNNER_END_SENTINEL);
  * and `/lava-<id>/bin/lava-test-runner /lava-<id>/<stage>`; while the runner runs, every console line
  * goes through {@link SignalHandler} (results, test sets, events); ends at the runner's
  * `<LAVA_TEST_RUNNER EXIT>` and the next prompt, within the action's deadline.
- * `lava-test-raise` → TestError; QEMU dying → InfrastructureError; deadline → LAVATimeout.
+ * `lava-test-raise` → TestError; QEMU dying → InfrastructureError; deadline → LAVATimeout. In a
+ * MultiNode sub-job, `<LAVA_MULTI_NODE>` calls go to a {@link MultinodeDirector} (a call that gets
+ * no answer in time → MultinodeTimeout).
  */
 export class LavaTestShellAction extends Action {
   static readonly name = "lava-test-shell";
@@ -61,7 +64,25 @@ export class LavaTestShellAction extends Action {
       ]),
     );
     const handler = new SignalHandler(ctx.log, infos, (msg) => raise.abort(new TestError(msg)), ctx.caseBudget);
-    const listener = (line: string, n: number) => handler.handleLine(line, n);
+    // MultiNode: lava-send/-wait/-wait-all/-sync are relayed to the instance (LAVA's multinode-test)
+    const ended = new AbortController();
+    let lastLine = 0;
+    const director = ctx.definition.protocols?.[MULTINODE_PROTOCOL]
+      ? new MultinodeDirector(
+          ctx,
+          connection,
+          AbortSignal.any([options.signal, ended.signal]),
+          (id, result) => handler.handleLine(`<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=${id} RESULT=${result}>`, lastLine),
+          (e) => {
+            if (!ended.signal.aborted) raise.abort(e);
+          },
+        )
+      : undefined;
+    const listener = (line: string, n: number) => {
+      lastLine = n;
+      handler.handleLine(line, n);
+      director?.handleLine(line);
+    };
     ctx.lineListeners.add(listener);
     try {
       ctx.log.debug("Using namespace: common");
@@ -74,6 +95,7 @@ export class LavaTestShellAction extends Action {
     } finally {
       ctx.lineListeners.delete(listener);
       handler.finishExpected();
+      ended.abort(new TestError("lava-test-shell ended"));
     }
     ctx.log.info("ok: lava_test_shell seems to have completed");
     const summary: Record<string, unknown> = {};
