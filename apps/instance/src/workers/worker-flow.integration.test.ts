@@ -46,17 +46,15 @@ describe("worker ping errors (as LAVA)", () => {
 });
 
 describe("a job end to end with a scripted worker", () => {
-  it("long-poll hands over the job within 500 ms of submit; bundle, RUNNING, logs, results, FINISHED", async () => {
+  it("the waiting long-poll is woken by the submit and hands over the job; bundle, RUNNING, logs, results, FINISHED", async () => {
     // an idle long-poll is waiting when the job is submitted
     const t0 = Date.now();
     const polling = ping(h, { waitMs: 10_000 });
     await waitUntil(() => h.app.ctx.notifier.waitingPings("worker-a") > 0, 5000, "the long-poll to wait");
-    const submittedAt = Date.now();
     const jobId = await submit(h, jobYaml({ name: "e2e", extra: "notify: {criteria: {status: finished}, callbacks: []}" }));
     const answer = ZPingResponse.parse((await polling).json);
-    const handedAfterMs = Date.now() - submittedAt;
+    // woken by the submit, not by the poll's 10 s wait running out (the hand-over latency is a bench row)
     expect(Date.now() - t0).toBeLessThan(10_000);
-    expect(handedAfterMs).toBeLessThan(500);
     expect(answer.start).toHaveLength(1);
     const { id, token } = answer.start[0]!;
     expect(id).toBe(jobId);
