@@ -37,6 +37,18 @@ export interface TLabOverview {
 const countBy = <T>(items: T[], key: (t: T) => string) =>
   items.reduce<Record<string, number>>((acc, t) => ((acc[key(t)] = (acc[key(t)] ?? 0) + 1), acc), {});
 
+/** What the page shows of a lab it could not ask (unreachable, or outbound-only): nothing known. */
+const NOTHING_KNOWN = {
+  version: null,
+  workers: { online: 0, total: 0 },
+  devices: { total: 0, byState: {}, byHealth: {} },
+  deviceTypes: [],
+  queue: null,
+  queueByDeviceType: null,
+  deviceList: [],
+  workerList: [],
+} as const satisfies Partial<TLabOverview>;
+
 export interface GetLabsOverviewOptions {
   db: FrontendDb;
   /** Deadline of each lab's request, in ms; labs are asked in parallel. */
@@ -70,14 +82,7 @@ export async function getLabsOverview({ db, timeoutMs }: GetLabsOverviewOptions)
             ...base,
             reachable: connected,
             error: connected ? null : `outbound lab ${s.status}${lab.lastContactAt ? ` (last contact ${lab.lastContactAt})` : ""}`,
-            version: null,
-            workers: { online: 0, total: 0 },
-            devices: { total: 0, byState: {}, byHealth: {} },
-            deviceTypes: [],
-            queue: null,
-            queueByDeviceType: null,
-            deviceList: [],
-            workerList: [],
+            ...NOTHING_KNOWN,
           };
         }
         const o = await labClientFor(reachable).overview(timeoutMs);
@@ -99,14 +104,7 @@ export async function getLabsOverview({ db, timeoutMs }: GetLabsOverviewOptions)
           ...base,
           reachable: false,
           error: describeFetchError(e, timeoutMs),
-          version: null,
-          workers: { online: 0, total: 0 },
-          devices: { total: 0, byState: {}, byHealth: {} },
-          deviceTypes: [],
-          queue: null,
-          queueByDeviceType: null,
-          deviceList: [],
-          workerList: [],
+          ...NOTHING_KNOWN,
         };
       }
     }),
