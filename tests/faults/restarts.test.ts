@@ -124,13 +124,25 @@ describe("restarts", () => {
       "SELECT j.id, j.remote_id FROM federated_job j JOIN instance i ON i.id = j.instance_id WHERE i.name = 'lab-a' ORDER BY j.remote_id DESC LIMIT 1",
     );
     await q(f, fe, "DELETE FROM federated_job WHERE id = $1", [lost!.id]);
-    await q(f, fe, "DELETE FROM federated_test_case WHERE job_id = $1", [stale!.id]);
-    await q(
-      f,
-      fe,
-      "UPDATE federated_job SET state = 'Running', health = 'Unknown', state_rank = 30, pass_count = 0, fail_count = 0, skip_count = 0, unknown_count = 0 WHERE id = $1",
-      [stale!.id],
-    );
+    // one transaction holding the job row: a lab callback still being retried (the previous test
+    // left some in the outboxes) must not slip its cases in between the DELETE and the UPDATE and
+    // leave cases whose counts were then zeroed (ingest adds the counts of the rows it inserts)
+    const client = await f.db[fe]!.connect();
+    try {
+      await client.query("BEGIN");
+      await client.query("SELECT 1 FROM federated_job WHERE id = $1 FOR UPDATE", [stale!.id]);
+      await client.query("DELETE FROM federated_test_case WHERE job_id = $1", [stale!.id]);
+      await client.query(
+        "UPDATE federated_job SET state = 'Running', health = 'Unknown', state_rank = 30, pass_count = 0, fail_count = 0, skip_count = 0, unknown_count = 0 WHERE id = $1",
+        [stale!.id],
+      );
+      await client.query("COMMIT");
+    } catch (e) {
+      await client.query("ROLLBACK");
+      throw e;
+    } finally {
+      client.release();
+    }
     await q(f, fe, "UPDATE instance SET reconciled_end_time = NULL, reconciled_job_id = NULL");
     expect((await checkInvariants(f)).lost.length).toBeGreaterThanOrEqual(2);
     await f.redis.kill();
