@@ -9,7 +9,7 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
-import { stringify } from "yaml";
+import { parse, stringify } from "yaml";
 import { startStack } from "../../infra/demo/stack.ts";
 import { PG_URL, REDIS_URL, ROOT, RUN_ID, STATE_DIR, adminQuery, freePort, httpPool, nowMs, onCleanup, req, waitUntil } from "./lib.ts";
 import { measure, type Measure } from "./report.ts";
@@ -101,6 +101,7 @@ export async function benchQemu(o: BenchOptions): Promise<Measure[]> {
   const headers = { authorization: `Token ${adminToken}` };
   const definition = smallestJob(stack.artifactsUrl);
   /** submit → Finished of one smallest job, ms (to the job's end_time, same clock). @throws unless Complete */
+  let lastJob: { id: number; submitted: number; start: string | null; end: string } | undefined;
   const job = async (): Promise<number> => {
     const t0 = nowMs();
     const [jobId] = (await req<{ job_ids: number[] }>(pool, "POST", "/api/v0.2/jobs/", { body: { definition }, headers })).body.job_ids;
@@ -109,13 +110,19 @@ export async function benchQemu(o: BenchOptions): Promise<Measure[]> {
       300_000,
       async () => {
         const j = (
-          await req<{ state: string; health: string; end_time: string | null }>(pool, "GET", `/api/v0.2/jobs/${jobId}/`, { headers })
+          await req<{ state: string; health: string; start_time: string | null; end_time: string | null }>(
+            pool,
+            "GET",
+            `/api/v0.2/jobs/${jobId}/`,
+            { headers },
+          )
         ).body;
         return j.state === "Finished" ? j : null;
       },
       50,
     );
     if (done.health !== "Complete") throw new Error(`QEMU job ${jobId} ended ${done.health} (see ${STATE_DIR}/qemu-stack/logs)`);
+    lastJob = { id: jobId!, submitted: t0, start: done.start_time, end: done.end_time! };
     return new Date(done.end_time!).getTime() - t0;
   };
   const dut = path.join(ROOT, ".magma/dut");
@@ -143,5 +150,30 @@ export async function benchQemu(o: BenchOptions): Promise<Measure[]> {
     m.met = false;
     m.note += "; INCONCLUSIVE: negative, the boot-time noise exceeds the overhead (run on an idle machine, full mode)";
   }
+  m.note += `; last job: ${await phases(lastJob!)}`;
   return [m];
+
+  /** Where the last job's time went, from its own log (LAVA's start:/end: lines): "queue 60 ms, validate 230 ms, …". */
+  async function phases(j: NonNullable<typeof lastJob>): Promise<string> {
+    const r = await pool.request({ method: "GET", path: `/api/v0.2/jobs/${j.id}/logs/`, headers });
+    const lines = (parse(await r.body.text()) ?? []) as { dt: string; msg: unknown }[];
+    const at = (re: RegExp) => {
+      const l = lines.find((x) => typeof x.msg === "string" && re.test(x.msg));
+      return l ? new Date(`${l.dt}Z`).getTime() : NaN;
+    };
+    const start = j.start ? new Date(j.start).getTime() : NaN;
+    const marks: [string, number][] = [
+      ["queue", j.submitted],
+      ["validate", start],
+      ["deploy", at(/^start: 1 /)],
+      ["QEMU start", at(/^start: 2\.1 /)],
+      ["boot to the prompt", at(/^start: 2\.2 /)],
+      ["finalize and report", at(/^end: 2\.2 /)],
+      ["end", new Date(j.end).getTime()],
+    ];
+    return marks
+      .slice(0, -1)
+      .map(([name, t], i) => `${name} ${Math.round(marks[i + 1]![1] - t)} ms`)
+      .join(", ");
+  }
 }

@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { stat } from "node:fs/promises";
 import path from "node:path";
 import { parse as shellParse } from "shell-quote";
 import {
@@ -105,11 +106,46 @@ function displayCommand(cmd: string[]): string {
   return cmd.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(" ");
 }
 
-/** `<binary> --version` first line, or undefined when it cannot run (missing binary). */
-function qemuVersion(binary: string): Promise<string | undefined> {
-  return new Promise((resolve) => {
+/** `--version` lines already read, by the binary's resolved path, inode, size and mtime. */
+const versionCache = new Map<string, string>();
+
+/**
+ * Where `binary` resolves (as a path, or on PATH) with its identity, or undefined when no
+ * executable file is found there (then the caller runs it anyway, to get its error).
+ */
+async function binaryIdentity(binary: string): Promise<string | undefined> {
+  const candidates = binary.includes("/")
+    ? [path.resolve(binary)]
+    : // eslint-disable-next-line no-restricted-syntax -- the OS's executable search path (as execFile resolves it), not Magma configuration
+      (process.env["PATH"] ?? "")
+        .split(path.delimiter)
+        .filter(Boolean)
+        .map((d) => path.join(d, binary));
+  for (const c of candidates) {
+    try {
+      const st = await stat(c);
+      if (st.isFile() && st.mode & 0o111) return `${c}\0${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
+    } catch {
+      // not there: the next PATH entry
+    }
+  }
+  return undefined;
+}
+
+/**
+ * `<binary> --version` first line, or undefined when it cannot run (missing binary). Read once per
+ * binary file and kept while that file is unchanged (same inode, size and mtime): running QEMU
+ * only to print its version took 100–200 ms of every job's validate stage under TCG on 2 cores.
+ */
+export async function qemuVersion(binary: string): Promise<string | undefined> {
+  const id = await binaryIdentity(binary);
+  const known = id === undefined ? undefined : versionCache.get(id);
+  if (known !== undefined) return known;
+  const version = await new Promise<string | undefined>((resolve) => {
     execFile(binary, ["--version"], { timeout: 10_000 }, (err, stdout) => resolve(err ? undefined : stdout.split("\n")[0]?.trim()));
   });
+  if (id !== undefined && version !== undefined) versionCache.set(id, version);
+  return version;
 }
 
 /**
