@@ -159,7 +159,7 @@ export async function waitForHttp(url: string, timeoutMs: number, what: string):
 }
 
 function serveArtifacts(dir: string, port: number): Promise<http.Server> {
-  const server = http.createServer((req, res) => void serveHandler(req, res, { public: dir, directoryListing: false }));
+  const server = http.createServer((req, res) => void serveHandler(req, res, { public: dir, directoryListing: false, etag: true }));
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, "127.0.0.1", () => resolve(server));

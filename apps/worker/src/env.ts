@@ -2,6 +2,7 @@ import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
 import { MAX_PING_WAIT_MS } from "@magma/protocol";
+import { DEFAULT_IMAGE_CACHE_BYTES } from "./dispatcher/image-cache.ts";
 
 /**
  * The worker's configuration: the ONLY place reading `process.env`.
@@ -15,6 +16,10 @@ import { MAX_PING_WAIT_MS } from "@magma/protocol";
  *                         commands get it as {SERVER_IP}; default 127.0.0.1
  *   MAGMA_WORKER_MAX_DOWNLOAD_BYTES  largest image a job may download, in bytes, as downloaded
  *                         and once decompressed; default 8589934592 (8 GiB)
+ *   MAGMA_WORKER_IMAGE_CACHE_BYTES  byte budget of the image cache in <MAGMA_WORKER_DIR>/image-cache
+ *                         (images with an ETag or Last-Modified, revalidated by a conditional GET
+ *                         on every use; least recently used go first); 0 disables; default
+ *                         4294967296 (4 GiB)
  *   MAGMA_WORKER_MAX_LOG_LINES   most job log records per job; past it DUT output is no longer
  *                         logged and the job ends Incomplete (Job error); default 2000000
  *   MAGMA_WORKER_MAX_TEST_CASES  most test cases per job; past it the test action fails (Test
@@ -42,6 +47,7 @@ const ZWorkerEnv = z.object({
     .int()
     .positive()
     .default(8 * 1024 ** 3),
+  MAGMA_WORKER_IMAGE_CACHE_BYTES: z.coerce.number().int().min(0).default(DEFAULT_IMAGE_CACHE_BYTES),
   MAGMA_WORKER_MAX_LOG_LINES: z.coerce.number().int().positive().default(2_000_000),
   MAGMA_WORKER_MAX_TEST_CASES: z.coerce.number().int().positive().default(100_000),
 });

@@ -17,6 +17,7 @@ import { runAction, type Pipeline } from "./dispatcher/pipeline.ts";
 import { buildPipeline } from "./dispatcher/parser.ts";
 import { jobResult, type JobOutcome } from "./job-result.ts";
 import { deadlineSignal, formatSeconds } from "./dispatcher/timeout.ts";
+import type { ImageCache } from "./dispatcher/image-cache.ts";
 
 /** Budget of the finalize stage (power off) when the job deadline has already passed, in ms. */
 const FINALIZE_BUDGET_MS = 30_000;
@@ -43,6 +44,8 @@ export interface RunJobOptions {
   overlayHttp?: { ip: string; bind?: string; port?: number };
   /** Largest image a deploy may download, in bytes (as downloaded and decompressed); default 8 GiB. */
   maxDownloadBytes?: number;
+  /** The worker's image cache, shared by its jobs (none: every image is downloaded). */
+  imageCache?: ImageCache;
   /** Most job log records (MAGMA_WORKER_MAX_LOG_LINES); past it the job ends Incomplete (JobError). Default: no limit. */
   maxLogLines?: number;
   /** Most test cases a job may report (MAGMA_WORKER_MAX_TEST_CASES); past it the test action fails (TestError). Default: no limit. */
@@ -99,6 +102,7 @@ export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
       tftpBind: options.tftp ?? { ip: "127.0.0.1", port: 0 },
       ...(options.overlayHttp ? { overlayHttp: options.overlayHttp } : {}),
       ...(options.maxDownloadBytes ? { maxDownloadBytes: options.maxDownloadBytes } : {}),
+      ...(options.imageCache ? { imageCache: options.imageCache } : {}),
       ...(options.multinode ? { multinode: options.multinode } : {}),
       ...(options.maxTestCases ? { caseBudget: { remaining: options.maxTestCases, max: options.maxTestCases } } : {}),
     };

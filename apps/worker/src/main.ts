@@ -30,6 +30,7 @@ async function main(): Promise<void> {
     pingWaitMs: env.MAGMA_PING_WAIT_MS,
     tftp: { ip: env.MAGMA_DISPATCHER_IP, port: env.MAGMA_TFTP_PORT },
     maxDownloadBytes: env.MAGMA_WORKER_MAX_DOWNLOAD_BYTES,
+    imageCacheBytes: env.MAGMA_WORKER_IMAGE_CACHE_BYTES,
     maxLogLines: env.MAGMA_WORKER_MAX_LOG_LINES,
     maxTestCases: env.MAGMA_WORKER_MAX_TEST_CASES,
     logger,

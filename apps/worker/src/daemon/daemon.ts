@@ -1,3 +1,4 @@
+import path from "node:path";
 import type { Logger } from "pino";
 import type { TJobBundle, TJobStateUpdate, TPingJob, TPingResponse } from "@magma/protocol";
 import { InfrastructureError, JobCanceled } from "../errors.ts";
@@ -7,6 +8,7 @@ import { jobResult, type JobOutcome } from "../job-result.ts";
 import { LogShipper } from "../log-shipper.ts";
 import { InstanceClient, InstanceHttpError } from "./instance-client.ts";
 import { Journal } from "./journal.ts";
+import { ImageCache } from "../dispatcher/image-cache.ts";
 
 /** Retry delay after a failed ping (network error / 5xx), as lava-worker: 1 s. */
 const PING_RETRY_MS = 1000;
@@ -29,6 +31,8 @@ export interface WorkerDaemonOptions {
   tftp?: { ip: string; port: number };
   /** Largest image a job may download, in bytes (MAGMA_WORKER_MAX_DOWNLOAD_BYTES); default 8 GiB. */
   maxDownloadBytes?: number;
+  /** Byte budget of the image cache in `<workerDir>/image-cache` (MAGMA_WORKER_IMAGE_CACHE_BYTES); 0 or unset: no cache. */
+  imageCacheBytes?: number;
   /** Most job log records (MAGMA_WORKER_MAX_LOG_LINES) and test cases (MAGMA_WORKER_MAX_TEST_CASES) per job. */
   maxLogLines?: number;
   maxTestCases?: number;
@@ -71,6 +75,7 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
 export class WorkerDaemon {
   private readonly client: InstanceClient;
   private readonly journal: Journal;
+  private readonly imageCache: ImageCache | undefined;
   private readonly running = new Map<number, RunningJob>();
   /** Log shippers of the jobs of this process, until their last line is acknowledged. */
   private readonly shippers = new Set<LogShipper>();
@@ -89,6 +94,9 @@ export class WorkerDaemon {
   constructor(private readonly options: WorkerDaemonOptions) {
     this.client = new InstanceClient(options.instanceUrl, options.fetchImpl);
     this.journal = new Journal(options.workerDir);
+    this.imageCache = options.imageCacheBytes
+      ? new ImageCache(path.join(options.workerDir, "image-cache"), options.imageCacheBytes)
+      : undefined;
     this.log = options.logger;
     this.runJobImpl = options.runJob ?? defaultRunJob;
   }
@@ -241,6 +249,7 @@ export class WorkerDaemon {
         signal: ctrl.signal,
         ...(this.options.tftp ? { tftp: this.options.tftp } : {}),
         ...(this.options.maxDownloadBytes ? { maxDownloadBytes: this.options.maxDownloadBytes } : {}),
+        ...(this.imageCache ? { imageCache: this.imageCache } : {}),
         ...(this.options.maxLogLines ? { maxLogLines: this.options.maxLogLines } : {}),
         ...(this.options.maxTestCases ? { maxTestCases: this.options.maxTestCases } : {}),
         multinode: (request, signal) => this.client.multinode(id, token, request, signal),

@@ -4,6 +4,7 @@ import type { ConsoleSession, ExpectPattern } from "../connections/console-sessi
 import type { QemuProcess } from "./actions/boot/qemu-process.ts";
 import type { TftpServer } from "../services/tftp-server.ts";
 import type { HttpFileServer } from "../services/http-file-server.ts";
+import type { ImageCache } from "./image-cache.ts";
 
 /** One MultiNode coordination call to the instance (the worker API's `jobs/<id>/multinode/`). */
 export type MultinodeCall = (request: TMultinodeRequest, signal: AbortSignal) => Promise<TMultinodeResponse>;
@@ -60,6 +61,8 @@ export interface JobContext {
    * (`MAGMA_WORKER_MAX_DOWNLOAD_BYTES`); default 8 GiB (`DEFAULT_MAX_DOWNLOAD_BYTES`).
    */
   maxDownloadBytes?: number;
+  /** The worker's image cache (MAGMA_WORKER_IMAGE_CACHE_BYTES > 0): images revalidated by conditional GET. */
+  imageCache?: ImageCache;
   /** MultiNode sub-jobs: relays the test shell's lava-send/-wait/-wait-all/-sync to the instance. */
   multinode?: MultinodeCall;
   /** Test cases the job may still report (`MAGMA_WORKER_MAX_TEST_CASES`), shared by its test actions; none = no limit. */

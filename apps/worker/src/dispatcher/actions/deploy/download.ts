@@ -10,6 +10,7 @@ import { Action, type ActionRunOptions, type Connection } from "../../action.ts"
 import { InfrastructureError, JobError, LavaError } from "../../../errors.ts";
 import type { JobContext } from "../../job.ts";
 import { confinedPath, DEFAULT_MAX_DOWNLOAD_BYTES } from "../../confine.ts";
+import { ImageCache, type CachedImage } from "../../image-cache.ts";
 
 /** How long the validate stage waits for one URL check, in ms. */
 const VALIDATE_URL_TIMEOUT_MS = 30_000;
@@ -118,9 +119,20 @@ export class HttpDownloadAction extends Action {
     const cap = ctx.maxDownloadBytes ?? DEFAULT_MAX_DOWNLOAD_BYTES;
     ctx.log.info(`downloading ${url}`);
     ctx.log.info(`saving as ${file}`);
+    // job-supplied request headers may carry credentials: such images are never cached
+    const cache = this.image.headers && Object.keys(this.image.headers).length ? undefined : ctx.imageCache;
+    const cached = await cache?.lookup(url, compression ?? "");
     let res: Response;
     try {
-      res = await fetchHttpOnly(url, { headers: this.image.headers, signal });
+      res = await fetchHttpOnly(url, {
+        headers: { ...this.image.headers, ...(cached ? ImageCache.conditionalHeaders(cached) : {}) },
+        signal,
+      });
+      if (cached && res.status === 304) {
+        await res.body?.cancel();
+        if (await this.useCached(ctx, cache!, cached, file)) return connection;
+        res = await fetchHttpOnly(url, { headers: this.image.headers, signal });
+      }
     } catch (e) {
       if (signal.aborted) throw signal.reason;
       if (e instanceof LavaError) throw e;
@@ -187,9 +199,46 @@ export class HttpDownloadAction extends Action {
       throw new JobError(`sha256sum mismatch for image '${this.imageName}' (${url}): expected ${sha256sum}, got ${digest}`);
     }
     if (sha256sum) ctx.log.info(`sha256sum of image '${this.imageName}' verified`);
+    const validators = cache ? ImageCache.validators(res) : undefined;
+    if (cache && validators) {
+      await cache
+        .store(url, compression ?? "", file, { sha256: digest, size, ...validators })
+        .catch((e: Error) => ctx.log.warning(`could not keep '${url}' in the worker's image cache: ${e.message}`));
+    }
     this.results = { label: this.imageName, sha256sum: digest, size };
+    this.done(ctx, file);
+    return connection;
+  }
+
+  private done(ctx: JobContext, file: string): void {
     ctx.images.set(this.imageName, file);
     if (this.image.image_arg) ctx.imageArgs.set(this.imageName, this.image.image_arg);
-    return connection;
+  }
+
+  /**
+   * The server answered 304 Not Modified to the cache's validators: copies the cached file and
+   * checks its `sha256sum` as a download would. @returns false when the copy failed (evicted
+   * meanwhile): the caller downloads instead. @throws JobError on a checksum mismatch
+   */
+  private async useCached(ctx: JobContext, cache: ImageCache, cached: CachedImage, file: string): Promise<boolean> {
+    const { sha256sum } = this.image;
+    const started = Date.now();
+    try {
+      await cache.copyTo(cached, file);
+    } catch (e) {
+      ctx.log.warning(`the worker's cached copy of '${cached.url}' could not be used (${(e as Error).message}): downloading it`);
+      return false;
+    }
+    const validator = cached.etag ? `ETag ${cached.etag}` : `Last-Modified ${cached.lastModified}`;
+    ctx.log.info(
+      `not modified on the server (${validator}): using the worker's cached copy, ${Math.floor(cached.size / MB)}MB in ${((Date.now() - started) / 1000).toFixed(2)}s`,
+    );
+    if (sha256sum && cached.sha256.toLowerCase() !== sha256sum.toLowerCase()) {
+      throw new JobError(`sha256sum mismatch for image '${this.imageName}' (${cached.url}): expected ${sha256sum}, got ${cached.sha256}`);
+    }
+    if (sha256sum) ctx.log.info(`sha256sum of image '${this.imageName}' verified`);
+    this.results = { label: this.imageName, sha256sum: cached.sha256, size: cached.size, cached: true };
+    this.done(ctx, file);
+    return true;
   }
 }
