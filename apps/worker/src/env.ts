@@ -78,3 +78,11 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
     MAGMA_WORKER_DIR: path.resolve(env.MAGMA_WORKER_DIR ?? path.join(os.tmpdir(), `magma-worker-${env.MAGMA_WORKER_NAME}`)),
   };
 }
+
+/**
+ * The directories of PATH, in order: where `execFile` looks for a bare command name (the OS's
+ * search path, not Magma configuration, read here as every environment variable is).
+ */
+export function executableSearchPath(): string[] {
+  return (process.env["PATH"] ?? "").split(path.delimiter).filter(Boolean);
+}

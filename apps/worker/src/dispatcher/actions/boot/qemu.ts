@@ -13,6 +13,7 @@ import {
 } from "@magma/protocol";
 import { Action, type ActionRunOptions, type Connection } from "../../action.ts";
 import { ConfigurationError, JobError } from "../../../errors.ts";
+import { executableSearchPath } from "../../../env.ts";
 import type { JobContext } from "../../job.ts";
 import { Pipeline } from "../../pipeline.ts";
 import { RetryAction } from "../../retry-action.ts";
@@ -114,13 +115,7 @@ const versionCache = new Map<string, string>();
  * executable file is found there (then the caller runs it anyway, to get its error).
  */
 async function binaryIdentity(binary: string): Promise<string | undefined> {
-  const candidates = binary.includes("/")
-    ? [path.resolve(binary)]
-    : // eslint-disable-next-line no-restricted-syntax -- the OS's executable search path (as execFile resolves it), not Magma configuration
-      (process.env["PATH"] ?? "")
-        .split(path.delimiter)
-        .filter(Boolean)
-        .map((d) => path.join(d, binary));
+  const candidates = binary.includes("/") ? [path.resolve(binary)] : executableSearchPath().map((d) => path.join(d, binary));
   for (const c of candidates) {
     try {
       const st = await stat(c);
