@@ -5,7 +5,7 @@ import { ActionTimeoutError } from "../errors.ts";
 import { JobLog } from "./job-log.ts";
 import type { JobContext } from "./job.ts";
 import { Pipeline } from "./pipeline.ts";
-import { DEFAULT_ACTION_TIMEOUT_MS, formatHms, resolveTimeoutMs } from "./timeout.ts";
+import { DEFAULT_ACTION_TIMEOUT_MS, formatHms, raceSignal, resolveTimeoutMs } from "./timeout.ts";
 
 const timeouts: TJobTimeouts = { job: { minutes: 15 }, action: { minutes: 5 }, actions: { "http-download": { seconds: 42 } } };
 
@@ -81,5 +81,26 @@ describe("Pipeline deadlines", () => {
         (r) => r.msg === "start: 1 sleepy (timeout 00:00:01) [common]" || r.msg === "start: 1 sleepy (timeout 00:00:00) [common]",
       ),
     ).toBe(true);
+  });
+});
+
+describe("raceSignal", () => {
+  it("with a signal already aborted, rejects with its reason and still observes the started work's own rejection", async () => {
+    const ctrl = new AbortController();
+    ctrl.abort(new Error("The job was canceled"));
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown) => unhandled.push(e);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      let rejectWork!: (e: Error) => void;
+      const work = new Promise<never>((_, reject) => (rejectWork = reject));
+      await expect(raceSignal(work, ctrl.signal)).rejects.toThrow("The job was canceled");
+      rejectWork(new Error("the action saw the abort too"));
+      // Node reports unhandled rejections after the microtask queue drains: one macrotask later
+      await new Promise((r) => setImmediate(r));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
   });
 });

@@ -77,7 +77,13 @@ export function timeoutError(name: string, timeoutMs: number): ActionTimeoutErro
  * action that ignores its signal cannot hang the pipeline past its deadline.
  */
 export function raceSignal<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
+  if (signal.aborted) {
+    // the work was already started (its promise is our argument) and will settle on its own,
+    // usually rejecting with this same reason: observe it, or Node ends the process on an
+    // unhandled rejection (a job canceled between two actions killed the worker daemon)
+    promise.catch(() => {});
+    return Promise.reject(signal.reason);
+  }
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(signal.reason);
     signal.addEventListener("abort", onAbort, { once: true });
