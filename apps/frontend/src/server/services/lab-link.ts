@@ -84,16 +84,15 @@ export async function pollLabWork({ db, lab, waitS, signal }: PollLabWorkOptions
       await touchInstance(db, lab.id);
       lastTouch = Date.now();
     }
+    // one abort listener per step, removed again (a 25 s poll would otherwise pile up 50 of them)
     await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, Math.min(POLL_STEP_MS, Math.max(0, end - Date.now())));
-      signal?.addEventListener(
-        "abort",
-        () => {
-          clearTimeout(t);
-          resolve();
-        },
-        { once: true },
-      );
+      const done = () => {
+        clearTimeout(t);
+        signal?.removeEventListener("abort", done);
+        resolve();
+      };
+      const t = setTimeout(done, Math.min(POLL_STEP_MS, Math.max(0, end - Date.now())));
+      signal?.addEventListener("abort", done, { once: true });
     });
   }
 }

@@ -58,16 +58,15 @@ export function openStoredLogStream({ db, instanceId, remoteId, start, signal }:
             send(": keepalive\n\n");
             idleSince = Date.now();
           }
+          // one listener per wait, removed again: a stream open for hours must not pile them up
           await new Promise<void>((resolve) => {
-            const t = setTimeout(resolve, STORED_LOG_POLL_MS);
-            signal.addEventListener(
-              "abort",
-              () => {
-                clearTimeout(t);
-                resolve();
-              },
-              { once: true },
-            );
+            const done = () => {
+              clearTimeout(t);
+              signal.removeEventListener("abort", done);
+              resolve();
+            };
+            const t = setTimeout(done, STORED_LOG_POLL_MS);
+            signal.addEventListener("abort", done, { once: true });
           });
         }
       } catch (e) {
