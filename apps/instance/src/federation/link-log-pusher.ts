@@ -111,13 +111,20 @@ export class LinkLogPusher {
    */
   async pushOnce(): Promise<boolean> {
     const now = Date.now();
-    const recent = this.recentChecked ? [] : [{ endTime: { gt: new Date(now - RECENT_FINISHED_MS) } }];
+    if (!this.recentChecked) {
+      // followed (as "ask the frontend") until the frontend says their log is complete
+      const recent = await this.ctx.db.testJob.findMany({
+        where: { state: "Finished", endTime: { gt: new Date(now - RECENT_FINISHED_MS) } },
+        select: { id: true },
+      });
+      for (const { id } of recent) if (!this.cursors.has(id)) this.cursors.set(id, { next: null, retryAt: 0 });
+      this.recentChecked = true;
+    }
     const jobs = await this.ctx.db.testJob.findMany({
-      where: { OR: [{ state: { in: ["Scheduled", "Running", "Canceling"] } }, { id: { in: [...this.cursors.keys()] } }, ...recent] },
+      where: { OR: [{ state: { in: ["Scheduled", "Running", "Canceling"] } }, { id: { in: [...this.cursors.keys()] } }] },
       select: { id: true, state: true, logLineCount: true },
       orderBy: { id: "asc" },
     });
-    this.recentChecked = true;
     const chunks: TLabLogChunk[] = [];
     let bytes = 0;
     let more = false;
