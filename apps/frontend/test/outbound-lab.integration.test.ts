@@ -367,6 +367,15 @@ describe("outbound-only lab (lab-c, no URL on the frontend)", () => {
     const jobId2 = target2.remote_job_id!;
     const fedJob2 = () => db().federatedJob.findFirst({ where: { instance: { name: "lab-c" }, remote_id: jobId2 } });
     await waitFor(async () => (await fedJob2())?.state === "Running", 240_000, "the second job to run");
+    // canceled once its test runs on the DUT (its output is in the log pushed over the link)
+    await waitFor(
+      async () =>
+        (await getJobLog({ db: db(), lab: "lab-c", jobId: jobId2, start: 0, timeoutMs: 2000, viewer })).lines.some((l) =>
+          JSON.stringify(l.msg).includes("tick 1"),
+        ),
+      240_000,
+      "the second job's test to run",
+    );
     const r = await cancelFederatedJob({ db: db(), lab: "lab-c", jobId: jobId2, viewer, timeoutMs: 2000, log: logger() });
     expect(r.status).toBe("queued");
     const canceled = await waitFor(
