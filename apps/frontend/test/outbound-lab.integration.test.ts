@@ -3,7 +3,10 @@
  * enrolled with `labs enroll`, which the frontend has NO URL for, joins by connecting out to the
  * frontend's HTTP handlers (served here on a real port), pulls a submitted job, runs it, and pushes
  * its state changes and results through its outbox. The frontend is cut off mid-job (every socket
- * destroyed, the server down) and comes back: the job's results arrive exactly once.
+ * destroyed, the server down) and comes back: the job's results arrive exactly once, and its log,
+ * pushed over the link in line ranges, is complete and in order on the frontend with no line twice.
+ * A second job is canceled from the frontend: the cancel reaches the lab on its next poll and the job
+ * ends Finished/Canceled through the lab's state pushes.
  */
 import { spawn, execFile, type ChildProcess } from "node:child_process";
 import { createReadStream, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -46,6 +49,11 @@ async function startFrontendHttp(port = 0): Promise<{ url: string; port: number;
       /^\/api\/federation\/labs\/([^/]+)\/acks$/,
       "POST",
       async () => (await import("../src/app/api/federation/labs/[lab]/acks/route.ts")).POST,
+    ],
+    [
+      /^\/api\/federation\/labs\/([^/]+)\/logs$/,
+      "POST",
+      async () => (await import("../src/app/api/federation/labs/[lab]/logs/route.ts")).POST,
     ],
     [/^\/api\/callbacks\/([^/]+)$/, "POST", async () => (await import("../src/app/api/callbacks/[lab]/route.ts")).POST],
   ];
@@ -277,6 +285,14 @@ describe("outbound-only lab (lab-c, no URL on the frontend)", () => {
     const jobId = target.remote_job_id!;
     const fedJob = () => db().federatedJob.findFirst({ where: { instance: { name: "lab-c" }, remote_id: jobId } });
     await waitFor(async () => (await fedJob())?.state === "Running", 240_000, "Running to reach the frontend");
+    // the log arrives over the link while the job runs, readable on the frontend as for any lab
+    const { getJobLog } = await import("../src/server/services/get-job-log.ts");
+    const fedLog = () => getJobLog({ db: db(), lab: "lab-c", jobId, start: 0, timeoutMs: 2000, viewer });
+    await waitFor(
+      async () => (await fedLog()).lines.some((l) => JSON.stringify(l.msg).includes("tick 1")),
+      120_000,
+      "the DUT's output in the stored log",
+    );
 
     // cut the frontend off mid-job: every connection (the lab's long poll too) dies, nothing listens
     await frontend.cut();
@@ -318,8 +334,62 @@ describe("outbound-only lab (lab-c, no URL on the frontend)", () => {
     expect(fedCases.map((c) => c.name).sort()).toEqual(labCases.rows.map((r) => r.name).sort());
     expect(new Set(fedCases.map((c) => c.remote_case_id)).size).toBe(fedCases.length);
     expect(await db().federatedJob.count({ where: { instance: { name: "lab-c" } } })).toBe(1);
+    // the log: every line of the lab's, in order, once, although pushes failed during the cut
+    await waitFor(async () => (await fedJob())?.link_log_done, 120_000, "the lab to push the whole log");
+    const labLog = await labPg.query<{ index: number; msg: unknown }>("SELECT index, msg FROM log_lines WHERE job_id = $1 ORDER BY index", [
+      jobId,
+    ]);
+    const stored = (await fedLog()).lines;
+    expect(stored.map((l) => l.line)).toEqual(labLog.rows.map((_, i) => i));
+    expect(stored.map((l) => l.msg)).toEqual(labLog.rows.map((r) => r.msg));
+    expect(stored.filter((l) => JSON.stringify(l.msg).includes("tick 20")).length).toBeGreaterThan(0);
+
     // the lab reconnected its link and was never called: the frontend has no URL for it
     await waitFor(async () => current.requests.some((r) => r === "GET /api/federation/labs/lab-c/poll"), 60_000, "the link to reconnect");
     expect((await listLabs(db())).find((l) => l.name === "lab-c")).toMatchObject({ url: null, status: "connected" });
+
+    // a cancel from the frontend reaches the lab over its link; the job ends Canceled
+    const { cancelFederatedJob } = await import("../src/server/services/cancel-federated-job.ts");
+    const { logger } = await import("../src/server/logger.ts");
+    const second = await createSubmission({
+      db: db(),
+      clientRequestId: "outbound-2",
+      definition: job(artifactsUrl, 600),
+      labs: ["lab-c"],
+      viewer,
+      timeoutMs: 2000,
+    });
+    const target2 = await waitFor(
+      async () => db().submissionTarget.findFirst({ where: { submission_id: second.submission.id, status: "submitted" } }),
+      60_000,
+      "lab-c to take the second submission",
+    );
+    const jobId2 = target2.remote_job_id!;
+    const fedJob2 = () => db().federatedJob.findFirst({ where: { instance: { name: "lab-c" }, remote_id: jobId2 } });
+    await waitFor(async () => (await fedJob2())?.state === "Running", 240_000, "the second job to run");
+    // canceled once its test runs on the DUT (its output is in the log pushed over the link)
+    await waitFor(
+      async () =>
+        (await getJobLog({ db: db(), lab: "lab-c", jobId: jobId2, start: 0, timeoutMs: 2000, viewer })).lines.some((l) =>
+          JSON.stringify(l.msg).includes("tick 1"),
+        ),
+      240_000,
+      "the second job's test to run",
+    );
+    const r = await cancelFederatedJob({ db: db(), lab: "lab-c", jobId: jobId2, viewer, timeoutMs: 2000, log: logger() });
+    expect(r.status).toBe("queued");
+    const canceled = await waitFor(
+      async () => {
+        const j = await fedJob2();
+        return j?.state === "Finished" ? j : null;
+      },
+      180_000,
+      "the canceled job to finish",
+    );
+    expect(canceled.health).toBe("Canceled");
+    const labJob2 = await labPg.query<{ state: string; health: string }>("SELECT state, health FROM test_jobs WHERE id = $1", [jobId2]);
+    expect(labJob2.rows[0]).toEqual({ state: "Finished", health: "Canceled" });
+    const req = await db().jobCancelRequest.findFirst({ where: { remote_job_id: jobId2 } });
+    expect(req?.acked_at).not.toBeNull();
   }, 900_000);
 });

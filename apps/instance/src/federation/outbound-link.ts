@@ -1,8 +1,22 @@
-import { ZEnrollResponse, ZLabAcksResponse, ZLabWork, type TEnrollResponse, type TLabAck, type TLabWorkSubmission } from "@magma/protocol";
+import {
+  ZEnrollResponse,
+  ZLabAcksResponse,
+  ZLabLogPushResponse,
+  ZLabWork,
+  type TEnrollResponse,
+  type TLabAck,
+  type TLabCancelAck,
+  type TLabLogChunk,
+  type TLabLogPushResponse,
+  type TLabWorkCancel,
+  type TLabWorkSubmission,
+} from "@magma/protocol";
 import { upsertUser } from "@magma/db/instance";
 import { AppError } from "../app-error.ts";
 import type { InstanceContext } from "../context.ts";
+import { cancelJobAs } from "../jobs/cancel-job.ts";
 import { submitJob } from "../jobs/submit-job.ts";
+import { LinkLogPusher } from "./link-log-pusher.ts";
 
 /** Long-poll wait asked of the frontend, seconds (it answers at once when work is queued). */
 export const LINK_WAIT_S = 25;
@@ -30,7 +44,12 @@ export class LinkRefusedError extends Error {}
  *     acknowledged with the job id; an invalid job is acknowledged with the reason. Work the
  *     frontend re-sends after a dropped connection maps to the job created the first time. Network
  *     errors reconnect with capped exponential backoff; nothing is lost, since the frontend keeps
- *     the work until acknowledged and the outbox keeps callbacks until delivered.
+ *     the work until acknowledged and the outbox keeps callbacks until delivered. Each cancel in
+ *     the work is carried out as the lab's own cancel (jobs/cancel-job.ts `cancelJobAs`; the
+ *     frontend allowed it) and acknowledged with the job's state; a cancel seen again after a
+ *     dropped connection changes nothing.
+ *  3. {@link LinkLogPusher}: job logs pushed by line range (`POST …/labs/<lab>/logs`), resumed from
+ *     the frontend's answer, so nothing is lost or doubled across drops and restarts.
  */
 export class OutboundLink {
   private stopped = false;
@@ -39,12 +58,15 @@ export class OutboundLink {
   private link: TEnrollResponse | null = null;
   /** whether the enrollment token was already exchanged by this process */
   private tokenUsed = false;
+  private readonly logs: LinkLogPusher;
 
   constructor(
     private readonly ctx: InstanceContext,
     private readonly frontendUrl: string,
     private readonly enrollmentToken: string | null,
-  ) {}
+  ) {
+    this.logs = new LinkLogPusher(ctx, (chunks) => this.pushLogs(chunks));
+  }
 
   /**
    * Loads or obtains the lab credential and points the federation callbacks at the frontend.
@@ -83,16 +105,29 @@ export class OutboundLink {
     return this.link;
   }
 
-  /** Starts the work loop (after {@link enroll}). */
+  /** Starts the work loop and the log pusher (after {@link enroll}). */
   start(): void {
     this.loopPromise ??= this.loop();
+    this.logs.start();
   }
 
-  /** Stops the loop, hanging up a poll in flight. */
+  /** Stops the loops, hanging up a poll or push in flight. */
   async stop(): Promise<void> {
     this.stopped = true;
     this.abort.abort();
-    await this.loopPromise;
+    await Promise.all([this.loopPromise, this.logs.stop()]);
+  }
+
+  private async pushLogs(chunks: TLabLogChunk[]): Promise<TLabLogPushResponse> {
+    const res = await fetch(`${this.frontendUrl}/api/federation/labs/${encodeURIComponent(this.link!.lab)}/logs`, {
+      method: "POST",
+      headers: { ...this.headers(), "content-type": "application/json" },
+      body: JSON.stringify({ chunks }),
+      signal: AbortSignal.any([AbortSignal.timeout(30_000), this.abort.signal]),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`log push: HTTP ${res.status} ${text.slice(0, 200)}`);
+    return ZLabLogPushResponse.parse(JSON.parse(text));
   }
 
   private async exchangeToken(token: string): Promise<TEnrollResponse> {
@@ -158,7 +193,8 @@ export class OutboundLink {
         connected = true;
         failures = 0;
         const work = ZLabWork.parse(JSON.parse(text));
-        if (work.submissions.length) await this.handle(work.submissions);
+        this.logs.want(work.logs);
+        if (work.submissions.length || work.cancels.length) await this.handle(work.submissions, work.cancels);
       } catch (e) {
         if (this.stopped) break;
         connected = false;
@@ -183,9 +219,10 @@ export class OutboundLink {
     }
   }
 
-  /** Submits each work item here (idempotently) and acknowledges them in one POST. */
-  private async handle(items: TLabWorkSubmission[]): Promise<void> {
+  /** Submits each work item here (idempotently), cancels each job asked, and acknowledges them in one POST. */
+  private async handle(items: TLabWorkSubmission[], cancelItems: TLabWorkCancel[]): Promise<void> {
     const acks: TLabAck[] = [];
+    const cancels: TLabCancelAck[] = [];
     for (const s of items) {
       try {
         const user = await upsertUser(this.ctx.db, s.submitter ?? FEDERATION_USER);
@@ -206,11 +243,29 @@ export class OutboundLink {
         else this.ctx.logger.error({ targetId: s.target_id, err: describe(e) }, "job from the lab link not submitted, will retry");
       }
     }
-    if (!acks.length) return;
+    for (const c of cancelItems) {
+      try {
+        const r = await cancelJobAs(this.ctx, c.job_id, `${c.requested_by} (frontend)`);
+        cancels.push({ cancel_id: c.cancel_id, state: r.state });
+        this.ctx.logger.info(
+          { cancelId: c.cancel_id, jobId: c.job_id, state: r.state, changed: r.changed },
+          "job canceled over the lab link",
+        );
+      } catch (e) {
+        // an unknown job is final; anything else (database down) is retried on the next poll
+        if (e instanceof AppError && e.statusCode >= 400 && e.statusCode < 500) cancels.push({ cancel_id: c.cancel_id, error: e.message });
+        else
+          this.ctx.logger.error(
+            { cancelId: c.cancel_id, jobId: c.job_id, err: describe(e) },
+            "cancel from the lab link failed, will retry",
+          );
+      }
+    }
+    if (!acks.length && !cancels.length) return;
     const res = await fetch(`${this.frontendUrl}/api/federation/labs/${encodeURIComponent(this.link!.lab)}/acks`, {
       method: "POST",
       headers: { ...this.headers(), "content-type": "application/json" },
-      body: JSON.stringify({ acks }),
+      body: JSON.stringify({ acks, cancels }),
       signal: AbortSignal.any([AbortSignal.timeout(15_000), this.abort.signal]),
     });
     const text = await res.text();

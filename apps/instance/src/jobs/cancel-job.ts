@@ -15,9 +15,21 @@ import { goStateCanceling } from "./job-transitions.ts";
 export async function cancelJob(ctx: InstanceContext, jobId: number, user: User): Promise<{ state: string; changed: boolean }> {
   const job = await getVisibleJob(ctx.db, jobId, user);
   if (!canChangeJob(job, user)) throw new AppError("FORBIDDEN", `Permission denied: user '${user.username}' cannot cancel job ${jobId}`);
-  const { targetGroup } = (await ctx.db.testJob.findUnique({ where: { id: jobId }, select: { targetGroup: true } })) ?? {
-    targetGroup: null,
-  };
+  return cancelJobAs(ctx, jobId, user.username);
+}
+
+/**
+ * The cancel itself ({@link cancelJob} without the permission check), for callers that decided who
+ * may cancel elsewhere: the outbound lab link carries cancels the frontend allowed (its submitter or
+ * a frontend superuser asked). Idempotent: a Canceling/Finished job is left unchanged.
+ * @param by who asked, for the log
+ * @returns the job's state after the call
+ * @throws AppError NOT_FOUND (unknown job)
+ */
+export async function cancelJobAs(ctx: InstanceContext, jobId: number, by: string): Promise<{ state: string; changed: boolean }> {
+  const found = await ctx.db.testJob.findUnique({ where: { id: jobId }, select: { targetGroup: true } });
+  if (!found) throw new AppError("NOT_FOUND", `Job ${jobId} not found`);
+  const { targetGroup } = found;
   const r = await inTransaction(ctx, async (t) => {
     if (!targetGroup) return goStateCanceling(t, jobId);
     // MultiNode: canceling one sub-job cancels the whole group (LAVA's api cancel over target_group)
@@ -29,7 +41,7 @@ export async function cancelJob(ctx: InstanceContext, jobId: number, user: User)
     }
     return own ?? goStateCanceling(t, jobId);
   });
-  if (r.changed) ctx.logger.info({ jobId, by: user.username, state: r.job.state, targetGroup }, "job canceled");
+  if (r.changed) ctx.logger.info({ jobId, by, state: r.job.state, targetGroup }, "job canceled");
   return { state: r.job.state, changed: r.changed };
 }
 

@@ -12,3 +12,4 @@ export * from "./repositories/account-repository.ts";
 export * from "./repositories/job-visibility.ts";
 export * from "./repositories/transfer-repository.ts";
 export * from "./repositories/lab-health-repository.ts";
+export * from "./repositories/lab-link-repository.ts";

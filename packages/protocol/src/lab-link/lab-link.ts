@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ZLogLine } from "../log/log.ts";
 
 /**
  * The link of an outbound-only lab (a Magma instance behind NAT/firewall that connects OUT to the
@@ -14,7 +15,16 @@ import { z } from "zod";
  *     `Idempotency-Key: <submission>-<lab>`, so work seen twice creates one job).
  *  3. `POST {frontend}/api/federation/labs/<lab>/acks` `{acks}` — the lab's job id per target, or the
  *     reason the lab refused it.
- *  4. Job state changes and results go up through the lab's durable callback outbox to
+ *     `{cancels: [{cancel_id, state} | {cancel_id, error}]}` — the cancels of jobs the lab carried out
+ *     (a cancel is sent again on every poll until acknowledged; canceling twice changes nothing).
+ *  4. `POST {frontend}/api/federation/labs/<lab>/logs` `{chunks: [{job_id, first_line, lines, end?}]}`
+ *     — the job logs, pushed by line range while the jobs run (at least every second while lines
+ *     flow). The frontend stores lines from its own resume point per job and answers it
+ *     (`{jobs: [{job_id, known, next_line, done}]}`); lines it already has are skipped, a chunk
+ *     starting after it is refused, so a chunk re-sent after a dropped connection or a restart is
+ *     stored exactly once. A chunk with no lines asks for the resume point. The poll lists the jobs
+ *     whose log the frontend still waits for (`logs`), so a restarted lab resumes them.
+ *  5. Job state changes and results go up through the lab's durable callback outbox to
  *     `POST {frontend}/api/callbacks/<lab>` with the credential as `x-magma-token`, signed with the
  *     signing secret — exactly as an inbound lab's federation callbacks (same delivery ids, same
  *     idempotent ingest).
@@ -54,7 +64,24 @@ export const ZLabWorkSubmission = z.object({
 });
 export type TLabWorkSubmission = z.infer<typeof ZLabWorkSubmission>;
 
-export const ZLabWork = z.object({ submissions: z.array(ZLabWorkSubmission) });
+/** A cancel of one of the lab's jobs, asked on the frontend (re-sent until acknowledged). */
+export const ZLabWorkCancel = z.object({
+  cancel_id: z.string().min(1),
+  job_id: z.number().int().positive(),
+  /** frontend user who asked */
+  requested_by: z.string(),
+});
+export type TLabWorkCancel = z.infer<typeof ZLabWorkCancel>;
+
+/** A job whose log the frontend still waits for, and the first line it does not have. */
+export const ZLabLogWanted = z.object({ job_id: z.number().int().positive(), next_line: z.number().int().nonnegative() });
+export type TLabLogWanted = z.infer<typeof ZLabLogWanted>;
+
+export const ZLabWork = z.object({
+  submissions: z.array(ZLabWorkSubmission),
+  cancels: z.array(ZLabWorkCancel).default([]),
+  logs: z.array(ZLabLogWanted).default([]),
+});
 export type TLabWork = z.infer<typeof ZLabWork>;
 
 /** The lab's answer for one target: its job id, or why it refused the job (final). */
@@ -64,11 +91,66 @@ export const ZLabAck = z.union([
 ]);
 export type TLabAck = z.infer<typeof ZLabAck>;
 
-export const ZLabAcksRequest = z.strictObject({ acks: z.array(ZLabAck).min(1).max(100) });
+/** The lab's answer for one cancel: the job's state after it, or why it could not cancel (final). */
+export const ZLabCancelAck = z.union([
+  z.strictObject({ cancel_id: z.string().min(1), state: z.string().min(1).max(40) }),
+  z.strictObject({ cancel_id: z.string().min(1), error: z.string().min(1).max(4000) }),
+]);
+export type TLabCancelAck = z.infer<typeof ZLabCancelAck>;
+
+export const ZLabAcksRequest = z
+  .strictObject({ acks: z.array(ZLabAck).max(100).default([]), cancels: z.array(ZLabCancelAck).max(100).default([]) })
+  .refine((r) => r.acks.length + r.cancels.length > 0, { message: "acks/cancels: at least one acknowledgement", path: ["acks"] });
 export type TLabAcksRequest = z.infer<typeof ZLabAcksRequest>;
 
 export const ZLabAcksResponse = z.object({ accepted: z.number().int(), unknown: z.array(z.string()) });
 export type TLabAcksResponse = z.infer<typeof ZLabAcksResponse>;
+
+/** Most log lines in one pushed chunk. */
+export const LAB_LOG_CHUNK_MAX_LINES = 1000;
+
+/**
+ * Log lines `[first_line, first_line + lines.length)` of one job; each line carries its own index
+ * (`lines[i].line === first_line + i`). `end`: the job is Finished and its log has `end` lines in
+ * all (sent with the chunk that reaches it, or alone with no lines).
+ */
+export const ZLabLogChunk = z
+  .strictObject({
+    job_id: z.number().int().positive(),
+    first_line: z.number().int().nonnegative(),
+    lines: z.array(ZLogLine).max(LAB_LOG_CHUNK_MAX_LINES),
+    end: z.number().int().nonnegative().optional(),
+  })
+  .refine((c) => c.lines.every((l, i) => l.line === c.first_line + i), {
+    message: "lines: each line's `line` must be first_line + its position",
+    path: ["lines"],
+  });
+export type TLabLogChunk = z.infer<typeof ZLabLogChunk>;
+
+export const ZLabLogPushRequest = z.strictObject({ chunks: z.array(ZLabLogChunk).min(1).max(100) });
+export type TLabLogPushRequest = z.infer<typeof ZLabLogPushRequest>;
+
+/** Per pushed job: whether the frontend knows it yet, its resume point and whether its log is complete. */
+export const ZLabLogJobState = z.object({
+  job_id: z.number().int().positive(),
+  known: z.boolean(),
+  next_line: z.number().int().nonnegative(),
+  done: z.boolean(),
+});
+export type TLabLogJobState = z.infer<typeof ZLabLogJobState>;
+
+export const ZLabLogPushResponse = z.object({ jobs: z.array(ZLabLogJobState) });
+export type TLabLogPushResponse = z.infer<typeof ZLabLogPushResponse>;
+
+/** Frontend REST/tRPC: cancel one federated job. */
+export const ZCancelJobResponse = z.object({
+  lab: z.string(),
+  id: z.number().int(),
+  /** `sent`: the lab was told now; `queued`: an outbound lab gets it on its next poll; `finished`: nothing to cancel */
+  status: z.enum(["sent", "queued", "finished"]),
+  message: z.string(),
+});
+export type TCancelJobResponse = z.infer<typeof ZCancelJobResponse>;
 
 /** Admin page: add a lab the frontend reaches by URL (`labs add`). */
 export const ZAdminAddLabInput = z.object({

@@ -6,6 +6,7 @@ import { useTRPC } from "~/trpc/react";
 import { Badge, HealthBadge, ResultBadge, StateBadge } from "../badges";
 import { Empty, ErrorBox, Loading } from "../status";
 import { formatDuration, Time } from "../time";
+import { CancelJobButton } from "./cancel-job-button";
 import { JobLog } from "./job-log";
 
 /** One federated job: header, metadata, results by suite, definition and log. */
@@ -51,6 +52,7 @@ export function JobPage({ lab, id }: { lab: string; id: string }) {
         <StateBadge state={j.state} />
         <HealthBadge health={j.health} testId="job-health" />
         {j.healthCheck && <Badge tone="info">health check</Badge>}
+        {j.state !== "Finished" && <CancelJobButton lab={j.lab} id={j.id} submitter={j.submitter} onDone={onEnd} />}
       </div>
       {j.failureComment && (
         <ErrorBox title={`Failure${j.errorType ? ` (${j.errorType} error)` : ""}`} error={{ message: j.failureComment }} />

@@ -1,4 +1,11 @@
-import { canViewFederatedJob, findInstanceByName, type FrontendDb, type TViewer } from "@magma/db/frontend";
+import {
+  canViewFederatedJob,
+  findInstanceByName,
+  linkLogProgress,
+  readStoredLogLines,
+  type FrontendDb,
+  type TViewer,
+} from "@magma/db/frontend";
 import type { TLogLine } from "@magma/protocol";
 import { AppError } from "../app-error.ts";
 import { describeFetchError, LabHttpError, reachableLab } from "./instance-client.ts";
@@ -15,10 +22,14 @@ export interface GetJobLogOptions {
   viewer: TViewer | null;
 }
 
+/** Most lines answered per call from the stored log of an outbound lab's job (as an instance's log call). */
+const STORED_LOG_MAX_LINES = 50_000;
+
 /**
  * A job's log lines from `start` on, read from its lab (logs are not copied into the frontend),
  * only for a federated job the viewer may read: the lab token the frontend holds reads every job,
- * so the job's visibility is checked here first.
+ * so the job's visibility is checked here first. An outbound-only lab cannot be read: its job's log
+ * is the lines its link pushed (stored in the frontend), at most 50 000 per call.
  * @returns lines and `nextStart` (the line number to ask for next)
  * @throws AppError NOT_FOUND (unknown lab or job), UPSTREAM_UNAVAILABLE (lab unreachable)
  */
@@ -35,10 +46,13 @@ export async function getJobLog({
   if (!(await canViewFederatedJob(db, viewer, lab, jobId)))
     throw new AppError("NOT_FOUND", { message: `Job ${jobId} of lab "${lab}" not found` });
   const reachable = reachableLab(instance);
-  if (!reachable)
-    throw new AppError("UPSTREAM_UNAVAILABLE", {
-      message: `Lab "${lab}" is an outbound-only lab: the frontend cannot read its logs (it has no URL for it)`,
-    });
+  if (!reachable) {
+    const p = await linkLogProgress(db, instance.id, jobId);
+    if (!p) throw new AppError("NOT_FOUND", { message: `Job ${jobId} of lab "${lab}" not found` });
+    const lines = await readStoredLogLines(db, p.id, start, STORED_LOG_MAX_LINES);
+    const last = lines[lines.length - 1];
+    return { lines, nextStart: last ? last.line + 1 : start };
+  }
   try {
     const lines = await labClientFor(reachable).jobLog(jobId, start, timeoutMs);
     const last = lines[lines.length - 1];

@@ -145,6 +145,23 @@ export async function submitJobToLab(
 }
 
 /**
+ * POST /api/v0.2/jobs/<id>/cancel/ (LAVA's cancel: Submitted → Canceled at once, Scheduled/Running →
+ * Canceling), acting as `submitter` ({@link SUBMITTER_HEADER}; the lab lets a job's submitter cancel
+ * it) when given. The frontend decided who may cancel before calling.
+ * @throws LabHttpError (404 unknown job, 403 the lab refused), Error (network, timeout)
+ */
+export async function cancelJobOnLab(lab: TReachableLab, jobId: number, submitter: string | null, timeoutMs: number): Promise<void> {
+  const res = await fetch(`${lab.url}${INSTANCE_API_PREFIX}/jobs/${jobId}/cancel/`, {
+    method: "POST",
+    headers: { ...authHeaders(lab), accept: "application/json", ...(submitter ? { [SUBMITTER_HEADER]: submitter } : {}) },
+    signal: AbortSignal.timeout(timeoutMs),
+    cache: "no-store",
+  });
+  if (!res.ok) throw await labError(lab, res);
+  await res.text();
+}
+
+/**
  * GET /api/v0.2/magma/finished-jobs/?since&after_id&limit → one page of the lab's finished jobs in
  * (end_time, id) order, with their test case counts (the reconciliation feed).
  * @param after null = from the lab's first finished job
@@ -190,6 +207,7 @@ export function magmaLabClient(lab: TReachableLab): LabClient {
     openLogStream: (jobId, start, signal) => openJobLogStream(lab, jobId, start, signal),
     finishedJobs: (after, limit, timeoutMs) => fetchFinishedJobs(lab, after, limit, timeoutMs),
     federationPayload: (jobId, timeoutMs) => fetchFederationPayload(lab, jobId, timeoutMs),
+    cancel: (jobId, { submitter, timeoutMs }) => cancelJobOnLab(lab, jobId, submitter, timeoutMs),
   };
 }
 

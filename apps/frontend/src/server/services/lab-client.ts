@@ -32,6 +32,12 @@ export interface LabClient {
   finishedJobs(after: TFinishedJobsCursor | null, limit: number, timeoutMs: number): Promise<TLabFinishedJobsPage>;
   /** The job as a notify payload (`dataset: results`), for re-ingest by reconciliation. */
   federationPayload(jobId: number, timeoutMs: number): Promise<TNotifyPayload>;
+  /**
+   * Cancels the job (LAVA's `jobs/<id>/cancel/`: Submitted → Canceled, Scheduled/Running → Canceling;
+   * a finished job is left alone). `submitter`: the job's submitter, whom Magma lets the frontend's
+   * token act as (LAVA uses the token's own user, which must be allowed to cancel the job).
+   */
+  cancel(jobId: number, opts: { submitter: string | null; timeoutMs: number }): Promise<void>;
 }
 
 /** A finished job of the reconciliation feed; `test_case_count` null when the lab does not say (LAVA). */

@@ -1,5 +1,9 @@
 import {
+  ackJobCancel,
   findInstanceByName,
+  listLinkLogsWanted,
+  listPendingCancels,
+  storeLinkLogChunk,
   findLabTarget,
   listQueuedTargetsForLab,
   markTargetFailed,
@@ -8,14 +12,16 @@ import {
   type FrontendDb,
   type TInstanceRecord,
 } from "@magma/db/frontend";
-import type { TLabAck, TLabAcksResponse, TLabWork } from "@magma/protocol";
+import type { TLabAck, TLabAcksResponse, TLabCancelAck, TLabLogChunk, TLabLogPushResponse, TLabWork } from "@magma/protocol";
 import type { Logger } from "pino";
 import { AppError } from "../app-error.ts";
 import { comparableCallbackToken } from "../auth/secret-box.ts";
 import { safeEqual } from "./receive-callback.ts";
 
-/** Most submissions handed out per poll. */
+/** Most submissions (and cancels) handed out per poll. */
 const WORK_BATCH = 20;
+/** Most jobs listed per poll whose pushed log is not complete yet. */
+const LOGS_WANTED_BATCH = 100;
 /** How often a waiting long poll looks for new work, ms. */
 const POLL_STEP_MS = 500;
 
@@ -48,17 +54,21 @@ export interface PollLabWorkOptions {
 
 /**
  * A long poll of an outbound lab's work: the submission targets queued for it (oldest first, at
- * most 20), answered as soon as there is any, else after `waitS` seconds with none. Queued targets
- * are re-sent on every poll until the lab acknowledges them, so nothing is lost when a connection
- * drops mid-answer; the lab's idempotency key makes a re-sent one create no second job. The lab's
- * last contact time is refreshed while it waits.
+ * most 20) and the cancels of its jobs not acknowledged yet (at most 20), answered as soon as there
+ * is any, else after `waitS` seconds with none. Both are re-sent on every poll until the lab
+ * acknowledges them, so nothing is lost when a connection drops mid-answer; the lab's idempotency
+ * key makes a re-sent submission create no second job, and canceling a job twice changes nothing.
+ * The answer also lists (`logs`) the lab's jobs whose pushed log is not complete, with the line to
+ * resume from. The lab's last contact time is refreshed while it waits.
  */
 export async function pollLabWork({ db, lab, waitS, signal }: PollLabWorkOptions): Promise<TLabWork> {
   const end = Date.now() + waitS * 1000;
   let lastTouch = Date.now();
   for (;;) {
     const queued = await listQueuedTargetsForLab(db, lab.id, WORK_BATCH);
-    if (queued.length || Date.now() >= end || signal?.aborted) {
+    const cancels = await listPendingCancels(db, lab.id, WORK_BATCH);
+    if (queued.length || cancels.length || Date.now() >= end || signal?.aborted) {
+      const logs = await listLinkLogsWanted(db, lab.id, LOGS_WANTED_BATCH);
       return {
         submissions: queued.map((t) => ({
           target_id: t.targetId,
@@ -66,34 +76,52 @@ export async function pollLabWork({ db, lab, waitS, signal }: PollLabWorkOptions
           definition: t.definition,
           submitter: t.submitter,
         })),
+        cancels: cancels.map((c) => ({ cancel_id: c.cancelId, job_id: c.jobId, requested_by: c.requestedBy })),
+        logs: logs.map((l) => ({ job_id: l.jobId, next_line: l.nextLine })),
       };
     }
     if (Date.now() - lastTouch > 10_000) {
       await touchInstance(db, lab.id);
       lastTouch = Date.now();
     }
+    // one abort listener per step, removed again (a 25 s poll would otherwise pile up 50 of them)
     await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, Math.min(POLL_STEP_MS, Math.max(0, end - Date.now())));
-      signal?.addEventListener(
-        "abort",
-        () => {
-          clearTimeout(t);
-          resolve();
-        },
-        { once: true },
-      );
+      const done = () => {
+        clearTimeout(t);
+        signal?.removeEventListener("abort", done);
+        resolve();
+      };
+      const t = setTimeout(done, Math.min(POLL_STEP_MS, Math.max(0, end - Date.now())));
+      signal?.addEventListener("abort", done, { once: true });
     });
   }
 }
 
 /**
  * Applies an outbound lab's acknowledgements: a job id marks the target submitted (idempotent; an
- * already-submitted target keeps its job id), an error marks it failed with the lab's message.
- * Targets of other labs or unknown ones are listed as `unknown` and left alone.
+ * already-submitted target keeps its job id), an error marks it failed with the lab's message; a
+ * cancel acknowledgement stops that cancel being sent (the job's Canceling/Finished state arrives
+ * through the lab's state callbacks). Targets and cancels of other labs or unknown ones are listed as
+ * `unknown` and left alone.
  */
-export async function applyLabAcks(db: FrontendDb, lab: TInstanceRecord, acks: TLabAck[], log: Logger): Promise<TLabAcksResponse> {
+export async function applyLabAcks(
+  db: FrontendDb,
+  lab: TInstanceRecord,
+  acks: TLabAck[],
+  log: Logger,
+  cancels: TLabCancelAck[] = [],
+): Promise<TLabAcksResponse> {
   const unknown: string[] = [];
   let accepted = 0;
+  for (const c of cancels) {
+    const result = "state" in c ? c.state : `error: ${c.error}`;
+    if (!(await ackJobCancel(db, lab.id, c.cancel_id, result))) {
+      unknown.push(c.cancel_id);
+      continue;
+    }
+    accepted++;
+    log.info({ lab: lab.name, cancelId: c.cancel_id, result }, "outbound lab acknowledged cancel");
+  }
   for (const a of acks) {
     const t = await findLabTarget(db, lab.id, a.target_id);
     if (!t) {
@@ -111,4 +139,25 @@ export async function applyLabAcks(db: FrontendDb, lab: TInstanceRecord, acks: T
     }
   }
   return { accepted, unknown };
+}
+
+/**
+ * Stores the log chunks an outbound lab pushed (each exactly once by line index, see
+ * storeLinkLogChunk) and answers each job's progress, so the lab drops what is stored and rewinds
+ * when it sent past the resume point. A job the frontend does not know yet is answered `known:
+ * false` (the lab pushes it again once its state callback arrived).
+ */
+export async function receiveLabLogs(db: FrontendDb, lab: TInstanceRecord, chunks: TLabLogChunk[]): Promise<TLabLogPushResponse> {
+  const jobs = new Map<number, TLabLogPushResponse["jobs"][number]>();
+  for (const c of chunks) {
+    const r = await storeLinkLogChunk(db, {
+      instanceId: lab.id,
+      remoteId: c.job_id,
+      firstLine: c.first_line,
+      lines: c.lines,
+      ...(c.end !== undefined ? { end: c.end } : {}),
+    });
+    jobs.set(c.job_id, { job_id: c.job_id, known: r.known, next_line: r.nextLine, done: r.done });
+  }
+  return { jobs: [...jobs.values()] };
 }

@@ -277,6 +277,11 @@ export function lavaLabClient(lab: TReachableLab): LabClient {
       return lines;
     },
 
+    async cancel(jobId, { timeoutMs }) {
+      // LAVA's REST cancel is a GET (lava_rest_app TestJobViewSet.cancel)
+      await (await get(`/jobs/${jobId}/cancel/`, timeoutMs)).text();
+    },
+
     async openLogStream() {
       throw new LabHttpError(lab.name, 501, "LAVA labs have no log stream: the log is read by polling");
     },

@@ -1,4 +1,5 @@
 import { canViewFederatedJob, findInstanceByName, type FrontendDb, type TViewer } from "@magma/db/frontend";
+import { openStoredLogStream } from "./stored-log-stream.ts";
 import { AppError } from "../app-error.ts";
 import { describeFetchError, LabHttpError, reachableLab } from "./instance-client.ts";
 import { labClientFor } from "./lab-client-for.ts";
@@ -17,7 +18,9 @@ export interface OpenLabLogStreamOptions {
 
 /**
  * Opens the lab's SSE log stream of a job — only of a federated job the viewer may read (the
- * frontend's lab token would read any job, so the job's visibility is checked here first).
+ * frontend's lab token would read any job, so the job's visibility is checked here first). For an
+ * outbound-only lab (no URL) the stream is served from the log lines its link pushed, in the same
+ * SSE format (stored-log-stream.ts).
  * @throws AppError INVALID_REQUEST (bad id/start), NOT_FOUND (lab or job), UPSTREAM_UNAVAILABLE
  */
 export async function openLabLogStream({ db, lab, jobId, start, signal, viewer }: OpenLabLogStreamOptions): Promise<Response> {
@@ -29,9 +32,7 @@ export async function openLabLogStream({ db, lab, jobId, start, signal, viewer }
     throw new AppError("NOT_FOUND", { message: `Lab "${lab}" has no job ${jobId}` });
   const reachable = reachableLab(instance);
   if (!reachable)
-    throw new AppError("UPSTREAM_UNAVAILABLE", {
-      message: `Lab "${lab}" is an outbound-only lab: the frontend cannot stream its logs (it has no URL for it)`,
-    });
+    return new Response(openStoredLogStream({ db, instanceId: instance.id, remoteId: Number(jobId), start: Number(start), signal }));
   try {
     return await labClientFor(reachable).openLogStream(Number(jobId), Number(start), signal);
   } catch (e) {

@@ -1,5 +1,6 @@
 import { ZJobListQuery, ZJobLogInput, ZJobRef } from "@magma/protocol";
-import { createTRPCRouter, publicProcedure } from "../../init.ts";
+import { authedProcedure, createTRPCRouter, publicProcedure } from "../../init.ts";
+import { cancelFederatedJob } from "../../../services/cancel-federated-job.ts";
 import { listJobs } from "../../../services/list-jobs.ts";
 import { getJob } from "../../../services/get-job.ts";
 import { getJobLog } from "../../../services/get-job-log.ts";
@@ -16,7 +17,16 @@ export const jobsRouter = createTRPCRouter({
   get: publicProcedure
     .input(ZJobRef)
     .query(({ ctx, input }) => getJob({ db: ctx.db, lab: input.lab, jobId: input.id, viewer: ctx.viewer })),
-  /** The job's log from line `start`, read from its lab. */
+  /**
+   * Cancels the job (its submitter or a superuser): a reachable lab is told at once, an outbound lab
+   * on its next poll. @throws 401 / 403 / 404 / 502 (see cancelFederatedJob)
+   */
+  cancel: authedProcedure
+    .input(ZJobRef)
+    .mutation(({ ctx, input }) =>
+      cancelFederatedJob({ db: ctx.db, lab: input.lab, jobId: input.id, viewer: ctx.user, timeoutMs: ctx.labTimeoutMs, log: ctx.log }),
+    ),
+  /** The job's log from line `start`, read from its lab (an outbound lab's: the lines its link pushed). */
   log: publicProcedure.input(ZJobLogInput).query(({ ctx, input }) =>
     getJobLog({
       db: ctx.db,

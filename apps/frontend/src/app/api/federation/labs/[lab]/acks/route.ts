@@ -9,8 +9,9 @@ import { applyLabAcks, authenticateLab } from "~/server/services/lab-link";
 export const dynamic = "force-dynamic";
 
 /**
- * POST /api/federation/labs/<lab>/acks `{acks: [{target_id, job_id} | {target_id, error}]}` — an
- * outbound-only lab tells which job each submission became (or why it refused it).
+ * POST /api/federation/labs/<lab>/acks `{acks: [{target_id, job_id} | {target_id, error}],
+ * cancels: [{cancel_id, state} | {cancel_id, error}]}` — an outbound-only lab tells which job each
+ * submission became (or why it refused it) and which cancels it carried out.
  *
  *  200 {accepted, unknown}   400 bad body (names the field)   401/403 credential   404 unknown lab
  */
@@ -31,7 +32,7 @@ export async function POST(req: Request, ctx: { params: Promise<{ lab: string }>
       throw new AppError("INVALID_REQUEST", {
         message: parsed.error.issues.map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`).join("; "),
       });
-    return Response.json(await applyLabAcks(d, instance, parsed.data.acks, logger()));
+    return Response.json(await applyLabAcks(d, instance, parsed.data.acks, logger(), parsed.data.cancels));
   } catch (e) {
     logger().warn({ lab, err: (e as Error).message }, "lab acks refused");
     return errorResponse(e);
