@@ -125,7 +125,9 @@ export function JobPage({ lab, id }: { lab: string; id: string }) {
             ? "This job reported no test results."
             : j.state === "Running"
               ? "No results yet: its test cases appear here as the lab records them."
-              : "No results yet: the job has not started."}
+              : j.state === "Canceling"
+                ? "No results yet."
+                : "No results yet: the job has not started."}
         </Empty>
       ) : (
         <div className="table-wrap">
