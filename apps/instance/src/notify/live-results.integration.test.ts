@@ -12,9 +12,11 @@ import { LIVE_RESULTS_MAX_CASES, queueLiveResults } from "./live-results.ts";
 
 let h: Harness;
 let rx: Awaited<ReturnType<typeof startReceiver>>;
+/** while true, the receiver refuses live pushes (503) and accepts everything else */
+let refuseLive = false;
 
 beforeAll(async () => {
-  rx = await startReceiver(() => 200);
+  rx = await startReceiver((r) => (refuseLive && JSON.parse(r.body || "{}").magma?.live_results ? 503 : 200));
   h = await startHarness({
     config: { federationCallbackUrl: `${rx.url}/federation/lab-a`, federationToken: "fed-secret", liveResultsIntervalMs: 100 },
   });
@@ -24,7 +26,7 @@ afterAll(async () => {
   await rx?.close();
 });
 
-/** Federation callbacks of `jobId` received so far, parsed. */
+/** Federation callbacks of `jobId` the receiver accepted so far, parsed. */
 function federationPayloads(jobId: number): TNotifyPayload[] {
   return rx.received
     .filter((r) => r.url === "/federation/lab-a" && r.status === 200)
@@ -158,5 +160,41 @@ describe("live results of a Running job", () => {
     );
     // the Finished callback is complete on its own: a receiver that missed the live pushes loses nothing
     expect(caseIds(finished)).toEqual(caseIds(livePushes(jobId)[0]!));
+  });
+
+  it("keeps one live push of a job in the outbox while the frontend refuses it; the next one carries what waited", async () => {
+    const jobId = await submit(h, jobYaml({ name: "refused" }));
+    const { token } = await waitUntil(
+      async () => ZPingResponse.parse((await ping(h, { waitMs: 1000 })).json).start.find((s) => s.id === jobId),
+      5000,
+      "job start",
+    );
+    await jobCall(h, "POST", `${jobId}/`, token, { state: "RUNNING" });
+    refuseLive = true;
+    await jobCall(h, "POST", `${jobId}/logs/`, token, { index: 0, lines: resultLines(0, 2) });
+    const refused = await waitUntil(
+      () => h.db.callbackOutbox.findFirst({ where: { jobId, transition: { startsWith: "Results:" }, attempts: { gte: 1 } } }),
+      10_000,
+      "a refused live push",
+    );
+    expect(refused.state).toBe("pending");
+    // more cases while it waits: no second row, the pusher keeps trying
+    await jobCall(h, "POST", `${jobId}/logs/`, token, { index: 2, lines: resultLines(2, 3) });
+    expect(await queueLiveResults(h.app.ctx, jobId)).toEqual({ queued: false, more: true });
+    expect(await h.db.callbackOutbox.count({ where: { jobId, transition: { startsWith: "Results:" } } })).toBe(1);
+    // the frontend accepts again: the waiting push is delivered (with its retry), then the next one carries the rest
+    refuseLive = false;
+    const pushes = await waitUntil(
+      () => {
+        const p = livePushes(jobId);
+        return p.length === 2 ? p : null;
+      },
+      30_000,
+      "the waiting push and the next one",
+    );
+    expect(caseIds(pushes[0]!)).toHaveLength(2);
+    expect(pushes[1]!.magma!.live_results!.after).toBe(pushes[0]!.magma!.live_results!.through);
+    expect(caseIds(pushes[1]!)).toHaveLength(3);
+    await jobCall(h, "POST", `${jobId}/`, token, { state: "FINISHED", result: "pass" });
   });
 });

@@ -35,14 +35,24 @@ export async function liveResultsCursor(tx: InstanceTx, jobId: number): Promise<
  * (job, transition, callback) key makes a repeated push of the same cases a no-op. The outbox is
  * woken after commit.
  * Nothing is queued when the lab has no federation callback URL, the job is not Running (its
- * Finished callback carries every case) or no case was recorded since the last push.
- * @returns `queued`: a row was inserted; `more`: cases beyond this push are waiting (the limit was hit)
+ * Finished callback carries every case) or no case was recorded since the last push; nor while the
+ * job's previous live push is still pending in the outbox (at most one live row per job waits, so an
+ * unreachable frontend does not pile rows up: the next push, once it is delivered, carries the cases).
+ * @returns `queued`: a row was inserted; `more`: cases may be waiting beyond this push (the limit
+ *   was hit, or the previous push is not delivered yet): try again after the interval
  */
 export async function queueLiveResults(ctx: InstanceContext, jobId: number): Promise<{ queued: boolean; more: boolean }> {
   return inTransaction(ctx, async ({ tx, effects, federation, instanceName }) => {
     if (!federation) return { queued: false, more: false };
     const locked = await tx.$queryRaw<{ state: string }[]>`SELECT state::text AS state FROM test_jobs WHERE id = ${jobId} FOR UPDATE`;
     if (locked[0]?.state !== "Running") return { queued: false, more: false };
+    // one live push of a job in the outbox at a time: while the frontend cannot be reached, the cases
+    // wait on the lab (and go in the next push, or with Finished) instead of piling up rows
+    const waiting = await tx.callbackOutbox.findFirst({
+      where: { jobId, callbackIndex: FEDERATION_CALLBACK_INDEX, state: "pending", transition: { startsWith: LIVE_TRANSITION_PREFIX } },
+      select: { id: true },
+    });
+    if (waiting) return { queued: false, more: true };
     const afterId = await liveResultsCursor(tx, jobId);
     const payload = await buildNotifyPayload({
       db: tx,
@@ -79,7 +89,8 @@ export async function queueLiveResults(ctx: InstanceContext, jobId: number): Pro
  * Pushes the test cases of Running jobs to the federation frontend while they run (issue 13), at
  * most once per `intervalMs` per job: the first case recorded arms a timer for the job; when it
  * fires, {@link queueLiveResults} queues every case recorded since the previous push (bounded; a
- * remainder re-arms the timer). Cases recorded while a push is being queued re-arm it afterwards.
+ * remainder, or a previous push not yet delivered, re-arms the timer until the job leaves Running).
+ * Cases recorded while a push is being queued re-arm it afterwards.
  * Timers live in memory only: after a restart the job's next recorded case arms one again, from the
  * cursor kept in the outbox, and the Finished callback carries every case whatever happened to the
  * live pushes. A failing push is logged and retried at the next recorded case.
