@@ -167,6 +167,107 @@ describe("callback consumer ingest", () => {
     expect(done.suites.find((s) => s.name === "0_smoke")!.cases).toHaveLength(3);
   });
 
+  it("ingests live-results pushes of a Running job exactly once: rollup counts equal the stored cases", async () => {
+    const { db } = await import("../src/server/db.ts");
+    /** YAML `results` of cases `ids` (suite 0_live; every third one fails, id 7 is a `lava` case). */
+    const results = (ids: number[]) => {
+      const item = (id: number) =>
+        [
+          `- id: '${id}'`,
+          `  job: '12'`,
+          `  name: case-${id}`,
+          `  suite: ${id === 7 ? "lava" : "0_live"}`,
+          `  result: ${id % 3 === 1 ? "fail" : "pass"}`,
+          `  measurement: None`,
+        ].join("\n");
+      const bySuite: Record<string, string> = {};
+      for (const id of ids) {
+        const suite = id === 7 ? "lava" : "0_live";
+        bySuite[suite] = [bySuite[suite], item(id)].filter(Boolean).join("\n");
+      }
+      return bySuite;
+    };
+    const running = {
+      state: 3,
+      state_string: "Running",
+      health: 0,
+      health_string: "Unknown",
+      status: 1,
+      status_string: "running",
+      end_time: "None",
+    };
+    const live = (after: number, ids: number[]) =>
+      notifyPayload({
+        id: 12,
+        ...running,
+        results: results(ids),
+        magma: {
+          instance: "lab-a",
+          device_type: "qemu",
+          error_type: null,
+          health_check: false,
+          live_results: { after, through: ids.at(-1)! },
+        },
+      });
+    const rollup = async () => {
+      const j = await db().federatedJob.findFirstOrThrow({ where: { remote_id: 12, instance: { name: "lab-a" } } });
+      return { pass: j.pass_count, fail: j.fail_count, skip: j.skip_count, unknown: j.unknown_count };
+    };
+    const storedCounts = async () => {
+      const cases = await db().federatedTestCase.findMany({ where: { remote_job_id: 12, instance: { name: "lab-a" } } });
+      const counted = cases.filter((c) => c.suite !== "lava");
+      return {
+        total: cases.length,
+        counts: {
+          pass: counted.filter((c) => c.result === "pass").length,
+          fail: counted.filter((c) => c.result === "fail").length,
+          skip: counted.filter((c) => c.result === "skip").length,
+          unknown: counted.filter((c) => !["pass", "fail", "skip"].includes(c.result)).length,
+        },
+      };
+    };
+
+    // two live pushes, each its own queue job (`-live<through>`), the second delivered twice
+    const a = await call("lab-a", live(0, [1, 2, 3]));
+    expect(a.status).toBe(202);
+    expect((await a.json()).job_id).toBe(callbackJobId("lab-a", 12, "Running", "Unknown", 3));
+    await waitFor(async () => (await storedCounts()).total === 3, 10_000, "the first live push ingested");
+    const partial = await getFederatedJob(db(), null, "lab-a", 12);
+    expect(partial!.state).toBe("Running");
+    expect(partial!.suites.find((s) => s.name === "0_live")!.cases.map((c) => c.name)).toEqual(["case-1", "case-2", "case-3"]);
+    expect((await storedCounts()).counts).toEqual(await rollup());
+    const second = live(3, [4, 5, 6, 7]);
+    expect((await call("lab-a", second)).status).toBe(202);
+    expect((await call("lab-a", second)).status).toBe(202);
+    await waitFor(async () => (await storedCounts()).total === 7, 10_000, "the second live push ingested");
+    expect((await storedCounts()).counts).toEqual(await rollup());
+
+    // Finished carries every case (the live ones again, and two more): only the new ones count
+    const { ingestCallback } = await import("../src/server/services/ingest-callback.ts");
+    const done = await ingestCallback({
+      db: db(),
+      job: {
+        instance: "lab-a",
+        receivedAt: new Date().toISOString(),
+        payload: notifyPayload({ id: 12, results: results([1, 2, 3, 4, 5, 6, 7, 8, 9]) }),
+      },
+      log: pino({ level: "silent" }),
+    });
+    expect(done.casesInserted).toBe(2);
+    // a live push delivered late (after Finished) is stale: nothing changes
+    const late = await ingestCallback({
+      db: db(),
+      job: { instance: "lab-a", receivedAt: new Date().toISOString(), payload: live(6, [7, 8, 9]) },
+      log: pino({ level: "silent" }),
+    });
+    expect(late).toMatchObject({ stale: true, casesInserted: 0 });
+    const final = await storedCounts();
+    expect(final.total).toBe(9);
+    expect(final.counts).toEqual(await rollup());
+    expect(final.counts).toEqual({ pass: 6, fail: 2, skip: 0, unknown: 0 });
+    expect((await getFederatedJob(db(), null, "lab-a", 12))!.state).toBe("Finished");
+  });
+
   it("fails a malformed queue job without retrying it", async () => {
     const job = await queue.add("notify", { instance: "lab-a", payload: { id: "x" } }, { jobId: "bad-job-1", attempts: 5 });
     await waitFor(async () => (await queue.getJobState(job.id!)) === "failed", 10_000, "bad job failed");

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ingestFederatedJob, upsertInstances, type TIngestJobInput } from "@magma/db/frontend";
+import { findInstanceByName, ingestFederatedJob, touchInstance, upsertInstances, type TIngestJobInput } from "@magma/db/frontend";
 import { ZLabHealthBoard, type TLabHealthBoard } from "@magma/protocol";
 import { fakeLab, json, setupTestEnv } from "./helpers.ts";
 
@@ -57,6 +57,7 @@ function finished(labId: number, deviceType: string, hoursAgo: number, infra: bo
 
 beforeAll(async () => {
   envCtl = await setupTestEnv();
+  process.env["MAGMA_FRONTEND_SECRET_KEY"] = "lab-health-test-key-0123456789abcdefghij";
   lab = await fakeLab((req, _body, res) => {
     if (req.url === "/api/v0.2/magma/overview/") return json(res, 200, overview);
     return json(res, 404, { message: "nope" });
@@ -85,6 +86,10 @@ beforeAll(async () => {
     finished(b!.id, "qemu", 5, true),
   ];
   for (const j of jobs) await ingestFederatedJob(db(), j);
+  // lab-c: outbound-only, enrolled and heard from just now (connected), never asked for an overview
+  const { enrollLab, redeemEnrollment } = await import("../src/server/services/labs.ts");
+  await redeemEnrollment(db(), (await enrollLab(db(), "lab-c")).token);
+  await touchInstance(db(), (await findInstanceByName(db(), "lab-c"))!.id);
   const { runUsersCli } = await import("../src/cli/users-cli.ts");
   const out: string[] = [];
   await runUsersCli(["add", "root", "--superuser"], () => {});
@@ -117,6 +122,8 @@ describe("GET /api/v1/labs/health", () => {
     const b = await board();
     const a = b.labs.find((l) => l.name === "lab-a")!;
     expect(a).toMatchObject({
+      mode: "inbound",
+      status: "reachable",
       reachable: true,
       error: null,
       workersOnline: ["w-1", "w-2"],
@@ -134,9 +141,13 @@ describe("GET /api/v1/labs/health", () => {
     expect(a.history.reduce((s, h) => s + h.infrastructure, 0)).toBe(2);
     expect(a.history.map((h) => h.bucket)).toEqual([...a.history.map((h) => h.bucket)].sort());
     for (const h of a.history) expect(h.rate).toBeCloseTo(h.infrastructure / h.finished);
+    // one point per bucket, whatever the device types in it
+    expect(new Set(a.history.map((h) => h.bucket)).size).toBe(a.history.length);
 
     const lb = b.labs.find((l) => l.name === "lab-b")!;
     expect(lb).toMatchObject({
+      mode: "inbound",
+      status: "unreachable",
       reachable: false,
       workersOnline: [],
       workersOffline: [],
@@ -145,6 +156,18 @@ describe("GET /api/v1/labs/health", () => {
       infra7d: { finished: 1, infrastructure: 1, rate: 1 },
     });
     expect(lb.error).toBeTruthy();
+    expect(lb.history).toHaveLength(1);
+
+    // an outbound-only lab is connected (heard from recently), not probed
+    expect(b.labs.find((l) => l.name === "lab-c")).toMatchObject({
+      mode: "outbound",
+      status: "connected",
+      reachable: true,
+      error: null,
+      workersOnline: [],
+      infra7d: { finished: 0, infrastructure: 0, rate: null },
+      history: [],
+    });
   });
 
   it("per device type across labs: labs offering it, Bad/Maintenance devices, rates summed over labs", async () => {
@@ -161,6 +184,25 @@ describe("GET /api/v1/labs/health", () => {
       devices: { total: 1, bad: 0, maintenance: 0 },
       infra24h: { finished: 1, infrastructure: 0, rate: 0 },
     });
+  });
+
+  it("per device type: an infrastructure-error history summed over labs, one point per bucket", async () => {
+    const b = await board();
+    const qemu = b.deviceTypes.find((t) => t.deviceType === "qemu")!;
+    // lab-a's six qemu jobs and lab-b's one over the 7 days, the same totals as the 7-day rate
+    expect(qemu.history.reduce((s, h) => s + h.finished, 0)).toBe(qemu.infra7d.finished);
+    expect(qemu.history.reduce((s, h) => s + h.infrastructure, 0)).toBe(qemu.infra7d.infrastructure);
+    expect(qemu.history.map((h) => h.bucket)).toEqual([...new Set(qemu.history.map((h) => h.bucket))].sort());
+    for (const h of qemu.history) expect(h.rate).toBeCloseTo(h.infrastructure / h.finished);
+    const bucketMs = b.historyBucketHours * 3600_000;
+    for (const h of qemu.history) expect(Date.parse(h.bucket) % bucketMs).toBe(0);
+    // the bucket of the Infrastructure error lab-b had 5 h ago counts it with lab-a's jobs of that bucket
+    const fiveHoursAgo = Date.parse(b.checkedAt) - 5 * 3600_000;
+    const bucket = new Date(Math.floor(fiveHoursAgo / bucketMs) * bucketMs).toISOString();
+    const labsInBucket = b.labs.map((l) => l.history.find((h) => h.bucket === bucket)?.finished ?? 0);
+    const armInBucket = b.deviceTypes.find((t) => t.deviceType === "arm")!.history.find((h) => h.bucket === bucket)?.finished ?? 0;
+    expect(qemu.history.find((h) => h.bucket === bucket)!.finished).toBe(labsInBucket.reduce((s, n) => s + n, 0) - armInBucket);
+    expect(b.deviceTypes.find((t) => t.deviceType === "arm")!.history.reduce((s, h) => s + h.finished, 0)).toBe(1);
   });
 
   it("counts the jobs the caller may read: a superuser also sees the personal job", async () => {

@@ -2,9 +2,10 @@
  * An outbound-only lab on real processes: a Magma instance + worker (child processes, QEMU DUT)
  * enrolled with `labs enroll`, which the frontend has NO URL for, joins by connecting out to the
  * frontend's HTTP handlers (served here on a real port), pulls a submitted job, runs it, and pushes
- * its state changes and results through its outbox. The frontend is cut off mid-job (every socket
- * destroyed, the server down) and comes back: the job's results arrive exactly once, and its log,
- * pushed over the link in line ranges, is complete and in order on the frontend with no line twice.
+ * its state changes and results through its outbox: test cases show on the frontend while the job
+ * still runs (live results). The frontend is cut off mid-job (every socket destroyed, the server
+ * down) and comes back: the job's results arrive exactly once, the rollup counts matching them, and
+ * its log, pushed over the link in line ranges, is complete and in order with no line twice.
  * A second job is canceled from the frontend: the cancel reaches the lab on its next poll and the job
  * ends Finished/Canceled through the lab's state pushes.
  */
@@ -217,7 +218,7 @@ afterAll(async () => {
 }, 120_000);
 
 describe("outbound-only lab (lab-c, no URL on the frontend)", () => {
-  it("enrolls, completes a submitted job and survives the frontend being cut off mid-job, results exactly once", async () => {
+  it("enrolls, shows live results, completes a submitted job and survives the frontend being cut off mid-job, results exactly once", async () => {
     const { db } = await import("../src/server/db.ts");
     const { enrollLab, listLabs } = await import("../src/server/services/labs.ts");
     const { createSubmission } = await import("../src/server/services/create-submission.ts");
@@ -285,6 +286,19 @@ describe("outbound-only lab (lab-c, no URL on the frontend)", () => {
     const jobId = target.remote_job_id!;
     const fedJob = () => db().federatedJob.findFirst({ where: { instance: { name: "lab-c" }, remote_id: jobId } });
     await waitFor(async () => (await fedJob())?.state === "Running", 240_000, "Running to reach the frontend");
+    // live results: test cases the job records reach the frontend while it still runs (pushed over the
+    // same outbox as its state changes, at most once a second)
+    const fedCasesOf = () => db().federatedTestCase.findMany({ where: { remote_job_id: jobId, instance: { name: "lab-c" } } });
+    const live = await waitFor(
+      async () => {
+        const cases = await fedCasesOf();
+        const j = await fedJob();
+        return j?.state === "Running" && cases.some((c) => c.name.startsWith("tick-")) ? cases : null;
+      },
+      240_000,
+      "tick cases to reach the frontend while the job runs",
+    );
+    expect(live.length).toBeGreaterThan(0);
     // the log arrives over the link while the job runs, readable on the frontend as for any lab
     const { getJobLog } = await import("../src/server/services/get-job-log.ts");
     const fedLog = () => getJobLog({ db: db(), lab: "lab-c", jobId, start: 0, timeoutMs: 2000, viewer });
@@ -328,11 +342,21 @@ describe("outbound-only lab (lab-c, no URL on the frontend)", () => {
     expect(done.health).toBe("Complete");
 
     const labCases = await labPg.query<{ name: string }>("SELECT name FROM test_cases WHERE job_id = $1 ORDER BY name", [jobId]);
-    const fedCases = await db().federatedTestCase.findMany({ where: { remote_job_id: jobId, instance: { name: "lab-c" } } });
+    const fedCases = await fedCasesOf();
     expect(labCases.rows.length).toBeGreaterThanOrEqual(21);
     // exactly once: every case of the lab, none twice
     expect(fedCases.map((c) => c.name).sort()).toEqual(labCases.rows.map((r) => r.name).sort());
     expect(new Set(fedCases.map((c) => c.remote_case_id)).size).toBe(fedCases.length);
+    // and the rollup counts (live pushes + the Finished callback) equal the stored cases
+    const counted = fedCases.filter((c) => c.suite !== "lava");
+    const rolled = (await fedJob())!;
+    expect({ pass: rolled.pass_count, fail: rolled.fail_count, skip: rolled.skip_count, unknown: rolled.unknown_count }).toEqual({
+      pass: counted.filter((c) => c.result === "pass").length,
+      fail: counted.filter((c) => c.result === "fail").length,
+      skip: counted.filter((c) => c.result === "skip").length,
+      unknown: counted.filter((c) => !["pass", "fail", "skip"].includes(c.result)).length,
+    });
+    expect(rolled.pass_count).toBeGreaterThanOrEqual(21);
     expect(await db().federatedJob.count({ where: { instance: { name: "lab-c" } } })).toBe(1);
     // the log: every line of the lab's, in order, once, although pushes failed during the cut
     await waitFor(async () => (await fedJob())?.link_log_done, 120_000, "the lab to push the whole log");

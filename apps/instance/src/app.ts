@@ -7,6 +7,7 @@ import { Notifier } from "./notifier.ts";
 import { Scheduler } from "./scheduler/scheduler.ts";
 import { OutboxSender } from "./notify/outbox-sender.ts";
 import { NotifyMailer } from "./notify/email.ts";
+import { LiveResultsPusher } from "./notify/live-results.ts";
 import { createServer } from "./http/server.ts";
 import { InstanceMetrics } from "./metrics.ts";
 
@@ -24,12 +25,14 @@ export interface InstanceApp {
   ctx: InstanceContext;
   scheduler: Scheduler;
   outbox: OutboxSender;
+  liveResults: LiveResultsPusher;
   /** stops the loops, then closes the HTTP server (aborting long-polls and log streams); the DB stays open */
   close(): Promise<void>;
 }
 
 /**
- * Composes one instance: notifier, scheduler (event-driven + 5 s safety loop), outbox sender, and the
+ * Composes one instance: notifier, scheduler (event-driven + 5 s safety loop), outbox sender, live
+ * results pusher (the test cases of Running jobs to the federation, issue 13), and the
  * Fastify server with the REST and worker APIs. The caller listens (`server.listen({port: 0})` in
  * tests) and owns the database client.
  */
@@ -41,6 +44,8 @@ export async function buildApp({ db, config, logger, startLoops = true }: BuildA
   ctx.scheduler = scheduler;
   ctx.outbox = outbox;
   ctx.mailer = new NotifyMailer(ctx);
+  const liveResults = new LiveResultsPusher(ctx, config.liveResultsIntervalMs);
+  ctx.liveResults = liveResults;
   const server = createServer(ctx, new AbortController());
   await server.ready();
   if (startLoops) {
@@ -53,9 +58,11 @@ export async function buildApp({ db, config, logger, startLoops = true }: BuildA
     ctx,
     scheduler,
     outbox,
+    liveResults,
     close() {
       closing ??= (async () => {
         await scheduler.stop();
+        await liveResults.stop();
         await outbox.stop();
         await server.close();
       })();

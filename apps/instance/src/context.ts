@@ -17,6 +17,8 @@ export interface InstanceContext {
   outbox: { wake(): void } | null;
   /** sends notify emails of a job (absent in the CLI and when the app was built without it) */
   mailer?: { send(jobId: number): void } | null;
+  /** pushes the test cases of Running jobs to the federation (absent in the CLI) */
+  liveResults?: { casesRecorded(jobId: number): void } | null;
   /** Prometheus metrics (absent in the CLI, which serves none) */
   metrics?: InstanceMetrics;
 }

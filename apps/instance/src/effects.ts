@@ -8,6 +8,8 @@ export class Effects {
   outbox = false;
   /** jobs whose notify email recipients are due (the transition matched the criteria) */
   readonly emails = new Set<number>();
+  /** jobs that recorded test cases (their live results are pushed to the federation) */
+  readonly casesRecorded = new Set<number>();
 
   wakeWorker(hostname: string | null | undefined): this {
     if (hostname) this.workers.add(hostname);
@@ -29,6 +31,10 @@ export class Effects {
     this.emails.add(jobId);
     return this;
   }
+  recordedCases(jobId: number): this {
+    this.casesRecorded.add(jobId);
+    return this;
+  }
 }
 
 /** The in-process parts that effects wake; the scheduler and outbox sender are optional in CLI use. */
@@ -37,6 +43,7 @@ export interface Wakers {
   scheduler?: { trigger(): void } | null;
   outbox?: { wake(): void } | null;
   mailer?: { send(jobId: number): void } | null;
+  liveResults?: { casesRecorded(jobId: number): void } | null;
 }
 
 /** Applies effects after the transaction committed (call it after `await db.$transaction(...)`). */
@@ -46,4 +53,5 @@ export function applyEffects(effects: Effects, w: Wakers): void {
   if (effects.schedule) w.scheduler?.trigger();
   if (effects.outbox) w.outbox?.wake();
   for (const j of effects.emails) w.mailer?.send(j);
+  for (const j of effects.casesRecorded) w.liveResults?.casesRecorded(j);
 }

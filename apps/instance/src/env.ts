@@ -46,6 +46,11 @@ export interface InstanceConfig {
    * are refused at submission
    */
   smtp: { host: string; port: number; from: string } | null;
+  /**
+   * least time between two live-results pushes of one Running job to the federation, ms
+   * (MAGMA_LIVE_RESULTS_INTERVAL_MS, default 1000; 0 = cases reach the frontend with Finished only)
+   */
+  liveResultsIntervalMs: number;
 }
 
 const ZEnv = z.object({
@@ -68,6 +73,7 @@ const ZEnv = z.object({
   MAGMA_SMTP_HOST: z.string().min(1).optional(),
   MAGMA_SMTP_PORT: z.coerce.number().int().min(1).max(65535).default(25),
   MAGMA_SMTP_FROM: z.email("must be an email address").optional(),
+  MAGMA_LIVE_RESULTS_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(1_000),
   MAGMA_CALLBACK_ALLOWED_HOSTS: z
     .string()
     .regex(
@@ -108,6 +114,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     enrollmentToken: e.MAGMA_ENROLLMENT_TOKEN ?? null,
     logLevel: e.MAGMA_LOG_LEVEL,
     workerOfflineAfterMs: e.MAGMA_WORKER_OFFLINE_AFTER_MS,
+    liveResultsIntervalMs: e.MAGMA_LIVE_RESULTS_INTERVAL_MS,
     secretKey: e.MAGMA_SECRET_KEY ?? null,
     smtp: e.MAGMA_SMTP_HOST
       ? { host: e.MAGMA_SMTP_HOST, port: e.MAGMA_SMTP_PORT, from: e.MAGMA_SMTP_FROM ?? `magma@${e.MAGMA_INSTANCE_NAME}` }

@@ -14,11 +14,14 @@ describe("env", () => {
       publicUrl: "http://127.0.0.1:4001",
       federationCallbackUrl: null,
       workerOfflineAfterMs: 60_000,
+      liveResultsIntervalMs: 1000,
     });
   });
   it("names the bad variable", () => {
     expect(() => loadConfig({ MAGMA_INSTANCE_PORT: "99999" })).toThrow(/MAGMA_INSTANCE_PORT/);
     expect(() => loadConfig({ MAGMA_FEDERATION_CALLBACK_URL: "nope" })).toThrow(/MAGMA_FEDERATION_CALLBACK_URL/);
+    expect(() => loadConfig({ MAGMA_LIVE_RESULTS_INTERVAL_MS: "-1" })).toThrow(/MAGMA_LIVE_RESULTS_INTERVAL_MS/);
+    expect(loadConfig({ MAGMA_LIVE_RESULTS_INTERVAL_MS: "0" }).liveResultsIntervalMs).toBe(0);
   });
 
   it("reads an outbound-only lab's frontend URL and enrollment token, and refuses contradictory settings", () => {

@@ -1,6 +1,7 @@
 /**
  * The invariants of issue 5, read straight from the databases of every lab and of the frontend:
- * no job missing, no result or log line missing or duplicated, no device or job stuck.
+ * no job missing, no result or log line missing or duplicated (nor counted twice in a job's result
+ * rollup), no device or job stuck.
  */
 import { waitFor } from "../../../infra/demo/clients.ts";
 import { q, type FaultStack } from "./fault-stack.ts";
@@ -26,15 +27,31 @@ const ACTIVE = ["Submitted", "Scheduling", "Scheduled", "Running", "Canceling"];
  */
 export async function checkInvariants(f: FaultStack, opts: { allowActive?: boolean } = {}): Promise<InvariantReport> {
   const r: InvariantReport = { jobs: 0, finished: 0, results: 0, logLines: 0, lost: [], duplicated: [], stuck: [] };
-  const fe = await q<{ lab: string; remote_id: number; state: string; health: string; cases: number; dup_cases: number }>(
+  const fe = await q<{
+    lab: string;
+    remote_id: number;
+    state: string;
+    health: string;
+    cases: number;
+    dup_cases: number;
+    rollup: string;
+    counted: string;
+  }>(
     f,
     "frontend",
     `SELECT i.name AS lab, j.remote_id, j.state, j.health,
             (SELECT count(*)::int FROM federated_test_case c WHERE c.job_id = j.id) AS cases,
             (SELECT count(*)::int FROM (SELECT 1 FROM federated_test_case c WHERE c.job_id = j.id AND c.suite <> 'lava'
-                                        GROUP BY c.suite, c.test_set, c.name HAVING count(*) > 1) d) AS dup_cases
+                                        GROUP BY c.suite, c.test_set, c.name HAVING count(*) > 1) d) AS dup_cases,
+            concat_ws('/', j.pass_count, j.fail_count, j.skip_count, j.unknown_count) AS rollup,
+            (SELECT concat_ws('/', count(*) FILTER (WHERE c.result = 'pass'), count(*) FILTER (WHERE c.result = 'fail'),
+                              count(*) FILTER (WHERE c.result = 'skip'), count(*) FILTER (WHERE c.result NOT IN ('pass', 'fail', 'skip')))
+             FROM federated_test_case c WHERE c.job_id = j.id AND c.suite <> 'lava') AS counted
      FROM federated_job j JOIN instance i ON i.id = j.instance_id`,
   );
+  // the pass/fail/skip/unknown rollup (kept by ingest, live pushes included) equals the stored cases
+  for (const x of fe)
+    if (x.rollup !== x.counted) r.duplicated.push(`${x.lab}/${x.remote_id}: frontend rollup ${x.rollup} but its cases count ${x.counted}`);
   const feByKey = new Map(fe.map((x) => [`${x.lab}/${x.remote_id}`, x]));
   for (const l of f.stack.labs) {
     const jobs = await q<{

@@ -22,7 +22,8 @@ const cut = (msg: TLogRecord["msg"]) =>
  *  1. `skip = stored - index` leading lines are already stored and are skipped;
  *  2. the rest become LogLine rows `stored, stored+1, …` (msg strings cut at MAX_LOG_MSG_CHARS);
  *  3. `lvl: results` records become TestSuite/TestCase rows (unique per log line, so never twice);
- *     an invalid record keeps its log line, is logged as a warning and makes no case.
+ *     an invalid record keeps its log line, is logged as a warning and makes no case; new cases
+ *     arm the job's live-results push to the federation (notify/live-results.ts) after commit.
  * When `index > stored` (lines the worker thinks are stored are missing) the batch is appended after
  * what is stored and a warning is logged: losing the gap is better than refusing the rest.
  * @returns `{line_count}` = lines of this batch consumed (skipped + stored), what the worker drops
@@ -79,7 +80,10 @@ export async function ingestLogs({ ctx, jobId, index, lines }: IngestLogsOptions
         logLineIndex: lineNo,
       });
     }
-    if (cases.length) await t.tx.testCase.createMany({ data: cases, skipDuplicates: true });
+    if (cases.length) {
+      const { count } = await t.tx.testCase.createMany({ data: cases, skipDuplicates: true });
+      if (count) t.effects.recordedCases(jobId);
+    }
     await t.tx.$executeRaw`UPDATE test_jobs SET log_line_count = ${have + fresh.length} WHERE id = ${jobId}`;
     t.effects.jobChanged(jobId);
     return fresh.length;

@@ -1,6 +1,15 @@
 import { stringify } from "yaml";
 import { jobHealthInt, jobStateInt, legacyStatus, redactDefinition, type TNotifyDataset, type TNotifyPayload } from "@magma/protocol";
-import { countCases, findJob, listCasesById, readAllLogLines, wireVisibility, type InstanceDb, type InstanceTx } from "@magma/db/instance";
+import {
+  countCases,
+  findJob,
+  listCasesAfter,
+  listCasesById,
+  readAllLogLines,
+  wireVisibility,
+  type InstanceDb,
+  type InstanceTx,
+} from "@magma/db/instance";
 import { formatLogLine, pyDatetime } from "./format.ts";
 import { toLavaTestCaseExport } from "../results/test-case-dto.ts";
 
@@ -18,6 +27,12 @@ export interface BuildPayloadOptions {
    * totals so the receiver pulls the rest in pages. Without it (job notify callbacks), LAVA's rules.
    */
   inlineCasesLimit?: number;
+  /**
+   * A live-results push (issue 13): `results` carries only the job's cases with an id above
+   * `afterId`, at most `limit` of them in id order, and `magma.live_results` says which ones
+   * (`{after, through}`; absent when there are none). No `magma.transfer`. Excludes `inlineCasesLimit`.
+   */
+  liveCases?: { afterId: number; limit: number };
 }
 
 /**
@@ -30,6 +45,7 @@ export interface BuildPayloadOptions {
  * Reads the job as it is now, so a Finished callback built at delivery time carries every result.
  * With `inlineCasesLimit` (the federation callback) a job with more cases than that carries none and
  * says so in `magma.transfer` (issue 13: huge jobs cross the federation in pages, never whole).
+ * With `liveCases` it carries only the cases recorded after a cursor (a live-results push).
  * Differences from LAVA 2023.01 (fixes): `end_time`/`start_time` are the real times (LAVA sends the
  * pre-save "None"), `metadata` is the job's `metadata:` mapping (LAVA sends `[]`).
  * @throws Error when the job does not exist (the outbox row is then retried, and logged)
@@ -40,6 +56,7 @@ export async function buildNotifyPayload({
   dataset,
   instanceName,
   inlineCasesLimit,
+  liveCases,
 }: BuildPayloadOptions): Promise<TNotifyPayload> {
   const job = await findJob(db, jobId);
   if (!job) throw new Error(`buildNotifyPayload: job ${jobId} does not exist`);
@@ -73,8 +90,11 @@ export async function buildNotifyPayload({
   }
   const caseTotal = inlineCasesLimit !== undefined ? await countCases(db, jobId) : 0;
   const resultsInline = inlineCasesLimit === undefined || caseTotal <= inlineCasesLimit;
+  let live: { after: number; through: number } | undefined;
   if ((dataset === "results" || dataset === "all") && resultsInline) {
-    const cases = await listCasesById(db, jobId);
+    const cases = liveCases ? await listCasesAfter(db, jobId, liveCases.afterId, liveCases.limit) : await listCasesById(db, jobId);
+    const last = cases.at(-1);
+    if (liveCases && last) live = { after: liveCases.afterId, through: last.id };
     const bySuite = new Map<string, Record<string, unknown>[]>();
     for (const c of cases) {
       const list = bySuite.get(c.suite) ?? [];
@@ -94,6 +114,7 @@ export async function buildNotifyPayload({
     ...(inlineCasesLimit !== undefined
       ? { transfer: { test_cases: caseTotal, log_lines: job.logLineCount, results_inline: resultsInline } }
       : {}),
+    ...(live ? { live_results: live } : {}),
   };
   return payload;
 }

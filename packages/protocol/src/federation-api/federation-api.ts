@@ -242,10 +242,21 @@ export const ZLabHealthRate = z.object({
 });
 export type TLabHealthRate = z.infer<typeof ZLabHealthRate>;
 
+/** One bucket of an infrastructure-error history: start of the bucket (UTC, ISO 8601) and its counts. */
+export const ZLabHealthBucket = ZLabHealthRate.extend({ bucket: z.string(), rate: z.number() });
+export type TLabHealthBucket = z.infer<typeof ZLabHealthBucket>;
+
 /** One lab on the health board. */
 export const ZLabHealth = z.object({
   name: z.string(),
-  /** its overview answered just now */
+  /** `inbound`: the frontend calls the lab; `outbound`: the lab connects to the frontend (no URL) */
+  mode: z.enum(["inbound", "outbound"]),
+  /**
+   * inbound: `reachable` | `unreachable` (its overview answered just now or not); outbound:
+   * `connected` | `disconnected` (heard from recently or not) | `awaiting enrollment` | `not enrolled`
+   */
+  status: z.string(),
+  /** inbound: its overview answered just now; outbound: connected */
   reachable: z.boolean(),
   /** why it did not, else null */
   error: z.string().nullable(),
@@ -259,7 +270,7 @@ export const ZLabHealth = z.object({
   infra24h: ZLabHealthRate,
   infra7d: ZLabHealthRate,
   /** infrastructure-error rate per bucket (start of the bucket, UTC), oldest first; buckets without finished jobs are left out */
-  history: z.array(ZLabHealthRate.extend({ bucket: z.string(), rate: z.number() })),
+  history: z.array(ZLabHealthBucket),
 });
 export type TLabHealth = z.infer<typeof ZLabHealth>;
 
@@ -270,6 +281,8 @@ export const ZDeviceTypeHealth = z.object({
   devices: z.object({ total: z.number().int(), bad: z.number().int(), maintenance: z.number().int() }),
   infra24h: ZLabHealthRate,
   infra7d: ZLabHealthRate,
+  /** infrastructure-error rate of the type's jobs on every lab, per bucket, oldest first; empty buckets left out */
+  history: z.array(ZLabHealthBucket),
 });
 export type TDeviceTypeHealth = z.infer<typeof ZDeviceTypeHealth>;
 

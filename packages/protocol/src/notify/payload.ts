@@ -68,6 +68,19 @@ export const ZNotifyPayload = z.looseObject({
           results_inline: z.boolean(),
         })
         .optional(),
+      /**
+       * A live push of a Running job (Magma labs, issue 13): `results` carries only the cases the lab
+       * recorded since its previous push, those whose lab case id is in (`after`, `through`], in id
+       * order. Pushes of one job never overlap and are at most FEDERATION_INLINE_CASES cases each; the
+       * Finished callback still carries (or sizes, in `transfer`) every case, so a receiver that
+       * missed a push loses nothing. Absent from every other callback.
+       */
+      live_results: z
+        .object({
+          after: z.number().int().min(0),
+          through: z.number().int().min(1),
+        })
+        .optional(),
     })
     .optional(),
 });

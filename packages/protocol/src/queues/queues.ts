@@ -17,9 +17,14 @@ export const QUEUE_NAMES = {
 
 const safe = (s: string | number) => String(s).replace(/[^A-Za-z0-9_.-]/g, "_");
 
-/** `notify-<instance>-<job>-<state>-<health>`: one ingest per job transition. */
-export function callbackJobId(instance: string, jobId: number, state: string, health: string): string {
-  return `notify-${safe(instance)}-${jobId}-${safe(state)}-${safe(health)}`;
+/**
+ * `notify-<instance>-<job>-<state>-<health>`: one ingest per job transition; a live-results push
+ * (`magma.live_results`, many per Running job) adds `-live<through>`, so each push is one ingest and
+ * a re-delivered push maps to the same id.
+ */
+export function callbackJobId(instance: string, jobId: number, state: string, health: string, liveThrough?: number): string {
+  const live = liveThrough !== undefined ? `-live${liveThrough}` : "";
+  return `notify-${safe(instance)}-${jobId}-${safe(state)}-${safe(health)}${live}`;
 }
 /** `submit-<submissionId>-<lab>`: one fan-out job per target. */
 export function submissionJobId(submissionId: string, lab: string): string {

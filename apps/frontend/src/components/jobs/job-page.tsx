@@ -9,7 +9,7 @@ import { formatDuration, Time } from "../time";
 import { CancelJobButton } from "./cancel-job-button";
 import { JobLog } from "./job-log";
 
-/** One federated job: header, metadata, results by suite, definition and log. */
+/** One federated job: header, metadata, results by suite (growing while it runs), definition and log. */
 export function JobPage({ lab, id }: { lab: string; id: string }) {
   const trpc = useTRPC();
   const qc = useQueryClient();
@@ -19,7 +19,9 @@ export function JobPage({ lab, id }: { lab: string; id: string }) {
   const job = useQuery({
     ...opts,
     enabled: valid,
-    refetchInterval: (q) => (q.state.data && q.state.data.state !== "Finished" ? 5000 : false),
+    // a Running job's test cases arrive while it runs (the lab pushes them at most once a second): refetch
+    // every 2 s then, every 5 s while queued, never once Finished
+    refetchInterval: (q) => (!q.state.data || q.state.data.state === "Finished" ? false : q.state.data.state === "Running" ? 2000 : 5000),
   });
   const onEnd = useCallback(() => void qc.invalidateQueries({ queryKey: opts.queryKey }), [qc, opts.queryKey]);
 
@@ -114,14 +116,20 @@ export function JobPage({ lab, id }: { lab: string; id: string }) {
       </div>
 
       <h2>
-        Results{" "}
+        Results{j.state === "Running" && j.suites.length > 0 ? <span className="hint"> (so far, live)</span> : null}{" "}
         <span className="counts">
           <ResultBadge result="pass" /> {total.pass} <ResultBadge result="fail" /> {total.fail} <ResultBadge result="skip" /> {total.skip}
         </span>
       </h2>
       {j.suites.length === 0 ? (
         <Empty>
-          {j.state === "Finished" ? "This job reported no test results." : "No results yet: they arrive with the job's Finished callback."}
+          {j.state === "Finished"
+            ? "This job reported no test results."
+            : j.state === "Running"
+              ? "No results yet: its test cases appear here as the lab records them."
+              : j.state === "Canceling"
+                ? "No results yet."
+                : "No results yet: the job has not started."}
         </Empty>
       ) : (
         <div className="table-wrap">

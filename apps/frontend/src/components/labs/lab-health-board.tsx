@@ -1,11 +1,12 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
-import type { TLabHealthBoard, TLabHealthRate } from "@magma/protocol";
+import type { TLabHealth, TLabHealthRate } from "@magma/protocol";
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { useTRPC } from "~/trpc/react";
 import { Badge } from "../badges";
 import { Empty, ErrorBox, Loading } from "../status";
 import { formatTime } from "../time";
+import { historyChartRows, type THealthSeries } from "./health-history-data";
 
 const COLORS = ["#c2410c", "#2563eb", "#7c3aed", "#0d9488", "#db2777", "#65a30d", "#475467"];
 
@@ -17,10 +18,16 @@ function rateText(r: TLabHealthRate): string {
 
 const names = (xs: string[]) => (xs.length ? xs.join(", ") : "none");
 
+/** Badge of a lab's status: reachable/connected good, anything else bad. */
+function StatusBadge({ lab }: { lab: TLabHealth }) {
+  return <Badge tone={lab.reachable ? "ok" : "bad"}>{lab.status}</Badge>;
+}
+
 /**
- * Lab health board (/labs/health): per lab reachable or not, last contact, workers online/offline by
- * name, Bad and Maintenance devices, the infrastructure-error rate over 24 h and 7 days and a chart of
- * its history; per device type across labs. Refreshes every 30 s. Every value has a label
+ * Lab health board (/labs/health): per lab reachable or not (connected or not for an outbound-only
+ * lab), last contact, workers online/offline by name, Bad and Maintenance devices, the
+ * infrastructure-error rate over 24 h and 7 days and a chart of its history; per device type across
+ * labs the same, with its own history chart. Refreshes every 30 s. Every value has a label
  * (`aria-label`, `data-testid`) for Playwright.
  */
 export function LabHealthBoard() {
@@ -64,7 +71,8 @@ export function LabHealthBoard() {
                 <tr key={l.name} data-testid="lab-health-row" data-lab={l.name}>
                   <td>{l.name}</td>
                   <td aria-label={`${l.name} status`}>
-                    {l.reachable ? <Badge tone="ok">reachable</Badge> : <Badge tone="bad">unreachable</Badge>}
+                    <StatusBadge lab={l} />
+                    {l.mode === "outbound" && <div className="hint">outbound-only (connects to the frontend)</div>}
                     {!l.reachable && l.error && <div className="hint">{l.error}</div>}
                     {l.lastContactAt && <div className="hint">last contact {formatTime(l.lastContactAt)}</div>}
                   </td>
@@ -78,8 +86,12 @@ export function LabHealthBoard() {
               ))}
             </tbody>
           </table>
-          <h2>Infrastructure-error rate, last 7 days</h2>
-          <HistoryChart board={data} />
+          <h2>Infrastructure-error rate per lab, last 7 days</h2>
+          <HistoryChart
+            series={data.labs.map((l) => ({ name: l.name, history: l.history }))}
+            testId="lab-health-chart"
+            label="Infrastructure-error rate history per lab"
+          />
           <h2>Device types across labs</h2>
           <table className="table" aria-label="Device type health" data-testid="device-type-health-table">
             <thead>
@@ -107,26 +119,27 @@ export function LabHealthBoard() {
               ))}
             </tbody>
           </table>
+          <h2>Infrastructure-error rate per device type, last 7 days</h2>
+          <HistoryChart
+            series={data.deviceTypes.map((t) => ({ name: t.deviceType, history: t.history }))}
+            testId="device-type-health-chart"
+            label="Infrastructure-error rate history per device type"
+          />
+          <p className="hint">
+            One point per {data.historyBucketHours}-hour bucket with finished jobs (percent of them ending with an Infrastructure error).
+          </p>
         </>
       )}
     </>
   );
 }
 
-/** One line per lab: infrastructure-error rate (%) per history bucket. */
-function HistoryChart({ board }: { board: TLabHealthBoard }) {
-  const labs = board.labs.filter((l) => l.history.length).map((l) => l.name);
+/** One line per series (a lab, or a device type across labs): infrastructure-error rate (%) per history bucket. */
+function HistoryChart({ series, testId, label }: { series: THealthSeries[]; testId: string; label: string }) {
+  const { lines: labs, rows: data } = historyChartRows(series);
   if (!labs.length) return <Empty>No job finished in the last 7 days.</Empty>;
-  const rows = new Map<string, Record<string, number | string>>();
-  for (const l of board.labs)
-    for (const h of l.history) {
-      const row = rows.get(h.bucket) ?? { bucket: h.bucket };
-      row[l.name] = Math.round(h.rate * 1000) / 10;
-      rows.set(h.bucket, row);
-    }
-  const data = [...rows.values()].sort((a, b) => String(a["bucket"]).localeCompare(String(b["bucket"])));
   return (
-    <div style={{ width: "100%", height: 260 }} data-testid="lab-health-chart" aria-label="Infrastructure-error rate history">
+    <div style={{ width: "100%", height: 260 }} data-testid={testId} aria-label={label}>
       <ResponsiveContainer>
         <LineChart data={data} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
           <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#e3e6eb" />

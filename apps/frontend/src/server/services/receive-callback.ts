@@ -119,8 +119,8 @@ export interface ReceiveCallbackOptions {
  *  4. a signed delivery id already received within 5 minutes → CONFLICT (409): a replay, nothing queued
  *  5. Redis unavailable → UPSTREAM_UNAVAILABLE with status 503 (the instance retries later; the
  *     delivery id is forgotten so that retry is accepted)
- *  6. queued (and the lab's last contact time recorded) → the deterministic job id `notify-<lab>-<id>-<state>-<health>`; a re-delivery maps
- *     to the same id, so BullMQ keeps one job.
+ *  6. queued (and the lab's last contact time recorded) → the deterministic job id `notify-<lab>-<id>-<state>-<health>`
+ *     (`-live<through>` appended for a live-results push); a re-delivery maps to the same id, so BullMQ keeps one job.
  * The `log` and `token` keys are dropped before queueing: logs are read from the lab on demand,
  * and secrets do not belong in Redis.
  */
@@ -171,7 +171,7 @@ export async function receiveCallback({
   }
   const { log: _log, token: _token, ...payload } = parsed.data;
   const data: TCallbackQueueJob = { instance: instance.name, receivedAt: receivedAt.toISOString(), payload };
-  const jobId = callbackJobId(instance.name, payload.id, payload.state_string, payload.health_string);
+  const jobId = callbackJobId(instance.name, payload.id, payload.state_string, payload.health_string, payload.magma?.live_results?.through);
   try {
     await addJobOrFail(QUEUE_NAMES.callbacks, "notify", data, jobId);
   } catch (e) {

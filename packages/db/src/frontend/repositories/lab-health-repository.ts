@@ -16,9 +16,10 @@ export interface TInfraCountRow {
   week: TInfraCount;
 }
 
-/** One bucket of the infrastructure-error history of one lab. */
+/** One bucket of the infrastructure-error history of one lab and device type. */
 export interface TInfraHistoryRow {
   lab: string;
+  deviceType: string;
   /** start of the bucket (UTC), ISO 8601 */
   bucket: string;
   finished: number;
@@ -55,9 +56,10 @@ export async function infraErrorCounts(db: FrontendDb, viewer: TViewer | null, n
 }
 
 /**
- * The infrastructure-error history of every lab: finished and Infrastructure jobs per `bucketHours`
- * bucket (UTC, aligned on the epoch) over the last `days` days before `now`, only buckets with
- * finished jobs; jobs `viewer` may read.
+ * The infrastructure-error history of every lab and device type: finished and Infrastructure jobs
+ * per `bucketHours` bucket (UTC, aligned on the epoch) over the last `days` days before `now`, only
+ * buckets with finished jobs; jobs `viewer` may read. Ordered by lab, device type, bucket; callers
+ * sum the rows per lab or per device type.
  */
 export async function infraErrorHistory(
   db: FrontendDb,
@@ -68,16 +70,22 @@ export async function infraErrorHistory(
 ): Promise<TInfraHistoryRow[]> {
   const since = new Date(now.getTime() - days * 24 * 3600_000);
   const seconds = bucketHours * 3600;
-  const rows = await db.$queryRaw<{ lab: string; bucket: Date; finished: number; infra: number }[]>`
-    SELECT i.name AS lab,
+  const rows = await db.$queryRaw<{ lab: string; device_type: string; bucket: Date; finished: number; infra: number }[]>`
+    SELECT i.name AS lab, j.device_type,
            to_timestamp(floor(extract(epoch FROM j.end_time) / ${seconds}) * ${seconds}) AS bucket,
            count(*)::int AS finished,
            count(*) FILTER (WHERE j.error_type = 'Infrastructure')::int AS infra
     FROM federated_job j JOIN instance i ON i.id = j.instance_id
     WHERE j.state = 'Finished' AND j.end_time > ${since} AND j.end_time <= ${now} AND ${visibleJobsSql(viewer)}
-    GROUP BY 1, 2
-    ORDER BY 1, 2`;
-  return rows.map((r) => ({ lab: r.lab, bucket: r.bucket.toISOString(), finished: r.finished, infrastructure: r.infra }));
+    GROUP BY 1, 2, 3
+    ORDER BY 1, 2, 3`;
+  return rows.map((r) => ({
+    lab: r.lab,
+    deviceType: r.device_type,
+    bucket: r.bucket.toISOString(),
+    finished: r.finished,
+    infrastructure: r.infra,
+  }));
 }
 
 /** Last time each lab was heard from (callback, outbound connection or poll), by lab name; null: never. */

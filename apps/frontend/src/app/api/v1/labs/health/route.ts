@@ -7,9 +7,10 @@ import { getLabHealth } from "~/server/services/get-lab-health";
 export const dynamic = "force-dynamic";
 
 /**
- * GET /api/v1/labs/health → 200 ZLabHealthBoard: per lab reachable, last contact, workers online and
- * offline, Bad and Maintenance devices, infrastructure-error rate over 24 h and 7 d and its history;
- * per device type across labs. Rates count only the jobs the caller may read. 401 for a bad token.
+ * GET /api/v1/labs/health → 200 ZLabHealthBoard: per lab mode and status (reachable, or connected for
+ * an outbound-only lab), last contact, workers online and offline, Bad and Maintenance devices,
+ * infrastructure-error rate over 24 h and 7 d and its history; per device type across labs the same
+ * with its history. Rates count only the jobs the caller may read. 401 for a bad token.
  */
 export async function GET(req: Request): Promise<Response> {
   try {
