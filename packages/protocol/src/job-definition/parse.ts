@@ -20,10 +20,25 @@ export const MAX_YAML_NESTING = 64;
 /**
  * Refuses pathological nesting before the YAML parser sees it: `x: [[[[…]]]]` 200 000 levels deep
  * (400 KB) costs the recursive parser seconds and hundreds of MB before it gives up. One linear
- * pass of the YAML lexer, stopped at the first excess. Real jobs nest a few levels.
+ * pass of the YAML lexer, stopped at the first excess, when a character count cannot rule the
+ * problem out. Real jobs nest a few levels.
  * @returns the problem, or undefined when the nesting is fine
  */
 export function yamlNestingProblem(text: string): string | undefined {
+  // each '[' / '{' token and each '-' / '?' item token is one such character of the text: a text with
+  // at most MAX_YAML_NESTING of each cannot nest deeper, so most job definitions skip the lexer pass
+  let brackets = 0;
+  let items = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x5b || c === 0x7b) brackets++;
+    else if (c === 0x2d || c === 0x3f) items++;
+  }
+  if (brackets <= MAX_YAML_NESTING && items <= MAX_YAML_NESTING) return undefined;
+  return lexedNestingProblem(text);
+}
+
+function lexedNestingProblem(text: string): string | undefined {
   let flow = 0;
   let items = 0;
   for (const token of new Lexer().lex(text)) {
