@@ -7,6 +7,7 @@ import { SUPPORTED_TEST_SOURCES } from "./test.ts";
 import { checkQemuJobArgs } from "./qemu-args.ts";
 import { compileJobPattern } from "./patterns.ts";
 import { MULTINODE_PROTOCOL, ZMultinodeProtocol, ZMultinodeRole, splitMultinodeDefinition } from "./multinode.ts";
+import { fastParseYaml } from "./fast-yaml.ts";
 import { downloadUrlProblem, imageNameProblem, SHELL_NAME_RE, testDefinitionPathProblem } from "./safety.ts";
 
 /** Largest job definition accepted, in bytes (LAVA has no limit; 512 KiB is far above any real job). */
@@ -401,22 +402,27 @@ export function parseJobDefinition(text: string): TParseResult {
   }
   const nesting = yamlNestingProblem(text);
   if (nesting) return { ok: false, errors: [{ path: "data", message: nesting }] };
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, strict: true });
-  if (doc.errors.length) {
-    return {
-      ok: false,
-      errors: doc.errors.map((e) => ({
-        path: "data",
-        message: `YAML syntax error: ${e.message.split("\n")[0]} (line ${e.linePos?.[0]?.line ?? 0})`,
-      })),
-    };
-  }
   let raw: unknown;
-  try {
-    // a low maxAliasCount makes toJS throw on "billion laughs" documents instead of expanding them
-    raw = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
-  } catch (e) {
-    return { ok: false, errors: [{ path: "data", message: `YAML aliases expand too far (alias bomb?): ${(e as Error).message}` }] };
+  // the common job definition: js-yaml, same values (fast-yaml.ts); anything else the yaml library
+  const fast = fastParseYaml(text);
+  if (fast) raw = fast.value;
+  else {
+    const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, strict: true });
+    if (doc.errors.length) {
+      return {
+        ok: false,
+        errors: doc.errors.map((e) => ({
+          path: "data",
+          message: `YAML syntax error: ${e.message.split("\n")[0]} (line ${e.linePos?.[0]?.line ?? 0})`,
+        })),
+      };
+    }
+    try {
+      // a low maxAliasCount makes toJS throw on "billion laughs" documents instead of expanding them
+      raw = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+    } catch (e) {
+      return { ok: false, errors: [{ path: "data", message: `YAML aliases expand too far (alias bomb?): ${(e as Error).message}` }] };
+    }
   }
   if (!raw || typeof raw !== "object" || Array.isArray(raw)) {
     return { ok: false, errors: [{ path: "data", message: "expected a dictionary (YAML mapping) at the top level" }] };
