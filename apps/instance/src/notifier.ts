@@ -1,6 +1,12 @@
 import { EventEmitter } from "node:events";
 
 /**
+ * How long a handled FINISHED is remembered for filtering ping answers, ms: far longer than one
+ * ping's database read, which is the only window in which an answer can predate the commit.
+ */
+export const RECENTLY_FINISHED_MS = 60_000;
+
+/**
  * In-process wake-up signals (what LAVA does with ZMQ events), fired only after the transaction that
  * caused them committed:
  * - `worker:<hostname>` — a job was scheduled on, or a cancel hit, one of the worker's devices:
@@ -10,6 +16,8 @@ import { EventEmitter } from "node:events";
  */
 export class Notifier {
   private readonly emitter = new EventEmitter();
+  /** job id → when its FINISHED was handled (ms), oldest first */
+  private readonly finished = new Map<number, number>();
 
   constructor() {
     // every long-poll and every log stream holds one listener
@@ -34,6 +42,29 @@ export class Notifier {
   /** Signals that a job's log or state changed. */
   jobChanged(jobId: number): void {
     this.emitter.emit(`job:${jobId}`);
+  }
+
+  /**
+   * Records that job `jobId`'s FINISHED report was handled (the job is Finished in the database),
+   * before the worker gets its acknowledgement. Ping answers read before that commit are filtered
+   * with {@link finishedRecently} when they are sent, so no ping answered after the acknowledgement
+   * lists the job again (a worker would take the stale `cancel`/`running` entry for a job it does not
+   * know and report FINISHED a second time). Entries are kept {@link RECENTLY_FINISHED_MS}.
+   */
+  jobFinished(jobId: number): void {
+    const now = Date.now();
+    for (const [id, at] of this.finished) {
+      if (now - at < RECENTLY_FINISHED_MS) break;
+      this.finished.delete(id);
+    }
+    this.finished.delete(jobId);
+    this.finished.set(jobId, now);
+  }
+
+  /** Whether job `jobId`'s FINISHED was handled by this process in the last {@link RECENTLY_FINISHED_MS}. */
+  finishedRecently(jobId: number): boolean {
+    const at = this.finished.get(jobId);
+    return at !== undefined && Date.now() - at < RECENTLY_FINISHED_MS;
   }
 
   /** Subscribes to a job's changes; returns the unsubscribe function. */

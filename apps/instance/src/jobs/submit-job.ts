@@ -11,7 +11,7 @@ import {
 } from "@magma/protocol";
 import type { User } from "@magma/db/instance";
 import { AppError } from "../app-error.ts";
-import { storedVisibility } from "@magma/db/instance";
+import { insertSubmittedJob, sqlState, storedVisibility } from "@magma/db/instance";
 import type { InstanceContext } from "../context.ts";
 import { federationOutboxRow } from "../notify/enqueue-callbacks.ts";
 import { deviceTypeIdByName, forgetDeviceTypeId } from "../devices/device-type-ids.ts";
@@ -177,13 +177,13 @@ export async function submitJob({
     priority: definition.priority ?? 50,
     visibility: storedVisibility(definition.visibility),
     metadata: definition.metadata ?? {},
-    notify: (definition.notify as object | undefined) ?? undefined,
+    notify: (definition.notify as object | undefined) ?? null,
     definition: normaliseDefinition(raw),
     originalDefinition: text,
     tokenNonce: randomToken(),
     idempotencyKey: key,
   };
-  // the federation callback of Submitted, inserted with the job (one nested create, atomic)
+  // the federation callback of Submitted, inserted with the job (one statement, atomic)
   const federationUrl = ctx.config.federationCallbackUrl;
   const federationRow = federationOutboxRow("Submitted", federationUrl ? { url: federationUrl } : null);
   const insert = async () => {
@@ -191,11 +191,8 @@ export async function submitJob({
     if (typeId === null)
       throw new AppError("INVALID_JOB_DEFINITION", `Job invalid: device type '${typeName}' does not exist @ data['device_type']`);
     const pinned = await requestedDeviceAndWorker(ctx, definition, typeId);
-    const job = await ctx.db.testJob.create({
-      data: { ...data, ...pinned, requestedDeviceTypeId: typeId, ...(federationRow ? { callbacks: { create: [federationRow] } } : {}) },
-      select: { id: true },
-    });
-    return { id: job.id, typeId };
+    const id = await insertSubmittedJob(ctx.db, { ...data, ...pinned, requestedDeviceTypeId: typeId }, federationRow);
+    return { id, typeId };
   };
   try {
     let job: { id: number; typeId: number };
@@ -203,7 +200,7 @@ export async function submitJob({
       job = await insert();
     } catch (e) {
       // a cached device-type id that no longer exists: forget it and look the name up again
-      if ((e as { code?: string }).code !== "P2003") throw e;
+      if (sqlState(e) !== "23503") throw e;
       forgetDeviceTypeId(ctx.db, typeName);
       job = await insert();
     }
@@ -213,7 +210,7 @@ export async function submitJob({
     return { jobIds: [job.id], created: true };
   } catch (e) {
     // two concurrent submits with one key: the loser returns the winner's job
-    if (key && (e as { code?: string }).code === "P2002") {
+    if (key && sqlState(e) === "23505") {
       const existing = await ctx.db.testJob.findUnique({
         where: { submitterId_idempotencyKey: { submitterId: submitter.id, idempotencyKey: key } },
         select: { id: true },

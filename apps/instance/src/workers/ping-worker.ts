@@ -17,9 +17,16 @@ import type { InstanceContext } from "../context.ts";
  * A job token is derived from the worker's own (just verified) token and the job's nonce
  * ({@link deriveJobToken}); the first answer that lists a job stores the token's digest, which the job
  * calls (bundle, state, logs) are checked against, so no job token is stored in the database.
+ * Jobs `finishedRecently` names are left out: their FINISHED was handled after the read (the
+ * database already says Finished), so the worker must not see them again.
  * @param workerToken the raw token the worker presented with this ping
  */
-export async function pingAnswer(db: InstanceDb, workerId: number, workerToken: string): Promise<TPingResponse> {
+export async function pingAnswer(
+  db: InstanceDb,
+  workerId: number,
+  workerToken: string,
+  finishedRecently: (jobId: number) => boolean = () => false,
+): Promise<TPingResponse> {
   const jobs = await listActiveJobsOfWorker(db, workerId);
   const withTokens = jobs.map((j) => ({ ...j, token: deriveJobToken(workerToken, j.id, j.tokenNonce) }));
   for (const j of withTokens) {
@@ -28,7 +35,8 @@ export async function pingAnswer(db: InstanceDb, workerId: number, workerToken: 
       await storeJobTokenDigestOnce(db, j.id, digestSecret(j.token));
     }
   }
-  const pick = (s: string) => withTokens.filter((j) => j.state === s).map((j) => ({ id: j.id, token: j.token }));
+  // filtered last, after every await: from here to the reply no FINISHED can be handled in between
+  const pick = (s: string) => withTokens.filter((j) => j.state === s && !finishedRecently(j.id)).map((j) => ({ id: j.id, token: j.token }));
   return { start: pick("Scheduled"), running: pick("Running"), cancel: pick("Canceling") };
 }
 
@@ -81,7 +89,7 @@ export async function pingWorker({ ctx, hostname, token, version, waitMs, signal
     const deadline = Date.now() + Math.min(Math.max(0, waitMs), MAX_PING_WAIT_MS);
     for (;;) {
       woken = false;
-      const answer = await pingAnswer(ctx.db, worker.id, token);
+      const answer = await pingAnswer(ctx.db, worker.id, token, (id) => ctx.notifier.finishedRecently(id));
       if (answer.start.length || answer.cancel.length) return answer;
       const left = deadline - Date.now();
       if (left <= 0 || signal?.aborted) return answer;

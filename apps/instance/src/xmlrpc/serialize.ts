@@ -16,8 +16,17 @@ const XML_INVALID =
   // eslint-disable-next-line no-control-regex
   /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
-/** Escapes text for an XML element body, as `xmlrpc.client.escape` (& < >), dropping XML-invalid chars. */
+// anything escapeXml would change: & < >, control characters, surrogates, U+FFFE/U+FFFF
+// eslint-disable-next-line no-control-regex
+const NEEDS_ESCAPE = /[\u0000-\u0008\u000B\u000C\u000E-\u001F&<>\uD800-\uDFFF\uFFFE\uFFFF]/;
+
+/**
+ * Escapes text for an XML element body, as `xmlrpc.client.escape` (& < >), dropping XML-invalid chars.
+ * Text with none of those characters (names, states, most descriptions) is returned as it is after
+ * one scan.
+ */
 export function escapeXml(s: string): string {
+  if (!NEEDS_ESCAPE.test(s)) return s;
   return s.replace(XML_INVALID, "").replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 

@@ -14,10 +14,15 @@ interface Post {
   body: Record<string, unknown>;
 }
 
-/** A fake instance worker API: scripted ping answers, recorded posts, optional failures. */
+/**
+ * A fake instance worker API: scripted ping answers, recorded posts, optional failures. As the real
+ * instance, it never lists a job again once it acknowledged the job's FINISHED.
+ */
 async function fakeInstance(opts: { pings: (n: number) => TPingResponse | number; failFinished?: number }) {
   const posts: Post[] = [];
   const logs: unknown[] = [];
+  const finished = new Set<number>();
+  const unfinished = (jobs: TPingResponse["start"]) => jobs.filter((j) => !finished.has(j.id));
   let pings = 0;
   let finishedFailures = 0;
   const server: Server = createServer((req, res) => {
@@ -30,7 +35,8 @@ async function fakeInstance(opts: { pings: (n: number) => TPingResponse | number
       if (url.pathname === "/scheduler/internal/v1/workers/w1/") {
         if (req.headers["lava-token"] !== "worker-token") return json(403, { message: "Invalid 'token'" });
         const a = opts.pings(++pings);
-        return typeof a === "number" ? json(a, { message: "Version mismatch" }) : json(200, a);
+        if (typeof a === "number") return json(a, { message: "Version mismatch" });
+        return json(200, { start: unfinished(a.start), running: unfinished(a.running), cancel: unfinished(a.cancel) });
       }
       const m = /^\/scheduler\/internal\/v1\/jobs\/(\d+)\/(logs\/)?$/.exec(url.pathname);
       if (!m) return json(404, {});
@@ -48,6 +54,7 @@ async function fakeInstance(opts: { pings: (n: number) => TPingResponse | number
         return json(503, {});
       }
       posts.push({ path: url.pathname, body: { ...body, logsAtThisPoint: logs.length } });
+      if (body["state"] === "FINISHED") finished.add(Number(m[1]));
       json(200, {});
     });
   });

@@ -84,6 +84,12 @@ export class WorkerDaemon {
   /** Jobs whose FINISHED is being reported (running or lost ones). */
   private readonly finishing = new Map<number, Promise<void>>();
   private readonly stopCtrl = new AbortController();
+  /**
+   * Aborted when a job this daemon ran has been reported FINISHED: its device is free, so the ping loop's pause
+   * (MIN_PING_INTERVAL_MS) ends and the next long-poll starts at once — a job submitted to that
+   * device, or queued for it, starts without waiting up to a second. Renewed after each pause.
+   */
+  private pingNow = new AbortController();
   /** Aborted when shutdown gives up on unacknowledged reports. */
   private readonly hardStop = new AbortController();
   private loop: Promise<void> | undefined;
@@ -161,7 +167,8 @@ export class WorkerDaemon {
       failures = 0;
       mismatches = 0;
       this.reconcile(reply);
-      await pause(MIN_PING_INTERVAL_MS - (Date.now() - t0), stop);
+      await pause(MIN_PING_INTERVAL_MS - (Date.now() - t0), AbortSignal.any([stop, this.pingNow.signal]));
+      if (this.pingNow.signal.aborted) this.pingNow = new AbortController();
     }
   }
 
@@ -277,6 +284,9 @@ export class WorkerDaemon {
     this.shippers.delete(shipper);
     this.running.delete(id);
     await this.report(job, { state: "FINISHED", ...outcome });
+    // the device is free: long-poll for its next job now (once per job this daemon ran, so a
+    // misbehaving instance that keeps listing finished jobs cannot make the loop spin)
+    this.pingNow.abort();
   }
 
   /** Retries `fn` on transient errors (1 s, 2 s … 10 s) for {@link START_DEADLINE_MS}. */

@@ -4,6 +4,7 @@
  * inventory, with the job visibility policy applied inside them; users, groups, tokens and the lab seed).
  */
 export * from "./client.ts";
+export * from "./direct-sql.ts";
 export * from "./dto.ts";
 export * from "./repositories/job-visibility.ts";
 export * from "./repositories/test-job-repository.ts";

@@ -7,6 +7,7 @@ import { SUPPORTED_TEST_SOURCES } from "./test.ts";
 import { checkQemuJobArgs } from "./qemu-args.ts";
 import { compileJobPattern } from "./patterns.ts";
 import { MULTINODE_PROTOCOL, ZMultinodeProtocol, ZMultinodeRole, splitMultinodeDefinition } from "./multinode.ts";
+import { fastParseYaml } from "./fast-yaml.ts";
 import { downloadUrlProblem, imageNameProblem, SHELL_NAME_RE, testDefinitionPathProblem } from "./safety.ts";
 
 /** Largest job definition accepted, in bytes (LAVA has no limit; 512 KiB is far above any real job). */
@@ -20,10 +21,25 @@ export const MAX_YAML_NESTING = 64;
 /**
  * Refuses pathological nesting before the YAML parser sees it: `x: [[[[…]]]]` 200 000 levels deep
  * (400 KB) costs the recursive parser seconds and hundreds of MB before it gives up. One linear
- * pass of the YAML lexer, stopped at the first excess. Real jobs nest a few levels.
+ * pass of the YAML lexer, stopped at the first excess, when a character count cannot rule the
+ * problem out. Real jobs nest a few levels.
  * @returns the problem, or undefined when the nesting is fine
  */
 export function yamlNestingProblem(text: string): string | undefined {
+  // each '[' / '{' token and each '-' / '?' item token is one such character of the text: a text with
+  // at most MAX_YAML_NESTING of each cannot nest deeper, so most job definitions skip the lexer pass
+  let brackets = 0;
+  let items = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x5b || c === 0x7b) brackets++;
+    else if (c === 0x2d || c === 0x3f) items++;
+  }
+  if (brackets <= MAX_YAML_NESTING && items <= MAX_YAML_NESTING) return undefined;
+  return lexedNestingProblem(text);
+}
+
+function lexedNestingProblem(text: string): string | undefined {
   let flow = 0;
   let items = 0;
   for (const token of new Lexer().lex(text)) {
@@ -386,22 +402,27 @@ export function parseJobDefinition(text: string): TParseResult {
   }
   const nesting = yamlNestingProblem(text);
   if (nesting) return { ok: false, errors: [{ path: "data", message: nesting }] };
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, strict: true });
-  if (doc.errors.length) {
-    return {
-      ok: false,
-      errors: doc.errors.map((e) => ({
-        path: "data",
-        message: `YAML syntax error: ${e.message.split("\n")[0]} (line ${e.linePos?.[0]?.line ?? 0})`,
-      })),
-    };
-  }
   let raw: unknown;
-  try {
-    // a low maxAliasCount makes toJS throw on "billion laughs" documents instead of expanding them
-    raw = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
-  } catch (e) {
-    return { ok: false, errors: [{ path: "data", message: `YAML aliases expand too far (alias bomb?): ${(e as Error).message}` }] };
+  // the common job definition: js-yaml, same values (fast-yaml.ts); anything else the yaml library
+  const fast = fastParseYaml(text);
+  if (fast) raw = fast.value;
+  else {
+    const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, strict: true });
+    if (doc.errors.length) {
+      return {
+        ok: false,
+        errors: doc.errors.map((e) => ({
+          path: "data",
+          message: `YAML syntax error: ${e.message.split("\n")[0]} (line ${e.linePos?.[0]?.line ?? 0})`,
+        })),
+      };
+    }
+    try {
+      // a low maxAliasCount makes toJS throw on "billion laughs" documents instead of expanding them
+      raw = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+    } catch (e) {
+      return { ok: false, errors: [{ path: "data", message: `YAML aliases expand too far (alias bomb?): ${(e as Error).message}` }] };
+    }
   }
   if (!raw || typeof raw !== "object" || Array.isArray(raw)) {
     return { ok: false, errors: [{ path: "data", message: "expected a dictionary (YAML mapping) at the top level" }] };

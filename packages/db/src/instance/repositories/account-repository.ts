@@ -1,5 +1,6 @@
 import { digestSecret, sealSecret } from "../../secrets/index.ts";
 import type { InstanceDb, InstanceTx } from "../client.ts";
+import { directQuery } from "../direct-sql.ts";
 import type { TInstanceUser, TUserWithGroups } from "../dto.ts";
 
 /**
@@ -89,21 +90,25 @@ export async function setGroupMembership(db: InstanceDb | InstanceTx, group: str
 
 /**
  * The API token whose secret digests to `digest`, with its user, in ONE statement that also records
- * `last_used` (at most once a minute per token, so a busy script does not write on every call).
- * The caller compares `digest` with the stored one again in constant time.
+ * `last_used` (at most once a minute per token, so a busy script does not write on every call),
+ * as a prepared statement on the `pg` pool ({@link directQuery}). The caller compares `digest` with the stored one again in constant time.
  * @returns the user, the stored digest and the token's federation capability, or null
  */
 export async function findTokenOwnerByDigest(
   db: InstanceDb | InstanceTx,
   digest: string,
 ): Promise<{ user: TInstanceUser; storedDigest: string; federation: boolean } | null> {
-  const rows = await db.$queryRaw<(TInstanceUser & { digest: string; federation: boolean })[]>`
-    WITH tok AS (SELECT id, user_id, secret_digest, federation, last_used FROM api_tokens WHERE secret_digest = ${digest}),
+  const rows = await directQuery<TInstanceUser & { digest: string; federation: boolean }>(
+    db,
+    "magma_token_owner",
+    `WITH tok AS (SELECT id, user_id, secret_digest, federation, last_used FROM api_tokens WHERE secret_digest = $1),
     bump AS (
       UPDATE api_tokens a SET last_used = now() FROM tok
       WHERE a.id = tok.id AND (tok.last_used IS NULL OR tok.last_used < now() - interval '1 minute'))
     SELECT u.id, u.username, u.is_superuser AS "isSuperuser", u.created_at AS "createdAt", u.email, tok.secret_digest AS digest, tok.federation
-    FROM tok JOIN users u ON u.id = tok.user_id`;
+    FROM tok JOIN users u ON u.id = tok.user_id`,
+    [digest],
+  );
   const row = rows[0];
   if (!row) return null;
   const { digest: storedDigest, federation, ...user } = row;

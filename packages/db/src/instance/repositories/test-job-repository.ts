@@ -1,6 +1,7 @@
 import type { TJobHealth, TJobState } from "@magma/protocol";
 import { Prisma } from "../../generated/instance/client";
 import type { InstanceDb, InstanceTx } from "../client.ts";
+import { directQuery, directSqlQuery } from "../direct-sql.ts";
 import type { TInstanceViewer, TJobForWorker, TJobListFilter, TJobRecord, TJobRecordPage, TJobWithDefinition } from "../dto.ts";
 import { canViewJob, visibleJobsCondition } from "./job-visibility.ts";
 
@@ -83,7 +84,7 @@ interface SummaryRow {
 /**
  * One page of the jobs `viewer` may see (the visibility policy is part of the query), ordered by
  * `f.ordering` then id in the same direction. Reads only the summary columns (never the two
- * definitions) with the names joined, in one query. `count` is exact, except that a count of
+ * definitions) with the names joined, in one query (on the `pg` pool, `direct-sql.ts`). `count` is exact, except that a count of
  * {@link COUNT_CACHE_MIN_ROWS} or more is cached per filter and viewer scope: it may lag by up to
  * {@link COUNT_FRESH_MS} (plus one refresh). A page shorter than `limit` always gives the exact
  * total (`offset + results`).
@@ -109,7 +110,9 @@ export async function listJobRecords(db: InstanceDb, viewer: TInstanceViewer | n
 
   const [count, rows] = await Promise.all([
     countJobs(db, where),
-    db.$queryRaw<SummaryRow[]>`
+    directSqlQuery<SummaryRow>(
+      db,
+      Prisma.sql`
       SELECT j.id, j.submitter_id, u.username AS submitter, j.description, j.health_check, j.requested_device_type_id,
              dt.name AS requested_device_type, j.tags, d.hostname AS actual_device, j.submit_time, j.start_time, j.end_time,
              j.state::text AS state, j.health::text AS health, j.priority, j.visibility, j.metadata, j.failure_comment,
@@ -119,6 +122,7 @@ export async function listJobRecords(db: InstanceDb, viewer: TInstanceViewer | n
       JOIN device_types dt ON dt.id = j.requested_device_type_id
       LEFT JOIN devices d ON d.id = j.actual_device_id
       ${orderBy}`,
+    ),
   ]);
   // a short page ends the list: its total is known exactly whatever the cache said
   const exact =
@@ -152,7 +156,7 @@ function fromSummaryRow(r: SummaryRow): TJobRecord {
 }
 
 async function exactCount(db: InstanceDb, where: Prisma.Sql): Promise<number> {
-  const r = await db.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM test_jobs j ${where}`;
+  const r = await directSqlQuery<{ n: number }>(db, Prisma.sql`SELECT count(*)::int AS n FROM test_jobs j ${where}`);
   return r[0]?.n ?? 0;
 }
 
@@ -255,4 +259,89 @@ export async function jobLogProgress(
  */
 export async function findJobForWorker(db: InstanceDb | InstanceTx, jobId: number): Promise<TJobForWorker | null> {
   return db.testJob.findUnique({ where: { id: jobId }, select: { id: true, tokenDigest: true, actualDeviceId: true, definition: true } });
+}
+
+/** A new single-node job as a submission stores it ({@link insertSubmittedJob}). */
+export interface TNewJobRow {
+  submitterId: number;
+  /** the definition's job_name */
+  description: string;
+  requestedDeviceTypeId: number;
+  tags: string[];
+  priority: number;
+  /** stored form: public | personal | group:<a>,<b> */
+  visibility: string;
+  metadata: Record<string, unknown>;
+  /** the validated `notify:` block, or null */
+  notify: object | null;
+  /** normalised YAML */
+  definition: string;
+  /** the text as submitted */
+  originalDefinition: string;
+  tokenNonce: string;
+  idempotencyKey: string | null;
+  requestedDeviceId: number | null;
+  requestedWorkerId: number | null;
+}
+
+/** An outbox row written with the job (the federation callback of Submitted). */
+export interface TNewOutboxRow {
+  transition: string;
+  callbackIndex: number;
+  url: string;
+  method: string;
+  contentType: string;
+  dataset: string;
+  headers: Record<string, string>;
+}
+
+const INSERT_JOB = `INSERT INTO test_jobs (submitter_id, description, requested_device_type_id, tags, priority, visibility, metadata,
+    notify, definition, original_definition, token_nonce, idempotency_key, requested_device_id, requested_worker_id)
+  VALUES ($1, $2, $3, $4::text[], $5, $6, $7::jsonb, $8::jsonb, $9, $10, $11, $12, $13, $14) RETURNING id`;
+
+/**
+ * Inserts one Submitted job (state, health, submit time and the other columns take their defaults)
+ * in ONE statement, with `outbox` (when given) in the same statement so both exist or neither does.
+ * A prepared statement on the `pg` pool (`direct-sql.ts`): the submission path's only write.
+ * @returns the new job's id
+ * @throws the driver's error; {@link sqlState} gives 23503 for a device type, submitter or pinned
+ *   row that no longer exists, 23505 for a (submitter, idempotency key) already used
+ */
+export async function insertSubmittedJob(db: InstanceDb | InstanceTx, job: TNewJobRow, outbox: TNewOutboxRow | null): Promise<number> {
+  const values: unknown[] = [
+    job.submitterId,
+    job.description,
+    job.requestedDeviceTypeId,
+    job.tags,
+    job.priority,
+    job.visibility,
+    JSON.stringify(job.metadata),
+    job.notify === null ? null : JSON.stringify(job.notify),
+    job.definition,
+    job.originalDefinition,
+    job.tokenNonce,
+    job.idempotencyKey,
+    job.requestedDeviceId,
+    job.requestedWorkerId,
+  ];
+  if (!outbox) return (await directQuery<{ id: number }>(db, "magma_insert_job", INSERT_JOB, values))[0]!.id;
+  const rows = await directQuery<{ id: number }>(
+    db,
+    "magma_insert_job_outbox",
+    `WITH j AS (${INSERT_JOB}),
+     o AS (INSERT INTO callback_outbox (job_id, transition, callback_index, url, method, content_type, dataset, headers)
+           SELECT id, $15, $16, $17, $18, $19, $20, $21::jsonb FROM j)
+     SELECT id FROM j`,
+    [
+      ...values,
+      outbox.transition,
+      outbox.callbackIndex,
+      outbox.url,
+      outbox.method,
+      outbox.contentType,
+      outbox.dataset,
+      JSON.stringify(outbox.headers),
+    ],
+  );
+  return rows[0]!.id;
 }
