@@ -27,6 +27,7 @@ import {
 import type { Logger } from "pino";
 import { AppError } from "../app-error.ts";
 import { env } from "../../env.ts";
+import { readLavaResultsYaml } from "./lava-results-yaml.ts";
 import { retryElsewhere, type TRetryOutcome } from "./retry-elsewhere.ts";
 
 /** LAVA's `str(datetime)` ("2026-11-23 06:56:30.291986+00:00"), ISO, or "None" → Date | null. */
@@ -149,7 +150,8 @@ export function parseResults(results: Record<string, string> | undefined): { cas
   for (const [suite, text] of Object.entries(results ?? {})) {
     let list: unknown;
     try {
-      list = parseCallbackYaml(text);
+      // LAVA's own shape is read by the strict fast path; anything else by the YAML parsers
+      list = readLavaResultsYaml(text) ?? parseCallbackYaml(text);
     } catch (e) {
       skipped.push(`${suite}: YAML error: ${(e as Error).message.split("\n")[0]}`);
       continue;
