@@ -28,6 +28,7 @@ import type { Logger } from "pino";
 import { AppError } from "../app-error.ts";
 import { env } from "../../env.ts";
 import { readLavaResultsYaml } from "./lava-results-yaml.ts";
+import { plainNotifyTestCase } from "./plain-notify-test-case.ts";
 import { retryElsewhere, type TRetryOutcome } from "./retry-elsewhere.ts";
 
 /** LAVA's `str(datetime)` ("2026-11-23 06:56:30.291986+00:00"), ISO, or "None" → Date | null. */
@@ -123,7 +124,9 @@ function fromDefinition(definition: string): { deviceType?: string; metadata?: R
  * @returns the case, or the problems (field: message) when it is not a ZNotifyTestCase
  */
 export function toCaseInput(item: unknown, suite: string): TIngestJobInput["cases"][number] | string {
-  const c = ZNotifyTestCase.safeParse(item);
+  // the common shape checked by hand (same values), anything else by the schema, which names the field
+  const fast = plainNotifyTestCase(item);
+  const c = fast ? { success: true as const, data: fast } : ZNotifyTestCase.safeParse(item);
   if (!c.success) return c.error.issues.map((x) => `${x.path.join(".")}: ${x.message}`).join(", ");
   const m = c.data.measurement;
   const md = c.data.metadata ?? {};
