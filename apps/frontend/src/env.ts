@@ -45,10 +45,17 @@ const ZEnv = z.object({
   /** Timeout of a lab's overview request, in ms (labs page, submission checks). */
   MAGMA_LAB_TIMEOUT_MS: z.coerce.number().int().positive().max(60_000).default(3000),
   /**
-   * Callbacks one process ingests at once (BullMQ worker concurrency of `magma-callbacks`). Each
-   * holds one database connection while it writes; more processes on one Redis add up.
+   * Ingest transactions one process runs at once for `magma-callbacks`. Each holds one database
+   * connection while it writes; more processes on one Redis add up. Few and large batches beat many
+   * small ones (writers of one branch take turns): 2 measured 2.6× faster than 8 on 2 cores.
    */
-  MAGMA_CALLBACK_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
+  MAGMA_CALLBACK_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  /**
+   * Most queued callbacks stored in one ingest transaction (group commit: callbacks that arrive
+   * while transactions run are stored together, with one branch lock and one recomputation of
+   * statuses/regressions per build; 1 = one transaction per callback).
+   */
+  MAGMA_CALLBACK_BATCH: z.coerce.number().int().min(1).max(256).default(32),
   /** Pause between reconciliation passes over every lab's finished jobs, in ms (0 = off). */
   MAGMA_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(10_000),
   /**
@@ -91,6 +98,7 @@ export function env(): TEnv {
     MAGMA_LOG_LEVEL: process.env["MAGMA_LOG_LEVEL"] || undefined,
     MAGMA_LAB_TIMEOUT_MS: process.env["MAGMA_LAB_TIMEOUT_MS"] || undefined,
     MAGMA_CALLBACK_CONCURRENCY: process.env["MAGMA_CALLBACK_CONCURRENCY"] || undefined,
+    MAGMA_CALLBACK_BATCH: process.env["MAGMA_CALLBACK_BATCH"] || undefined,
     MAGMA_RECONCILE_INTERVAL_MS: process.env["MAGMA_RECONCILE_INTERVAL_MS"] || undefined,
     MAGMA_LAB_VANISHED_RETRY_MS: process.env["MAGMA_LAB_VANISHED_RETRY_MS"] || undefined,
     MAGMA_EXAMPLE_IMAGES_URL: process.env["MAGMA_EXAMPLE_IMAGES_URL"] || undefined,

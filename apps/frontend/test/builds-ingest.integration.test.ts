@@ -1,5 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { listBuilds, listRegressions, testHistory, upsertInstances, buildOrderKey, type TRegressionFilter } from "@magma/db/frontend";
+import {
+  getFederatedJob,
+  ingestFederatedJobs,
+  listBuilds,
+  listRegressions,
+  testHistory,
+  upsertInstances,
+  buildOrderKey,
+  type TRegressionFilter,
+} from "@magma/db/frontend";
 import { DEFAULT_BUILD_KEYS, buildFromMetadata } from "@magma/protocol";
 import pino from "pino";
 import { setupTestEnv } from "./helpers.ts";
@@ -16,7 +25,15 @@ type Ingest = typeof import("../src/server/services/ingest-callback.ts");
 let ingest: Ingest;
 const db = async () => (await import("../src/server/db.ts")).db();
 
-const OFFSETS: Record<string, number> = { mainline: 0, "late-tree": 1000, reversed: 2000, concurrent: 3000, race: 0, backfill: 6000 };
+const OFFSETS: Record<string, number> = {
+  mainline: 0,
+  "late-tree": 1000,
+  reversed: 2000,
+  concurrent: 3000,
+  race: 0,
+  backfill: 6000,
+  batched: 7000,
+};
 async function deliver(j: THistoryJob, tree: string) {
   return ingest.ingestCallback({
     db: await db(),
@@ -141,6 +158,58 @@ describe("regressions and fixes at ingest", () => {
       }),
     );
     expect(await regressionLines("concurrent")).toEqual(EXPECTED);
+  });
+
+  it("batched delivery (the consumer's group commit: 5 callbacks per transaction, 2 at a time, each twice) gives the same result", async () => {
+    const list = [...historyJobs(), ...historyJobs().reverse()];
+    const prepared = await Promise.all(
+      list.map(async (j) =>
+        ingest.prepareCallback({
+          db: await db(),
+          job: { instance: j.lab, receivedAt: new Date().toISOString(), payload: historyPayload(j, "batched", OFFSETS["batched"]) },
+          log,
+        }),
+      ),
+    );
+    const batches = Array.from({ length: Math.ceil(prepared.length / 5) }, (_, i) => prepared.slice(i * 5, i * 5 + 5));
+    const results = (
+      await Promise.all(
+        Array.from({ length: 2 }, async () => {
+          const out = [];
+          for (let b = batches.shift(); b; b = batches.shift())
+            out.push(
+              ...(await ingestFederatedJobs(
+                await db(),
+                b.map((p) => p.input),
+              )),
+            );
+          return out;
+        }),
+      )
+    ).flat();
+    expect(await regressionLines("batched")).toEqual(EXPECTED);
+    // every case stored once: the second delivery of each job inserted nothing
+    const cases = historyJobs().reduce((n, j) => n + j.cases.length + 1, 0);
+    expect(results.reduce((n, r) => n + r.casesInserted, 0)).toBe(cases);
+  });
+
+  it("a batch holding a job's Finished, then a late Running, then Finished again keeps it Finished (monotonic)", async () => {
+    const j = historyJobs()[0]!;
+    const finished = historyPayload(j, "batched-state", 8000);
+    const running = { ...finished, state: 3, state_string: "Running", health: 0, health_string: "Unknown", results: {} };
+    const prepare = async (payload: typeof finished) =>
+      (await ingest.prepareCallback({ db: await db(), job: { instance: j.lab, receivedAt: new Date().toISOString(), payload }, log }))
+        .input;
+    const r = await ingestFederatedJobs(await db(), [await prepare(finished), await prepare(running), await prepare(finished)]);
+    expect(r.map((x) => ({ created: x.created, stale: x.stale }))).toEqual([
+      { created: true, stale: false },
+      { created: false, stale: true },
+      { created: false, stale: false },
+    ]);
+    expect(r[0]!.casesInserted).toBe(j.cases.length + 1);
+    expect(r[2]!.casesInserted).toBe(0);
+    const stored = await getFederatedJob(await db(), null, j.lab, finished.id);
+    expect(stored).toMatchObject({ state: "Finished" });
   });
 
   it("jobs of neighbouring builds and both labs ingested at the same moment all count (branch lock)", async () => {

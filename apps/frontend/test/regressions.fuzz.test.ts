@@ -1,13 +1,21 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { computeTransitions, ingestFederatedJob, listRegressions, upsertInstances, type TIngestJobInput } from "@magma/db/frontend";
+import {
+  computeTransitions,
+  ingestFederatedJob,
+  ingestFederatedJobs,
+  listRegressions,
+  upsertInstances,
+  type TIngestJobInput,
+} from "@magma/db/frontend";
 import { setupTestEnv } from "./helpers.ts";
 
 /**
  * Property-based check of the regressions computed at ingest (issue 12): for random histories —
  * labs, commits, device types, tests, several jobs per build and lab (so flaky statuses), Incomplete
- * jobs — delivered in a random order with duplicates, one at a time or 4 at a time (the consumer's
- * concurrency), the stored regressions and fixes equal those
+ * jobs — delivered in a random order with duplicates, one at a time, 4 at a time (the consumer's
+ * concurrency) or in batches of random size, 2 transactions at a time (the consumer's group commit,
+ * duplicates of one job within a batch included), the stored regressions and fixes equal those
  * computed from the whole history at once (every build's statuses, each lab's previous build that
  * ran the test, the same per-build rule). This checks the incremental neighbourhood recomputation.
  */
@@ -114,8 +122,8 @@ describe("regressions at ingest (property-based, real PostgreSQL)", () => {
         fc.asyncProperty(
           fc.array(ZJob, { minLength: 1, maxLength: 24 }),
           fc.infiniteStream(fc.nat()),
-          fc.boolean(),
-          async (model, rnd, parallel) => {
+          fc.constantFrom("serial" as const, "parallel" as const, "batched" as const),
+          async (model, rnd, mode) => {
             const tree = `fuzz-${++run}`;
             const jobs = model.map((j) => ({ ...j, id: nextId++ }));
             const deliveries = [...jobs, ...jobs.filter(() => rnd.next().value % 4 === 0)];
@@ -124,41 +132,54 @@ describe("regressions at ingest (property-based, real PostgreSQL)", () => {
               [deliveries[i], deliveries[k]] = [deliveries[k]!, deliveries[i]!];
             }
             const d = await db();
+            const inputOf = (j: (typeof deliveries)[number]): TIngestJobInput => ({
+              instanceId: instanceIds[j.lab]!,
+              remoteId: j.id,
+              name: "fuzz",
+              deviceType: j.dt,
+              submitter: "fuzz",
+              state: "Finished",
+              health: j.complete ? "Complete" : "Incomplete",
+              stateRank: 51,
+              priority: 50,
+              metadata: {},
+              actualDevice: null,
+              submitTime: new Date(Date.UTC(2026, 0, 1, 0, j.commit)),
+              startTime: null,
+              endTime: null,
+              errorType: j.complete ? null : "Infrastructure",
+              failureComment: null,
+              definition: "",
+              healthCheck: false,
+              receivedAt: new Date(),
+              cases: Object.entries(j.results).map(([t, r], i) => ({
+                remoteCaseId: String(i),
+                suite: "0_s",
+                name: t,
+                result: r,
+                measurement: null,
+                units: "",
+                testSet: null,
+              })),
+              build: { tree, branch: "master", commit: `c${j.commit}`, describe: null, url: null, kernelVersion: null },
+            });
             const deliver = async (j: (typeof deliveries)[number]) => {
-              const input: TIngestJobInput = {
-                instanceId: instanceIds[j.lab]!,
-                remoteId: j.id,
-                name: "fuzz",
-                deviceType: j.dt,
-                submitter: "fuzz",
-                state: "Finished",
-                health: j.complete ? "Complete" : "Incomplete",
-                stateRank: 51,
-                priority: 50,
-                metadata: {},
-                actualDevice: null,
-                submitTime: new Date(Date.UTC(2026, 0, 1, 0, j.commit)),
-                startTime: null,
-                endTime: null,
-                errorType: j.complete ? null : "Infrastructure",
-                failureComment: null,
-                definition: "",
-                healthCheck: false,
-                receivedAt: new Date(),
-                cases: Object.entries(j.results).map(([t, r], i) => ({
-                  remoteCaseId: String(i),
-                  suite: "0_s",
-                  name: t,
-                  result: r,
-                  measurement: null,
-                  units: "",
-                  testSet: null,
-                })),
-                build: { tree, branch: "master", commit: `c${j.commit}`, describe: null, url: null, kernelVersion: null },
-              };
-              await ingestFederatedJob(d, input);
+              await ingestFederatedJob(d, inputOf(j));
             };
-            if (parallel) {
+            if (mode === "batched") {
+              // the consumer's group commit: batches of 1–8 callbacks, 2 transactions at a time
+              const batches: (typeof deliveries)[] = [];
+              for (let i = 0; i < deliveries.length;) {
+                const n = 1 + (rnd.next().value % 8);
+                batches.push(deliveries.slice(i, i + n));
+                i += n;
+              }
+              await Promise.all(
+                Array.from({ length: 2 }, async () => {
+                  for (let b = batches.shift(); b; b = batches.shift()) await ingestFederatedJobs(d, b.map(inputOf));
+                }),
+              );
+            } else if (mode === "parallel") {
               // the consumer's concurrency: 4 deliveries at a time
               const queue = [...deliveries];
               await Promise.all(

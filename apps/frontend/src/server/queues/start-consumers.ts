@@ -46,6 +46,7 @@ export async function startConsumers(): Promise<void> {
     prefix: e.MAGMA_QUEUE_PREFIX,
     log: log.child({ consumer: "callbacks" }),
     concurrency: e.MAGMA_CALLBACK_CONCURRENCY,
+    batch: e.MAGMA_CALLBACK_BATCH,
   });
   const submissions = startSubmissionConsumer({ db: db(), prefix: e.MAGMA_QUEUE_PREFIX, log: log.child({ consumer: "submissions" }) });
   const transfers = startTransferConsumer({

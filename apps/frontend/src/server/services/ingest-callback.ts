@@ -21,11 +21,14 @@ import {
   type FrontendDb,
   type TIngestJobInput,
   type TIngestJobResult,
+  type TInstanceRecord,
   type TJobVisibilityInput,
 } from "@magma/db/frontend";
 import type { Logger } from "pino";
 import { AppError } from "../app-error.ts";
 import { env } from "../../env.ts";
+import { readLavaResultsYaml } from "./lava-results-yaml.ts";
+import { plainNotifyTestCase } from "./plain-notify-test-case.ts";
 import { retryElsewhere, type TRetryOutcome } from "./retry-elsewhere.ts";
 
 /** LAVA's `str(datetime)` ("2026-11-23 06:56:30.291986+00:00"), ISO, or "None" → Date | null. */
@@ -121,7 +124,9 @@ function fromDefinition(definition: string): { deviceType?: string; metadata?: R
  * @returns the case, or the problems (field: message) when it is not a ZNotifyTestCase
  */
 export function toCaseInput(item: unknown, suite: string): TIngestJobInput["cases"][number] | string {
-  const c = ZNotifyTestCase.safeParse(item);
+  // the common shape checked by hand (same values), anything else by the schema, which names the field
+  const fast = plainNotifyTestCase(item);
+  const c = fast ? { success: true as const, data: fast } : ZNotifyTestCase.safeParse(item);
   if (!c.success) return c.error.issues.map((x) => `${x.path.join(".")}: ${x.message}`).join(", ");
   const m = c.data.measurement;
   const md = c.data.metadata ?? {};
@@ -148,7 +153,8 @@ export function parseResults(results: Record<string, string> | undefined): { cas
   for (const [suite, text] of Object.entries(results ?? {})) {
     let list: unknown;
     try {
-      list = parseCallbackYaml(text);
+      // LAVA's own shape is read by the strict fast path; anything else by the YAML parsers
+      list = readLavaResultsYaml(text) ?? parseCallbackYaml(text);
     } catch (e) {
       skipped.push(`${suite}: YAML error: ${(e as Error).message.split("\n")[0]}`);
       continue;
@@ -175,22 +181,25 @@ export interface IngestCallbackOptions {
   buildKeys?: TBuildKeys;
 }
 
+/** A callback checked and parsed, ready to be stored (see {@link prepareCallback}). */
+export interface TPreparedCallback {
+  lab: TInstanceRecord;
+  payload: TNotifyPayload;
+  state: TJobState;
+  health: TJobHealth;
+  /** The ingest input of the job and its cases. */
+  input: TIngestJobInput;
+  /** Test cases skipped as unparsable (logged). */
+  skippedCases: number;
+}
+
 /**
- * Stores one notify callback: upserts the FederatedJob and its test cases in one transaction,
- * idempotently and monotonically (see ingestFederatedJob). When the metadata names a build (tree,
- * branch, commit), the job is linked to it and, once Complete, its tests' statuses and the branch's
- * regressions/fixes around that build are recomputed in the same transaction. A Finished callback
- * with `magma.transfer` opens the job's transfer (`transfer: true` when it still has to run). Then a
- * job that a submission placed and that failed with an Infrastructure error may be retried on another
- * lab ({@link retryElsewhere}).
+ * The CPU part of a callback's ingest: finds its lab, parses the results YAML and the definition,
+ * and builds the ingest input (one database read: the lab; two for a plain LAVA lab, whose
+ * submitter is looked up).
  * @throws AppError NOT_FOUND when the lab is not configured (the caller makes that unrecoverable)
  */
-export async function ingestCallback({
-  db,
-  job,
-  log,
-  buildKeys,
-}: IngestCallbackOptions): Promise<TIngestJobResult & { skippedCases: number; transfer: boolean; retry: TRetryOutcome["kind"] }> {
+export async function prepareCallback({ db, job, log, buildKeys }: IngestCallbackOptions): Promise<TPreparedCallback> {
   const lab = await findInstanceByName(db, job.instance);
   if (!lab) throw new AppError("NOT_FOUND", { message: `Lab "${job.instance}" is not configured` });
   const p = job.payload;
@@ -204,7 +213,7 @@ export async function ingestCallback({
   const frontendSubmitter = lab.kind === "lava" ? await findSubmitterOfRemoteJob(db, lab.id, p.id) : null;
   if (skipped.length)
     log.warn({ lab: lab.name, remoteJobId: p.id, skipped: skipped.slice(0, 20) }, `skipped ${skipped.length} unparsable test case(s)`);
-  const result = await ingestFederatedJob(db, {
+  const input: TIngestJobInput = {
     instanceId: lab.id,
     remoteId: p.id,
     name: p.description,
@@ -232,7 +241,25 @@ export async function ingestCallback({
     build: buildFromMetadata(metadata, buildKeys ?? env().MAGMA_BUILD_METADATA_KEYS),
     // a huge job's cases come by its transfer, which recomputes the build's statuses at the end
     deferBuildStatus: p.magma?.transfer?.results_inline === false,
-  });
+  };
+  return { lab, payload: p, state, health, input, skippedCases: skipped.length };
+}
+
+/** What ingesting one callback did (see {@link ingestCallback}). */
+export type TIngestCallbackResult = TIngestJobResult & { skippedCases: number; transfer: boolean; retry: TRetryOutcome["kind"] };
+
+/**
+ * What follows a callback's commit: a Finished callback with `magma.transfer` opens the job's
+ * transfer (`transfer: true` when it still has to run); a job that a submission placed and that
+ * failed with an Infrastructure error may be retried on another lab ({@link retryElsewhere}).
+ */
+export async function afterCallbackStored(
+  db: FrontendDb,
+  prepared: TPreparedCallback,
+  result: TIngestJobResult,
+  log: Logger,
+): Promise<TIngestCallbackResult> {
+  const { lab, payload: p, state, health } = prepared;
   // A Magma lab's Finished callback sizes the job (magma.transfer): the log, and the cases when too
   // many to travel inline, are pulled in bounded chunks by a transfer (transfer-job.ts)
   const t = p.magma?.transfer;
@@ -259,5 +286,22 @@ export async function ingestCallback({
     timeoutMs: env().MAGMA_LAB_TIMEOUT_MS,
     log,
   });
-  return { ...result, skippedCases: skipped.length, transfer, retry: retry.kind };
+  return { ...result, skippedCases: prepared.skippedCases, transfer, retry: retry.kind };
+}
+
+/**
+ * Stores one notify callback: upserts the FederatedJob and its test cases in one transaction,
+ * idempotently and monotonically (see ingestFederatedJob). When the metadata names a build (tree,
+ * branch, commit), the job is linked to it and, once Complete, its tests' statuses and the branch's
+ * regressions/fixes around that build are recomputed in the same transaction. A Finished callback
+ * with `magma.transfer` opens the job's transfer (`transfer: true` when it still has to run). Then a
+ * job that a submission placed and that failed with an Infrastructure error may be retried on another
+ * lab ({@link retryElsewhere}). The callback consumer does the same for several callbacks at once
+ * ({@link prepareCallback}, ingestFederatedJobs, {@link afterCallbackStored}).
+ * @throws AppError NOT_FOUND when the lab is not configured (the caller makes that unrecoverable)
+ */
+export async function ingestCallback(o: IngestCallbackOptions): Promise<TIngestCallbackResult> {
+  const prepared = await prepareCallback(o);
+  const result = await ingestFederatedJob(o.db, prepared.input);
+  return afterCallbackStored(o.db, prepared, result, o.log);
 }

@@ -21,6 +21,9 @@ import { AppError } from "../app-error.ts";
 import { comparableCallbackToken, openSecret } from "../auth/secret-box.ts";
 import { addJobOrFail } from "../queues/connections.ts";
 
+/** A callback records its lab's last contact time only when the stored one is older than this, in ms. */
+export const LAST_CONTACT_RESOLUTION_MS = 1000;
+
 /** Largest callback body accepted, in bytes (LAVA's `dataset: all` carries the whole log). */
 export const MAX_CALLBACK_BYTES = 32 * 1024 * 1024;
 
@@ -119,8 +122,9 @@ export interface ReceiveCallbackOptions {
  *  4. a signed delivery id already received within 5 minutes → CONFLICT (409): a replay, nothing queued
  *  5. Redis unavailable → UPSTREAM_UNAVAILABLE with status 503 (the instance retries later; the
  *     delivery id is forgotten so that retry is accepted)
- *  6. queued (and the lab's last contact time recorded) → the deterministic job id `notify-<lab>-<id>-<state>-<health>`
- *     (`-live<through>` appended for a live-results push); a re-delivery maps to the same id, so BullMQ keeps one job.
+ *  6. queued (and the lab's last contact time recorded, to the second) → the deterministic job id
+ *     `notify-<lab>-<id>-<state>-<health>` (`-live<through>` appended for a live-results push); a
+ *     re-delivery maps to the same id, so BullMQ keeps one job.
  * The `log` and `token` keys are dropped before queueing: logs are read from the lab on demand,
  * and secrets do not belong in Redis.
  */
@@ -178,6 +182,9 @@ export async function receiveCallback({
     if (delivery) await forgetCallbackDelivery(db, instance.id, delivery);
     throw e;
   }
-  await touchInstance(db, instance.id, receivedAt);
+  // the lab's last contact, at most once a second (a busy lab's callbacks would all write one row)
+  const last = instance.lastContactAt ? Date.parse(instance.lastContactAt) : 0;
+  if (!(receivedAt.getTime() - last < LAST_CONTACT_RESOLUTION_MS && receivedAt.getTime() >= last))
+    await touchInstance(db, instance.id, receivedAt);
   return { jobId, signed: delivery !== null };
 }

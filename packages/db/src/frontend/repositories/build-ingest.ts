@@ -51,6 +51,17 @@ export async function upsertBuildForJob(
   build: TBuildRef,
   submitTime: Date,
 ): Promise<{ id: number; orderKey: string }> {
+  const row = await upsertBuild(tx, build, submitTime);
+  await linkJobsToBuild(tx, [jobId], row.id);
+  return row;
+}
+
+/**
+ * Creates the build on first sight (first_seen = `submitTime`, the submit time of the first job
+ * seen, which fixes the order key) or fills its describe/url/kernel version when they are still null.
+ * @returns the build's id and order key
+ */
+export async function upsertBuild(tx: FrontendTx, build: TBuildRef, submitTime: Date): Promise<{ id: number; orderKey: string }> {
   const rows = await tx.$queryRaw<{ id: number; order_key: string }[]>`
     INSERT INTO build (tree, branch, commit, describe, url, kernel_version, first_seen, order_key)
     VALUES (${build.tree}, ${build.branch}, ${build.commit}, ${build.describe}, ${build.url}, ${build.kernelVersion},
@@ -62,8 +73,12 @@ export async function upsertBuildForJob(
     RETURNING id, order_key`;
   const row = rows[0];
   if (!row) throw new Error(`build ${build.tree}/${build.branch}/${build.commit}: upsert returned nothing`);
-  await tx.$executeRaw`UPDATE federated_job SET build_id = ${row.id} WHERE id = ${jobId} AND build_id IS DISTINCT FROM ${row.id}`;
   return { id: row.id, orderKey: row.order_key };
+}
+
+/** Links jobs (federated_job ids, already locked by the caller) to build `buildId`, in one statement. */
+export async function linkJobsToBuild(tx: FrontendTx, jobIds: number[], buildId: number): Promise<void> {
+  await tx.$executeRaw`UPDATE federated_job SET build_id = ${buildId} WHERE id = ANY(${jobIds}::int[]) AND build_id IS DISTINCT FROM ${buildId}`;
 }
 
 /** SQL of LAVA's test name `suite.case[.set]` over a test case row aliased `c` (see testPath). */
@@ -144,25 +159,42 @@ export function computeTransitions(rows: TTransitionRow[]): TComputedTransition[
 }
 
 /**
- * Recomputes, inside the ingest transaction (the branch lock held), what one Complete job changes:
- * 1. the status of each of its tests (LAVA's `lava` suite excluded) on its (build, lab, device type),
- *    summed over that lab's Complete, non-Infrastructure jobs of the build;
- * 2. the regressions/fixes of those tests on this build and on the lab's next build that ran each
- *    test (whose "previous build" may now be this one: a late job of an older build), every lab
- *    considered. Rows are upserted on (to build, device type, test, kind) and rows no longer true
- *    deleted, so a re-delivered callback changes nothing.
- * Cost: a few statements; the transitions are recomputed only for the tests whose status here can
- * change one (see the skip rules below), so a build where nothing changes costs two index lookups
- * per test.
+ * Recomputes, inside the ingest transaction (the branch lock held), what one Complete job changes;
+ * see {@link recomputeForJobs}, of which this is the one-job case.
  */
 export async function recomputeForJob(
   tx: FrontendTx,
   job: { id: number; instanceId: number; deviceType: string },
   build: { id: number; orderKey: string; tree: string; branch: string },
 ): Promise<{ tests: number; transitions: number }> {
+  return recomputeForJobs(tx, { ids: [job.id], instanceId: job.instanceId, deviceType: job.deviceType }, build);
+}
+
+/**
+ * Recomputes, inside the ingest transaction (the branch lock held), what Complete jobs of one
+ * (build, lab, device type) change — one job, or several ingested in one transaction (a batch of
+ * callbacks): the result is the same as recomputing after each of them in turn, because the
+ * statuses are sums over all the lab's jobs of the build and the skip rules below compare the
+ * status before the first of them with the status after the last.
+ * 1. the status of each of their tests (LAVA's `lava` suite excluded) on the (build, lab, device type),
+ *    summed over that lab's Complete, non-Infrastructure jobs of the build;
+ * 2. the regressions/fixes of those tests on this build and on the lab's next build that ran each
+ *    test (whose "previous build" may now be this one: a late job of an older build), every lab
+ *    considered. Rows are upserted on (to build, device type, test, kind) and rows no longer true
+ *    deleted, so a re-delivered callback changes nothing.
+ * Cost: a few statements whatever the number of jobs; the transitions are recomputed only for the
+ * tests whose status here can change one (see the skip rules below), so a build where nothing
+ * changes costs two index lookups per test.
+ * @param jobs `ids`: federated_job ids (all of `instanceId`, `deviceType` and the build)
+ */
+export async function recomputeForJobs(
+  tx: FrontendTx,
+  jobs: { ids: number[]; instanceId: number; deviceType: string },
+  build: { id: number; orderKey: string; tree: string; branch: string },
+): Promise<{ tests: number; transitions: number }> {
   const tests = await tx.$queryRaw<{ test: string; status: string; old_status: string | null; inserted: boolean }[]>`
     WITH p AS (
-      SELECT DISTINCT ${TEST_SQL} AS test FROM federated_test_case c WHERE c.job_id = ${job.id} AND c.suite <> 'lava'
+      SELECT DISTINCT ${TEST_SQL} AS test FROM federated_test_case c WHERE c.job_id = ANY(${jobs.ids}::int[]) AND c.suite <> 'lava'
     ), agg AS (
       SELECT ${TEST_SQL} AS test, MIN(c.suite) AS suite, MIN(c.name) AS name, MIN(NULLIF(c.test_set, '')) AS test_set,
              COUNT(*) FILTER (WHERE c.result = 'pass')::int AS pass,
@@ -171,16 +203,16 @@ export async function recomputeForJob(
              array_agg(DISTINCT c.job_id ORDER BY c.job_id) AS job_ids
       FROM federated_job j
       JOIN federated_test_case c ON c.job_id = j.id AND c.suite <> 'lava'
-      WHERE j.build_id = ${build.id} AND j.instance_id = ${job.instanceId} AND j.device_type = ${job.deviceType}
+      WHERE j.build_id = ${build.id} AND j.instance_id = ${jobs.instanceId} AND j.device_type = ${jobs.deviceType}
         AND j.state = 'Finished' AND j.health = 'Complete' AND j.error_type IS DISTINCT FROM 'Infrastructure'
         AND ${TEST_SQL} IN (SELECT test FROM p)
       GROUP BY 1
     ), old AS (
       SELECT s.test, s.status FROM build_test_status s
-      WHERE s.build_id = ${build.id} AND s.device_type = ${job.deviceType} AND s.instance_id = ${job.instanceId} AND s.test IN (SELECT test FROM p)
+      WHERE s.build_id = ${build.id} AND s.device_type = ${jobs.deviceType} AND s.instance_id = ${jobs.instanceId} AND s.test IN (SELECT test FROM p)
     ), up AS (
     INSERT INTO build_test_status AS s (build_id, instance_id, device_type, test, suite, name, test_set, tree, branch, order_key, status, pass, fail, skip, job_ids)
-    SELECT ${build.id}, ${job.instanceId}, ${job.deviceType}, agg.test, agg.suite, agg.name, agg.test_set, ${build.tree}, ${build.branch}, ${build.orderKey},
+    SELECT ${build.id}, ${jobs.instanceId}, ${jobs.deviceType}, agg.test, agg.suite, agg.name, agg.test_set, ${build.tree}, ${build.branch}, ${build.orderKey},
            CASE WHEN agg.pass > 0 AND agg.fail > 0 THEN 'flaky' WHEN agg.fail > 0 THEN 'fail' WHEN agg.pass > 0 THEN 'pass' ELSE 'skip' END,
            agg.pass, agg.fail, agg.skip, agg.job_ids
     FROM agg
@@ -200,18 +232,18 @@ export async function recomputeForJob(
         { test: string; next_build: number | null; next_status: string | null; prev_status: string | null; has_row: boolean }[]
       >`
         SELECT t.test, n.build_id AS next_build, n.status AS next_status, pv.status AS prev_status,
-               EXISTS (SELECT 1 FROM regression r WHERE r.to_build_id = ${build.id} AND r.device_type = ${job.deviceType} AND r.test = t.test) AS has_row
+               EXISTS (SELECT 1 FROM regression r WHERE r.to_build_id = ${build.id} AND r.device_type = ${jobs.deviceType} AND r.test = t.test) AS has_row
         FROM unnest(${names}::text[]) AS t(test)
         LEFT JOIN LATERAL (
           SELECT s.build_id, s.status FROM build_test_status s
-          WHERE s.tree = ${build.tree} AND s.branch = ${build.branch} AND s.test = t.test AND s.device_type = ${job.deviceType}
-            AND s.instance_id = ${job.instanceId} AND s.status IN ('pass', 'fail') AND (s.order_key, s.build_id) > (${build.orderKey}, ${build.id})
+          WHERE s.tree = ${build.tree} AND s.branch = ${build.branch} AND s.test = t.test AND s.device_type = ${jobs.deviceType}
+            AND s.instance_id = ${jobs.instanceId} AND s.status IN ('pass', 'fail') AND (s.order_key, s.build_id) > (${build.orderKey}, ${build.id})
           ORDER BY s.order_key, s.build_id LIMIT 1
         ) n ON TRUE
         LEFT JOIN LATERAL (
           SELECT s.status FROM build_test_status s
-          WHERE s.tree = ${build.tree} AND s.branch = ${build.branch} AND s.test = t.test AND s.device_type = ${job.deviceType}
-            AND s.instance_id = ${job.instanceId} AND s.status IN ('pass', 'fail') AND (s.order_key, s.build_id) < (${build.orderKey}, ${build.id})
+          WHERE s.tree = ${build.tree} AND s.branch = ${build.branch} AND s.test = t.test AND s.device_type = ${jobs.deviceType}
+            AND s.instance_id = ${jobs.instanceId} AND s.status IN ('pass', 'fail') AND (s.order_key, s.build_id) < (${build.orderKey}, ${build.id})
           ORDER BY s.order_key DESC, s.build_id DESC LIMIT 1
         ) pv ON TRUE`
     ).map((h) => [h.test, h]),
@@ -241,7 +273,7 @@ export async function recomputeForJob(
     SELECT t.test, t.build_id, cur.order_key, cur.suite, cur.name, cur.test_set, i.name AS lab, cur.status, cur.job_ids,
            prev.build_id AS prev_build, prev.order_key AS prev_order, prev.status AS prev_status
     FROM unnest(${targets.map((t) => t.test)}::text[], ${targets.map((t) => t.build_id)}::int[]) AS t(test, build_id)
-    JOIN build_test_status cur ON cur.build_id = t.build_id AND cur.device_type = ${job.deviceType} AND cur.test = t.test
+    JOIN build_test_status cur ON cur.build_id = t.build_id AND cur.device_type = ${jobs.deviceType} AND cur.test = t.test
     JOIN instance i ON i.id = cur.instance_id
     LEFT JOIN LATERAL (
       SELECT p.build_id, p.order_key, p.status FROM build_test_status p
@@ -262,14 +294,14 @@ export async function recomputeForJob(
   await tx.$executeRaw`
     DELETE FROM regression r
     USING unnest(${targets.map((t) => t.test)}::text[], ${targets.map((t) => t.build_id)}::int[]) AS t(test, build_id)
-    WHERE r.to_build_id = t.build_id AND r.device_type = ${job.deviceType} AND r.test = t.test
+    WHERE r.to_build_id = t.build_id AND r.device_type = ${jobs.deviceType} AND r.test = t.test
       AND NOT EXISTS (
         SELECT 1 FROM jsonb_to_recordset(${JSON.stringify(found.map((f) => ({ b: f.toBuildId, t: f.test, k: f.kind })))}::jsonb) AS n(b int, t text, k text)
         WHERE n.b = r.to_build_id AND n.t = r.test AND n.k = r.kind)`;
   if (found.length) {
     await tx.$executeRaw`
       INSERT INTO regression (kind, tree, branch, device_type, test, suite, name, test_set, from_build_id, to_build_id, order_key, suspect, labs, job_ids)
-      SELECT f.kind, ${build.tree}, ${build.branch}, ${job.deviceType}, f.test, f.suite, f.name, f.test_set, f.from_build, f.to_build, f.order_key, f.suspect,
+      SELECT f.kind, ${build.tree}, ${build.branch}, ${jobs.deviceType}, f.test, f.suite, f.name, f.test_set, f.from_build, f.to_build, f.order_key, f.suspect,
              ARRAY(SELECT jsonb_array_elements_text(f.labs)), ARRAY(SELECT jsonb_array_elements_text(f.job_ids)::int)
       FROM jsonb_to_recordset(${JSON.stringify(
         found.map((f) => ({

@@ -26,7 +26,7 @@ export interface TJobVisibilityInput {
   /** Group names of a "group" job. */
   groups: string[];
 }
-import { lockBranch, recomputeForJob, upsertBuildForJob } from "./build-ingest.ts";
+import { linkJobsToBuild, lockBranch, recomputeForJobs, upsertBuild, type FrontendTx } from "./build-ingest.ts";
 
 /** Job fields carried by one notify callback, already parsed and typed by the caller. */
 export interface TIngestJobInput {
@@ -83,85 +83,279 @@ export interface TIngestJobResult {
  * re-delivered callback counts each case once. Times already known are never cleared.
  * With `input.build`, the (tree, branch) advisory lock is then taken, the job is linked to its build
  * (created on first sight) and, for a Finished/Complete job, the tests' statuses and the regressions
- * and fixes around that build are recomputed in the same transaction (see recomputeForJob).
+ * and fixes around that build are recomputed in the same transaction (see recomputeForJobs).
+ * The one-job case of {@link ingestFederatedJobs}.
  */
 export async function ingestFederatedJob(db: FrontendDb, input: TIngestJobInput): Promise<TIngestJobResult> {
+  const [r] = await ingestFederatedJobs(db, [input]);
+  return r!;
+}
+
+/**
+ * Ingests several callbacks' jobs in ONE transaction, with the same result as ingesting them one
+ * after the other with {@link ingestFederatedJob} in the order given (the callback consumer's
+ * batches: one transaction, one branch lock and one recomputation per (build, lab, device type)
+ * instead of one of each per callback).
+ *
+ * Steps, per round (a round holds at most one input per job; a second input of the same job goes
+ * to the next round, so its monotonic check sees the first):
+ *  1. the job rows: new ones inserted, the others locked and updated unless stale (state rank below
+ *     the stored one: such an input stops here), in three statements, rows locked in (lab, remote
+ *     id) order so that concurrent batches do not deadlock on them;
+ *  2. the test cases of all jobs: one INSERT … SELECT FROM unnest … ON CONFLICT DO NOTHING;
+ *  3. (first round) the advisory lock of every (tree, branch) named, in key order, after the job
+ *     rows, as every writer of builds takes them; then each build is upserted once (the first
+ *     input naming it creates it, later ones only fill describe/url/kernel version still null) and
+ *     its jobs linked in one statement;
+ *  4. statuses and regressions recomputed once per (build, lab, device type) of the round's
+ *     Finished/Complete, non-Infrastructure jobs (see recomputeForJobs; not for deferBuildStatus).
+ * @returns one result per input, in input order; `transitions` of a shared recomputation is reported
+ *   on the first job of its (build, lab, device type) and 0 on the others
+ * @throws the database's error (nothing is stored then: one transaction)
+ */
+export async function ingestFederatedJobs(db: FrontendDb, inputs: TIngestJobInput[]): Promise<TIngestJobResult[]> {
+  if (!inputs.length) return [];
+  const rounds: number[][] = [];
+  const seen = new Map<string, number>();
+  inputs.forEach((input, i) => {
+    const k = `${input.instanceId}/${input.remoteId}`;
+    const r = seen.get(k) ?? 0;
+    seen.set(k, r + 1);
+    (rounds[r] ??= []).push(i);
+  });
   return db.$transaction(
     async (tx) => {
-      const fields = {
-        name: input.name,
-        device_type: input.deviceType,
-        submitter: input.submitter,
-        state: input.state,
-        health: input.health,
-        state_rank: input.stateRank,
-        priority: input.priority,
-        metadata: input.metadata,
-        actual_device: input.actualDevice,
-        submit_time: input.submitTime,
-        start_time: input.startTime,
-        end_time: input.endTime,
-        error_type: input.errorType,
-        failure_comment: input.failureComment,
-        definition: input.definition,
-        health_check: input.healthCheck,
-        visibility: input.visibility?.kind ?? "public",
-        visibility_groups: input.visibility?.kind === "group" ? input.visibility.groups : [],
-        last_callback_at: input.receivedAt,
-      };
-      const { count } = await tx.federatedJob.createMany({
-        data: [{ instance_id: input.instanceId, remote_id: input.remoteId, ...fields }],
-        skipDuplicates: true,
-      });
-      const rows = await tx.$queryRaw<{ id: number; state_rank: number }[]>`
-      SELECT id, state_rank FROM federated_job WHERE instance_id = ${input.instanceId} AND remote_id = ${input.remoteId} FOR UPDATE`;
-      const row = rows[0];
-      if (!row) throw new Error(`federated job ${input.instanceId}/${input.remoteId} vanished during ingest`);
-      const created = count === 1;
-      if (!created && input.stateRank < row.state_rank)
-        return { created, updated: false, stale: true, casesInserted: 0, buildId: null, transitions: 0 };
-      let updated = false;
-      if (!created) {
-        const { start_time, end_time, actual_device, error_type, failure_comment, ...rest } = fields;
-        await tx.federatedJob.update({
-          where: { id: row.id },
-          data: {
-            ...rest,
-            // a later callback may lack what an earlier one had (LAVA sends "None" times): keep them
-            ...(start_time ? { start_time } : {}),
-            ...(end_time ? { end_time } : {}),
-            ...(actual_device ? { actual_device } : {}),
-            ...(error_type ? { error_type } : {}),
-            ...(failure_comment ? { failure_comment } : {}),
-          },
+      const out: TIngestJobResult[] = inputs.map(() => ({
+        created: false,
+        updated: false,
+        stale: true,
+        casesInserted: 0,
+        buildId: null,
+        transitions: 0,
+      }));
+      for (const [n, round] of rounds.entries()) {
+        const order = [...round].sort((a, b) => inputs[a]!.instanceId - inputs[b]!.instanceId || inputs[a]!.remoteId - inputs[b]!.remoteId);
+        const rowIds = new Map<number, number>();
+        const rows = await upsertJobRows(
+          tx,
+          order.map((i) => inputs[i]!),
+        );
+        order.forEach((i, k) => {
+          const r = rows[k]!;
+          out[i] = { created: r.created, updated: r.updated, stale: r.stale, casesInserted: 0, buildId: null, transitions: 0 };
+          if (!r.stale) rowIds.set(i, r.rowId);
         });
-        updated = true;
-      }
-      const casesInserted = await insertFederatedCases(tx, input.instanceId, row.id, input.remoteId, input.cases);
-      let buildId: number | null = null;
-      let transitions = 0;
-      if (input.build) {
-        // The branch lock only now, after the job row's: labs reporting one branch write their jobs
-        // and cases in parallel and take turns for the statuses and regressions. Every writer of
-        // builds locks the job row first, then the branch, so none deadlocks.
-        await lockBranch(tx, input.build);
-        const b = await upsertBuildForJob(tx, row.id, input.build, input.submitTime);
-        buildId = b.id;
-        // Only a Complete job's cases are test results; Incomplete/Infrastructure jobs count against the lab.
-        if (!input.deferBuildStatus && input.state === "Finished" && input.health === "Complete" && input.errorType !== "Infrastructure") {
-          const r = await recomputeForJob(
+        const live = order.filter((i) => rowIds.has(i));
+        const inserted = await insertManyJobsCases(
+          tx,
+          live.map((i) => ({
+            instanceId: inputs[i]!.instanceId,
+            jobRowId: rowIds.get(i)!,
+            remoteId: inputs[i]!.remoteId,
+            cases: inputs[i]!.cases,
+          })),
+        );
+        for (const i of live) out[i]!.casesInserted = inserted.get(rowIds.get(i)!) ?? 0;
+        if (n === 0) {
+          // The branch locks only now, after the job rows': labs reporting one branch write their
+          // jobs and cases in parallel and take turns for the statuses and regressions. Every writer
+          // of builds locks job rows first, then branches (here in key order), so none deadlocks.
+          const branches = new Map<string, TBuildRef>();
+          for (const input of inputs) if (input.build) branches.set(`${input.build.tree}\n${input.build.branch}`, input.build);
+          for (const k of [...branches.keys()].sort()) await lockBranch(tx, branches.get(k)!);
+        }
+        const builds = new Map<string, { ref: TBuildRef; inputs: number[] }>();
+        for (const i of live) {
+          const b = inputs[i]!.build;
+          if (!b) continue;
+          const k = `${b.tree}\n${b.branch}\n${b.commit}`;
+          const e = builds.get(k);
+          if (e) e.inputs.push(i);
+          else builds.set(k, { ref: b, inputs: [i] });
+        }
+        const groups = new Map<
+          string,
+          {
+            ids: number[];
+            first: number;
+            instanceId: number;
+            deviceType: string;
+            build: { id: number; orderKey: string; tree: string; branch: string };
+          }
+        >();
+        for (const { inputs: members } of builds.values()) {
+          // in input order, as one-by-one ingest would meet them: the first creates the build
+          const ordered = [...members].sort((a, b) => a - b);
+          let b = { id: 0, orderKey: "" };
+          const done = new Set<string>();
+          for (const i of ordered) {
+            const ref = inputs[i]!.build!;
+            const fill = `${ref.describe}\n${ref.url}\n${ref.kernelVersion}`;
+            if (done.size && (done.has(fill) || (ref.describe === null && ref.url === null && ref.kernelVersion === null))) continue;
+            done.add(fill);
+            b = await upsertBuild(tx, ref, inputs[i]!.submitTime);
+          }
+          await linkJobsToBuild(
             tx,
-            { id: row.id, instanceId: input.instanceId, deviceType: input.deviceType },
-            { id: b.id, orderKey: b.orderKey, tree: input.build.tree, branch: input.build.branch },
+            ordered.map((i) => rowIds.get(i)!),
+            b.id,
           );
-          transitions = r.transitions;
+          for (const i of ordered) {
+            const input = inputs[i]!;
+            out[i]!.buildId = b.id;
+            // Only a Complete job's cases are test results; Incomplete/Infrastructure jobs count against the lab.
+            if (input.deferBuildStatus || input.state !== "Finished" || input.health !== "Complete" || input.errorType === "Infrastructure")
+              continue;
+            const k = `${b.id}/${input.instanceId}/${input.deviceType}`;
+            const g = groups.get(k);
+            if (g) g.ids.push(rowIds.get(i)!);
+            else
+              groups.set(k, {
+                ids: [rowIds.get(i)!],
+                first: i,
+                instanceId: input.instanceId,
+                deviceType: input.deviceType,
+                build: { id: b.id, orderKey: b.orderKey, tree: input.build!.tree, branch: input.build!.branch },
+              });
+          }
+        }
+        for (const g of groups.values()) {
+          const r = await recomputeForJobs(tx, { ids: g.ids, instanceId: g.instanceId, deviceType: g.deviceType }, g.build);
+          out[g.first]!.transitions = r.transitions;
         }
       }
-      return { created, updated, stale: false, casesInserted, buildId, transitions };
+      return out;
       // Waiting for the branch lock counts against the timeout: several labs may report one build at once.
     },
     { maxWait: 10_000, timeout: 60_000 },
   );
+}
+
+/**
+ * Inserts the job rows that are new and updates those `inputs` are not behind, locking every row
+ * (`FOR UPDATE`, in (lab, remote id) order), in three statements whatever the number of jobs.
+ * Known values are kept when an input lacks them (start/end time, device, error type, failure
+ * comment: LAVA sends "None" times in later callbacks). `inputs` hold at most one input per job.
+ * @returns per input (same order): the row id, and `stale` when the stored state rank is above the
+ *   input's (nothing changed)
+ */
+async function upsertJobRows(
+  tx: FrontendTx,
+  inputs: TIngestJobInput[],
+): Promise<{ rowId: number; created: boolean; updated: boolean; stale: boolean }[]> {
+  const now = new Date();
+  const record = (input: TIngestJobInput, id: number | null) => ({
+    id,
+    instance_id: input.instanceId,
+    remote_id: input.remoteId,
+    name: input.name,
+    device_type: input.deviceType,
+    submitter: input.submitter,
+    state: input.state,
+    health: input.health,
+    state_rank: input.stateRank,
+    priority: input.priority,
+    metadata: input.metadata,
+    actual_device: input.actualDevice,
+    submit_time: input.submitTime.toISOString(),
+    start_time: input.startTime?.toISOString() ?? null,
+    end_time: input.endTime?.toISOString() ?? null,
+    error_type: input.errorType,
+    failure_comment: input.failureComment,
+    definition: input.definition,
+    health_check: input.healthCheck,
+    visibility: input.visibility?.kind ?? "public",
+    visibility_groups: input.visibility?.kind === "group" ? input.visibility.groups : [],
+    last_callback_at: input.receivedAt.toISOString(),
+  });
+  // timestamps are stored as UTC without time zone (Prisma's DateTime)
+  const values = (records: ReturnType<typeof record>[]) => Prisma.sql`jsonb_to_recordset(${JSON.stringify(records)}::jsonb) AS v(id int,
+    instance_id int, remote_id int, name text, device_type text, submitter text, state text, health text, state_rank int, priority int,
+    metadata jsonb, actual_device text, submit_time timestamptz, start_time timestamptz, end_time timestamptz, error_type text,
+    failure_comment text, definition text, health_check boolean, visibility text, visibility_groups jsonb, last_callback_at timestamptz)`;
+  const created = await tx.$queryRaw<{ id: number; instance_id: number; remote_id: number }[]>`
+    INSERT INTO federated_job (instance_id, remote_id, name, device_type, submitter, state, health, state_rank, priority, metadata,
+      actual_device, submit_time, start_time, end_time, error_type, failure_comment, definition, health_check, visibility,
+      visibility_groups, last_callback_at, updated_at)
+    SELECT v.instance_id, v.remote_id, v.name, v.device_type, v.submitter, v.state, v.health, v.state_rank, v.priority, v.metadata,
+      v.actual_device, v.submit_time AT TIME ZONE 'UTC', v.start_time AT TIME ZONE 'UTC', v.end_time AT TIME ZONE 'UTC', v.error_type,
+      v.failure_comment, v.definition, v.health_check, v.visibility, ARRAY(SELECT jsonb_array_elements_text(v.visibility_groups)),
+      v.last_callback_at AT TIME ZONE 'UTC', (${now.toISOString()}::timestamptz AT TIME ZONE 'UTC')
+    FROM ${values(inputs.map((input) => record(input, null)))}
+    ORDER BY v.instance_id, v.remote_id
+    ON CONFLICT (instance_id, remote_id) DO NOTHING
+    RETURNING id, instance_id, remote_id`;
+  const key = (instanceId: number, remoteId: number) => `${instanceId}/${remoteId}`;
+  const createdKeys = new Set(created.map((r) => key(r.instance_id, r.remote_id)));
+  const locked = await tx.$queryRaw<{ id: number; instance_id: number; remote_id: number; state_rank: number }[]>`
+    SELECT j.id, j.instance_id, j.remote_id, j.state_rank FROM federated_job j
+    JOIN unnest(${inputs.map((i) => i.instanceId)}::int[], ${inputs.map((i) => i.remoteId)}::int[]) AS k(instance_id, remote_id)
+      ON j.instance_id = k.instance_id AND j.remote_id = k.remote_id
+    ORDER BY j.instance_id, j.remote_id
+    FOR UPDATE OF j`;
+  const byKey = new Map(locked.map((r) => [key(r.instance_id, r.remote_id), r]));
+  const out = inputs.map((input) => {
+    const row = byKey.get(key(input.instanceId, input.remoteId));
+    if (!row) throw new Error(`federated job ${input.instanceId}/${input.remoteId} vanished during ingest`);
+    const isNew = createdKeys.has(key(input.instanceId, input.remoteId));
+    const stale = !isNew && input.stateRank < row.state_rank;
+    return { rowId: row.id, created: isNew, updated: !isNew && !stale, stale };
+  });
+  const toUpdate = out.map((o, i) => (o.updated ? i : -1)).filter((i) => i >= 0);
+  if (toUpdate.length) {
+    // a later callback may lack what an earlier one had (LAVA sends "None" times): keep them
+    await tx.$executeRaw`
+      UPDATE federated_job j SET name = v.name, device_type = v.device_type, submitter = v.submitter, state = v.state, health = v.health,
+        state_rank = v.state_rank, priority = v.priority, metadata = v.metadata, submit_time = v.submit_time AT TIME ZONE 'UTC',
+        definition = v.definition, health_check = v.health_check, visibility = v.visibility,
+        visibility_groups = ARRAY(SELECT jsonb_array_elements_text(v.visibility_groups)), last_callback_at = v.last_callback_at AT TIME ZONE 'UTC',
+        start_time = COALESCE(v.start_time AT TIME ZONE 'UTC', j.start_time), end_time = COALESCE(v.end_time AT TIME ZONE 'UTC', j.end_time),
+        actual_device = COALESCE(NULLIF(v.actual_device, ''), j.actual_device), error_type = COALESCE(NULLIF(v.error_type, ''), j.error_type),
+        failure_comment = COALESCE(NULLIF(v.failure_comment, ''), j.failure_comment),
+        updated_at = (${now.toISOString()}::timestamptz AT TIME ZONE 'UTC')
+      FROM ${values(toUpdate.map((i) => record(inputs[i]!, out[i]!.rowId)))}
+      WHERE j.id = v.id`;
+  }
+  return out;
+}
+
+/**
+ * Inserts the test cases of several federated jobs in ONE statement (as {@link insertFederatedCases}
+ * for each: ON CONFLICT DO NOTHING, only rows really inserted added to each job's rollup). The
+ * caller's transaction holds the jobs' row locks.
+ * @returns cases inserted per job row id (jobs with none inserted absent)
+ */
+async function insertManyJobsCases(
+  tx: FrontendTx,
+  jobs: { instanceId: number; jobRowId: number; remoteId: number; cases: TIngestJobInput["cases"] }[],
+): Promise<Map<number, number>> {
+  const all = jobs.flatMap((j) => j.cases.map((c) => ({ j, c })));
+  if (!all.length) return new Map();
+  const r = await tx.$queryRaw<{ job_id: number; n: number }[]>`
+  WITH ins AS (
+    INSERT INTO federated_test_case (instance_id, job_id, remote_job_id, remote_case_id, suite, name, result, measurement, units, test_set, log_start_line)
+    SELECT c.instance_id, c.job_id, c.remote_job_id, c.remote_case_id, c.suite, c.name, c.result, c.measurement::numeric, c.units, c.test_set, c.log_start_line
+    FROM unnest(${all.map((x) => x.j.instanceId)}::int[], ${all.map((x) => x.j.jobRowId)}::int[], ${all.map((x) => x.j.remoteId)}::int[],
+                ${all.map((x) => x.c.remoteCaseId)}::text[], ${all.map((x) => x.c.suite)}::text[], ${all.map((x) => x.c.name)}::text[],
+                ${all.map((x) => x.c.result)}::text[], ${all.map((x) => x.c.measurement)}::text[], ${all.map((x) => x.c.units)}::text[],
+                ${all.map((x) => x.c.testSet)}::text[], ${all.map((x) => x.c.logStartLine ?? null)}::int[])
+         AS c(instance_id, job_id, remote_job_id, remote_case_id, suite, name, result, measurement, units, test_set, log_start_line)
+    ON CONFLICT (instance_id, remote_job_id, remote_case_id) DO NOTHING
+    RETURNING job_id, suite, result
+  ), counts AS (
+    SELECT job_id, count(*)::int AS n,
+           count(*) FILTER (WHERE suite <> 'lava' AND result = 'pass')::int AS pass,
+           count(*) FILTER (WHERE suite <> 'lava' AND result = 'fail')::int AS fail,
+           count(*) FILTER (WHERE suite <> 'lava' AND result = 'skip')::int AS skip,
+           count(*) FILTER (WHERE suite <> 'lava' AND result NOT IN ('pass', 'fail', 'skip'))::int AS unknown
+    FROM ins GROUP BY job_id
+  ), rollup AS (
+    UPDATE federated_job j SET pass_count = j.pass_count + counts.pass, fail_count = j.fail_count + counts.fail,
+           skip_count = j.skip_count + counts.skip, unknown_count = j.unknown_count + counts.unknown
+    FROM counts WHERE j.id = counts.job_id
+  )
+  SELECT job_id, n FROM counts`;
+  return new Map(r.map((x) => [x.job_id, x.n]));
 }
 
 /**

@@ -166,12 +166,18 @@ export async function recordCallbackDelivery(
   windowMs: number,
   now = new Date(),
 ): Promise<boolean> {
-  await db.callbackDelivery.deleteMany({ where: { received_at: { lt: new Date(now.getTime() - windowMs) } } });
-  const { count } = await db.callbackDelivery.createMany({
-    data: [{ instance_id: instanceId, delivery_id: deliveryId, received_at: now }],
-    skipDuplicates: true,
-  });
-  return count === 1;
+  // one round trip: prune and record (timestamps are UTC without time zone, as Prisma's DateTime)
+  const rows = await db.$queryRaw<{ n: number }[]>`
+    WITH pruned AS (
+      DELETE FROM callback_delivery WHERE received_at < (${new Date(now.getTime() - windowMs).toISOString()}::timestamptz AT TIME ZONE 'UTC')
+    ), ins AS (
+      INSERT INTO callback_delivery (instance_id, delivery_id, received_at)
+      VALUES (${instanceId}, ${deliveryId}, (${now.toISOString()}::timestamptz AT TIME ZONE 'UTC'))
+      ON CONFLICT (instance_id, delivery_id) DO NOTHING
+      RETURNING 1
+    )
+    SELECT count(*)::int AS n FROM ins`;
+  return rows[0]?.n === 1;
 }
 
 /** Forgets a delivery id (its callback could not be queued: the lab's retry must be accepted). */
