@@ -7,7 +7,6 @@ import { mkdir } from "node:fs/promises";
 import pino from "pino";
 import { loadEnv, WorkerEnvError } from "./env.ts";
 import { WorkerDaemon } from "./daemon/daemon.ts";
-import { startMetricsServer } from "./metrics-server.ts";
 
 async function main(): Promise<void> {
   let env;
@@ -37,7 +36,10 @@ async function main(): Promise<void> {
   const ops =
     env.MAGMA_WORKER_METRICS_PORT === undefined
       ? null
-      : await startMetricsServer({
+      : // prom-client is loaded only when the metrics endpoint is asked for
+        await (
+          await import("./metrics-server.ts")
+        ).startMetricsServer({
           worker: env.MAGMA_WORKER_NAME,
           status: daemon,
           host: env.MAGMA_WORKER_METRICS_HOST,
