@@ -114,8 +114,9 @@ export class NotifyMailer {
     }
     if (!addressees.length) return [];
     const cases = notify.verbosity === "verbose" ? await listCasesById(this.ctx.db, jobId) : [];
-    this.transport ??= import("nodemailer").then(({ createTransport }) =>
-      createTransport({ host: smtp.host, port: smtp.port, secure: smtp.port === 465 }),
+    // CommonJS: the esbuild bundle exposes it as `default` only, Node's own loader also as named exports
+    this.transport ??= import("nodemailer").then((m) =>
+      ((m as { default?: typeof m }).default ?? m).createTransport({ host: smtp.host, port: smtp.port, secure: smtp.port === 465 }),
     );
     const transport = await this.transport;
     const subject = `LAVA notification for Test Job ${job.id} ${job.description.slice(0, 200)}`;

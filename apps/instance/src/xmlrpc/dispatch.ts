@@ -100,8 +100,12 @@ async function invoke(
 }
 
 let xmlrpcModule: Promise<typeof import("@foxglove/xmlrpc")> | undefined;
-/** @foxglove/xmlrpc (and its XML parser), loaded on the first /RPC2 request, not at start: labs driven through REST never pay its memory. */
-const xmlrpcLib = () => (xmlrpcModule ??= import("@foxglove/xmlrpc"));
+/**
+ * @foxglove/xmlrpc (and its XML parser), loaded on the first /RPC2 request, not at start: labs
+ * driven through REST never pay its memory. A CommonJS package: the esbuild bundle exposes it as
+ * `default` only, Node's own loader also as named exports.
+ */
+const xmlrpcLib = () => (xmlrpcModule ??= import("@foxglove/xmlrpc").then((m) => (m as { default?: typeof m }).default ?? m));
 
 /**
  * Handles one XML-RPC request body: parses the `<methodCall>` (@foxglove/xmlrpc's Deserializer),
