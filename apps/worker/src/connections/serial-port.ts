@@ -18,7 +18,7 @@ export interface SerialConsoleOptions extends ConsoleSessionOptions {
 export async function openSerialTransport(path: string, baudRate: number, handlers: TransportHandlers): Promise<ConsoleTransport> {
   // CommonJS: a bundle that inlines it exposes it as `default` only, Node's own loader also as named exports
   const m = await import("serialport");
-  const { SerialPort } = (m as { default?: typeof m }).default ?? m;
+  const { SerialPort } = (m as unknown as { default?: typeof m }).default ?? m;
   return new Promise((resolve, reject) => {
     const port = new SerialPort({ path, baudRate, dataBits: 8, stopBits: 1, parity: "none", autoOpen: false });
     let closing = false;
