@@ -116,7 +116,11 @@ export class NotifyMailer {
     const cases = notify.verbosity === "verbose" ? await listCasesById(this.ctx.db, jobId) : [];
     // CommonJS: the esbuild bundle exposes it as `default` only, Node's own loader also as named exports
     this.transport ??= import("nodemailer").then((m) =>
-      ((m as { default?: typeof m }).default ?? m).createTransport({ host: smtp.host, port: smtp.port, secure: smtp.port === 465 }),
+      ((m as unknown as { default?: typeof m }).default ?? m).createTransport({
+        host: smtp.host,
+        port: smtp.port,
+        secure: smtp.port === 465,
+      }),
     );
     const transport = await this.transport;
     const subject = `LAVA notification for Test Job ${job.id} ${job.description.slice(0, 200)}`;

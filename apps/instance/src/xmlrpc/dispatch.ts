@@ -105,7 +105,7 @@ let xmlrpcModule: Promise<typeof import("@foxglove/xmlrpc")> | undefined;
  * driven through REST never pay its memory. A CommonJS package: the esbuild bundle exposes it as
  * `default` only, Node's own loader also as named exports.
  */
-const xmlrpcLib = () => (xmlrpcModule ??= import("@foxglove/xmlrpc").then((m) => (m as { default?: typeof m }).default ?? m));
+const xmlrpcLib = () => (xmlrpcModule ??= import("@foxglove/xmlrpc").then((m) => (m as unknown as { default?: typeof m }).default ?? m));
 
 /**
  * Handles one XML-RPC request body: parses the `<methodCall>` (@foxglove/xmlrpc's Deserializer),
