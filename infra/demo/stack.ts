@@ -378,7 +378,8 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
     supervisor.start({
       name: `${l.name}-worker`,
       command: process.execPath,
-      args: tsx("apps/worker/src/main.ts"),
+      // as shipped (systemd unit): V8 favours memory over speed, idle RSS about 25 MB lower
+      args: ["--optimize-for-size", ...tsx("apps/worker/src/main.ts")],
       cwd: ROOT,
       env: {
         MAGMA_WORKER_NAME: l.workerName,

@@ -134,7 +134,8 @@ async function workerDaemon(o: BenchOptions): Promise<Measure[]> {
     types["simfast"],
   ]);
   const inst = await startInstance("mem-worker", db);
-  const worker = spawnProc("mem-worker-worker", [await workerBundle()], {
+  // --optimize-for-size as the worker is shipped (systemd unit, docker-compose, demo stack)
+  const worker = spawnProc("mem-worker-worker", ["--optimize-for-size", await workerBundle()], {
     MAGMA_WORKER_NAME: workerName(0),
     MAGMA_INSTANCE_URL: inst.url,
     MAGMA_WORKER_TOKEN: WORKER_TOKEN,

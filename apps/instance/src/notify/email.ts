@@ -1,4 +1,4 @@
-import { createTransport, type Transporter } from "nodemailer";
+import type { Transporter } from "nodemailer";
 import type { TNotify } from "@magma/protocol";
 import { findJob, listCasesById, type TestJob } from "@magma/db/instance";
 import type { InstanceContext } from "../context.ts";
@@ -80,7 +80,8 @@ export function notificationBody(o: {
  * when the user has none). Fire-once after the transition commits, as LAVA: a failure is logged.
  */
 export class NotifyMailer {
-  private transport: Transporter | null = null;
+  /** nodemailer is loaded with the first mail, not at start (most labs never send one) */
+  private transport: Promise<Transporter> | null = null;
 
   constructor(private readonly ctx: InstanceContext) {}
 
@@ -113,7 +114,15 @@ export class NotifyMailer {
     }
     if (!addressees.length) return [];
     const cases = notify.verbosity === "verbose" ? await listCasesById(this.ctx.db, jobId) : [];
-    this.transport ??= createTransport({ host: smtp.host, port: smtp.port, secure: smtp.port === 465 });
+    // CommonJS: the esbuild bundle exposes it as `default` only, Node's own loader also as named exports
+    this.transport ??= import("nodemailer").then((m) =>
+      ((m as unknown as { default?: typeof m }).default ?? m).createTransport({
+        host: smtp.host,
+        port: smtp.port,
+        secure: smtp.port === 465,
+      }),
+    );
+    const transport = await this.transport;
     const subject = `LAVA notification for Test Job ${job.id} ${job.description.slice(0, 200)}`;
     const url = `${this.ctx.config.publicUrl}/scheduler/job/${job.id}`;
     const sent: string[] = [];
@@ -126,7 +135,7 @@ export class NotifyMailer {
         cases,
         ...(a.username ? { username: a.username } : {}),
       });
-      await this.transport.sendMail({ from: smtp.from, to: a.address, subject, text });
+      await transport.sendMail({ from: smtp.from, to: a.address, subject, text });
       sent.push(a.address);
     }
     return sent;

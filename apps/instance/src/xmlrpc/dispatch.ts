@@ -1,4 +1,3 @@
-import xmlrpc from "@foxglove/xmlrpc";
 import type { InstanceDb, User } from "@magma/db/instance";
 import type { InstanceContext } from "../context.ts";
 import { userForSecret } from "../auth/authenticate-token.ts";
@@ -100,6 +99,14 @@ async function invoke(
   }
 }
 
+let xmlrpcModule: Promise<typeof import("@foxglove/xmlrpc")> | undefined;
+/**
+ * @foxglove/xmlrpc (and its XML parser), loaded on the first /RPC2 request, not at start: labs
+ * driven through REST never pay its memory. A CommonJS package: the esbuild bundle exposes it as
+ * `default` only, Node's own loader also as named exports.
+ */
+const xmlrpcLib = () => (xmlrpcModule ??= import("@foxglove/xmlrpc").then((m) => (m as unknown as { default?: typeof m }).default ?? m));
+
 /**
  * Handles one XML-RPC request body: parses the `<methodCall>` (@foxglove/xmlrpc's Deserializer),
  * runs the method and returns the `<methodResponse>` text — a value or a fault, never a throw.
@@ -113,8 +120,9 @@ export async function handleRpcBody(
 ): Promise<{ xml: string; method: string; faultCode?: number }> {
   let name: string;
   let params: unknown[];
+  const { Deserializer } = await xmlrpcLib();
   try {
-    [name, params] = (await new xmlrpc.Deserializer().deserializeMethodCall(body)) as [string, unknown[]];
+    [name, params] = (await new Deserializer().deserializeMethodCall(body)) as [string, unknown[]];
   } catch (e) {
     return {
       xml: serializeFault(-32700, `parse error. not well formed: ${(e as Error).message.split("\n")[0]}`),

@@ -1,4 +1,3 @@
-import { SerialPort } from "serialport";
 import { InfrastructureError } from "../errors.ts";
 import { ConsoleSession, type ConsoleSessionOptions, type ConsoleTransport, type TransportHandlers } from "./console-session.ts";
 
@@ -12,9 +11,14 @@ export interface SerialConsoleOptions extends ConsoleSessionOptions {
 /**
  * Opens `path` with serialport at `baudRate` 8N1 as a {@link ConsoleTransport}. A PTY whose other
  * end went away (QEMU killed) reports EIO: `onClose` gets an InfrastructureError, never a crash.
+ * serialport (native bindings) is loaded on the first serial console, not at worker start: most
+ * labs reach their consoles over telnet or a command and never pay its memory.
  * @throws InfrastructureError when the device cannot be opened.
  */
-export function openSerialTransport(path: string, baudRate: number, handlers: TransportHandlers): Promise<ConsoleTransport> {
+export async function openSerialTransport(path: string, baudRate: number, handlers: TransportHandlers): Promise<ConsoleTransport> {
+  // CommonJS: a bundle that inlines it exposes it as `default` only, Node's own loader also as named exports
+  const m = await import("serialport");
+  const { SerialPort } = (m as unknown as { default?: typeof m }).default ?? m;
   return new Promise((resolve, reject) => {
     const port = new SerialPort({ path, baudRate, dataBits: 8, stopBits: 1, parity: "none", autoOpen: false });
     let closing = false;
