@@ -1,11 +1,14 @@
 import {
   ZEnrollResponse,
   ZLabAcksResponse,
+  ZLabCasesPushResponse,
   ZLabLogPushResponse,
   ZLabWork,
   type TEnrollResponse,
   type TLabAck,
   type TLabCancelAck,
+  type TLabCasesPage,
+  type TLabCasesPushResponse,
   type TLabLogChunk,
   type TLabLogPushResponse,
   type TLabWorkCancel,
@@ -16,6 +19,7 @@ import { AppError } from "../app-error.ts";
 import type { InstanceContext } from "../context.ts";
 import { cancelJobAs } from "../jobs/cancel-job.ts";
 import { submitJob } from "../jobs/submit-job.ts";
+import { LinkCasesPusher } from "./link-cases-pusher.ts";
 import { LinkLogPusher } from "./link-log-pusher.ts";
 
 /** Long-poll wait asked of the frontend, seconds (it answers at once when work is queued). */
@@ -50,6 +54,9 @@ export class LinkRefusedError extends Error {}
  *     dropped connection changes nothing.
  *  3. {@link LinkLogPusher}: job logs pushed by line range (`POST …/labs/<lab>/logs`), resumed from
  *     the frontend's answer, so nothing is lost or doubled across drops and restarts.
+ *  4. {@link LinkCasesPusher}: the test cases of huge Finished jobs (their Finished callback carries
+ *     totals only) pushed by keyset pages (`POST …/labs/<lab>/cases`), resumed from the frontend's
+ *     cursor, since the frontend cannot pull them from an outbound lab.
  */
 export class OutboundLink {
   private stopped = false;
@@ -59,6 +66,7 @@ export class OutboundLink {
   /** whether the enrollment token was already exchanged by this process */
   private tokenUsed = false;
   private readonly logs: LinkLogPusher;
+  private readonly cases: LinkCasesPusher;
 
   constructor(
     private readonly ctx: InstanceContext,
@@ -66,6 +74,7 @@ export class OutboundLink {
     private readonly enrollmentToken: string | null,
   ) {
     this.logs = new LinkLogPusher(ctx, (chunks) => this.pushLogs(chunks));
+    this.cases = new LinkCasesPusher(ctx, (pages) => this.pushCases(pages));
   }
 
   /**
@@ -105,17 +114,30 @@ export class OutboundLink {
     return this.link;
   }
 
-  /** Starts the work loop and the log pusher (after {@link enroll}). */
+  /** Starts the work loop and the log and case pushers (after {@link enroll}). */
   start(): void {
     this.loopPromise ??= this.loop();
     this.logs.start();
+    this.cases.start();
   }
 
   /** Stops the loops, hanging up a poll or push in flight. */
   async stop(): Promise<void> {
     this.stopped = true;
     this.abort.abort();
-    await Promise.all([this.loopPromise, this.logs.stop()]);
+    await Promise.all([this.loopPromise, this.logs.stop(), this.cases.stop()]);
+  }
+
+  private async pushCases(pages: TLabCasesPage[]): Promise<TLabCasesPushResponse> {
+    const res = await fetch(`${this.frontendUrl}/api/federation/labs/${encodeURIComponent(this.link!.lab)}/cases`, {
+      method: "POST",
+      headers: { ...this.headers(), "content-type": "application/json" },
+      body: JSON.stringify({ pages }),
+      signal: AbortSignal.any([AbortSignal.timeout(60_000), this.abort.signal]),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`cases push: HTTP ${res.status} ${text.slice(0, 200)}`);
+    return ZLabCasesPushResponse.parse(JSON.parse(text));
   }
 
   private async pushLogs(chunks: TLabLogChunk[]): Promise<TLabLogPushResponse> {
@@ -194,6 +216,7 @@ export class OutboundLink {
         failures = 0;
         const work = ZLabWork.parse(JSON.parse(text));
         this.logs.want(work.logs);
+        this.cases.want(work.cases);
         if (work.submissions.length || work.cancels.length) await this.handle(work.submissions, work.cancels);
       } catch (e) {
         if (this.stopped) break;

@@ -165,11 +165,10 @@ export class OutboxSender {
                   jobId: row.jobId,
                   dataset: row.dataset as TDataset,
                   instanceName: this.ctx.config.name,
-                  // an outbound-only lab (MAGMA_FEDERATION_URL) cannot be paged by the frontend (it has no URL
-                  // for it): its federation callback carries every result inline
-                  ...(row.callbackIndex === FEDERATION_CALLBACK_INDEX && !this.ctx.config.federationUrl
-                    ? { inlineCasesLimit: FEDERATION_INLINE_CASES }
-                    : {}),
+                  // a huge job's federation callback carries totals only: the frontend pulls its cases
+                  // in pages, or, from an outbound-only lab (MAGMA_FEDERATION_URL), the lab pushes them
+                  // over its link (federation/link-cases-pusher.ts)
+                  ...(row.callbackIndex === FEDERATION_CALLBACK_INDEX ? { inlineCasesLimit: FEDERATION_INLINE_CASES } : {}),
                 });
           body = row.contentType === "json" ? JSON.stringify(p) : urlencodePayload(p);
         }

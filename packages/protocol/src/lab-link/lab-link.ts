@@ -24,6 +24,12 @@ import { ZLogLine } from "../log/log.ts";
  *     starting after it is refused, so a chunk re-sent after a dropped connection or a restart is
  *     stored exactly once. A chunk with no lines asks for the resume point. The poll lists the jobs
  *     whose log the frontend still waits for (`logs`), so a restarted lab resumes them.
+ *  4b. `POST {frontend}/api/federation/labs/<lab>/cases` `{pages: [{job_id, after_id, results, next_after_id}]}`
+ *     — the test cases of a huge Finished job (more than FEDERATION_INLINE_CASES: its Finished
+ *     callback carries totals only), pushed by keyset pages of at most 5 000. The frontend keeps the
+ *     cursor (last stored case id) per job, stores a page only when it starts at that cursor, and
+ *     answers it (`{jobs: [{job_id, known, after_id, done}]}`), so a re-sent page is stored once; the
+ *     poll lists the jobs whose cases it still waits for (`cases`).
  *  5. Job state changes and results go up through the lab's durable callback outbox to
  *     `POST {frontend}/api/callbacks/<lab>` with the credential as `x-magma-token`, signed with the
  *     signing secret — exactly as an inbound lab's federation callbacks (same delivery ids, same
@@ -77,10 +83,15 @@ export type TLabWorkCancel = z.infer<typeof ZLabWorkCancel>;
 export const ZLabLogWanted = z.object({ job_id: z.number().int().positive(), next_line: z.number().int().nonnegative() });
 export type TLabLogWanted = z.infer<typeof ZLabLogWanted>;
 
+/** A huge job of the lab whose cases the frontend still waits for, with the case id to resume after. */
+export const ZLabCasesWanted = z.object({ job_id: z.number().int().positive(), after_id: z.number().int().nonnegative() });
+export type TLabCasesWanted = z.infer<typeof ZLabCasesWanted>;
+
 export const ZLabWork = z.object({
   submissions: z.array(ZLabWorkSubmission),
   cancels: z.array(ZLabWorkCancel).default([]),
   logs: z.array(ZLabLogWanted).default([]),
+  cases: z.array(ZLabCasesWanted).default([]),
 });
 export type TLabWork = z.infer<typeof ZLabWork>;
 
@@ -141,6 +152,42 @@ export type TLabLogJobState = z.infer<typeof ZLabLogJobState>;
 
 export const ZLabLogPushResponse = z.object({ jobs: z.array(ZLabLogJobState) });
 export type TLabLogPushResponse = z.infer<typeof ZLabLogPushResponse>;
+
+/** Most test cases in one pushed page. */
+export const LAB_CASES_PAGE_MAX = 5000;
+
+/**
+ * One keyset page of a Finished job's test cases, pushed by an outbound lab (issue 13 item 6): the
+ * cases with an id above `after_id`, in id order, as LAVA's results export (the items of the notify
+ * `results` dataset, each with its `id`); `next_after_id` is the id of the page's last case, or null
+ * when the page reaches the job's last case. `after_id` null: no page, only asks where to resume.
+ */
+export const ZLabCasesPage = z.strictObject({
+  job_id: z.number().int().positive(),
+  after_id: z.number().int().nonnegative().nullable(),
+  results: z.array(z.record(z.string(), z.unknown())).max(LAB_CASES_PAGE_MAX),
+  next_after_id: z.number().int().nonnegative().nullable(),
+});
+export type TLabCasesPage = z.infer<typeof ZLabCasesPage>;
+
+export const ZLabCasesPushRequest = z.strictObject({ pages: z.array(ZLabCasesPage).min(1).max(20) });
+export type TLabCasesPushRequest = z.infer<typeof ZLabCasesPushRequest>;
+
+/**
+ * Per pushed job: `known` false when the frontend waits for no pushed cases of it (no Finished
+ * callback with `magma.transfer` yet); `after_id` the case id to resume after; `done` once every
+ * case is stored.
+ */
+export const ZLabCasesJobState = z.object({
+  job_id: z.number().int().positive(),
+  known: z.boolean(),
+  after_id: z.number().int().nonnegative(),
+  done: z.boolean(),
+});
+export type TLabCasesJobState = z.infer<typeof ZLabCasesJobState>;
+
+export const ZLabCasesPushResponse = z.object({ jobs: z.array(ZLabCasesJobState) });
+export type TLabCasesPushResponse = z.infer<typeof ZLabCasesPushResponse>;
 
 /** Frontend REST/tRPC: cancel one federated job. */
 export const ZCancelJobResponse = z.object({

@@ -264,7 +264,6 @@ export async function afterCallbackStored(
   // many to travel inline, are pulled in bounded chunks by a transfer (transfer-job.ts)
   const t = p.magma?.transfer;
   let transfer = false;
-  // (an outbound-only lab has no URL to pull from: it sends its results inline and keeps its log)
   if (t && lab.url !== null && state === "Finished" && !result.stale && (!t.results_inline || t.log_lines > 0)) {
     const opened = await openJobTransfer(db, {
       instanceId: lab.id,
@@ -274,6 +273,10 @@ export async function afterCallbackStored(
       pullCases: !t.results_inline,
     });
     transfer = opened !== null && opened.doneAt === null;
+  } else if (t && lab.url === null && state === "Finished" && !result.stale && !t.results_inline) {
+    // an outbound-only lab cannot be pulled from: it pushes the cases over its link in pages
+    // (storeLinkCasesPage, cursor in job_transfer) and its log separately; the transfer is never queued
+    await openJobTransfer(db, { instanceId: lab.id, remoteId: p.id, casesTotal: t.test_cases, logTotal: 0, pullCases: true });
   }
   // a job a submission placed that failed with Infrastructure may move to another lab (retry.infrastructure)
   const retry = await retryElsewhere({

@@ -1,7 +1,9 @@
 import {
   ackJobCancel,
   findInstanceByName,
+  listLinkCasesWanted,
   listLinkLogsWanted,
+  storeLinkCasesPage,
   listPendingCancels,
   storeLinkLogChunk,
   findLabTarget,
@@ -12,16 +14,28 @@ import {
   type FrontendDb,
   type TInstanceRecord,
 } from "@magma/db/frontend";
-import type { TLabAck, TLabAcksResponse, TLabCancelAck, TLabLogChunk, TLabLogPushResponse, TLabWork } from "@magma/protocol";
+import type {
+  TLabAck,
+  TLabAcksResponse,
+  TLabCancelAck,
+  TLabCasesPage,
+  TLabCasesPushResponse,
+  TLabLogChunk,
+  TLabLogPushResponse,
+  TLabWork,
+} from "@magma/protocol";
 import type { Logger } from "pino";
 import { AppError } from "../app-error.ts";
 import { comparableCallbackToken } from "../auth/secret-box.ts";
+import { toCaseInput } from "./ingest-callback.ts";
 import { safeEqual } from "./receive-callback.ts";
 
 /** Most submissions (and cancels) handed out per poll. */
 const WORK_BATCH = 20;
 /** Most jobs listed per poll whose pushed log is not complete yet. */
 const LOGS_WANTED_BATCH = 100;
+/** Most huge jobs listed per poll whose pushed cases are not all stored yet. */
+const CASES_WANTED_BATCH = 100;
 /** How often a waiting long poll looks for new work, ms. */
 const POLL_STEP_MS = 500;
 
@@ -59,7 +73,8 @@ export interface PollLabWorkOptions {
  * acknowledges them, so nothing is lost when a connection drops mid-answer; the lab's idempotency
  * key makes a re-sent submission create no second job, and canceling a job twice changes nothing.
  * The answer also lists (`logs`) the lab's jobs whose pushed log is not complete, with the line to
- * resume from. The lab's last contact time is refreshed while it waits.
+ * resume from, and (`cases`) its huge Finished jobs whose pushed cases are not all stored, with the
+ * case id to resume after. The lab's last contact time is refreshed while it waits.
  */
 export async function pollLabWork({ db, lab, waitS, signal }: PollLabWorkOptions): Promise<TLabWork> {
   const end = Date.now() + waitS * 1000;
@@ -69,6 +84,7 @@ export async function pollLabWork({ db, lab, waitS, signal }: PollLabWorkOptions
     const cancels = await listPendingCancels(db, lab.id, WORK_BATCH);
     if (queued.length || cancels.length || Date.now() >= end || signal?.aborted) {
       const logs = await listLinkLogsWanted(db, lab.id, LOGS_WANTED_BATCH);
+      const wantedCases = await listLinkCasesWanted(db, lab.id, CASES_WANTED_BATCH);
       return {
         submissions: queued.map((t) => ({
           target_id: t.targetId,
@@ -78,6 +94,7 @@ export async function pollLabWork({ db, lab, waitS, signal }: PollLabWorkOptions
         })),
         cancels: cancels.map((c) => ({ cancel_id: c.cancelId, job_id: c.jobId, requested_by: c.requestedBy })),
         logs: logs.map((l) => ({ job_id: l.jobId, next_line: l.nextLine })),
+        cases: wantedCases.map((c) => ({ job_id: c.jobId, after_id: c.afterId })),
       };
     }
     if (Date.now() - lastTouch > 10_000) {
@@ -158,6 +175,44 @@ export async function receiveLabLogs(db: FrontendDb, lab: TInstanceRecord, chunk
       ...(c.end !== undefined ? { end: c.end } : {}),
     });
     jobs.set(c.job_id, { job_id: c.job_id, known: r.known, next_line: r.nextLine, done: r.done });
+  }
+  return { jobs: [...jobs.values()] };
+}
+
+/**
+ * Stores the pages of test cases an outbound lab pushed for its huge Finished jobs (each page only
+ * when it starts at the job's stored cursor, exactly once, see storeLinkCasesPage; an unparsable
+ * case is skipped and logged, as a pulled page's) and answers each job's progress, so the lab
+ * resumes from the frontend's cursor and stops once `done`. A job without transfer here (its
+ * Finished callback has not arrived yet) is answered `known: false`.
+ */
+export async function receiveLabCases(
+  db: FrontendDb,
+  lab: TInstanceRecord,
+  pages: TLabCasesPage[],
+  log: Logger,
+): Promise<TLabCasesPushResponse> {
+  const jobs = new Map<number, TLabCasesPushResponse["jobs"][number]>();
+  for (const p of pages) {
+    const cases = [];
+    for (const item of p.results) {
+      const c = toCaseInput(item, "unknown");
+      if (typeof c === "string")
+        log.warn(
+          { lab: lab.name, remoteJobId: p.job_id, item: JSON.stringify(item).slice(0, 200), problems: c },
+          "skipped an unparsable test case",
+        );
+      else cases.push(c);
+    }
+    const r = await storeLinkCasesPage(db, {
+      instanceId: lab.id,
+      remoteId: p.job_id,
+      afterId: p.after_id,
+      nextAfterId: p.next_after_id,
+      cases,
+    });
+    if (r.done && !jobs.get(p.job_id)?.done) log.info({ lab: lab.name, remoteJobId: p.job_id }, "pushed test cases complete");
+    jobs.set(p.job_id, { job_id: p.job_id, known: r.known, after_id: r.afterId, done: r.done });
   }
   return { jobs: [...jobs.values()] };
 }

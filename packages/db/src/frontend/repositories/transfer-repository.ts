@@ -87,11 +87,14 @@ export async function findJobTransfer(db: FrontendDb, instanceId: number, remote
   return rows[0] ? fromRow(rows[0]) : null;
 }
 
-/** Transfers not done yet, oldest first (resumed at startup). */
+/**
+ * Transfers not done yet of labs the frontend pulls from (with a URL), oldest first (resumed at
+ * startup). An outbound-only lab's transfers are not listed: that lab pushes its cases (storeLinkCasesPage).
+ */
 export async function listPendingTransfers(db: FrontendDb, limit = 1000): Promise<TJobTransfer[]> {
   const rows = await db.$queryRaw<Row[]>`
     SELECT t.*, i.name AS lab, j.remote_id FROM job_transfer t JOIN federated_job j ON j.id = t.job_id JOIN instance i ON i.id = j.instance_id
-    WHERE t.done_at IS NULL ORDER BY t.created_at, t.job_id LIMIT ${limit}`;
+    WHERE t.done_at IS NULL AND i.url IS NOT NULL ORDER BY t.created_at, t.job_id LIMIT ${limit}`;
   return rows.map(fromRow);
 }
 
@@ -233,4 +236,59 @@ export async function readTransferredLog(
       AND first_line >= COALESCE((SELECT max(first_line) FROM federated_log_chunk WHERE job_id = ${jobId} AND first_line <= ${start}), 0)
     ORDER BY first_line`;
   return rows.map((r) => ({ firstLine: r.first_line, lineCount: r.line_count, text: r.text }));
+}
+
+/** A pushed job's case progress as the lab link answers it (see {@link storeLinkCasesPage}). */
+export interface TLinkCasesState {
+  /** the lab's job id */
+  jobId: number;
+  /** false: no transfer of this job here (its Finished callback with totals has not arrived) */
+  known: boolean;
+  /** remote case id the next page starts after */
+  afterId: number;
+  /** every case is stored (and the transfer closed) */
+  done: boolean;
+}
+
+/**
+ * Stores one page of cases an outbound-only lab pushed for its job `remoteId` (issue 13 item 6),
+ * through the job's transfer (opened by the Finished callback's `magma.transfer`; its log is
+ * pushed separately, so only its cases are open): the page is stored only when it starts at the
+ * stored cursor (`afterId` equal to `cases_after_id`), in the transaction that moves the cursor to
+ * `nextAfterId` (storeTransferCases: cases inserted ON CONFLICT DO NOTHING, rollups in the same
+ * statement), so a page re-sent after a lost answer or a restart stores nothing twice. `nextAfterId`
+ * null marks the cases complete; the transfer is then closed (finishJobTransfer: build statuses
+ * recomputed). `afterId` null only asks for the cursor.
+ * @returns the job's progress after the call (`known` false and nothing stored for a job without transfer)
+ */
+export async function storeLinkCasesPage(
+  db: FrontendDb,
+  input: { instanceId: number; remoteId: number; afterId: number | null; nextAfterId: number | null; cases: TIngestJobInput["cases"] },
+): Promise<TLinkCasesState> {
+  let t = await findJobTransfer(db, input.instanceId, input.remoteId);
+  if (!t) return { jobId: input.remoteId, known: false, afterId: 0, done: false };
+  if (input.afterId !== null && !t.casesDone && t.casesAfterId === input.afterId) {
+    await storeTransferCases(db, { jobId: t.jobId, afterId: input.afterId, nextAfterId: input.nextAfterId, cases: input.cases });
+    t = (await findJobTransfer(db, input.instanceId, input.remoteId))!;
+  }
+  if (t.casesDone && t.logDone && !t.doneAt) {
+    await finishJobTransfer(db, t.jobId);
+    t = (await findJobTransfer(db, input.instanceId, input.remoteId))!;
+  }
+  return { jobId: input.remoteId, known: true, afterId: t.casesAfterId, done: t.casesDone && t.doneAt !== null };
+}
+
+/**
+ * Jobs of lab `instanceId` whose pushed cases are not all stored yet, oldest first (`limit` of
+ * them), with the case id to resume after: the lab link's poll lists them so a restarted lab resumes.
+ */
+export async function listLinkCasesWanted(
+  db: FrontendDb,
+  instanceId: number,
+  limit: number,
+): Promise<{ jobId: number; afterId: number }[]> {
+  const rows = await db.$queryRaw<{ remote_id: number; cases_after_id: number }[]>`
+    SELECT j.remote_id, t.cases_after_id FROM job_transfer t JOIN federated_job j ON j.id = t.job_id
+    WHERE j.instance_id = ${instanceId} AND t.done_at IS NULL ORDER BY t.created_at, t.job_id LIMIT ${limit}`;
+  return rows.map((r) => ({ jobId: r.remote_id, afterId: r.cases_after_id }));
 }
