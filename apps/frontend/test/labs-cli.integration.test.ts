@@ -143,7 +143,7 @@ describe("npm run labs", () => {
     expect(((await badWait.json()) as { message: string }).message).toContain("wait");
     const ok = await poll("lab-c", `Token ${body.credential}`);
     expect(ok.status).toBe(200);
-    expect(await ok.json()).toEqual({ submissions: [], cancels: [], logs: [] });
+    expect(await ok.json()).toEqual({ submissions: [], cancels: [], logs: [], cases: [] });
     const acks = await ACKS(
       new Request("http://127.0.0.1:3000/api/federation/labs/lab-c/acks", {
         method: "POST",
