@@ -13,11 +13,11 @@ export type RpcValue = null | undefined | boolean | number | bigint | string | D
 
 // XML 1.0 cannot carry these at all (Python's client would refuse the document): drop them.
 const XML_INVALID =
-  // eslint-disable-next-line no-control-regex
+  // eslint-disable-next-line no-control-regex -- control characters XML 1.0 forbids are what this strips
   /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 // anything escapeXml would change: & < >, control characters, surrogates, U+FFFE/U+FFFF
-// eslint-disable-next-line no-control-regex
+// eslint-disable-next-line no-control-regex -- control characters XML 1.0 forbids are what this test looks for
 const NEEDS_ESCAPE = /[\u0000-\u0008\u000B\u000C\u000E-\u001F&<>\uD800-\uDFFF\uFFFE\uFFFF]/;
 
 /**
