@@ -34,6 +34,9 @@ export function consoleSpec(device: TDeviceDictionary): ConsoleSpec {
   );
 }
 
+/** How long a connection command has to exit after SIGHUP/SIGTERM before SIGKILL, in ms. */
+export const COMMAND_CLOSE_GRACE_MS = 1_000;
+
 /**
  * Runs `command` with `sh -c` as a console transport (LAVA spawns the connection command under
  * pexpect): its stdout and stderr are read, stdin written; the command exiting closes the link.
@@ -67,12 +70,21 @@ function openCommandTransport(command: string, handlers: TransportHandlers): Pro
           closing = true;
           if (child.exitCode !== null || child.signalCode !== null) return;
           const exited = new Promise((r) => child.once("exit", r));
-          try {
-            process.kill(-child.pid!, "SIGTERM");
-          } catch {
-            child.kill("SIGTERM");
-          }
+          const signalGroup = (sig: NodeJS.Signals) => {
+            try {
+              process.kill(-child.pid!, sig);
+            } catch {
+              child.kill(sig);
+            }
+          };
+          // pexpect's close(force=True), as LAVA closes a connection command: hang up, then kill what
+          // ignores it (an interactive shell ignores SIGTERM, so SIGTERM alone could wait forever)
+          child.stdin.end();
+          signalGroup("SIGHUP");
+          signalGroup("SIGTERM");
+          const grace = setTimeout(() => signalGroup("SIGKILL"), COMMAND_CLOSE_GRACE_MS);
           await exited;
+          clearTimeout(grace);
         },
       }),
     );
