@@ -8,9 +8,17 @@
  * submits there is canceled right after its measure (run it on a lab where that is acceptable). The
  * Magma side is an instance process started here with its own database, where DEVICE_TYPE has no
  * device, so its jobs stay queued (the same queued-job path LAVA takes before a device is free).
+ *
+ * With `--lava-qemu-job FILE` (a LAVA job definition of the smallest QEMU job on that lab: HTTP
+ * deploy of a kernel and initramfs, boot to a prompt), the same client also runs that job on the LAVA
+ * lab and Magma's smallest QEMU job on one lab of the demo stack (instance, real worker daemon, QEMU),
+ * alternately, and reports submit → Running and submit → Finished of both (server times minus the
+ * client's submit time, same clock); both devices must be idle.
  */
+import { readFileSync } from "node:fs";
 import { LavaApiClient, type LavaTarget } from "./lava-api-client.ts";
-import { ADMIN_TOKEN, createDatabase, jobYaml, nowMs, seedLab, startInstance } from "./lib.ts";
+import { ADMIN_TOKEN, createDatabase, jobYaml, nowMs, seedLab, startInstance, waitUntil } from "./lib.ts";
+import { smallestJob, startQemuLab } from "./qemu.ts";
 import { median, type Measure } from "./report.ts";
 
 export interface AgainstLavaOptions {
@@ -19,6 +27,8 @@ export interface AgainstLavaOptions {
   deviceType: string;
   user: string;
   quick: boolean;
+  /** `--lava-qemu-job FILE`: the LAVA side's smallest QEMU job definition (YAML text) */
+  qemuJob?: string;
 }
 
 /** Parses `--against-lava URL TOKEN DEVICE_TYPE [--lava-user NAME]` from argv; undefined when absent. @throws Error naming what is missing */
@@ -31,7 +41,19 @@ export function parseAgainstLava(args: string[], quick: boolean): AgainstLavaOpt
   }
   if (!/^https?:\/\//.test(url)) throw new Error(`--against-lava: URL must start with http:// or https:// (got '${url}')`);
   const u = args.indexOf("--lava-user");
-  return { url: url.replace(/\/+$/, ""), token, deviceType, user: u >= 0 && args[u + 1] ? args[u + 1]! : "admin", quick };
+  const q = args.indexOf("--lava-qemu-job");
+  let qemuJob: string | undefined;
+  if (q >= 0) {
+    const file = args[q + 1];
+    if (!file || file.startsWith("--"))
+      throw new Error("--lava-qemu-job needs FILE: a LAVA job definition of the smallest QEMU job on that lab");
+    try {
+      qemuJob = readFileSync(file, "utf8");
+    } catch (e) {
+      throw new Error(`--lava-qemu-job: cannot read '${file}': ${(e as Error).message}`);
+    }
+  }
+  return { url: url.replace(/\/+$/, ""), token, deviceType, user: u >= 0 && args[u + 1] ? args[u + 1]! : "admin", quick, qemuJob };
 }
 
 interface Side {
@@ -131,5 +153,58 @@ export async function benchAgainstLava(o: AgainstLavaOptions): Promise<Measure[]
     sideBySide("submissions/s, 1 sequential client (REST)", "jobs/s", ...get("rate"), true),
     sideBySide("REST jobs list, 100 jobs", "ms", ...get("rest-list")),
     sideBySide("XML-RPC scheduler.jobs.list, 100 jobs", "ms", ...get("rpc-list")),
+  ];
+}
+
+/**
+ * The smallest QEMU job side by side (`--lava-qemu-job FILE`): LAVA's job from FILE on the LAVA lab and
+ * Magma's smallest QEMU job ({@link smallestJob}) on a demo-stack lab, one warm-up each, then
+ * alternately (A B A B). Each job is submitted over REST and read back every 100 ms until Finished.
+ * @returns submit → Running (ms) and submit → Finished (s), both sides' medians and their ratio
+ * @throws Error when a job does not end Complete or takes longer than 10 minutes
+ */
+export async function benchAgainstLavaQemu(o: AgainstLavaOptions & { qemuJob: string }): Promise<Measure[]> {
+  const lab = await startQemuLab("against-lava-qemu");
+  const sides = [
+    { client: new LavaApiClient({ label: "lava", url: o.url, user: o.user, token: o.token }), definition: o.qemuJob },
+    {
+      client: new LavaApiClient({ label: "magma", url: lab.url, user: "admin", token: lab.adminToken }),
+      // not `quiet`: LAVA's qemu boot waits for the kernel's "Linux version" line, so its job prints the whole boot log
+      definition: smallestJob(lab.artifactsUrl, "console=ttyS0,115200"),
+    },
+  ];
+  const running: [number[], number[]] = [[], []];
+  const finished: [number[], number[]] = [[], []];
+  const once = async (i: number): Promise<{ running: number; finished: number }> => {
+    const { client, definition } = sides[i]!;
+    const t0 = Date.now();
+    const [id] = await client.restSubmit(definition);
+    const j = await waitUntil(
+      `${client.target.label} QEMU job ${id} Finished`,
+      600_000,
+      async () => {
+        const x = await client.restJob(id!);
+        return x.state === "Finished" ? x : null;
+      },
+      100,
+    );
+    if (j.health !== "Complete") throw new Error(`${client.target.label} QEMU job ${id} ended ${j.health}`);
+    return { running: Date.parse(j.start_time!) - t0, finished: Date.parse(j.end_time!) - t0 };
+  };
+  try {
+    for (let i = 0; i < sides.length; i++) await once(i); // warm-up: code loaded, images cached where the lab caches them
+    const pairs = o.quick ? 2 : 4;
+    for (let p = 0; p < pairs; p++)
+      for (let i = 0; i < sides.length; i++) {
+        const r = await once(i);
+        running[i]!.push(r.running);
+        finished[i]!.push(r.finished / 1000);
+      }
+  } finally {
+    for (const s of sides) await s.client.close();
+  }
+  return [
+    sideBySide("smallest QEMU job: submit → Running (REST submit, idle device)", "ms", ...running),
+    sideBySide("smallest QEMU job: submit → Finished", "s", ...finished),
   ];
 }

@@ -16,6 +16,15 @@ export interface LavaTarget {
   token: string;
 }
 
+/** The part of LAVA's REST job detail the side-by-side bench reads (times as LAVA gives them, ISO 8601 UTC). */
+export interface RestJobTimes {
+  state: string;
+  health: string;
+  submit_time: string | null;
+  start_time: string | null;
+  end_time: string | null;
+}
+
 /**
  * A client bound to one server: one keep-alive HTTP connection for REST and XML-RPC. XML-RPC
  * requests are written with @foxglove/xmlrpc's serializer; answers are read with a small reader
@@ -84,6 +93,22 @@ export class LavaApiClient {
     const text = await r.body.text();
     if (r.statusCode !== 200) throw new Error(`${this.target.label} REST list: HTTP ${r.statusCode}: ${text.slice(0, 300)}`);
     return (JSON.parse(text) as { results: unknown[] }).results.length;
+  }
+
+  /**
+   * REST `GET /api/v0.2/jobs/<id>/` → the job's state, health and times (ISO 8601 text, null until set).
+   * @throws Error naming the status and body
+   */
+  async restJob(id: number): Promise<RestJobTimes> {
+    const r = await this.pool.request({
+      method: "GET",
+      path: `/api/v0.2/jobs/${id}/`,
+      headers: { authorization: `Token ${this.target.token}` },
+    });
+    const text = await r.body.text();
+    if (r.statusCode !== 200) throw new Error(`${this.target.label} REST job ${id}: HTTP ${r.statusCode}: ${text.slice(0, 300)}`);
+    const j = JSON.parse(text) as RestJobTimes;
+    return { state: j.state, health: j.health, submit_time: j.submit_time, start_time: j.start_time, end_time: j.end_time };
   }
 
   /** XML-RPC `scheduler.jobs.cancel(id)`; a job already finished is not an error. */

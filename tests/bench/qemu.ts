@@ -18,8 +18,8 @@ import type { BenchOptions } from "./run.ts";
 const PROMPT = "magma-dut:/# ";
 const KERNEL_ARGS = "console=ttyS0,115200 quiet";
 
-/** The smallest QEMU job: HTTP deploy of kernel + initramfs to tmpfs, boot to the prompt. */
-function smallestJob(artifactsUrl: string): string {
+/** The smallest QEMU job: HTTP deploy of kernel + initramfs to tmpfs, boot to the prompt (`kernelArgs`: the kernel command line). */
+export function smallestJob(artifactsUrl: string, kernelArgs = KERNEL_ARGS): string {
   return stringify({
     device_type: "qemu",
     job_name: "bench-smallest-qemu",
@@ -31,7 +31,7 @@ function smallestJob(artifactsUrl: string): string {
           to: "tmpfs",
           os: "oe",
           images: {
-            kernel: { image_arg: `-kernel {kernel} -append "${KERNEL_ARGS}"`, url: `${artifactsUrl}/vmlinuz` },
+            kernel: { image_arg: `-kernel {kernel} -append "${kernelArgs}"`, url: `${artifactsUrl}/vmlinuz` },
             initrd: { image_arg: "-initrd {initrd}", url: `${artifactsUrl}/initramfs.cpio.gz` },
           },
         },
@@ -75,31 +75,10 @@ function bareBoot(dut: string): Promise<number> {
 }
 
 export async function benchQemu(o: BenchOptions): Promise<Measure[]> {
-  const id = `bench_${RUN_ID}_qemu`;
-  const adminToken = randomBytes(18).toString("base64url");
-  const stack = await startStack({
-    id,
-    labs: [{ name: "lab-q", port: await freePort(), devices: 1 }],
-    frontendPort: await freePort(),
-    pgUrl: PG_URL,
-    redisUrl: REDIS_URL,
-    queuePrefix: `magma-bench-${RUN_ID}-qemu`,
-    adminToken,
-    stateDir: path.join(STATE_DIR, "qemu-stack"),
-    dutDir: path.join(ROOT, ".magma/dut"),
-    freshDatabases: true,
-    instanceEnv: { MAGMA_LOG_LEVEL: "warn" },
-    frontendEnv: { MAGMA_LOG_LEVEL: "warn" },
-  });
-  onCleanup("qemu stack", async () => {
-    await stack.stop();
-    for (const db of Object.values(stack.databases))
-      await adminQuery(`DROP DATABASE IF EXISTS "${new URL(db).pathname.slice(1)}" WITH (FORCE)`);
-  });
-  const lab = stack.labs[0]!;
-  const pool = httpPool(lab.url, 1);
+  const { url, adminToken, artifactsUrl } = await startQemuLab("qemu");
+  const pool = httpPool(url, 1);
   const headers = { authorization: `Token ${adminToken}` };
-  const definition = smallestJob(stack.artifactsUrl);
+  const definition = smallestJob(artifactsUrl);
   /** submit → Finished of one smallest job, ms (to the job's end_time, same clock). @throws unless Complete */
   let lastJob: { id: number; submitted: number; start: string | null; end: string } | undefined;
   const job = async (): Promise<number> => {
@@ -176,4 +155,41 @@ export async function benchQemu(o: BenchOptions): Promise<Measure[]> {
       .map(([name, t], i) => `${name} ${Math.round(marks[i + 1]![1] - t)} ms`)
       .join(", ");
   }
+}
+
+/** A running one-device QEMU lab of the demo stack: the lab's instance URL, its admin token, the DUT image server. */
+export interface QemuLab {
+  url: string;
+  adminToken: string;
+  artifactsUrl: string;
+}
+
+/**
+ * Starts one lab of the demo stack (instance, real worker daemon with one QEMU device `qemu`,
+ * frontend, DUT image server; fresh databases) for the QEMU rows; stopped and dropped at the bench's
+ * cleanup. `label` names its databases, queues and state folder.
+ */
+export async function startQemuLab(label: string): Promise<QemuLab> {
+  const id = `bench_${RUN_ID}_${label}`;
+  const adminToken = randomBytes(18).toString("base64url");
+  const stack = await startStack({
+    id,
+    labs: [{ name: "lab-q", port: await freePort(), devices: 1 }],
+    frontendPort: await freePort(),
+    pgUrl: PG_URL,
+    redisUrl: REDIS_URL,
+    queuePrefix: `magma-bench-${RUN_ID}-${label}`,
+    adminToken,
+    stateDir: path.join(STATE_DIR, `${label}-stack`),
+    dutDir: path.join(ROOT, ".magma/dut"),
+    freshDatabases: true,
+    instanceEnv: { MAGMA_LOG_LEVEL: "warn" },
+    frontendEnv: { MAGMA_LOG_LEVEL: "warn" },
+  });
+  onCleanup(`${label} stack`, async () => {
+    await stack.stop();
+    for (const db of Object.values(stack.databases))
+      await adminQuery(`DROP DATABASE IF EXISTS "${new URL(db).pathname.slice(1)}" WITH (FORCE)`);
+  });
+  return { url: stack.labs[0]!.url, adminToken, artifactsUrl: stack.artifactsUrl };
 }

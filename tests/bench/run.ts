@@ -11,6 +11,8 @@
  *   --against-lava URL TOKEN DEVICE_TYPE [--lava-user NAME]
  *             also runs the same LAVA-API client against that LAVA server and a Magma instance,
  *             alternately, and reports both medians and their ratio (see against-lava.ts)
+ *   --lava-qemu-job FILE  with --against-lava: also the smallest QEMU job on both labs (FILE: that
+ *             job's LAVA definition), submit → Running and → Finished side by side
  */
 import { execFileSync } from "node:child_process";
 import path from "node:path";
@@ -28,7 +30,7 @@ import { benchConsumers, benchFederationHttp } from "./federation-http.ts";
 import { benchMemory } from "./memory.ts";
 import { benchHugeJob } from "./huge-job.ts";
 import { benchQemu } from "./qemu.ts";
-import { benchAgainstLava, parseAgainstLava } from "./against-lava.ts";
+import { benchAgainstLava, benchAgainstLavaQemu, parseAgainstLava } from "./against-lava.ts";
 
 export interface BenchOptions {
   quick: boolean;
@@ -120,6 +122,10 @@ async function main(): Promise<number> {
     console.log(`[bench] against-lava: ${againstLava.url} (device type ${againstLava.deviceType}) and a Magma instance, alternately …`);
     try {
       const ms = await benchAgainstLava(againstLava);
+      if (againstLava.qemuJob) {
+        console.log(`[bench] against-lava: the smallest QEMU job on both labs, alternately …`);
+        ms.push(...(await benchAgainstLavaQemu({ ...againstLava, qemuJob: againstLava.qemuJob })));
+      }
       measures.push(...ms);
       for (const m of ms) console.log(`[bench]   ${m.name}: LAVA ${m.sides?.lava.p50} ${m.unit}, Magma ${m.sides?.magma.p50} (${m.note})`);
     } catch (e) {
