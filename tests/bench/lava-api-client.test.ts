@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAgainstLava } from "./against-lava.ts";
 import { LavaApiClient } from "./lava-api-client.ts";
@@ -35,8 +38,15 @@ describe("LavaApiClient against a LAVA-API server", () => {
     expect(b).toBe(a! + 1);
     expect(await client.restList(100)).toBe(2);
     expect(await client.rpcList(100)).toBe(2);
+    const queued = await client.restJob(a!);
+    expect(queued).toMatchObject({ state: "Submitted", health: "Unknown", start_time: null, end_time: null });
+    expect(Date.parse(queued.submit_time!)).toBeGreaterThan(0);
     await client.cancel(a!);
     await client.cancel(a!); // twice: not an error
+    const canceled = await client.restJob(a!);
+    expect(canceled).toMatchObject({ state: "Finished", health: "Canceled" });
+    expect(Date.parse(canceled.end_time!)).toBeGreaterThanOrEqual(Date.parse(queued.submit_time!));
+    await expect(client.restJob(999_999)).rejects.toThrow(/^lava REST job 999999: HTTP 404: /);
   });
 
   it("names the status and the server's answer when a submission is refused", async () => {
@@ -65,5 +75,16 @@ describe("--against-lava arguments", () => {
     expect(() => parseAgainstLava(["--against-lava", "lava:8000", "t0k", "qemu"], false)).toThrow(
       "URL must start with http:// or https://",
     );
+    const job = path.join(mkdtempSync(path.join(os.tmpdir(), "against-lava-")), "smallest.yaml");
+    writeFileSync(job, "device_type: qemu\n");
+    expect(parseAgainstLava(["--against-lava", "http://lava:8000", "t0k", "qemu", "--lava-qemu-job", job], true)?.qemuJob).toBe(
+      "device_type: qemu\n",
+    );
+    expect(() => parseAgainstLava(["--against-lava", "http://lava:8000", "t0k", "qemu", "--lava-qemu-job"], true)).toThrow(
+      "--lava-qemu-job needs FILE",
+    );
+    expect(() =>
+      parseAgainstLava(["--against-lava", "http://lava:8000", "t0k", "qemu", "--lava-qemu-job", `${job}.missing`], true),
+    ).toThrow(/--lava-qemu-job: cannot read '.*smallest\.yaml\.missing'/);
   });
 });
