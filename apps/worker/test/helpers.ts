@@ -4,6 +4,9 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { ZDeviceDictionary, type TJobDefinition, type TLogRecord } from "@magma/protocol";
+import { JobLog } from "../src/dispatcher/job-log.ts";
+import type { JobContext } from "../src/dispatcher/job.ts";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 
@@ -11,6 +14,31 @@ export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)
 export function buildDut(): string {
   execFileSync("bash", [path.join(repoRoot, "infra/dut/build-dut.sh")], { stdio: "pipe" });
   return path.join(repoRoot, ".magma", "dut");
+}
+
+/**
+ * A job context for running single actions outside the daemon, as the dispatcher builds one: job 1,
+ * an empty definition, a `qemu` device named `q`, no images, worker `w`, TFTP bound to 127.0.0.1 on
+ * any free port, a job deadline 60 s from now. `fields` replaces any of these (and sets optional
+ * fields such as `imageCache` or `maxDownloadBytes`); the job directory is not created.
+ * @param jobDir the job's directory
+ * @param log receives every log record of the job (default: dropped)
+ */
+export function jobContext(jobDir: string, log?: TLogRecord[], fields: Partial<JobContext> = {}): JobContext {
+  return {
+    jobId: 1,
+    jobDir,
+    definition: { actions: [] } as unknown as TJobDefinition,
+    device: ZDeviceDictionary.parse({ device_type: "qemu", hostname: "q" }),
+    log: new JobLog((r) => log?.push(r)),
+    images: new Map(),
+    imageArgs: new Map(),
+    lineListeners: new Set(),
+    jobDeadlineMs: Date.now() + 60_000,
+    workerName: "w",
+    tftpBind: { ip: "127.0.0.1", port: 0 },
+    ...fields,
+  };
 }
 
 /** A static file server on 127.0.0.1:<port 0> serving `dir`; 404 for anything missing. */
