@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { createReadStream, statSync } from "node:fs";
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import net, { type AddressInfo } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ZDeviceDictionary, type TJobDefinition, type TLogRecord } from "@magma/protocol";
@@ -39,6 +39,37 @@ export function jobContext(jobDir: string, log?: TLogRecord[], fields: Partial<J
     tftpBind: { ip: "127.0.0.1", port: 0 },
     ...fields,
   };
+}
+
+/** A DUT console stand-in: its TCP port, its socket once the worker connects, and `close`. */
+export interface TcpDut {
+  port: number;
+  /** the first connection's socket (resolves when the worker connects) */
+  socket: Promise<net.Socket>;
+  /** destroys every connection and closes the server */
+  close: () => Promise<void>;
+}
+
+/**
+ * A DUT console as ser2net would serve it: a TCP server on 127.0.0.1:<port 0> whose first
+ * connection's socket the test writes to (socket errors ignored: the worker may cut the line).
+ */
+export async function tcpDut(): Promise<TcpDut> {
+  let resolve!: (s: net.Socket) => void;
+  const socket = new Promise<net.Socket>((r) => (resolve = r));
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((s) => {
+    sockets.add(s);
+    s.on("error", () => {});
+    resolve(s);
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const port = (server.address() as AddressInfo).port;
+  const close = async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise<void>((r) => server.close(() => r()));
+  };
+  return { port, socket, close };
 }
 
 /** A static file server on 127.0.0.1:<port 0> serving `dir`; 404 for anything missing. */
