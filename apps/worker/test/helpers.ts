@@ -4,7 +4,7 @@ import { createServer, type Server } from "node:http";
 import net, { type AddressInfo } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { ZDeviceDictionary, type TJobDefinition, type TLogRecord } from "@magma/protocol";
+import { ZDeviceDictionary, type TJobDefinition, type TLogRecord, type TResultMessage } from "@magma/protocol";
 import { JobLog } from "../src/dispatcher/job-log.ts";
 import type { JobContext } from "../src/dispatcher/job.ts";
 
@@ -71,6 +71,35 @@ export async function tcpDut(): Promise<TcpDut> {
   };
   return { port, socket, close };
 }
+
+/**
+ * A QEMU job (YAML) that boots the test DUT from `imagesUrl` (vmlinuz, initramfs.cpio.gz, as
+ * {@link serveDir} serves {@link buildDut}'s output) and runs one test action.
+ * @param jobName the job's name
+ * @param definitions the test action's `definitions:` list items, already indented by four spaces
+ */
+export function testDefinitionJob(imagesUrl: string, jobName: string, definitions: string): string {
+  return [
+    "device_type: qemu",
+    `job_name: ${jobName}`,
+    "visibility: public",
+    "timeouts: {job: {minutes: 10}, action: {minutes: 5}}",
+    "actions:",
+    "- deploy:",
+    "    to: tmpfs",
+    "    images:",
+    `      kernel: {url: "${imagesUrl}/vmlinuz", image_arg: '-kernel {kernel} -append "console=ttyS0,115200"'}`,
+    `      initrd: {url: "${imagesUrl}/initramfs.cpio.gz", image_arg: "-initrd {initrd}"}`,
+    "- boot: {method: qemu, media: tmpfs, prompts: ['magma-dut:/# '], timeout: {minutes: 2}}",
+    "- test:",
+    "    definitions:",
+    definitions,
+  ].join("\n");
+}
+
+/** The `results` records of a job's log, in order (their messages). */
+export const resultsOf = (log: TLogRecord[]) =>
+  log.filter((r) => r.lvl === "results").map((r) => r.msg as TResultMessage & Record<string, unknown>);
 
 /** A static file server on 127.0.0.1:<port 0> serving `dir`; 404 for anything missing. */
 export async function serveDir(dir: string): Promise<{ url: string; server: Server; close: () => Promise<void> }> {
