@@ -73,6 +73,31 @@ export function useUrlParams() {
   return { params, get: (k: string) => params.get(k) || undefined, set };
 }
 
+/**
+ * The pager of a list paged by the `cursor` URL parameter: "Newest" (drops `cursor`) while on an
+ * older page, "Older →" (sets `cursor` to `nextCursor`) while the page has a next one; `hint` on the left.
+ */
+export function CursorPager({ nextCursor, hint }: { nextCursor: string | null | undefined; hint?: React.ReactNode }) {
+  const { get, set } = useUrlParams();
+  return (
+    <div className="pager">
+      {hint ? <span className="hint">{hint}</span> : <span />}
+      <span>
+        {get("cursor") && (
+          <button type="button" className="btn" onClick={() => set({ cursor: undefined })}>
+            Newest
+          </button>
+        )}{" "}
+        {nextCursor && (
+          <button type="button" className="btn" onClick={() => set({ cursor: nextCursor })}>
+            Older →
+          </button>
+        )}
+      </span>
+    </div>
+  );
+}
+
 /** Breadcrumbs Builds › tree/branch › … */
 export function Crumbs({ tree, branch, children }: { tree?: string; branch?: string; children?: React.ReactNode }) {
   return (
