@@ -4,7 +4,8 @@ import Link from "next/link";
 import type { TRegression } from "@magma/protocol";
 import { useTRPC } from "~/trpc/react";
 import { Empty, ErrorBox, Loading } from "../status";
-import { Crumbs, CursorPager, JobLinks, KindBadge, ShortCommit, SuspectBadge, buildHref, qs, testHref, useUrlParams } from "./common";
+import { Crumbs, CursorPager, JobLinks, KindBadge, ShortCommit, SuspectBadge, buildHref, qs, testHref } from "./common";
+import { useUrlParams } from "../url-params";
 
 /** Regressions and fixes as a table: kind, test (→ its history), device type, from → to, labs, suspect, jobs. */
 export function RegressionTable({

@@ -4,7 +4,8 @@ import Link from "next/link";
 import { useTRPC } from "~/trpc/react";
 import { Empty, ErrorBox, Loading } from "../status";
 import { Time } from "../time";
-import { Crumbs, CursorPager, LabDeviceTypeHeader, ShortCommit, StatusBadge, buildHref, qs, useUrlParams } from "./common";
+import { Crumbs, CursorPager, LabDeviceTypeHeader, ShortCommit, StatusBadge, buildHref, qs } from "./common";
+import { useUrlParams } from "../url-params";
 
 /**
  * Pass rate per build (oldest left) as an inline SVG line: passing / (passing + failing) lab cells,
