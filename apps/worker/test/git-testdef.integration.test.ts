@@ -4,9 +4,9 @@ import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { TLogRecord, TResultMessage } from "@magma/protocol";
+import type { TLogRecord } from "@magma/protocol";
 import { runJob } from "../src/job-runner.ts";
-import { buildDut, serveDir } from "./helpers.ts";
+import { buildDut, resultsOf, serveDir, testDefinitionJob } from "./helpers.ts";
 
 // `from: git` test definitions against a real git server (git daemon on 127.0.0.1, a repository
 // made here) and a real QEMU DUT: the definition at `path` runs with the repository's own script,
@@ -104,26 +104,7 @@ afterAll(async () => {
   if (base) rmSync(base, { recursive: true, force: true });
 });
 
-function job(definition: string): string {
-  return [
-    "device_type: qemu",
-    "job_name: git test definition",
-    "visibility: public",
-    "timeouts: {job: {minutes: 10}, action: {minutes: 5}}",
-    "actions:",
-    "- deploy:",
-    "    to: tmpfs",
-    "    images:",
-    `      kernel: {url: "${images.url}/vmlinuz", image_arg: '-kernel {kernel} -append "console=ttyS0,115200"'}`,
-    `      initrd: {url: "${images.url}/initramfs.cpio.gz", image_arg: "-initrd {initrd}"}`,
-    "- boot: {method: qemu, media: tmpfs, prompts: ['magma-dut:/# '], timeout: {minutes: 2}}",
-    "- test:",
-    "    definitions:",
-    definition,
-  ].join("\n");
-}
-
-const results = (log: TLogRecord[]) => log.filter((r) => r.lvl === "results").map((r) => r.msg as TResultMessage & Record<string, unknown>);
+const job = (definition: string) => testDefinitionJob(images.url, "git test definition", definition);
 
 describe("from: git test definitions", () => {
   it("clones the repository, runs its definition with its scripts and the job's parameters, and reports commit_id as LAVA", async () => {
@@ -147,7 +128,7 @@ describe("from: git test definitions", () => {
           .join("\n"),
       );
     expect(outcome).toMatchObject({ result: "pass", error_type: "" });
-    const r = results(log);
+    const r = resultsOf(log);
     expect(r.find((x) => x.definition === "0_smoke" && x.case === "script-ran")?.result).toBe("pass");
     expect(r.find((x) => x.definition === "0_smoke" && x.case === "greeting")?.result).toBe("pass");
     expect(r.find((x) => x.definition === "0_smoke" && x.case === "version-file")?.result).toBe("pass");
@@ -174,7 +155,7 @@ describe("from: git test definitions", () => {
       sink: (r) => log.push(r),
     });
     expect(outcome).toMatchObject({ result: "pass", error_type: "" });
-    const r = results(log);
+    const r = resultsOf(log);
     expect(r.find((x) => x.definition === "0_smoke" && x.case === "version-file")?.result).toBe("pass");
     expect(r.find((x) => x.definition === "lava" && x.case === "0_smoke")).toMatchObject({ commit_id: first, revision: first });
   }, 240_000);

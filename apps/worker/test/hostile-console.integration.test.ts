@@ -4,39 +4,25 @@ import { ConsoleSession, promptRegExp } from "../src/connections/console-session
 import { openTelnetTransport } from "../src/connections/telnet.ts";
 import { JobError } from "../src/errors.ts";
 import { parseSignals, SIGNAL_PATTERN } from "../src/dispatcher/actions/test/signals.ts";
-import { maxLoopLag } from "./helpers.ts";
+import { maxLoopLag, tcpDut, type TcpDut } from "./helpers.ts";
 
 /**
  * Hostile patterns and hostile DUT output against the worker's console layer, over real TCP
  * consoles (a DUT is a TCP server writing what the test wants, as ser2net would).
  */
 
-type Dut = { port: number; socket: Promise<net.Socket>; close: () => Promise<void> };
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
 });
 
-async function dut(): Promise<Dut> {
-  let resolve!: (s: net.Socket) => void;
-  const socket = new Promise<net.Socket>((r) => (resolve = r));
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((s) => {
-    sockets.add(s);
-    s.on("error", () => {});
-    resolve(s);
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const port = (server.address() as net.AddressInfo).port;
-  const close = async () => {
-    for (const s of sockets) s.destroy();
-    await new Promise<void>((r) => server.close(() => r()));
-  };
-  cleanups.push(close);
-  return { port, socket, close };
+async function dut(): Promise<TcpDut> {
+  const d = await tcpDut();
+  cleanups.push(d.close);
+  return d;
 }
 
-async function consoleTo(d: Dut, onLine: (l: string) => void = () => {}): Promise<ConsoleSession> {
+async function consoleTo(d: TcpDut, onLine: (l: string) => void = () => {}): Promise<ConsoleSession> {
   const c = await ConsoleSession.create(`dut:${d.port}`, (h) => openTelnetTransport({ host: "127.0.0.1", port: d.port }, h), { onLine });
   cleanups.unshift(() => c.close());
   return c;

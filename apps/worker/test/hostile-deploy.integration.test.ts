@@ -5,13 +5,13 @@ import os from "node:os";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ZDeviceDictionary, type TDeployTmpfs, type TJobDefinition, type TLogRecord } from "@magma/protocol";
+import { type TDeployTmpfs, type TLogRecord } from "@magma/protocol";
 import { HttpDownloadAction } from "../src/dispatcher/actions/deploy/download.ts";
 import { DeployImagesAction } from "../src/dispatcher/actions/deploy/tmpfs.ts";
 import { JobError } from "../src/errors.ts";
-import { JobLog } from "../src/dispatcher/job-log.ts";
 import type { JobContext } from "../src/dispatcher/job.ts";
 import { Pipeline, runAction } from "../src/dispatcher/pipeline.ts";
+import { jobContext } from "./helpers.ts";
 
 /**
  * A hostile deploy reaching the worker without the submission checks (a tampered bundle, a bug in
@@ -61,20 +61,7 @@ function tree(dir: string): string[] {
 
 function context(jobDir: string, log: TLogRecord[], maxDownloadBytes?: number): JobContext {
   mkdirSync(jobDir, { recursive: true });
-  return {
-    jobId: 1,
-    jobDir,
-    definition: { actions: [] } as unknown as TJobDefinition,
-    device: ZDeviceDictionary.parse({ device_type: "qemu", hostname: "q" }),
-    log: new JobLog((r) => log.push(r)),
-    images: new Map(),
-    imageArgs: new Map(),
-    lineListeners: new Set(),
-    jobDeadlineMs: Date.now() + 60_000,
-    workerName: "w",
-    tftpBind: { ip: "127.0.0.1", port: 0 },
-    ...(maxDownloadBytes ? { maxDownloadBytes } : {}),
-  };
+  return jobContext(jobDir, log, maxDownloadBytes ? { maxDownloadBytes } : {});
 }
 
 /** Runs `action` as the job pipeline would: added to a pipeline (timeouts, children), then runAction. */

@@ -8,7 +8,7 @@ import { ConsoleSession, LINE_CUT_MARKER, MAX_LINE_CHARS, promptRegExp } from ".
 import { openTelnetTransport } from "../src/connections/telnet.ts";
 import { HttpFileServer } from "../src/services/http-file-server.ts";
 import { TftpServer } from "../src/services/tftp-server.ts";
-import { maxLoopLag } from "./helpers.ts";
+import { maxLoopLag, tcpDut, type TcpDut } from "./helpers.ts";
 
 /**
  * A noisy or malicious DUT cannot take the worker down: over-long console lines are cut, floods of
@@ -23,22 +23,11 @@ afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
 });
 
-/** A DUT console: a TCP server; resolves its socket once the worker connects. */
-async function dut(): Promise<{ port: number; socket: Promise<net.Socket> }> {
-  let resolve!: (s: net.Socket) => void;
-  const socket = new Promise<net.Socket>((r) => (resolve = r));
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((s) => {
-    sockets.add(s);
-    s.on("error", () => {});
-    resolve(s);
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  cleanups.push(async () => {
-    for (const s of sockets) s.destroy();
-    await new Promise<void>((r) => server.close(() => r()));
-  });
-  return { port: (server.address() as net.AddressInfo).port, socket };
+/** A DUT console, closed after the test. */
+async function dut(): Promise<TcpDut> {
+  const d = await tcpDut();
+  cleanups.push(d.close);
+  return d;
 }
 
 async function consoleTo(port: number, onLine: (l: string) => void, onEvent: (m: string) => void = () => {}): Promise<ConsoleSession> {

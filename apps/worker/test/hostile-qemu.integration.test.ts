@@ -4,14 +4,12 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ZDeviceDictionary, type TJobDefinition, type TLogRecord } from "@magma/protocol";
+import { ZDeviceDictionary, type TLogRecord } from "@magma/protocol";
 import { ExecuteQemuAction } from "../src/dispatcher/actions/boot/qemu.ts";
 import { JobError } from "../src/errors.ts";
-import { JobLog } from "../src/dispatcher/job-log.ts";
-import type { JobContext } from "../src/dispatcher/job.ts";
 import { Pipeline, runAction } from "../src/dispatcher/pipeline.ts";
 import { runJob } from "../src/job-runner.ts";
-import { qemuPidsMentioning, repoRoot } from "./helpers.ts";
+import { jobContext, qemuPidsMentioning, repoRoot } from "./helpers.ts";
 
 /**
  * QEMU options from a job cannot reach the host: the worker re-checks `image_arg` against the
@@ -59,19 +57,11 @@ describe("QEMU options from a job (submission checks bypassed)", () => {
     const jobDir = path.join(root, "jobs", "1");
     mkdirSync(path.join(jobDir, "kernel"), { recursive: true });
     const log: TLogRecord[] = [];
-    const ctx: JobContext = {
-      jobId: 1,
-      jobDir,
-      definition: { actions: [] } as unknown as TJobDefinition,
+    const ctx = jobContext(jobDir, log, {
       device: ZDeviceDictionary.parse({ device_type: "qemu", hostname: "qemu-hostile", qemu: { machine: "pc,accel=tcg", memory_mb: 128 } }),
-      log: new JobLog((r) => log.push(r)),
       images: new Map([["kernel", path.join(jobDir, "kernel", "vmlinuz")]]),
       imageArgs: new Map([["kernel", `-kernel {kernel} -chardev file,path=${target},id=c0 -serial chardev:c0`]]),
-      lineListeners: new Set(),
-      jobDeadlineMs: Date.now() + 60_000,
-      workerName: "w",
-      tftpBind: { ip: "127.0.0.1", port: 0 },
-    };
+    });
     const action = new ExecuteQemuAction();
     new Pipeline().add(action, { job: { minutes: 1 }, action: { minutes: 1 } });
     const err = await runAction(action, ctx, undefined, Date.now() + 30_000, new AbortController().signal).catch((e: unknown) => e);

@@ -5,14 +5,12 @@ import os from "node:os";
 import path from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ZDeviceDictionary, type TJobDefinition } from "@magma/protocol";
 import { ConsoleSession, LINE_CUT_MARKER, MAX_LINE_CHARS, type TransportHandlers } from "../src/connections/console-session.ts";
 import { HttpDownloadAction } from "../src/dispatcher/actions/deploy/download.ts";
 import { confinedPath } from "../src/dispatcher/confine.ts";
 import { JobError } from "../src/errors.ts";
-import { JobLog } from "../src/dispatcher/job-log.ts";
-import type { JobContext } from "../src/dispatcher/job.ts";
 import { Pipeline, runAction } from "../src/dispatcher/pipeline.ts";
+import { jobContext } from "./helpers.ts";
 
 /**
  * Property-based fuzzing of the worker against hostile jobs and DUTs: names that want to leave
@@ -70,19 +68,7 @@ describe("worker against hostile jobs (property-based)", () => {
         const sandbox = path.join(root, `d${n++}`);
         const jobDir = path.join(sandbox, "worker", "jobs", "1");
         mkdirSync(jobDir, { recursive: true });
-        const ctx = {
-          jobId: 1,
-          jobDir,
-          definition: { actions: [] } as unknown as TJobDefinition,
-          device: ZDeviceDictionary.parse({ device_type: "qemu", hostname: "q" }),
-          log: new JobLog(() => {}),
-          images: new Map(),
-          imageArgs: new Map(),
-          lineListeners: new Set(),
-          jobDeadlineMs: Date.now() + 60_000,
-          workerName: "w",
-          tftpBind: { ip: "127.0.0.1", port: 0 },
-        } as JobContext;
+        const ctx = jobContext(jobDir);
         const action = new HttpDownloadAction(name, { url: `${base}/image` }, subdir);
         new Pipeline().add(action, { job: { minutes: 1 } });
         await runAction(action, ctx, undefined, Date.now() + 10_000, new AbortController().signal).catch((e: unknown) =>

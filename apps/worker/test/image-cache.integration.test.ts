@@ -6,12 +6,12 @@ import os from "node:os";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { ZDeviceDictionary, type TDeployImage, type TJobDefinition, type TLogRecord } from "@magma/protocol";
+import { type TDeployImage, type TLogRecord } from "@magma/protocol";
 import { HttpDownloadAction } from "../src/dispatcher/actions/deploy/download.ts";
 import { ImageCache } from "../src/dispatcher/image-cache.ts";
-import { JobLog } from "../src/dispatcher/job-log.ts";
 import type { JobContext } from "../src/dispatcher/job.ts";
 import { Pipeline, runAction } from "../src/dispatcher/pipeline.ts";
+import { jobContext } from "./helpers.ts";
 import { JobError } from "../src/errors.ts";
 
 /**
@@ -74,20 +74,7 @@ let jobs = 0;
 function context(cache: ImageCache | undefined, log: TLogRecord[] = []): JobContext {
   const jobDir = path.join(root, "jobs", String(++jobs));
   mkdirSync(jobDir, { recursive: true });
-  return {
-    jobId: jobs,
-    jobDir,
-    definition: { actions: [] } as unknown as TJobDefinition,
-    device: ZDeviceDictionary.parse({ device_type: "qemu", hostname: "q" }),
-    log: new JobLog((r) => log.push(r)),
-    images: new Map(),
-    imageArgs: new Map(),
-    lineListeners: new Set(),
-    jobDeadlineMs: Date.now() + 60_000,
-    workerName: "w",
-    tftpBind: { ip: "127.0.0.1", port: 0 },
-    ...(cache ? { imageCache: cache } : {}),
-  };
+  return jobContext(jobDir, log, { jobId: jobs, ...(cache ? { imageCache: cache } : {}) });
 }
 
 /** Downloads `image` as image `kernel` in a new job of `cache`; returns the file's bytes and the action's results. */

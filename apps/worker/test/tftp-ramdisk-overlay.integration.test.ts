@@ -15,11 +15,9 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { stringify } from "yaml";
 import { parseJobDefinition, ZDeviceDictionary, type TLogRecord } from "@magma/protocol";
 import { buildPipeline } from "../src/dispatcher/parser.ts";
-import { JobLog } from "../src/dispatcher/job-log.ts";
-import type { JobContext } from "../src/dispatcher/job.ts";
 import { runAction } from "../src/dispatcher/pipeline.ts";
 import { tftpRelativePath } from "../src/dispatcher/actions/deploy/tftp.ts";
-import { buildDut, serveDir } from "./helpers.ts";
+import { buildDut, jobContext, serveDir } from "./helpers.ts";
 
 let dir: string;
 let dutDir: string;
@@ -88,19 +86,12 @@ describe("deploy to: tftp appends the test overlay to the ramdisk", () => {
     });
     const pipeline = buildPipeline(jobId, parsed.definition, device);
     const log: TLogRecord[] = [];
-    const ctx: JobContext = {
+    const ctx = jobContext(path.join(dir, "jobs", String(jobId)), log, {
       jobId,
-      jobDir: path.join(dir, "jobs", String(jobId)),
       definition: parsed.definition,
       device,
-      log: new JobLog((r) => log.push(r)),
-      images: new Map(),
-      imageArgs: new Map(),
-      lineListeners: new Set(),
       jobDeadlineMs: Date.now() + 120_000,
-      workerName: "w",
-      tftpBind: { ip: "127.0.0.1", port: 0 },
-    };
+    });
     mkdirSync(ctx.jobDir, { recursive: true });
     const deploy = pipeline.actions[0]!;
     expect(deploy.name).toBe("tftp-deploy");

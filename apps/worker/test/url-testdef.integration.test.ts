@@ -5,9 +5,9 @@ import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { TLogRecord, TResultMessage } from "@magma/protocol";
+import type { TLogRecord } from "@magma/protocol";
 import { runJob } from "../src/job-runner.ts";
-import { buildDut, serveDir } from "./helpers.ts";
+import { buildDut, resultsOf, serveDir, testDefinitionJob } from "./helpers.ts";
 
 // `from: url` test definitions (a tar.gz with strip-components, a single YAML file) and git `history`
 // (true keeps `.git` in the test's directory, false removes it, as LAVA) on a real QEMU DUT. The
@@ -95,26 +95,7 @@ afterAll(async () => {
   if (base) rmSync(base, { recursive: true, force: true });
 });
 
-function job(definitions: string): string {
-  return [
-    "device_type: qemu",
-    "job_name: url test definition",
-    "visibility: public",
-    "timeouts: {job: {minutes: 10}, action: {minutes: 5}}",
-    "actions:",
-    "- deploy:",
-    "    to: tmpfs",
-    "    images:",
-    `      kernel: {url: "${images.url}/vmlinuz", image_arg: '-kernel {kernel} -append "console=ttyS0,115200"'}`,
-    `      initrd: {url: "${images.url}/initramfs.cpio.gz", image_arg: "-initrd {initrd}"}`,
-    "- boot: {method: qemu, media: tmpfs, prompts: ['magma-dut:/# '], timeout: {minutes: 2}}",
-    "- test:",
-    "    definitions:",
-    definitions,
-  ].join("\n");
-}
-
-const results = (log: TLogRecord[]) => log.filter((r) => r.lvl === "results").map((r) => r.msg as TResultMessage & Record<string, unknown>);
+const job = (definitions: string) => testDefinitionJob(images.url, "url test definition", definitions);
 
 describe("from: url test definitions and git history", () => {
   it("runs a tarball's definition (strip-components) and a single YAML file; history keeps or removes .git", async () => {
@@ -140,7 +121,7 @@ describe("from: url test definitions and git history", () => {
           .join("\n"),
       );
     expect(outcome).toMatchObject({ result: "pass", error_type: "" });
-    const r = results(log);
+    const r = resultsOf(log);
     const resultOf = (def: string, c: string) => r.find((x) => x.definition === def && x.case === c)?.result;
     expect(resultOf("0_tarball", "from-tarball")).toBe("pass");
     expect(resultOf("1_single", "single-file")).toBe("pass");

@@ -9,7 +9,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { upsertUser } from "@magma/db/instance";
 import { FEDERATION_INLINE_CASES, ZLabCasesPushRequest, type TLabCasesPage, type TLabCasesPushResponse } from "@magma/protocol";
-import { jobYaml, startHarness, type Harness } from "../testing/harness.ts";
+import { jobYaml, startHarness, waitUntil, type Harness } from "../testing/harness.ts";
+import { linkFrontendStandIn } from "../testing/link-frontend.ts";
 import { submitJob } from "../jobs/submit-job.ts";
 import { LinkCasesPusher } from "./link-cases-pusher.ts";
 
@@ -27,10 +28,7 @@ afterAll(async () => {
 function frontendStandIn() {
   const transfers = new Map<number, { after: number; done: boolean; applied: number[] }>();
   const pushedJobs = new Set<number>();
-  let loseAnswers = 0;
-  let pushes = 0;
-  const post = async (pages: TLabCasesPage[]): Promise<TLabCasesPushResponse> => {
-    pushes++;
+  const link = linkFrontendStandIn((pages: TLabCasesPage[]): TLabCasesPushResponse => {
     ZLabCasesPushRequest.parse({ pages });
     const jobs = pages.map((p) => {
       pushedJobs.add(p.job_id);
@@ -43,36 +41,15 @@ function frontendStandIn() {
       }
       return { job_id: p.job_id, known: true, after_id: t.after, done: t.done };
     });
-    if (loseAnswers > 0) {
-      loseAnswers--;
-      throw new Error("connection reset after the frontend stored the push");
-    }
     return { jobs };
-  };
-  return {
-    post,
+  });
+  return Object.assign(link, {
     transfers,
     pushedJobs,
     open(jobId: number) {
       transfers.set(jobId, { after: 0, done: false, applied: [] });
     },
-    get pushes() {
-      return pushes;
-    },
-    loseNext(n: number) {
-      loseAnswers = n;
-    },
-  };
-}
-
-async function waitFor<T>(check: () => T | Promise<T>, what: string): Promise<NonNullable<T>> {
-  const end = Date.now() + 45_000;
-  for (;;) {
-    const v = await check();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  });
 }
 
 /** A Finished job with `count` cases inserted directly, ended at `endTime`; returns its id and case ids. */
@@ -83,9 +60,16 @@ async function finishedJob(name: string, count: number, endTime: Date): Promise<
   const id = jobIds[0]!;
   await ctx.db.testJob.update({ where: { id }, data: { state: "Finished", health: "Complete", endTime } });
   const suite = await ctx.db.testSuite.create({ data: { jobId: id, name: "0_big" } });
-  await ctx.db.testCase.createMany({
-    data: Array.from({ length: count }, (_, c) => ({ jobId: id, suiteId: suite.id, name: `case-${c}`, result: "pass", logLineIndex: c })),
-  });
+  const data = Array.from({ length: count }, (_, c) => ({
+    jobId: id,
+    suiteId: suite.id,
+    name: `case-${c}`,
+    result: "pass" as const,
+    logLineIndex: c,
+  }));
+  // one INSERT per 4 000 rows, in turn: a createMany over Prisma's bind-value limit is split into
+  // INSERTs that run concurrently on one pg client (deprecated in pg 8)
+  for (let i = 0; i < data.length; i += 4000) await ctx.db.testCase.createMany({ data: data.slice(i, i + 4000) });
   const rows = await ctx.db.testCase.findMany({ where: { jobId: id }, select: { id: true }, orderBy: { id: "asc" } });
   return { id, caseIds: rows.map((r) => r.id) };
 }
@@ -102,10 +86,10 @@ describe("LinkCasesPusher", () => {
     const first = new LinkCasesPusher(ctx, frontend.post);
     first.start();
     // the Finished callback has not arrived: the pusher asks, is told the job is unknown, asks again later
-    await waitFor(() => frontend.pushedJobs.has(big.id), "the first ask about the huge job");
+    await waitUntil(() => frontend.pushedJobs.has(big.id), 45_000, "the first ask about the huge job");
     frontend.open(big.id);
     frontend.loseNext(2);
-    await waitFor(() => (frontend.transfers.get(big.id)?.applied.length ?? 0) >= 4000, "some pages of the huge job");
+    await waitUntil(() => (frontend.transfers.get(big.id)?.applied.length ?? 0) >= 4000, 45_000, "some pages of the huge job");
     await first.stop();
     expect(frontend.transfers.get(big.id)!.done).toBe(false);
 
@@ -115,7 +99,7 @@ describe("LinkCasesPusher", () => {
     second.want([{ job_id: old.id, after_id: 0 }]);
     frontend.loseNext(1);
     second.start();
-    await waitFor(() => frontend.transfers.get(big.id)?.done && frontend.transfers.get(old.id)?.done, "both jobs complete");
+    await waitUntil(() => frontend.transfers.get(big.id)?.done && frontend.transfers.get(old.id)?.done, 45_000, "both jobs complete");
     await second.stop();
 
     expect(frontend.transfers.get(big.id)!.applied).toEqual(big.caseIds);

@@ -1,6 +1,7 @@
 import { FEDERATION_INLINE_CASES, type TLabCasesPage, type TLabCasesPushResponse, type TLabCasesWanted } from "@magma/protocol";
 import { countCases, listCasesAfter } from "@magma/db/instance";
 import type { InstanceContext } from "../context.ts";
+import { LinkPusher } from "./link-pusher.ts";
 import { toLavaTestCaseExport } from "../results/test-case-dto.ts";
 
 /** How often the pusher looks for newly finished huge jobs when idle, ms. */
@@ -17,9 +18,6 @@ const UNKNOWN_GIVE_UP_MS = 10 * 60 * 1000;
 const RECENT_FINISHED_MS = 60 * 60 * 1000;
 /** Overlap of the scans for newly finished jobs (an end time committed late), ms. */
 const SCAN_OVERLAP_MS = 60_000;
-/** Failed push backoff: first delay and cap, ms. */
-const BACKOFF_BASE_MS = 500;
-const BACKOFF_MAX_MS = 15_000;
 
 interface Cursor {
   /** case id the frontend's next page starts after; null: not known yet (ask with an empty page) */
@@ -42,38 +40,25 @@ interface Cursor {
  * `done`. Every case of the job is sent, including those already pushed live while it ran (the
  * frontend inserts them ON CONFLICT DO NOTHING). Jobs followed: those the poll lists
  * ({@link LinkCasesPusher.want}), and huge jobs found Finished since an hour before the start.
+ * The loop around {@link LinkCasesPusher.pushOnce} (backoff on failure, wake, stop) is {@link LinkPusher}'s.
  */
-export class LinkCasesPusher {
+export class LinkCasesPusher extends LinkPusher {
   private readonly cursors = new Map<number, Cursor>();
   /** finished jobs already looked at by a scan → their end time (epoch ms), pruned as scans move on */
   private readonly scanned = new Map<number, number>();
   private scanFrom: number;
-  private stopped = false;
-  private loopPromise: Promise<void> | null = null;
-  private wake: (() => void) | null = null;
 
   /**
    * @param post sends one push and returns the frontend's answer; throws on any failure
    * @param pageSize cases per page (tests use smaller pages)
    */
   constructor(
-    private readonly ctx: InstanceContext,
+    ctx: InstanceContext,
     private readonly post: (pages: TLabCasesPage[]) => Promise<TLabCasesPushResponse>,
     private readonly pageSize = CASES_PUSH_PAGE,
   ) {
+    super(ctx, CASES_PUSH_INTERVAL_MS, "cases");
     this.scanFrom = Date.now() - RECENT_FINISHED_MS;
-  }
-
-  /** Starts the push loop. */
-  start(): void {
-    this.loopPromise ??= this.loop();
-  }
-
-  /** Stops the loop (a push in flight is finished or failed first). */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.wake?.();
-    await this.loopPromise;
   }
 
   /** Jobs whose cases the frontend still waits for (from a poll answer), with the case id to resume after. */
@@ -83,40 +68,7 @@ export class LinkCasesPusher {
       const cur = this.cursors.get(c.job_id);
       if (!cur || cur.after === null) this.cursors.set(c.job_id, { after: c.after_id, retryAt: 0, unknownSince: null });
     }
-    if (cases.length) this.wake?.();
-  }
-
-  private async loop(): Promise<void> {
-    let failures = 0;
-    while (!this.stopped) {
-      let more = false;
-      try {
-        more = await this.pushOnce();
-        failures = 0;
-      } catch (e) {
-        if (this.stopped) break;
-        failures++;
-        const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (failures - 1));
-        this.ctx.logger.warn({ err: (e as Error).message, failures, retryInMs: delay }, "cases push failed, retrying");
-        if (!this.stopped) await this.sleep(delay);
-        continue;
-      }
-      if (!more && !this.stopped) await this.sleep(CASES_PUSH_INTERVAL_MS);
-    }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(() => {
-        this.wake = null;
-        resolve();
-      }, ms);
-      this.wake = () => {
-        clearTimeout(t);
-        this.wake = null;
-        resolve();
-      };
-    });
+    if (cases.length) this.wakeUp();
   }
 
   /** Follows the huge jobs finished since the last scan (asking the frontend where to resume). */
@@ -142,7 +94,7 @@ export class LinkCasesPusher {
    * One push of whatever is due.
    * @returns true when pages remain to be sent at once
    */
-  async pushOnce(): Promise<boolean> {
+  override async pushOnce(): Promise<boolean> {
     await this.scan();
     const now = Date.now();
     const pages: TLabCasesPage[] = [];

@@ -8,7 +8,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { upsertUser } from "@magma/db/instance";
 import type { TLabLogChunk, TLabLogPushResponse, TLogLine } from "@magma/protocol";
-import { jobYaml, startHarness, type Harness } from "../testing/harness.ts";
+import { jobYaml, startHarness, waitUntil, type Harness } from "../testing/harness.ts";
+import { linkFrontendStandIn } from "../testing/link-frontend.ts";
 import { submitJob } from "../jobs/submit-job.ts";
 import { ingestLogs } from "../logs/ingest-logs.ts";
 import { LinkLogPusher } from "./link-log-pusher.ts";
@@ -23,14 +24,11 @@ afterAll(async () => {
   await h?.close();
 });
 
-/** The frontend's side of the link: stored lines per job, the resume point, done; `loseAnswers` answers fail after storing. */
+/** The frontend's side of the link: stored lines per job, the resume point, done. */
 function frontendStandIn() {
   const stored = new Map<number, TLogLine[]>();
   const done = new Set<number>();
-  let loseAnswers = 0;
-  let pushes = 0;
-  const post = async (chunks: TLabLogChunk[]): Promise<TLabLogPushResponse> => {
-    pushes++;
+  const link = linkFrontendStandIn((chunks: TLabLogChunk[]): TLabLogPushResponse => {
     const jobs = chunks.map((c) => {
       const have = stored.get(c.job_id) ?? [];
       stored.set(c.job_id, have);
@@ -38,33 +36,9 @@ function frontendStandIn() {
       if (c.end !== undefined && have.length >= c.end) done.add(c.job_id);
       return { job_id: c.job_id, known: true, next_line: have.length, done: done.has(c.job_id) };
     });
-    if (loseAnswers > 0) {
-      loseAnswers--;
-      throw new Error("connection reset after the frontend stored the push");
-    }
     return { jobs };
-  };
-  return {
-    post,
-    stored,
-    done,
-    get pushes() {
-      return pushes;
-    },
-    loseNext(n: number) {
-      loseAnswers = n;
-    },
-  };
-}
-
-async function waitFor<T>(check: () => T | Promise<T>, what: string): Promise<NonNullable<T>> {
-  const end = Date.now() + 30_000;
-  for (;;) {
-    const v = await check();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  });
+  return Object.assign(link, { stored, done });
 }
 
 const record = (i: number) => ({ dt: "2026-12-01T00:00:00.000000", lvl: "target" as const, msg: `line ${i}` });
@@ -82,7 +56,7 @@ describe("LinkLogPusher", () => {
     const first = new LinkLogPusher(ctx, frontend.post);
     frontend.loseNext(2);
     first.start();
-    await waitFor(() => frontend.stored.get(jobId)?.length === 2500, "the first 2500 lines");
+    await waitUntil(() => frontend.stored.get(jobId)?.length === 2500, 30_000, "the first 2500 lines");
     await first.stop();
 
     // more lines while no pusher runs; a new one (a restarted lab) resumes from the frontend's answer
@@ -91,7 +65,7 @@ describe("LinkLogPusher", () => {
     const second = new LinkLogPusher(ctx, frontend.post);
     frontend.loseNext(1);
     second.start();
-    await waitFor(() => frontend.done.has(jobId), "the log to be complete");
+    await waitUntil(() => frontend.done.has(jobId), 30_000, "the log to be complete");
     await second.stop();
 
     const lines = frontend.stored.get(jobId)!;

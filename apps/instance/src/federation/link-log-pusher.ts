@@ -1,6 +1,7 @@
 import { LAB_LOG_CHUNK_MAX_LINES, type TLabLogChunk, type TLabLogPushResponse, type TLabLogWanted } from "@magma/protocol";
 import { readLogLines } from "@magma/db/instance";
 import type { InstanceContext } from "../context.ts";
+import { LinkPusher } from "./link-pusher.ts";
 
 /** How often the pusher looks for new log lines, ms (so lines reach the frontend within ~1 s). */
 export const LOG_PUSH_INTERVAL_MS = 500;
@@ -12,9 +13,6 @@ const MAX_PUSH_CHUNKS = 50;
 const UNKNOWN_RETRY_MS = 2000;
 /** Finished jobs looked at once after a start (their logs may be incomplete on the frontend), ms back. */
 const RECENT_FINISHED_MS = 60 * 60 * 1000;
-/** Failed push backoff: first delay and cap, ms. */
-const BACKOFF_BASE_MS = 500;
-const BACKOFF_MAX_MS = 15_000;
 
 interface Cursor {
   /** first line the frontend does not have; null: not known yet (ask with an empty chunk) */
@@ -34,32 +32,20 @@ interface Cursor {
  * push carries `end` (its line count), after which the frontend marks the log complete and the job
  * is dropped here. Jobs looked at: every Scheduled/Running/Canceling job, the jobs the poll lists as
  * still wanted ({@link LinkLogPusher.want}), and, once after a start, jobs finished in the last hour.
+ * The loop around {@link LinkLogPusher.pushOnce} (backoff on failure, wake, stop) is {@link LinkPusher}'s.
  */
-export class LinkLogPusher {
+export class LinkLogPusher extends LinkPusher {
   private readonly cursors = new Map<number, Cursor>();
-  private stopped = false;
-  private loopPromise: Promise<void> | null = null;
-  private wake: (() => void) | null = null;
   private recentChecked = false;
 
   /**
    * @param post sends one push and returns the frontend's answer; throws on any failure
    */
   constructor(
-    private readonly ctx: InstanceContext,
+    ctx: InstanceContext,
     private readonly post: (chunks: TLabLogChunk[]) => Promise<TLabLogPushResponse>,
-  ) {}
-
-  /** Starts the push loop. */
-  start(): void {
-    this.loopPromise ??= this.loop();
-  }
-
-  /** Stops the loop (a push in flight is finished or failed first). */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.wake?.();
-    await this.loopPromise;
+  ) {
+    super(ctx, LOG_PUSH_INTERVAL_MS, "log");
   }
 
   /** Jobs the frontend still waits for (from a poll answer), with the line to resume from. */
@@ -69,47 +55,14 @@ export class LinkLogPusher {
       const cur = this.cursors.get(l.job_id);
       if (!cur || cur.next === null) this.cursors.set(l.job_id, { next: l.next_line, retryAt: 0 });
     }
-    if (logs.length) this.wake?.();
-  }
-
-  private async loop(): Promise<void> {
-    let failures = 0;
-    while (!this.stopped) {
-      let more = false;
-      try {
-        more = await this.pushOnce();
-        failures = 0;
-      } catch (e) {
-        if (this.stopped) break;
-        failures++;
-        const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (failures - 1));
-        this.ctx.logger.warn({ err: (e as Error).message, failures, retryInMs: delay }, "log push failed, retrying");
-        if (!this.stopped) await this.sleep(delay);
-        continue;
-      }
-      if (!more && !this.stopped) await this.sleep(LOG_PUSH_INTERVAL_MS);
-    }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(() => {
-        this.wake = null;
-        resolve();
-      }, ms);
-      this.wake = () => {
-        clearTimeout(t);
-        this.wake = null;
-        resolve();
-      };
-    });
+    if (logs.length) this.wakeUp();
   }
 
   /**
    * One push of whatever is due.
    * @returns true when lines remain to be sent at once (a chunk was cut short)
    */
-  async pushOnce(): Promise<boolean> {
+  override async pushOnce(): Promise<boolean> {
     const now = Date.now();
     if (!this.recentChecked) {
       // followed (as "ask the frontend") until the frontend says their log is complete

@@ -21,6 +21,7 @@ import { cancelJobAs } from "../jobs/cancel-job.ts";
 import { submitJob } from "../jobs/submit-job.ts";
 import { LinkCasesPusher } from "./link-cases-pusher.ts";
 import { LinkLogPusher } from "./link-log-pusher.ts";
+import { backoffDelayMs } from "./link-pusher.ts";
 
 /** Long-poll wait asked of the frontend, seconds (it answers at once when work is queued). */
 export const LINK_WAIT_S = 25;
@@ -172,7 +173,7 @@ export class OutboundLink {
         return await fn();
       } catch (e) {
         if (e instanceof LinkRefusedError || this.stopped) throw e;
-        const delay = Math.min(RECONNECT_MAX_MS, RECONNECT_BASE_MS * 2 ** (attempt - 1));
+        const delay = backoffDelayMs(attempt, RECONNECT_BASE_MS, RECONNECT_MAX_MS);
         this.ctx.logger.warn({ err: describe(e), attempt, retryInMs: delay }, `${what} failed, retrying`);
         await this.sleep(delay);
       }
@@ -235,7 +236,7 @@ export class OutboundLink {
           }
         }
         // a refused credential may be a re-enrollment in progress: keep trying, slowly
-        const delay = refused ? RECONNECT_MAX_MS * 2 : Math.min(RECONNECT_MAX_MS, RECONNECT_BASE_MS * 2 ** (failures - 1));
+        const delay = refused ? RECONNECT_MAX_MS * 2 : backoffDelayMs(failures, RECONNECT_BASE_MS, RECONNECT_MAX_MS);
         this.ctx.logger[refused ? "error" : "warn"]({ err: describe(e), failures, retryInMs: delay }, "lab link poll failed, reconnecting");
         await this.sleep(delay);
       }

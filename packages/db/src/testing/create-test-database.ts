@@ -24,23 +24,38 @@ export function testServerUrl(): string {
   return process.env["MAGMA_TEST_DATABASE_URL"] ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 }
 
+/** Runs `sql` on the server's maintenance database (`serverUrl`) over a connection of its own. */
+async function onServer(serverUrl: string, sql: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  try {
+    await admin.query(sql);
+  } finally {
+    await admin.end();
+  }
+}
+
+/** Creates an empty database `magma_test_<schema>_<random>` on the server; returns its name and URL. */
+async function createEmptyDatabase(schema: string, serverUrl: string): Promise<{ name: string; url: string }> {
+  const name = `magma_test_${schema}_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
+  await onServer(serverUrl, `CREATE DATABASE "${name}"`);
+  const u = new URL(serverUrl);
+  u.pathname = `/${name}`;
+  return { name, url: u.toString() };
+}
+
+/** Drops database `name` WITH (FORCE) (open connections are closed); nothing when it is gone already. */
+async function dropDatabase(name: string, serverUrl: string): Promise<void> {
+  await onServer(serverUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+}
+
 /**
  * Creates a fresh database and applies all migrations of `schema` with the offline migration
  * runner (scripts/migrate.mjs), so every test file gets its own database (no test sees another's data).
  * @throws Error with the runner's output when a migration fails
  */
 export async function createTestDatabase(schema: "instance" | "frontend", serverUrl = testServerUrl()): Promise<TestDatabase> {
-  const name = `magma_test_${schema}_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE "${name}"`);
-  } finally {
-    await admin.end();
-  }
-  const u = new URL(serverUrl);
-  u.pathname = `/${name}`;
-  const url = u.toString();
+  const { name, url } = await createEmptyDatabase(schema, serverUrl);
   try {
     await run(process.execPath, [path.join(root, "scripts/migrate.mjs"), "deploy", "--schema", schema], {
       env: { ...process.env, DATABASE_URL: url },
@@ -53,13 +68,7 @@ export async function createTestDatabase(schema: "instance" | "frontend", server
     name,
     url,
     async drop() {
-      const c = new pg.Client({ connectionString: serverUrl });
-      await c.connect();
-      try {
-        await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      } finally {
-        await c.end();
-      }
+      await dropDatabase(name, serverUrl);
     },
   };
 }
@@ -88,17 +97,7 @@ export async function createTestDatabaseBefore(
   const folders = (await readdir(dir)).filter((d) => /^\d+_/.test(d)).sort();
   const target = folders.findIndex((d) => d.endsWith(`_${targetName}`));
   if (target < 0) throw new Error(`no ${schema} migration named '${targetName}'`);
-  const name = `magma_test_${schema}_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE "${name}"`);
-  } finally {
-    await admin.end();
-  }
-  const u = new URL(serverUrl);
-  u.pathname = `/${name}`;
-  const url = u.toString();
+  const { name, url } = await createEmptyDatabase(schema, serverUrl);
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   for (const f of folders.slice(0, target)) await client.query(await readFile(path.join(dir, f, "migration.sql"), "utf8"));
@@ -118,13 +117,7 @@ export async function createTestDatabaseBefore(
     },
     async drop() {
       await client.end().catch(() => undefined);
-      const c = new pg.Client({ connectionString: serverUrl });
-      await c.connect();
-      try {
-        await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      } finally {
-        await c.end();
-      }
+      await dropDatabase(name, serverUrl);
     },
   };
 }

@@ -8,6 +8,7 @@ import { compileJobPattern } from "./patterns.ts";
 import { checkQemuJobArgs, QEMU_JOB_OPTIONS } from "./qemu-args.ts";
 import { MASKED, redactDefinition } from "./redact.ts";
 import { IMAGE_NAME_RE } from "./safety.ts";
+import { DEMO_JOB } from "./testing.ts";
 
 /**
  * Property-based fuzzing with hostile job definitions: names that want to become paths, QEMU
@@ -16,7 +17,7 @@ import { IMAGE_NAME_RE } from "./safety.ts";
  */
 const RUNS = Number(process.env["MAGMA_FUZZ_RUNS"] ?? 200);
 const TIMEOUT_MS = Math.max(30_000, RUNS * 30);
-const demo = parse(readFileSync(path.resolve(import.meta.dirname, "../../../../infra/demo/jobs/qemu-inline-tests.yaml"), "utf8")) as any;
+const demo = DEMO_JOB as any;
 
 const pathy = fc.oneof(
   fc.string(),

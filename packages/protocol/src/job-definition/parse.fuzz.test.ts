@@ -4,6 +4,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { MAX_DEFINITION_BYTES, MAX_YAML_ALIASES, parseJobDefinition } from "./parse.ts";
+import { DEMO_JOB, DEMO_JOB_TEXT } from "./testing.ts";
 
 /**
  * Property-based fuzzing of the job-definition parser (issue 5). `npm test` runs a short pass;
@@ -12,8 +13,8 @@ import { MAX_DEFINITION_BYTES, MAX_YAML_ALIASES, parseJobDefinition } from "./pa
 const RUNS = Number(process.env["MAGMA_FUZZ_RUNS"] ?? 200);
 const TIMEOUT_MS = Math.max(30_000, RUNS * 20);
 
-const demo = readFileSync(path.resolve(import.meta.dirname, "../../../../infra/demo/jobs/qemu-inline-tests.yaml"), "utf8");
-const demoObj = parse(demo) as Record<string, unknown>;
+const demo = DEMO_JOB_TEXT;
+const demoObj = DEMO_JOB;
 
 /** The result is a value, never an exception, and every error names a YAML path and a problem. */
 function wellFormed(text: string): ReturnType<typeof parseJobDefinition> {

@@ -4,17 +4,12 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { formatDefinitionErrors, MAX_DEFINITION_BYTES, parseJobDefinition } from "./parse.ts";
 import { timeoutToMs } from "./timeout.ts";
+import { errorsOf } from "./testing.ts";
 
 const repoRoot = path.resolve(import.meta.dirname, "../../../..");
 // LAVA-format job definitions written for these tests (see testdata/README.md)
 const samples = path.join(import.meta.dirname, "testdata");
 const demoJobs = path.join(repoRoot, "infra/demo/jobs");
-
-function errorsOf(text: string): string {
-  const r = parseJobDefinition(text);
-  if (r.ok) throw new Error("expected the definition to be refused");
-  return formatDefinitionErrors(r.errors);
-}
 
 const minimal = `
 device_type: qemu

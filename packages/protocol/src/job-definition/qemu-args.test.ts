@@ -1,27 +1,16 @@
-import { readFileSync } from "node:fs";
-import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { parse, stringify } from "yaml";
+import { stringify } from "yaml";
 import { formatDefinitionErrors, parseJobDefinition } from "./parse.ts";
 import { checkQemuJobArgs, splitQemuOptionList } from "./qemu-args.ts";
+import { DEMO_JOB, errorsOf } from "./testing.ts";
 
-const demo = parse(readFileSync(path.resolve(import.meta.dirname, "../../../../infra/demo/jobs/qemu-inline-tests.yaml"), "utf8")) as Record<
-  string,
-  unknown
->;
 const KERNEL_ARG = "data['actions'][0]['deploy']['images']['kernel']['image_arg']";
 
 /** The demo job with the kernel's image_arg replaced. */
 function withKernelArg(arg: string): string {
-  const copy = structuredClone(demo) as any;
+  const copy = structuredClone(DEMO_JOB) as any;
   copy.actions[0].deploy.images.kernel.image_arg = arg;
   return stringify(copy);
-}
-
-function errorsOf(text: string): string {
-  const r = parseJobDefinition(text);
-  if (r.ok) throw new Error("expected the definition to be refused");
-  return formatDefinitionErrors(r.errors);
 }
 
 describe("QEMU options a job may add (image_arg allow-list)", () => {

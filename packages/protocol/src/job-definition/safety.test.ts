@@ -1,27 +1,7 @@
-import { readFileSync } from "node:fs";
-import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { parse, stringify } from "yaml";
-import { formatDefinitionErrors, parseJobDefinition } from "./parse.ts";
 import { downloadUrlProblem, imageNameProblem, testDefinitionPathProblem } from "./safety.ts";
-
-const demo = parse(readFileSync(path.resolve(import.meta.dirname, "../../../../infra/demo/jobs/qemu-inline-tests.yaml"), "utf8")) as Record<
-  string,
-  unknown
->;
-
-/** The demo job with `edit` applied to a deep copy. */
-function demoWith(edit: (d: any) => void): string {
-  const copy = structuredClone(demo);
-  edit(copy);
-  return stringify(copy);
-}
-
-function errorsOf(text: string): string {
-  const r = parseJobDefinition(text);
-  if (r.ok) throw new Error("expected the definition to be refused");
-  return formatDefinitionErrors(r.errors);
-}
+import { formatDefinitionErrors, parseJobDefinition } from "./parse.ts";
+import { demoWith, errorsOf } from "./testing.ts";
 
 describe("names and paths from a job (submission checks)", () => {
   it("refuses an image key that is a traversal, an absolute path or hidden, naming it with its YAML path", () => {

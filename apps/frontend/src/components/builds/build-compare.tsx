@@ -3,7 +3,8 @@ import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useTRPC } from "~/trpc/react";
 import { Empty, ErrorBox, Loading } from "../status";
-import { Crumbs, ShortCommit, StatusBadge, buildHref, testHref, useUrlParams } from "./common";
+import { Crumbs, ShortCommit, StatusBadge, buildHref, testHref } from "./common";
+import { useUrlParams } from "../url-params";
 
 /** `/builds/compare?tree=&branch=&from=&to=`: tests whose status differs between two builds, per lab and device type. */
 export function BuildComparePage() {

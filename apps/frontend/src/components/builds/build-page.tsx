@@ -6,7 +6,8 @@ import { useTRPC } from "~/trpc/react";
 import { HealthBadge } from "../badges";
 import { Empty, ErrorBox, Loading } from "../status";
 import { Time } from "../time";
-import { Crumbs, JobLinks, LabDeviceTypeHeader, ShortCommit, StatusBadge, qs, testHref, useUrlParams } from "./common";
+import { Crumbs, JobLinks, LabDeviceTypeHeader, ShortCommit, StatusBadge, qs, testHref } from "./common";
+import { useUrlParams } from "../url-params";
 import { RegressionFilters, RegressionTable } from "./regressions";
 
 /**

@@ -4,7 +4,8 @@ import Link from "next/link";
 import { useTRPC } from "~/trpc/react";
 import { Empty, ErrorBox, Loading } from "../status";
 import { Time } from "../time";
-import { Crumbs, ShortCommit, branchHref, buildHref, useUrlParams } from "./common";
+import { Crumbs, ShortCommit, branchHref, buildHref } from "./common";
+import { useUrlParams } from "../url-params";
 
 /**
  * `/builds`: without `tree`/`branch` in the URL, every tree and branch (newest build of each);

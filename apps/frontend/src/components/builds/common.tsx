@@ -1,7 +1,7 @@
 "use client";
 import Link from "next/link";
-import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { Badge } from "../badges";
+import { useUrlParams } from "../url-params";
 
 /** Header cell of a lab × device type column; `column` is `lab\u0000deviceType`. */
 export function LabDeviceTypeHeader({ column }: { column: string }) {
@@ -56,21 +56,29 @@ export const testHref = (tree: string, branch: string, test: string, deviceType?
   `/builds/test?${qs({ tree, branch, test, device_type: deviceType })}`;
 export const branchHref = (tree: string, branch: string) => `/builds?${qs({ tree, branch })}`;
 
-/** The page's URL parameters and a setter that keeps the others (empty value = removed). */
-export function useUrlParams() {
-  const router = useRouter();
-  const pathname = usePathname();
-  const params = useSearchParams();
-  const set = (changes: Record<string, string | undefined>) => {
-    const p = new URLSearchParams(params.toString());
-    for (const [k, v] of Object.entries(changes)) {
-      if (v) p.set(k, v);
-      else p.delete(k);
-    }
-    const s = p.toString();
-    router.push(s ? `${pathname}?${s}` : pathname);
-  };
-  return { params, get: (k: string) => params.get(k) || undefined, set };
+/**
+ * The pager of a list paged by the `cursor` URL parameter: "Newest" (drops `cursor`) while on an
+ * older page, "Older →" (sets `cursor` to `nextCursor`) while the page has a next one; `hint` on the left.
+ */
+export function CursorPager({ nextCursor, hint }: { nextCursor: string | null | undefined; hint?: React.ReactNode }) {
+  const { get, set } = useUrlParams();
+  return (
+    <div className="pager">
+      {hint ? <span className="hint">{hint}</span> : <span />}
+      <span>
+        {get("cursor") && (
+          <button type="button" className="btn" onClick={() => set({ cursor: undefined })}>
+            Newest
+          </button>
+        )}{" "}
+        {nextCursor && (
+          <button type="button" className="btn" onClick={() => set({ cursor: nextCursor })}>
+            Older →
+          </button>
+        )}
+      </span>
+    </div>
+  );
 }
 
 /** Breadcrumbs Builds › tree/branch › … */

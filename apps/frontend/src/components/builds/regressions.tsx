@@ -4,7 +4,8 @@ import Link from "next/link";
 import type { TRegression } from "@magma/protocol";
 import { useTRPC } from "~/trpc/react";
 import { Empty, ErrorBox, Loading } from "../status";
-import { Crumbs, JobLinks, KindBadge, ShortCommit, SuspectBadge, buildHref, qs, testHref, useUrlParams } from "./common";
+import { Crumbs, CursorPager, JobLinks, KindBadge, ShortCommit, SuspectBadge, buildHref, qs, testHref } from "./common";
+import { useUrlParams } from "../url-params";
 
 /** Regressions and fixes as a table: kind, test (→ its history), device type, from → to, labs, suspect, jobs. */
 export function RegressionTable({
@@ -158,21 +159,7 @@ export function RegressionsPage() {
       {q.error && <ErrorBox title="Could not load the regressions" error={q.error} hint="Remove filters from the address bar." />}
       {q.data && q.data.results.length === 0 && <Empty>No regressions or fixes match.</Empty>}
       {q.data && q.data.results.length > 0 && <RegressionTable rows={q.data.results} tree={tree} branch={branch} />}
-      <div className="pager">
-        <span />
-        <span>
-          {cursor && (
-            <button type="button" className="btn" onClick={() => set({ cursor: undefined })}>
-              Newest
-            </button>
-          )}{" "}
-          {q.data?.next_cursor && (
-            <button type="button" className="btn" onClick={() => set({ cursor: q.data.next_cursor ?? undefined })}>
-              Older →
-            </button>
-          )}
-        </span>
-      </div>
+      <CursorPager nextCursor={q.data?.next_cursor} />
     </>
   );
 }

@@ -4,7 +4,8 @@ import Link from "next/link";
 import { useTRPC } from "~/trpc/react";
 import { Empty, ErrorBox, Loading } from "../status";
 import { Time } from "../time";
-import { Crumbs, LabDeviceTypeHeader, ShortCommit, StatusBadge, buildHref, qs, useUrlParams } from "./common";
+import { Crumbs, CursorPager, LabDeviceTypeHeader, ShortCommit, StatusBadge, buildHref, qs } from "./common";
+import { useUrlParams } from "../url-params";
 
 /**
  * Pass rate per build (oldest left) as an inline SVG line: passing / (passing + failing) lab cells,
@@ -156,21 +157,7 @@ export function TestHistoryPage() {
           </table>
         </div>
       )}
-      <div className="pager">
-        <span className="hint">A cell links to its job; flaky = pass and fail on the same build and lab.</span>
-        <span>
-          {cursor && (
-            <button type="button" className="btn" onClick={() => set({ cursor: undefined })}>
-              Newest
-            </button>
-          )}{" "}
-          {q.data?.next_cursor && (
-            <button type="button" className="btn" onClick={() => set({ cursor: q.data.next_cursor ?? undefined })}>
-              Older →
-            </button>
-          )}
-        </span>
-      </div>
+      <CursorPager nextCursor={q.data?.next_cursor} hint="A cell links to its job; flaky = pass and fail on the same build and lab." />
     </>
   );
 }

@@ -1,10 +1,11 @@
 "use client";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
-import { usePathname, useRouter, useSearchParams } from "next/navigation";
+import { usePathname } from "next/navigation";
 import { useMemo } from "react";
 import { useTRPC } from "~/trpc/react";
 import { Empty, ErrorBox, Loading } from "../status";
+import { useUrlParams } from "../url-params";
 import { ResultsChart } from "./results-chart";
 import { ResultsTrendChart } from "./results-trend-chart";
 
@@ -14,9 +15,9 @@ import { ResultsTrendChart } from "./results-trend-chart";
  */
 export function ResultsMatrix() {
   const trpc = useTRPC();
-  const router = useRouter();
   const pathname = usePathname();
-  const params = useSearchParams();
+  /** setParams: sets URL parameters (empty value = removed), keeping the others. */
+  const { params, set: setParams } = useUrlParams();
   const groupBy = params.get("group_by") ?? "";
   const lab = params.get("lab") || undefined;
   const deviceType = params.get("device_type") || undefined;
@@ -41,16 +42,6 @@ export function ResultsMatrix() {
     placeholderData: keepPreviousData,
     refetchInterval: 15_000,
   });
-  /** Sets URL parameters (empty value = removed), keeping the others. */
-  const setParams = (changes: Record<string, string | undefined>) => {
-    const p = new URLSearchParams(params.toString());
-    for (const [k, v] of Object.entries(changes)) {
-      if (v) p.set(k, v);
-      else p.delete(k);
-    }
-    const s = p.toString();
-    router.push(s ? `${pathname}?${s}` : pathname);
-  };
   const filtered = !!(lab || deviceType);
 
   const view = useMemo(() => {

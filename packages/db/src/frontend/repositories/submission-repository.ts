@@ -90,7 +90,10 @@ export async function createSubmissionRecord(
   const existing = await db.submission.findUnique({ where: { client_request_id: input.clientRequestId }, include });
   if (existing) return { submission: toSubmission(existing, await placementJobs(db, [existing])), created: false };
   try {
-    const s = await db.submission.create({
+    // the nested create is one transaction; the targets, placements and user are read after it
+    // commits: a read with sibling relations inside a transaction runs its relation queries
+    // concurrently on the transaction's one pg client (deprecated in pg 8, refused by pg 9)
+    const { id } = await db.submission.create({
       data: {
         client_request_id: input.clientRequestId,
         definition: input.definition,
@@ -103,8 +106,9 @@ export async function createSubmissionRecord(
           create: input.labs.map((l) => ({ instance_id: l.id, placements: { create: [{ number: 1, instance_id: l.id, lab: l.name }] } })),
         },
       },
-      include,
+      select: { id: true },
     });
+    const s = await db.submission.findUniqueOrThrow({ where: { id }, include });
     return { submission: toSubmission(s, new Map()), created: true };
   } catch (e) {
     // a concurrent request with the same id won the race: answer with its submission

@@ -1,7 +1,8 @@
-import type { TDeviceHealth, TDeviceState } from "@magma/protocol";
+import type { TDeviceHealth } from "@magma/protocol";
 import type { Prisma } from "../../generated/instance/client";
 import type { InstanceDb, InstanceTx } from "../client.ts";
 import type { TDeviceDetail } from "../dto.ts";
+import { toDeviceRecord } from "./inventory-repository.ts";
 
 /** Devices as the lab administration reads and changes them (LAVA `scheduler.devices.*`). */
 
@@ -17,15 +18,7 @@ const asRecord = (v: unknown): Record<string, unknown> =>
 function fromDeviceRow(d: DeviceRow): TDeviceDetail {
   return {
     id: d.id,
-    hostname: d.hostname,
-    deviceType: d.deviceType.name,
-    description: d.description,
-    tags: d.tags,
-    state: d.state as TDeviceState,
-    health: d.health as TDeviceHealth,
-    worker: d.worker?.hostname ?? null,
-    currentJobId: d.currentJobId,
-    lastHealthReportJobId: d.lastHealthReportJobId,
+    ...toDeviceRecord(d),
     dictionary: asRecord(d.dictionary),
     deviceTypeDictionary: asRecord(d.deviceType.dictionary),
     dictionaryJinja2: d.dictionaryJinja2,

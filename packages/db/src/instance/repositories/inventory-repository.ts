@@ -2,13 +2,19 @@ import type { TDeviceHealth, TDeviceState, TJobState, TWorkerHealth, TWorkerStat
 import type { InstanceDb, InstanceTx } from "../client.ts";
 import type { TDeviceRecord, TDeviceTypeRecord, TWorkerRecord } from "../dto.ts";
 
-/** Devices by hostname, with their type's and worker's names. */
-export async function listDeviceRecords(db: InstanceDb | InstanceTx): Promise<TDeviceRecord[]> {
-  const rows = await db.device.findMany({
-    orderBy: { hostname: "asc" },
-    include: { deviceType: { select: { name: true } }, worker: { select: { hostname: true } } },
-  });
-  return rows.map((d) => ({
+/** A device row (with its type's name and its worker's hostname) as a {@link TDeviceRecord}. */
+export function toDeviceRecord(d: {
+  hostname: string;
+  deviceType: { name: string };
+  description: string | null;
+  tags: string[];
+  state: string;
+  health: string;
+  worker: { hostname: string } | null;
+  currentJobId: number | null;
+  lastHealthReportJobId: number | null;
+}): TDeviceRecord {
+  return {
     hostname: d.hostname,
     deviceType: d.deviceType.name,
     description: d.description,
@@ -18,7 +24,37 @@ export async function listDeviceRecords(db: InstanceDb | InstanceTx): Promise<TD
     worker: d.worker?.hostname ?? null,
     currentJobId: d.currentJobId,
     lastHealthReportJobId: d.lastHealthReportJobId,
-  }));
+  };
+}
+
+/** A worker row as a {@link TWorkerRecord} (never its token). */
+export function toWorkerRecord(w: {
+  hostname: string;
+  description: string | null;
+  state: string;
+  health: string;
+  lastPing: Date | null;
+  jobLimit: number;
+  version: string | null;
+}): TWorkerRecord {
+  return {
+    hostname: w.hostname,
+    description: w.description,
+    state: w.state as TWorkerState,
+    health: w.health as TWorkerHealth,
+    lastPing: w.lastPing,
+    jobLimit: w.jobLimit,
+    version: w.version,
+  };
+}
+
+/** Devices by hostname, with their type's and worker's names. */
+export async function listDeviceRecords(db: InstanceDb | InstanceTx): Promise<TDeviceRecord[]> {
+  const rows = await db.device.findMany({
+    orderBy: { hostname: "asc" },
+    include: { deviceType: { select: { name: true } }, worker: { select: { hostname: true } } },
+  });
+  return rows.map(toDeviceRecord);
 }
 
 /** Device types by name (without their dictionaries and health checks). */
@@ -37,15 +73,7 @@ export async function listDeviceTypeRecords(db: InstanceDb | InstanceTx): Promis
 /** Workers by hostname, never their token. */
 export async function listWorkerRecords(db: InstanceDb | InstanceTx): Promise<TWorkerRecord[]> {
   const rows = await db.worker.findMany({ orderBy: { hostname: "asc" } });
-  return rows.map((w) => ({
-    hostname: w.hostname,
-    description: w.description,
-    state: w.state as TWorkerState,
-    health: w.health as TWorkerHealth,
-    lastPing: w.lastPing,
-    jobLimit: w.jobLimit,
-    version: w.version,
-  }));
+  return rows.map(toWorkerRecord);
 }
 
 /**

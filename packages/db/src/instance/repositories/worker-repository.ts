@@ -1,6 +1,7 @@
 import type { TJobState, TWorkerHealth, TWorkerState } from "@magma/protocol";
 import type { InstanceDb, InstanceTx } from "../client.ts";
 import type { TWorkerDetail } from "../dto.ts";
+import { toWorkerRecord } from "./inventory-repository.ts";
 
 /** Workers as the lab administration reads and changes them (LAVA `scheduler.workers.*`). */
 
@@ -23,13 +24,7 @@ export async function findWorkerDetail(db: InstanceDb | InstanceTx, hostname: st
   if (!w) return null;
   return {
     id: w.id,
-    hostname: w.hostname,
-    description: w.description,
-    state: w.state as TWorkerState,
-    health: w.health as TWorkerHealth,
-    lastPing: w.lastPing,
-    jobLimit: w.jobLimit,
-    version: w.version,
+    ...toWorkerRecord(w),
     devices: w.devices.map((d) => d.hostname),
   };
 }

@@ -2,10 +2,8 @@ import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Action, type ActionRunOptions, type Connection } from "../../action.ts";
 import type { JobContext } from "../../job.ts";
-import { multinodeOverlay } from "../../multinode-helpers.ts";
-import { buildOverlayTarball, deviceEnvironment, jobEnvironment, type OverlayStage } from "../../overlay.ts";
-import { DEFAULT_MAX_DOWNLOAD_BYTES } from "../../confine.ts";
-import { fetchTestDefinitions } from "./test-definitions.ts";
+import { buildOverlayTarball, type OverlayStage } from "../../overlay.ts";
+import { prepareOverlay } from "./overlay.ts";
 
 /** File name of the overlay tarball: in the job directory, in its URL and on the DUT. */
 export const OVERLAY_TARBALL = "overlay.tar.gz";
@@ -30,24 +28,9 @@ export class CompressOverlayAction extends Action {
   }
 
   async run({ ctx, connection, deadlineMs, signal }: ActionRunOptions): Promise<Connection> {
-    await fetchTestDefinitions(this.stages, ctx.jobDir, {
-      log: ctx.log,
-      deadlineMs,
-      signal,
-      maxDownloadBytes: ctx.maxDownloadBytes ?? DEFAULT_MAX_DOWNLOAD_BYTES,
-    });
-    const multinode = multinodeOverlay(ctx.definition);
-    const tarball = buildOverlayTarball({
-      jobId: ctx.jobId,
-      stages: this.stages,
-      environment: {
-        ...jobEnvironment(ctx.definition.environment),
-        ...deviceEnvironment(ctx.device),
-        LAVA_DISPATCHER_IP: overlayHttpAddress(ctx).ip,
-      },
-      ...(ctx.definition.secrets ? { secrets: ctx.definition.secrets } : {}),
-      ...(multinode ? { multinode } : {}),
-    });
+    const tarball = buildOverlayTarball(
+      await prepareOverlay(ctx, this.stages, { deadlineMs, signal, dispatcherIp: overlayHttpAddress(ctx).ip }),
+    );
     const file = path.join(ctx.jobDir, OVERLAY_TARBALL);
     await writeFile(file, tarball);
     ctx.overlayTarballPath = file;

@@ -1,0 +1,27 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { parse, stringify } from "yaml";
+import { formatDefinitionErrors, parseJobDefinition } from "./parse.ts";
+
+/** The demo QEMU job (infra/demo/jobs/qemu-inline-tests.yaml) as text, the base the job-definition tests edit. */
+export const DEMO_JOB_TEXT = readFileSync(path.resolve(import.meta.dirname, "../../../../infra/demo/jobs/qemu-inline-tests.yaml"), "utf8");
+
+/** The demo job parsed (shared: copy it with structuredClone before editing). */
+export const DEMO_JOB = parse(DEMO_JOB_TEXT) as Record<string, unknown>;
+
+/** The demo job as YAML with `edit` applied to a deep copy. */
+export function demoWith(edit: (d: any) => void): string {
+  const copy = structuredClone(DEMO_JOB);
+  edit(copy);
+  return stringify(copy);
+}
+
+/**
+ * The submission errors of a definition, formatted as the API returns them.
+ * @throws Error when the definition is accepted
+ */
+export function errorsOf(text: string): string {
+  const r = parseJobDefinition(text);
+  if (r.ok) throw new Error("expected the definition to be refused");
+  return formatDefinitionErrors(r.errors);
+}
