@@ -1,11 +1,15 @@
 // Bundles the worker daemon (src/main.ts) with esbuild into one ES module, dist/main.js, run with
-// plain `node --optimize-for-size dist/main.js`: no TypeScript loader, one file to load. The bench's
-// worker rows measure this bundle (tests/bench/worker-bundle.ts builds it with these options).
+// plain `node --optimize-for-size dist/main.js` by systemd, docker-compose and the demo stack (the
+// stack only while dist/inputs.json's hashes match the sources, else tsx): no TypeScript loader
+// (tsx alone costs tens of MB of RSS), one file to load. The bench's worker rows measure this bundle
+// (tests/bench/worker-bundle.ts builds it with these options).
 // Minified (names kept, for error and class names in logs): an idle daemon holds its whole source
 // and the functions' scope data: in a bench-like harness, 75 → 67 MB idle RSS from minifying alone.
 // Native and worker-thread packages (serialport's bindings, pino's transports) stay external and
 // load from node_modules, so the bundle must be written inside the repository.
 import { build } from "esbuild";
+import { createHash } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -17,7 +21,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
  * @returns {Promise<string>} the bundle's path
  */
 export async function buildWorker(outdir = path.join(root, "dist")) {
-  await build({
+  const result = await build({
+    metafile: true,
     absWorkingDir: root,
     entryPoints: { main: "src/main.ts" },
     outdir,
@@ -43,6 +48,16 @@ export async function buildWorker(outdir = path.join(root, "dist")) {
       ].join("\n"),
     },
   });
+  // every source file of the bundle with its content hash (and package-lock.json's, for the
+  // dependencies), so a starter can tell whether the bundle still matches the sources
+  // (infra/demo/app-entry.ts; the same file as the instance's dist/inputs.json)
+  const sha = (f) =>
+    createHash("sha256")
+      .update(readFileSync(path.resolve(root, f)))
+      .digest("hex");
+  const inputs = Object.keys(result.metafile.inputs).filter((f) => !f.includes("node_modules/"));
+  inputs.push("../../package-lock.json");
+  writeFileSync(path.join(outdir, "inputs.json"), JSON.stringify(Object.fromEntries(inputs.map((f) => [f, sha(f)])), null, 1));
   return path.join(outdir, "main.js");
 }
 
