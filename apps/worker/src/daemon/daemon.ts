@@ -222,23 +222,15 @@ export class WorkerDaemon {
 
   /**
    * Runs one job start to end. The start overlaps its round trips (as lava-worker, which starts
-   * lava-run before reporting the job running): the journal entry is written while the bundle is
-   * fetched; RUNNING is sent once the journal entry is on disk, concurrently with the bundle fetch;
-   * the pipeline starts as soon as the bundle arrives, without waiting for RUNNING's acknowledgement.
-   * FINISHED is sent only after the RUNNING report has settled, so the instance sees them in order.
+   * lava-run before reporting the job running): once the journal entry is on disk, the bundle GET
+   * and the RUNNING POST leave together, and the pipeline starts as soon as the bundle arrives,
+   * without waiting for RUNNING's acknowledgement (RUNNING is on the wire before the job's first CPU
+   * work). FINISHED is sent only after the RUNNING report has settled, so the instance sees them in order.
    */
   private async runOne(job: TPingJob, ctrl: AbortController): Promise<void> {
     const { id, token } = job;
     const log = this.log.child({ jobId: id });
-    const bundleFetch = this.withRetries(log, `fetch job ${id}`, () => this.client.jobBundle(id, token, ctrl.signal), ctrl.signal);
-    // settled below (the bundle's failure ends the job); never an unhandled rejection meanwhile
-    bundleFetch.catch(() => {});
-    try {
-      await this.journal.add(id, token);
-    } catch (e) {
-      ctrl.abort(e);
-      throw e;
-    }
+    await this.journal.add(id, token);
     log.info("starting job");
     const reportedRunning = this.withRetries(
       log,
@@ -248,6 +240,7 @@ export class WorkerDaemon {
     ).catch((e) => {
       if (!ctrl.signal.aborted) log.warn(`could not report RUNNING (${(e as Error).message}); running the job anyway`);
     });
+    const bundleFetch = this.withRetries(log, `fetch job ${id}`, () => this.client.jobBundle(id, token, ctrl.signal), ctrl.signal);
     const shipper = new LogShipper({
       client: this.client,
       jobId: id,
