@@ -37,7 +37,6 @@ export interface WorkerDaemonOptions {
   maxLogLines?: number;
   maxTestCases?: number;
   logger: Logger;
-  fetchImpl?: typeof fetch;
   /** The job runner (tests inject a fake; default: the real pipeline). */
   runJob?: (options: RunJobOptions) => Promise<JobOutcome>;
 }
@@ -64,9 +63,9 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
 
 /**
  * The worker daemon (LAVA's lava-worker + the lava-run it spawns): a reconcile loop on the
- * instance's long-poll ping. For each `start` job not running here: fetch the bundle, report
- * RUNNING, run the pipeline (several jobs at once, one per device), flush every log line, then
- * report FINISHED until the instance acknowledges it. `cancel` aborts a running job (→ Canceled).
+ * instance's long-poll ping. For each `start` job not running here: fetch the bundle while the
+ * journal is written and RUNNING reported, run the pipeline (several jobs at once, one per device),
+ * flush every log line, then report FINISHED until the instance acknowledges it. `cancel` aborts a running job (→ Canceled).
  * A `running` job this process does not run (worker restarted) is not re-attached: it is reported
  * FINISHED fail/Infrastructure, using the local {@link Journal} to say whether it was ours.
  * Network errors and 5xx are retried every second and counted, not logged each time; 409 (protocol
@@ -98,7 +97,7 @@ export class WorkerDaemon {
   private readonly runJobImpl: (options: RunJobOptions) => Promise<JobOutcome>;
 
   constructor(private readonly options: WorkerDaemonOptions) {
-    this.client = new InstanceClient(options.instanceUrl, options.fetchImpl);
+    this.client = new InstanceClient(options.instanceUrl);
     this.journal = new Journal(options.workerDir);
     this.imageCache = options.imageCacheBytes
       ? new ImageCache(path.join(options.workerDir, "image-cache"), options.imageCacheBytes)
@@ -221,11 +220,27 @@ export class WorkerDaemon {
     });
   }
 
+  /**
+   * Runs one job start to end. The start overlaps its round trips (as lava-worker, which starts
+   * lava-run before reporting the job running): once the journal entry is on disk, the bundle GET
+   * and the RUNNING POST leave together, and the pipeline starts as soon as the bundle arrives,
+   * without waiting for RUNNING's acknowledgement (RUNNING is on the wire before the job's first CPU
+   * work). FINISHED is sent only after the RUNNING report has settled, so the instance sees them in order.
+   */
   private async runOne(job: TPingJob, ctrl: AbortController): Promise<void> {
     const { id, token } = job;
     const log = this.log.child({ jobId: id });
     await this.journal.add(id, token);
     log.info("starting job");
+    const reportedRunning = this.withRetries(
+      log,
+      `report job ${id} RUNNING`,
+      () => this.client.postState(id, token, { state: "RUNNING" }, ctrl.signal),
+      ctrl.signal,
+    ).catch((e) => {
+      if (!ctrl.signal.aborted) log.warn(`could not report RUNNING (${(e as Error).message}); running the job anyway`);
+    });
+    const bundleFetch = this.withRetries(log, `fetch job ${id}`, () => this.client.jobBundle(id, token, ctrl.signal), ctrl.signal);
     const shipper = new LogShipper({
       client: this.client,
       jobId: id,
@@ -237,16 +252,7 @@ export class WorkerDaemon {
     this.shippers.add(shipper);
     let outcome: JobOutcome;
     try {
-      const bundle = await this.withRetries(log, `fetch job ${id}`, () => this.client.jobBundle(id, token, ctrl.signal), ctrl.signal);
-      await this.withRetries(
-        log,
-        `report job ${id} RUNNING`,
-        () => this.client.postState(id, token, { state: "RUNNING" }, ctrl.signal),
-        ctrl.signal,
-      ).catch((e) => {
-        if (ctrl.signal.aborted) throw e;
-        log.warn(`could not report RUNNING (${(e as Error).message}); running the job anyway`);
-      });
+      const bundle = await bundleFetch;
       outcome = await this.runJobImpl({
         jobId: id,
         bundle: bundle as TJobBundle,
@@ -275,6 +281,7 @@ export class WorkerDaemon {
       outcome = ended.outcome;
     }
     log.info({ result: outcome.result, error_type: outcome.error_type }, "job ended; flushing logs");
+    await reportedRunning;
     try {
       await shipper.close(Date.now() + LOG_FLUSH_DEADLINE_MS);
     } catch (e) {
@@ -356,5 +363,6 @@ export class WorkerDaemon {
     await Promise.all([...this.finishing.values()]);
     clearTimeout(timer);
     this.hardStop.abort();
+    this.client.close();
   }
 }

@@ -1,3 +1,5 @@
+import http from "node:http";
+import https from "node:https";
 import {
   WORKER_API_PREFIX,
   WORKER_PROTOCOL_VERSION,
@@ -17,6 +19,13 @@ import {
 
 /** Per-request timeout of job calls, in ms (the ping adds its long-poll wait to it). */
 const REQUEST_TIMEOUT_MS = 30_000;
+/**
+ * How long an idle keep-alive connection is kept, in ms: well under the instance's keep-alive
+ * timeout (Fastify's default is 72 s), so the client never reuses a connection the server is closing.
+ */
+const IDLE_SOCKET_MS = 4_000;
+/** Error codes of a kept-alive connection the server closed as the request was written: the request never arrived. */
+const STALE_SOCKET_CODES = new Set(["ECONNRESET", "EPIPE"]);
 
 /** An HTTP answer outside 2xx: `status` 0 for a network error or timeout. */
 export class InstanceHttpError extends Error {
@@ -33,48 +42,104 @@ export class InstanceHttpError extends Error {
   }
 }
 
+/** One HTTP exchange's outcome: status and the whole body as text. */
+interface RawAnswer {
+  status: number;
+  text: string;
+}
+
 /**
- * The instance's worker API (protocol `worker-api/`), over native fetch — the worker's only HTTP
- * client of its instance (LAVA's lava-worker and lava-run both talk to the server through one set
- * of calls): ping (long-poll), job bundle, state reports, log upload. Every call has a timeout
- * (AbortSignal.timeout, {@link REQUEST_TIMEOUT_MS} plus the ping's wait) and can be aborted.
+ * The instance's worker API (protocol `worker-api/`) — the worker's only HTTP client of its instance
+ * (LAVA's lava-worker and lava-run both talk to the server through one set of calls): ping
+ * (long-poll), job bundle, state reports, log upload, MultiNode. Over `node:http`/`node:https` with
+ * one keep-alive agent (TCP_NODELAY, connections reused, so a job's calls pay no TCP handshake; a
+ * long-poll in flight holds its own connection) rather than global fetch, whose undici and llhttp
+ * WASM would cost the idle daemon about 10 MB. Every call has a timeout ({@link REQUEST_TIMEOUT_MS}
+ * plus the ping's wait) and can be aborted; a request that meets a kept-alive connection closed by
+ * the server (ECONNRESET/EPIPE before any answer) is sent again once on a new connection.
  */
 export class InstanceClient {
   private readonly baseUrl: string;
+  private readonly agent: http.Agent;
+  private readonly transport: typeof http | typeof https;
 
-  /** @param baseUrl the instance, e.g. http://127.0.0.1:4001 (a trailing slash is dropped) */
-  constructor(
-    baseUrl: string,
-    private readonly fetchImpl: typeof fetch = fetch,
-  ) {
+  /**
+   * @param baseUrl the instance, e.g. http://127.0.0.1:4001 (a trailing slash is dropped)
+   * @throws Error when `baseUrl` is not an http or https URL
+   */
+  constructor(baseUrl: string) {
     this.baseUrl = baseUrl.replace(/\/+$/, "");
+    const protocol = new URL(this.baseUrl).protocol;
+    if (protocol !== "http:" && protocol !== "https:") throw new Error(`instance URL '${baseUrl}': only http and https are supported`);
+    this.transport = protocol === "https:" ? https : http;
+    const agentOptions = { keepAlive: true, timeout: IDLE_SOCKET_MS, scheduling: "lifo" as const };
+    this.agent = protocol === "https:" ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
+  }
+
+  /** Closes the idle kept-alive connections (in-flight requests finish). */
+  close(): void {
+    this.agent.destroy();
+  }
+
+  /** Sends one request; resolves with the status and body text. @throws the socket's or the signal's error */
+  private exchange(
+    url: string,
+    method: string,
+    headers: Record<string, string>,
+    body: string | undefined,
+    signal: AbortSignal,
+  ): Promise<RawAnswer & { reused: boolean }> {
+    return new Promise((resolve, reject) => {
+      const req = this.transport.request(url, { method, headers, agent: this.agent, signal }, (res) => {
+        res.setEncoding("utf8");
+        let text = "";
+        res.on("data", (chunk: string) => (text += chunk));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, text, reused: req.reusedSocket }));
+        res.on("error", reject);
+        res.on("close", () => {
+          if (!res.complete) reject(new Error("connection closed before the answer ended"));
+        });
+      });
+      req.on("error", (e: NodeJS.ErrnoException) => {
+        (e as NodeJS.ErrnoException & { reused?: boolean }).reused = req.reusedSocket;
+        reject(e);
+      });
+      req.end(body);
+    });
   }
 
   private async call(
     path: string,
-    init: RequestInit & { token: string; timeoutMs: number; signal?: AbortSignal | undefined },
+    init: { method?: string; body?: string; token: string; timeoutMs: number; signal?: AbortSignal | undefined },
   ): Promise<unknown> {
+    const method = init.method ?? "GET";
     const url = `${this.baseUrl}${WORKER_API_PREFIX}${path}`;
     const signal = AbortSignal.any([AbortSignal.timeout(init.timeoutMs), ...(init.signal ? [init.signal] : [])]);
-    let res: Response;
+    const headers: Record<string, string> = { [WORKER_TOKEN_HEADER]: init.token, accept: "application/json" };
+    if (init.body !== undefined) {
+      headers["content-type"] = "application/json";
+      headers["content-length"] = String(Buffer.byteLength(init.body));
+    }
+    let res: RawAnswer;
     try {
-      res = await this.fetchImpl(url, {
-        method: init.method ?? "GET",
-        headers: { [WORKER_TOKEN_HEADER]: init.token, ...(init.body ? { "content-type": "application/json" } : {}) },
-        body: init.body ?? null,
-        signal,
-      });
+      try {
+        res = await this.exchange(url, method, headers, init.body, signal);
+      } catch (e) {
+        const err = e as NodeJS.ErrnoException & { reused?: boolean };
+        if (!err.reused || !STALE_SOCKET_CODES.has(err.code ?? "") || signal.aborted) throw e;
+        res = await this.exchange(url, method, headers, init.body, signal);
+      }
     } catch (e) {
       if (init.signal?.aborted) throw init.signal.reason;
-      const cause = (e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message;
-      throw new InstanceHttpError(0, `${init.method ?? "GET"} ${url}: ${cause}`);
+      const why = signal.aborted ? `no answer within ${init.timeoutMs} ms` : (e as Error).message;
+      throw new InstanceHttpError(0, `${method} ${url}: ${why}`);
     }
-    const text = await res.text().catch(() => "");
-    if (!res.ok) throw new InstanceHttpError(res.status, `${init.method ?? "GET"} ${url} answered ${res.status}: ${text.slice(0, 300)}`);
+    const { status, text } = res;
+    if (status < 200 || status > 299) throw new InstanceHttpError(status, `${method} ${url} answered ${status}: ${text.slice(0, 300)}`);
     try {
       return text ? JSON.parse(text) : {};
     } catch {
-      throw new InstanceHttpError(res.status, `${init.method ?? "GET"} ${url}: answer is not JSON: ${text.slice(0, 200)}`);
+      throw new InstanceHttpError(status, `${method} ${url}: answer is not JSON: ${text.slice(0, 200)}`);
     }
   }
 

@@ -54,9 +54,15 @@ export class Journal {
     const snapshot = JSON.stringify({ jobs: Object.fromEntries(this.entries) }, null, 2);
     // serialise writes so an older snapshot never lands after a newer one
     this.writing = this.writing.then(async () => {
-      await mkdir(path.dirname(this.file), { recursive: true });
       const tmp = `${this.file}.${process.pid}.tmp`;
-      await writeFile(tmp, snapshot);
+      try {
+        await writeFile(tmp, snapshot);
+      } catch (e) {
+        // the worker directory is created at start; made again if it disappeared since
+        if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+        await mkdir(path.dirname(this.file), { recursive: true });
+        await writeFile(tmp, snapshot);
+      }
       await rename(tmp, this.file);
     });
     return this.writing;

@@ -49,11 +49,13 @@ export class Pipeline {
     ]);
   }
 
-  /** Collected validation problems of every action. */
+  /**
+   * Collected validation problems of every action, in pipeline order. The actions are validated
+   * concurrently (checks only read the job and device, never change them): the URL checks of a
+   * deploy's images (HTTP HEAD each) overlap instead of adding up; each still fails the job here.
+   */
   async validate(ctx: JobContext): Promise<string[]> {
-    const out: string[] = [];
-    for (const a of this.actions) out.push(...(await a.validate(ctx)));
-    return out;
+    return (await Promise.all(this.actions.map((a) => a.validate(ctx)))).flat();
   }
 
   /**
