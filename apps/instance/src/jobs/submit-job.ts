@@ -19,11 +19,23 @@ import { isMultinodeSubmission, submitMultinodeJob } from "./submit-multinode-jo
 
 const TOKEN_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
+/** random bytes fetched 4 KiB at a time (one CSPRNG call per ~128 tokens instead of one per token) */
+const RANDOM_POOL_BYTES = 4096;
+let randomPool = Buffer.alloc(0);
+let randomPoolAt = 0;
+
 /** 32 random alphanumerics, LAVA's job/worker token shape. */
 export function randomToken(length = 32): string {
-  const bytes = randomBytes(length);
+  if (randomPoolAt + length > randomPool.length) {
+    randomPool = randomBytes(Math.max(RANDOM_POOL_BYTES, length));
+    randomPoolAt = 0;
+  }
+  const start = randomPoolAt;
+  randomPoolAt += length;
   let s = "";
-  for (const b of bytes) s += TOKEN_ALPHABET[b % TOKEN_ALPHABET.length];
+  for (let i = start; i < start + length; i++) s += TOKEN_ALPHABET[randomPool[i]! % TOKEN_ALPHABET.length];
+  // each byte is handed out once
+  randomPool.fill(0, start, start + length);
   return s;
 }
 
