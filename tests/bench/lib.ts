@@ -284,9 +284,11 @@ export interface InstanceProc extends Proc {
  */
 export async function startInstance(name: string, databaseUrl: string, extraEnv: Record<string, string> = {}): Promise<InstanceProc> {
   const port = await freePort();
-  // e.g. MAGMA_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the instances
+  // e.g. MAGMA_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the instances;
+  // MAGMA_BENCH_INSTANCE_NODE_FLAGS replaces the shipped INSTANCE_NODE_FLAGS (empty: none) to compare flags
   const nodeArgs = (process.env["MAGMA_BENCH_NODE_ARGS"] ?? "").split(" ").filter(Boolean);
-  const p = spawnProc(`${name}-instance`, [...INSTANCE_NODE_FLAGS, ...nodeArgs, ...appEntryArgs("instance", "main")], {
+  const shipped = process.env["MAGMA_BENCH_INSTANCE_NODE_FLAGS"]?.split(" ").filter(Boolean) ?? INSTANCE_NODE_FLAGS;
+  const p = spawnProc(`${name}-instance`, [...shipped, ...nodeArgs, ...appEntryArgs("instance", "main")], {
     MAGMA_INSTANCE_NAME: name,
     MAGMA_INSTANCE_HOST: "127.0.0.1",
     MAGMA_INSTANCE_PORT: String(port),
