@@ -12,6 +12,14 @@ import { fileURLToPath } from "node:url";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
+/**
+ * Node flags the instance runs with everywhere (systemd unit, docker-compose, demo stack, bench):
+ * a 2 MB young generation instead of V8's default (growing to 16 MB), idle RSS about 7 MB lower at
+ * no measurable CPU cost per request (`--max-semi-space-size=1` saved 2 MB more but cost ~25 % CPU
+ * on job lists; `--optimize-for-size` ~30 % on XML-RPC and lists).
+ */
+export const INSTANCE_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=2"];
+
 /** @returns whether `apps/<app>/dist/<entry>.js` exists and matches its sources */
 export function bundleIsFresh(app: string, entry: string): boolean {
   const appDir = path.join(ROOT, "apps", app);

@@ -15,7 +15,7 @@ import { promisify } from "node:util";
 import serveHandler from "serve-handler";
 import { stringify } from "yaml";
 import { Supervisor, type SupervisorEvent } from "./supervisor.ts";
-import { appEntryArgs } from "./app-entry.ts";
+import { INSTANCE_NODE_FLAGS, appEntryArgs } from "./app-entry.ts";
 
 const run = promisify(execFile);
 /** Repository root. */
@@ -338,7 +338,7 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
       name: `${l.name}-instance`,
       command: process.execPath,
       // the esbuild bundle when built and fresh (about 70 MB less than tsx), else the sources
-      args: appEntryArgs("instance", "main"),
+      args: [...INSTANCE_NODE_FLAGS, ...appEntryArgs("instance", "main")],
       cwd: ROOT,
       env: {
         MAGMA_INSTANCE_NAME: l.name,

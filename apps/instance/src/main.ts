@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   // shape); the baseline tier (Liftoff) only. Must run before the client compiles the module.
   setFlagsFromString("--liftoff-only");
   const config = loadConfig();
-  const logger = createLogger(config.logLevel).child({ instance: config.name });
+  const logger = createLogger(config.logLevel, undefined, { sync: false }).child({ instance: config.name });
   const db = createInstanceDb(config.databaseUrl);
   await db.$connect();
   const app = await buildApp({ db, config, logger });

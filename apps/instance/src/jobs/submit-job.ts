@@ -1,11 +1,11 @@
 import { randomBytes } from "node:crypto";
-import { stringify } from "yaml";
 import {
   callbackHostAllowed,
   callbackUrlHost,
   formatDefinitionErrors,
   notifyCallbacks,
   parseJobDefinition,
+  stringifySortedYaml,
   type TJobDefinition,
   type TVisibility,
 } from "@magma/protocol";
@@ -19,17 +19,33 @@ import { isMultinodeSubmission, submitMultinodeJob } from "./submit-multinode-jo
 
 const TOKEN_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
+/** random bytes fetched 4 KiB at a time (one CSPRNG call per ~128 tokens instead of one per token) */
+const RANDOM_POOL_BYTES = 4096;
+let randomPool = Buffer.alloc(0);
+let randomPoolAt = 0;
+
 /** 32 random alphanumerics, LAVA's job/worker token shape. */
 export function randomToken(length = 32): string {
-  const bytes = randomBytes(length);
+  if (randomPoolAt + length > randomPool.length) {
+    randomPool = randomBytes(Math.max(RANDOM_POOL_BYTES, length));
+    randomPoolAt = 0;
+  }
+  const start = randomPoolAt;
+  randomPoolAt += length;
   let s = "";
-  for (const b of bytes) s += TOKEN_ALPHABET[b % TOKEN_ALPHABET.length];
+  for (let i = start; i < start + length; i++) s += TOKEN_ALPHABET[randomPool[i]! % TOKEN_ALPHABET.length];
+  // each byte is handed out once
+  randomPool.fill(0, start, start + length);
   return s;
 }
 
-/** LAVA stores the definition with keys sorted (yaml.safe_dump default); comments are in original_definition. */
+/**
+ * LAVA stores the definition with keys sorted (yaml.safe_dump default); comments are in
+ * original_definition. The text is the `yaml` library's `stringify(raw, {sortMapEntries: true,
+ * lineWidth: 0})`, written by its faster twin {@link stringifySortedYaml} (same characters).
+ */
 export function normaliseDefinition(raw: Record<string, unknown>): string {
-  return stringify(raw, { sortMapEntries: true, lineWidth: 0 });
+  return stringifySortedYaml(raw);
 }
 
 /**

@@ -5,6 +5,7 @@ export * from "./test.ts";
 export * from "./notify.ts";
 export * from "./job-definition.ts";
 export * from "./parse.ts";
+export * from "./sorted-yaml.ts";
 export * from "./safety.ts";
 export * from "./qemu-args.ts";
 export * from "./patterns.ts";

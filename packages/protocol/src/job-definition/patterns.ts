@@ -26,6 +26,23 @@ export type TJobPattern = { ok: true; re: RE2JS; literal: boolean } | { ok: fals
  * Never throws.
  */
 export function compileJobPattern(pattern: string): TJobPattern {
+  let c = compiled.get(pattern);
+  if (c === undefined) {
+    c = compileUncached(pattern);
+    if (compiled.size >= MAX_COMPILED) compiled.clear();
+    compiled.set(pattern, c);
+  }
+  return c;
+}
+
+/**
+ * Patterns compiled lately, by text (the same prompts come with every submission; RE2JS objects are
+ * immutable, so one is shared by every caller), at most {@link MAX_COMPILED}, then forgotten at once.
+ */
+const compiled = new Map<string, TJobPattern>();
+const MAX_COMPILED = 512;
+
+function compileUncached(pattern: string): TJobPattern {
   if (pattern.length > MAX_JOB_PATTERN_CHARS)
     return { ok: false, message: `pattern is ${pattern.length} characters long, over the limit of ${MAX_JOB_PATTERN_CHARS}` };
   try {
