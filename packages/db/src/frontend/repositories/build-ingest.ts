@@ -283,25 +283,25 @@ export async function recomputeForGroups(tx: FrontendTx, groups: TRecomputeGroup
       ${groups.map((g) => g.deviceType)}::text[], ${groups.map((g) => g.build.tree)}::text[], ${groups.map((g) => g.build.branch)}::text[],
       ${groups.map((g) => g.build.orderKey)}::text[]) AS g(gid, build_id, instance_id, device_type, tree, branch, order_key)`;
   // Each CTE materialised and joined by index or on a handful of rows, so that the plan does not
-  // depend on statistics (fresh tables have none). A test is one of the groups' own when one of the
-  // new jobs ran it (`bool_or(is_new)`: every new job is a Complete job of its group).
+  // depend on statistics (fresh tables have none); one aggregation per group (LATERAL), each sorting
+  // only its build's cases. A test is one of the group's own when one of the new jobs ran it
+  // (`bool_or`: every new job is a Complete job of its group).
   const tests = await tx.$queryRaw<{ gid: number; test: string; status: string; old_status: string | null; inserted: boolean }[]>`
-    WITH g AS MATERIALIZED (${G}), jg AS MATERIALIZED (
-      SELECT g.gid, g.build_id, g.instance_id, g.device_type, j.id, j.id = ANY(${groups.flatMap((g) => g.ids)}::int[]) AS is_new
+    WITH g AS MATERIALIZED (${G}), agg AS MATERIALIZED (
+      SELECT g.gid, g.build_id, g.instance_id, g.device_type, a.*
       FROM g CROSS JOIN LATERAL (
-        SELECT j.id FROM federated_job j
+        SELECT ${TEST_SQL} AS test, MIN(c.suite) AS suite, MIN(c.name) AS name, MIN(NULLIF(c.test_set, '')) AS test_set,
+               COUNT(*) FILTER (WHERE c.result = 'pass')::int AS pass,
+               COUNT(*) FILTER (WHERE c.result = 'fail')::int AS fail,
+               COUNT(*) FILTER (WHERE c.result = 'skip')::int AS skip,
+               array_agg(DISTINCT c.job_id ORDER BY c.job_id) AS job_ids
+        FROM federated_job j
+        JOIN federated_test_case c ON c.job_id = j.id AND c.suite <> 'lava'
         WHERE j.build_id = g.build_id AND j.instance_id = g.instance_id AND j.device_type = g.device_type
           AND j.state = 'Finished' AND j.health = 'Complete' AND j.error_type IS DISTINCT FROM 'Infrastructure'
-      ) j
-    ), agg AS MATERIALIZED (
-      SELECT jg.gid, jg.build_id, jg.instance_id, jg.device_type, ${TEST_SQL} AS test, MIN(c.suite) AS suite, MIN(c.name) AS name, MIN(NULLIF(c.test_set, '')) AS test_set,
-             COUNT(*) FILTER (WHERE c.result = 'pass')::int AS pass,
-             COUNT(*) FILTER (WHERE c.result = 'fail')::int AS fail,
-             COUNT(*) FILTER (WHERE c.result = 'skip')::int AS skip,
-             array_agg(DISTINCT c.job_id ORDER BY c.job_id) AS job_ids
-      FROM jg CROSS JOIN LATERAL (SELECT * FROM federated_test_case c WHERE c.job_id = jg.id AND c.suite <> 'lava') c
-      GROUP BY 1, 2, 3, 4, 5
-      HAVING bool_or(jg.is_new)
+        GROUP BY 1
+        HAVING bool_or(j.id = ANY(${groups.flatMap((g) => g.ids)}::int[]))
+      ) a
     ), fin AS MATERIALIZED (
       SELECT agg.*, g.tree, g.branch, g.order_key,
              CASE WHEN agg.pass > 0 AND agg.fail > 0 THEN 'flaky' WHEN agg.fail > 0 THEN 'fail' WHEN agg.pass > 0 THEN 'pass' ELSE 'skip' END AS status,
