@@ -226,18 +226,21 @@ export async function recomputeForJob(
   return recomputeForJobs(tx, { ids: [job.id], instanceId: job.instanceId, deviceType: job.deviceType }, build);
 }
 
-/** Complete jobs of one (build, lab, device type) whose statuses are recomputed (see {@link recomputeForGroups}). */
-export interface TRecomputeGroup {
-  /** federated_job ids (all of `instanceId`, `deviceType` and the build) */
-  ids: number[];
-  instanceId: number;
-  deviceType: string;
-  build: { id: number; orderKey: string; tree: string; branch: string };
-}
-
 /**
  * Recomputes, inside the ingest transaction (the branch lock held), what Complete jobs of one
- * (build, lab, device type) change; the one-group case of {@link recomputeForGroups}.
+ * (build, lab, device type) change — one job, or several ingested in one transaction (a batch of
+ * callbacks): the result is the same as recomputing after each of them in turn, because the
+ * statuses are sums over all the lab's jobs of the build and the skip rules below compare the
+ * status before the first of them with the status after the last.
+ * 1. the status of each of their tests (LAVA's `lava` suite excluded) on the (build, lab, device type),
+ *    summed over that lab's Complete, non-Infrastructure jobs of the build;
+ * 2. the regressions/fixes of those tests on this build and on the lab's next build that ran each
+ *    test (whose "previous build" may now be this one: a late job of an older build), every lab
+ *    considered. Rows are upserted on (to build, device type, test, kind) and rows no longer true
+ *    deleted, so a re-delivered callback changes nothing.
+ * Cost: a few statements whatever the number of jobs; the transitions are recomputed only for the
+ * tests whose status here can change one (see the skip rules below), so a build where nothing
+ * changes costs two index lookups per test.
  * @param jobs `ids`: federated_job ids (all of `instanceId`, `deviceType` and the build)
  */
 export async function recomputeForJobs(
@@ -245,147 +248,88 @@ export async function recomputeForJobs(
   jobs: { ids: number[]; instanceId: number; deviceType: string },
   build: { id: number; orderKey: string; tree: string; branch: string },
 ): Promise<{ tests: number; transitions: number }> {
-  const [r] = await recomputeForGroups(tx, [{ ...jobs, build }]);
-  return r!;
-}
-
-/**
- * Recomputes, inside the ingest transaction (the branch locks of every group's (tree, branch)
- * held), what Complete jobs of several (build, lab, device type) groups change — one job, or a
- * batch of callbacks naming many builds — in five statements whatever the number of groups. The
- * stored result is the same as recomputing after each job in turn: the statuses are sums over all
- * the lab's jobs of the build, the skip rules below compare the status before the batch with the
- * status after it, and every (test, build) pair whose regressions any status change of the batch
- * can alter (its build, and the lab's next build that ran the test) is recomputed from the final
- * statuses, every lab considered.
- * 1. the status of each of their tests (LAVA's `lava` suite excluded) on each (build, lab, device
- *    type), summed over that lab's Complete, non-Infrastructure jobs of the build;
- * 2. the lab's previous and next build that ran each test (a late job of an older build makes this
- *    build the next one's "previous build") and whether a regression/fix already ends here;
- * 3. the regressions/fixes of the pairs that can change (see the skip rules below), every lab
- *    considered, upserted on (to build, device type, test, kind), rows no longer true deleted, so a
- *    re-delivered callback changes nothing.
- * Cost: a build where nothing changes costs two index lookups per test.
- * @param groups distinct (build, lab, device type) each
- * @returns per group (same order): its tests and the regressions/fixes (re)computed for its pairs
- * @throws Error when two groups name the same (build, lab, device type)
- */
-export async function recomputeForGroups(tx: FrontendTx, groups: TRecomputeGroup[]): Promise<{ tests: number; transitions: number }[]> {
-  if (!groups.length) return [];
-  const seen = new Set<string>();
-  for (const g of groups) {
-    const k = `${g.build.id}\n${g.instanceId}\n${g.deviceType}`;
-    if (seen.has(k)) throw new Error(`recomputeForGroups: (build ${g.build.id}, lab ${g.instanceId}, ${g.deviceType}) given twice`);
-    seen.add(k);
-  }
-  const gid = groups.map((_, i) => i);
-  const G = Prisma.sql`SELECT * FROM unnest(${gid}::int[], ${groups.map((g) => g.build.id)}::int[], ${groups.map((g) => g.instanceId)}::int[],
-      ${groups.map((g) => g.deviceType)}::text[], ${groups.map((g) => g.build.tree)}::text[], ${groups.map((g) => g.build.branch)}::text[],
-      ${groups.map((g) => g.build.orderKey)}::text[]) AS g(gid, build_id, instance_id, device_type, tree, branch, order_key)`;
-  // Each CTE materialised and joined by index or on a handful of rows, so that the plan does not
-  // depend on statistics (fresh tables have none); one aggregation per group (LATERAL), each sorting
-  // only its build's cases. A test is one of the group's own when one of the new jobs ran it
-  // (`bool_or`: every new job is a Complete job of its group).
-  const tests = await tx.$queryRaw<{ gid: number; test: string; status: string; old_status: string | null; inserted: boolean }[]>`
-    WITH g AS MATERIALIZED (${G}), agg AS MATERIALIZED (
-      SELECT g.gid, g.build_id, g.instance_id, g.device_type, a.*
-      FROM g CROSS JOIN LATERAL (
-        SELECT ${TEST_SQL} AS test, MIN(c.suite) AS suite, MIN(c.name) AS name, MIN(NULLIF(c.test_set, '')) AS test_set,
-               COUNT(*) FILTER (WHERE c.result = 'pass')::int AS pass,
-               COUNT(*) FILTER (WHERE c.result = 'fail')::int AS fail,
-               COUNT(*) FILTER (WHERE c.result = 'skip')::int AS skip,
-               array_agg(DISTINCT c.job_id ORDER BY c.job_id) AS job_ids
-        FROM federated_job j
-        JOIN federated_test_case c ON c.job_id = j.id AND c.suite <> 'lava'
-        WHERE j.build_id = g.build_id AND j.instance_id = g.instance_id AND j.device_type = g.device_type
-          AND j.state = 'Finished' AND j.health = 'Complete' AND j.error_type IS DISTINCT FROM 'Infrastructure'
-        GROUP BY 1
-        HAVING bool_or(j.id = ANY(${groups.flatMap((g) => g.ids)}::int[]))
-      ) a
-    ), fin AS MATERIALIZED (
-      SELECT agg.*, g.tree, g.branch, g.order_key,
-             CASE WHEN agg.pass > 0 AND agg.fail > 0 THEN 'flaky' WHEN agg.fail > 0 THEN 'fail' WHEN agg.pass > 0 THEN 'pass' ELSE 'skip' END AS status,
-             s.status AS old_status, (s.test IS NULL) AS inserted
-      FROM agg
-      LEFT JOIN build_test_status s
-        ON s.build_id = agg.build_id AND s.device_type = agg.device_type AND s.test = agg.test AND s.instance_id = agg.instance_id
-      JOIN g ON g.gid = agg.gid
+  const tests = await tx.$queryRaw<{ test: string; status: string; old_status: string | null; inserted: boolean }[]>`
+    WITH p AS (
+      SELECT DISTINCT ${TEST_SQL} AS test FROM federated_test_case c WHERE c.job_id = ANY(${jobs.ids}::int[]) AND c.suite <> 'lava'
+    ), agg AS (
+      SELECT ${TEST_SQL} AS test, MIN(c.suite) AS suite, MIN(c.name) AS name, MIN(NULLIF(c.test_set, '')) AS test_set,
+             COUNT(*) FILTER (WHERE c.result = 'pass')::int AS pass,
+             COUNT(*) FILTER (WHERE c.result = 'fail')::int AS fail,
+             COUNT(*) FILTER (WHERE c.result = 'skip')::int AS skip,
+             array_agg(DISTINCT c.job_id ORDER BY c.job_id) AS job_ids
+      FROM federated_job j
+      JOIN federated_test_case c ON c.job_id = j.id AND c.suite <> 'lava'
+      WHERE j.build_id = ${build.id} AND j.instance_id = ${jobs.instanceId} AND j.device_type = ${jobs.deviceType}
+        AND j.state = 'Finished' AND j.health = 'Complete' AND j.error_type IS DISTINCT FROM 'Infrastructure'
+        AND ${TEST_SQL} IN (SELECT test FROM p)
+      GROUP BY 1
+    ), old AS (
+      SELECT s.test, s.status FROM build_test_status s
+      WHERE s.build_id = ${build.id} AND s.device_type = ${jobs.deviceType} AND s.instance_id = ${jobs.instanceId} AND s.test IN (SELECT test FROM p)
     ), up AS (
     INSERT INTO build_test_status AS s (build_id, instance_id, device_type, test, suite, name, test_set, tree, branch, order_key, status, pass, fail, skip, job_ids)
-    SELECT fin.build_id, fin.instance_id, fin.device_type, fin.test, fin.suite, fin.name, fin.test_set, fin.tree, fin.branch, fin.order_key,
-           fin.status, fin.pass, fin.fail, fin.skip, fin.job_ids
-    FROM fin
+    SELECT ${build.id}, ${jobs.instanceId}, ${jobs.deviceType}, agg.test, agg.suite, agg.name, agg.test_set, ${build.tree}, ${build.branch}, ${build.orderKey},
+           CASE WHEN agg.pass > 0 AND agg.fail > 0 THEN 'flaky' WHEN agg.fail > 0 THEN 'fail' WHEN agg.pass > 0 THEN 'pass' ELSE 'skip' END,
+           agg.pass, agg.fail, agg.skip, agg.job_ids
+    FROM agg
     ON CONFLICT (build_id, device_type, test, instance_id) DO UPDATE SET
       status = EXCLUDED.status, pass = EXCLUDED.pass, fail = EXCLUDED.fail, skip = EXCLUDED.skip, job_ids = EXCLUDED.job_ids
+    RETURNING s.test, s.status
     )
-    SELECT fin.gid, fin.test, fin.status, fin.old_status, fin.inserted FROM fin`;
-  const out = groups.map(() => ({ tests: 0, transitions: 0 }));
-  if (!tests.length) return out;
-  for (const t of tests) out[t.gid]!.tests++;
+    SELECT up.test, up.status, old.status AS old_status, (old.test IS NULL) AS inserted FROM up LEFT JOIN old ON old.test = up.test`;
+  if (!tests.length) return { tests: 0, transitions: 0 };
+  const names = tests.map((t) => t.test);
 
-  // Per (group, test), the lab's neighbours of the group's build (previous and next build that ran
-  // the test, with their status) and whether a regression/fix already ends on the build.
+  // Per test, the lab's neighbours of this build (previous and next build that ran it, with their
+  // status) and whether a regression/fix already ends on this build.
   const hood = new Map(
     (
       await tx.$queryRaw<
-        { gid: number; test: string; next_build: number | null; next_status: string | null; prev_status: string | null; has_row: boolean }[]
+        { test: string; next_build: number | null; next_status: string | null; prev_status: string | null; has_row: boolean }[]
       >`
-        WITH g AS (${G})
-        SELECT t.gid, t.test, n.build_id AS next_build, n.status AS next_status, pv.status AS prev_status,
-               EXISTS (SELECT 1 FROM regression r WHERE r.to_build_id = g.build_id AND r.device_type = g.device_type AND r.test = t.test) AS has_row
-        FROM unnest(${tests.map((t) => t.gid)}::int[], ${tests.map((t) => t.test)}::text[]) AS t(gid, test)
-        JOIN g ON g.gid = t.gid
+        SELECT t.test, n.build_id AS next_build, n.status AS next_status, pv.status AS prev_status,
+               EXISTS (SELECT 1 FROM regression r WHERE r.to_build_id = ${build.id} AND r.device_type = ${jobs.deviceType} AND r.test = t.test) AS has_row
+        FROM unnest(${names}::text[]) AS t(test)
         LEFT JOIN LATERAL (
           SELECT s.build_id, s.status FROM build_test_status s
-          WHERE s.tree = g.tree AND s.branch = g.branch AND s.test = t.test AND s.device_type = g.device_type
-            AND s.instance_id = g.instance_id AND s.status IN ('pass', 'fail') AND (s.order_key, s.build_id) > (g.order_key, g.build_id)
+          WHERE s.tree = ${build.tree} AND s.branch = ${build.branch} AND s.test = t.test AND s.device_type = ${jobs.deviceType}
+            AND s.instance_id = ${jobs.instanceId} AND s.status IN ('pass', 'fail') AND (s.order_key, s.build_id) > (${build.orderKey}, ${build.id})
           ORDER BY s.order_key, s.build_id LIMIT 1
         ) n ON TRUE
         LEFT JOIN LATERAL (
           SELECT s.status FROM build_test_status s
-          WHERE s.tree = g.tree AND s.branch = g.branch AND s.test = t.test AND s.device_type = g.device_type
-            AND s.instance_id = g.instance_id AND s.status IN ('pass', 'fail') AND (s.order_key, s.build_id) < (g.order_key, g.build_id)
+          WHERE s.tree = ${build.tree} AND s.branch = ${build.branch} AND s.test = t.test AND s.device_type = ${jobs.deviceType}
+            AND s.instance_id = ${jobs.instanceId} AND s.status IN ('pass', 'fail') AND (s.order_key, s.build_id) < (${build.orderKey}, ${build.id})
           ORDER BY s.order_key DESC, s.build_id DESC LIMIT 1
         ) pv ON TRUE`
-    ).map((h) => [`${h.gid}\n${h.test}`, h]),
+    ).map((h) => [h.test, h]),
   );
-  // The (test, to-build) pairs whose regressions a group can change: its build and the lab's next
+  // The (test, to-build) pairs whose regressions this job can change: its build and the lab's next
   // build that ran the test — skipping what provably stays as it is, the common case:
   // - same status as before on this build: only the job lists of rows ending here can change;
   // - a first flaky/skip status here: it starts and ends nothing, the lab's chain is unchanged;
   // - a first pass/fail equal to the lab's previous and next status, no row ending here: the
   //   lab's transitions and every lab's comparability stay the same.
-  // (A pair another group of the batch changes is that group's target, computed from the final statuses.)
-  const targets = new Map<string, { test: string; buildId: number; deviceType: string; tree: string; branch: string }>();
-  const groupTargets = groups.map(() => new Set<string>());
-  const target = (gi: number, test: string, buildId: number) => {
-    const g = groups[gi]!;
-    const k = `${buildId}\n${g.deviceType}\n${test}`;
-    groupTargets[gi]!.add(k);
-    if (!targets.has(k)) targets.set(k, { test, buildId, deviceType: g.deviceType, tree: g.build.tree, branch: g.build.branch });
-  };
+  const targets: { test: string; build_id: number }[] = [];
   for (const t of tests) {
-    const g = groups[t.gid]!;
-    const h = hood.get(`${t.gid}\n${t.test}`);
+    const h = hood.get(t.test);
     const definite = t.status === "pass" || t.status === "fail";
     if (!t.inserted && t.old_status === t.status) {
-      if (h?.has_row) target(t.gid, t.test, g.build.id);
+      if (h?.has_row) targets.push({ test: t.test, build_id: build.id });
       continue;
     }
     if (t.inserted && !definite) continue;
     if (t.inserted && h && t.status === h.prev_status && (h.next_build === null || h.next_status === t.status) && !h.has_row) continue;
-    target(t.gid, t.test, g.build.id);
-    if (h?.next_build != null) target(t.gid, t.test, h.next_build);
+    targets.push({ test: t.test, build_id: build.id });
+    if (h?.next_build != null) targets.push({ test: t.test, build_id: h.next_build });
   }
-  if (!targets.size) return out;
-  const ts = [...targets.values()];
+  if (!targets.length) return { tests: names.length, transitions: 0 };
 
-  const rows = await tx.$queryRaw<(TTransitionRow & { device_type: string })[]>`
-    SELECT t.test, t.build_id, t.device_type, cur.order_key, cur.suite, cur.name, cur.test_set, i.name AS lab, cur.status, cur.job_ids,
+  const rows = await tx.$queryRaw<TTransitionRow[]>`
+    SELECT t.test, t.build_id, cur.order_key, cur.suite, cur.name, cur.test_set, i.name AS lab, cur.status, cur.job_ids,
            prev.build_id AS prev_build, prev.order_key AS prev_order, prev.status AS prev_status
-    FROM unnest(${ts.map((t) => t.test)}::text[], ${ts.map((t) => t.buildId)}::int[], ${ts.map((t) => t.deviceType)}::text[])
-      AS t(test, build_id, device_type)
-    JOIN build_test_status cur ON cur.build_id = t.build_id AND cur.device_type = t.device_type AND cur.test = t.test
+    FROM unnest(${targets.map((t) => t.test)}::text[], ${targets.map((t) => t.build_id)}::int[]) AS t(test, build_id)
+    JOIN build_test_status cur ON cur.build_id = t.build_id AND cur.device_type = ${jobs.deviceType} AND cur.test = t.test
     JOIN instance i ON i.id = cur.instance_id
     LEFT JOIN LATERAL (
       SELECT p.build_id, p.order_key, p.status FROM build_test_status p
@@ -393,39 +337,31 @@ export async function recomputeForGroups(tx: FrontendTx, groups: TRecomputeGroup
         AND p.instance_id = cur.instance_id AND p.status IN ('pass', 'fail') AND (p.order_key, p.build_id) < (cur.order_key, cur.build_id)
       ORDER BY p.order_key DESC, p.build_id DESC LIMIT 1
     ) prev ON TRUE
-    ORDER BY t.build_id, t.device_type, t.test, i.name`;
-  const byPair = new Map<string, TTransitionRow[]>();
+    ORDER BY t.build_id, t.test, i.name`;
+  const groups = new Map<string, TTransitionRow[]>();
   for (const r of rows) {
-    const k = `${r.build_id}\n${r.device_type}\n${r.test}`;
-    const g = byPair.get(k);
+    const k = `${r.build_id}\n${r.test}`;
+    const g = groups.get(k);
     if (g) g.push(r);
-    else byPair.set(k, [r]);
+    else groups.set(k, [r]);
   }
-  const found = [...byPair.entries()].flatMap(([k, pairRows]) => {
-    const t = targets.get(k)!;
-    return computeTransitions(pairRows).map((f) => ({ ...f, key: k, deviceType: t.deviceType, tree: t.tree, branch: t.branch }));
-  });
+  const found = [...groups.values()].flatMap(computeTransitions);
 
   await tx.$executeRaw`
     DELETE FROM regression r
-    USING unnest(${ts.map((t) => t.test)}::text[], ${ts.map((t) => t.buildId)}::int[], ${ts.map((t) => t.deviceType)}::text[])
-      AS t(test, build_id, device_type)
-    WHERE r.to_build_id = t.build_id AND r.device_type = t.device_type AND r.test = t.test
+    USING unnest(${targets.map((t) => t.test)}::text[], ${targets.map((t) => t.build_id)}::int[]) AS t(test, build_id)
+    WHERE r.to_build_id = t.build_id AND r.device_type = ${jobs.deviceType} AND r.test = t.test
       AND NOT EXISTS (
-        SELECT 1 FROM jsonb_to_recordset(${JSON.stringify(found.map((f) => ({ b: f.toBuildId, d: f.deviceType, t: f.test, k: f.kind })))}::jsonb)
-          AS n(b int, d text, t text, k text)
-        WHERE n.b = r.to_build_id AND n.d = r.device_type AND n.t = r.test AND n.k = r.kind)`;
+        SELECT 1 FROM jsonb_to_recordset(${JSON.stringify(found.map((f) => ({ b: f.toBuildId, t: f.test, k: f.kind })))}::jsonb) AS n(b int, t text, k text)
+        WHERE n.b = r.to_build_id AND n.t = r.test AND n.k = r.kind)`;
   if (found.length) {
     await tx.$executeRaw`
       INSERT INTO regression (kind, tree, branch, device_type, test, suite, name, test_set, from_build_id, to_build_id, order_key, suspect, labs, job_ids)
-      SELECT f.kind, f.tree, f.branch, f.device_type, f.test, f.suite, f.name, f.test_set, f.from_build, f.to_build, f.order_key, f.suspect,
+      SELECT f.kind, ${build.tree}, ${build.branch}, ${jobs.deviceType}, f.test, f.suite, f.name, f.test_set, f.from_build, f.to_build, f.order_key, f.suspect,
              ARRAY(SELECT jsonb_array_elements_text(f.labs)), ARRAY(SELECT jsonb_array_elements_text(f.job_ids)::int)
       FROM jsonb_to_recordset(${JSON.stringify(
         found.map((f) => ({
           kind: f.kind,
-          tree: f.tree,
-          branch: f.branch,
-          device_type: f.deviceType,
           test: f.test,
           suite: f.suite,
           name: f.name,
@@ -437,16 +373,12 @@ export async function recomputeForGroups(tx: FrontendTx, groups: TRecomputeGroup
           labs: f.labs,
           job_ids: f.jobIds,
         })),
-      )}::jsonb) AS f(kind text, tree text, branch text, device_type text, test text, suite text, name text, test_set text, from_build int,
-                      to_build int, order_key text, suspect text, labs jsonb, job_ids jsonb)
+      )}::jsonb) AS f(kind text, test text, suite text, name text, test_set text, from_build int, to_build int, order_key text, suspect text, labs jsonb, job_ids jsonb)
       ON CONFLICT (to_build_id, device_type, test, kind) DO UPDATE SET
         from_build_id = EXCLUDED.from_build_id, suspect = EXCLUDED.suspect, labs = EXCLUDED.labs, job_ids = EXCLUDED.job_ids,
         suite = EXCLUDED.suite, name = EXCLUDED.name, test_set = EXCLUDED.test_set`;
   }
-  groupTargets.forEach((keys, gi) => {
-    out[gi]!.transitions = found.filter((f) => keys.has(f.key)).length;
-  });
-  return out;
+  return { tests: names.length, transitions: found.length };
 }
 
 /** A stored job not linked to a build (see listJobsWithoutBuild). */
