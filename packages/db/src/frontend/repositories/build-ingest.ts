@@ -76,6 +76,62 @@ export async function upsertBuild(tx: FrontendTx, build: TBuildRef, submitTime: 
   return { id: row.id, orderKey: row.order_key };
 }
 
+/**
+ * Several builds' {@link upsertBuild} in ONE statement, each with the result of upserting it once
+ * per input in the order given: the first input creates it (its submit time is `first_seen` and
+ * fixes the order key, from its describe), and describe/url/kernel version still null are filled
+ * with the first input carrying one.
+ * @param builds distinct (tree, branch, commit) each; `inputs`: the build as each job named it, in order, with its submit time
+ * @returns the id and order key of each build (same order)
+ */
+export async function upsertBuilds(
+  tx: FrontendTx,
+  builds: { inputs: { ref: TBuildRef; submitTime: Date }[] }[],
+): Promise<{ id: number; orderKey: string }[]> {
+  if (!builds.length) return [];
+  const rows = builds.map(({ inputs }) => {
+    const first = inputs[0];
+    if (!first) throw new Error("upsertBuilds: a build without inputs");
+    const fill = (f: (r: TBuildRef) => string | null) => inputs.map((i) => f(i.ref)).find((v) => v !== null) ?? null;
+    return {
+      tree: first.ref.tree,
+      branch: first.ref.branch,
+      commit: first.ref.commit,
+      describe: fill((r) => r.describe),
+      url: fill((r) => r.url),
+      kernel_version: fill((r) => r.kernelVersion),
+      first_seen: first.submitTime.toISOString(),
+      order_key: buildOrderKey(first.ref.describe, first.submitTime),
+    };
+  });
+  const key = (r: { tree: string; branch: string; commit: string }) => `${r.tree}\n${r.branch}\n${r.commit}`;
+  const got = await tx.$queryRaw<{ id: number; order_key: string; tree: string; branch: string; commit: string }[]>`
+    INSERT INTO build (tree, branch, commit, describe, url, kernel_version, first_seen, order_key)
+    SELECT v.tree, v.branch, v.commit, v.describe, v.url, v.kernel_version, v.first_seen AT TIME ZONE 'UTC', v.order_key
+    FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS v(tree text, branch text, commit text, describe text, url text,
+      kernel_version text, first_seen timestamptz, order_key text)
+    ORDER BY v.tree, v.branch, v.commit
+    ON CONFLICT (tree, branch, commit) DO UPDATE SET
+      describe = COALESCE(build.describe, EXCLUDED.describe),
+      url = COALESCE(build.url, EXCLUDED.url),
+      kernel_version = COALESCE(build.kernel_version, EXCLUDED.kernel_version)
+    RETURNING id, order_key, tree, branch, commit`;
+  const byKey = new Map(got.map((r) => [key(r), { id: r.id, orderKey: r.order_key }]));
+  return rows.map((r) => {
+    const b = byKey.get(key(r));
+    if (!b) throw new Error(`build ${r.tree}/${r.branch}/${r.commit}: upsert returned nothing`);
+    return b;
+  });
+}
+
+/** Links jobs (federated_job ids, already locked by the caller) to their builds (`buildIds[i]` for `jobIds[i]`), in one statement. */
+export async function linkJobsToBuilds(tx: FrontendTx, jobIds: number[], buildIds: number[]): Promise<void> {
+  if (!jobIds.length) return;
+  await tx.$executeRaw`
+    UPDATE federated_job j SET build_id = v.build_id FROM unnest(${jobIds}::int[], ${buildIds}::int[]) AS v(id, build_id)
+    WHERE j.id = v.id AND j.build_id IS DISTINCT FROM v.build_id`;
+}
+
 /** Links jobs (federated_job ids, already locked by the caller) to build `buildId`, in one statement. */
 export async function linkJobsToBuild(tx: FrontendTx, jobIds: number[], buildId: number): Promise<void> {
   await tx.$executeRaw`UPDATE federated_job SET build_id = ${buildId} WHERE id = ANY(${jobIds}::int[]) AND build_id IS DISTINCT FROM ${buildId}`;

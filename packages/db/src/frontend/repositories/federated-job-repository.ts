@@ -26,7 +26,7 @@ export interface TJobVisibilityInput {
   /** Group names of a "group" job. */
   groups: string[];
 }
-import { linkJobsToBuild, lockBranch, recomputeForJobs, upsertBuild, type FrontendTx } from "./build-ingest.ts";
+import { linkJobsToBuilds, lockBranch, recomputeForJobs, upsertBuilds, type FrontendTx } from "./build-ingest.ts";
 
 /** Job fields carried by one notify callback, already parsed and typed by the caller. */
 export interface TIngestJobInput {
@@ -104,9 +104,9 @@ export async function ingestFederatedJob(db: FrontendDb, input: TIngestJobInput)
  *     id) order so that concurrent batches do not deadlock on them;
  *  2. the test cases of all jobs: one INSERT … SELECT FROM unnest … ON CONFLICT DO NOTHING;
  *  3. (first round) the advisory lock of every (tree, branch) named, in key order, after the job
- *     rows, as every writer of builds takes them; then each build is upserted once (the first
- *     input naming it creates it, later ones only fill describe/url/kernel version still null) and
- *     its jobs linked in one statement;
+ *     rows, as every writer of builds takes them; then every build of the round is upserted in one
+ *     statement (the first input naming it creates it, later ones only fill describe/url/kernel
+ *     version still null: see upsertBuilds) and all their jobs linked in another;
  *  4. statuses and regressions recomputed once per (build, lab, device type) of the round's
  *     Finished/Complete, non-Infrastructure jobs (see recomputeForJobs; not for deferBuildStatus).
  * @returns one result per input, in input order; `transitions` of a shared recomputation is reported
@@ -173,6 +173,18 @@ export async function ingestFederatedJobs(db: FrontendDb, inputs: TIngestJobInpu
           if (e) e.inputs.push(i);
           else builds.set(k, { ref: b, inputs: [i] });
         }
+        // every build of the round in one statement, its jobs linked in another, as one-by-one
+        // ingest would leave them (the first input naming a build creates it)
+        const list = [...builds.values()].map((e) => ({ ...e, inputs: [...e.inputs].sort((a, b) => a - b) }));
+        const rowsOfBuilds = await upsertBuilds(
+          tx,
+          list.map((e) => ({ inputs: e.inputs.map((i) => ({ ref: inputs[i]!.build!, submitTime: inputs[i]!.submitTime })) })),
+        );
+        await linkJobsToBuilds(
+          tx,
+          list.flatMap((e) => e.inputs.map((i) => rowIds.get(i)!)),
+          list.flatMap((e, bi) => e.inputs.map(() => rowsOfBuilds[bi]!.id)),
+        );
         const groups = new Map<
           string,
           {
@@ -183,24 +195,9 @@ export async function ingestFederatedJobs(db: FrontendDb, inputs: TIngestJobInpu
             build: { id: number; orderKey: string; tree: string; branch: string };
           }
         >();
-        for (const { inputs: members } of builds.values()) {
-          // in input order, as one-by-one ingest would meet them: the first creates the build
-          const ordered = [...members].sort((a, b) => a - b);
-          let b = { id: 0, orderKey: "" };
-          const done = new Set<string>();
-          for (const i of ordered) {
-            const ref = inputs[i]!.build!;
-            const fill = `${ref.describe}\n${ref.url}\n${ref.kernelVersion}`;
-            if (done.size && (done.has(fill) || (ref.describe === null && ref.url === null && ref.kernelVersion === null))) continue;
-            done.add(fill);
-            b = await upsertBuild(tx, ref, inputs[i]!.submitTime);
-          }
-          await linkJobsToBuild(
-            tx,
-            ordered.map((i) => rowIds.get(i)!),
-            b.id,
-          );
-          for (const i of ordered) {
+        list.forEach((e, bi) => {
+          const b = rowsOfBuilds[bi]!;
+          for (const i of e.inputs) {
             const input = inputs[i]!;
             out[i]!.buildId = b.id;
             // Only a Complete job's cases are test results; Incomplete/Infrastructure jobs count against the lab.
@@ -215,10 +212,12 @@ export async function ingestFederatedJobs(db: FrontendDb, inputs: TIngestJobInpu
                 first: i,
                 instanceId: input.instanceId,
                 deviceType: input.deviceType,
-                build: { id: b.id, orderKey: b.orderKey, tree: input.build!.tree, branch: input.build!.branch },
+                build: { id: b.id, orderKey: b.orderKey, tree: e.ref.tree, branch: e.ref.branch },
               });
           }
-        }
+        });
+        // one set-based recomputation for all groups was tried (2026-12-02): fewer statements, but
+        // slower through the HTTP bench than these per-group ones, whose constants give better plans
         for (const g of groups.values()) {
           const r = await recomputeForJobs(tx, { ids: g.ids, instanceId: g.instanceId, deviceType: g.deviceType }, g.build);
           out[g.first]!.transitions = r.transitions;
