@@ -244,6 +244,19 @@ describe("GET /api/v1/tests/history and /api/v1/builds/compare", () => {
     );
     expect(none.results).toEqual([]);
     expect((await get("/api/v1/tests/history?tree=mainline&branch=master")).body["message"]).toContain("test: required");
+    // keyset pages, newest first, add up to the whole history
+    const q = "/api/v1/tests/history?test=0_smoke.code-break&tree=mainline&branch=master&device_type=qemu&limit=2";
+    const commits: string[] = [];
+    let cursor: string | null = null;
+    for (let page = 0; page < 5; page++) {
+      const p: ReturnType<typeof ZTestHistoryResponse.parse> = ZTestHistoryResponse.parse(
+        (await get(cursor ? `${q}&cursor=${cursor}` : q)).body,
+      );
+      commits.push(...p.results.map((b) => b.commit[0]!));
+      cursor = p.next_cursor;
+      if (!cursor) break;
+    }
+    expect(commits).toEqual(["5", "4", "3", "2", "1"]);
   });
 
   it("compares two builds per lab", async () => {
@@ -362,5 +375,19 @@ describe("visibility of builds and regressions", () => {
     expect(await trees(`Token ${token}`)).toContain("private-tree");
     const builds = await get("/api/v1/builds?tree=private-tree&branch=master");
     expect(builds).toMatchObject({ status: 200, body: { results: [] } });
+    const history = async (authorization?: string) => {
+      const r = await (
+        await import("../src/app/api/v1/tests/history/route.ts")
+      ).GET(
+        new Request("http://frontend/api/v1/tests/history?test=0_smoke.code-break&tree=private-tree&branch=master", {
+          headers: authorization ? { authorization } : {},
+        }),
+      );
+      return ZTestHistoryResponse.parse(await r.json()).results;
+    };
+    expect(await history()).toEqual([]);
+    const own = await history(`Token ${token}`);
+    expect(own).toHaveLength(1);
+    expect(own[0]!.labs.map((c) => c.lab)).toEqual(["lab-a"]);
   });
 });

@@ -311,13 +311,23 @@ export async function testHistory(
   cursor: TBuildCursor | null,
   v?: TResultsVisibility,
 ): Promise<{ results: TTestHistoryResponse["results"]; nextCursor: TBuildCursor | null }> {
-  const where = Prisma.sql`s.tree = ${q.tree} AND s.branch = ${q.branch} AND s.test = ${q.test}
-    ${q.deviceType ? Prisma.sql`AND s.device_type = ${q.deviceType}` : Prisma.empty} AND ${anyVisible(Prisma.sql`s.job_ids`, v)}`;
+  const ran = Prisma.sql`s.tree = ${q.tree} AND s.branch = ${q.branch} AND s.test = ${q.test}
+    ${q.deviceType ? Prisma.sql`AND s.device_type = ${q.deviceType}` : Prisma.empty}`;
+  const where = Prisma.sql`${ran} AND ${anyVisible(Prisma.sql`s.job_ids`, v)}`;
+  // The builds that ran the test, newest first, are found without the visibility rule (an index-only
+  // read); the rule — one lookup of the build's jobs — is then checked build by build in that order
+  // (OFFSET 0 keeps it out of the ordered subquery) until the page is full, instead of for every
+  // status row of the branch (50 000 at 10 000 builds × 5 labs).
   const builds = await db.$queryRaw<BuildRow[]>`
-    SELECT b.* FROM build b
-    WHERE b.id IN (SELECT s.build_id FROM build_test_status s WHERE ${where})
-      ${cursor ? Prisma.sql`AND (b.order_key, b.id) < (${cursor.orderKey}, ${cursor.rowId})` : Prisma.empty}
-    ORDER BY b.order_key DESC, b.id DESC
+    SELECT c.* FROM (
+      SELECT b.* FROM build b
+      WHERE b.id IN (SELECT s.build_id FROM build_test_status s WHERE ${ran})
+        ${cursor ? Prisma.sql`AND (b.order_key, b.id) < (${cursor.orderKey}, ${cursor.rowId})` : Prisma.empty}
+      ORDER BY b.order_key DESC, b.id DESC
+      OFFSET 0
+    ) c
+    WHERE ${v ? Prisma.sql`EXISTS (SELECT 1 FROM build_test_status s WHERE s.build_id = c.id AND ${where})` : Prisma.sql`TRUE`}
+    ORDER BY c.order_key DESC, c.id DESC
     LIMIT ${limit + 1}`;
   const page = builds.slice(0, limit);
   const cells = page.length
