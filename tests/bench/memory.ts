@@ -77,7 +77,7 @@ export async function benchMemory(o: BenchOptions): Promise<Measure[]> {
       }
     })();
     const xs: number[] = [];
-    const seconds = o.quick ? 8 : 20;
+    const seconds = o.quick ? 4 : 20;
     for (let i = 0; i < seconds * 4; i++) {
       await sleep(250);
       xs.push(rssBytes(inst.pid) / MB);

@@ -3,11 +3,11 @@
  *  - ingest: finished jobs × 200 test cases carrying build metadata, through `ingestFederatedJob`
  *    (the callback consumer's write: cases, the tests' statuses, regressions and fixes, one
  *    transaction), 8 at a time from 50 labs on one branch; test cases per second (db layer);
- *  - reads through the frontend's HTTP API (`next start` on its own database): 50 labs and 1 000
- *    (quick) or 10 000 (full) builds of one branch, 5 labs × 200 cases per build (1 M / 10 M test
+ *  - reads through the frontend's HTTP API (`next start` on its own database): 50 labs and 500
+ *    (quick) or 10 000 (full) builds of one branch, 5 labs × 200 cases per build (0.5 M / 10 M test
  *    cases) loaded with COPY; p95 of the builds list, a build page's data (tRPC `builds.build`), the
  *    branch's regressions, one test's history, the job list (`/api/v1/jobs`) and the results matrix
- *    (tRPC `results.matrix`). The issue's scale is 10 M cases: the quick run uses 1 M and says so.
+ *    (tRPC `results.matrix`). The issue's scale is 10 M cases: the quick run uses 0.5 M and says so.
  */
 import path from "node:path";
 import { createFrontendDb, ingestFederatedJob, type TIngestJobInput } from "@magma/db/frontend";
@@ -36,7 +36,7 @@ async function ingestRate(o: BenchOptions): Promise<{ rate: number; transitions:
         })
       ).id,
     );
-  const jobs = o.quick ? 500 : 2000;
+  const jobs = o.quick ? 250 : 2000;
   const t00 = Date.now();
   const inputs: TIngestJobInput[] = Array.from({ length: jobs }, (_, i) => {
     const b = Math.floor(i / 10); // 10 labs per build
@@ -289,7 +289,7 @@ export async function benchResults(o: BenchOptions): Promise<Measure[]> {
   out.push(
     measure(
       "results",
-      `ingest ${o.quick ? 500 : 2000} jobs × 200 cases with build metadata from ${LABS} labs (statuses + regressions)`,
+      `ingest ${o.quick ? 250 : 2000} jobs × 200 cases with build metadata from ${LABS} labs (statuses + regressions)`,
       "cases/s",
       [ing.rate],
       {
@@ -299,7 +299,7 @@ export async function benchResults(o: BenchOptions): Promise<Measure[]> {
     ),
   );
 
-  const builds = o.quick ? 1000 : 10_000;
+  const builds = o.quick ? 500 : 10_000;
   const url = await createDatabase("frontend", `results_${builds}`);
   const t0 = nowMs();
   await load(url, builds);
@@ -337,7 +337,7 @@ export async function benchResults(o: BenchOptions): Promise<Measure[]> {
   };
   const n = o.quick ? 30 : 60;
   const target = { stat: "p95" as const, op: "<" as const, value: 150 };
-  const label = `${builds.toLocaleString("en-US")} builds, ${((builds * 5 * CASES) / 1e6).toFixed(0)} M cases, ${LABS} labs`;
+  const label = `${builds.toLocaleString("en-US")} builds, ${(builds * 5 * CASES) / 1e6} M cases, ${LABS} labs`;
   const note = `HTTP (next start); loaded in ${loadS} s`;
   const mid = `commit-${String(Math.floor(builds / 2)).padStart(6, "0")}`;
   const trpc = (proc: string, input: unknown) => `/api/trpc/${proc}?input=${encodeURIComponent(JSON.stringify(input))}`;

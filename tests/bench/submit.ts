@@ -110,7 +110,7 @@ export async function benchSubmit(o: BenchOptions): Promise<Measure[]> {
   }
 
   // throughput
-  const seconds = o.quick ? 3 : 8;
+  const seconds = o.quick ? 2 : 8;
   const reps = 3;
   const seq: number[] = [];
   const conc: number[] = [];
