@@ -1,10 +1,10 @@
-import { readdirSync, readFileSync } from "node:fs";
-import path from "node:path";
+import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseDocument, stringify } from "yaml";
 import { fastParseYaml } from "./fast-yaml.ts";
 import { MAX_YAML_ALIASES } from "./parse.ts";
+import { sampleJobFiles } from "./testing.ts";
 
 /**
  * The fast path must never change what a job definition means: whenever it answers, the `yaml`
@@ -35,11 +35,7 @@ function agrees(text: string): boolean {
   return true;
 }
 
-const root = path.resolve(import.meta.dirname, "../../../..");
-const jobFiles = [
-  ...readdirSync(path.join(root, "infra/demo/jobs")).map((f) => path.join(root, "infra/demo/jobs", f)),
-  ...readdirSync(path.join(import.meta.dirname, "testdata")).map((f) => path.join(import.meta.dirname, "testdata", f)),
-].filter((f) => f.endsWith(".yaml"));
+const jobFiles = sampleJobFiles();
 
 const SNIPPETS = [
   // scalars the two schemas could read differently

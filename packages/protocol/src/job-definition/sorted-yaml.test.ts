@@ -1,10 +1,10 @@
-import { readdirSync, readFileSync } from "node:fs";
-import path from "node:path";
+import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { parseJobDefinition } from "./parse.ts";
 import { stringifySortedYaml } from "./sorted-yaml.ts";
+import { sampleJobFiles } from "./testing.ts";
 
 /**
  * The normalised definition must be the `yaml` library's text, character for character: the
@@ -17,11 +17,7 @@ const TIMEOUT_MS = Math.max(30_000, RUNS * 30);
 const reference = (v: Record<string, unknown>) => stringify(v, { sortMapEntries: true, lineWidth: 0 });
 const same = (v: Record<string, unknown>) => expect(stringifySortedYaml(v), JSON.stringify(v)).toBe(reference(v));
 
-const root = path.resolve(import.meta.dirname, "../../../..");
-const jobFiles = [
-  ...readdirSync(path.join(root, "infra/demo/jobs")).map((f) => path.join(root, "infra/demo/jobs", f)),
-  ...readdirSync(path.join(import.meta.dirname, "testdata")).map((f) => path.join(import.meta.dirname, "testdata", f)),
-].filter((f) => f.endsWith(".yaml"));
+const jobFiles = sampleJobFiles();
 
 const TRICKY = [
   "",

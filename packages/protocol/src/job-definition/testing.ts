@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parse, stringify } from "yaml";
 import { formatDefinitionErrors, parseJobDefinition } from "./parse.ts";
@@ -24,4 +24,11 @@ export function errorsOf(text: string): string {
   const r = parseJobDefinition(text);
   if (r.ok) throw new Error("expected the definition to be refused");
   return formatDefinitionErrors(r.errors);
+}
+
+/** Every job definition file the tests read as real input: the demo jobs (infra/demo/jobs) and job-definition/testdata, absolute paths. */
+export function sampleJobFiles(): string[] {
+  const root = path.resolve(import.meta.dirname, "../../../..");
+  const dirs = [path.join(root, "infra/demo/jobs"), path.join(import.meta.dirname, "testdata")];
+  return dirs.flatMap((d) => readdirSync(d).map((f) => path.join(d, f))).filter((f) => f.endsWith(".yaml"));
 }
