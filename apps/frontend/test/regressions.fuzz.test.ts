@@ -98,6 +98,27 @@ function oracle(jobs: (TJob & { id: number })[]): string[] {
   return out.sort();
 }
 
+/** Every (commit, lab, device type, test)'s status row as the whole history sums it: "c|lab|dt|test status pass/fail/skip jobs". */
+function statusOracle(jobs: (TJob & { id: number })[]): string[] {
+  const agg = new Map<string, { pass: number; fail: number; skip: number; jobIds: number[] }>();
+  for (const j of jobs) {
+    if (!j.complete) continue;
+    for (const [t, r] of Object.entries(j.results)) {
+      const k = `${j.commit}|${j.lab}|${j.dt}|0_s.${t}`;
+      const a = agg.get(k) ?? { pass: 0, fail: 0, skip: 0, jobIds: [] };
+      a[r]++;
+      a.jobIds.push(j.id);
+      agg.set(k, a);
+    }
+  }
+  return [...agg]
+    .map(([k, a]) => {
+      const status = a.pass && a.fail ? "flaky" : a.fail ? "fail" : a.pass ? "pass" : "skip";
+      return `${k} ${status} ${a.pass}/${a.fail}/${a.skip} ${a.jobIds.sort((x, y) => x - y).join(",")}`;
+    })
+    .sort();
+}
+
 beforeAll(async () => {
   envCtl = await setupTestEnv();
   await upsertInstances(
@@ -198,6 +219,14 @@ describe("regressions at ingest (property-based, real PostgreSQL)", () => {
                   .join(",")}`,
             );
             expect(stored.sort()).toEqual(oracle(jobs));
+            // the statuses themselves (added to at ingest for new jobs, re-summed otherwise) equal the sums of the history
+            const statuses = await d.$queryRaw<{ row: string }[]>`
+              SELECT substr(b.commit, 2) || '|' || i.name || '|' || s.device_type || '|' || s.test || ' ' || s.status || ' ' ||
+                     s.pass || '/' || s.fail || '/' || s.skip || ' ' ||
+                     array_to_string(ARRAY(SELECT j.remote_id FROM federated_job j WHERE j.id = ANY(s.job_ids) ORDER BY j.remote_id), ',') AS row
+              FROM build_test_status s JOIN build b ON b.id = s.build_id JOIN instance i ON i.id = s.instance_id
+              WHERE b.tree = ${tree}`;
+            expect(statuses.map((r) => r.row).sort()).toEqual(statusOracle(jobs));
           },
         ),
         { numRuns: DB_RUNS },

@@ -277,6 +277,116 @@ export async function recomputeForJobs(
     RETURNING s.test, s.status
     )
     SELECT up.test, up.status, old.status AS old_status, (old.test IS NULL) AS inserted FROM up LEFT JOIN old ON old.test = up.test`;
+  return recomputeTransitions(tx, jobs, build, tests);
+}
+
+/** The per-test counts that Complete jobs new to a build add to its statuses (see {@link addNewJobsToStatuses}). */
+export interface TNewStatusCounts {
+  /** LAVA's name `suite.case[.set]` (see testPath). */
+  test: string;
+  suite: string;
+  name: string;
+  /** null when the cases carry none (or ""). */
+  testSet: string | null;
+  pass: number;
+  fail: number;
+  skip: number;
+  /** federated_job ids (of the group) with at least one case of this test. */
+  jobIds: number[];
+}
+
+/**
+ * Per test, what jobs new to a build contribute to its statuses, from their cases as ingested (the
+ * `lava` suite excluded): pass/fail/skip counts and the jobs with the test — what the status
+ * statement of {@link recomputeForJobs} would sum for these jobs alone.
+ * @param jobs the jobs' federated_job ids and cases (each case once: duplicates of a remote case id
+ *   are dropped by the caller, as the insert drops them)
+ * @returns the counts, or null when one test name stands for several (suite, case, set) triples (the
+ *   stored suite/name/set would then be the minimum of each, which only the full statement computes)
+ */
+export function newStatusCounts(
+  jobs: { id: number; cases: readonly { suite: string; name: string; testSet: string | null; result: string }[] }[],
+): TNewStatusCounts[] | null {
+  const byTest = new Map<string, TNewStatusCounts>();
+  for (const j of jobs) {
+    for (const c of j.cases) {
+      if (c.suite === "lava") continue;
+      const set = c.testSet ? c.testSet : null;
+      const test = `${c.suite}.${c.name}${set === null ? "" : `.${set}`}`;
+      let t = byTest.get(test);
+      if (!t) byTest.set(test, (t = { test, suite: c.suite, name: c.name, testSet: set, pass: 0, fail: 0, skip: 0, jobIds: [] }));
+      else if (t.suite !== c.suite || t.name !== c.name || t.testSet !== set) return null;
+      if (c.result === "pass") t.pass++;
+      else if (c.result === "fail") t.fail++;
+      else if (c.result === "skip") t.skip++;
+      if (t.jobIds[t.jobIds.length - 1] !== j.id) t.jobIds.push(j.id);
+    }
+  }
+  for (const t of byTest.values()) t.jobIds.sort((a, b) => a - b);
+  return [...byTest.values()];
+}
+
+/** A status from summed counts, as stored: flaky (pass and fail), fail, pass, else skip. */
+function statusOfCounts(pass: number, fail: number): string {
+  return pass > 0 && fail > 0 ? "flaky" : fail > 0 ? "fail" : pass > 0 ? "pass" : "skip";
+}
+
+/**
+ * {@link recomputeForJobs} for Complete jobs that are new to the build (created by this ingest, all
+ * their cases inserted by it): their counts are ADDED to the (build, lab, device type)'s statuses
+ * in one upsert instead of re-summing every case of the lab's jobs on the build, then regressions
+ * and fixes follow exactly as there. The same rows result, because a status is a sum over the
+ * lab's Complete jobs of the build and these jobs were in none of them before. Runs under the
+ * branch lock, inside the ingest transaction.
+ * @param counts from {@link newStatusCounts} over exactly these jobs
+ */
+export async function addNewJobsToStatuses(
+  tx: FrontendTx,
+  jobs: { instanceId: number; deviceType: string },
+  build: { id: number; orderKey: string; tree: string; branch: string },
+  counts: TNewStatusCounts[],
+): Promise<{ tests: number; transitions: number }> {
+  if (!counts.length) return { tests: 0, transitions: 0 };
+  const up = await tx.$queryRaw<{ test: string; status: string; pass: number; fail: number; inserted: boolean }[]>`
+    INSERT INTO build_test_status AS s (build_id, instance_id, device_type, test, suite, name, test_set, tree, branch, order_key, status, pass, fail, skip, job_ids)
+    SELECT ${build.id}, ${jobs.instanceId}, ${jobs.deviceType}, v.test, v.suite, v.name, v.test_set, ${build.tree}, ${build.branch}, ${build.orderKey},
+           CASE WHEN v.pass > 0 AND v.fail > 0 THEN 'flaky' WHEN v.fail > 0 THEN 'fail' WHEN v.pass > 0 THEN 'pass' ELSE 'skip' END,
+           v.pass, v.fail, v.skip, string_to_array(v.job_ids, ',')::int[]
+    FROM unnest(${counts.map((c) => c.test)}::text[], ${counts.map((c) => c.suite)}::text[], ${counts.map((c) => c.name)}::text[],
+                ${counts.map((c) => c.testSet)}::text[], ${counts.map((c) => c.pass)}::int[], ${counts.map((c) => c.fail)}::int[],
+                ${counts.map((c) => c.skip)}::int[], ${counts.map((c) => c.jobIds.join(","))}::text[])
+         AS v(test, suite, name, test_set, pass, fail, skip, job_ids)
+    ON CONFLICT (build_id, device_type, test, instance_id) DO UPDATE SET
+      pass = s.pass + EXCLUDED.pass, fail = s.fail + EXCLUDED.fail, skip = s.skip + EXCLUDED.skip,
+      status = CASE WHEN s.pass + EXCLUDED.pass > 0 AND s.fail + EXCLUDED.fail > 0 THEN 'flaky'
+                    WHEN s.fail + EXCLUDED.fail > 0 THEN 'fail' WHEN s.pass + EXCLUDED.pass > 0 THEN 'pass' ELSE 'skip' END,
+      job_ids = ARRAY(SELECT DISTINCT x FROM unnest(s.job_ids || EXCLUDED.job_ids) AS x ORDER BY x)
+    RETURNING s.test, s.status, s.pass, s.fail, (s.xmax = 0) AS inserted`;
+  const added = new Map(counts.map((c) => [c.test, c]));
+  const tests = up.map((r) => {
+    const a = added.get(r.test)!;
+    // the status before: the same sums without what these jobs added
+    return {
+      test: r.test,
+      status: r.status,
+      inserted: r.inserted,
+      old_status: r.inserted ? null : statusOfCounts(r.pass - a.pass, r.fail - a.fail),
+    };
+  });
+  return recomputeTransitions(tx, jobs, build, tests);
+}
+
+/**
+ * Second half of {@link recomputeForJobs} and {@link addNewJobsToStatuses}: given the tests whose
+ * status on (build, lab, device type) was just written (`old_status`: before, `inserted`: new row),
+ * recomputes the regressions and fixes they can change.
+ */
+async function recomputeTransitions(
+  tx: FrontendTx,
+  jobs: { instanceId: number; deviceType: string },
+  build: { id: number; orderKey: string; tree: string; branch: string },
+  tests: { test: string; status: string; old_status: string | null; inserted: boolean }[],
+): Promise<{ tests: number; transitions: number }> {
   if (!tests.length) return { tests: 0, transitions: 0 };
   const names = tests.map((t) => t.test);
 

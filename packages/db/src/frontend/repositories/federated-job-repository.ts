@@ -26,7 +26,16 @@ export interface TJobVisibilityInput {
   /** Group names of a "group" job. */
   groups: string[];
 }
-import { linkJobsToBuilds, lockBranch, recomputeForJobs, upsertBuilds, type FrontendTx } from "./build-ingest.ts";
+import {
+  addNewJobsToStatuses,
+  linkJobsToBuilds,
+  lockBranch,
+  newStatusCounts,
+  recomputeForJobs,
+  upsertBuilds,
+  type FrontendTx,
+  type TNewStatusCounts,
+} from "./build-ingest.ts";
 
 /** Job fields carried by one notify callback, already parsed and typed by the caller. */
 export interface TIngestJobInput {
@@ -189,6 +198,8 @@ export async function ingestFederatedJobs(db: FrontendDb, inputs: TIngestJobInpu
           string,
           {
             ids: number[];
+            /** inputs of the group, in order */
+            members: number[];
             first: number;
             instanceId: number;
             deviceType: string;
@@ -205,10 +216,13 @@ export async function ingestFederatedJobs(db: FrontendDb, inputs: TIngestJobInpu
               continue;
             const k = `${b.id}/${input.instanceId}/${input.deviceType}`;
             const g = groups.get(k);
-            if (g) g.ids.push(rowIds.get(i)!);
-            else
+            if (g) {
+              g.ids.push(rowIds.get(i)!);
+              g.members.push(i);
+            } else
               groups.set(k, {
                 ids: [rowIds.get(i)!],
+                members: [i],
                 first: i,
                 instanceId: input.instanceId,
                 deviceType: input.deviceType,
@@ -219,7 +233,10 @@ export async function ingestFederatedJobs(db: FrontendDb, inputs: TIngestJobInpu
         // one set-based recomputation for all groups was tried (2026-12-02): fewer statements, but
         // slower through the HTTP bench than these per-group ones, whose constants give better plans
         for (const g of groups.values()) {
-          const r = await recomputeForJobs(tx, { ids: g.ids, instanceId: g.instanceId, deviceType: g.deviceType }, g.build);
+          const counts = freshJobsCounts(g.members.map((i) => ({ input: inputs[i]!, rowId: rowIds.get(i)!, result: out[i]! })));
+          const r = counts
+            ? await addNewJobsToStatuses(tx, { instanceId: g.instanceId, deviceType: g.deviceType }, g.build, counts)
+            : await recomputeForJobs(tx, { ids: g.ids, instanceId: g.instanceId, deviceType: g.deviceType }, g.build);
           out[g.first]!.transitions = r.transitions;
         }
       }
@@ -228,6 +245,25 @@ export async function ingestFederatedJobs(db: FrontendDb, inputs: TIngestJobInpu
     },
     { maxWait: 10_000, timeout: 60_000 },
   );
+}
+
+/**
+ * What Complete jobs add to their build's statuses when every one of them is new to it: created by
+ * this ingest (so in no status yet) with each of its cases inserted now (none was stored before).
+ * @returns the counts to add (see newStatusCounts), or null when some job does not qualify (its
+ *   statuses are then recomputed from the stored cases)
+ */
+function freshJobsCounts(jobs: { input: TIngestJobInput; rowId: number; result: TIngestJobResult }[]): TNewStatusCounts[] | null {
+  const fresh: { id: number; cases: TIngestJobInput["cases"] }[] = [];
+  for (const { input, rowId, result } of jobs) {
+    if (!result.created) return null;
+    // the insert keeps the first case of a remote case id: so does this count
+    const seen = new Set<string>();
+    const cases = input.cases.filter((c) => !seen.has(c.remoteCaseId) && seen.add(c.remoteCaseId));
+    if (cases.length !== result.casesInserted) return null;
+    fresh.push({ id: rowId, cases });
+  }
+  return newStatusCounts(fresh);
 }
 
 /**
