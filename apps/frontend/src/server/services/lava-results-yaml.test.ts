@@ -57,6 +57,9 @@ describe("readLavaResultsYaml (LAVA's results lists, fast path)", () => {
       "- name: a  b\n",
       "- name: a \n",
       "---\n- name: a\n",
+      "- __proto__: a\n",
+      "- m: {__proto__: a}\n",
+      "- name: a\u2028b\n",
     ])
       expect(readLavaResultsYaml(text), JSON.stringify(text)).toBeUndefined();
   });
@@ -91,7 +94,7 @@ describe("readLavaResultsYaml (LAVA's results lists, fast path)", () => {
       const s = p.join("");
       return style === "single" ? `'${s.replace(/'/g, "''")}'` : s;
     });
-    const key = fc.constantFrom("id", "name", "result", "metadata", "unit", "null", "true", "k_1");
+    const key = fc.constantFrom("id", "name", "result", "metadata", "unit", "null", "true", "k_1", "__proto__");
     const entry = fc
       .tuple(key, fc.oneof(scalarText, fc.array(fc.tuple(key, scalarText), { maxLength: 3 })))
       .map(([k, v]) => (typeof v === "string" ? `${k}: ${v}` : `${k}: {${v.map(([a, b]) => `${a}: ${b}`).join(", ")}}`));

@@ -23,7 +23,8 @@
  * @returns the list of mappings, or `undefined` when the text is outside the accepted shape
  */
 export function readLavaResultsYaml(text: string): Record<string, unknown>[] | undefined {
-  if (!text.startsWith("- ") || text.includes("\r") || text.includes("\t")) return undefined;
+  // a line terminator inside a line (CR, U+2028/9) or a tab: not the shape
+  if (!text.startsWith("- ") || /[\r\t\u2028\u2029]/.test(text)) return undefined;
   const out: Record<string, unknown>[] = [];
   let item: Record<string, unknown> | null = null;
   let pos = 0;
@@ -31,35 +32,42 @@ export function readLavaResultsYaml(text: string): Record<string, unknown>[] | u
   while (pos < n) {
     let end = text.indexOf("\n", pos);
     if (end < 0) end = n;
-    const line = text.slice(pos, end);
-    pos = end + 1;
-    if (line === "") {
+    if (end === pos) {
       if (end >= n - 1) break; // the final newline
       return undefined;
     }
-    let rest: string;
-    if (line.startsWith("- ")) {
-      item = Object.create(null) as Record<string, unknown>;
+    // "- key: value" starts an item, "  key: value" continues it
+    const c0 = text.charCodeAt(pos);
+    if (text.charCodeAt(pos + 1) !== 32) return undefined;
+    if (c0 === 45) {
+      item = {};
       out.push(item);
-      rest = line.slice(2);
-    } else if (line.startsWith("  ") && item) {
-      rest = line.slice(2);
-    } else return undefined;
-    const m = KEY_VALUE.exec(rest);
-    if (!m) return undefined;
-    const key = m[1]!;
-    if (Object.prototype.hasOwnProperty.call(item, key)) return undefined;
-    const v = value(m[2]!, false);
+    } else if (c0 !== 32 || !item) return undefined;
+    const kv = keyValue(text.slice(pos + 2, end));
+    pos = end + 1;
+    if (!kv || Object.hasOwn(item, kv[0])) return undefined;
+    const v = value(kv[1], false);
     if (v === NO) return undefined;
-    item[key] = v;
+    item[kv[0]] = v;
   }
-  // plain objects, as js-yaml returns
-  return out.map((o) => ({ ...o }));
+  return out;
 }
 
 const NO = Symbol("not accepted");
-/** `key: value` with a word key and a value that does not start with a space. */
-const KEY_VALUE = /^([A-Za-z_][A-Za-z0-9_]*): (\S.*)$/;
+/** A word key (`__proto__` excluded: the items are plain objects). */
+const KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** A value's first character: not a space. */
+const NOT_SPACE = /^\S/;
+
+/** `key: value` with a word key and a value that does not start with a space → [key, value], else null. */
+function keyValue(s: string): [string, string] | null {
+  const colon = s.indexOf(": ");
+  if (colon < 1) return null;
+  const key = s.slice(0, colon);
+  const v = s.slice(colon + 2);
+  if (!KEY.test(key) || key === "__proto__" || !NOT_SPACE.test(v)) return null;
+  return [key, v];
+}
 /** A plain scalar read as a string by YAML's core schema (checked against RESERVED too). */
 const WORD = /^[A-Za-z_][A-Za-z0-9_./-]*(?: [A-Za-z0-9_./-]+)*$/;
 /** A plain decimal integer (core schema int), without sign or leading zeros. */
@@ -85,27 +93,29 @@ function scalar(s: string, inFlow: boolean): unknown {
     if (inFlow && /[,{}[\]]/.test(inner)) return NO; // keep the flow split simple
     return inner.replace(/''/g, "'");
   }
-  if (INT.test(s) || FLOAT.test(s)) return Number(s);
-  if (WORD.test(s) && !RESERVED.has(s)) return s;
-  if (DIGIT_WORD.test(s) && !NUMERIC_LIKE.test(s)) return s;
-  if (!inFlow && DIGIT_WORDS.test(s)) return s;
-  return NO;
+  const c = s.charCodeAt(0);
+  if (c >= 48 && c <= 57) {
+    // starting with a digit: a number, a word YAML cannot read as one, a version or a time
+    if (INT.test(s) || FLOAT.test(s)) return Number(s);
+    if (DIGIT_WORD.test(s) && !NUMERIC_LIKE.test(s)) return s;
+    if (!inFlow && DIGIT_WORDS.test(s)) return s;
+    return NO;
+  }
+  return WORD.test(s) && !RESERVED.has(s) ? s : NO;
 }
 
 function value(s: string, inFlow: boolean): unknown {
   if (!s.startsWith("{")) return scalar(s, inFlow);
   if (!s.endsWith("}")) return NO;
   const body = s.slice(1, -1);
-  const o = Object.create(null) as Record<string, unknown>;
-  if (body === "") return {};
+  const o: Record<string, unknown> = {};
+  if (body === "") return o;
   for (const part of body.split(", ")) {
-    const m = KEY_VALUE.exec(part);
-    if (!m) return NO;
-    const key = m[1]!;
-    if (Object.prototype.hasOwnProperty.call(o, key)) return NO;
-    const v = scalar(m[2]!, true);
+    const kv = keyValue(part);
+    if (!kv || Object.hasOwn(o, kv[0])) return NO;
+    const v = scalar(kv[1], true);
     if (v === NO) return NO;
-    o[key] = v;
+    o[kv[0]] = v;
   }
-  return { ...o };
+  return o;
 }
