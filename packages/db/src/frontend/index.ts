@@ -1,5 +1,6 @@
 /** @magma/db/frontend — the frontend database: client factory, generated types, repositories, DTOs. */
 export * from "./client.ts";
+export { frontendQuery, sqlTransaction, type SqlTx, type SqlTransactionOptions } from "./direct-sql.ts";
 export * from "./dto.ts";
 export * from "./repositories/instance-repository.ts";
 export * from "./repositories/federated-job-repository.ts";

@@ -1,9 +1,14 @@
 import { Prisma } from "../../generated/frontend/client";
 import type { TBuildRef } from "@magma/protocol";
 import type { FrontendDb } from "../client.ts";
+import type { SqlTx } from "../direct-sql.ts";
 
-/** The transaction client handed to `$transaction(async (tx) => …)`. */
-export type FrontendTx = Prisma.TransactionClient;
+/**
+ * The transaction client these functions write with: a Prisma `TransactionClient` (handed to
+ * `$transaction(async (tx) => …)`), or the `pg` one of ingest's {@link sqlTransaction}; only its
+ * raw-SQL methods are used.
+ */
+export type FrontendTx = SqlTx;
 
 const pad = (digits: string) => digits.replace(/^0+(?=\d)/, "").padStart(12, "0");
 /** Digit runs zero-padded so "6.10" sorts after "6.9". */

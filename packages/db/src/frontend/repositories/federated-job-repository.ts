@@ -1,6 +1,7 @@
 import { toJobHealth, toJobState } from "@magma/protocol";
 import { Prisma } from "../../generated/frontend/client";
 import type { FrontendDb } from "../client.ts";
+import { sqlTransaction } from "../direct-sql.ts";
 import type {
   TFederatedJob,
   TFederatedJobDetail,
@@ -132,7 +133,10 @@ export async function ingestFederatedJobs(db: FrontendDb, inputs: TIngestJobInpu
     seen.set(k, r + 1);
     (rounds[r] ??= []).push(i);
   });
-  return db.$transaction(
+  // on the pg pool directly: Prisma's per-value conversion of these statements' arrays cost more
+  // CPU than the rest of a callback's ingest (see direct-sql.ts)
+  return sqlTransaction(
+    db,
     async (tx) => {
       const out: TIngestJobResult[] = inputs.map(() => ({
         created: false,

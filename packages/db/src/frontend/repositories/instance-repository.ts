@@ -1,4 +1,5 @@
 import type { FrontendDb } from "../client.ts";
+import { frontendQuery } from "../direct-sql.ts";
 import { LAB_KINDS, type TInstanceConfig, type TInstanceRecord, type TLabKind } from "../dto.ts";
 
 /** The stored lab row fields a record is made of. */
@@ -151,7 +152,15 @@ export async function listInstances(db: FrontendDb): Promise<TInstanceRecord[]> 
 
 /** The lab called `name`, or null. */
 export async function findInstanceByName(db: FrontendDb, name: string): Promise<TInstanceRecord | null> {
-  const i = await db.instance.findUnique({ where: { name } });
+  // every callback reads its lab twice (receiver, consumer): one prepared statement on the pg pool
+  const [i] = await frontendQuery<InstanceRow>(
+    db,
+    "magma_instance_by_name",
+    `SELECT id, name, kind, url, api_token, callback_token, callback_secret, callback_token_name, enrollment_token_hash,
+            enrolled_at, last_contact_at
+     FROM instance WHERE name = $1`,
+    [name],
+  );
   return i ? instanceRecord(i) : null;
 }
 
@@ -166,17 +175,22 @@ export async function recordCallbackDelivery(
   windowMs: number,
   now = new Date(),
 ): Promise<boolean> {
-  // one round trip: prune and record (timestamps are UTC without time zone, as Prisma's DateTime)
-  const rows = await db.$queryRaw<{ n: number }[]>`
-    WITH pruned AS (
-      DELETE FROM callback_delivery WHERE received_at < (${new Date(now.getTime() - windowMs).toISOString()}::timestamptz AT TIME ZONE 'UTC')
-    ), ins AS (
-      INSERT INTO callback_delivery (instance_id, delivery_id, received_at)
-      VALUES (${instanceId}, ${deliveryId}, (${now.toISOString()}::timestamptz AT TIME ZONE 'UTC'))
-      ON CONFLICT (instance_id, delivery_id) DO NOTHING
-      RETURNING 1
-    )
-    SELECT count(*)::int AS n FROM ins`;
+  // one round trip: prune and record (timestamps are UTC without time zone, as Prisma's DateTime);
+  // once per signed callback, so a prepared statement on the pg pool
+  const rows = await frontendQuery<{ n: number }>(
+    db,
+    "magma_record_callback_delivery",
+    `WITH pruned AS (
+       DELETE FROM callback_delivery WHERE received_at < ($1::timestamptz AT TIME ZONE 'UTC')
+     ), ins AS (
+       INSERT INTO callback_delivery (instance_id, delivery_id, received_at)
+       VALUES ($2, $3, ($4::timestamptz AT TIME ZONE 'UTC'))
+       ON CONFLICT (instance_id, delivery_id) DO NOTHING
+       RETURNING 1
+     )
+     SELECT count(*)::int AS n FROM ins`,
+    [new Date(now.getTime() - windowMs).toISOString(), instanceId, deliveryId, now.toISOString()],
+  );
   return rows[0]?.n === 1;
 }
 
