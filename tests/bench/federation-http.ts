@@ -31,6 +31,7 @@ import {
   nowMs,
   sleep,
   spawnProc,
+  treeCpuMs,
   treeRssBytes,
   waitUntil,
 } from "./lib.ts";
@@ -38,6 +39,7 @@ import { measure, type Measure } from "./report.ts";
 import type { BenchOptions } from "./run.ts";
 
 const CASES_PER_JOB = 212;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 const SENDERS = 8;
 
 /** One finished job's callback with `cases` test cases in LAVA's results format (YAML lists per suite). */
@@ -91,6 +93,12 @@ interface IngestRun {
   jobs: number;
   /** RSS (process tree) of the first `next start` after the warm-up, before the load, in MB */
   idleRssMB: number[];
+  /** CPU of the `next start` process trees per callback, receive and ingest, ms (one sample per repetition) */
+  cpuPerCallbackMs: number[];
+  /** CPU of the `next start` process trees per re-delivered callback (received, checked, dropped by BullMQ as a duplicate), ms */
+  receiveCpuMs: number[];
+  /** CPU of the `next start` process trees per `GET /healthz` (the framework's own cost of a request), ms */
+  healthzCpuMs: number[];
 }
 
 /**
@@ -209,6 +217,9 @@ async function runIngest(o: BenchOptions, frontends: number, label: string, buil
   const jobs = o.quick ? 100 : 300;
   const reps = o.quick ? 2 : 3;
   const rates: number[] = [];
+  const cpuPerCallbackMs: number[] = [];
+  const receiveCpuMs: number[] = [];
+  const cpu = () => procs.reduce((a, p) => a + treeCpuMs(p.pid), 0);
   let duplicates = 0;
   // warm-up: the first requests compile routes and open the pools (every process gets some)
   await send(Array.from({ length: 8 * frontends }, (_, i) => JSON.stringify(payload(900_000 + i, 20))));
@@ -224,6 +235,7 @@ async function runIngest(o: BenchOptions, frontends: number, label: string, buil
     const baseJobs = await jobsIn();
     const bodies = Array.from({ length: jobs }, (_, i) => JSON.stringify(payload(rep * 10_000 + i + 1, CASES_PER_JOB, build)));
     const want = base + jobs * CASES_PER_JOB;
+    const c0 = cpu();
     const t0 = nowMs();
     await send(bodies);
     await waitUntil(
@@ -233,15 +245,98 @@ async function runIngest(o: BenchOptions, frontends: number, label: string, buil
       10,
     );
     rates.push((jobs * CASES_PER_JOB) / ((nowMs() - t0) / 1000));
+    cpuPerCallbackMs.push((cpu() - c0) / jobs);
     // the same callbacks again (a lab whose acknowledgements were lost): nothing more is stored
+    const r0 = cpu();
     await send(bodies);
     // every re-sent callback was accepted (202) and queued under its deterministic job id, which
     // BullMQ may drop as a duplicate: wait until the queue is empty, then count
     await waitUntil("re-delivered callbacks consumed", 10 * 60_000, drained, 50);
+    receiveCpuMs.push((cpu() - r0) / jobs);
     duplicates += (await count()) - want;
   }
+  // the floor: what `next start` spends on a request that does nothing, from the same senders
+  const healthzCpuMs: number[] = [];
+  for (let rep = 0; rep < reps; rep++) {
+    const n = o.quick ? 500 : 2000;
+    let next = 0;
+    const h0 = cpu();
+    await Promise.all(
+      Array.from({ length: SENDERS }, async (_, sender) => {
+        while (next++ < n) await (await pools[sender % pools.length]!.request({ method: "GET", path: "/healthz" })).body.text();
+      }),
+    );
+    healthzCpuMs.push((cpu() - h0) / n);
+  }
   await pg.end();
-  return { rates, duplicates, jobs, idleRssMB };
+  return { rates, duplicates, jobs, idleRssMB, cpuPerCallbackMs, receiveCpuMs, healthzCpuMs };
+}
+
+/**
+ * The database alone: the rows a batch of callbacks stores (job rows, then their 212 test cases in
+ * one `INSERT … SELECT FROM unnest … ON CONFLICT DO NOTHING`, as ingest writes them), in transactions
+ * of 16 jobs, from `connections` connections at once, straight from `pg` (no HTTP, Redis, parsing
+ * or statuses). This is the ceiling of any ingest path on this machine and PostgreSQL setup.
+ * @returns test cases per second, one sample per repetition
+ */
+async function databaseFloor(o: BenchOptions, connections: number): Promise<number[]> {
+  const url = await createDatabase("frontend", `fed-floor-${connections}`);
+  const admin = await connect(url);
+  const lab = (
+    await admin.query<{ id: number }>(
+      `INSERT INTO instance (name, url, api_token, callback_token, updated_at) VALUES ('lab-a', 'http://127.0.0.1:9', 'a', 'c', now()) RETURNING id`,
+    )
+  ).rows[0]!.id;
+  const clients = await Promise.all(Array.from({ length: connections }, () => connect(url)));
+  const jobs = o.quick ? 96 : 480;
+  const batch = 16;
+  const rates: number[] = [];
+  let remote = 0;
+  for (let rep = 0; rep < (o.quick ? 2 : 3); rep++) {
+    const batches = Array.from({ length: jobs / batch }, () => Array.from({ length: batch }, () => ++remote));
+    const t0 = nowMs();
+    await Promise.all(
+      clients.map(async (c) => {
+        for (let b = batches.shift(); b; b = batches.shift()) {
+          const remoteIds = b;
+          await c.query("BEGIN");
+          const ids = (
+            await c.query<{ id: number }>(
+              `INSERT INTO federated_job (instance_id, remote_id, name, device_type, submitter, state, health, state_rank, priority,
+                 submit_time, definition, last_callback_at, updated_at)
+               SELECT $1, r, 'bench', 'qemu', 'admin', 'Finished', 'Complete', 51, 50, now(), 'job_name: bench', now(), now()
+               FROM unnest($2::int[]) AS r ORDER BY r RETURNING id`,
+              [lab, remoteIds],
+            )
+          ).rows.map((r) => r.id);
+          const col = (f: (job: number, k: number) => unknown) =>
+            ids.flatMap((_, j) => Array.from({ length: CASES_PER_JOB }, (_, k) => f(j, k)));
+          await c.query(
+            `INSERT INTO federated_test_case (instance_id, job_id, remote_job_id, remote_case_id, suite, name, result, measurement, units)
+             SELECT $1, c.job_id, c.remote_job_id, c.remote_case_id, c.suite, c.name, c.result, c.measurement::numeric, c.units
+             FROM unnest($2::int[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
+               AS c(job_id, remote_job_id, remote_case_id, suite, name, result, measurement, units)
+             ON CONFLICT (instance_id, remote_job_id, remote_case_id) DO NOTHING`,
+            [
+              lab,
+              col((j) => ids[j]),
+              col((j) => remoteIds[j]),
+              col((j, k) => String(remoteIds[j]! * 1000 + k)),
+              col((_, k) => (k < 2 ? "lava" : `${Math.floor(k / 50)}_suite`)),
+              col((_, k) => `case-${k}`),
+              col((_, k) => (k % 9 === 0 ? "fail" : "pass")),
+              col((_, k) => (k % 10 === 0 ? `${k}.5` : null)),
+              col((_, k) => (k % 10 === 0 ? "ms" : "")),
+            ],
+          );
+          await c.query("COMMIT");
+        }
+      }),
+    );
+    rates.push((jobs * CASES_PER_JOB) / ((nowMs() - t0) / 1000));
+  }
+  await Promise.all([...clients, admin].map((c) => c.end()));
+  return rates;
 }
 
 /**
@@ -254,6 +349,9 @@ export async function benchFederationHttp(o: BenchOptions): Promise<Measure[]> {
   await cleanupAll();
   // the same without build metadata: no build, statuses or regressions to compute (the split of the cost)
   const plain = await runIngest(o, 1, "fed-http-plain", false);
+  const floor1 = await databaseFloor(o, 1);
+  const floor2 = await databaseFloor(o, 2);
+  await cleanupAll();
   const label = `${r.jobs} LAVA callbacks × ${CASES_PER_JOB} cases, ${SENDERS} senders, POST /api/callbacks → BullMQ → PostgreSQL`;
   return [
     measure("federation-http", `ingest through next start: ${label}`, "cases/s", r.rates, {
@@ -278,6 +376,31 @@ export async function benchFederationHttp(o: BenchOptions): Promise<Measure[]> {
         target: { stat: "max", op: "<", value: 1 },
       },
     ),
+    measure("federation-http", "frontend CPU per callback, received and ingested (next start)", "ms", r.cpuPerCallbackMs, {
+      note: `with build metadata (${Math.round(median(plain.cpuPerCallbackMs) * 10) / 10} ms without); CPU time, not wall: what a callback costs whatever else runs`,
+    }),
+    measure(
+      "federation-http",
+      "frontend CPU per callback received only (re-delivery: checked, recorded, dropped as a duplicate)",
+      "ms",
+      r.receiveCpuMs,
+      { note: "token/HMAC, JSON, zod, delivery id, BullMQ add, and next start's own handling of the request" },
+    ),
+    measure("federation-http", "frontend CPU per GET /healthz (next start's own cost of a request)", "ms", r.healthzCpuMs, {
+      note: `${SENDERS} concurrent clients, a route that does nothing`,
+    }),
+    measure(
+      "federation-http",
+      "database alone: the same job and test case rows from 1 connection (no HTTP, Redis or parsing)",
+      "cases/s",
+      floor1,
+      {
+        note: "transactions of 16 jobs as the consumer writes them: the ceiling of one stream of ingest transactions",
+      },
+    ),
+    measure("federation-http", "database alone: the same rows from 2 connections at once", "cases/s", floor2, {
+      note: "PostgreSQL's ceiling on this machine for these rows and indexes, with nothing else running",
+    }),
     measure("memory", "frontend RSS, idle (next start, after serving the warm-up callbacks)", "MB", r.idleRssMB, {
       target: { stat: "p50", op: "<", value: 200 },
       note: "process tree",

@@ -312,11 +312,8 @@ export function rssBytes(pid: number): number {
   return Number(m[1]) * 1024;
 }
 
-/**
- * Resident set size of a process and all its descendants now, bytes (VmRSS summed over the tree
- * found through /proc/<pid>/stat parent ids): `next start` may run parts of the server in children.
- */
-export function treeRssBytes(pid: number): number {
+/** `pid` and all its descendants now (parent ids from /proc/<pid>/stat). */
+function processTree(pid: number): number[] {
   const parents = new Map<number, number[]>();
   for (const d of readdirSync("/proc")) {
     if (!/^\d+$/.test(d)) continue;
@@ -330,18 +327,51 @@ export function treeRssBytes(pid: number): number {
       /* gone meanwhile */
     }
   }
-  let total = 0;
+  const out: number[] = [];
   const todo = [pid];
   while (todo.length) {
     const p = todo.pop()!;
+    out.push(p);
+    todo.push(...(parents.get(p) ?? []));
+  }
+  return out;
+}
+
+/**
+ * Resident set size of a process and all its descendants now, bytes (VmRSS summed over the tree
+ * found through /proc/<pid>/stat parent ids): `next start` may run parts of the server in children.
+ */
+export function treeRssBytes(pid: number): number {
+  let total = 0;
+  for (const p of processTree(pid)) {
     try {
       total += rssBytes(p);
     } catch {
       /* gone meanwhile */
     }
-    todo.push(...(parents.get(p) ?? []));
   }
   return total;
+}
+
+const CLOCK_TICKS_PER_S = 100;
+
+/**
+ * CPU time (user + system) used so far by a process and its live descendants, in ms (/proc/<pid>/stat
+ * utime + stime, in clock ticks of 10 ms): the cost of a piece of work whatever else the machine is
+ * doing, unlike its wall time.
+ */
+export function treeCpuMs(pid: number): number {
+  let ticks = 0;
+  for (const p of processTree(pid)) {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return (ticks * 1000) / CLOCK_TICKS_PER_S;
 }
 
 // ---------------------------------------------------------------------------------------------
