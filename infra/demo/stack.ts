@@ -15,7 +15,7 @@ import { promisify } from "node:util";
 import serveHandler from "serve-handler";
 import { stringify } from "yaml";
 import { Supervisor, type SupervisorEvent } from "./supervisor.ts";
-import { INSTANCE_NODE_FLAGS, WORKER_NODE_FLAGS, appEntryArgs } from "./app-entry.ts";
+import { INSTANCE_ENV, INSTANCE_NODE_FLAGS, WORKER_NODE_FLAGS, appEntryArgs } from "./app-entry.ts";
 
 const run = promisify(execFile);
 /** Repository root. */
@@ -341,6 +341,7 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
       args: [...INSTANCE_NODE_FLAGS, ...appEntryArgs("instance", "main")],
       cwd: ROOT,
       env: {
+        ...INSTANCE_ENV,
         MAGMA_INSTANCE_NAME: l.name,
         MAGMA_INSTANCE_PORT: String(l.port),
         MAGMA_INSTANCE_HOST: "127.0.0.1",
