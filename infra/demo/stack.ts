@@ -15,7 +15,7 @@ import { promisify } from "node:util";
 import serveHandler from "serve-handler";
 import { stringify } from "yaml";
 import { Supervisor, type SupervisorEvent } from "./supervisor.ts";
-import { INSTANCE_ENV, INSTANCE_NODE_FLAGS, WORKER_NODE_FLAGS, appEntryArgs } from "./app-entry.ts";
+import { INSTANCE_ENV, INSTANCE_NODE_FLAGS, WORKER_ENV, WORKER_NODE_FLAGS, appEntryArgs } from "./app-entry.ts";
 
 const run = promisify(execFile);
 /** Repository root. */
@@ -384,6 +384,7 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
       args: [...WORKER_NODE_FLAGS, ...appEntryArgs("worker", "main")],
       cwd: ROOT,
       env: {
+        ...WORKER_ENV,
         MAGMA_WORKER_NAME: l.workerName,
         MAGMA_INSTANCE_URL: l.url,
         MAGMA_WORKER_TOKEN: l.workerToken,

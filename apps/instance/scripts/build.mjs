@@ -6,6 +6,8 @@ import { createHash } from "node:crypto";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+// zod with its English messages only (the worker's bundle does the same)
+import { zodEnglishOnly } from "../../worker/scripts/build.mjs";
 
 /**
  * pg picks its socket implementation at load time (lib/stream.js): on a runtime without
@@ -45,7 +47,7 @@ const result = await build({
   minify: true,
   keepNames: true,
   logLevel: "warning",
-  plugins: [pgNodeStreams],
+  plugins: [pgNodeStreams, zodEnglishOnly],
   // CommonJS dependencies inside an ES module bundle still call require() and use __dirname
   banner: {
     js: [
