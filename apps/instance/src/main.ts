@@ -1,5 +1,5 @@
 import { setFlagsFromString } from "node:v8";
-import { createInstanceDb } from "@magma/db/instance";
+import { createInstanceDb, directQuery } from "@magma/db/instance";
 import { loadConfig } from "./env.ts";
 import { createLogger } from "./logger.ts";
 import { buildApp } from "./app.ts";
@@ -19,7 +19,9 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel, undefined, { sync: false }).child({ instance: config.name });
   const db = createInstanceDb(config.databaseUrl);
-  await db.$connect();
+  // the database answers before the instance listens; through the pg pool, so Prisma's query engine
+  // loads only when a statement first needs it (an idle instance never does)
+  await directQuery(db, "startup_check", "SELECT 1", []);
   const app = await buildApp({ db, config, logger });
   await app.server.listen({ host: config.host, port: config.port });
   logger.info({ url: config.publicUrl, federation: config.federationCallbackUrl ?? config.federationUrl }, "instance listening");
