@@ -32,17 +32,27 @@ function fits(j: CandidateJob, d: DeviceRow, tags: Set<string>): boolean {
   );
 }
 
-/** Schedulable Idle devices whose type has a Submitted job, locked (the first query of {@link scheduleJobs}). */
-export const JOB_DEVICES_SQL = `
-    SELECT d.id, d.hostname, d.tags, d.device_type_id, w.hostname AS worker, w.id AS worker_id, w.job_limit
+/** Schedulable Idle devices whose type has a Submitted job. */
+const JOB_DEVICES_FROM = `
     FROM devices d
     JOIN workers w ON w.id = d.worker_id
     JOIN device_types dt ON dt.id = d.device_type_id
     WHERE d.state = 'Idle' AND w.state = 'Online' AND w.health = 'Active'
       AND (d.health = 'Good' OR (d.health = 'Unknown' AND (dt.health_check_definition IS NULL OR dt.disable_health_check)))
-      AND EXISTS (SELECT 1 FROM test_jobs j WHERE j.state = 'Submitted' AND j.requested_device_type_id = d.device_type_id)
+      AND EXISTS (SELECT 1 FROM test_jobs j WHERE j.state = 'Submitted' AND j.requested_device_type_id = d.device_type_id)`;
+
+/** Those devices, locked in random order (the first query of {@link scheduleJobs}). */
+export const JOB_DEVICES_SQL = `
+    SELECT d.id, d.hostname, d.tags, d.device_type_id, w.hostname AS worker, w.id AS worker_id, w.job_limit
+    ${JOB_DEVICES_FROM}
     ORDER BY random()
     FOR UPDATE OF d SKIP LOCKED`;
+
+/**
+ * Whether any such device exists, locked or not (`found`): when none does, {@link scheduleJobs}
+ * has nothing to do (its locking query can only return fewer rows).
+ */
+export const JOB_DEVICES_EXIST_SQL = `SELECT EXISTS (SELECT 1 ${JOB_DEVICES_FROM}) AS found`;
 
 /**
  * Second half of LAVA's `schedule()` (`schedule_jobs`): devices Idle, on Online+Active workers, with

@@ -3,7 +3,7 @@ import { inTransaction } from "../context.ts";
 import { directTransaction } from "@magma/db/instance";
 import { checkWorkers } from "./check-workers.ts";
 import { HEALTH_CHECK_CANDIDATES_SQL, healthCheckDue, scheduleHealthChecks, type CandidateRow } from "./schedule-health-checks.ts";
-import { IDLE_DEVICE_TYPES_SQL, JOB_DEVICES_SQL, idleJobDeviceTypes, scheduleJobs } from "./schedule-jobs.ts";
+import { IDLE_DEVICE_TYPES_SQL, JOB_DEVICES_EXIST_SQL, idleJobDeviceTypes, scheduleJobs } from "./schedule-jobs.ts";
 import { WAITING_GROUPS_SQL, scheduleGroups } from "./schedule-groups.ts";
 
 /** Safety-loop period, ms: catches anything an event missed and ages workers Offline. */
@@ -30,10 +30,10 @@ export async function schedule(ctx: InstanceContext): Promise<{ healthChecks: nu
 
 /**
  * The pass when it has nothing to do, on the `pg` pool (directTransaction) so an idle instance never
- * loads Prisma's query engine: the first, locking query of each step — health-check candidates (and
- * whether one is due), waiting MultiNode groups, Idle devices whose type has a Submitted job — in one
- * transaction; when all find nothing, the pass's outcome is known (nothing scheduled) and only the
- * idle device types are read, as the full pass would, before the commit.
+ * loads Prisma's query engine: the first query of each step — health-check candidates (locked) and
+ * whether one is due, waiting MultiNode groups, whether an Idle device's type has a Submitted job —
+ * in one transaction; when all find nothing, the pass's outcome is known (nothing scheduled) and only
+ * the idle device types are read, as the full pass would, before the commit.
  * @returns the idle device types; undefined when a step may have work (rolled back: the caller runs
  *   the full pass) or there is no `pg` pool
  */
@@ -43,7 +43,7 @@ async function quietPass(ctx: InstanceContext): Promise<Set<number> | undefined>
       if (await healthCheckDue(query, d)) return undefined;
     }
     if ((await query("sched_waiting_groups", WAITING_GROUPS_SQL, [])).length) return undefined;
-    if ((await query("sched_job_devices", JOB_DEVICES_SQL, [])).length) return undefined;
+    if ((await query<{ found: boolean }>("sched_job_devices", JOB_DEVICES_EXIST_SQL, []))[0]!.found) return undefined;
     const rows = await query<{ device_type_id: number }>("sched_idle_types", IDLE_DEVICE_TYPES_SQL, []);
     return new Set(rows.map((r) => r.device_type_id));
   });
