@@ -1,5 +1,5 @@
 // Bundles the worker daemon (src/main.ts) with esbuild into one ES module, dist/main.js, run with
-// plain `node --optimize-for-size --no-opt dist/main.js` by systemd, docker-compose and the demo stack (the
+// plain `node --optimize-for-size … dist/main.js` (WORKER_NODE_FLAGS) by systemd, docker-compose and the demo stack (the
 // stack only while dist/inputs.json's hashes match the sources, else tsx): no TypeScript loader
 // (tsx alone costs tens of MB of RSS), one file to load. The bench's worker rows measure this bundle
 // (tests/bench/worker-bundle.ts builds it with these options).
