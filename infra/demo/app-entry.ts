@@ -20,6 +20,29 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
  */
 export const INSTANCE_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=2"];
 
+/**
+ * Environment the instance runs with everywhere (systemd unit, docker-compose, demo stack, bench):
+ * glibc's mmap threshold fixed at its default 128 KB. glibc otherwise raises the threshold after a
+ * large block is freed, so later large blocks (V8's parser and compiler zones while the bundle and
+ * Prisma's query compiler load) come from the main heap and stay there, fragmented, once freed:
+ * idle RSS 99 → 91 MB. Ignored by other C libraries.
+ */
+export const INSTANCE_ENV: Readonly<Record<string, string>> = { MALLOC_MMAP_THRESHOLD_: "131072" };
+
+/**
+ * Node flags the worker daemon runs with everywhere (systemd unit, docker-compose, demo stack, bench):
+ * `--optimize-for-size` (small young generation, leaner heap growth: idle RSS about 25 MB lower),
+ * `--no-opt` and `--no-sparkplug` (no TurboFan, no baseline compiler: their code pages and compiled
+ * code stay out of memory, about 6 MB lower; the RegExp JIT stays on) and `--single-threaded` (no V8
+ * helper threads: GC and compilation on the main thread, about 1 MB lower; the heap is ~15 MB).
+ * Idle RSS 70 → 58 MB with the bundle's own savings. The worker waits on the network and its DUTs,
+ * not on the CPU.
+ */
+export const WORKER_NODE_FLAGS: readonly string[] = ["--optimize-for-size", "--no-opt", "--no-sparkplug", "--single-threaded"];
+
+/** Environment the worker daemon runs with everywhere, as {@link INSTANCE_ENV}: idle RSS about 2 MB lower. */
+export const WORKER_ENV: Readonly<Record<string, string>> = { MALLOC_MMAP_THRESHOLD_: "131072" };
+
 /** @returns whether `apps/<app>/dist/<entry>.js` exists and matches its sources */
 export function bundleIsFresh(app: string, entry: string): boolean {
   const appDir = path.join(ROOT, "apps", app);

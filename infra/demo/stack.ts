@@ -15,7 +15,7 @@ import { promisify } from "node:util";
 import serveHandler from "serve-handler";
 import { stringify } from "yaml";
 import { Supervisor, type SupervisorEvent } from "./supervisor.ts";
-import { INSTANCE_NODE_FLAGS, appEntryArgs } from "./app-entry.ts";
+import { INSTANCE_ENV, INSTANCE_NODE_FLAGS, WORKER_ENV, WORKER_NODE_FLAGS, appEntryArgs } from "./app-entry.ts";
 
 const run = promisify(execFile);
 /** Repository root. */
@@ -341,6 +341,7 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
       args: [...INSTANCE_NODE_FLAGS, ...appEntryArgs("instance", "main")],
       cwd: ROOT,
       env: {
+        ...INSTANCE_ENV,
         MAGMA_INSTANCE_NAME: l.name,
         MAGMA_INSTANCE_PORT: String(l.port),
         MAGMA_INSTANCE_HOST: "127.0.0.1",
@@ -378,11 +379,12 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
     supervisor.start({
       name: `${l.name}-worker`,
       command: process.execPath,
-      // as shipped (systemd unit): V8 favours memory over speed, idle RSS about 25 MB lower; the
-      // worker's bundle when built and fresh, else the sources through tsx
-      args: ["--optimize-for-size", ...appEntryArgs("worker", "main")],
+      // as shipped (systemd unit, WORKER_NODE_FLAGS): V8 favours memory over speed; the worker's
+      // bundle when built and fresh, else the sources through tsx
+      args: [...WORKER_NODE_FLAGS, ...appEntryArgs("worker", "main")],
       cwd: ROOT,
       env: {
+        ...WORKER_ENV,
         MAGMA_WORKER_NAME: l.workerName,
         MAGMA_INSTANCE_URL: l.url,
         MAGMA_WORKER_TOKEN: l.workerToken,

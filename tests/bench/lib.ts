@@ -17,7 +17,7 @@ import pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
 import { Pool } from "undici";
 import { ROOT, waitForHttp } from "../../infra/demo/stack.ts";
-import { INSTANCE_NODE_FLAGS, appEntryArgs } from "../../infra/demo/app-entry.ts";
+import { INSTANCE_ENV, INSTANCE_NODE_FLAGS, appEntryArgs } from "../../infra/demo/app-entry.ts";
 import { freePort } from "../tools/free-port.ts";
 export { freePort };
 
@@ -278,7 +278,7 @@ export interface InstanceProc extends Proc {
 }
 
 /**
- * Starts a real instance process with the demo stack's command ({@link INSTANCE_NODE_FLAGS}, the esbuild bundle
+ * Starts a real instance process with the demo stack's command ({@link INSTANCE_NODE_FLAGS} and {@link INSTANCE_ENV}, the esbuild bundle
  * `apps/instance/dist/main.js` when built and fresh, else `node --import tsx apps/instance/src/main.ts`)
  * on a free port and waits until its REST API answers.
  */
@@ -288,7 +288,18 @@ export async function startInstance(name: string, databaseUrl: string, extraEnv:
   // MAGMA_BENCH_INSTANCE_NODE_FLAGS replaces the shipped INSTANCE_NODE_FLAGS (empty: none) to compare flags
   const nodeArgs = (process.env["MAGMA_BENCH_NODE_ARGS"] ?? "").split(" ").filter(Boolean);
   const shipped = process.env["MAGMA_BENCH_INSTANCE_NODE_FLAGS"]?.split(" ").filter(Boolean) ?? INSTANCE_NODE_FLAGS;
+  // MAGMA_BENCH_INSTANCE_ENV="K=V …" replaces the shipped INSTANCE_ENV (empty: none)
+  const shippedEnv =
+    process.env["MAGMA_BENCH_INSTANCE_ENV"] === undefined
+      ? INSTANCE_ENV
+      : Object.fromEntries(
+          process.env["MAGMA_BENCH_INSTANCE_ENV"]
+            .split(" ")
+            .filter(Boolean)
+            .map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
+        );
   const p = spawnProc(`${name}-instance`, [...shipped, ...nodeArgs, ...appEntryArgs("instance", "main")], {
+    ...shippedEnv,
     MAGMA_INSTANCE_NAME: name,
     MAGMA_INSTANCE_HOST: "127.0.0.1",
     MAGMA_INSTANCE_PORT: String(port),

@@ -31,6 +31,7 @@ import {
 import { measure, notMeasured, type Measure } from "./report.ts";
 import type { BenchOptions } from "./run.ts";
 import { workerBundle } from "./worker-bundle.ts";
+import { WORKER_ENV, WORKER_NODE_FLAGS } from "../../infra/demo/app-entry.ts";
 
 const MB = 1e6;
 
@@ -134,8 +135,9 @@ async function workerDaemon(o: BenchOptions): Promise<Measure[]> {
     types["simfast"],
   ]);
   const inst = await startInstance("mem-worker", db);
-  // --optimize-for-size as the worker is shipped (systemd unit, docker-compose, demo stack)
-  const worker = spawnProc("mem-worker-worker", ["--optimize-for-size", await workerBundle()], {
+  // node flags and environment as the worker is shipped (systemd unit, docker-compose, demo stack: WORKER_NODE_FLAGS, WORKER_ENV)
+  const worker = spawnProc("mem-worker-worker", [...WORKER_NODE_FLAGS, await workerBundle()], {
+    ...WORKER_ENV,
     MAGMA_WORKER_NAME: workerName(0),
     MAGMA_INSTANCE_URL: inst.url,
     MAGMA_WORKER_TOKEN: WORKER_TOKEN,

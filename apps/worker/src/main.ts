@@ -1,15 +1,18 @@
 /**
  * Composition root of the Magma worker (LAVA's lava-worker): env → pino logger → daemon →
  * SIGINT/SIGTERM handlers (cancel running jobs, power off DUTs, flush logs, exit).
- * Start: `MAGMA_WORKER_NAME=… MAGMA_WORKER_TOKEN=… node --optimize-for-size apps/worker/dist/main.js`, the
- * bundle of `npm run build -w @magma/worker` (development: `node --optimize-for-size --import tsx
- * apps/worker/src/main.ts`; `--optimize-for-size`: about 25 MB less idle RSS; the worker waits on the
- * network and its DUTs).
+ * Start: `MAGMA_WORKER_NAME=… MAGMA_WORKER_TOKEN=… node --optimize-for-size --no-opt --no-sparkplug
+ * --single-threaded apps/worker/dist/main.js`, the bundle of `npm run build -w @magma/worker`
+ * (development: `npm start -w @magma/worker`, the same flags with `--import tsx src/main.ts`); the flags
+ * (infra/demo/app-entry.ts WORKER_NODE_FLAGS) trade CPU the worker does not need for idle RSS.
  */
 import { mkdir } from "node:fs/promises";
 import pino from "pino";
 import { loadEnv, WorkerEnvError } from "./env.ts";
 import { WorkerDaemon } from "./daemon/daemon.ts";
+// imported statically (it loads prom-client itself, on start): a dynamic import of a module that
+// reaches @magma/protocol would make the bundler keep and run every schema module of the package
+import { startMetricsServer } from "./metrics-server.ts";
 
 async function main(): Promise<void> {
   let env;
@@ -40,10 +43,7 @@ async function main(): Promise<void> {
   const ops =
     env.MAGMA_WORKER_METRICS_PORT === undefined
       ? null
-      : // prom-client is loaded only when the metrics endpoint is asked for
-        await (
-          await import("./metrics-server.ts")
-        ).startMetricsServer({
+      : await startMetricsServer({
           worker: env.MAGMA_WORKER_NAME,
           status: daemon,
           host: env.MAGMA_WORKER_METRICS_HOST,

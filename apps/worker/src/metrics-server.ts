@@ -1,6 +1,5 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Gauge, Registry, collectDefaultMetrics } from "prom-client";
 import { QemuProcess } from "./dispatcher/actions/boot/qemu-process.ts";
 
 /** What the metrics read from the running daemon (WorkerDaemon has these). */
@@ -28,6 +27,8 @@ export async function startMetricsServer(opts: {
   port: number;
   readyWithinMs: number;
 }): Promise<{ url: string; close(): Promise<void> }> {
+  // prom-client is loaded only when the metrics endpoint is asked for
+  const { Gauge, Registry, collectDefaultMetrics } = await import("prom-client");
   const registry = new Registry();
   registry.setDefaultLabels({ worker: opts.worker });
   collectDefaultMetrics({ register: registry, prefix: "magma_worker_" });

@@ -8,7 +8,7 @@ import {
   FEDERATION_TOKEN_HEADER,
   type TNotifyPayload,
 } from "@magma/protocol";
-import type { CallbackOutbox } from "@magma/db/instance";
+import { directQuery, type CallbackOutbox } from "@magma/db/instance";
 import { openSealedSecret, signPayload } from "@magma/db/secrets";
 import type { InstanceContext } from "../context.ts";
 import type { Logger } from "../logger.ts";
@@ -82,12 +82,13 @@ export class OutboxSender {
         const rows = await this.claim();
         await Promise.all(rows.map((r) => this.deliver(r)));
         if (rows.length === BATCH) continue;
-        const next = await this.ctx.db.callbackOutbox.findFirst({
-          where: { state: "pending" },
-          orderBy: { nextAttemptAt: "asc" },
-          select: { nextAttemptAt: true },
-        });
-        if (next) nextDueMs = Math.min(IDLE_POLL_MS, Math.max(0, next.nextAttemptAt.getTime() - Date.now()));
+        const [next] = await directQuery<{ next_attempt_at: Date }>(
+          this.ctx.db,
+          "outbox_next_due",
+          "SELECT next_attempt_at FROM callback_outbox WHERE state = 'pending' ORDER BY next_attempt_at ASC LIMIT 1",
+          [],
+        );
+        if (next) nextDueMs = Math.min(IDLE_POLL_MS, Math.max(0, next.next_attempt_at.getTime() - Date.now()));
       } catch (e) {
         if (!this.stopped) this.ctx.logger.error({ err: e }, "outbox pass failed");
       }
@@ -104,18 +105,26 @@ export class OutboxSender {
     }
   }
 
-  /** Claims up to BATCH due rows by leasing them (next_attempt_at = now + lease). */
+  /**
+   * Claims up to BATCH due rows by leasing them (next_attempt_at = now + lease). The claim and the
+   * next-due read run every few seconds and usually find nothing: through the `pg` pool
+   * (directQuery), so an idle instance never loads Prisma's query engine.
+   */
   private async claim(): Promise<CallbackOutbox[]> {
     const leaseUntil = new Date(Date.now() + CLAIM_LEASE_MS);
-    const ids = await this.ctx.db.$queryRaw<{ id: number }[]>`
-      UPDATE callback_outbox SET next_attempt_at = ${leaseUntil}
+    const ids = await directQuery<{ id: number }>(
+      this.ctx.db,
+      "outbox_claim",
+      `UPDATE callback_outbox SET next_attempt_at = $1::timestamptz
       WHERE id IN (
         SELECT id FROM callback_outbox
         WHERE state = 'pending' AND next_attempt_at <= now()
         ORDER BY next_attempt_at, id
-        LIMIT ${BATCH}
+        LIMIT $2::int
         FOR UPDATE SKIP LOCKED)
-      RETURNING id`;
+      RETURNING id`,
+      [leaseUntil, BATCH],
+    );
     if (!ids.length) return [];
     return this.ctx.db.callbackOutbox.findMany({ where: { id: { in: ids.map((r) => r.id) } }, orderBy: { id: "asc" } });
   }

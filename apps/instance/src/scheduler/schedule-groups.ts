@@ -22,6 +22,15 @@ interface FreeDevice {
   busy: number;
 }
 
+/** MultiNode groups whose sub-jobs all wait (the first query of {@link scheduleGroups}). */
+export const WAITING_GROUPS_SQL = `
+    SELECT target_group FROM test_jobs
+    WHERE target_group IS NOT NULL
+    GROUP BY target_group
+    HAVING bool_and(state = 'Submitted' AND actual_device_id IS NULL)
+    ORDER BY max(priority) DESC, min(submit_time) ASC, min(id) ASC
+    LIMIT 64`;
+
 /**
  * Schedules MultiNode groups all together or not at all (LAVA schedules sub-jobs one by one into
  * `Scheduling`, holding devices until the last one is found; Magma never holds a device for a group
@@ -37,13 +46,7 @@ interface FreeDevice {
  */
 export async function scheduleGroups(t: TransitionContext, logger: Logger): Promise<number> {
   const { tx } = t;
-  const groups = await tx.$queryRaw<{ target_group: string }[]>`
-    SELECT target_group FROM test_jobs
-    WHERE target_group IS NOT NULL
-    GROUP BY target_group
-    HAVING bool_and(state = 'Submitted' AND actual_device_id IS NULL)
-    ORDER BY max(priority) DESC, min(submit_time) ASC, min(id) ASC
-    LIMIT 64`;
+  const groups = await tx.$queryRawUnsafe<{ target_group: string }[]>(WAITING_GROUPS_SQL);
   let scheduled = 0;
   const used = new Set<number>();
   for (const { target_group: group } of groups) {

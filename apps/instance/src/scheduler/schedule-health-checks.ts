@@ -1,14 +1,14 @@
 import { parseJobDefinition } from "@magma/protocol";
 import type { TransitionContext } from "../jobs/job-transitions.ts";
 import { normaliseDefinition, randomToken } from "../jobs/submit-job.ts";
-import { storedVisibility } from "@magma/db/instance";
+import { storedVisibility, type DirectQuery } from "@magma/db/instance";
 import type { Logger } from "../logger.ts";
 import { enqueueFederationCallbacks } from "../notify/enqueue-callbacks.ts";
 
 /** Submitter of health checks, as in LAVA. */
 export const HEALTH_CHECK_USER = "lava-health";
 
-interface CandidateRow {
+export interface CandidateRow {
   id: number;
   hostname: string;
   health: string;
@@ -19,6 +19,19 @@ interface CandidateRow {
   health_frequency: number;
   health_denominator: "hours" | "jobs";
 }
+
+/** Devices that may need a health check, locked (the first query of {@link scheduleHealthChecks}). */
+export const HEALTH_CHECK_CANDIDATES_SQL = `
+    SELECT d.id, d.hostname, d.health::text AS health, d.last_health_report_job_id, w.hostname AS worker,
+           dt.id AS device_type_id, dt.health_check_definition, dt.health_frequency, dt.health_denominator::text AS health_denominator
+    FROM devices d
+    JOIN workers w ON w.id = d.worker_id
+    JOIN device_types dt ON dt.id = d.device_type_id
+    WHERE d.state = 'Idle' AND d.health IN ('Good', 'Unknown', 'Looping')
+      AND w.state = 'Online' AND w.health = 'Active'
+      AND dt.health_check_definition IS NOT NULL AND NOT dt.disable_health_check
+    ORDER BY dt.name, d.hostname
+    FOR UPDATE OF d SKIP LOCKED`;
 
 /**
  * First half of LAVA's `schedule()` (`schedule_health_checks`): for every Idle device on an
@@ -32,20 +45,11 @@ interface CandidateRow {
  */
 export async function scheduleHealthChecks(t: TransitionContext, logger: Logger): Promise<number> {
   const { tx } = t;
-  const rows = await tx.$queryRaw<CandidateRow[]>`
-    SELECT d.id, d.hostname, d.health::text AS health, d.last_health_report_job_id, w.hostname AS worker,
-           dt.id AS device_type_id, dt.health_check_definition, dt.health_frequency, dt.health_denominator::text AS health_denominator
-    FROM devices d
-    JOIN workers w ON w.id = d.worker_id
-    JOIN device_types dt ON dt.id = d.device_type_id
-    WHERE d.state = 'Idle' AND d.health IN ('Good', 'Unknown', 'Looping')
-      AND w.state = 'Online' AND w.health = 'Active'
-      AND dt.health_check_definition IS NOT NULL AND NOT dt.disable_health_check
-    ORDER BY dt.name, d.hostname
-    FOR UPDATE OF d SKIP LOCKED`;
+  const rows = await tx.$queryRawUnsafe<CandidateRow[]>(HEALTH_CHECK_CANDIDATES_SQL);
+  const query: DirectQuery = (_name, text, values) => tx.$queryRawUnsafe(text, ...values);
   let scheduled = 0;
   for (const d of rows) {
-    if (!(await healthCheckDue(t, d))) continue;
+    if (!(await healthCheckDue(query, d))) continue;
     const parsed = parseJobDefinition(d.health_check_definition);
     if (!parsed.ok) {
       logger.error({ device: d.hostname, errors: parsed.errors }, "health check definition is invalid: device set Bad");
@@ -81,16 +85,27 @@ export async function scheduleHealthChecks(t: TransitionContext, logger: Logger)
   return scheduled;
 }
 
-async function healthCheckDue(t: TransitionContext, d: CandidateRow): Promise<boolean> {
+/**
+ * Whether candidate `d` is due a health check: health Unknown or Looping, never ran one, or its last
+ * one is older than `health_frequency` hours / more than `health_frequency` non-health-check jobs ago.
+ * @param query runs one statement (Prisma's transaction, or a `pg` connection: directTransaction)
+ */
+export async function healthCheckDue(query: DirectQuery, d: CandidateRow): Promise<boolean> {
   if (d.health === "Unknown" || d.health === "Looping") return true;
   if (d.last_health_report_job_id === null) return true;
-  const last = await t.tx.testJob.findUnique({ where: { id: d.last_health_report_job_id }, select: { submitTime: true, startTime: true } });
+  const [last] = await query<{ submit_time: Date; start_time: Date | null }>(
+    "hc_last_report",
+    "SELECT submit_time, start_time FROM test_jobs WHERE id = $1",
+    [d.last_health_report_job_id],
+  );
   if (!last) return true;
   if (d.health_denominator === "hours") {
-    return last.submitTime.getTime() + d.health_frequency * 3_600_000 < Date.now();
+    return last.submit_time.getTime() + d.health_frequency * 3_600_000 < Date.now();
   }
-  const since = await t.tx.testJob.count({
-    where: { actualDeviceId: d.id, healthCheck: false, startTime: { gt: last.startTime ?? last.submitTime } },
-  });
-  return since >= d.health_frequency;
+  const [since] = await query<{ n: number }>(
+    "hc_jobs_since",
+    "SELECT count(*)::int AS n FROM test_jobs WHERE actual_device_id = $1 AND NOT health_check AND start_time > $2::timestamptz",
+    [d.id, last.start_time ?? last.submit_time],
+  );
+  return since!.n >= d.health_frequency;
 }

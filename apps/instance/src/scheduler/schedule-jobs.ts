@@ -32,6 +32,28 @@ function fits(j: CandidateJob, d: DeviceRow, tags: Set<string>): boolean {
   );
 }
 
+/** Schedulable Idle devices whose type has a Submitted job. */
+const JOB_DEVICES_FROM = `
+    FROM devices d
+    JOIN workers w ON w.id = d.worker_id
+    JOIN device_types dt ON dt.id = d.device_type_id
+    WHERE d.state = 'Idle' AND w.state = 'Online' AND w.health = 'Active'
+      AND (d.health = 'Good' OR (d.health = 'Unknown' AND (dt.health_check_definition IS NULL OR dt.disable_health_check)))
+      AND EXISTS (SELECT 1 FROM test_jobs j WHERE j.state = 'Submitted' AND j.requested_device_type_id = d.device_type_id)`;
+
+/** Those devices, locked in random order (the first query of {@link scheduleJobs}). */
+export const JOB_DEVICES_SQL = `
+    SELECT d.id, d.hostname, d.tags, d.device_type_id, w.hostname AS worker, w.id AS worker_id, w.job_limit
+    ${JOB_DEVICES_FROM}
+    ORDER BY random()
+    FOR UPDATE OF d SKIP LOCKED`;
+
+/**
+ * Whether any such device exists, locked or not (`found`): when none does, {@link scheduleJobs}
+ * has nothing to do (its locking query can only return fewer rows).
+ */
+export const JOB_DEVICES_EXIST_SQL = `SELECT EXISTS (SELECT 1 ${JOB_DEVICES_FROM}) AS found`;
+
 /**
  * Second half of LAVA's `schedule()` (`schedule_jobs`): devices Idle, on Online+Active workers, with
  * health Good — or Unknown when their device type has no enabled health check (otherwise the health
@@ -53,16 +75,7 @@ function fits(j: CandidateJob, d: DeviceRow, tags: Set<string>): boolean {
  */
 export async function scheduleJobs(t: TransitionContext, logger: Logger): Promise<number> {
   const { tx } = t;
-  const devices = await tx.$queryRaw<DeviceRow[]>`
-    SELECT d.id, d.hostname, d.tags, d.device_type_id, w.hostname AS worker, w.id AS worker_id, w.job_limit
-    FROM devices d
-    JOIN workers w ON w.id = d.worker_id
-    JOIN device_types dt ON dt.id = d.device_type_id
-    WHERE d.state = 'Idle' AND w.state = 'Online' AND w.health = 'Active'
-      AND (d.health = 'Good' OR (d.health = 'Unknown' AND (dt.health_check_definition IS NULL OR dt.disable_health_check)))
-      AND EXISTS (SELECT 1 FROM test_jobs j WHERE j.state = 'Submitted' AND j.requested_device_type_id = d.device_type_id)
-    ORDER BY random()
-    FOR UPDATE OF d SKIP LOCKED`;
+  const devices = await tx.$queryRawUnsafe<DeviceRow[]>(JOB_DEVICES_SQL);
   if (!devices.length) return 0;
 
   const busy = new Map<number, number>();
@@ -138,12 +151,15 @@ export async function scheduleJobs(t: TransitionContext, logger: Logger): Promis
  * after its assignments.
  */
 export async function idleJobDeviceTypes(t: TransitionContext): Promise<Set<number>> {
-  const rows = await t.tx.$queryRaw<{ device_type_id: number }[]>`
+  const rows = await t.tx.$queryRawUnsafe<{ device_type_id: number }[]>(IDLE_DEVICE_TYPES_SQL);
+  return new Set(rows.map((r) => r.device_type_id));
+}
+
+/** The statement of {@link idleJobDeviceTypes}. */
+export const IDLE_DEVICE_TYPES_SQL = `
     SELECT DISTINCT d.device_type_id
     FROM devices d
     JOIN workers w ON w.id = d.worker_id
     JOIN device_types dt ON dt.id = d.device_type_id
     WHERE d.state = 'Idle' AND w.state = 'Online' AND w.health = 'Active'
       AND (d.health = 'Good' OR (d.health = 'Unknown' AND (dt.health_check_definition IS NULL OR dt.disable_health_check)))`;
-  return new Set(rows.map((r) => r.device_type_id));
-}

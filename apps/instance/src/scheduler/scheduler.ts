@@ -1,9 +1,10 @@
 import type { InstanceContext } from "../context.ts";
 import { inTransaction } from "../context.ts";
+import { directTransaction } from "@magma/db/instance";
 import { checkWorkers } from "./check-workers.ts";
-import { scheduleHealthChecks } from "./schedule-health-checks.ts";
-import { idleJobDeviceTypes, scheduleJobs } from "./schedule-jobs.ts";
-import { scheduleGroups } from "./schedule-groups.ts";
+import { HEALTH_CHECK_CANDIDATES_SQL, healthCheckDue, scheduleHealthChecks, type CandidateRow } from "./schedule-health-checks.ts";
+import { IDLE_DEVICE_TYPES_SQL, JOB_DEVICES_EXIST_SQL, idleJobDeviceTypes, scheduleJobs } from "./schedule-jobs.ts";
+import { WAITING_GROUPS_SQL, scheduleGroups } from "./schedule-groups.ts";
 
 /** Safety-loop period, ms: catches anything an event missed and ages workers Offline. */
 export const SCHEDULER_SAFETY_INTERVAL_MS = 5_000;
@@ -15,6 +16,8 @@ export const SCHEDULER_SAFETY_INTERVAL_MS = 5_000;
  *   device able to take a job (Idle, schedulable) once the pass is done
  */
 export async function schedule(ctx: InstanceContext): Promise<{ healthChecks: number; jobs: number; idleDeviceTypes: Set<number> }> {
+  const quiet = await quietPass(ctx);
+  if (quiet) return { healthChecks: 0, jobs: 0, idleDeviceTypes: quiet };
   const logger = ctx.logger.child({ component: "scheduler" });
   return inTransaction(ctx, async (t) => {
     const healthChecks = await scheduleHealthChecks(t, logger);
@@ -22,6 +25,27 @@ export async function schedule(ctx: InstanceContext): Promise<{ healthChecks: nu
     const jobs = groups + (await scheduleJobs(t, logger));
     const idleDeviceTypes = await idleJobDeviceTypes(t);
     return { healthChecks, jobs, idleDeviceTypes };
+  });
+}
+
+/**
+ * The pass when it has nothing to do, on the `pg` pool (directTransaction) so an idle instance never
+ * loads Prisma's query engine: the first query of each step — health-check candidates (locked) and
+ * whether one is due, waiting MultiNode groups, whether an Idle device's type has a Submitted job —
+ * in one transaction; when all find nothing, the pass's outcome is known (nothing scheduled) and only
+ * the idle device types are read, as the full pass would, before the commit.
+ * @returns the idle device types; undefined when a step may have work (rolled back: the caller runs
+ *   the full pass) or there is no `pg` pool
+ */
+async function quietPass(ctx: InstanceContext): Promise<Set<number> | undefined> {
+  return directTransaction(ctx.db, async (query) => {
+    for (const d of await query<CandidateRow>("sched_hc_candidates", HEALTH_CHECK_CANDIDATES_SQL, [])) {
+      if (await healthCheckDue(query, d)) return undefined;
+    }
+    if ((await query("sched_waiting_groups", WAITING_GROUPS_SQL, [])).length) return undefined;
+    if ((await query<{ found: boolean }>("sched_job_devices", JOB_DEVICES_EXIST_SQL, []))[0]!.found) return undefined;
+    const rows = await query<{ device_type_id: number }>("sched_idle_types", IDLE_DEVICE_TYPES_SQL, []);
+    return new Set(rows.map((r) => r.device_type_id));
   });
 }
 

@@ -12,7 +12,9 @@ export type InstanceTx = Prisma.TransactionClient;
 /**
  * Opens a Prisma client on an instance database through the `pg` driver adapter. The `pg` pool is
  * created here and handed to the adapter (which ends it on `$disconnect`), so the hottest statements
- * can use the same pool directly (`direct-sql.ts`).
+ * can use the same pool directly (`direct-sql.ts`). The Prisma client itself is created on first use
+ * (reading its schema and loading its query compiler costs a few MB of RSS): an instance whose idle
+ * loops only use the pool never creates it; `$disconnect` before any use just ends the pool.
  * @param url PostgreSQL URL, e.g. postgresql://postgres@127.0.0.1:5432/magma_lab_a
  * @param poolMax most pooled connections (default 10)
  * @throws Error when url is empty
@@ -25,7 +27,21 @@ export function createInstanceDb(url: string, poolMax = 10): InstanceDb {
   pool.on("error", () => {});
   // the adapter declares its own copy of @types/pg; the runtime `pg` module is the same one
   const adapterPool = pool as unknown as ConstructorParameters<typeof PrismaPg>[0];
-  const db = new PrismaClient({ adapter: new PrismaPg(adapterPool, { disposeExternalPool: true }) });
+  let client: PrismaClient | null = null;
+  const real = () => (client ??= new PrismaClient({ adapter: new PrismaPg(adapterPool, { disposeExternalPool: true }) }));
+  const endPool = async () => {
+    if (!pool.ended) await pool.end();
+  };
+  const db = new Proxy({} as PrismaClient, {
+    get(_target, prop) {
+      if (prop === "$disconnect" && !client) return endPool;
+      const c = real();
+      const v: unknown = Reflect.get(c, prop, c);
+      return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(c) : v;
+    },
+    set: (_target, prop, value) => Reflect.set(real(), prop, value),
+    has: (_target, prop) => Reflect.has(real(), prop),
+  });
   registerPgPool(db, pool);
   return db;
 }

@@ -80,6 +80,42 @@ export async function directSqlQuery<T>(db: InstanceDb | InstanceTx, sql: Prisma
   return r.rows;
 }
 
+/** One statement on a {@link directTransaction} connection: prepared-statement name, SQL, parameters → rows. */
+export type DirectQuery = <T>(name: string, text: string, values: unknown[]) => Promise<T[]>;
+
+/**
+ * Runs `fn` in one transaction on a connection of the `pg` pool behind `db` (BEGIN … COMMIT), with
+ * the result types of {@link directQuery}; rolled back when `fn` throws or returns `undefined`.
+ * Lets a periodic loop that usually finds nothing to do run without Prisma's query engine.
+ * @returns what `fn` returned; undefined when `db` has no registered pool (a transaction client, a
+ *   client made elsewhere, after `$disconnect`) — the caller then uses Prisma — or when `fn` returned undefined
+ * @throws whatever `fn` or the driver throws (after the rollback)
+ */
+export async function directTransaction<T>(
+  db: InstanceDb | InstanceTx,
+  fn: (query: DirectQuery) => Promise<T | undefined>,
+): Promise<T | undefined> {
+  const pool = pgPoolOf(db);
+  if (!pool) return undefined;
+  const client = await pool.connect();
+  let broken = false;
+  try {
+    await client.query("BEGIN");
+    const query: DirectQuery = async <R>(name: string, text: string, values: unknown[]) =>
+      (await client.query<R & pg.QueryResultRow>({ name, text, values, types: TYPES })).rows;
+    const result = await fn(query);
+    await client.query(result === undefined ? "ROLLBACK" : "COMMIT");
+    return result;
+  } catch (e) {
+    await client.query("ROLLBACK").catch(() => {
+      broken = true;
+    });
+    throw e;
+  } finally {
+    client.release(broken);
+  }
+}
+
 /**
  * The PostgreSQL SQLSTATE of a failed statement from either path of {@link directQuery}
  * (`pg`'s `code`, or Prisma's P2010 `meta.code`), else undefined.

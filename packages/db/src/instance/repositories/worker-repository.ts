@@ -1,5 +1,6 @@
 import type { TJobState, TWorkerHealth, TWorkerState } from "@magma/protocol";
 import type { InstanceDb, InstanceTx } from "../client.ts";
+import { directQuery } from "../direct-sql.ts";
 import type { TWorkerDetail } from "../dto.ts";
 import { toWorkerRecord } from "./inventory-repository.ts";
 
@@ -46,7 +47,13 @@ export async function updateWorkerFields(
  */
 export async function markStaleWorkersOffline(db: InstanceDb | InstanceTx, cutoff: Date): Promise<string[]> {
   const staleWhere = { state: "Online" as const, OR: [{ lastPing: { lt: cutoff } }, { lastPing: null }] };
-  const stale = await db.worker.findMany({ where: staleWhere, select: { hostname: true } });
+  // the check runs every few seconds and usually finds none: through the pg pool (no query engine)
+  const stale = await directQuery<{ hostname: string }>(
+    db,
+    "stale_workers",
+    "SELECT hostname FROM workers WHERE state = 'Online' AND (last_ping < $1::timestamptz OR last_ping IS NULL)",
+    [cutoff],
+  );
   if (!stale.length) return [];
   const names = stale.map((w) => w.hostname);
   await db.worker.updateMany({ where: { hostname: { in: names }, ...staleWhere }, data: { state: "Offline" } });
