@@ -7,7 +7,7 @@ import {
   findVisibleJob,
   listCasesForExport,
   listFinishedJobRows,
-  listJobRecords,
+  listJobSummaries,
   pageSuites,
   readLogLines,
   readEvents,
@@ -112,7 +112,7 @@ describe("instance repositories: one visibility policy for every read", () => {
       }
       expect(perJob.sort(), who).toEqual(want);
       expect([...(await visibleJobIds(db, Object.values(jobs), viewer))].sort(), who).toEqual(want);
-      const page = await listJobRecords(db, viewer, { limit: 10, offset: 0, ordering: "id" });
+      const page = await listJobSummaries(db, viewer, { limit: 10, offset: 0, ordering: "id" });
       expect(
         page.results.map((j) => j.id),
         who,

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import pg from "pg";
 import type { Prisma } from "../generated/instance/client";
 import type { InstanceDb, InstanceTx } from "./client.ts";
@@ -68,15 +69,38 @@ export async function directQuery<T>(db: InstanceDb | InstanceTx, name: string, 
   return r.rows;
 }
 
+/** Prepared-statement names of composed SQL texts, by text (bounded: the texts come from code, not data). */
+const statementNames = new Map<string, string>();
+
+/** `magma_q_<sha1 of the text, 20 hex>`: one name per SQL text, never two texts under one name. */
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    name = `magma_q_${createHash("sha1").update(text).digest("hex").slice(0, 20)}`;
+    if (statementNames.size >= 1024) statementNames.clear();
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
 /**
- * Runs a composed Prisma SQL fragment (`Prisma.sql\`…\``) on the `pg` pool when there is one, as an
- * unnamed statement (its text varies with the filters), else through `$queryRaw`.
+ * Runs a composed Prisma SQL fragment (`Prisma.sql\`…\``) on the `pg` pool when there is one, else
+ * through `$queryRaw`. On the pool it is an unnamed statement, or with `prepare` a named prepared
+ * statement (named after a hash of its text, so PostgreSQL parses it once per connection): use
+ * `prepare` only where the text comes from a bounded set of shapes (filters that are present or not),
+ * never where values are written into the text, since each connection keeps every statement it prepared.
  * @returns the rows as objects keyed by column name
  */
-export async function directSqlQuery<T>(db: InstanceDb | InstanceTx, sql: Prisma.Sql): Promise<T[]> {
+export async function directSqlQuery<T>(db: InstanceDb | InstanceTx, sql: Prisma.Sql, opts: { prepare?: boolean } = {}): Promise<T[]> {
   const pool = pgPoolOf(db);
   if (!pool) return (db as InstanceDb).$queryRaw<T[]>(sql);
-  const r = await pool.query<T & pg.QueryResultRow>({ text: sql.text, values: sql.values, types: TYPES });
+  const text = sql.text;
+  const r = await pool.query<T & pg.QueryResultRow>({
+    ...(opts.prepare ? { name: statementName(text) } : {}),
+    text,
+    values: sql.values,
+    types: TYPES,
+  });
   return r.rows;
 }
 

@@ -1,0 +1,2 @@
+-- CreateIndex
+CREATE INDEX "test_jobs_state_id_idx" ON "test_jobs"("state", "id");
