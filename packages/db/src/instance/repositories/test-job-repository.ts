@@ -56,7 +56,7 @@ const isoText = (c: string) => `to_char(${c} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"H
 
 /**
  * The list row, built by PostgreSQL in the REST item's shape (protocol `ZJobSummary`): its field names
- * in its order, times already ISO 8601 text, metadata `{}` when none. The `pg` driver's row object
+ * in its order, times already ISO 8601 text, metadata `{}` when none (SQL NULL or JSON null). The `pg` driver's row object
  * is then the item itself: no per-row Date objects, copies or renames in JavaScript.
  */
 const SUMMARY_SELECT = Prisma.raw(
@@ -75,7 +75,8 @@ const SUMMARY_SELECT = Prisma.raw(
     "j.health::text AS health",
     "j.priority",
     "j.visibility",
-    "COALESCE(j.metadata, '{}'::jsonb) AS metadata",
+    // SQL NULL or a JSON null → {}
+    "COALESCE(NULLIF(j.metadata, 'null'::jsonb), '{}'::jsonb) AS metadata",
     "j.failure_comment",
     "j.error_type",
   ].join(", "),
