@@ -7,6 +7,7 @@ import {
   findVisibleJob,
   listCasesForExport,
   listFinishedJobRows,
+  listJobBriefs,
   listJobSummaries,
   pageSuites,
   readLogLines,
@@ -119,6 +120,10 @@ describe("instance repositories: one visibility policy for every read", () => {
       ).toEqual(want);
       expect(page.count, who).toBe(want.length);
       expect(
+        (await listJobBriefs(db, viewer, { limit: 10, offset: 0, ordering: "id" })).map((j) => j.id),
+        who,
+      ).toEqual(want);
+      expect(
         (await listFinishedJobRows(db, viewer, null, 10)).map((j) => j.id),
         who,
       ).toEqual(want);
@@ -207,6 +212,9 @@ describe("instance repositories: one visibility policy for every read", () => {
           error_type: null,
         }),
       );
+      expect(await listJobBriefs(db, viewers["admin"]!, { limit: 1, offset: 0, ordering: "-id", states: ["Submitted"] })).toEqual([
+        { id: extra.id, description: "extra", device_type: "qemu", health: "Unknown", state: "Submitted", submitter: "bob" },
+      ]);
       const finished = await listJobSummaries(db, viewers["admin"]!, { limit: 10, offset: 0, ordering: "id", healths: ["Complete"] });
       expect(finished.results.map((j) => [j.description, j.end_time, j.metadata])).toEqual([
         ["public", "2026-12-01T00:00:00.000Z", { k: "v" }],

@@ -75,6 +75,16 @@ export interface TJobListFilter {
   ordering: string;
 }
 
+/** A job as LAVA's XML-RPC `scheduler.jobs.list` lists it (field names and order as LAVA's struct). */
+export type TJobBrief = {
+  id: number;
+  description: string;
+  device_type: string;
+  health: TJobHealth;
+  state: TJobState;
+  submitter: string;
+};
+
 /**
  * One page of a job list with the (possibly cached, see listJobSummaries) total: the items already in
  * the REST shape (protocol `TJobSummary`, times as ISO 8601 text), built by the query itself.

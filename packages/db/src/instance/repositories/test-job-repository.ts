@@ -2,7 +2,7 @@ import type { TJobState, TJobSummary } from "@magma/protocol";
 import { Prisma } from "../../generated/instance/client";
 import type { InstanceDb, InstanceTx } from "../client.ts";
 import { directQuery, directSqlQuery } from "../direct-sql.ts";
-import type { TInstanceViewer, TJobForWorker, TJobListFilter, TJobSummaryPage, TJobWithDefinition } from "../dto.ts";
+import type { TInstanceViewer, TJobForWorker, TJobListFilter, TJobSummaryPage, TJobWithDefinition, TJobBrief } from "../dto.ts";
 import { canViewJob, visibleJobsCondition } from "./job-visibility.ts";
 
 /** Orderings a job list accepts (LAVA's DRF `ordering=`; prefix `-` for descending) → column. */
@@ -94,32 +94,14 @@ const countCaches = new WeakMap<InstanceDb, Map<string, CachedCount>>();
  * `f.ordering` then id in the same direction, as REST items (`ZJobSummary`: LAVA's field names, ISO
  * 8601 times). Reads only the summary columns (never the two definitions) with the names joined, in
  * one query, a prepared statement on the `pg` pool (`direct-sql.ts`); a single state or health is
- * compared with `=` so that `state=X&ordering=-id` walks the (state, id) index. `count` is exact,
+ * compared with `=` ({@link jobListSql}). `count` is exact,
  * except that a count of {@link COUNT_CACHE_MIN_ROWS} or more is cached per filter and viewer
  * scope: it may lag by up to {@link COUNT_FRESH_MS} (plus one refresh). A page shorter than `limit`
  * always gives the exact total (`offset + results`).
  * @throws Error when `f.ordering` is not one of {@link JOB_ORDER_COLUMNS} (callers validate first)
  */
 export async function listJobSummaries(db: InstanceDb, viewer: TInstanceViewer | null, f: TJobListFilter): Promise<TJobSummaryPage> {
-  const column = JOB_ORDER_COLUMNS[f.ordering.replace(/^-/, "")];
-  if (!column) throw new Error(`listJobSummaries: unknown ordering '${f.ordering}'`);
-  const dir = f.ordering.startsWith("-") ? "DESC" : "ASC";
-
-  const conds: Prisma.Sql[] = [];
-  if (f.states?.length === 1) conds.push(Prisma.sql`j.state = ${f.states[0]}::"JobState"`);
-  else if (f.states?.length) conds.push(Prisma.sql`j.state = ANY(${f.states}::"JobState"[])`);
-  if (f.healths?.length === 1) conds.push(Prisma.sql`j.health = ${f.healths[0]}::"JobHealth"`);
-  else if (f.healths?.length) conds.push(Prisma.sql`j.health = ANY(${f.healths}::"JobHealth"[])`);
-  if (f.requestedDeviceType)
-    conds.push(Prisma.sql`j.requested_device_type_id IN (SELECT id FROM device_types WHERE name = ${f.requestedDeviceType})`);
-  if (f.requestedDeviceTypes)
-    conds.push(Prisma.sql`j.requested_device_type_id IN (SELECT id FROM device_types WHERE name = ANY(${f.requestedDeviceTypes}::text[]))`);
-  if (f.endedAfter) conds.push(Prisma.sql`j.end_time >= ${f.endedAfter}`);
-  if (!viewer?.isSuperuser) conds.push(visibleJobsCondition(viewer));
-  const where = conds.length ? Prisma.sql`WHERE ${Prisma.join(conds, " AND ")}` : Prisma.empty;
-  // the column and direction come from the fixed table above, never from the request text
-  const orderBy = Prisma.raw(`ORDER BY j.${column} ${dir}, j.id ${dir}`);
-
+  const { where, orderBy } = jobListSql(viewer, f);
   const [count, rows] = await Promise.all([
     countJobs(db, where),
     directSqlQuery<TJobSummary>(
@@ -138,6 +120,54 @@ export async function listJobSummaries(db: InstanceDb, viewer: TInstanceViewer |
   const exact =
     rows.length < f.limit && (rows.length > 0 || f.offset === 0) ? f.offset + rows.length : Math.max(count, f.offset + rows.length);
   return { count: exact, results: rows };
+}
+
+/**
+ * The jobs of {@link listJobSummaries}' page (same filters, visibility and order), as LAVA's XML-RPC
+ * `scheduler.jobs.list` struct (`{id, description, device_type, health, state, submitter}`, in that
+ * order), built by the query; no count. One prepared statement on the `pg` pool.
+ * @throws Error when `f.ordering` is not one of {@link JOB_ORDER_COLUMNS} (callers validate first)
+ */
+export async function listJobBriefs(db: InstanceDb, viewer: TInstanceViewer | null, f: TJobListFilter): Promise<TJobBrief[]> {
+  const { where, orderBy, column } = jobListSql(viewer, f);
+  // the sort column travels with the page (unless it is one of the columns already there)
+  const sortColumn = Prisma.raw(["id", "state", "health"].includes(column) ? "" : `, j.${column}`);
+  return directSqlQuery<TJobBrief>(
+    db,
+    Prisma.sql`
+    SELECT j.id, j.description, dt.name AS device_type, j.health::text AS health, j.state::text AS state, u.username AS submitter
+    FROM (SELECT j.id, j.description, j.requested_device_type_id, j.submitter_id, j.state, j.health${sortColumn}
+          FROM test_jobs j ${where} ${orderBy} LIMIT ${f.limit} OFFSET ${f.offset}) j
+    JOIN users u ON u.id = j.submitter_id
+    JOIN device_types dt ON dt.id = j.requested_device_type_id
+    ${orderBy}`,
+    { prepare: true },
+  );
+}
+
+/**
+ * The WHERE (filters and the visibility policy) and ORDER BY (and its column) of a job list over `test_jobs j`. A
+ * single state or health is compared with `=` so that `state=X&ordering=-id` walks the (state, id) index.
+ * @throws Error when `f.ordering` is not one of {@link JOB_ORDER_COLUMNS}
+ */
+function jobListSql(viewer: TInstanceViewer | null, f: TJobListFilter): { where: Prisma.Sql; orderBy: Prisma.Sql; column: string } {
+  const column = JOB_ORDER_COLUMNS[f.ordering.replace(/^-/, "")];
+  if (!column) throw new Error(`job list: unknown ordering '${f.ordering}'`);
+  const dir = f.ordering.startsWith("-") ? "DESC" : "ASC";
+  const conds: Prisma.Sql[] = [];
+  if (f.states?.length === 1) conds.push(Prisma.sql`j.state = ${f.states[0]}::"JobState"`);
+  else if (f.states?.length) conds.push(Prisma.sql`j.state = ANY(${f.states}::"JobState"[])`);
+  if (f.healths?.length === 1) conds.push(Prisma.sql`j.health = ${f.healths[0]}::"JobHealth"`);
+  else if (f.healths?.length) conds.push(Prisma.sql`j.health = ANY(${f.healths}::"JobHealth"[])`);
+  if (f.requestedDeviceType)
+    conds.push(Prisma.sql`j.requested_device_type_id IN (SELECT id FROM device_types WHERE name = ${f.requestedDeviceType})`);
+  if (f.requestedDeviceTypes)
+    conds.push(Prisma.sql`j.requested_device_type_id IN (SELECT id FROM device_types WHERE name = ANY(${f.requestedDeviceTypes}::text[]))`);
+  if (f.endedAfter) conds.push(Prisma.sql`j.end_time >= ${f.endedAfter}`);
+  if (!viewer?.isSuperuser) conds.push(visibleJobsCondition(viewer));
+  const where = conds.length ? Prisma.sql`WHERE ${Prisma.join(conds, " AND ")}` : Prisma.empty;
+  // the column and direction come from the fixed table above, never from the request text
+  return { where, orderBy: Prisma.raw(`ORDER BY j.${column} ${dir}, j.id ${dir}`), column };
 }
 
 async function exactCount(db: InstanceDb, where: Prisma.Sql): Promise<number> {
