@@ -147,7 +147,8 @@ export async function listJobBriefs(db: InstanceDb, viewer: TInstanceViewer | nu
 
 /**
  * The WHERE (filters and the visibility policy) and ORDER BY (and its column) of a job list over `test_jobs j`. A
- * single state or health is compared with `=` so that `state=X&ordering=-id` walks the (state, id) index.
+ * single state or health is compared with `=` rather than `= ANY` of a one-element array: a plain equality, which an
+ * index led by the column can serve in order.
  * @throws Error when `f.ordering` is not one of {@link JOB_ORDER_COLUMNS}
  */
 function jobListSql(viewer: TInstanceViewer | null, f: TJobListFilter): { where: Prisma.Sql; orderBy: Prisma.Sql; column: string } {

@@ -1,2 +1,0 @@
--- CreateIndex
-CREATE INDEX "test_jobs_state_id_idx" ON "test_jobs"("state", "id");
