@@ -31,12 +31,37 @@ export function pgPoolOf(db: InstanceDb | InstanceTx): pg.Pool | undefined {
 
 const TIMESTAMP_OID = 1114;
 const INT8_OID = 20;
+const TIMESTAMPTZ_OID = 1184;
 
 /** `timestamp` (without time zone) columns hold UTC, as Prisma writes them: read them as UTC, not local time. */
 function utcTimestamp(s: string): Date | string {
   if (s === "infinity" || s === "-infinity") return s;
   return new Date(`${s.replace(" ", "T")}Z`);
 }
+
+/**
+ * A `timestamp` (without time zone) text holding UTC, `2026-01-02 03:04:05.678999`, as JavaScript's
+ * `Date#toISOString()` writes that instant: `2026-01-02T03:04:05.678Z` (milliseconds truncated, as a
+ * Date holds them), by slicing the text; years after 9999, BC dates and infinities go through a Date.
+ */
+export function isoFromUtcTimestamp(s: string): string {
+  if (s.length >= 19 && s[4] === "-" && s[10] === " " && !s.endsWith(" BC")) {
+    const frac = s[19] === "." ? s.slice(20, 23).padEnd(3, "0") : "000";
+    return `${s.slice(0, 10)}T${s.slice(11, 19)}.${frac}Z`;
+  }
+  if (s === "infinity" || s === "-infinity") return s;
+  // the text as a timestamptz at +00, through pg's own parser (as the column was read before)
+  const tz = s.endsWith(" BC") ? `${s.slice(0, -3)}+00 BC` : `${s}+00`;
+  return (pg.types.getTypeParser(TIMESTAMPTZ_OID, "text")(tz) as Date).toISOString();
+}
+
+/** {@link TYPES}, but `timestamp` (without time zone) columns as {@link isoFromUtcTimestamp} text. */
+const ISO_TYPES = {
+  getTypeParser(oid: number, format?: string) {
+    if (oid === TIMESTAMP_OID && format !== "binary") return isoFromUtcTimestamp;
+    return TYPES.getTypeParser(oid, format as "text");
+  },
+} as pg.CustomTypesConfig;
 
 /**
  * Result types as Prisma's adapter returns them for the columns these statements read: timestamps
@@ -89,9 +114,15 @@ function statementName(text: string): string {
  * statement (named after a hash of its text, so PostgreSQL parses it once per connection): use
  * `prepare` only where the text comes from a bounded set of shapes (filters that are present or not),
  * never where values are written into the text, since each connection keeps every statement it prepared.
+ * With `isoTimestamps`, `timestamp` (without time zone, UTC) columns come as ISO 8601 text
+ * ({@link isoFromUtcTimestamp}) instead of Dates (on the Prisma path they stay Dates).
  * @returns the rows as objects keyed by column name
  */
-export async function directSqlQuery<T>(db: InstanceDb | InstanceTx, sql: Prisma.Sql, opts: { prepare?: boolean } = {}): Promise<T[]> {
+export async function directSqlQuery<T>(
+  db: InstanceDb | InstanceTx,
+  sql: Prisma.Sql,
+  opts: { prepare?: boolean; isoTimestamps?: boolean } = {},
+): Promise<T[]> {
   const pool = pgPoolOf(db);
   if (!pool) return (db as InstanceDb).$queryRaw<T[]>(sql);
   const text = sql.text;
@@ -99,7 +130,7 @@ export async function directSqlQuery<T>(db: InstanceDb | InstanceTx, sql: Prisma
     ...(opts.prepare ? { name: statementName(text) } : {}),
     text,
     values: sql.values,
-    types: TYPES,
+    types: opts.isoTimestamps ? ISO_TYPES : TYPES,
   });
   return r.rows;
 }

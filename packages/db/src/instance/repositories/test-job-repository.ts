@@ -51,12 +51,15 @@ const SUMMARY_COLUMNS = Prisma.raw(
     .join(", "),
 );
 
-/** `timestamptz` column `c` as JavaScript's `Date#toISOString()` text (UTC, milliseconds truncated), null stays null */
-const isoText = (c: string) => `to_char(${c} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+/**
+ * `timestamptz` column `c` as a UTC `timestamp`, read as `Date#toISOString()` text by the query's
+ * `isoTimestamps` (direct-sql.ts: slicing the text is cheaper than `to_char` in PostgreSQL or a Date per value)
+ */
+const isoText = (c: string) => `(${c} AT TIME ZONE 'UTC')`;
 
 /**
  * The list row, built by PostgreSQL in the REST item's shape (protocol `ZJobSummary`): its field names
- * in its order, times already ISO 8601 text, metadata `{}` when none (SQL NULL or JSON null). The `pg` driver's row object
+ * in its order, times as ISO 8601 text, metadata `{}` when none (SQL NULL or JSON null). The `pg` driver's row object
  * is then the item itself: no per-row Date objects, copies or renames in JavaScript.
  */
 const SUMMARY_SELECT = Prisma.raw(
@@ -113,7 +116,7 @@ export async function listJobSummaries(db: InstanceDb, viewer: TInstanceViewer |
       JOIN device_types dt ON dt.id = j.requested_device_type_id
       LEFT JOIN devices d ON d.id = j.actual_device_id
       ${orderBy}`,
-      { prepare: true },
+      { prepare: true, isoTimestamps: true },
     ),
   ]);
   // a short page ends the list: its total is known exactly whatever the cache said
