@@ -7,7 +7,8 @@ import {
   findVisibleJob,
   listCasesForExport,
   listFinishedJobRows,
-  listJobRecords,
+  listJobBriefs,
+  listJobSummaries,
   pageSuites,
   readLogLines,
   readEvents,
@@ -112,12 +113,16 @@ describe("instance repositories: one visibility policy for every read", () => {
       }
       expect(perJob.sort(), who).toEqual(want);
       expect([...(await visibleJobIds(db, Object.values(jobs), viewer))].sort(), who).toEqual(want);
-      const page = await listJobRecords(db, viewer, { limit: 10, offset: 0, ordering: "id" });
+      const page = await listJobSummaries(db, viewer, { limit: 10, offset: 0, ordering: "id" });
       expect(
         page.results.map((j) => j.id),
         who,
       ).toEqual(want);
       expect(page.count, who).toBe(want.length);
+      expect(
+        (await listJobBriefs(db, viewer, { limit: 10, offset: 0, ordering: "id" })).map((j) => j.id),
+        who,
+      ).toEqual(want);
       expect(
         (await listFinishedJobRows(db, viewer, null, 10)).map((j) => j.id),
         who,
@@ -166,6 +171,59 @@ describe("instance repositories: one visibility policy for every read", () => {
       visibility: "public",
       submitter: "alice",
     });
+  });
+
+  it("lists jobs as REST items: LAVA's field names in order, times as toISOString() text, metadata {} for JSON null", async () => {
+    const extra = await db.testJob.create({
+      data: {
+        submitterId: viewers["bob"]!.id,
+        description: "extra",
+        requestedDeviceTypeId: (await db.deviceType.findFirstOrThrow({ where: { name: "qemu" } })).id,
+        definition: "job_name: extra\n",
+        originalDefinition: "job_name: extra\n",
+        tokenNonce: "n",
+        tags: ["a", "b c"],
+      },
+    });
+    try {
+      // microseconds a Date cannot hold: the text is truncated to milliseconds, as toISOString() of the stored instant;
+      // a JSON null as metadata (not SQL NULL) reads as {}
+      await db.$executeRaw`UPDATE test_jobs SET submit_time = '2026-01-02 03:04:05.678999+00', metadata = 'null'::jsonb WHERE id = ${extra.id}`;
+      const page = await listJobSummaries(db, viewers["admin"]!, { limit: 1, offset: 0, ordering: "-id", states: ["Submitted"] });
+      expect(page.count).toBe(1);
+      expect(JSON.stringify(page.results[0])).toBe(
+        JSON.stringify({
+          id: extra.id,
+          submitter: "bob",
+          description: "extra",
+          health_check: false,
+          requested_device_type: "qemu",
+          tags: ["a", "b c"],
+          actual_device: null,
+          submit_time: "2026-01-02T03:04:05.678Z",
+          start_time: null,
+          end_time: null,
+          state: "Submitted",
+          health: "Unknown",
+          priority: 50,
+          visibility: "public",
+          metadata: {},
+          failure_comment: null,
+          error_type: null,
+        }),
+      );
+      expect(await listJobBriefs(db, viewers["admin"]!, { limit: 1, offset: 0, ordering: "-id", states: ["Submitted"] })).toEqual([
+        { id: extra.id, description: "extra", device_type: "qemu", health: "Unknown", state: "Submitted", submitter: "bob" },
+      ]);
+      const finished = await listJobSummaries(db, viewers["admin"]!, { limit: 10, offset: 0, ordering: "id", healths: ["Complete"] });
+      expect(finished.results.map((j) => [j.description, j.end_time, j.metadata])).toEqual([
+        ["public", "2026-12-01T00:00:00.000Z", { k: "v" }],
+        ["personal", "2026-12-01T00:00:00.000Z", { k: "v" }],
+        ["group", "2026-12-01T00:00:00.000Z", { k: "v" }],
+      ]);
+    } finally {
+      await db.testJob.delete({ where: { id: extra.id } });
+    }
   });
 
   it("events about a hidden job are dropped (testjob) or lose their job field (device)", async () => {

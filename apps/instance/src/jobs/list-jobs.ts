@@ -1,7 +1,6 @@
 import { JOB_HEALTHS, JOB_STATES, type TJobHealth, type TJobState, type TJobSummary, type TPage } from "@magma/protocol";
-import { JOB_ORDER_COLUMNS, listJobRecords, type InstanceDb, type TInstanceViewer } from "@magma/db/instance";
+import { JOB_ORDER_COLUMNS, listJobSummaries, type InstanceDb, type TInstanceViewer } from "@magma/db/instance";
 import { AppError } from "../app-error.ts";
-import { toJobSummary } from "./job-dto.ts";
 
 export interface ListJobsFilter {
   limit: number;
@@ -21,7 +20,7 @@ export interface ListJobsFilter {
 /**
  * Lists jobs the user may see (the visibility policy, applied by the repository), newest first
  * unless `ordering` says otherwise, as a DRF LimitOffset page; `buildUrl` makes `next`/`previous`
- * links. The read and its count cache are `listJobRecords` (packages/db instance repositories):
+ * links. The read and its count cache are `listJobSummaries` (packages/db instance repositories):
  * a count of 10 000 rows or more may lag by a few seconds, which only moves the last page's `next`
  * link; a page shorter than `limit` always gives the exact total.
  * @throws AppError INVALID_REQUEST naming the bad filter value (`state 'Done' is not one of …`)
@@ -44,7 +43,7 @@ export async function listJobs(
       "INVALID_REQUEST",
       `ordering '${ordering}' is not one of ${Object.keys(JOB_ORDER_COLUMNS).join(", ")} (prefix - for descending)`,
     );
-  const page = await listJobRecords(db, user, {
+  const page = await listJobSummaries(db, user, {
     limit: f.limit,
     offset: f.offset,
     states: f.states as TJobState[] | undefined,
@@ -58,6 +57,6 @@ export async function listJobs(
     count: page.count,
     next: f.offset + f.limit < page.count ? buildUrl(f.offset + f.limit) : null,
     previous: f.offset > 0 ? buildUrl(Math.max(0, f.offset - f.limit)) : null,
-    results: page.results.map(toJobSummary),
+    results: page.results,
   };
 }

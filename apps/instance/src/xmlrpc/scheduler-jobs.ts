@@ -1,4 +1,13 @@
-import { JOB_HEALTHS, JOB_STATES, parseJobDefinition, redactDefinition, type TDefinitionError } from "@magma/protocol";
+import {
+  JOB_HEALTHS,
+  JOB_STATES,
+  parseJobDefinition,
+  redactDefinition,
+  type TDefinitionError,
+  type TJobHealth,
+  type TJobState,
+} from "@magma/protocol";
+import { listJobBriefs } from "@magma/db/instance";
 import { AppError } from "../app-error.ts";
 import { cancelJob } from "../jobs/cancel-job.ts";
 import { getVisibleJob, JobNotFound } from "../jobs/get-job.ts";
@@ -136,12 +145,18 @@ export const schedulerJobsMethods: RpcMethods = {
       const since = optInt(p, 4, "since", 0)!;
       const verbose = optBool(p, 5, "verbose", false);
       if (limit === 0) return [];
-      const page = await listJobs(
-        call.ctx.db,
-        call.user,
-        { limit, offset: start, states, healths, endedAfter: since > 0 ? new Date(Date.now() - since * 60_000) : undefined },
-        () => "",
-      );
+      const endedAfter = since > 0 ? new Date(Date.now() - since * 60_000) : undefined;
+      // the plain listing: rows already in LAVA's struct, no count
+      if (!verbose)
+        return listJobBriefs(call.ctx.db, call.user, {
+          limit,
+          offset: start,
+          states: states as TJobState[] | undefined,
+          healths: healths as TJobHealth[] | undefined,
+          endedAfter,
+          ordering: "-id",
+        });
+      const page = await listJobs(call.ctx.db, call.user, { limit, offset: start, states, healths, endedAfter }, () => "");
       return page.results.map((j) => ({
         id: j.id,
         description: j.description,
@@ -149,15 +164,11 @@ export const schedulerJobsMethods: RpcMethods = {
         health: j.health,
         state: j.state,
         submitter: j.submitter,
-        ...(verbose
-          ? {
-              actual_device: j.actual_device,
-              start_time: j.start_time ? new Date(j.start_time) : null,
-              end_time: j.end_time ? new Date(j.end_time) : null,
-              error_msg: j.failure_comment,
-              error_type: j.error_type,
-            }
-          : {}),
+        actual_device: j.actual_device,
+        start_time: j.start_time ? new Date(j.start_time) : null,
+        end_time: j.end_time ? new Date(j.end_time) : null,
+        error_msg: j.failure_comment,
+        error_type: j.error_type,
       }));
     },
   },

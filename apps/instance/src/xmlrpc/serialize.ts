@@ -44,53 +44,43 @@ function base64Lines(b: Buffer): string {
   return out;
 }
 
-function value(v: RpcValue, out: string[]): void {
-  if (v === null || v === undefined) {
-    out.push("<value><nil/></value>");
-  } else if (typeof v === "boolean") {
-    out.push(`<value><boolean>${v ? 1 : 0}</boolean></value>`);
-  } else if (typeof v === "bigint") {
-    out.push(`<value><int>${v.toString()}</int></value>`);
-  } else if (typeof v === "number") {
-    if (Number.isInteger(v)) out.push(`<value><int>${v}</int></value>`);
-    else out.push(`<value><double>${Number.isFinite(v) ? String(v) : "nan"}</double></value>`);
-  } else if (typeof v === "string") {
-    out.push(`<value><string>${escapeXml(v)}</string></value>`);
-  } else if (v instanceof Date) {
-    out.push(`<value><dateTime.iso8601>${xmlrpcDate(v)}</dateTime.iso8601></value>`);
-  } else if (Buffer.isBuffer(v)) {
-    out.push(`<value><base64>${base64Lines(v)}</base64></value>`);
-  } else if (Array.isArray(v)) {
-    out.push("<value><array><data>\n");
-    for (const x of v) {
-      value(x, out);
-      out.push("\n");
-    }
-    out.push("</data></array></value>");
-  } else {
-    out.push("<value><struct>\n");
-    for (const [k, x] of Object.entries(v)) {
-      if (x === undefined) continue;
-      out.push(`<member>\n<name>${escapeXml(k)}</name>\n`);
-      value(x, out);
-      out.push("\n</member>\n");
-    }
-    out.push("</struct></value>");
+/** The `<value>` element of `v`, as one string (V8 joins `+=` pieces lazily, cheaper than an array and join). */
+function value(v: RpcValue): string {
+  if (v === null || v === undefined) return "<value><nil/></value>";
+  switch (typeof v) {
+    case "string":
+      return `<value><string>${escapeXml(v)}</string></value>`;
+    case "number":
+      if (Number.isInteger(v)) return `<value><int>${v}</int></value>`;
+      return `<value><double>${Number.isFinite(v) ? String(v) : "nan"}</double></value>`;
+    case "boolean":
+      return `<value><boolean>${v ? 1 : 0}</boolean></value>`;
+    case "bigint":
+      return `<value><int>${v.toString()}</int></value>`;
   }
+  if (v instanceof Date) return `<value><dateTime.iso8601>${xmlrpcDate(v)}</dateTime.iso8601></value>`;
+  if (Buffer.isBuffer(v)) return `<value><base64>${base64Lines(v)}</base64></value>`;
+  if (Array.isArray(v)) {
+    let out = "<value><array><data>\n";
+    for (const x of v) out += value(x) + "\n";
+    return out + "</data></array></value>";
+  }
+  let out = "<value><struct>\n";
+  for (const k in v) {
+    if (!Object.prototype.hasOwnProperty.call(v, k)) continue;
+    const x = v[k];
+    if (x === undefined) continue;
+    out += `<member>\n<name>${escapeXml(k)}</name>\n${value(x)}\n</member>\n`;
+  }
+  return out + "</struct></value>";
 }
 
 /** A whole `<methodResponse>` carrying one value. */
 export function serializeResponse(v: RpcValue): string {
-  const out: string[] = ["<?xml version='1.0'?>\n<methodResponse>\n<params>\n<param>\n"];
-  value(v, out);
-  out.push("\n</param>\n</params>\n</methodResponse>\n");
-  return out.join("");
+  return `<?xml version='1.0'?>\n<methodResponse>\n<params>\n<param>\n${value(v)}\n</param>\n</params>\n</methodResponse>\n`;
 }
 
 /** A `<methodResponse><fault>` with LAVA's `faultCode` (HTTP-like: 400, 401, 403, 404) and `faultString`. */
 export function serializeFault(code: number, message: string): string {
-  const out: string[] = ["<?xml version='1.0'?>\n<methodResponse>\n<fault>\n"];
-  value({ faultCode: code, faultString: message }, out);
-  out.push("\n</fault>\n</methodResponse>\n");
-  return out.join("");
+  return `<?xml version='1.0'?>\n<methodResponse>\n<fault>\n${value({ faultCode: code, faultString: message })}\n</fault>\n</methodResponse>\n`;
 }

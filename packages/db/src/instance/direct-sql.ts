@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import pg from "pg";
 import type { Prisma } from "../generated/instance/client";
 import type { InstanceDb, InstanceTx } from "./client.ts";
@@ -30,12 +31,37 @@ export function pgPoolOf(db: InstanceDb | InstanceTx): pg.Pool | undefined {
 
 const TIMESTAMP_OID = 1114;
 const INT8_OID = 20;
+const TIMESTAMPTZ_OID = 1184;
 
 /** `timestamp` (without time zone) columns hold UTC, as Prisma writes them: read them as UTC, not local time. */
 function utcTimestamp(s: string): Date | string {
   if (s === "infinity" || s === "-infinity") return s;
   return new Date(`${s.replace(" ", "T")}Z`);
 }
+
+/**
+ * A `timestamp` (without time zone) text holding UTC, `2026-01-02 03:04:05.678999`, as JavaScript's
+ * `Date#toISOString()` writes that instant: `2026-01-02T03:04:05.678Z` (milliseconds truncated, as a
+ * Date holds them), by slicing the text; years after 9999, BC dates and infinities go through a Date.
+ */
+export function isoFromUtcTimestamp(s: string): string {
+  if (s.length >= 19 && s[4] === "-" && s[10] === " " && !s.endsWith(" BC")) {
+    const frac = s[19] === "." ? s.slice(20, 23).padEnd(3, "0") : "000";
+    return `${s.slice(0, 10)}T${s.slice(11, 19)}.${frac}Z`;
+  }
+  if (s === "infinity" || s === "-infinity") return s;
+  // the text as a timestamptz at +00, through pg's own parser (as the column was read before)
+  const tz = s.endsWith(" BC") ? `${s.slice(0, -3)}+00 BC` : `${s}+00`;
+  return (pg.types.getTypeParser(TIMESTAMPTZ_OID, "text")(tz) as Date).toISOString();
+}
+
+/** {@link TYPES}, but `timestamp` (without time zone) columns as {@link isoFromUtcTimestamp} text. */
+const ISO_TYPES = {
+  getTypeParser(oid: number, format?: string) {
+    if (oid === TIMESTAMP_OID && format !== "binary") return isoFromUtcTimestamp;
+    return TYPES.getTypeParser(oid, format as "text");
+  },
+} as pg.CustomTypesConfig;
 
 /**
  * Result types as Prisma's adapter returns them for the columns these statements read: timestamps
@@ -68,15 +94,44 @@ export async function directQuery<T>(db: InstanceDb | InstanceTx, name: string, 
   return r.rows;
 }
 
+/** Prepared-statement names of composed SQL texts, by text (bounded: the texts come from code, not data). */
+const statementNames = new Map<string, string>();
+
+/** `magma_q_<sha1 of the text, 20 hex>`: one name per SQL text, never two texts under one name. */
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    name = `magma_q_${createHash("sha1").update(text).digest("hex").slice(0, 20)}`;
+    if (statementNames.size >= 1024) statementNames.clear();
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
 /**
- * Runs a composed Prisma SQL fragment (`Prisma.sql\`…\``) on the `pg` pool when there is one, as an
- * unnamed statement (its text varies with the filters), else through `$queryRaw`.
+ * Runs a composed Prisma SQL fragment (`Prisma.sql\`…\``) on the `pg` pool when there is one, else
+ * through `$queryRaw`. On the pool it is an unnamed statement, or with `prepare` a named prepared
+ * statement (named after a hash of its text, so PostgreSQL parses it once per connection): use
+ * `prepare` only where the text comes from a bounded set of shapes (filters that are present or not),
+ * never where values are written into the text, since each connection keeps every statement it prepared.
+ * With `isoTimestamps`, `timestamp` (without time zone, UTC) columns come as ISO 8601 text
+ * ({@link isoFromUtcTimestamp}) instead of Dates (on the Prisma path they stay Dates).
  * @returns the rows as objects keyed by column name
  */
-export async function directSqlQuery<T>(db: InstanceDb | InstanceTx, sql: Prisma.Sql): Promise<T[]> {
+export async function directSqlQuery<T>(
+  db: InstanceDb | InstanceTx,
+  sql: Prisma.Sql,
+  opts: { prepare?: boolean; isoTimestamps?: boolean } = {},
+): Promise<T[]> {
   const pool = pgPoolOf(db);
   if (!pool) return (db as InstanceDb).$queryRaw<T[]>(sql);
-  const r = await pool.query<T & pg.QueryResultRow>({ text: sql.text, values: sql.values, types: TYPES });
+  const text = sql.text;
+  const r = await pool.query<T & pg.QueryResultRow>({
+    ...(opts.prepare ? { name: statementName(text) } : {}),
+    text,
+    values: sql.values,
+    types: opts.isoTimestamps ? ISO_TYPES : TYPES,
+  });
   return r.rows;
 }
 

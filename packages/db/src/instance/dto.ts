@@ -3,6 +3,7 @@ import type {
   TDeviceState,
   TJobHealth,
   TJobState,
+  TJobSummary,
   TLogLine,
   TTestResult,
   TWorkerHealth,
@@ -10,7 +11,8 @@ import type {
 } from "@magma/protocol";
 /**
  * Plain data shapes the instance repositories return: Prisma types never leave packages/db. Times
- * stay `Date` (UTC instants): the instance renders them itself, as ISO 8601 for REST, as Python's
+ * stay `Date` (UTC instants; the job list page, {@link TJobSummaryPage}, is the exception: it is
+ * read in its REST shape): the instance renders them itself, as ISO 8601 for REST, as Python's
  * datetime text for LAVA exports and as `dateTime.iso8601` for XML-RPC. State and health are typed
  * with the protocol's TJobState / TJobHealth.
  */
@@ -73,10 +75,23 @@ export interface TJobListFilter {
   ordering: string;
 }
 
-/** One page of job records with the (possibly cached, see listJobRecords) total. */
-export interface TJobRecordPage {
+/** A job as LAVA's XML-RPC `scheduler.jobs.list` lists it (field names and order as LAVA's struct). */
+export type TJobBrief = {
+  id: number;
+  description: string;
+  device_type: string;
+  health: TJobHealth;
+  state: TJobState;
+  submitter: string;
+};
+
+/**
+ * One page of a job list with the (possibly cached, see listJobSummaries) total: the items already in
+ * the REST shape (protocol `TJobSummary`, times as ISO 8601 text), built by the query itself.
+ */
+export interface TJobSummaryPage {
   count: number;
-  results: TJobRecord[];
+  results: TJobSummary[];
 }
 
 /** A test suite with its number of cases. */
