@@ -30,6 +30,17 @@ afterAll(async () => {
   await tdb?.drop();
 });
 
+const OPTS = { maxWait: 5000, timeout: 10_000 };
+/** Runs `fn` in a transaction of `db` that inserts lab `name` first, then fails as `fn` makes it. */
+const failingAfterInsert = (name: string, fn: (tx: SqlTx) => Promise<unknown>, timeout = OPTS.timeout) =>
+  sqlTransaction(
+    db,
+    async (tx) => {
+      await tx.$executeRaw`INSERT INTO instance (name, url, api_token, callback_token, updated_at) VALUES (${name}, 'http://z', 'a', 'c', now())`;
+      await fn(tx);
+    },
+    { maxWait: OPTS.maxWait, timeout },
+  );
 const insertLab = (name: string) =>
   `INSERT INTO instance (name, url, api_token, callback_token, last_contact_at, updated_at) VALUES ('${name}', 'http://x', 'a', 'c', '2026-01-02 03:04:05', now())`;
 
@@ -44,7 +55,7 @@ describe("sqlTransaction and frontendQuery (pg pool behind the Prisma client)", 
         >`SELECT count(*)::int AS n FROM instance WHERE name = ANY(${["lab-a", "lab-b"]}::text[])`;
         return rows[0]!.n;
       },
-      { maxWait: 5000, timeout: 10_000 },
+      OPTS,
     );
     expect(n).toBe(1);
     expect(await labs(db)).toEqual(["lab-a"]);
@@ -52,36 +63,19 @@ describe("sqlTransaction and frontendQuery (pg pool behind the Prisma client)", 
 
   it("rolls everything back when the function throws, and the connection stays usable", async () => {
     await expect(
-      sqlTransaction(
-        db,
-        async (tx) => {
-          await tx.$executeRaw`INSERT INTO instance (name, url, api_token, callback_token, updated_at) VALUES ('lab-z', 'http://z', 'a', 'c', now())`;
-          throw new Error("boom");
-        },
-        { maxWait: 5000, timeout: 10_000 },
-      ),
+      failingAfterInsert("lab-z", async () => {
+        throw new Error("boom");
+      }),
     ).rejects.toThrow("boom");
     // a failing statement aborts the transaction: rolled back too
-    await expect(
-      sqlTransaction(db, async (tx) => tx.$executeRaw`INSERT INTO instance (id, name) VALUES (1, NULL)`, {
-        maxWait: 5000,
-        timeout: 10_000,
-      }),
-    ).rejects.toThrow(/null value/);
+    await expect(sqlTransaction(db, async (tx) => tx.$executeRaw`INSERT INTO instance (id, name) VALUES (1, NULL)`, OPTS)).rejects.toThrow(
+      /null value/,
+    );
     expect(await labs(db)).toEqual(["lab-a"]);
   });
 
   it("ends a statement that outlives the timeout and rolls the transaction back", async () => {
-    await expect(
-      sqlTransaction(
-        db,
-        async (tx) => {
-          await tx.$executeRaw`INSERT INTO instance (name, url, api_token, callback_token, updated_at) VALUES ('lab-slow', 'http://s', 'a', 'c', now())`;
-          await tx.$queryRaw`SELECT pg_sleep(5)`;
-        },
-        { maxWait: 5000, timeout: 300 },
-      ),
-    ).rejects.toThrow(/statement timeout/);
+    await expect(failingAfterInsert("lab-slow", (tx) => tx.$queryRaw`SELECT pg_sleep(5)`, 300)).rejects.toThrow(/statement timeout/);
     expect(await labs(db)).toEqual(["lab-a"]);
   });
 
@@ -92,10 +86,7 @@ describe("sqlTransaction and frontendQuery (pg pool behind the Prisma client)", 
     expect(direct?.lastContactAt).toBe("2026-01-02T03:04:05.000Z");
     expect(viaPrisma).toEqual(direct);
     // the Prisma path runs transactions too
-    await sqlTransaction(bare, async (tx) => tx.$executeRaw`UPDATE instance SET kind = 'lava' WHERE name = 'lab-b'`, {
-      maxWait: 5000,
-      timeout: 10_000,
-    });
+    await sqlTransaction(bare, async (tx) => tx.$executeRaw`UPDATE instance SET kind = 'lava' WHERE name = 'lab-b'`, OPTS);
     expect((await findInstanceByName(db, "lab-b"))?.kind).toBe("lava");
   });
 });
