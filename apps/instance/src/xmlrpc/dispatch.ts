@@ -3,7 +3,6 @@ import type { InstanceContext } from "../context.ts";
 import { userForSecret } from "../auth/authenticate-token.ts";
 import { authMethods } from "./auth.ts";
 import { resultsMethods } from "./results.ts";
-import { readPlainMethodCall } from "./read-call.ts";
 import { RpcFault, toFault, type RpcMethods } from "./rpc.ts";
 import { schedulerDeviceTypesMethods } from "./scheduler-device-types.ts";
 import { schedulerDevicesMethods } from "./scheduler-devices.ts";
@@ -109,8 +108,7 @@ let xmlrpcModule: Promise<typeof import("@foxglove/xmlrpc")> | undefined;
 const xmlrpcLib = () => (xmlrpcModule ??= import("@foxglove/xmlrpc").then((m) => (m as unknown as { default?: typeof m }).default ?? m));
 
 /**
- * Handles one XML-RPC request body: parses the `<methodCall>` ({@link readPlainMethodCall} for the
- * plain documents clients write, else @foxglove/xmlrpc's Deserializer),
+ * Handles one XML-RPC request body: parses the `<methodCall>` (@foxglove/xmlrpc's Deserializer),
  * runs the method and returns the `<methodResponse>` text — a value or a fault, never a throw.
  * Outcomes: 1. unparseable XML → fault -32700; 2. unknown method → fault -32601; 3. a method error →
  * its fault (RpcFault code, or the AppError status: 400/401/403/404/409); 4. a bug → fault 500.
@@ -120,20 +118,18 @@ export async function handleRpcBody(
   user: User | null,
   body: string,
 ): Promise<{ xml: string; method: string; faultCode?: number }> {
-  let call = readPlainMethodCall(body);
-  if (!call) {
-    const { Deserializer } = await xmlrpcLib();
-    try {
-      call = (await new Deserializer().deserializeMethodCall(body)) as [string, unknown[]];
-    } catch (e) {
-      return {
-        xml: serializeFault(-32700, `parse error. not well formed: ${(e as Error).message.split("\n")[0]}`),
-        method: "",
-        faultCode: -32700,
-      };
-    }
+  let name: string;
+  let params: unknown[];
+  const { Deserializer } = await xmlrpcLib();
+  try {
+    [name, params] = (await new Deserializer().deserializeMethodCall(body)) as [string, unknown[]];
+  } catch (e) {
+    return {
+      xml: serializeFault(-32700, `parse error. not well formed: ${(e as Error).message.split("\n")[0]}`),
+      method: "",
+      faultCode: -32700,
+    };
   }
-  const [name, params] = call;
   const r = await invoke(ctx, user, name, params);
   if ("fault" in r) return { xml: serializeFault(r.fault.code, r.fault.message), method: name, faultCode: r.fault.code };
   return { xml: serializeResponse(r.value), method: name };
