@@ -7,6 +7,7 @@ import {
   PrismaClient,
   sqlTransaction,
   type FrontendDb,
+  type SqlTx,
 } from "../src/frontend/index.ts";
 import { createTestDatabase, type TestDatabase } from "../src/testing/index.ts";
 
