@@ -2,12 +2,10 @@
 // `node` in production: no TypeScript loader (tsx costs ~70 MB of RSS) and one file to load instead
 // of hundreds of modules. Development and tests keep running the sources through tsx.
 import { build } from "esbuild";
-import { createHash } from "node:crypto";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-// zod with its English messages only (the worker's bundle does the same)
-import { zodEnglishOnly } from "../../worker/scripts/build.mjs";
+import { NODE_BUNDLE_OPTIONS, writeInputHashes, zodEnglishOnly } from "../../../infra/build/esbuild-shared.mjs";
 
 /**
  * pg picks its socket implementation at load time (lib/stream.js): on a runtime without
@@ -30,47 +28,17 @@ const pgNodeStreams = {
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 rmSync(path.join(root, "dist"), { recursive: true, force: true });
+// minified as the worker's bundle (NODE_BUNDLE_OPTIONS): 122 → 118 MB idle RSS from minifying alone
 const result = await build({
-  metafile: true,
+  ...NODE_BUNDLE_OPTIONS,
   absWorkingDir: root,
   entryPoints: { main: "src/main.ts", cli: "src/cli.ts" },
   outdir: "dist",
-  bundle: true,
   splitting: true,
-  platform: "node",
-  format: "esm",
-  target: "node20",
-  sourcemap: "linked",
-  legalComments: "none",
-  // minified (names kept, for error and class names in logs), as the worker's bundle: an idle instance
-  // holds its whole source and the functions' scope data; 122 → 118 MB idle RSS from minifying alone
-  minify: true,
-  keepNames: true,
-  logLevel: "warning",
   plugins: [pgNodeStreams, zodEnglishOnly],
-  // CommonJS dependencies inside an ES module bundle still call require() and use __dirname
-  banner: {
-    js: [
-      'import { createRequire as __magmaCreateRequire } from "node:module";',
-      'import { fileURLToPath as __magmaFileURLToPath } from "node:url";',
-      'import { dirname as __magmaDirname } from "node:path";',
-      "const require = __magmaCreateRequire(import.meta.url);",
-      "const __filename = __magmaFileURLToPath(import.meta.url);",
-      "const __dirname = __magmaDirname(__filename);",
-    ].join("\n"),
-  },
 });
 // the bundle needs no TypeScript loader: plain node in the CLI's hashbang
 const cli = path.join(root, "dist/cli.js");
 writeFileSync(cli, readFileSync(cli, "utf8").replace(/^#!.*\n/, "#!/usr/bin/env node\n"));
-// every source file of the bundle with its content hash (and package-lock.json's, for the dependencies),
-// so a starter can tell whether the bundle still matches the sources (mtimes change on every
-// `prisma generate`, contents do not)
-const sha = (f) =>
-  createHash("sha256")
-    .update(readFileSync(path.resolve(root, f)))
-    .digest("hex");
-const inputs = Object.keys(result.metafile.inputs).filter((f) => !f.includes("node_modules/"));
-inputs.push("../../package-lock.json");
-writeFileSync(path.join(root, "dist/inputs.json"), JSON.stringify(Object.fromEntries(inputs.map((f) => [f, sha(f)])), null, 1));
+writeInputHashes(root, result.metafile, path.join(root, "dist"));
 console.log(`built ${path.relative(process.cwd(), path.join(root, "dist"))}/main.js and cli.js`);

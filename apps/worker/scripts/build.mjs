@@ -8,27 +8,9 @@
 // Native and worker-thread packages (serialport's bindings, pino's transports) stay external and
 // load from node_modules, so the bundle must be written inside the repository.
 import { build } from "esbuild";
-import { createHash } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-
-/**
- * zod bundles its error messages in some 50 languages (`z.locales`, loaded with zod whatever is
- * used); Magma only ever uses the English ones zod configures by default. The bundle keeps English
- * only: about 300 KB less source held in memory. Fails the build if zod's locale index moved.
- */
-export const zodEnglishOnly = {
-  name: "zod-english-only",
-  setup(b) {
-    b.onLoad({ filter: /[\\/]node_modules[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, (args) => {
-      const src = readFileSync(args.path, "utf8");
-      const en = 'export { default as en } from "./en.js";';
-      if (!src.includes(en)) throw new Error(`zod-english-only: ${args.path} no longer exports en from ./en.js`);
-      return { contents: en, loader: "js", resolveDir: path.dirname(args.path) };
-    });
-  },
-};
+import { NODE_BUNDLE_OPTIONS, writeInputHashes, zodEnglishOnly } from "../../../infra/build/esbuild-shared.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -39,43 +21,15 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
  */
 export async function buildWorker(outdir = path.join(root, "dist")) {
   const result = await build({
-    metafile: true,
+    ...NODE_BUNDLE_OPTIONS,
     absWorkingDir: root,
     entryPoints: { main: "src/main.ts" },
     outdir,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    minify: true,
-    keepNames: true,
-    legalComments: "none",
-    sourcemap: "linked",
-    logLevel: "warning",
     plugins: [zodEnglishOnly],
     external: ["serialport", "@serialport/*", "pino", "thread-stream", "pino-pretty"],
-    // CommonJS dependencies inside an ES module bundle still call require() and use __dirname
-    banner: {
-      js: [
-        'import { createRequire as __magmaCreateRequire } from "node:module";',
-        'import { fileURLToPath as __magmaFileURLToPath } from "node:url";',
-        'import { dirname as __magmaDirname } from "node:path";',
-        "const require = __magmaCreateRequire(import.meta.url);",
-        "const __filename = __magmaFileURLToPath(import.meta.url);",
-        "const __dirname = __magmaDirname(__filename);",
-      ].join("\n"),
-    },
   });
-  // every source file of the bundle with its content hash (and package-lock.json's, for the
-  // dependencies), so a starter can tell whether the bundle still matches the sources
-  // (infra/demo/app-entry.ts; the same file as the instance's dist/inputs.json)
-  const sha = (f) =>
-    createHash("sha256")
-      .update(readFileSync(path.resolve(root, f)))
-      .digest("hex");
-  const inputs = Object.keys(result.metafile.inputs).filter((f) => !f.includes("node_modules/"));
-  inputs.push("../../package-lock.json");
-  writeFileSync(path.join(outdir, "inputs.json"), JSON.stringify(Object.fromEntries(inputs.map((f) => [f, sha(f)])), null, 1));
+  // the sources' hashes, as the instance's dist/inputs.json (infra/demo/app-entry.ts compares them)
+  writeInputHashes(root, result.metafile, outdir);
   return path.join(outdir, "main.js");
 }
 
