@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from "node:fs";
+import fc from "fast-check";
 import path from "node:path";
 import { parse, stringify } from "yaml";
 import { formatDefinitionErrors, parseJobDefinition } from "./parse.ts";
@@ -31,4 +32,16 @@ export function sampleJobFiles(): string[] {
   const root = path.resolve(import.meta.dirname, "../../../..");
   const dirs = [path.join(root, "infra/demo/jobs"), path.join(import.meta.dirname, "testdata")];
   return dirs.flatMap((d) => readdirSync(d).map((f) => path.join(d, f))).filter((f) => f.endsWith(".yaml"));
+}
+
+/**
+ * Random YAML-able values for the YAML property tests: scalars from `words` (strings the test
+ * cares about), integers, doubles (NaN and infinities included), booleans and null, nested in
+ * arrays and mappings (keys from `key`) up to a small depth.
+ */
+export function yamlValues(key: fc.Arbitrary<string>, words: fc.Arbitrary<string>): fc.Arbitrary<unknown> {
+  const scalar = fc.oneof(words, fc.integer(), fc.double({ noNaN: false }), fc.boolean(), fc.constant(null));
+  return fc.letrec((tie) => ({
+    v: fc.oneof({ depthSize: "small" }, scalar, fc.array(tie("v"), { maxLength: 4 }), fc.dictionary(key, tie("v"), { maxKeys: 4 })),
+  })).v;
 }
