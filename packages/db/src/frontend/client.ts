@@ -1,7 +1,7 @@
 import pg from "pg";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "../generated/frontend/client";
-import { registerFrontendPgPool } from "./direct-sql.ts";
+import { registerPgPool } from "../pg-direct.ts";
 
 /** Prisma client of the frontend database (schema prisma/frontend). */
 export type FrontendDb = PrismaClient;
@@ -23,6 +23,6 @@ export function createFrontendDb(url: string, poolMax = 10): FrontendDb {
   // the adapter declares its own copy of @types/pg; the runtime `pg` module is the same one
   const adapterPool = pool as unknown as ConstructorParameters<typeof PrismaPg>[0];
   const db = new PrismaClient({ adapter: new PrismaPg(adapterPool, { disposeExternalPool: true }) });
-  registerFrontendPgPool(db, pool);
+  registerPgPool(db, pool);
   return db;
 }

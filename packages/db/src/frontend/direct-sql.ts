@@ -1,6 +1,7 @@
 import pg from "pg";
 import { Prisma } from "../generated/frontend/client";
 import type { FrontendDb } from "./client.ts";
+import { PRISMA_RESULT_TYPES, pgPoolOf } from "../pg-direct.ts";
 
 /**
  * Direct `pg` access for the frontend's hottest path, federation ingest: every lab callback reads
@@ -13,37 +14,7 @@ import type { FrontendDb } from "./client.ts";
  * the same SQL then runs through Prisma, so callers never need two versions.
  */
 
-const pools = new WeakMap<object, pg.Pool>();
-
-/** Records the `pg` pool behind a Prisma client (called by `createFrontendDb`). */
-export function registerFrontendPgPool(db: FrontendDb, pool: pg.Pool): void {
-  pools.set(db, pool);
-}
-
-/** The `pg` pool behind `db`, or undefined (a client made elsewhere, or its pool ended by `$disconnect`). */
-function pgPoolOf(db: FrontendDb): pg.Pool | undefined {
-  const pool = pools.get(db);
-  return pool && !pool.ended ? pool : undefined;
-}
-
-const TIMESTAMP_OID = 1114;
-const INT8_OID = 20;
-
-/**
- * Result types as Prisma's adapter returns them for what these statements read: `timestamp`
- * (without time zone) columns hold UTC, as Prisma writes them, and are read as UTC instants, not
- * local time; `bigint` as a JS bigint; everything else as `pg` parses it (int4 → number, text[] →
- * string[], int4[] → number[], json/jsonb → value, timestamptz → Date).
- */
-const TYPES = {
-  getTypeParser(oid: number, format?: string) {
-    if (format !== "binary") {
-      if (oid === TIMESTAMP_OID) return (s: string) => (s === "infinity" || s === "-infinity" ? s : new Date(`${s.replace(" ", "T")}Z`));
-      if (oid === INT8_OID) return (s: string) => BigInt(s);
-    }
-    return pg.types.getTypeParser(oid, format as "text");
-  },
-} as pg.CustomTypesConfig;
+const TYPES = PRISMA_RESULT_TYPES;
 
 /**
  * The raw-SQL part of a Prisma transaction client: tagged templates (or `Prisma.sql` fragments,

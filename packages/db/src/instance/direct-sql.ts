@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import pg from "pg";
 import type { Prisma } from "../generated/instance/client";
 import type { InstanceDb, InstanceTx } from "./client.ts";
+import { PG_OID, PRISMA_RESULT_TYPES, pgPoolOf } from "../pg-direct.ts";
 
 /**
  * Direct `pg` access for the instance's hottest statements (token lookup, job submission, the job
@@ -13,31 +14,10 @@ import type { InstanceDb, InstanceTx } from "./client.ts";
  * same SQL then runs through Prisma's `$queryRawUnsafe`, so callers never need two versions.
  */
 
-const pools = new WeakMap<object, pg.Pool>();
+export { registerPgPool, pgPoolOf } from "../pg-direct.ts";
 
-/** Records the `pg` pool behind a Prisma client (called by `createInstanceDb`). */
-export function registerPgPool(db: InstanceDb, pool: pg.Pool): void {
-  pools.set(db, pool);
-}
-
-/**
- * The `pg` pool behind `db`, or undefined for a transaction client, a client made elsewhere, or
- * after `$disconnect` ended the pool (Prisma then opens a new one of its own on the next query).
- */
-export function pgPoolOf(db: InstanceDb | InstanceTx): pg.Pool | undefined {
-  const pool = pools.get(db);
-  return pool && !pool.ended ? pool : undefined;
-}
-
-const TIMESTAMP_OID = 1114;
-const INT8_OID = 20;
-const TIMESTAMPTZ_OID = 1184;
-
-/** `timestamp` (without time zone) columns hold UTC, as Prisma writes them: read them as UTC, not local time. */
-function utcTimestamp(s: string): Date | string {
-  if (s === "infinity" || s === "-infinity") return s;
-  return new Date(`${s.replace(" ", "T")}Z`);
-}
+const TIMESTAMPTZ_OID = PG_OID.timestamptz;
+const TIMESTAMP_OID = PG_OID.timestamp;
 
 /**
  * A `timestamp` (without time zone) text holding UTC, `2026-01-02 03:04:05.678999`, as JavaScript's
@@ -63,20 +43,8 @@ const ISO_TYPES = {
   },
 } as pg.CustomTypesConfig;
 
-/**
- * Result types as Prisma's adapter returns them for the columns these statements read: timestamps
- * without time zone as UTC instants, `bigint` as a JS bigint; everything else as `pg` parses it
- * (timestamptz → Date, json/jsonb → value, int4 → number, text[] → string[]).
- */
-const TYPES = {
-  getTypeParser(oid: number, format?: string) {
-    if (format !== "binary") {
-      if (oid === TIMESTAMP_OID) return utcTimestamp;
-      if (oid === INT8_OID) return (s: string) => BigInt(s);
-    }
-    return pg.types.getTypeParser(oid, format as "text");
-  },
-} as pg.CustomTypesConfig;
+/** Result types as Prisma's adapter returns them (see PRISMA_RESULT_TYPES). */
+const TYPES = PRISMA_RESULT_TYPES;
 
 /**
  * Runs one statement and returns its rows as objects keyed by column name.
