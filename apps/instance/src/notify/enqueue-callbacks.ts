@@ -1,5 +1,5 @@
 import { FEDERATION_INLINE_CASES, notifyCallbacks, type TNotify, type TNotifyPayload } from "@magma/protocol";
-import type { InstanceTx, TestJob } from "@magma/db/instance";
+import { txQuery, type DirectQuery, type InstanceTx, type TestJob } from "@magma/db/instance";
 import { buildNotifyPayload, type TDataset } from "./build-payload.ts";
 import { substituteUrl } from "./substitute-url.ts";
 
@@ -156,17 +156,35 @@ export function federationOutboxRow(transition: (typeof FEDERATED_TRANSITIONS)[n
 
 /**
  * Inserts the federation callback rows of jobs that all made the same transition in one statement
- * (inside its transaction; duplicates are skipped by the outbox's unique key).
+ * (inside its transaction; duplicates are skipped by the outbox's unique key, as `createMany`'s
+ * `skipDuplicates`), through the transaction's `query` (the `pg` connection, or Prisma's via txQuery).
  * @returns the number of rows inserted (0 without a federation URL)
  */
-export async function enqueueFederationCallbacks(
-  tx: InstanceTx,
+export async function insertFederationCallbacks(
+  query: DirectQuery,
   jobIds: number[],
   transition: (typeof FEDERATED_TRANSITIONS)[number],
   federation: { url: string } | null,
 ): Promise<number> {
   const row = federationOutboxRow(transition, federation);
   if (!row || !jobIds.length) return 0;
-  const { count } = await tx.callbackOutbox.createMany({ data: jobIds.map((jobId) => ({ jobId, ...row })), skipDuplicates: true });
-  return count;
+  const inserted = await query(
+    "outbox_federation_rows",
+    `INSERT INTO callback_outbox (job_id, transition, callback_index, url, method, content_type, dataset, headers)
+     SELECT j, $2, $3, $4, $5, $6, $7, $8::jsonb FROM unnest($1::int[]) AS j
+     ON CONFLICT DO NOTHING
+     RETURNING 1 AS one`,
+    [jobIds, row.transition, row.callbackIndex, row.url, row.method, row.contentType, row.dataset, JSON.stringify(row.headers)],
+  );
+  return inserted.length;
+}
+
+/** {@link insertFederationCallbacks} inside a Prisma transaction. */
+export async function enqueueFederationCallbacks(
+  tx: InstanceTx,
+  jobIds: number[],
+  transition: (typeof FEDERATED_TRANSITIONS)[number],
+  federation: { url: string } | null,
+): Promise<number> {
+  return insertFederationCallbacks(txQuery(tx), jobIds, transition, federation);
 }

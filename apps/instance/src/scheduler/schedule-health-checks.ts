@@ -1,7 +1,7 @@
 import { parseJobDefinition } from "@magma/protocol";
 import type { TransitionContext } from "../jobs/job-transitions.ts";
 import { normaliseDefinition, randomToken } from "../jobs/submit-job.ts";
-import { storedVisibility, type DirectQuery } from "@magma/db/instance";
+import { storedVisibility, txQuery, type DirectQuery } from "@magma/db/instance";
 import type { Logger } from "../logger.ts";
 import { enqueueFederationCallbacks } from "../notify/enqueue-callbacks.ts";
 
@@ -46,7 +46,7 @@ export const HEALTH_CHECK_CANDIDATES_SQL = `
 export async function scheduleHealthChecks(t: TransitionContext, logger: Logger): Promise<number> {
   const { tx } = t;
   const rows = await tx.$queryRawUnsafe<CandidateRow[]>(HEALTH_CHECK_CANDIDATES_SQL);
-  const query: DirectQuery = (_name, text, values) => tx.$queryRawUnsafe(text, ...values);
+  const query = txQuery(tx);
   let scheduled = 0;
   for (const d of rows) {
     if (!(await healthCheckDue(query, d))) continue;

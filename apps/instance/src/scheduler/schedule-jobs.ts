@@ -1,6 +1,15 @@
-import { enqueueFederationCallbacks } from "../notify/enqueue-callbacks.ts";
-import type { TransitionContext } from "../jobs/job-transitions.ts";
+import type { DirectQuery } from "@magma/db/instance";
+import { insertFederationCallbacks } from "../notify/enqueue-callbacks.ts";
+import type { Effects } from "../effects.ts";
 import type { Logger } from "../logger.ts";
+
+/** What a scheduling step runs in: one transaction's statements, what to wake after its commit, the federation URL. */
+export interface PassContext {
+  /** a statement in the pass's transaction (the `pg` connection's, or Prisma's through {@link txQuery}) */
+  query: DirectQuery;
+  effects: Effects;
+  federation: { url: string } | null;
+}
 
 interface DeviceRow {
   id: number;
@@ -42,17 +51,11 @@ const JOB_DEVICES_FROM = `
       AND EXISTS (SELECT 1 FROM test_jobs j WHERE j.state = 'Submitted' AND j.requested_device_type_id = d.device_type_id)`;
 
 /** Those devices, locked in random order (the first query of {@link scheduleJobs}). */
-export const JOB_DEVICES_SQL = `
+const JOB_DEVICES_SQL = `
     SELECT d.id, d.hostname, d.tags, d.device_type_id, w.hostname AS worker, w.id AS worker_id, w.job_limit
     ${JOB_DEVICES_FROM}
     ORDER BY random()
     FOR UPDATE OF d SKIP LOCKED`;
-
-/**
- * Whether any such device exists, locked or not (`found`): when none does, {@link scheduleJobs}
- * has nothing to do (its locking query can only return fewer rows).
- */
-export const JOB_DEVICES_EXIST_SQL = `SELECT EXISTS (SELECT 1 ${JOB_DEVICES_FROM}) AS found`;
 
 /**
  * Second half of LAVA's `schedule()` (`schedule_jobs`): devices Idle, on Online+Active workers, with
@@ -70,20 +73,24 @@ export const JOB_DEVICES_EXIST_SQL = `SELECT EXISTS (SELECT 1 ${JOB_DEVICES_FROM
  * finds no match there while the queue has more jobs falls back to the per-device query, so the
  * choice is exactly the one the per-device query would make. All assignments are written with two
  * UPDATE … FROM unnest(…) statements; the federation callbacks of the Scheduled jobs are inserted in
- * the same transaction.
+ * the same transaction. Every statement is plain SQL on `p.query`, so the pass runs on the `pg` pool
+ * (the scheduler's usual pass) or inside a Prisma transaction alike.
  * @returns the number of jobs scheduled
  */
-export async function scheduleJobs(t: TransitionContext, logger: Logger): Promise<number> {
-  const { tx } = t;
-  const devices = await tx.$queryRawUnsafe<DeviceRow[]>(JOB_DEVICES_SQL);
+export async function scheduleJobs(p: PassContext, logger: Logger): Promise<number> {
+  const { query } = p;
+  const devices = await query<DeviceRow>("sched_job_devices_locked", JOB_DEVICES_SQL, []);
   if (!devices.length) return 0;
 
   const busy = new Map<number, number>();
   const limited = [...new Set(devices.filter((d) => d.job_limit > 0).map((d) => d.worker_id))];
   if (limited.length) {
     for (const w of limited) busy.set(w, 0);
-    const rows = await tx.$queryRaw<{ worker_id: number; n: number }[]>`
-      SELECT worker_id, count(*)::int AS n FROM devices WHERE worker_id = ANY(${limited}::int[]) AND state <> 'Idle' GROUP BY worker_id`;
+    const rows = await query<{ worker_id: number; n: number }>(
+      "sched_busy_devices",
+      "SELECT worker_id, count(*)::int AS n FROM devices WHERE worker_id = ANY($1::int[]) AND state <> 'Idle' GROUP BY worker_id",
+      [limited],
+    );
     for (const r of rows) busy.set(r.worker_id, r.n);
   }
 
@@ -92,12 +99,15 @@ export async function scheduleJobs(t: TransitionContext, logger: Logger): Promis
   const queues = new Map<number, { jobs: CandidateJob[]; more: boolean }>();
   for (const [typeId, count] of perType) {
     const limit = count * CANDIDATES_PER_DEVICE + CANDIDATE_MARGIN;
-    const jobs = await tx.$queryRaw<CandidateJob[]>`
-      SELECT id, tags, requested_device_id, requested_worker_id FROM test_jobs
-      WHERE state = 'Submitted' AND actual_device_id IS NULL AND requested_device_type_id = ${typeId} AND target_group IS NULL
-      ORDER BY priority DESC, submit_time ASC, id ASC
-      LIMIT ${limit}
-      FOR UPDATE SKIP LOCKED`;
+    const jobs = await query<CandidateJob>(
+      "sched_queue_head",
+      `SELECT id, tags, requested_device_id, requested_worker_id FROM test_jobs
+       WHERE state = 'Submitted' AND actual_device_id IS NULL AND requested_device_type_id = $1 AND target_group IS NULL
+       ORDER BY priority DESC, submit_time ASC, id ASC
+       LIMIT $2
+       FOR UPDATE SKIP LOCKED`,
+      [typeId, limit],
+    );
     queues.set(typeId, { jobs, more: jobs.length === limit });
   }
 
@@ -110,17 +120,20 @@ export async function scheduleJobs(t: TransitionContext, logger: Logger): Promis
     const tags = new Set(d.tags);
     let job = q.jobs.find((j) => !taken.has(j.id) && fits(j, d, tags));
     if (!job && q.more) {
-      const rows = await tx.$queryRaw<CandidateJob[]>`
-        SELECT id, tags, requested_device_id, requested_worker_id FROM test_jobs
-        WHERE state = 'Submitted' AND actual_device_id IS NULL AND target_group IS NULL
-          AND requested_device_type_id = ${d.device_type_id}
-          AND tags <@ ${d.tags}::text[]
-          AND (requested_device_id IS NULL OR requested_device_id = ${d.id})
-          AND (requested_worker_id IS NULL OR requested_worker_id = ${d.worker_id})
-          AND id <> ALL(${[...taken]}::int[])
-        ORDER BY priority DESC, submit_time ASC, id ASC
-        LIMIT 1
-        FOR UPDATE SKIP LOCKED`;
+      const rows = await query<CandidateJob>(
+        "sched_device_job",
+        `SELECT id, tags, requested_device_id, requested_worker_id FROM test_jobs
+         WHERE state = 'Submitted' AND actual_device_id IS NULL AND target_group IS NULL
+           AND requested_device_type_id = $1
+           AND tags <@ $2::text[]
+           AND (requested_device_id IS NULL OR requested_device_id = $3)
+           AND (requested_worker_id IS NULL OR requested_worker_id = $4)
+           AND id <> ALL($5::int[])
+         ORDER BY priority DESC, submit_time ASC, id ASC
+         LIMIT 1
+         FOR UPDATE SKIP LOCKED`,
+        [d.device_type_id, d.tags, d.id, d.worker_id, [...taken]],
+      );
       job = rows[0];
     }
     if (!job) continue;
@@ -128,19 +141,25 @@ export async function scheduleJobs(t: TransitionContext, logger: Logger): Promis
     jobIds.push(job.id);
     deviceIds.push(d.id);
     if (d.job_limit > 0) busy.set(d.worker_id, busy.get(d.worker_id)! + 1);
-    t.effects.wakeWorker(d.worker).jobChanged(job.id);
+    p.effects.wakeWorker(d.worker).jobChanged(job.id);
     logger.info({ jobId: job.id, device: d.hostname, worker: d.worker }, "job scheduled");
   }
   if (!jobIds.length) return 0;
-  await tx.$executeRaw`
-    UPDATE test_jobs j SET state = 'Scheduled', actual_device_id = v.device_id
-    FROM unnest(${jobIds}::int[], ${deviceIds}::int[]) AS v(job_id, device_id)
-    WHERE j.id = v.job_id`;
-  await tx.$executeRaw`
-    UPDATE devices d SET state = 'Reserved', current_job_id = v.job_id
-    FROM unnest(${jobIds}::int[], ${deviceIds}::int[]) AS v(job_id, device_id)
-    WHERE d.id = v.device_id`;
-  if (await enqueueFederationCallbacks(tx, jobIds, "Scheduled", t.federation)) t.effects.wakeOutbox();
+  await query(
+    "sched_jobs_scheduled",
+    `UPDATE test_jobs j SET state = 'Scheduled', actual_device_id = v.device_id
+     FROM unnest($1::int[], $2::int[]) AS v(job_id, device_id)
+     WHERE j.id = v.job_id`,
+    [jobIds, deviceIds],
+  );
+  await query(
+    "sched_devices_reserved",
+    `UPDATE devices d SET state = 'Reserved', current_job_id = v.job_id
+     FROM unnest($1::int[], $2::int[]) AS v(job_id, device_id)
+     WHERE d.id = v.device_id`,
+    [jobIds, deviceIds],
+  );
+  if (await insertFederationCallbacks(query, jobIds, "Scheduled", p.federation)) p.effects.wakeOutbox();
   return jobIds.length;
 }
 
@@ -150,13 +169,13 @@ export async function scheduleJobs(t: TransitionContext, logger: Logger): Promis
  * of {@link scheduleJobs} without the queued-job condition. Read inside the pass's transaction,
  * after its assignments.
  */
-export async function idleJobDeviceTypes(t: TransitionContext): Promise<Set<number>> {
-  const rows = await t.tx.$queryRawUnsafe<{ device_type_id: number }[]>(IDLE_DEVICE_TYPES_SQL);
+export async function idleJobDeviceTypes(query: DirectQuery): Promise<Set<number>> {
+  const rows = await query<{ device_type_id: number }>("sched_idle_types", IDLE_DEVICE_TYPES_SQL, []);
   return new Set(rows.map((r) => r.device_type_id));
 }
 
 /** The statement of {@link idleJobDeviceTypes}. */
-export const IDLE_DEVICE_TYPES_SQL = `
+const IDLE_DEVICE_TYPES_SQL = `
     SELECT DISTINCT d.device_type_id
     FROM devices d
     JOIN workers w ON w.id = d.worker_id

@@ -1,9 +1,11 @@
 import type { InstanceContext } from "../context.ts";
 import { inTransaction } from "../context.ts";
-import { directTransaction } from "@magma/db/instance";
+import { directTransaction, txQuery } from "@magma/db/instance";
+import { Effects, applyEffects } from "../effects.ts";
+import type { Logger } from "../logger.ts";
 import { checkWorkers } from "./check-workers.ts";
 import { HEALTH_CHECK_CANDIDATES_SQL, healthCheckDue, scheduleHealthChecks, type CandidateRow } from "./schedule-health-checks.ts";
-import { IDLE_DEVICE_TYPES_SQL, JOB_DEVICES_EXIST_SQL, idleJobDeviceTypes, scheduleJobs } from "./schedule-jobs.ts";
+import { idleJobDeviceTypes, scheduleJobs } from "./schedule-jobs.ts";
 import { WAITING_GROUPS_SQL, scheduleGroups } from "./schedule-groups.ts";
 
 /** Safety-loop period, ms: catches anything an event missed and ages workers Offline. */
@@ -12,41 +14,51 @@ export const SCHEDULER_SAFETY_INTERVAL_MS = 5_000;
 /**
  * One scheduling pass, LAVA's `schedule()`: health checks first, then MultiNode groups (all
  * sub-jobs at once or none), then jobs, in one transaction.
+ * The usual pass — no health check due, no MultiNode group waiting — runs whole on the `pg` pool
+ * ({@link directPass}): an idle instance never loads Prisma's query engine and a submission reaches
+ * its device without it. Otherwise (or without a `pg` pool) the pass runs in a Prisma transaction,
+ * where creating health-check jobs and starting groups live.
  * @returns counts of health checks and jobs scheduled, and the device types that still have a
  *   device able to take a job (Idle, schedulable) once the pass is done
  */
 export async function schedule(ctx: InstanceContext): Promise<{ healthChecks: number; jobs: number; idleDeviceTypes: Set<number> }> {
-  const quiet = await quietPass(ctx);
-  if (quiet) return { healthChecks: 0, jobs: 0, idleDeviceTypes: quiet };
   const logger = ctx.logger.child({ component: "scheduler" });
+  const direct = await directPass(ctx, logger);
+  if (direct) return direct;
   return inTransaction(ctx, async (t) => {
     const healthChecks = await scheduleHealthChecks(t, logger);
     const groups = await scheduleGroups(t, logger);
-    const jobs = groups + (await scheduleJobs(t, logger));
-    const idleDeviceTypes = await idleJobDeviceTypes(t);
+    const query = txQuery(t.tx);
+    const jobs = groups + (await scheduleJobs({ query, effects: t.effects, federation: t.federation }, logger));
+    const idleDeviceTypes = await idleJobDeviceTypes(query);
     return { healthChecks, jobs, idleDeviceTypes };
   });
 }
 
 /**
- * The pass when it has nothing to do, on the `pg` pool (directTransaction) so an idle instance never
- * loads Prisma's query engine: the first query of each step — health-check candidates (locked) and
- * whether one is due, waiting MultiNode groups, whether an Idle device's type has a Submitted job —
- * in one transaction; when all find nothing, the pass's outcome is known (nothing scheduled) and only
- * the idle device types are read, as the full pass would, before the commit.
- * @returns the idle device types; undefined when a step may have work (rolled back: the caller runs
- *   the full pass) or there is no `pg` pool
+ * The pass on the `pg` pool (directTransaction): health-check candidates (locked) and whether one is
+ * due, then waiting MultiNode groups; when neither has work, the jobs step ({@link scheduleJobs}) and
+ * the idle device types run in the same transaction and its effects (worker wake-ups, outbox) are
+ * applied after the commit.
+ * @returns the pass's outcome; undefined when a health check is due or a group waits (rolled back:
+ *   the caller runs the full pass) or there is no `pg` pool
  */
-async function quietPass(ctx: InstanceContext): Promise<Set<number> | undefined> {
-  return directTransaction(ctx.db, async (query) => {
+async function directPass(
+  ctx: InstanceContext,
+  logger: Logger,
+): Promise<{ healthChecks: number; jobs: number; idleDeviceTypes: Set<number> } | undefined> {
+  const effects = new Effects();
+  const federation = ctx.config.federationCallbackUrl ? { url: ctx.config.federationCallbackUrl } : null;
+  const result = await directTransaction(ctx.db, async (query) => {
     for (const d of await query<CandidateRow>("sched_hc_candidates", HEALTH_CHECK_CANDIDATES_SQL, [])) {
       if (await healthCheckDue(query, d)) return undefined;
     }
     if ((await query("sched_waiting_groups", WAITING_GROUPS_SQL, [])).length) return undefined;
-    if ((await query<{ found: boolean }>("sched_job_devices", JOB_DEVICES_EXIST_SQL, []))[0]!.found) return undefined;
-    const rows = await query<{ device_type_id: number }>("sched_idle_types", IDLE_DEVICE_TYPES_SQL, []);
-    return new Set(rows.map((r) => r.device_type_id));
+    const jobs = await scheduleJobs({ query, effects, federation }, logger);
+    return { healthChecks: 0, jobs, idleDeviceTypes: await idleJobDeviceTypes(query) };
   });
+  if (result) applyEffects(effects, ctx);
+  return result;
 }
 
 /**

@@ -32,12 +32,18 @@ export function createInstanceDb(url: string, poolMax = 10): InstanceDb {
   const endPool = async () => {
     if (!pool.ended) await pool.end();
   };
+  // each function handed out is bound to the client once (not on every `db.$transaction` access)
+  const bound = new WeakMap<(...a: unknown[]) => unknown, (...a: unknown[]) => unknown>();
   const db = new Proxy({} as PrismaClient, {
     get(_target, prop) {
       if (prop === "$disconnect" && !client) return endPool;
       const c = real();
       const v: unknown = Reflect.get(c, prop, c);
-      return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(c) : v;
+      if (typeof v !== "function") return v;
+      const f = v as (...a: unknown[]) => unknown;
+      let b = bound.get(f);
+      if (!b) bound.set(f, (b = f.bind(c)));
+      return b;
     },
     set: (_target, prop, value) => Reflect.set(real(), prop, value),
     has: (_target, prop) => Reflect.has(real(), prop),

@@ -107,6 +107,14 @@ export async function directSqlQuery<T>(
 export type DirectQuery = <T>(name: string, text: string, values: unknown[]) => Promise<T[]>;
 
 /**
+ * A {@link DirectQuery} over a Prisma transaction client (`$queryRawUnsafe`; the statement name is
+ * not used), so one piece of plain SQL runs both in a `pg` transaction and in a Prisma one.
+ */
+export function txQuery(tx: InstanceTx): DirectQuery {
+  return <R>(_name: string, text: string, values: unknown[]) => tx.$queryRawUnsafe<R[]>(text, ...values);
+}
+
+/**
  * Runs `fn` in one transaction on a connection of the `pg` pool behind `db` (BEGIN … COMMIT), with
  * the result types of {@link directQuery}; rolled back when `fn` throws or returns `undefined`.
  * Lets a periodic loop that usually finds nothing to do run without Prisma's query engine.

@@ -277,7 +277,14 @@ export async function jobLogProgress(
  * token (null until a ping handed the job out), its device and its normalised definition; or null.
  */
 export async function findJobForWorker(db: InstanceDb | InstanceTx, jobId: number): Promise<TJobForWorker | null> {
-  return db.testJob.findUnique({ where: { id: jobId }, select: { id: true, tokenDigest: true, actualDeviceId: true, definition: true } });
+  // every job call of a worker (bundle, state, each log upload) starts here: on the pg pool
+  const rows = await directQuery<TJobForWorker>(
+    db,
+    "magma_job_for_worker",
+    `SELECT id, token_digest AS "tokenDigest", actual_device_id AS "actualDeviceId", definition FROM test_jobs WHERE id = $1`,
+    [jobId],
+  );
+  return rows[0] ?? null;
 }
 
 /** A new single-node job as a submission stores it ({@link insertSubmittedJob}). */
