@@ -22,6 +22,7 @@ import {
   req,
   seedLab,
   startInstance,
+  WARM_UP_MS,
   workerName,
 } from "./lib.ts";
 import { measure, type Measure } from "./report.ts";
@@ -83,10 +84,12 @@ export async function benchLifecycle(o: BenchOptions): Promise<Measure[]> {
   const pool = httpPool(inst.url, 1);
   const definition = jobYaml("bench", "lifecycle");
   const reps = o.quick ? 40 : 150;
-  const warmup = 5;
+  // jobs through the whole cycle for WARM_UP_MS (at least 5) before the measured ones: the steady state
+  const warmEnd = nowMs() + WARM_UP_MS;
   const toRunning: number[] = [];
   const toFinished: number[] = [];
-  for (let i = 0; i < reps + warmup; i++) {
+  for (let i = 0, measured = false; toRunning.length < reps; i++) {
+    measured ||= i >= 5 && nowMs() >= warmEnd;
     // let the worker's new long-poll arrive at the instance (it re-pings right after RUNNING)
     await new Promise((r) => setTimeout(r, 20));
     const t0 = nowMs();
@@ -96,7 +99,7 @@ export async function benchLifecycle(o: BenchOptions): Promise<Measure[]> {
     if (running.id !== id) throw new Error(`scripted worker started job ${running.id}, expected ${id}`);
     child.stdin!.write(JSON.stringify({ cmd: "finish", id, token: running.token }) + "\n");
     const fin = await next("finished");
-    if (i >= warmup) {
+    if (measured) {
       toRunning.push(running.t - t0);
       toFinished.push(fin.visibleMs);
     }

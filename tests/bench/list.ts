@@ -6,7 +6,21 @@
  * p95 < 5 ms for both). Also records EXPLAIN ANALYZE of the page query in the run log.
  */
 import { LavaApiClient } from "./lava-api-client.ts";
-import { ADMIN_TOKEN, auth, connect, copyRows, createDatabase, httpPool, jobYaml, nowMs, req, seedLab, startInstance } from "./lib.ts";
+import {
+  ADMIN_TOKEN,
+  auth,
+  connect,
+  copyRows,
+  createDatabase,
+  httpPool,
+  jobYaml,
+  nowMs,
+  req,
+  seedLab,
+  startInstance,
+  WARM_UP_MS,
+  warmUp,
+} from "./lib.ts";
 import { measure, type Measure } from "./report.ts";
 import type { BenchOptions } from "./run.ts";
 
@@ -71,7 +85,7 @@ export async function benchList(o: BenchOptions): Promise<Measure[]> {
   const pool = httpPool(inst.url, 1);
 
   const run = async (path: string, n: number) => {
-    for (let i = 0; i < 20; i++) await req(pool, "GET", path, { headers: auth() });
+    await warmUp(() => req(pool, "GET", path, { headers: auth() }), WARM_UP_MS / 2);
     const xs: number[] = [];
     for (let i = 0; i < n; i++) {
       const t0 = nowMs();
@@ -86,10 +100,11 @@ export async function benchList(o: BenchOptions): Promise<Measure[]> {
   const filtered = await run("/api/v0.2/jobs/?limit=100&state=Submitted&ordering=-id", n);
   const rpc = new LavaApiClient({ label: "magma", url: inst.url, user: "admin", token: ADMIN_TOKEN });
   const rpcList: number[] = [];
-  for (let i = 0; i < n + 20; i++) {
+  await warmUp(() => rpc.rpcList(100), WARM_UP_MS / 2);
+  for (let i = 0; i < n; i++) {
     const t0 = nowMs();
     const got = await rpc.rpcList(100);
-    if (i >= 20) rpcList.push(nowMs() - t0);
+    rpcList.push(nowMs() - t0);
     if (got !== 100) throw new Error(`scheduler.jobs.list: ${got} jobs`);
   }
   await rpc.close();

@@ -26,6 +26,7 @@ import {
   spawnProc,
   startInstance,
   waitUntil,
+  WARM_UP_MS,
   workerName,
 } from "./lib.ts";
 import { measure, notMeasured, type Measure } from "./report.ts";
@@ -184,8 +185,17 @@ async function workerDaemon(o: BenchOptions): Promise<Measure[]> {
   const fast = simJob("simfast");
   const toRunning: number[] = [];
   const reps = o.quick ? 15 : 50;
-  for (let i = 0; i < reps + 3; i++) {
-    await sleep(300); // the worker's next long-poll is waiting at the instance
+  // jobs for WARM_UP_MS (at least 3) before the measured ones, as in the lifecycle group
+  const warmEnd = nowMs() + WARM_UP_MS;
+  let lastEnd: Date | null = null;
+  for (let i = 0, measured = false; toRunning.length < reps; i++) {
+    measured ||= i >= 3 && nowMs() >= warmEnd;
+    // the worker's next long-poll is waiting at the instance: it pinged after the last job ended
+    if (lastEnd)
+      await waitUntil("the worker's next ping", 10_000, async () => {
+        const r = await c.query(`SELECT 1 FROM workers WHERE hostname = $1 AND last_ping > $2`, [workerName(0), lastEnd]);
+        return r.rowCount;
+      });
     const t0 = nowMs();
     const [id] = (await req<{ job_ids: number[] }>(pool, "POST", "/api/v0.2/jobs/", { body: { definition: fast }, headers: auth() })).body
       .job_ids;
@@ -193,11 +203,16 @@ async function workerDaemon(o: BenchOptions): Promise<Measure[]> {
       `job ${id} Finished`,
       30_000,
       async () =>
-        (await c.query<{ t: Date | null }>(`SELECT start_time AS t FROM test_jobs WHERE id = $1 AND state = 'Finished'`, [id])).rows[0]
-          ?.t ?? null,
+        (
+          await c.query<{ t: Date; end: Date }>(
+            `SELECT start_time AS t, end_time AS end FROM test_jobs WHERE id = $1 AND state = 'Finished'`,
+            [id],
+          )
+        ).rows[0] ?? null,
       20,
     );
-    if (i >= 3) toRunning.push(started.getTime() - t0);
+    lastEnd = started.end;
+    if (measured) toRunning.push(started.t.getTime() - t0);
   }
   const definition = simJob("sim");
   const ids: number[] = [];

@@ -6,7 +6,7 @@
  *  - XML-RPC `scheduler.jobs.submit` at /RPC2 when the instance has it;
  *  - submissions/s with 1 sequential client and with 16 concurrent clients (keep-alive each).
  */
-import { ADMIN_TOKEN, auth, createDatabase, httpPool, jobYaml, nowMs, req, seedLab, startInstance } from "./lib.ts";
+import { ADMIN_TOKEN, auth, createDatabase, httpPool, jobYaml, nowMs, req, seedLab, startInstance, warmUp } from "./lib.ts";
 import { measure, notMeasured, type Measure } from "./report.ts";
 import type { BenchOptions } from "./run.ts";
 import type { Pool } from "undici";
@@ -57,8 +57,8 @@ export async function benchSubmit(o: BenchOptions): Promise<Measure[]> {
   const body = JSON.stringify({ definition });
   const out: Measure[] = [];
 
-  // latency, sequential
-  for (let i = 0; i < 30; i++) await req(one, "POST", "/api/v0.2/jobs/", { body, headers: auth() });
+  // latency, sequential, after the warm-up (WARM_UP_MS of the same call)
+  await warmUp(() => req(one, "POST", "/api/v0.2/jobs/", { body, headers: auth() }));
   const lat: number[] = [];
   for (let i = 0; i < (o.quick ? 300 : 1000); i++) {
     const t0 = nowMs();
@@ -85,7 +85,7 @@ export async function benchSubmit(o: BenchOptions): Promise<Measure[]> {
         ),
       );
     } else {
-      for (let i = 0; i < 20; i++) await xmlRpc(one, call);
+      await warmUp(() => xmlRpc(one, call));
       const xl: number[] = [];
       for (let i = 0; i < (o.quick ? 200 : 500); i++) {
         const t0 = nowMs();
