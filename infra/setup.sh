@@ -60,9 +60,17 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 
-# 5. Prisma clients (offline: no engine download) -------------------------------------------
-say "generating Prisma clients"
-npm run --silent generate -w @magma/db >/dev/null
+# 5. Prisma clients (offline: no engine download), again only when a schema, the Prisma config or
+# the installed packages changed (stamp: their hashes), or a generated client is missing ------------
+gen_stamp=packages/db/src/generated/.magma-generate-sha
+gen_want=$(cat packages/db/prisma/instance/schema.prisma packages/db/prisma/frontend/schema.prisma \
+  packages/db/prisma.config.ts package-lock.json | sha256sum | cut -d' ' -f1)
+if [ ! -f packages/db/src/generated/instance/client.ts ] || [ ! -f packages/db/src/generated/frontend/client.ts ] ||
+  [ ! -f "$gen_stamp" ] || [ "$(cat "$gen_stamp")" != "$gen_want" ]; then
+  say "generating Prisma clients"
+  npm run --silent generate -w @magma/db >/dev/null
+  echo "$gen_want" > "$gen_stamp"
+fi
 
 # 6. DUT images: Debian kernel + busybox initramfs, built at run time -------------------------
 bash infra/dut/build-dut.sh

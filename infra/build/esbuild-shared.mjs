@@ -5,6 +5,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 
 /**
  * esbuild options of both bundles: one ES module for Node 20, minified with names kept (error and
@@ -59,13 +60,16 @@ export const zodEnglishOnly = {
  * @param {string} root the app's folder (esbuild's absWorkingDir)
  * @param {{ inputs: Record<string, unknown> }} metafile esbuild's metafile of the build
  * @param {string} outdir the bundle's folder
+ * @param {string[]} [buildScripts] the app's build script(s) (absolute paths): hashed too, with this
+ *   file, so a change of build options also makes the bundle stale
  */
-export function writeInputHashes(root, metafile, outdir) {
+export function writeInputHashes(root, metafile, outdir, buildScripts = []) {
   const sha = (f) =>
     createHash("sha256")
       .update(readFileSync(path.resolve(root, f)))
       .digest("hex");
   const inputs = Object.keys(metafile.inputs).filter((f) => !f.includes("node_modules/"));
   inputs.push("../../package-lock.json");
+  for (const f of [fileURLToPath(import.meta.url), ...buildScripts]) inputs.push(path.relative(root, f));
   writeFileSync(path.join(outdir, "inputs.json"), JSON.stringify(Object.fromEntries(inputs.map((f) => [f, sha(f)])), null, 1));
 }

@@ -31,6 +31,7 @@ import { benchMemory } from "./memory.ts";
 import { benchHugeJob } from "./huge-job.ts";
 import { benchQemu } from "./qemu.ts";
 import { benchAgainstLava, benchAgainstLavaQemu, parseAgainstLava } from "./against-lava.ts";
+import { bundleIsFresh } from "../../infra/demo/app-entry.ts";
 
 export interface BenchOptions {
   quick: boolean;
@@ -82,11 +83,14 @@ async function main(): Promise<number> {
   const measures: Measure[] = [];
   const errors: string[] = [];
   console.log(`[bench] ${quick ? "quick" : "full"} run; process logs in ${STATE_DIR}`);
-  // instances and workers run as shipped: the esbuild bundles (MAGMA_NO_BUNDLE=1 measures the sources through tsx)
+  // instances and workers run as shipped: the esbuild bundles, built unless fresh (same sources and
+  // package-lock as when built); MAGMA_NO_BUNDLE=1 measures the sources through tsx
   if (process.env["MAGMA_NO_BUNDLE"] !== "1") {
-    execFileSync(process.execPath, [path.join(ROOT, "apps/instance/scripts/build.mjs")], { stdio: "inherit" });
+    if (!bundleIsFresh("instance", "main") || !bundleIsFresh("instance", "cli"))
+      execFileSync(process.execPath, [path.join(ROOT, "apps/instance/scripts/build.mjs")], { stdio: "inherit" });
     // the worker too: the demo stack of the qemu group runs its bundle when fresh, as shipped
-    execFileSync(process.execPath, [path.join(ROOT, "apps/worker/scripts/build.mjs")], { stdio: "inherit" });
+    if (!bundleIsFresh("worker", "main"))
+      execFileSync(process.execPath, [path.join(ROOT, "apps/worker/scripts/build.mjs")], { stdio: "inherit" });
   }
   for (const [name, fn] of Object.entries(GROUPS)) {
     if (only && !only.includes(name)) continue;

@@ -40,5 +40,5 @@ const result = await build({
 // the bundle needs no TypeScript loader: plain node in the CLI's hashbang
 const cli = path.join(root, "dist/cli.js");
 writeFileSync(cli, readFileSync(cli, "utf8").replace(/^#!.*\n/, "#!/usr/bin/env node\n"));
-writeInputHashes(root, result.metafile, path.join(root, "dist"));
+writeInputHashes(root, result.metafile, path.join(root, "dist"), [fileURLToPath(import.meta.url)]);
 console.log(`built ${path.relative(process.cwd(), path.join(root, "dist"))}/main.js and cli.js`);

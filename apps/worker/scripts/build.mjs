@@ -29,7 +29,7 @@ export async function buildWorker(outdir = path.join(root, "dist")) {
     external: ["serialport", "@serialport/*", "pino", "thread-stream", "pino-pretty"],
   });
   // the sources' hashes, as the instance's dist/inputs.json (infra/demo/app-entry.ts compares them)
-  writeInputHashes(root, result.metafile, outdir);
+  writeInputHashes(root, result.metafile, outdir, [fileURLToPath(import.meta.url)]);
   return path.join(outdir, "main.js");
 }
 
