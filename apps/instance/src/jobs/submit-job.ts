@@ -11,11 +11,12 @@ import {
 } from "@magma/protocol";
 import type { User } from "@magma/db/instance";
 import { AppError } from "../app-error.ts";
-import { insertSubmittedJob, sqlState, storedVisibility } from "@magma/db/instance";
+import { sqlState, storedVisibility } from "@magma/db/instance";
 import type { InstanceContext } from "../context.ts";
 import { federationOutboxRow } from "../notify/enqueue-callbacks.ts";
 import { deviceTypeIdByName, forgetDeviceTypeId } from "../devices/device-type-ids.ts";
 import { isMultinodeSubmission, submitMultinodeJob } from "./submit-multinode-job.ts";
+import { submissionWriter } from "./submission-writer.ts";
 
 const TOKEN_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
@@ -148,8 +149,9 @@ export interface SubmitJobOptions {
 /**
  * Submits a job, as LAVA's `TestJob.from_yaml_and_user`: validates the YAML, checks the device type
  * exists, stores the normalised and the original definition with a fresh 32-char job token, state
- * Submitted (one INSERT … RETURNING; the device type's id comes from a cache) together with the
- * federation callback of Submitted when the instance is federated, `device:` / `worker:` pinning
+ * Submitted (one INSERT … RETURNING, grouped with concurrent submissions' by {@link submissionWriter};
+ * the device type's id comes from a cache) together with the federation callback of Submitted when
+ * the instance is federated, `device:` / `worker:` pinning
  * checked ({@link requestedDeviceAndWorker}), callback hosts checked ({@link checkCallbackHosts}), then
  * asks the scheduler for a pass for that device type.
  * A MultiNode submission (`protocols: lava-multinode`) creates its sub-jobs instead
@@ -207,7 +209,7 @@ export async function submitJob({
     if (typeId === null)
       throw new AppError("INVALID_JOB_DEFINITION", `Job invalid: device type '${typeName}' does not exist @ data['device_type']`);
     const pinned = await requestedDeviceAndWorker(ctx, definition, typeId);
-    const id = await insertSubmittedJob(ctx.db, { ...data, ...pinned, requestedDeviceTypeId: typeId }, federationRow);
+    const id = await submissionWriter(ctx.db).insert({ ...data, ...pinned, requestedDeviceTypeId: typeId }, federationRow);
     return { id, typeId };
   };
   try {

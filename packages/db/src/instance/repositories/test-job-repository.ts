@@ -371,3 +371,62 @@ export async function insertSubmittedJob(db: InstanceDb | InstanceTx, job: TNewJ
   );
   return rows[0]!.id;
 }
+
+/** The columns of a batch row, as `jsonb_to_recordset` reads them (the same columns as INSERT_JOB). */
+const BATCH_COLUMNS = `i int, submitter_id int, description text, requested_device_type_id int, tags text[], priority int,
+    visibility text, metadata jsonb, notify jsonb, definition text, original_definition text, token_nonce text,
+    idempotency_key text, requested_device_id int, requested_worker_id int, outbox jsonb`;
+
+const INSERT_JOBS = `WITH r AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(${BATCH_COLUMNS})),
+  j AS (INSERT INTO test_jobs (submitter_id, description, requested_device_type_id, tags, priority, visibility, metadata,
+          notify, definition, original_definition, token_nonce, idempotency_key, requested_device_id, requested_worker_id)
+        SELECT submitter_id, description, requested_device_type_id, tags, priority, visibility, metadata,
+          notify, definition, original_definition, token_nonce, idempotency_key, requested_device_id, requested_worker_id
+        FROM r ORDER BY i
+        RETURNING id, token_nonce),
+  o AS (INSERT INTO callback_outbox (job_id, transition, callback_index, url, method, content_type, dataset, headers)
+        SELECT j.id, r.outbox->>'transition', (r.outbox->>'callbackIndex')::int, r.outbox->>'url', r.outbox->>'method',
+          r.outbox->>'contentType', r.outbox->>'dataset', r.outbox->'headers'
+        FROM j JOIN r ON r.token_nonce = j.token_nonce
+        WHERE r.outbox IS NOT NULL)
+  SELECT id, token_nonce FROM j`;
+
+/**
+ * Inserts several Submitted jobs, each with its outbox row when given, in ONE statement (one round
+ * trip and one commit for all: a group commit of concurrent submissions), in the order given, so
+ * their ids follow that order. All or none: when any row is refused (23503, 23505, a value
+ * PostgreSQL cannot hold) the statement fails as a whole and nothing is stored.
+ * @param rows at least one; every `job.tokenNonce` distinct (each returned id is matched by it)
+ * @returns the new jobs' ids, in the order of `rows`
+ * @throws the driver's error, as {@link insertSubmittedJob}
+ */
+export async function insertSubmittedJobs(
+  db: InstanceDb | InstanceTx,
+  rows: readonly { job: TNewJobRow; outbox: TNewOutboxRow | null }[],
+): Promise<number[]> {
+  const records = rows.map(({ job, outbox }, i) => ({
+    i,
+    submitter_id: job.submitterId,
+    description: job.description,
+    requested_device_type_id: job.requestedDeviceTypeId,
+    tags: job.tags,
+    priority: job.priority,
+    visibility: job.visibility,
+    metadata: job.metadata,
+    notify: job.notify,
+    definition: job.definition,
+    original_definition: job.originalDefinition,
+    token_nonce: job.tokenNonce,
+    idempotency_key: job.idempotencyKey,
+    requested_device_id: job.requestedDeviceId,
+    requested_worker_id: job.requestedWorkerId,
+    outbox,
+  }));
+  const inserted = await directQuery<{ id: number; token_nonce: string }>(db, "magma_insert_jobs", INSERT_JOBS, [JSON.stringify(records)]);
+  const ids = new Map(inserted.map((r) => [r.token_nonce, r.id]));
+  return rows.map(({ job }) => {
+    const id = ids.get(job.tokenNonce);
+    if (id === undefined) throw new Error(`insertSubmittedJobs: no id returned for the job with nonce ${job.tokenNonce.slice(0, 4)}…`);
+    return id;
+  });
+}
